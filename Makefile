@@ -1,0 +1,43 @@
+# gitbrag — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo test lint format bench screenshots clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/gitbrag up
+
+demo: install
+	$(BIN)/gitbrag demo
+
+test: install
+	$(BIN)/python -m pytest -q
+	$(MAKE) lint
+
+lint: install
+	$(BIN)/ruff check gitbrag actors web tests bench
+	$(BIN)/ruff format --check gitbrag actors web tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix gitbrag actors web tests bench
+	$(BIN)/ruff format gitbrag actors web tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+screenshots: install
+	$(BIN)/python -m tests.screenshots
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from gitbrag.cli import main
+
+sys.exit(main())

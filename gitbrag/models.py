@@ -1,0 +1,195 @@
+"""What we collect from GitHub (plain frozen dataclasses) and the report we build (pydantic).
+
+Collected records are the boundary between ``gitbrag.github`` (which fills them) and
+``gitbrag.report`` (which turns them into a ``Report``). The ``Report`` model *is* the JSON
+schema of SPEC section 3 (``schema_version`` 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+PRState = Literal["merged", "open", "closed"]
+SizeBucket = Literal["one_liner", "small", "medium", "large", "huge", "massive"]
+SIZE_BUCKETS: tuple[SizeBucket, ...] = ("one_liner", "small", "medium", "large", "huge", "massive")
+SCHEMA_VERSION = 1
+
+
+# --------------------------------------------------------------------------- collected data
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    additions: int
+    deletions: int
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryInfo:
+    name_with_owner: str
+    url: str
+    description: str | None
+    stars: int
+    is_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequestRecord:
+    repository: str  # nameWithOwner
+    number: int
+    title: str
+    url: str
+    state: PRState
+    created_at: datetime
+    merged_at: datetime | None
+    closed_at: datetime | None
+    additions: int
+    deletions: int
+    changed_files: int
+    author_association: str
+    files: tuple[FileChange, ...] = ()
+    files_complete: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SocialAccount:
+    provider: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    login: str
+    name: str | None
+    avatar_url: str
+    html_url: str
+    bio: str | None = None
+    company: str | None = None
+    location: str | None = None
+    blog: str | None = None
+    social_accounts: tuple[SocialAccount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StarCount:
+    """Stars a repository gained in the range; ``capped`` means "at least ``count``"."""
+
+    count: int
+    capped: bool = False
+
+
+@dataclass(slots=True)
+class Collection:
+    """Everything the builder needs, as collected from GitHub for one user and range."""
+
+    profile: UserProfile
+    pull_requests: list[PullRequestRecord]
+    repositories: dict[str, RepositoryInfo]
+    stars_gained: dict[str, StarCount]
+    incomplete_reasons: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SocialAccountOut(_Model):
+    provider: str
+    url: str
+
+
+class UserOut(_Model):
+    login: str
+    name: str | None
+    avatar_url: str
+    html_url: str
+    bio: str | None
+    company: str | None
+    location: str | None
+    blog: str | None
+    social_accounts: list[SocialAccountOut] = []
+
+
+class Totals(_Model):
+    pull_requests: int
+    merged: int
+    open: int
+    closed: int
+    repositories: int
+    additions: int
+    deletions: int
+    changed_files: int
+    stars_gained: int
+
+
+class Sizes(_Model):
+    one_liner: int = 0
+    small: int = 0
+    medium: int = 0
+    large: int = 0
+    huge: int = 0
+    massive: int = 0
+
+
+class LanguageShare(_Model):
+    name: str
+    lines: int
+    percent: float
+    color: str | None
+
+
+class MonthCount(_Model):
+    month: str  # "2026-03"
+    pull_requests: int
+
+
+class PullRequestOut(_Model):
+    number: int
+    title: str
+    url: str
+    state: PRState
+    created_at: datetime
+    merged_at: datetime | None
+    closed_at: datetime | None
+    additions: int
+    deletions: int
+    changed_files: int
+    size: SizeBucket
+
+
+class RepositoryOut(_Model):
+    name_with_owner: str
+    url: str
+    description: str | None
+    stars: int
+    stars_gained: int
+    stars_gained_capped: bool
+    role: str
+    pull_requests: list[PullRequestOut]
+
+
+class Report(_Model):
+    schema_version: int = SCHEMA_VERSION
+    username: str
+    period: str | None
+    since: str
+    until: str
+    generated_at: datetime
+    include_closed: bool
+    complete: bool
+    incomplete_reasons: list[str]
+    user: UserOut
+    totals: Totals
+    sizes: Sizes
+    roles: dict[str, int]
+    languages: list[LanguageShare]
+    months: list[MonthCount]
+    repositories: list[RepositoryOut]

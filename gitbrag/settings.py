@@ -1,0 +1,95 @@
+"""All configuration, read once from ``GITBRAG_*`` environment variables (and ``.env``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The one settings class. Every number in SPEC is a default here."""
+
+    model_config = SettingsConfigDict(env_prefix="GITBRAG_", env_file=".env", extra="ignore")
+
+    # Infrastructure
+    redis_url: str | None = None
+    data_dir: Path = Path(".gitbrag")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    dev: bool = False
+
+    # GitHub
+    github_api_url: str = "https://api.github.com"
+    github_graphql_url: str | None = None
+    github_url: str = "https://github.com"
+    github_token: str | None = Field(default=None, repr=False)
+    github_client_id: str | None = None
+    github_client_secret: str | None = Field(default=None, repr=False)
+    http_timeout_seconds: float = 30.0
+
+    # Secrets
+    secret_key: str | None = Field(default=None, repr=False)
+
+    # Reports
+    anonymous_generation: bool = False
+    report_fresh_seconds: int = 86_400
+    stars_cap: int = 1000
+    not_found_ttl_seconds: int = 600
+    report_retention_days: int = 90
+
+    # Jobs
+    job_time_limit_seconds: int = 900
+    job_queue_wait_seconds: int = 1800
+    reported_user_concurrency: int = 1
+    limiter_retry_seconds: float = 1.0
+    max_retries: int = 5
+    refresh_quota_per_hour: int = 10
+
+    # Scheduler (pre-warming)
+    prewarm_top_k: int = 20
+    prewarm_min_views: int = 3
+    prewarm_budget_requests: int = 1000
+
+    @model_validator(mode="after")
+    def _derive_graphql_url(self) -> Settings:
+        if not self.github_graphql_url:
+            api = self.github_api_url.rstrip("/")
+            # GitHub Enterprise serves REST under /api/v3 and GraphQL under /api/graphql.
+            if api.endswith("/api/v3"):
+                self.github_graphql_url = api[: -len("/v3")] + "/graphql"
+            else:
+                self.github_graphql_url = api + "/graphql"
+        return self
+
+    @property
+    def graphql_url(self) -> str:
+        assert self.github_graphql_url is not None
+        return self.github_graphql_url
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; in dev a random one is generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        if not self.dev:
+            raise RuntimeError(
+                "GITBRAG_SECRET_KEY is required (set GITBRAG_DEV=1 to generate one for development)"
+            )
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()
