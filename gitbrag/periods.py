@@ -133,7 +133,8 @@ class ReportKey:
     def __str__(self) -> str:
         # Presets are keyed by name so "1_year" is one report that moves with the calendar;
         # custom ranges are keyed by their dates.
-        span = self.range.period or f"{self.range.since.isoformat()}..{self.range.until.isoformat()}"
+        dates = f"{self.range.since.isoformat()}..{self.range.until.isoformat()}"
+        span = self.range.period or dates
         closed = "closed" if self.include_closed else "merged-open"
         return f"{self.username}:{span}:{closed}"
 

@@ -1,0 +1,103 @@
+"""``gitbrag report``: collect a user's pull requests and print the report.
+
+Exit codes: 0 done; 1 GitHub or user error (unknown user, bad token, rate limit); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from typing import TextIO
+
+import httpx
+from rich.console import Console
+
+from gitbrag.errors import GitHubError, InvalidInput
+from gitbrag.github.cache import MemoryCache
+from gitbrag.github.client import GitHubClient
+from gitbrag.github.collect import collect
+from gitbrag.models import Report
+from gitbrag.periods import DateRange, ReportKey
+from gitbrag.render.markdown import render_markdown
+from gitbrag.render.table import print_report
+from gitbrag.report import build_report
+from gitbrag.settings import Settings
+
+PHASE_LABELS = {
+    "profile": "Reading profile",
+    "search": "Searching pull requests",
+    "files": "Reading changed files",
+    "stars": "Counting stars",
+}
+
+
+class ProgressLine:
+    """A one-line progress indicator on stderr (silent when stderr is not a terminal)."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self._width = 0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        label = PHASE_LABELS.get(phase, phase)
+        text = f"{label} {done}/{total}" if total else f"{label}…"
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = max(self._width, len(text))
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+def parse_key(args: argparse.Namespace) -> ReportKey:
+    date_range = DateRange.resolve(args.period, args.since, args.until)
+    return ReportKey(args.username, date_range, bool(args.include_closed))
+
+
+async def generate(
+    key: ReportKey, token: str, settings: Settings, progress: ProgressLine
+) -> Report:
+    timeout = httpx.Timeout(settings.http_timeout_seconds, connect=10.0)
+    async with httpx.AsyncClient(timeout=timeout) as http:
+        client = GitHubClient.from_settings(settings, token, http=http)
+        collection = await collect(
+            client, key, progress=progress, cache=MemoryCache(), stars_cap=settings.stars_cap
+        )
+    return build_report(collection, key, datetime.now(UTC))
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"gitbrag: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    try:
+        key = parse_key(args)
+    except InvalidInput as error:
+        return _fail(2, str(error))
+    token = args.token or settings.github_token
+    if not token:
+        return _fail(2, "a GitHub token is required: --token or GITBRAG_GITHUB_TOKEN")
+    progress = ProgressLine(sys.stderr, enabled=not args.quiet)
+    try:
+        report = asyncio.run(generate(key, token, settings, progress))
+    except GitHubError as error:
+        progress.clear()
+        return _fail(1, str(error))
+    progress.clear()
+    if args.format == "json":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(report))
+    else:
+        print_report(report, Console(highlight=False))
+    return 0

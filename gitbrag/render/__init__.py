@@ -1,0 +1,1 @@
+"""Text renderings of a ``Report``: Markdown brag document and terminal table."""

@@ -1,0 +1,213 @@
+"""The report builder: collected GitHub records + a report key in, a ``Report`` out.
+
+Pure functions only — no HTTP, no Redis, no clock (``generated_at`` is passed in) — so every
+rule of SPEC section 3 is tested with plain tables of records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from gitbrag.languages import detect
+from gitbrag.models import (
+    SIZE_BUCKETS,
+    Collection,
+    LanguageShare,
+    MonthCount,
+    PullRequestOut,
+    PullRequestRecord,
+    Report,
+    RepositoryOut,
+    SizeBucket,
+    Sizes,
+    SocialAccountOut,
+    StarCount,
+    Totals,
+    UserOut,
+)
+from gitbrag.periods import ReportKey
+
+_SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
+    (1, "one_liner"),
+    (100, "small"),
+    (500, "medium"),
+    (1500, "large"),
+    (5000, "huge"),
+)
+MAX_MONTHS_FROM_RANGE_START = 60
+
+
+def size_bucket(additions: int, deletions: int) -> SizeBucket:
+    """SPEC's buckets by lines changed: <=1, <=100, <=500, <=1500, <=5000, more."""
+    lines = additions + deletions
+    for limit, bucket in _SIZE_LIMITS:
+        if lines <= limit:
+            return bucket
+    return "massive"
+
+
+def select_pull_requests(
+    records: Iterable[PullRequestRecord], collection: Collection, key: ReportKey
+) -> list[PullRequestRecord]:
+    """The PRs a report counts: created in range, public repository, state allowed."""
+    selected = []
+    for pr in records:
+        repo = collection.repositories.get(pr.repository)
+        if repo is None or repo.is_private:
+            continue
+        if not key.range.contains(pr.created_at):
+            continue
+        if pr.state == "closed" and not key.include_closed:
+            continue
+        selected.append(pr)
+    return selected
+
+
+def _newest_first(prs: Iterable[PullRequestRecord]) -> list[PullRequestRecord]:
+    return sorted(prs, key=lambda pr: (pr.created_at, pr.number), reverse=True)
+
+
+def _pull_request_out(pr: PullRequestRecord) -> PullRequestOut:
+    return PullRequestOut(
+        number=pr.number,
+        title=pr.title,
+        url=pr.url,
+        state=pr.state,
+        created_at=pr.created_at,
+        merged_at=pr.merged_at,
+        closed_at=pr.closed_at,
+        additions=pr.additions,
+        deletions=pr.deletions,
+        changed_files=pr.changed_files,
+        size=size_bucket(pr.additions, pr.deletions),
+    )
+
+
+def languages(prs: Iterable[PullRequestRecord]) -> list[LanguageShare]:
+    """Lines changed per Linguist language, largest first, percentages to one decimal."""
+    lines: Counter[str] = Counter()
+    colors: dict[str, str | None] = {}
+    for pr in prs:
+        for change in pr.files:
+            language = detect(change.path)
+            if language is None:
+                continue
+            changed = change.additions + change.deletions
+            if changed <= 0:
+                continue
+            lines[language.name] += changed
+            colors[language.name] = language.color
+    total = sum(lines.values())
+    ordered = sorted(lines.items(), key=lambda item: (-item[1], item[0]))
+    return [
+        LanguageShare(
+            name=name, lines=count, percent=round(100 * count / total, 1), color=colors[name]
+        )
+        for name, count in ordered
+    ]
+
+
+def _month_index(day: date | datetime) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def months(prs: list[PullRequestRecord], key: ReportKey) -> list[MonthCount]:
+    """PRs per calendar month across the range, zeros included (see docs/architecture.md)."""
+    first = _month_index(key.range.since)
+    last = _month_index(key.range.until)
+    if last - first + 1 > MAX_MONTHS_FROM_RANGE_START:
+        if not prs:
+            return []
+        first = min(_month_index(pr.created_at) for pr in prs)
+    counts = Counter(_month_index(pr.created_at) for pr in prs)
+    return [
+        MonthCount(month=f"{index // 12:04d}-{index % 12 + 1:02d}", pull_requests=counts[index])
+        for index in range(first, last + 1)
+    ]
+
+
+def _user(collection: Collection) -> UserOut:
+    profile = collection.profile
+    return UserOut(
+        login=profile.login,
+        name=profile.name,
+        avatar_url=profile.avatar_url,
+        html_url=profile.html_url,
+        bio=profile.bio,
+        company=profile.company,
+        location=profile.location,
+        blog=profile.blog,
+        social_accounts=[
+            SocialAccountOut(provider=account.provider, url=account.url)
+            for account in profile.social_accounts
+        ],
+    )
+
+
+def _stars(collection: Collection, key: ReportKey, name_with_owner: str, stars: int) -> StarCount:
+    if key.range.period == "all_time":
+        return StarCount(stars)
+    return collection.stars_gained.get(name_with_owner, StarCount(0))
+
+
+def build_report(collection: Collection, key: ReportKey, generated_at: datetime) -> Report:
+    """Build the report of SPEC section 3 from what was collected."""
+    prs = select_pull_requests(collection.pull_requests, collection, key)
+    by_repo: dict[str, list[PullRequestRecord]] = defaultdict(list)
+    for pr in prs:
+        by_repo[pr.repository].append(pr)
+
+    repositories: list[RepositoryOut] = []
+    for name, repo_prs in by_repo.items():
+        info = collection.repositories[name]
+        ordered = _newest_first(repo_prs)
+        stars = _stars(collection, key, name, info.stars)
+        repositories.append(
+            RepositoryOut(
+                name_with_owner=info.name_with_owner,
+                url=info.url,
+                description=info.description,
+                stars=info.stars,
+                stars_gained=stars.count,
+                stars_gained_capped=stars.capped,
+                role=ordered[0].author_association,
+                pull_requests=[_pull_request_out(pr) for pr in ordered],
+            )
+        )
+    repositories.sort(key=lambda r: r.name_with_owner.lower())
+    repositories.sort(key=lambda r: r.pull_requests[0].created_at, reverse=True)
+
+    states = Counter(pr.state for pr in prs)
+    sizes = Counter(size_bucket(pr.additions, pr.deletions) for pr in prs)
+    reasons = list(collection.incomplete_reasons)
+    if any(not pr.files_complete for pr in prs):
+        reasons.append("changed files of some pull requests could not be read")
+    return Report(
+        username=collection.profile.login,
+        period=key.range.period,
+        since=key.range.since.isoformat(),
+        until=key.range.until.isoformat(),
+        generated_at=generated_at,
+        include_closed=key.include_closed,
+        complete=not reasons,
+        incomplete_reasons=reasons,
+        user=_user(collection),
+        totals=Totals(
+            pull_requests=len(prs),
+            merged=states["merged"],
+            open=states["open"],
+            closed=states["closed"],
+            repositories=len(repositories),
+            additions=sum(pr.additions for pr in prs),
+            deletions=sum(pr.deletions for pr in prs),
+            changed_files=sum(pr.changed_files for pr in prs),
+            stars_gained=sum(repo.stars_gained for repo in repositories),
+        ),
+        sizes=Sizes(**{bucket: sizes[bucket] for bucket in SIZE_BUCKETS}),
+        roles=dict(sorted(Counter(repo.role for repo in repositories).items())),
+        languages=languages(prs),
+        months=months(prs, key),
+        repositories=repositories,
+    )

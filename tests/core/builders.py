@@ -1,0 +1,69 @@
+"""Tiny constructors for collected records, so report tests read like tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gitbrag.models import (
+    Collection,
+    FileChange,
+    PRState,
+    PullRequestRecord,
+    RepositoryInfo,
+    StarCount,
+    UserProfile,
+)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def pr(
+    repo: str,
+    number: int,
+    created: str,
+    state: PRState = "merged",
+    additions: int = 10,
+    deletions: int = 2,
+    files: tuple[FileChange, ...] = (),
+    role: str = "CONTRIBUTOR",
+    title: str = "A change",
+) -> PullRequestRecord:
+    created_at = at(created)
+    return PullRequestRecord(
+        repository=repo,
+        number=number,
+        title=title,
+        url=f"https://github.com/{repo}/pull/{number}",
+        state=state,
+        created_at=created_at,
+        merged_at=created_at if state == "merged" else None,
+        closed_at=created_at if state != "open" else None,
+        additions=additions,
+        deletions=deletions,
+        changed_files=len(files) or 1,
+        author_association=role,
+        files=files,
+    )
+
+
+def repo(name: str, stars: int = 5, private: bool = False) -> RepositoryInfo:
+    return RepositoryInfo(name, f"https://github.com/{name}", f"About {name}", stars, private)
+
+
+def collection(
+    prs: list[PullRequestRecord],
+    repos: list[RepositoryInfo] | None = None,
+    stars: dict[str, StarCount] | None = None,
+) -> Collection:
+    names = {p.repository for p in prs}
+    repos = repos if repos is not None else [repo(name) for name in sorted(names)]
+    return Collection(
+        profile=UserProfile(
+            "Octo-Cat", "Octo Cat", "https://a/x.png", "https://github.com/Octo-Cat"
+        ),
+        pull_requests=prs,
+        repositories={r.name_with_owner: r for r in repos},
+        stars_gained=stars or {},
+    )
