@@ -17,6 +17,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -71,10 +72,8 @@ def group_members(pgid: int) -> list[psutil.Process]:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class Supervisor:
@@ -228,7 +227,9 @@ class Supervisor:
             for child in children:
                 if child.process is not None:
                     child.process.poll()
-            leaders_done = all(c.process is None or c.process.returncode is not None for c in children)
+            leaders_done = all(
+                c.process is None or c.process.returncode is not None for c in children
+            )
             if leaders_done and not any(group_members(pgid) for pgid in pgids):
                 return
             time.sleep(_POLL_SECONDS)

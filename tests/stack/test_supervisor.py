@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
@@ -164,7 +165,7 @@ def test_crash_loop_backs_off_exponentially(tmp_path: Path, supervisors: list[Su
         stop.set()
         runner.join(timeout=15)
     starts = [float(value) for value in record.read_text().split()]
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     # Backoff 0.2, 0.4, 0.8, 0.8 (capped); the gap also holds the interpreter's start-up.
     assert gaps[0] >= 0.2
     assert gaps[1] >= 0.4
@@ -177,7 +178,9 @@ def test_child_gets_its_environment_and_own_session(
     tmp_path: Path, supervisors: list[Supervisor]
 ) -> None:
     out = tmp_path / "env"
-    script = "import os, sys; open(sys.argv[1], 'w').write(f\"{os.environ['ONLY']} {os.getsid(0)}\")"
+    script = (
+        "import os, sys; open(sys.argv[1], 'w').write(f\"{os.environ['ONLY']} {os.getsid(0)}\")"
+    )
     child = ChildSpec("env", (sys.executable, "-c", script, str(out)), env={"ONLY": "this"})
     supervisor = Supervisor([child])
     supervisors.append(supervisor)
