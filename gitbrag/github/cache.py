@@ -1,0 +1,58 @@
+"""Caching of data GitHub will not change under us (profiles, repository metadata, the files
+of finished pull requests, stargazer timelines).
+
+The collector only needs :class:`ImmutableCache`; ``gitbrag.stores.cache`` implements it on
+Redis, :class:`MemoryCache` implements it in-process for the CLI and tests. Values are
+JSON-able (dicts, lists, strings, numbers) so every implementation can serialise them.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any, Final, Protocol
+
+# Namespaces and how long their entries live (seconds).
+PROFILE: Final = "profile"
+REPOSITORY: Final = "repository"
+PR_FILES: Final = "pr_files"
+STARGAZERS: Final = "stargazers"
+
+PROFILE_TTL: Final = 3600
+REPOSITORY_TTL: Final = 6 * 3600
+PR_FILES_TTL: Final = 30 * 86_400
+STARGAZERS_TTL: Final = 30 * 86_400
+
+
+class ImmutableCache(Protocol):
+    """A namespaced key/value store with per-entry expiry. Misses return ``None``."""
+
+    async def get(self, namespace: str, key: str) -> Any | None: ...
+
+    async def set(self, namespace: str, key: str, value: Any, ttl_seconds: int) -> None: ...
+
+
+class MemoryCache:
+    """A dict-based :class:`ImmutableCache`. Values are deep-copied in and out, like a real
+    store would serialise them, so callers can never mutate what is cached."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    async def get(self, namespace: str, key: str) -> Any | None:
+        entry = self._entries.get((namespace, key))
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at <= self._clock():
+            del self._entries[(namespace, key)]
+            return None
+        return copy.deepcopy(value)
+
+    async def set(self, namespace: str, key: str, value: Any, ttl_seconds: int) -> None:
+        self._entries[(namespace, key)] = (self._clock() + ttl_seconds, copy.deepcopy(value))
+
+    def __len__(self) -> int:
+        return len(self._entries)

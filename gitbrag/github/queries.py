@@ -1,0 +1,136 @@
+"""Every GraphQL document the client sends.
+
+Static documents are module constants; batched documents (several repositories or pull
+requests in one request, one alias each) are built from templates by ``*_query(count)``.
+Every document is listed in :data:`ALL_QUERIES` (batched ones at size 1) and
+:func:`representative_batched_queries` builds larger batches, so one test can validate all
+of them against GitHub's published schema.
+
+Batched documents take one set of variables per alias (``$o0``, ``$n0``, ...) rather than
+values spliced into the text: nothing a user typed ever becomes GraphQL syntax.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+RATE_LIMIT_FIELDS: Final = "rateLimit { cost remaining resetAt }"
+
+SEARCH_PULL_REQUESTS: Final = f"""
+query SearchPullRequests($query: String!, $first: Int!, $after: String) {{
+  {RATE_LIMIT_FIELDS}
+  search(type: ISSUE, query: $query, first: $first, after: $after) {{
+    issueCount
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      __typename
+      ... on PullRequest {{
+        number
+        title
+        url
+        state
+        createdAt
+        mergedAt
+        closedAt
+        additions
+        deletions
+        changedFiles
+        authorAssociation
+        repository {{ nameWithOwner url isPrivate }}
+      }}
+    }}
+  }}
+}}
+"""
+"""One page of a user's authored pull requests. Light on purpose: no file lists."""
+
+_PAGE_INFO: Final = "pageInfo { hasNextPage endCursor }"
+_STAR_ORDER: Final = "orderBy: {field: STARRED_AT, direction: DESC}"
+
+
+def _batched(name: str, shared: str, per_alias: str, body: str, count: int, tail: str = "") -> str:
+    """``count`` aliases ``r0..r{count-1}`` of ``body``; ``{i}`` in templates is the index."""
+    if count < 1:
+        raise ValueError("a batch holds at least one alias")
+    variables = [shared] + [per_alias.replace("{i}", str(i)) for i in range(count)]
+    aliases = [f"  r{i}: " + body.replace("{i}", str(i)) for i in range(count)]
+    return (
+        f"query {name}({', '.join(variables)}) {{\n  {RATE_LIMIT_FIELDS}\n"
+        + "\n".join(aliases)
+        + "\n}\n"
+        + tail
+    )
+
+
+def pull_request_files_query(count: int) -> str:
+    """Changed files (path, additions, deletions) of ``count`` pull requests, one page each.
+
+    Variables: ``first`` (page size, at most 100) and per alias ``o{i}`` owner, ``n{i}``
+    repository name, ``p{i}`` pull request number, ``a{i}`` cursor (null for the first page).
+    """
+    return _batched(
+        "PullRequestFiles",
+        "$first: Int!",
+        "$o{i}: String!, $n{i}: String!, $p{i}: Int!, $a{i}: String",
+        "repository(owner: $o{i}, name: $n{i}) { pullRequest(number: $p{i}) { "
+        "files(first: $first, after: $a{i}) { "
+        + _PAGE_INFO
+        + " nodes { path additions deletions } "
+        "} } }",
+        count,
+    )
+
+
+def repositories_query(count: int) -> str:
+    """Metadata of ``count`` repositories and, when ``$stars`` is true, the newest page of
+    their stargazers (``STARRED_AT`` descending).
+
+    Variables: ``first`` (stargazer page size), ``stars`` (include stargazers) and per alias
+    ``o{i}`` owner and ``n{i}`` name.
+    """
+    return _batched(
+        "Repositories",
+        "$first: Int!, $stars: Boolean!",
+        "$o{i}: String!, $n{i}: String!",
+        "repository(owner: $o{i}, name: $n{i}) { ...RepositoryFields }",
+        count,
+        tail=(
+            "fragment RepositoryFields on Repository {\n"
+            "  nameWithOwner url description stargazerCount isPrivate\n"
+            f"  stargazers(first: $first, {_STAR_ORDER}) @include(if: $stars) {{\n"
+            f"    {_PAGE_INFO} edges {{ starredAt }}\n  }}\n}}\n"
+        ),
+    )
+
+
+def stargazers_query(count: int) -> str:
+    """Older pages of stargazers (``STARRED_AT`` descending) of ``count`` repositories.
+
+    Variables: ``first`` (page size) and per alias ``o{i}`` owner, ``n{i}`` name and
+    ``a{i}`` the cursor to continue after.
+    """
+    return _batched(
+        "Stargazers",
+        "$first: Int!",
+        "$o{i}: String!, $n{i}: String!, $a{i}: String",
+        f"repository(owner: $o{{i}}, name: $n{{i}}) {{ stargazers(first: $first, after: $a{{i}}, "
+        f"{_STAR_ORDER}) {{ {_PAGE_INFO} edges {{ starredAt }} }} }}",
+        count,
+    )
+
+
+ALL_QUERIES: Final[dict[str, str]] = {
+    "SearchPullRequests": SEARCH_PULL_REQUESTS,
+    "PullRequestFiles": pull_request_files_query(1),
+    "Repositories": repositories_query(1),
+    "Stargazers": stargazers_query(1),
+}
+
+
+def representative_batched_queries(count: int = 3) -> dict[str, str]:
+    """Batched documents of ``count`` aliases each, as the collector builds them."""
+    return {
+        f"PullRequestFiles[{count}]": pull_request_files_query(count),
+        f"Repositories[{count}]": repositories_query(count),
+        f"Stargazers[{count}]": stargazers_query(count),
+    }
