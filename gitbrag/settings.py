@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str | None = None
     dev: bool = False
+    # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so).
+    demo: bool = False
 
     # GitHub
     github_api_url: str = "https://api.github.com"
