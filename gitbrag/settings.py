@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     github_client_id: str | None = None
     github_client_secret: str | None = Field(default=None, repr=False)
     http_timeout_seconds: float = 30.0
+    retry_backoff_seconds: float = 0.5
 
     # Secrets
     secret_key: str | None = Field(default=None, repr=False)
@@ -51,11 +52,24 @@ class Settings(BaseSettings):
     limiter_retry_seconds: float = 1.0
     max_retries: int = 5
     refresh_quota_per_hour: int = 10
+    # Crash recovery: a worker silent this long is dead; maintenance runs on this share
+    # (per million) of broker commands, so its unacked messages come back within seconds.
+    broker_heartbeat_timeout_ms: int = 20_000
+    broker_maintenance_chance: int = 50_000
+    dead_message_ttl_ms: int = 86_400_000
+    # The per-reported-user slot expires this long after its holder stops renewing it.
+    limiter_slot_ttl_seconds: int = 30
+    job_record_ttl_seconds: int = 7 * 86_400
+    credential_ttl_seconds: int = 86_400
 
     # Scheduler (pre-warming)
     prewarm_top_k: int = 20
     prewarm_min_views: int = 3
     prewarm_budget_requests: int = 1000
+    prewarm_interval_minutes: int = 10
+    prewarm_view_window_days: int = 7
+    prewarm_estimated_requests_per_report: int = 50
+    periodiq_skip_delay_seconds: int = 60
 
     @model_validator(mode="after")
     def _derive_graphql_url(self) -> Settings:
