@@ -1,0 +1,448 @@
+"""The client's status mapping, retries and headers, over ``httpx.MockTransport``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
+from gitbrag.github.client import GitHubClient, Outcome, classify, reset_time
+from gitbrag.settings import Settings
+
+T = TypeVar("T")
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+RESET = int((NOW + timedelta(minutes=30)).timestamp())
+TIMEOUT_MESSAGE = (
+    "Something went wrong while executing your query. This may be the result of a timeout, "
+    "or it could be a GitHub bug."
+)
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+class Sleeps(list[float]):
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def make_client(handler: Handler, *, token: str | None = "s3cret-token", **kw: Any) -> GitHubClient:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    kw.setdefault("sleep", Sleeps())
+    return GitHubClient(
+        http, token=token, api_url="https://api.test", graphql_url="https://api.test/graphql", **kw
+    )
+
+
+def scripted(*responses: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:
+    """A handler answering with ``responses`` in order, recording the requests."""
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return handler, seen
+
+
+def ok_data(data: dict[str, Any] | None = None) -> httpx.Response:
+    return httpx.Response(200, json={"data": data if data is not None else {"ok": True}})
+
+
+# --------------------------------------------------------------------------- the mapping table
+
+
+def _h(**headers: str) -> dict[str, str]:
+    return {k.replace("_", "-"): v for k, v in headers.items()}
+
+
+CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
+    ("ok rest", 200, {}, {"login": "x"}, False, None, Outcome()),
+    ("ok graphql", 200, {}, {"data": {"a": 1}}, True, None, Outcome()),
+    (
+        "retry after wins",
+        403,
+        _h(retry_after="7"),
+        {"message": "secondary"},
+        False,
+        None,
+        Outcome(wait_seconds=7.0),
+    ),
+    ("429 retry after", 429, _h(retry_after="3"), None, True, None, Outcome(wait_seconds=3.0)),
+    (
+        "secondary w/o header",
+        403,
+        {},
+        {"message": "You have exceeded a secondary rate limit"},
+        True,
+        None,
+        Outcome(wait_seconds=60.0),
+    ),
+    ("429 w/o header", 429, {}, None, False, None, Outcome(wait_seconds=60.0)),
+    ("502", 502, {}, None, True, None, Outcome(transient="HTTP 502", shrink=True)),
+    ("504", 504, {}, None, True, None, Outcome(transient="HTTP 504", shrink=True)),
+    ("503", 503, {}, None, False, None, Outcome(transient="HTTP 503")),
+    ("500", 500, {}, None, False, None, Outcome(transient="HTTP 500")),
+    (
+        "graphql timeout",
+        200,
+        {},
+        {"data": None, "errors": [{"message": TIMEOUT_MESSAGE}]},
+        True,
+        None,
+        Outcome(transient=f"GraphQL timeout: {TIMEOUT_MESSAGE}", shrink=True),
+    ),
+    (
+        "graphql partial not found",
+        200,
+        {},
+        {
+            "data": {"r0": None, "r1": {}},
+            "errors": [{"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve"}],
+        },
+        True,
+        None,
+        Outcome(),
+    ),
+    (
+        "graphql no data",
+        200,
+        {},
+        {"data": None},
+        True,
+        None,
+        Outcome(transient="GraphQL without data"),
+    ),
+    (
+        "graphql garbage",
+        200,
+        {},
+        None,
+        True,
+        None,
+        Outcome(transient="unreadable GraphQL response"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "payload", "graphql", "login", "expected"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_classify_table(
+    status: int,
+    headers: dict[str, str],
+    payload: Any,
+    graphql: bool,
+    login: str | None,
+    expected: Outcome,
+) -> None:
+    assert classify(status, headers, payload, graphql=graphql, login=login, now=NOW) == expected
+
+
+ERROR_CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, type[Exception], str]] = [
+    ("401", 401, {}, {"message": "Bad credentials"}, False, None, Unauthorized, "rejected"),
+    ("401 graphql", 401, {}, {"message": "Bad credentials"}, True, None, Unauthorized, "token"),
+    (
+        "403 exhausted",
+        403,
+        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET), retry_after="5"),
+        None,
+        True,
+        None,
+        RateLimited,
+        "until",
+    ),
+    (
+        "429 exhausted",
+        429,
+        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET)),
+        None,
+        False,
+        None,
+        RateLimited,
+        "until",
+    ),
+    (
+        "graphql RATE_LIMITED",
+        200,
+        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET)),
+        {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]},
+        True,
+        None,
+        RateLimited,
+        "until",
+    ),
+    (
+        "plain 403",
+        403,
+        {},
+        {"message": "Resource protected by SAML"},
+        False,
+        None,
+        GitHubError,
+        "SAML",
+    ),
+    ("404 user", 404, {}, {"message": "Not Found"}, False, "Nobody-Here", NotFound, "Nobody-Here"),
+    ("404 other", 404, {}, {"message": "Not Found"}, False, None, GitHubError, "404"),
+    ("422", 422, {}, {"message": "Validation Failed"}, False, None, GitHubError, "Validation"),
+    (
+        "graphql error",
+        200,
+        {},
+        {"data": None, "errors": [{"type": "INVALID", "message": "bad q"}]},
+        True,
+        None,
+        GitHubError,
+        "bad q",
+    ),
+    (
+        "graphql not found without data",
+        200,
+        {},
+        {"data": None, "errors": [{"type": "NOT_FOUND", "path": ["r0"], "message": "gone"}]},
+        True,
+        None,
+        GitHubError,
+        "gone",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "payload", "graphql", "login", "error", "text"),
+    [case[1:] for case in ERROR_CASES],
+    ids=[case[0] for case in ERROR_CASES],
+)
+def test_classify_errors(
+    status: int,
+    headers: dict[str, str],
+    payload: Any,
+    graphql: bool,
+    login: str | None,
+    error: type[Exception],
+    text: str,
+) -> None:
+    outcome = classify(status, headers, payload, graphql=graphql, login=login, now=NOW)
+    assert type(outcome.error) is error
+    assert text in str(outcome.error)
+    if isinstance(outcome.error, RateLimited):
+        assert outcome.error.reset_at == datetime.fromtimestamp(RESET, UTC)
+    if isinstance(outcome.error, NotFound):
+        assert outcome.error.login == login
+
+
+def test_every_status_class_is_mapped() -> None:
+    """No status falls through as success: every 4xx/5xx is an error, a wait or a retry."""
+    for status in range(400, 600):
+        outcome = classify(status, {}, None, graphql=False, now=NOW)
+        assert outcome != Outcome(), status
+
+
+def test_reset_time_sources() -> None:
+    assert reset_time({"x-ratelimit-reset": str(RESET)}, NOW) == datetime.fromtimestamp(RESET, UTC)
+    # octokit's recordings carry milliseconds
+    assert reset_time({"x-ratelimit-reset": "1507651200000"}, NOW) == datetime(
+        2017, 10, 10, 16, 0, tzinfo=UTC
+    )
+    assert reset_time({}, NOW) == NOW + timedelta(seconds=60)
+
+
+# --------------------------------------------------------------------------- the retry loop
+
+
+def test_retries_502_then_succeeds_with_growing_jittered_backoff() -> None:
+    handler, seen = scripted(
+        httpx.Response(502), httpx.Response(502), httpx.Response(504), ok_data()
+    )
+    sleeps = Sleeps()
+    client = make_client(handler, sleep=sleeps, backoff_base=1.0)
+    assert run(client.graphql("query { x }", {"first": 100})) == {"ok": True}
+    assert client.requests_made == 4 == len(seen)
+    assert len(sleeps) == 3
+    for attempt, delay in enumerate(sleeps, start=1):
+        step = 2.0 ** (attempt - 1)
+        assert step / 2 <= delay <= step
+    sent_pages = [json.loads(r.content)["variables"]["first"] for r in seen]
+    assert sent_pages == [100, 50, 25, 12]
+
+
+def test_graphql_timeout_error_retries_with_smaller_pages() -> None:
+    timeout = httpx.Response(200, json={"data": None, "errors": [{"message": TIMEOUT_MESSAGE}]})
+    handler, seen = scripted(timeout, ok_data({"search": {}}))
+    client = make_client(handler)
+    assert run(client.graphql("query { x }", {"first": 100, "query": "q"})) == {"search": {}}
+    assert [json.loads(r.content)["variables"] for r in seen] == [
+        {"first": 100, "query": "q"},
+        {"first": 50, "query": "q"},
+    ]
+
+
+def test_transport_errors_are_retried() -> None:
+    handler, seen = scripted(
+        httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.Response(200, json={"a": 1})
+    )
+    client = make_client(handler)
+    assert run(client.rest_get("/rate_limit")) == {"a": 1}
+    assert len(seen) == 3
+
+
+def test_exhausted_retries_raise_unavailable() -> None:
+    handler, seen = scripted(*[httpx.Response(502)] * 4)
+    client = make_client(handler, max_attempts=4)
+    with pytest.raises(GitHubUnavailable, match="HTTP 502"):
+        run(client.rest_get("/users/octocat"))
+    assert len(seen) == 4
+
+
+def test_retry_after_sleeps_exactly_that_long() -> None:
+    handler, seen = scripted(
+        httpx.Response(403, headers={"retry-after": "2"}, json={"message": "secondary rate limit"}),
+        httpx.Response(429, headers={"retry-after": "1"}),
+        httpx.Response(200, json={"login": "octocat"}),
+    )
+    sleeps = Sleeps()
+    client = make_client(handler, sleep=sleeps)
+    assert run(client.viewer_login()) == "octocat"
+    assert sleeps == [2.0, 1.0]
+    assert len(seen) == 3
+
+
+def test_a_very_long_retry_after_becomes_rate_limited() -> None:
+    handler, _ = scripted(httpx.Response(403, headers={"retry-after": "3600"}))
+    client = make_client(handler, max_retry_after=300)
+    before = datetime.now(UTC)
+    with pytest.raises(RateLimited) as caught:
+        run(client.rest_get("/user"))
+    assert caught.value.reset_at >= before + timedelta(seconds=3600)
+
+
+def test_401_stops_at_once() -> None:
+    handler, seen = scripted(httpx.Response(401, json={"message": "Bad credentials"}))
+    client = make_client(handler)
+    with pytest.raises(Unauthorized):
+        run(client.viewer_login())
+    assert len(seen) == 1
+
+
+def test_exhausted_budget_raises_with_reset_and_records_budget() -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(RESET)}
+    handler, seen = scripted(httpx.Response(403, headers=headers, json={"message": "rate limit"}))
+    client = make_client(handler)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at == datetime.fromtimestamp(RESET, UTC)
+    assert (client.remaining, client.reset_at) == (0, caught.value.reset_at)
+    assert len(seen) == 1
+
+
+def test_unknown_user_is_not_found() -> None:
+    handler, _ = scripted(httpx.Response(404, json={"message": "Not Found"}))
+    client = make_client(handler)
+    with pytest.raises(NotFound) as caught:
+        run(client.rest_get("/users/ghost-user", login="ghost-user"))
+    assert caught.value.login == "ghost-user"
+
+
+def test_budget_is_tracked_from_headers_and_graphql() -> None:
+    handler, _ = scripted(
+        httpx.Response(
+            200,
+            headers={"x-ratelimit-remaining": "4999", "x-ratelimit-reset": str(RESET)},
+            json={"login": "a"},
+        ),
+        ok_data({"rateLimit": {"cost": 1, "remaining": 4990, "resetAt": "2026-11-29T13:00:00Z"}}),
+    )
+    client = make_client(handler)
+    run(client.rest_get("/user"))
+    assert client.remaining == 4999
+    assert client.reset_at == datetime.fromtimestamp(RESET, UTC)
+    run(client.graphql("query { rateLimit { remaining } }"))
+    assert client.remaining == 4990
+    assert client.reset_at == datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- headers and URLs
+
+
+def test_headers_and_token_secrecy(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler, seen = scripted(httpx.Response(502), httpx.Response(200, json={"login": "a"}))
+    client = make_client(handler, token="s3cret-token")
+    run(client.viewer_login())
+    request = seen[-1]
+    assert request.headers["authorization"] == "Bearer s3cret-token"
+    assert request.headers["accept"] == "application/vnd.github+json"
+    assert request.headers["x-github-api-version"] == "2022-11-28"
+    assert request.headers["user-agent"].startswith("gitbrag")
+    assert str(request.url) == "https://api.test/user"
+    assert "s3cret-token" not in repr(client)
+    assert "s3cret-token" not in caplog.text
+    assert caplog.text  # the retry was logged
+
+
+def test_anonymous_client_sends_no_authorization() -> None:
+    handler, seen = scripted(httpx.Response(200, json={}))
+    run(make_client(handler, token=None).rest_get("/rate_limit"))
+    assert "authorization" not in seen[0].headers
+
+
+def test_enterprise_urls_from_settings_are_honoured() -> None:
+    settings = Settings(_env_file=None, github_api_url="https://ghe.example.com/api/v3")
+    assert settings.graphql_url == "https://ghe.example.com/api/graphql"
+    handler, seen = scripted(httpx.Response(200, json={"login": "a"}), ok_data())
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = GitHubClient.from_settings(settings, "tok", http=http)
+    run(client.rest_get("/users/a", login="a"))
+    run(client.graphql("query { x }"))
+    assert [str(r.url) for r in seen] == [
+        "https://ghe.example.com/api/v3/users/a",
+        "https://ghe.example.com/api/graphql",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("api_url", "graphql_url"),
+    [
+        ("https://api.github.com", "https://api.github.com/graphql"),
+        ("https://ghe.example.com/api/v3", "https://ghe.example.com/api/graphql"),
+        ("https://ghe.example.com/api/v3/", "https://ghe.example.com/api/graphql"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765/graphql"),
+    ],
+)
+def test_settings_derive_graphql_url(api_url: str, graphql_url: str) -> None:
+    assert Settings(_env_file=None, github_api_url=api_url).graphql_url == graphql_url
+
+
+def test_explicit_graphql_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITBRAG_GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    monkeypatch.setenv("GITBRAG_GITHUB_GRAPHQL_URL", "https://gql.example.com/custom")
+    settings = Settings(_env_file=None)
+    assert settings.github_api_url == "https://ghe.example.com/api/v3"
+    assert settings.graphql_url == "https://gql.example.com/custom"
+
+
+def test_from_settings_owns_and_closes_its_http_client() -> None:
+    settings = Settings(_env_file=None, http_timeout_seconds=5)
+
+    async def scenario() -> bool:
+        async with GitHubClient.from_settings(settings, None) as client:
+            http = client._http
+            assert http.timeout.read == 5
+        return http.is_closed
+
+    assert run(scenario())
