@@ -1,0 +1,252 @@
+"""``gitbrag up`` and ``gitbrag demo``: the whole stack in one command.
+
+    gitbrag up
+      ├── redis-server   embedded (unless GITBRAG_REDIS_URL), data in GITBRAG_DATA_DIR/redis
+      ├── web            gitbrag web --host H --port P
+      ├── worker         gitbrag worker
+      └── scheduler      gitbrag scheduler        (exactly one)
+
+    gitbrag demo = the same, plus
+      └── fakehub        gitbrag fakehub (the simulated GitHub), with GITBRAG_DEMO=1,
+                         its own embedded Redis in GITBRAG_DATA_DIR/demo, and every
+                         GITBRAG_GITHUB_* setting pointing at the simulated GitHub
+
+The children are supervised (:mod:`gitbrag.supervisor`): a crashed child is restarted, and
+SIGINT/SIGTERM stop every child and its forks, then Redis, which saves its data. With no
+``GITBRAG_SECRET_KEY`` the stack runs in dev mode: a secret key is generated once and kept in
+the data dir, and the children get ``GITBRAG_DEV=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from gitbrag.fakehub.data import token_for
+from gitbrag.redis_server import EmbeddedRedis, free_port
+from gitbrag.settings import Settings
+from gitbrag.supervisor import ChildSpec, Supervisor
+
+logger = logging.getLogger("gitbrag.stack")
+
+FAKEHUB_CLIENT_ID = "fakehub-client-id"
+FAKEHUB_CLIENT_SECRET = "fakehub-client-secret"  # the simulated GitHub's, public
+DEMO_LATENCY_MS = 150.0
+# The simulated account whose token is the demo's server token (scheduler pre-warming).
+DEMO_SERVER_LOGIN = "octocat"
+READY_TIMEOUT_SECONDS = 120.0
+
+
+class StackError(Exception):
+    """The stack cannot start (port taken, Redis failed); the message is for the user."""
+
+
+@dataclass
+class StackConfig:
+    """What to start: derived from settings and the command line, before anything runs."""
+
+    host: str
+    port: int
+    data_dir: Path
+    redis_url: str | None
+    env: dict[str, str] = field(default_factory=dict)
+    fakehub_port: int | None = None
+
+    @property
+    def site_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+
+def _gitbrag(*args: str) -> tuple[str, ...]:
+    """The argv running a ``gitbrag`` subcommand with this interpreter (no PATH lookup)."""
+    return (sys.executable, "-m", "gitbrag", *args)
+
+
+def child_specs(config: StackConfig, env: Mapping[str, str]) -> list[ChildSpec]:
+    """The supervised commands, in start order."""
+    specs: list[ChildSpec] = []
+    if config.fakehub_port is not None:
+        fakehub = _gitbrag(
+            "fakehub", "--host", "127.0.0.1", "--port", str(config.fakehub_port),
+            "--latency-ms", str(DEMO_LATENCY_MS),
+        )  # fmt: skip
+        specs.append(ChildSpec("fakehub", fakehub, env))
+    web = _gitbrag("web", "--host", config.host, "--port", str(config.port))
+    specs.append(ChildSpec("web", web, env))
+    specs.append(ChildSpec("worker", _gitbrag("worker"), env))
+    specs.append(ChildSpec("scheduler", _gitbrag("scheduler"), env))
+    return specs
+
+
+def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> StackConfig:
+    """Resolve host, port, data dir, dev mode and the children's environment."""
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    data_dir = settings.data_dir.expanduser().resolve()
+    env: dict[str, str] = {"GITBRAG_DATA_DIR": str(data_dir)}
+    redis_url = settings.redis_url
+    fakehub_port: int | None = None
+    if demo:
+        # The demo never touches a real Redis or real reports: its own embedded Redis.
+        redis_url = None
+        fakehub_port = free_port()
+        env.update(demo_environment(fakehub_port))
+    if not settings.secret_key:
+        settings.dev = True
+    if settings.dev:
+        env["GITBRAG_DEV"] = "1"
+    env["GITBRAG_HOST"] = host
+    env["GITBRAG_PORT"] = str(port)
+    # periodiq reads the local time zone; the whole stack runs on UTC.
+    env["TZ"] = "UTC"
+    env["PYTHONUNBUFFERED"] = "1"
+    return StackConfig(host, port, data_dir, redis_url, env, fakehub_port)
+
+
+def demo_environment(fakehub_port: int) -> dict[str, str]:
+    """Settings that point every GitHub access at the simulated GitHub on ``fakehub_port``."""
+    base = f"http://127.0.0.1:{fakehub_port}"
+    env = {
+        "GITBRAG_DEMO": "1",
+        "GITBRAG_GITHUB_API_URL": base,
+        "GITBRAG_GITHUB_GRAPHQL_URL": f"{base}/graphql",
+        "GITBRAG_GITHUB_URL": base,
+        "GITBRAG_GITHUB_CLIENT_ID": FAKEHUB_CLIENT_ID,
+        "GITBRAG_GITHUB_CLIENT_SECRET": FAKEHUB_CLIENT_SECRET,
+    }
+    env["GITBRAG_GITHUB_TOKEN"] = token_for(DEMO_SERVER_LOGIN)
+    return env
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail early and clearly rather than let the web child crash-loop on a taken port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise StackError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+@contextmanager
+def redis_for(config: StackConfig) -> Iterator[str]:
+    """The Redis URL the children use: the configured one, or an embedded server's."""
+    if config.redis_url:
+        yield config.redis_url
+        return
+    directory = config.data_dir / ("demo" if config.fakehub_port is not None else "redis")
+    server = EmbeddedRedis(directory, port=0, persistence=True)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        raise StackError(f"embedded Redis did not start: {exc}") from exc
+    logger.info("embedded Redis on %s, data in %s", server.url, directory)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        logger.info("embedded Redis stopped, data saved in %s", directory)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop``; the previous handlers come back afterwards."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def wait_until_ready(url: str, stop: threading.Event, timeout: float) -> bool:
+    """Poll ``url`` until it answers 200, ``stop`` is set, or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        stop.wait(0.25)
+    return False
+
+
+def _announce(config: StackConfig, stop: threading.Event, *, demo: bool) -> None:
+    if not wait_until_ready(config.site_url + "/readyz", stop, READY_TIMEOUT_SECONDS):
+        if not stop.is_set():
+            logger.warning("the web server is not ready yet; see the messages above")
+        return
+    lines = [f"gitbrag is running: open {config.site_url}/"]
+    if demo:
+        lines.append("demo mode: every GitHub call goes to the simulated GitHub; log in with")
+        lines.append("its OAuth page and try the sample users listed on the home page")
+    lines.append("press Ctrl-C to stop")
+    print("\n  ".join(["", *lines, ""]), file=sys.stderr, flush=True)
+
+
+def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
+    """Start everything, supervise until SIGINT/SIGTERM, stop everything. Returns an exit code."""
+    config = configure(settings, args, demo=demo)
+    try:
+        ensure_port_free(config.host, config.port)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.dev and not settings.secret_key:
+            settings.data_dir = config.data_dir
+            settings.resolved_secret_key()  # generated once, before the children race for it
+            logger.info("dev mode: secret key kept in %s", config.data_dir / "secret_key")
+        stop = threading.Event()
+        with stop_on_signals(stop), redis_for(config) as redis_url:
+            env = {**os.environ, **config.env, "GITBRAG_REDIS_URL": redis_url}
+            supervisor = Supervisor(child_specs(config, env))
+            announcer = threading.Thread(
+                target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
+            )
+            supervisor.start()
+            announcer.start()
+            supervisor.run(stop)
+    except StackError as exc:
+        print(f"gitbrag: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s [%(name)s] %(message)s", stream=sys.stderr
+    )
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """``gitbrag up [--host] [--port]``."""
+    _setup_logging()
+    return run_stack(Settings(), args, demo=False)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``gitbrag demo [--host] [--port]``."""
+    _setup_logging()
+    return run_stack(Settings(), args, demo=True)
