@@ -1,0 +1,195 @@
+"""Running one report job: the idempotent, at-least-once-safe body of the report actor.
+
+:func:`run_report_job` is what the actor calls. It checks the job record and claim (a late or
+duplicate delivery of a finished or superseded job does nothing), marks the job running,
+runs the async generation on the worker's event loop while a heartbeat renews the claim,
+publishes progress and watches for cancellation, then stores the report and finishes the
+job. Every path ends with a final status and the claim released, except rate limits (the
+job waits with ``dramatiq.Retry`` to the reset time, keeping its claim).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware.time_limit import TimeLimitExceeded
+from dramatiq_abort import Abort
+
+from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorized
+from gitbrag.github.cache import ImmutableCache
+from gitbrag.models import Report
+from gitbrag.periods import ReportKey
+from gitbrag.redis_server import connect
+from gitbrag.service import Stores
+from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.cache import RedisImmutableCache
+from gitbrag.stores.jobs import Progress
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+Generate = Callable[[ReportKey, str, ProgressCallback, ImmutableCache], Awaitable[Report]]
+
+HEARTBEAT_SECONDS = 1.0
+LOGIN_EXPIRED = "Your GitHub login has expired. Log in again to generate this report."
+TOKEN_REJECTED = "GitHub rejected the token (invalid, expired or revoked). Log in again."
+TOO_LONG = "Generating this report took too long and was stopped."
+INTERNAL = "Something went wrong while generating this report."
+
+
+class JobCancelled(Exception):
+    """The job was cancelled while running (seen by the heartbeat)."""
+
+
+@dataclass
+class WorkerContext:
+    """Per-process resources: settings, one Redis client, the stores and the GitHub cache."""
+
+    settings: Settings
+    stores: Stores
+    cache: RedisImmutableCache
+
+
+@lru_cache(maxsize=1)
+def worker_context() -> WorkerContext:
+    settings = get_settings()
+    client = connect(settings)
+    return WorkerContext(settings, Stores(client, settings), RedisImmutableCache(client))
+
+
+class _ProgressBox:
+    """The newest progress, written by the collector (event loop), flushed by the heartbeat."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: Progress | None = None
+        self._flushed: Progress | None = None
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        with self._lock:
+            self._latest = Progress(phase, done, total)
+
+    def take(self) -> Progress | None:
+        with self._lock:
+            if self._latest == self._flushed:
+                return None
+            self._flushed = self._latest
+            return self._latest
+
+
+def run_report_job(
+    ctx: WorkerContext,
+    *,
+    job_id: str,
+    key_text: str,
+    credential: str,
+    retries: int,
+    max_retries: int,
+    generate: Generate,
+) -> None:
+    stores, jobs = ctx.stores, ctx.stores.jobs
+    job = jobs.get(job_id)
+    if job is None or job.finished:
+        log.info("job %s is %s; nothing to do", job_id, job.status if job else "gone")
+        return
+    key = ReportKey.parse(key_text)
+
+    def finish(status: str, error: str | None = None) -> None:
+        jobs.finish(job_id, status, error)  # type: ignore[arg-type]
+        jobs.release(key_text, job_id)
+
+    if jobs.cancel_requested(job_id):
+        finish("cancelled", "Cancelled")
+        return
+    if not jobs.adopt(key_text, job_id):
+        finish("cancelled", "Superseded by another job for the same report")
+        return
+    if not jobs.mark_running(job_id):
+        return
+    token = stores.credentials.token(credential)
+    if token is None:
+        finish("failed", LOGIN_EXPIRED)
+        return
+
+    progress = _ProgressBox()
+
+    def beat() -> bool:
+        """Renew the claim, publish progress; True when the job was cancelled meanwhile."""
+        jobs.renew(key_text, job_id)
+        latest = progress.take()
+        if latest is not None:
+            jobs.set_progress(job_id, latest)
+        return jobs.cancel_requested(job_id)
+
+    async def supervised() -> Report:
+        work = asyncio.ensure_future(generate(key, token, progress.update, ctx.cache))
+        try:
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_SECONDS)
+                if done:
+                    return work.result()
+                if await asyncio.to_thread(beat):
+                    raise JobCancelled
+        finally:
+            work.cancel()
+
+    loop_thread = get_event_loop_thread()
+    if loop_thread is None:
+        raise RuntimeError("the AsyncIO middleware is not on the broker")
+    try:
+        report = loop_thread.run_coroutine(supervised())
+    except (Abort, JobCancelled) as exc:
+        finish("cancelled", "Cancelled")
+        if isinstance(exc, Abort):
+            raise
+        return
+    except TimeLimitExceeded:
+        finish("failed", TOO_LONG)
+        raise
+    except NotFound:
+        stores.reports.mark_unknown_user(key.username)
+        finish("not_found", f"GitHub has no user named {key.username!r}")
+        return
+    except Unauthorized:
+        stores.credentials.mark_invalid(credential)
+        finish("failed", TOKEN_REJECTED)
+        return
+    except RateLimited as exc:
+        if retries >= max_retries:
+            finish("failed", "GitHub's rate limit stayed exhausted; try again later.")
+            return
+        delay = exc.seconds_until_reset() + random.uniform(0.5, 2.0)
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        jobs.mark_waiting(
+            job_id, retry_at, f"GitHub rate limit reached; resuming at {retry_at:%H:%M} UTC"
+        )
+        jobs.renew(key_text, job_id, claim_ttl_ms=jobs.claim_ttl_ms + int(delay * 1000))
+        raise dramatiq.Retry(delay=int(delay * 1000)) from None
+    except GitHubUnavailable:
+        if retries >= max_retries:
+            finish("failed", "GitHub is unavailable right now; try again later.")
+            return
+        jobs.requeue(job_id, "GitHub is having trouble; retrying shortly")
+        raise dramatiq.Retry(delay=int(1000 * min(300, 5 * 2**retries))) from None
+    except Exception:
+        log.exception("job %s for %s failed", job_id, key_text)
+        finish("failed", INTERNAL)
+        return
+
+    jobs.set_progress(job_id, Progress("build", 1, 1))
+    kept_previous = not stores.reports.put(key, report)
+    finish(
+        "done",
+        "GitHub returned partial data; the previous complete report was kept"
+        if kept_previous
+        else None,
+    )

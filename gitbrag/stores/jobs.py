@@ -1,0 +1,319 @@
+"""Generation jobs: one claim per report key, one record per job.
+
+* The **claim** (``gitbrag:job-claim:<report key>``) holds the id of the job generating that
+  report. It is taken with one Lua script (``SET NX`` + the job record), so under any
+  concurrency one request creates the job and every other request gets its id. It expires
+  after ``time limit + queue wait`` unless renewed by the running job, and only its owner
+  releases it (compare-and-delete).
+* The **record** (``gitbrag:job:<id>``, a hash) carries status, progress, timestamps and a
+  user-safe error. The job id is the Dramatiq message id, so aborts and retries target it.
+  Status changes are compare-and-set: a finished job never changes again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, cast, get_args
+
+import redis
+
+JobStatus = Literal[
+    "queued", "running", "waiting_rate_limit", "done", "failed", "cancelled", "not_found"
+]
+JOB_STATUSES: Final[tuple[JobStatus, ...]] = get_args(JobStatus)
+ACTIVE_STATUSES: Final[frozenset[str]] = frozenset({"queued", "running", "waiting_rate_limit"})
+FINISHED_STATUSES: Final[frozenset[str]] = frozenset(JOB_STATUSES) - ACTIVE_STATUSES
+
+JOB_PREFIX: Final = "gitbrag:job:"
+CLAIM_PREFIX: Final = "gitbrag:job-claim:"
+VIEWER_JOBS_PREFIX: Final = "gitbrag:viewer-jobs:"
+
+PHASE_LABELS: Final[dict[str, str]] = {
+    "queued": "Waiting for a worker",
+    "profile": "Loading profile",
+    "search": "Searching pull requests",
+    "files": "Reading changed files",
+    "stars": "Counting stars",
+    "build": "Building report",
+}
+
+# KEYS[1] claim; ARGV[1] job id, ARGV[2] claim ttl ms, ARGV[3] record ttl s, ARGV[4..] fields.
+# Returns the id of the job that owns the claim afterwards (ours when we created it).
+_CLAIM = """
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  local status = redis.call('HGET', 'gitbrag:job:' .. existing, 'status')
+  if status == 'queued' or status == 'running' or status == 'waiting_rate_limit' then
+    return existing
+  end
+end
+local job = 'gitbrag:job:' .. ARGV[1]
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', job, unpack(ARGV, 4))
+redis.call('EXPIRE', job, ARGV[3])
+return ARGV[1]
+"""
+
+# KEYS[1] job record; ARGV[1] comma-separated statuses allowed before, ARGV[2..] fields.
+_TRANSITION = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
+if not string.find(',' .. ARGV[1] .. ',', ',' .. status .. ',', 1, true) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1
+"""
+
+# KEYS[1] claim; ARGV[1] job id. Owner-only delete.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS[1] claim, KEYS[2] job record; ARGV[1] job id, ARGV[2] claim ttl ms, ARGV[3] record ttl s.
+_RENEW = """
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a running job is: ``phase`` (profile, search, files, stars, build), done/total."""
+
+    phase: str
+    done: int
+    total: int
+
+    @property
+    def text(self) -> str:
+        """E.g. "Searching pull requests 300/2600"; the bare label when there is no total."""
+        label = PHASE_LABELS.get(self.phase, self.phase.replace("_", " ").capitalize())
+        return f"{label} {self.done}/{self.total}" if self.total else label
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    status: JobStatus
+    progress: Progress | None
+    report_key: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    retry_at: datetime | None
+    viewer_id: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON shape of ``GET /api/jobs/{id}``."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "progress": (
+                {
+                    "phase": self.progress.phase,
+                    "done": self.progress.done,
+                    "total": self.progress.total,
+                }
+                if self.progress
+                else None
+            ),
+            "report_key": self.report_key,
+            "created_at": self.created_at.isoformat(),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "error": self.error,
+        }
+        if self.retry_at is not None:
+            body["retry_at"] = self.retry_at.isoformat()
+        return body
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _time(value: bytes | None) -> datetime | None:
+    return datetime.fromisoformat(value.decode()) if value else None
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value else None
+
+
+def _flatten(fields: Mapping[str, object]) -> list[str]:
+    flat: list[str] = []
+    for name, value in fields.items():
+        flat += [name, "" if value is None else str(value)]
+    return flat
+
+
+class JobStore:
+    def __init__(
+        self, client: redis.Redis, *, claim_ttl_seconds: int, record_ttl_seconds: int
+    ) -> None:
+        self._redis = client
+        self.claim_ttl_ms = claim_ttl_seconds * 1000
+        self.record_ttl = record_ttl_seconds
+        self._claim = client.register_script(_CLAIM)
+        self._transition = client.register_script(_TRANSITION)
+        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+
+    # ------------------------------------------------------------------ claims
+
+    def claim(
+        self, report_key: str, job_id: str, *, credential: str, viewer_id: str | None = None
+    ) -> tuple[str, bool]:
+        """Create job ``job_id`` for ``report_key`` unless another active job has the key.
+
+        Returns ``(owner job id, created)``.
+        """
+        fields = {
+            "id": job_id,
+            "status": "queued",
+            "report_key": report_key,
+            "created_at": _now(),
+            "credential": credential,
+            "viewer_id": viewer_id or "",
+        }
+        owner = cast(
+            bytes,
+            self._claim(
+                keys=[CLAIM_PREFIX + report_key],
+                args=[job_id, self.claim_ttl_ms, self.record_ttl, *_flatten(fields)],
+            ),
+        ).decode()
+        created = owner == job_id
+        if created and viewer_id:
+            index = VIEWER_JOBS_PREFIX + viewer_id
+            self._redis.sadd(index, job_id)
+            self._redis.expire(index, self.record_ttl)
+        return owner, created
+
+    def owner(self, report_key: str) -> str | None:
+        return _text(cast(bytes | None, self._redis.get(CLAIM_PREFIX + report_key)))
+
+    def adopt(self, report_key: str, job_id: str) -> bool:
+        """Make sure ``job_id`` owns the claim (re-taken if expired); False if another job does."""
+        claim = CLAIM_PREFIX + report_key
+        self._redis.set(claim, job_id, nx=True, px=self.claim_ttl_ms)
+        return self.owner(report_key) == job_id
+
+    def release(self, report_key: str, job_id: str) -> bool:
+        """Drop the claim on ``report_key`` if ``job_id`` still owns it."""
+        return bool(self._release(keys=[CLAIM_PREFIX + report_key], args=[job_id]))
+
+    def renew(self, report_key: str, job_id: str, *, claim_ttl_ms: int | None = None) -> bool:
+        """Keep the claim (owner only) and the record alive; False if the claim is lost."""
+        return bool(
+            self._renew(
+                keys=[CLAIM_PREFIX + report_key, JOB_PREFIX + job_id],
+                args=[job_id, claim_ttl_ms or self.claim_ttl_ms, self.record_ttl],
+            )
+        )
+
+    # ------------------------------------------------------------------ records
+
+    def get(self, job_id: str) -> Job | None:
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(JOB_PREFIX + job_id))
+        if not raw or b"status" not in raw:
+            return None
+        return self._decode(raw)
+
+    def credential(self, job_id: str) -> str | None:
+        return _text(cast(bytes | None, self._redis.hget(JOB_PREFIX + job_id, "credential")))
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return bool(self._redis.hget(JOB_PREFIX + job_id, "cancel_requested"))
+
+    def request_cancel(self, job_id: str) -> None:
+        self._redis.hset(JOB_PREFIX + job_id, "cancel_requested", "1")
+
+    def jobs_of_viewer(self, viewer_id: str) -> list[str]:
+        members = cast(set[bytes], self._redis.smembers(VIEWER_JOBS_PREFIX + viewer_id))
+        return sorted(member.decode() for member in members)
+
+    def _set(self, job_id: str, allowed_from: Iterable[str], fields: Mapping[str, object]) -> bool:
+        return bool(
+            self._transition(
+                keys=[JOB_PREFIX + job_id], args=[",".join(allowed_from), *_flatten(fields)]
+            )
+        )
+
+    def mark_running(self, job_id: str) -> bool:
+        """queued/waiting/running (a redelivery) → running; False if the job is finished."""
+        fields: dict[str, object] = {"status": "running", "retry_at": None}
+        job = self.get(job_id)
+        if job is not None and job.started_at is None:
+            fields["started_at"] = _now()
+        return self._set(job_id, ACTIVE_STATUSES, fields)
+
+    def set_progress(self, job_id: str, progress: Progress) -> bool:
+        return self._set(
+            job_id,
+            ["running"],
+            {"phase": progress.phase, "done": progress.done, "total": progress.total},
+        )
+
+    def mark_waiting(self, job_id: str, retry_at: datetime, error: str) -> bool:
+        return self._set(
+            job_id,
+            ACTIVE_STATUSES,
+            {"status": "waiting_rate_limit", "retry_at": retry_at.isoformat(), "error": error},
+        )
+
+    def requeue(self, job_id: str, error: str | None = None) -> bool:
+        """Back to ``queued`` (a transient failure that will be retried)."""
+        return self._set(job_id, ACTIVE_STATUSES, {"status": "queued", "error": error})
+
+    def finish(
+        self,
+        job_id: str,
+        status: JobStatus,
+        error: str | None = None,
+        *,
+        allowed_from: Iterable[str] = ACTIVE_STATUSES,
+    ) -> bool:
+        """Move an active job to a final status (first writer wins)."""
+        assert status in FINISHED_STATUSES, status
+        return self._set(
+            job_id,
+            allowed_from,
+            {"status": status, "finished_at": _now(), "error": error, "retry_at": None},
+        )
+
+    @staticmethod
+    def _decode(raw: dict[bytes, bytes]) -> Job:
+        phase = _text(raw.get(b"phase"))
+        progress = (
+            Progress(phase, int(raw.get(b"done") or 0), int(raw.get(b"total") or 0))
+            if phase
+            else None
+        )
+        created_at = _time(raw.get(b"created_at")) or datetime.now(UTC)
+        return Job(
+            id=raw[b"id"].decode(),
+            status=cast(JobStatus, raw[b"status"].decode()),
+            progress=progress,
+            report_key=raw[b"report_key"].decode(),
+            created_at=created_at,
+            started_at=_time(raw.get(b"started_at")),
+            finished_at=_time(raw.get(b"finished_at")),
+            error=_text(raw.get(b"error")),
+            retry_at=_time(raw.get(b"retry_at")),
+            viewer_id=_text(raw.get(b"viewer_id")),
+        )
