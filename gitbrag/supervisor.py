@@ -4,15 +4,17 @@ Contract:
 
 - Every child starts in its own session (``start_new_session=True``), so it leads a process
   group holding everything it forks (Dramatiq's master forks its worker processes; those stay
-  in the group). Signals go to the whole group, never to the leader alone.
+  in the group).
 - Terminal signals (Ctrl-C) reach only the supervisor, which owns the shutdown order.
 - A child that exits while the supervisor runs is restarted: first its group is SIGKILLed (the
   remnants of a crashed instance are unsupervised), then it is started again after a backoff
   that doubles on each quick crash (``min_backoff`` up to ``max_backoff``) and resets once the
   child has stayed up for ``stable_seconds``.
-- ``stop()`` sends SIGTERM to every group, waits up to ``grace_seconds`` for every member of
-  every group to exit, then SIGKILLs what is left. When it returns, no process started by the
-  supervisor (or forked by one) is alive.
+- ``stop()`` sends SIGTERM to each child (the group leader) only: a leader such as Dramatiq's
+  master forwards it to its own processes, and a second SIGTERM would make those exit hard
+  instead of finishing their work. It waits up to ``grace_seconds`` for every member of every
+  group to exit, then SIGKILLs whole groups (systemd's ``KillMode=mixed``). When it returns,
+  no process started by the supervisor (or forked by one) is alive.
 """
 
 from __future__ import annotations
@@ -159,13 +161,14 @@ class Supervisor:
             self.stop()
 
     def stop(self) -> None:
-        """SIGTERM every group, wait up to ``grace_seconds``, SIGKILL what is left."""
+        """SIGTERM every leader, wait up to ``grace_seconds``, SIGKILL the groups' leftovers."""
         with self._lock:
             self._stopping = True
             running = [c for c in self._children.values() if c.process is not None]
             for child in running:
                 assert child.process is not None
-                _signal_group(child.process.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + self.grace_seconds
             pgids = [child.process.pid for child in running if child.process is not None]
             self._wait_groups(running, pgids, deadline)

@@ -16,8 +16,31 @@ import pytest
 
 from gitbrag.supervisor import ChildSpec, Supervisor, group_members
 
-# A parent that forks a grandchild, records both pids, then sleeps; like Dramatiq's master.
+# A parent that forks a grandchild and, like Dramatiq's master, forwards SIGTERM to it. The
+# grandchild logs every SIGTERM it receives, then exits.
 FORKING_CHILD = """
+import os, signal, sys, time
+pid = os.fork()
+if pid == 0:
+    def on_term(signum, frame):
+        with open(sys.argv[1] + ".term", "a") as f:
+            f.write("TERM\\n")
+        os._exit(0)
+    signal.signal(signal.SIGTERM, on_term)
+    time.sleep(600)
+    os._exit(0)
+def forward(signum, frame):
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, forward)
+with open(sys.argv[1], "a") as f:
+    f.write(f"{os.getpid()} {pid}\\n")
+time.sleep(600)
+"""
+
+# A parent that dies on SIGTERM and leaves its grandchild behind (which never hears of it).
+ABANDONING_CHILD = """
 import os, sys, time
 pid = os.fork()
 if pid == 0:
@@ -94,7 +117,27 @@ def test_stop_terminates_children_and_their_forks(
 
     assert time.monotonic() - started < 5, "SIGTERM alone should have been enough"
     assert not any(alive(pid) for pid in pids)
-    assert supervisor.exit_codes("web") == [-signal.SIGTERM]
+    assert supervisor.exit_codes("web") == [0]
+    # Only the leader is signalled: its forks hear SIGTERM once, from it (as Dramatiq expects).
+    for record in records.values():
+        assert Path(f"{record}.term").read_text().split() == ["TERM"]
+
+
+def test_forks_left_behind_by_a_stopped_leader_are_killed(
+    tmp_path: Path, supervisors: list[Supervisor]
+) -> None:
+    record = tmp_path / "abandoning.pids"
+    supervisor = Supervisor([spec("abandoning", ABANDONING_CHILD, record)], grace_seconds=1.0)
+    supervisors.append(supervisor)
+    supervisor.start()
+    wait_for(lambda: bool(recorded_pids(record)))
+    leader, grandchild = recorded_pids(record)[0]
+
+    supervisor.stop()
+
+    assert not alive(leader) and not alive(grandchild)
+    assert supervisor.exit_codes("abandoning") == [-signal.SIGTERM]
+    assert group_members(leader) == []
 
 
 def test_sigterm_ignored_escalates_to_sigkill_after_grace(
