@@ -1,0 +1,40 @@
+"""The simulated GitHub (SPEC 7): a seeded data set served over loopback.
+
+    from gitbrag.fakehub import FakeHub, generate
+    with FakeHub(generate(seed=7)) as hub:
+        ...  # point the client at hub.api_url / hub.graphql_url / hub.github_url
+
+Modules: ``data`` (data set), ``search`` (search qualifiers), ``graphql_api`` (GraphQL),
+``rest`` (REST bodies), ``oauth`` (web flow), ``budgets`` / ``faults`` (limits and
+misbehaviour), ``state`` (shared state), ``app`` (ASGI app), ``server`` (runner, CLI).
+"""
+
+from gitbrag.fakehub.data import (
+    SAMPLE_USERS,
+    DataSet,
+    FakeFile,
+    FakePR,
+    FakeRepo,
+    FakeUser,
+    generate,
+    token_for,
+)
+from gitbrag.fakehub.faults import FAULT_KINDS, Faults
+from gitbrag.fakehub.server import FakeHub
+from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
+
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "FAULT_KINDS",
+    "SAMPLE_USERS",
+    "DataSet",
+    "FakeFile",
+    "FakeHub",
+    "FakePR",
+    "FakeRepo",
+    "FakeUser",
+    "Faults",
+    "generate",
+    "token_for",
+]

@@ -1,0 +1,157 @@
+"""GitHub's issue-search semantics for the qualifiers gitbrag sends, over the fake data set.
+
+Supported, in any order: ``is:pr`` / ``type:pr`` (``is:issue`` matches nothing: the data set
+has only pull requests), ``author:LOGIN`` (case-insensitive), ``repo:OWNER/NAME``,
+``user:``/``org:`` (repository owner), ``is:public`` / ``is:private``, ``is:merged``,
+``is:unmerged`` (open, or closed without merge), ``is:open``, ``is:closed`` (merged included,
+as on GitHub), ``created:`` with ``A..B``, ``A..*``, ``*..B``, ``>=A``, ``>A``, ``<=B``, ``<B``
+or a single ``A`` (dates ``YYYY-MM-DD`` cover their whole day; ISO datetimes are exact), and
+``sort:created-asc|created-desc`` (default newest first). Other words must all appear in the
+title. Private repositories match only for their members and never with ``is:public``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from gitbrag.fakehub.data import FakePR, FakeRepo
+
+Predicate = Callable[[FakePR], bool]
+
+
+class SearchSyntaxError(ValueError):
+    """The query cannot be understood (GitHub answers these with a validation error)."""
+
+
+@dataclass
+class SearchQuery:
+    author: str | None = None
+    newest_first: bool = True
+    visibility: str | None = None  # "public" | "private" | None
+    issues_only: bool = False
+    predicates: list[Predicate] = field(default_factory=list)
+
+
+def _parse_bound(text: str, *, upper: bool) -> datetime:
+    """A date covers its whole day: as an upper bound it means the day's last instant."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) - timedelta(microseconds=1) if upper else start
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SearchSyntaxError(f"invalid date {text!r} in created: qualifier") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _created_range(value: str) -> tuple[datetime | None, datetime | None]:
+    """Inclusive ``(low, high)`` bounds of a ``created:`` qualifier value."""
+    if ".." in value:
+        low, high = value.split("..", 1)
+        return (
+            None if low in ("", "*") else _parse_bound(low, upper=False),
+            None if high in ("", "*") else _parse_bound(high, upper=True),
+        )
+    if value.startswith(">="):
+        return _parse_bound(value[2:], upper=False), None
+    if value.startswith("<="):
+        return None, _parse_bound(value[2:], upper=True)
+    if value.startswith(">"):
+        return _parse_bound(value[1:], upper=True) + timedelta(microseconds=1), None
+    if value.startswith("<"):
+        return None, _parse_bound(value[1:], upper=False) - timedelta(microseconds=1)
+    return _parse_bound(value, upper=False), _parse_bound(value, upper=True)
+
+
+def _in_repo(name_with_owner: str) -> Predicate:
+    return lambda pr: pr.repo.lower() == name_with_owner
+
+
+def _owned_by(owner: str) -> Predicate:
+    return lambda pr: pr.repo.lower().startswith(owner + "/")
+
+
+def _created_within(low: datetime | None, high: datetime | None) -> Predicate:
+    return lambda pr: (
+        (low is None or pr.created_at >= low) and (high is None or pr.created_at <= high)
+    )
+
+
+def parse_query(text: str) -> SearchQuery:
+    query = SearchQuery()
+    words: list[str] = []
+    for token in text.split():
+        key, sep, value = token.partition(":")
+        key = key.lower()
+        if not sep or not value:
+            words.append(token.lower())
+        elif key in ("is", "type"):
+            _apply_is(query, value.lower())
+        elif key == "author":
+            query.author = value.lower()
+        elif key == "repo":
+            query.predicates.append(_in_repo(value.lower()))
+        elif key in ("user", "org"):
+            query.predicates.append(_owned_by(value.lower()))
+        elif key == "created":
+            query.predicates.append(_created_within(*_created_range(value)))
+        elif key == "sort":
+            if value.lower() == "created-asc":
+                query.newest_first = False
+            elif value.lower() == "created-desc":
+                query.newest_first = True
+        else:
+            words.append(token.lower())
+    if words:
+        query.predicates.append(lambda pr: all(w in pr.title.lower() for w in words))
+    return query
+
+
+def _apply_is(query: SearchQuery, value: str) -> None:
+    if value in ("public", "private"):
+        query.visibility = value
+    elif value == "issue":
+        query.issues_only = True
+    elif value == "merged":
+        query.predicates.append(lambda pr: pr.merged_at is not None)
+    elif value == "unmerged":
+        query.predicates.append(lambda pr: pr.merged_at is None)
+    elif value == "open":
+        query.predicates.append(lambda pr: pr.closed_at is None)
+    elif value == "closed":
+        query.predicates.append(lambda pr: pr.closed_at is not None)
+    elif value != "pr":
+        raise SearchSyntaxError(f"unsupported qualifier is:{value}")
+
+
+def run_search(
+    query: SearchQuery,
+    candidates: Iterable[FakePR],
+    repos: dict[str, FakeRepo],
+    viewer: str | None,
+) -> list[FakePR]:
+    """Every match, in the query's order (the caller applies GitHub's 1000-result cap)."""
+    if query.issues_only:
+        return []
+    viewer_key = viewer.lower() if viewer else None
+
+    def visible(pr: FakePR) -> bool:
+        repo = repos[pr.repo]
+        if not repo.is_private:
+            return query.visibility != "private"
+        if query.visibility == "public" or viewer_key is None:
+            return False
+        return viewer_key in {m.lower() for m in repo.members}
+
+    matches = [
+        pr
+        for pr in candidates
+        if (query.author is None or pr.author.lower() == query.author)
+        and visible(pr)
+        and all(p(pr) for p in query.predicates)
+    ]
+    matches.sort(key=lambda pr: (pr.created_at, pr.repo, pr.number), reverse=query.newest_first)
+    return matches

@@ -1,0 +1,156 @@
+"""Run the simulated GitHub: ``FakeHub`` in a background thread, or ``gitbrag fakehub``."""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import uvicorn
+
+from gitbrag.fakehub.app import create_app
+from gitbrag.fakehub.data import SAMPLE_USERS, DataSet, generate, token_for
+from gitbrag.fakehub.faults import Faults
+from gitbrag.fakehub.graphql_api import github_schema
+from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState
+
+
+class FakeHub:
+    """A loopback GitHub: REST at ``url`` (like api.github.com), GraphQL at ``graphql_url``,
+    OAuth at ``github_url``. Start with ``start()`` or ``with FakeHub() as hub:``.
+
+    ``counters`` counts API requests (``"rest"``, ``"graphql"``, route keys such as
+    ``"GET /users/{login}"``, top-level GraphQL fields such as ``"search"``, and ``"oauth"``).
+    """
+
+    def __init__(
+        self,
+        data: DataSet | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: float = 0.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.data = data if data is not None else generate()
+        self.state = HubState(self.data, clock=clock)
+        self.state.faults.configure(latency_ms=latency_ms)
+        self._latency_ms = latency_ms
+        self.host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # -- lifecycle --
+    def start(self) -> FakeHub:
+        """Serve in a daemon thread; returns once the socket accepts requests."""
+        github_schema()  # build once, before the first request needs it
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._port))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(self.state), log_level="warning", access_log=False, lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="fakehub", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the simulated GitHub failed to start")
+            time.sleep(0.01)
+        self.url = f"http://{self.host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeHub:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses --
+    @property
+    def api_url(self) -> str:
+        return self.url
+
+    @property
+    def graphql_url(self) -> str:
+        return self.url + "/graphql"
+
+    @property
+    def github_url(self) -> str:
+        return self.url
+
+    # -- observation and control --
+    @property
+    def counters(self) -> collections.Counter[str]:
+        return collections.Counter(self.state.counters_snapshot())
+
+    def request_count(self) -> int:
+        """API requests so far (REST + GraphQL; not OAuth, avatars or control)."""
+        counters = self.state.counters_snapshot()
+        return counters.get("rest", 0) + counters.get("graphql", 0)
+
+    def reset_counters(self) -> None:
+        self.state.reset_counters()
+
+    def reset(self) -> None:
+        """Counters, faults, budgets and revocations back to a fresh start."""
+        self.state.reset()
+        self.state.faults.configure(latency_ms=self._latency_ms)
+
+    @property
+    def faults(self) -> Faults:
+        return self.state.faults
+
+    def set_budget(
+        self, token: str, remaining: int, reset_in: float, resource: str | None = None
+    ) -> None:
+        """Force ``token``'s rate-limit state (REST and GraphQL unless ``resource`` is given)."""
+        self.state.budgets.set(token, remaining, reset_in, resource)
+
+    def revoke(self, token: str) -> None:
+        """From now on ``token`` gets 401 Bad credentials."""
+        self.state.revoke(token)
+
+    def token(self, login: str) -> str:
+        """The data set's token for ``login``."""
+        return token_for(login)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``gitbrag fakehub``: serve in the foreground until interrupted."""
+    hub = FakeHub(host=args.host, port=args.port, latency_ms=args.latency_ms)
+    hub.faults.configure(rate=args.fault_rate)
+    hub.start()
+    print(f"Simulated GitHub at {hub.url}  (GraphQL {hub.graphql_url})", flush=True)
+    print(f"OAuth client id {CLIENT_ID!r}, secret {CLIENT_SECRET!r}", flush=True)
+    for login in SAMPLE_USERS:
+        print(f"  {login:<16} token {token_for(login)}", flush=True)
+    try:
+        while hub._thread is not None and hub._thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hub.stop()
+    return 0
