@@ -79,6 +79,9 @@ class EmbeddedRedis:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            # Its own session: a terminal's Ctrl-C (sent to the whole foreground group) must not
+            # stop Redis before the workers and web server, which `gitbrag up` stops first.
+            start_new_session=True,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=1.0)
         deadline = time.monotonic() + timeout
