@@ -7,7 +7,6 @@ merged or closed PRs never change and are cached; open PRs are always read afres
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -16,6 +15,7 @@ from gitbrag.errors import GitHubUnavailable
 from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_files_query
+from gitbrag.github.tasks import gather_all
 from gitbrag.models import FileChange, PullRequestRecord
 
 FILES_BATCH: Final = 20
@@ -130,6 +130,6 @@ async def fetch_files(
         pending.append(_Job(pr))
     while pending:
         batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
-        rounds = await asyncio.gather(*(reader.batch(batch) for batch in batches))
+        rounds = await gather_all(reader.batch(batch) for batch in batches)
         pending = [job for unfinished in rounds for job in unfinished]
     return reader.result

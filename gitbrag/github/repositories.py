@@ -8,7 +8,6 @@ as it is, an older one is topped up with the newest page.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from gitbrag.github.cache import (
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import repositories_query, stargazers_query
 from gitbrag.github.stargazers import StarPage, Timeline
+from gitbrag.github.tasks import gather_all
 from gitbrag.models import RepositoryInfo, StarCount
 from gitbrag.periods import DateRange
 
@@ -169,7 +169,7 @@ class _Reader:
         self, repos: list[_Repo], read: Callable[[list[_Repo]], Awaitable[None]]
     ) -> None:
         batches = [repos[i : i + REPOSITORY_BATCH] for i in range(0, len(repos), REPOSITORY_BATCH)]
-        await asyncio.gather(*(read(batch) for batch in batches))
+        await gather_all(read(batch) for batch in batches)
 
 
 async def read_repositories(

@@ -8,7 +8,6 @@ windows meet at ``B + 1 s``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any, Final
 
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_PULL_REQUESTS
+from gitbrag.github.tasks import gather_all
 from gitbrag.models import PRState, PullRequestRecord
 from gitbrag.periods import DateRange
 
@@ -113,7 +113,7 @@ class _Searcher:
                 f"more than {SEARCH_CAP} pull requests created at {_iso(window.start)}"
             )
             return [first]
-        left, right = await asyncio.gather(*(self.first_pages(half) for half in window.halves()))
+        left, right = await gather_all(self.first_pages(half) for half in window.halves())
         return left + right
 
     async def rest_of_window(self, page: _Page) -> list[dict[str, Any]]:
@@ -132,7 +132,7 @@ class _Searcher:
         firsts = await self.first_pages(Window.for_range(date_range))
         self.total = sum(page.issue_count for page in firsts)
         self.advance(sum(len(page.nodes) for page in firsts))
-        windows = await asyncio.gather(*(self.rest_of_window(page) for page in firsts))
+        windows = await gather_all(self.rest_of_window(page) for page in firsts)
         return [node for nodes in windows for node in nodes]
 
 

@@ -1,0 +1,24 @@
+"""Running the collector's concurrent requests as one unit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Like ``asyncio.gather`` but if one fails the others are cancelled (no orphan requests
+    keep spending the budget), and the first failure is raised as itself, not as a group."""
+
+    async def run(awaitable: Awaitable[T]) -> T:
+        return await awaitable
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(run(awaitable)) for awaitable in awaitables]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]

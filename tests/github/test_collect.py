@@ -1,0 +1,293 @@
+"""The collector against the simulated GitHub over loopback: what it finds, what it hides,
+and how it survives faults and limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from gitbrag.errors import NotFound, RateLimited, Unauthorized
+from gitbrag.fakehub.data import token_for
+from gitbrag.fakehub.server import FakeHub
+from gitbrag.github.cache import MemoryCache
+from gitbrag.github.client import GitHubClient
+from gitbrag.github.collect import collect
+from gitbrag.github.search import SEARCH_CAP, search_pull_requests
+from gitbrag.models import Collection, StarCount
+from gitbrag.periods import DateRange, ReportKey
+
+T = TypeVar("T")
+STATES = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+async def _quick_sleep(seconds: float) -> None:
+    await asyncio.sleep(min(seconds, 0.005))
+
+
+def client_for(hub: FakeHub, http: httpx.AsyncClient, token: str | None, **kw: Any) -> GitHubClient:
+    kw.setdefault("backoff_base", 0.001)
+    kw.setdefault("sleep", _quick_sleep)
+    return GitHubClient(http, token=token, api_url=hub.api_url, graphql_url=hub.graphql_url, **kw)
+
+
+def collect_with(
+    hub: FakeHub,
+    key: ReportKey,
+    *,
+    token: str | None = None,
+    cache: MemoryCache | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    stars_cap: int = 1000,
+    **client_options: Any,
+) -> tuple[Collection, int]:
+    """Collect ``key`` as its own user (default token) and return the requests it took."""
+
+    async def scenario() -> tuple[Collection, int]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            client = client_for(hub, http, token or token_for(key.username), **client_options)
+            collection = await collect(
+                client, key, progress=progress, cache=cache, stars_cap=stars_cap
+            )
+            return collection, client.requests_made
+
+    return run(scenario())
+
+
+def expected_prs(hub: FakeHub, login: str, date_range: DateRange, include_closed: bool) -> set[Any]:
+    """What a report must hold, straight from the simulated data set."""
+    wanted = set()
+    for pr in hub.data.prs_by(login):
+        repo = hub.data.repos[pr.repo]
+        if repo.is_private or not date_range.contains(pr.created_at):
+            continue
+        if pr.state == "CLOSED" and not include_closed:
+            continue
+        wanted.add((pr.repo, pr.number, STATES[pr.state], pr.additions, pr.changed_files))
+    return wanted
+
+
+def found_prs(collection: Collection) -> set[Any]:
+    return {
+        (pr.repository, pr.number, pr.state, pr.additions, pr.changed_files)
+        for pr in collection.pull_requests
+    }
+
+
+@pytest.fixture()
+def quiet_hub(hub: FakeHub) -> FakeHub:
+    """The shared hub with fresh budgets, no faults and zeroed counters."""
+    hub.reset()
+    return hub
+
+
+def test_window_splitting_finds_every_pr_of_a_prolific_user(quiet_hub: FakeHub) -> None:
+    hub = quiet_hub
+    date_range = DateRange.for_period("2_years")
+    wanted = expected_prs(hub, "prolific-bot", date_range, include_closed=True)
+    assert len(wanted) > 2 * SEARCH_CAP  # the data set really is past the cap
+
+    async def scenario() -> tuple[int, int]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            client = client_for(hub, http, token_for("prolific-bot"))
+            progress: list[tuple[str, int, int]] = []
+            found = await search_pull_requests(
+                client,
+                "prolific-bot",
+                date_range,
+                include_closed=True,
+                progress=lambda *event: progress.append(event),
+            )
+            got = {
+                (pr.repository, pr.number, pr.state, pr.additions, pr.changed_files)
+                for pr in found.pull_requests
+            }
+            assert got == wanted
+            assert len(found.pull_requests) == len(wanted)  # no duplicates across windows
+            assert found.incomplete_reasons == []
+            assert progress[-1] == ("search", len(wanted), len(wanted))
+            return client.requests_made, len(found.pull_requests)
+
+    requests, count = run(scenario())
+    # 100 per page plus a few probes of oversized windows
+    assert requests <= count // 100 + 12
+
+
+def test_private_repositories_never_appear(quiet_hub: FakeHub) -> None:
+    hub = quiet_hub
+    key = ReportKey("private-eye", DateRange.for_period("all_time"), include_closed=True)
+    private_prs = [
+        pr for pr in hub.data.prs_by("private-eye") if hub.data.repos[pr.repo].is_private
+    ]
+    assert private_prs, "the data set must give private-eye private work its token sees"
+    collection, _ = collect_with(hub, key)
+    private_names = {pr.repo for pr in private_prs}
+    assert found_prs(collection) == expected_prs(hub, "private-eye", key.range, True)
+    assert not private_names & set(collection.repositories)
+    assert not private_names & set(collection.stars_gained)
+    assert all(not info.is_private for info in collection.repositories.values())
+
+
+def test_collects_octocat_completely(quiet_hub: FakeHub) -> None:
+    hub = quiet_hub
+    key = ReportKey("octocat", DateRange.for_period("5_years"))
+    events: list[tuple[str, int, int]] = []
+    collection, _ = collect_with(hub, key, progress=lambda *e: events.append(e))
+    assert found_prs(collection) == expected_prs(hub, "octocat", key.range, False)
+    assert collection.incomplete_reasons == []
+    assert collection.profile.login == hub.data.users["octocat"].login
+    for pr in collection.pull_requests:
+        source = next(
+            p
+            for p in hub.data.prs_by("octocat")
+            if (p.repo, p.number) == (pr.repository, pr.number)
+        )
+        assert pr.files_complete
+        assert sorted((f.path, f.additions, f.deletions) for f in pr.files) == sorted(
+            (f.path, f.additions, f.deletions) for f in source.files
+        )
+        assert pr.title == source.title and pr.author_association == source.author_association
+    for name, info in collection.repositories.items():
+        repo = hub.data.repos[name]
+        assert (info.url, info.description, info.stars) == (
+            repo.url,
+            repo.description,
+            repo.stargazer_count,
+        )
+        stars_in_range = sum(1 for _, when in repo.stargazers if key.range.contains(when))
+        assert collection.stars_gained[name] == StarCount(
+            min(stars_in_range, 1000), stars_in_range >= 1000
+        )
+    phases = [phase for phase, _, _ in events]
+    assert phases == sorted(phases, key=["profile", "search", "files", "stars"].index)
+    assert events[-1][1] == events[-1][2]
+
+
+def test_hundreds_of_files_are_paged_in_batches(quiet_hub: FakeHub) -> None:
+    hub = quiet_hub
+    key = ReportKey("big-diff", DateRange.for_period("all_time"), include_closed=True)
+    collection, requests = collect_with(hub, key)
+    assert max(pr.changed_files for pr in collection.pull_requests) > 100
+    for pr in collection.pull_requests:
+        assert len(pr.files) == pr.changed_files
+        assert sum(f.additions for f in pr.files) == pr.additions
+    total_pages = sum(-(-pr.changed_files // 100) for pr in collection.pull_requests)
+    assert requests < total_pages  # pages of several PRs share a request
+
+
+def test_stars_are_capped_and_exact_under_the_cap(quiet_hub: FakeHub) -> None:
+    hub = quiet_hub
+    key = ReportKey("star-gazer", DateRange.for_period("1_year"))
+    collection, _ = collect_with(hub, key)
+    exact, _ = collect_with(hub, key, stars_cap=100_000)
+    capped = [name for name, count in collection.stars_gained.items() if count.capped]
+    assert capped, "star-gazer owns a repository past the cap"
+    for name in capped:
+        real = sum(1 for _, when in hub.data.repos[name].stargazers if key.range.contains(when))
+        assert collection.stars_gained[name] == StarCount(1000, capped=True)
+        assert exact.stars_gained[name] == StarCount(real)
+        assert real > 1000
+
+
+def test_all_time_counts_every_star_with_ten_times_fewer_requests(quiet_hub: FakeHub) -> None:
+    key = ReportKey("octocat", DateRange.for_period("all_time"))
+    collection, requests = collect_with(quiet_hub, key)
+    assert found_prs(collection) == expected_prs(quiet_hub, "octocat", key.range, False)
+    for name, count in collection.stars_gained.items():
+        assert count == StarCount(quiet_hub.data.repos[name].stargazer_count)
+    # The anchor: a search page per 100 PRs, then one request per PR and one per repository.
+    prs, repos = len(collection.pull_requests), len(collection.repositories)
+    anchor = -(-prs // 100) + prs + repos
+    assert requests * 10 <= anchor, (requests, anchor)
+
+
+def test_mixed_case_login_and_user_without_prs(quiet_hub: FakeHub) -> None:
+    mixed, _ = collect_with(
+        quiet_hub, ReportKey("mixed-case-dev", DateRange.for_period("all_time"))
+    )
+    assert mixed.profile.login == "Mixed-Case-Dev"
+    assert len(mixed.profile.social_accounts) == 4
+    assert mixed.pull_requests
+    empty, requests = collect_with(quiet_hub, ReportKey("no-prs", DateRange.for_period("all_time")))
+    assert (empty.pull_requests, empty.repositories, empty.incomplete_reasons) == ([], {}, [])
+    assert requests == 3  # profile, social accounts, one search page
+
+
+def test_faults_and_secondary_limits_change_nothing(quiet_hub: FakeHub) -> None:
+    hub = quiet_hub
+    key = ReportKey("octocat", DateRange.for_period("5_years"), include_closed=True)
+    clean, clean_requests = collect_with(hub, key)
+    hub.faults.configure(rate=0.2, kinds=("502", "504", "timeout"), secondary_every=7, seed=7)
+    try:
+        # 10 attempts: a request fails for good with probability 0.2**10
+        faulty, faulty_requests = collect_with(hub, key, max_attempts=10)
+    finally:
+        hub.faults.reset()
+    assert faulty == clean
+    assert faulty.incomplete_reasons == []
+    assert faulty_requests > clean_requests  # faults really happened
+
+
+def test_invalid_token_is_unauthorized(quiet_hub: FakeHub) -> None:
+    key = ReportKey("octocat", DateRange.for_period("1_year"))
+    with pytest.raises(Unauthorized):
+        collect_with(quiet_hub, key, token="gho_not_a_real_token")
+
+
+def test_revoked_token_is_unauthorized(quiet_hub: FakeHub) -> None:
+    token = token_for("octocat")
+    quiet_hub.revoke(token)
+    with pytest.raises(Unauthorized):
+        collect_with(quiet_hub, ReportKey("octocat", DateRange.for_period("1_year")), token=token)
+
+
+def test_exhausted_budget_is_rate_limited_with_its_reset(quiet_hub: FakeHub) -> None:
+    token = token_for("octocat")
+    quiet_hub.set_budget(token, remaining=0, reset_in=600)
+    before = datetime.now(UTC)
+
+    async def scenario() -> GitHubClient:
+        async with httpx.AsyncClient(timeout=30) as http:
+            client = client_for(quiet_hub, http, token)
+            with pytest.raises(RateLimited) as caught:
+                await collect(client, ReportKey("octocat", DateRange.for_period("1_year")))
+            expected = before + timedelta(seconds=600)
+            assert abs((caught.value.reset_at - expected).total_seconds()) <= 2
+            return client
+
+    client = run(scenario())
+    assert client.requests_made <= 2  # profile and social accounts, no retries
+    assert client.remaining == 0
+
+
+def test_unknown_user_is_not_found(quiet_hub: FakeHub) -> None:
+    key = ReportKey("nobody-by-this-name", DateRange.for_period("1_year"))
+    with pytest.raises(NotFound):
+        collect_with(quiet_hub, key, token=token_for("octocat"))
+
+
+def test_second_period_costs_at_most_half(
+    quiet_hub: FakeHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub = quiet_hub
+    cache = MemoryCache()
+    five = ReportKey("octocat", DateRange.for_period("5_years"))
+    one = ReportKey("octocat", DateRange.for_period("1_year"))
+    _, first_requests = collect_with(hub, five, cache=cache)
+    second, second_requests = collect_with(hub, one, cache=cache)
+    uncached, uncached_requests = collect_with(hub, one)
+    assert second == uncached
+    assert second_requests * 2 <= first_requests
+    with capsys.disabled():
+        print(
+            f"\n[cache] octocat 5_years: {first_requests} requests; then 1_year: "
+            f"{second_requests} (uncached 1_year: {uncached_requests})"
+        )
