@@ -82,15 +82,7 @@ def found_prs(collection: Collection) -> set[Any]:
     }
 
 
-@pytest.fixture()
-def quiet_hub(hub: FakeHub) -> FakeHub:
-    """The shared hub with fresh budgets, no faults and zeroed counters."""
-    hub.reset()
-    return hub
-
-
-def test_window_splitting_finds_every_pr_of_a_prolific_user(quiet_hub: FakeHub) -> None:
-    hub = quiet_hub
+def test_window_splitting_finds_every_pr_of_a_prolific_user(hub: FakeHub) -> None:
     date_range = DateRange.for_period("2_years")
     wanted = expected_prs(hub, "prolific-bot", date_range, include_closed=True)
     assert len(wanted) > 2 * SEARCH_CAP  # the data set really is past the cap
@@ -121,8 +113,7 @@ def test_window_splitting_finds_every_pr_of_a_prolific_user(quiet_hub: FakeHub) 
     assert requests <= count // 100 + 12
 
 
-def test_private_repositories_never_appear(quiet_hub: FakeHub) -> None:
-    hub = quiet_hub
+def test_private_repositories_never_appear(hub: FakeHub) -> None:
     key = ReportKey("private-eye", DateRange.for_period("all_time"), include_closed=True)
     private_prs = [
         pr for pr in hub.data.prs_by("private-eye") if hub.data.repos[pr.repo].is_private
@@ -136,8 +127,7 @@ def test_private_repositories_never_appear(quiet_hub: FakeHub) -> None:
     assert all(not info.is_private for info in collection.repositories.values())
 
 
-def test_collects_octocat_completely(quiet_hub: FakeHub) -> None:
-    hub = quiet_hub
+def test_collects_octocat_completely(hub: FakeHub) -> None:
     key = ReportKey("octocat", DateRange.for_period("5_years"))
     events: list[tuple[str, int, int]] = []
     collection, _ = collect_with(hub, key, progress=lambda *e: events.append(e))
@@ -171,8 +161,7 @@ def test_collects_octocat_completely(quiet_hub: FakeHub) -> None:
     assert events[-1][1] == events[-1][2]
 
 
-def test_hundreds_of_files_are_paged_in_batches(quiet_hub: FakeHub) -> None:
-    hub = quiet_hub
+def test_hundreds_of_files_are_paged_in_batches(hub: FakeHub) -> None:
     key = ReportKey("big-diff", DateRange.for_period("all_time"), include_closed=True)
     collection, requests = collect_with(hub, key)
     assert max(pr.changed_files for pr in collection.pull_requests) > 100
@@ -183,8 +172,7 @@ def test_hundreds_of_files_are_paged_in_batches(quiet_hub: FakeHub) -> None:
     assert requests < total_pages  # pages of several PRs share a request
 
 
-def test_stars_are_capped_and_exact_under_the_cap(quiet_hub: FakeHub) -> None:
-    hub = quiet_hub
+def test_stars_are_capped_and_exact_under_the_cap(hub: FakeHub) -> None:
     key = ReportKey("star-gazer", DateRange.for_period("1_year"))
     collection, _ = collect_with(hub, key)
     exact, _ = collect_with(hub, key, stars_cap=100_000)
@@ -197,32 +185,29 @@ def test_stars_are_capped_and_exact_under_the_cap(quiet_hub: FakeHub) -> None:
         assert real > 1000
 
 
-def test_all_time_counts_every_star_with_ten_times_fewer_requests(quiet_hub: FakeHub) -> None:
+def test_all_time_counts_every_star_with_ten_times_fewer_requests(hub: FakeHub) -> None:
     key = ReportKey("octocat", DateRange.for_period("all_time"))
-    collection, requests = collect_with(quiet_hub, key)
-    assert found_prs(collection) == expected_prs(quiet_hub, "octocat", key.range, False)
+    collection, requests = collect_with(hub, key)
+    assert found_prs(collection) == expected_prs(hub, "octocat", key.range, False)
     for name, count in collection.stars_gained.items():
-        assert count == StarCount(quiet_hub.data.repos[name].stargazer_count)
+        assert count == StarCount(hub.data.repos[name].stargazer_count)
     # The anchor: a search page per 100 PRs, then one request per PR and one per repository.
     prs, repos = len(collection.pull_requests), len(collection.repositories)
     anchor = -(-prs // 100) + prs + repos
     assert requests * 10 <= anchor, (requests, anchor)
 
 
-def test_mixed_case_login_and_user_without_prs(quiet_hub: FakeHub) -> None:
-    mixed, _ = collect_with(
-        quiet_hub, ReportKey("mixed-case-dev", DateRange.for_period("all_time"))
-    )
+def test_mixed_case_login_and_user_without_prs(hub: FakeHub) -> None:
+    mixed, _ = collect_with(hub, ReportKey("mixed-case-dev", DateRange.for_period("all_time")))
     assert mixed.profile.login == "Mixed-Case-Dev"
     assert len(mixed.profile.social_accounts) == 4
     assert mixed.pull_requests
-    empty, requests = collect_with(quiet_hub, ReportKey("no-prs", DateRange.for_period("all_time")))
+    empty, requests = collect_with(hub, ReportKey("no-prs", DateRange.for_period("all_time")))
     assert (empty.pull_requests, empty.repositories, empty.incomplete_reasons) == ([], {}, [])
     assert requests == 3  # profile, social accounts, one search page
 
 
-def test_faults_and_secondary_limits_change_nothing(quiet_hub: FakeHub) -> None:
-    hub = quiet_hub
+def test_faults_and_secondary_limits_change_nothing(hub: FakeHub) -> None:
     key = ReportKey("octocat", DateRange.for_period("5_years"), include_closed=True)
     clean, clean_requests = collect_with(hub, key)
     hub.faults.configure(rate=0.2, kinds=("502", "504", "timeout"), secondary_every=7, seed=7)
@@ -236,27 +221,27 @@ def test_faults_and_secondary_limits_change_nothing(quiet_hub: FakeHub) -> None:
     assert faulty_requests > clean_requests  # faults really happened
 
 
-def test_invalid_token_is_unauthorized(quiet_hub: FakeHub) -> None:
+def test_invalid_token_is_unauthorized(hub: FakeHub) -> None:
     key = ReportKey("octocat", DateRange.for_period("1_year"))
     with pytest.raises(Unauthorized):
-        collect_with(quiet_hub, key, token="gho_not_a_real_token")
+        collect_with(hub, key, token="gho_not_a_real_token")
 
 
-def test_revoked_token_is_unauthorized(quiet_hub: FakeHub) -> None:
+def test_revoked_token_is_unauthorized(hub: FakeHub) -> None:
     token = token_for("octocat")
-    quiet_hub.revoke(token)
+    hub.revoke(token)
     with pytest.raises(Unauthorized):
-        collect_with(quiet_hub, ReportKey("octocat", DateRange.for_period("1_year")), token=token)
+        collect_with(hub, ReportKey("octocat", DateRange.for_period("1_year")), token=token)
 
 
-def test_exhausted_budget_is_rate_limited_with_its_reset(quiet_hub: FakeHub) -> None:
+def test_exhausted_budget_is_rate_limited_with_its_reset(hub: FakeHub) -> None:
     token = token_for("octocat")
-    quiet_hub.set_budget(token, remaining=0, reset_in=600)
+    hub.set_budget(token, remaining=0, reset_in=600)
     before = datetime.now(UTC)
 
     async def scenario() -> GitHubClient:
         async with httpx.AsyncClient(timeout=30) as http:
-            client = client_for(quiet_hub, http, token)
+            client = client_for(hub, http, token)
             with pytest.raises(RateLimited) as caught:
                 await collect(client, ReportKey("octocat", DateRange.for_period("1_year")))
             expected = before + timedelta(seconds=600)
@@ -268,16 +253,13 @@ def test_exhausted_budget_is_rate_limited_with_its_reset(quiet_hub: FakeHub) -> 
     assert client.remaining == 0
 
 
-def test_unknown_user_is_not_found(quiet_hub: FakeHub) -> None:
+def test_unknown_user_is_not_found(hub: FakeHub) -> None:
     key = ReportKey("nobody-by-this-name", DateRange.for_period("1_year"))
     with pytest.raises(NotFound):
-        collect_with(quiet_hub, key, token=token_for("octocat"))
+        collect_with(hub, key, token=token_for("octocat"))
 
 
-def test_second_period_costs_at_most_half(
-    quiet_hub: FakeHub, capsys: pytest.CaptureFixture[str]
-) -> None:
-    hub = quiet_hub
+def test_second_period_costs_at_most_half(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
     cache = MemoryCache()
     five = ReportKey("octocat", DateRange.for_period("5_years"))
     one = ReportKey("octocat", DateRange.for_period("1_year"))
