@@ -5,9 +5,10 @@ The contract (``docs/architecture.md``)::
     async def collect(client, key, *, progress=None, cache=None, stars_cap=1000) -> Collection
 
 Phases, reported through ``progress(phase, done, total)`` in order: ``profile``, ``search``,
-``files``, ``stars``. ``NotFound``, ``Unauthorized`` and ``RateLimited`` propagate; any part
-that keeps failing after retries (``GitHubUnavailable``) is named in
-``Collection.incomplete_reasons`` instead of being dropped silently.
+``files``, ``stars``. ``NotFound``, ``Unauthorized`` and ``RateLimited`` propagate. Without
+the profile or the search there is no report, so their ``GitHubUnavailable`` propagates too;
+files, repository details, stars and social accounts that keep failing after retries are
+named in ``Collection.incomplete_reasons`` ("files for o/r#12", "stars for o/r") instead.
 """
 
 from __future__ import annotations

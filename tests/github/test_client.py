@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -401,8 +402,16 @@ def test_anonymous_client_sends_no_authorization() -> None:
     assert "authorization" not in seen[0].headers
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings read only what a test gives them: no ``.env``, no ``GITBRAG_GITHUB_*``."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITBRAG_GITHUB_API_URL", "GITBRAG_GITHUB_GRAPHQL_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_enterprise_urls_from_settings_are_honoured() -> None:
-    settings = Settings(_env_file=None, github_api_url="https://ghe.example.com/api/v3")
+    settings = Settings(github_api_url="https://ghe.example.com/api/v3")
     assert settings.graphql_url == "https://ghe.example.com/api/graphql"
     handler, seen = scripted(httpx.Response(200, json={"login": "a"}), ok_data())
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
@@ -425,19 +434,19 @@ def test_enterprise_urls_from_settings_are_honoured() -> None:
     ],
 )
 def test_settings_derive_graphql_url(api_url: str, graphql_url: str) -> None:
-    assert Settings(_env_file=None, github_api_url=api_url).graphql_url == graphql_url
+    assert Settings(github_api_url=api_url).graphql_url == graphql_url
 
 
 def test_explicit_graphql_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITBRAG_GITHUB_API_URL", "https://ghe.example.com/api/v3")
     monkeypatch.setenv("GITBRAG_GITHUB_GRAPHQL_URL", "https://gql.example.com/custom")
-    settings = Settings(_env_file=None)
+    settings = Settings()
     assert settings.github_api_url == "https://ghe.example.com/api/v3"
     assert settings.graphql_url == "https://gql.example.com/custom"
 
 
 def test_from_settings_owns_and_closes_its_http_client() -> None:
-    settings = Settings(_env_file=None, http_timeout_seconds=5)
+    settings = Settings(http_timeout_seconds=5)
 
     async def scenario() -> bool:
         async with GitHubClient.from_settings(settings, None) as client:

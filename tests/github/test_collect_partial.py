@@ -1,0 +1,129 @@
+"""Parts that keep failing are named, never dropped silently; private data that slips past
+search is still dropped. A transport in front of the simulated GitHub breaks or alters
+chosen queries; everything else is the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from gitbrag.fakehub.data import token_for
+from gitbrag.fakehub.server import FakeHub
+from gitbrag.github.client import GitHubClient
+from gitbrag.github.collect import collect
+from gitbrag.models import Collection
+from gitbrag.periods import DateRange, ReportKey
+
+Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+
+
+class Meddler(httpx.AsyncBaseTransport):
+    """Forwards to the hub; GraphQL documents named in ``fail`` get a 502, and ``rewrite``
+    may change a GraphQL answer (by operation name) before the client sees it."""
+
+    def __init__(self, fail: set[str], rewrite: Rewrite | None = None) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.fail = fail
+        self.rewrite = rewrite
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        operation = ""
+        if request.method == "POST":
+            query = json.loads(request.content)["query"]
+            operation = query.split("query ", 1)[1].split("(", 1)[0].strip()
+            if operation in self.fail:
+                return httpx.Response(502, json={"message": "Server Error"})
+        response = await self.inner.handle_async_request(request)
+        if not operation or self.rewrite is None:
+            return response
+        await response.aread()
+        changed = self.rewrite(operation, response.json())
+        if changed is None:
+            return response
+        return httpx.Response(response.status_code, headers=response.headers, json=changed)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def collect_through(hub: FakeHub, transport: Meddler, key: ReportKey) -> Collection:
+    async def scenario() -> Collection:
+        async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+            client = GitHubClient(
+                http,
+                token=token_for(key.username),
+                api_url=hub.api_url,
+                graphql_url=hub.graphql_url,
+                max_attempts=2,
+                backoff_base=0.001,
+            )
+            return await collect(client, key)
+
+    return asyncio.run(scenario())
+
+
+KEY = ReportKey("octocat", DateRange.for_period("5_years"))
+
+
+def test_unreadable_files_are_reported_per_pull_request(hub: FakeHub) -> None:
+    collection = collect_through(hub, Meddler({"PullRequestFiles"}), KEY)
+    with_files = [pr for pr in collection.pull_requests if pr.changed_files]
+    assert with_files
+    assert all(not pr.files_complete and pr.files == () for pr in with_files)
+    assert sorted(collection.incomplete_reasons) == sorted(
+        f"files for {pr.repository}#{pr.number}" for pr in with_files
+    )
+    assert sum(pr.additions for pr in collection.pull_requests) > 0  # lines still count
+
+
+def test_unreadable_repositories_are_reported_and_keep_their_pull_requests(hub: FakeHub) -> None:
+    clean = collect_through(hub, Meddler(set()), KEY)
+    broken = collect_through(hub, Meddler({"Repositories"}), KEY)
+    assert broken.pull_requests == clean.pull_requests
+    assert set(broken.repositories) == set(clean.repositories)
+    assert broken.stars_gained == {}
+    assert sorted(broken.incomplete_reasons) == sorted(
+        f"stars for {name}" for name in clean.repositories
+    )
+    for name, info in broken.repositories.items():
+        assert info.url == clean.repositories[name].url
+
+
+def test_private_nodes_that_slip_through_search_are_dropped(hub: FakeHub) -> None:
+    clean = collect_through(hub, Meddler(set()), KEY)
+    leaked = sorted(clean.repositories)[0]
+
+    def mark_private(operation: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        if operation != "SearchPullRequests":
+            return None
+        for node in body["data"]["search"]["nodes"]:
+            if node["repository"]["nameWithOwner"] == leaked:
+                node["repository"]["isPrivate"] = True
+        return body
+
+    collection = collect_through(hub, Meddler(set(), mark_private), KEY)
+    assert leaked not in collection.repositories
+    assert all(pr.repository != leaked for pr in collection.pull_requests)
+    assert len(collection.pull_requests) < len(clean.pull_requests)
+
+
+def test_repositories_found_private_later_are_dropped(hub: FakeHub) -> None:
+    clean = collect_through(hub, Meddler(set()), KEY)
+    leaked = sorted(clean.repositories)[-1]
+
+    def mark_private(operation: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        if operation != "Repositories":
+            return None
+        for node in body["data"].values():
+            if isinstance(node, dict) and node.get("nameWithOwner") == leaked:
+                node["isPrivate"] = True
+        return body
+
+    collection = collect_through(hub, Meddler(set(), mark_private), KEY)
+    assert leaked not in collection.repositories
+    assert leaked not in collection.stars_gained
+    assert all(pr.repository != leaked for pr in collection.pull_requests)
