@@ -151,10 +151,15 @@ def connect(settings: Settings) -> redis.Redis:
             "GITBRAG_REDIS_URL is not set: start the stack with `gitbrag up` (embedded Redis) "
             "or point GITBRAG_REDIS_URL at a Redis server"
         )
-    return redis.Redis.from_url(
+    # A blocking pool: a burst of callers (a web threadpool) waits for a connection instead
+    # of failing with "Too many connections".
+    pool = redis.BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=64,
+        timeout=10,
         decode_responses=False,
         socket_connect_timeout=5,
         socket_timeout=10,
         health_check_interval=30,
     )
+    return redis.Redis(connection_pool=pool)

@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.fixtures.fakehub",
+    "tests.fixtures.redis",
+    "tests.fixtures.web",
 ]

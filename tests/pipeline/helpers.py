@@ -1,0 +1,35 @@
+"""Small helpers shared by the pipeline tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from gitbrag.periods import DateRange, ReportKey
+from gitbrag.service import Job, ReportService
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def wait_finished(service: ReportService, job_ids: Iterable[str], timeout: float) -> list[Job]:
+    ids = list(job_ids)
+
+    def all_finished() -> bool:
+        return all((job := service.get_job(i)) is not None and job.finished for i in ids)
+
+    wait_for(all_finished, timeout)
+    return [job for i in ids if (job := service.get_job(i)) is not None]
+
+
+def five_keys(username: str) -> list[ReportKey]:
+    """Five report keys for one user: the four presets and a custom range."""
+    ranges = [DateRange.for_period(p) for p in ("1_year", "2_years", "5_years", "all_time")]
+    ranges.append(DateRange(date(2024, 1, 1), date(2024, 6, 30)))
+    return [ReportKey(username, r) for r in ranges]
