@@ -35,16 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from gitbrag.fakehub.data import token_for
 from gitbrag.redis_server import EmbeddedRedis, free_port
 from gitbrag.settings import Settings
 from gitbrag.supervisor import ChildSpec, Supervisor
 
 logger = logging.getLogger("gitbrag.stack")
 
-FAKEHUB_CLIENT_ID = "fakehub-client-id"
-FAKEHUB_CLIENT_SECRET = "fakehub-client-secret"  # the simulated GitHub's, public
-DEMO_LATENCY_MS = 150.0
+# Per-request latency of the demo's simulated GitHub, so report progress is visible.
+DEMO_LATENCY_MS = 120.0
 # The simulated account whose token is the demo's server token (scheduler pre-warming).
 DEMO_SERVER_LOGIN = "octocat"
 READY_TIMEOUT_SECONDS = 120.0
@@ -121,14 +119,18 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
 
 def demo_environment(fakehub_port: int) -> dict[str, str]:
     """Settings that point every GitHub access at the simulated GitHub on ``fakehub_port``."""
+    # Imported here: `gitbrag up` never loads the simulated GitHub.
+    from gitbrag.fakehub.data import token_for
+    from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
+
     base = f"http://127.0.0.1:{fakehub_port}"
     env = {
         "GITBRAG_DEMO": "1",
         "GITBRAG_GITHUB_API_URL": base,
         "GITBRAG_GITHUB_GRAPHQL_URL": f"{base}/graphql",
         "GITBRAG_GITHUB_URL": base,
-        "GITBRAG_GITHUB_CLIENT_ID": FAKEHUB_CLIENT_ID,
-        "GITBRAG_GITHUB_CLIENT_SECRET": FAKEHUB_CLIENT_SECRET,
+        "GITBRAG_GITHUB_CLIENT_ID": CLIENT_ID,
+        "GITBRAG_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
     }
     env["GITBRAG_GITHUB_TOKEN"] = token_for(DEMO_SERVER_LOGIN)
     return env

@@ -1,0 +1,136 @@
+"""`gitbrag up` end to end: real embedded Redis, web, worker and scheduler processes, with the
+simulated GitHub (in this test process) over loopback."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from gitbrag.fakehub import DataSet, FakeHub
+from gitbrag.fakehub.data import token_for
+from tests.stack.conftest import StackProcess, poll_until, still_alive
+
+pytestmark = pytest.mark.slow
+
+# A killed worker's message comes back after the broker's heartbeat timeout and the per-user
+# slot after its TTL: both shortened (they are settings) so the crash test takes seconds.
+FAST_RECOVERY = {
+    "GITBRAG_BROKER_HEARTBEAT_TIMEOUT_MS": "5000",
+    "GITBRAG_LIMITER_SLOT_TTL_SECONDS": "6",
+}
+
+
+def github_env(hub: FakeHub) -> dict[str, str]:
+    return {
+        "GITBRAG_GITHUB_API_URL": hub.api_url,
+        "GITBRAG_GITHUB_GRAPHQL_URL": hub.graphql_url,
+        "GITBRAG_GITHUB_URL": hub.github_url,
+        "GITBRAG_RETRY_BACKOFF_SECONDS": "0.05",
+    }
+
+
+@pytest.fixture
+def slow_hub(fakehub_data: DataSet) -> Iterator[FakeHub]:
+    """The simulated GitHub answering every request after 40 ms: jobs last long enough to kill."""
+    with FakeHub(fakehub_data, latency_ms=40) as hub:
+        yield hub
+
+
+def report_api(stack: StackProcess, login: str, token: str) -> Callable[[], Any]:
+    def fetch() -> Any:
+        response = stack.http.get(
+            f"/api/reports/github/{login}", headers={"Authorization": f"Bearer {token}"}
+        )
+        return response.status_code, response.json()
+
+    return fetch
+
+
+def test_up_generates_through_the_worker_stops_cleanly_and_keeps_the_report(
+    start_stack: Callable[..., StackProcess], hub: FakeHub
+) -> None:
+    stack = start_stack(github_env(hub))
+    stack.wait_ready()
+    names = {" ".join(p.cmdline()) for p in stack.descendants()}
+    assert any("redis-server" in n for n in names)
+    assert any(" web " in n for n in names)
+    assert any("dramatiq actors" in n for n in names)
+    assert sum("periodiq" in n for n in names) == 1, "exactly one scheduler"
+    announced = "gitbrag is running: open " + stack.url
+    poll_until(stack.log, lambda log: announced in log, 10, "the site's address printed")
+
+    fetch = report_api(stack, "octocat", token_for("octocat"))
+    status, body = fetch()
+    assert status == 202 and body["state"] == "generating", body
+    job_id = body["job"]["id"]
+    status, body = poll_until(fetch, lambda r: r[0] == 200, 90, "report generated")
+    report = body["report"]
+    assert body["state"] == "fresh"
+    assert report["username"] == "octocat" and report["totals"]["pull_requests"] > 0
+    job = stack.http.get(f"/api/jobs/{job_id}").json()
+    assert job["status"] == "done" and job["started_at"] and job["finished_at"]
+    assert hub.request_count() > 0, "the worker collected from the simulated GitHub"
+
+    tree = stack.descendants()
+    assert len(tree) >= 5  # redis, web, worker master + process, scheduler
+    assert stack.terminate() == 0
+    assert still_alive(tree) == [], "no child process may outlive `gitbrag up`"
+    assert "data saved" in stack.log()
+
+    requests_before = hub.request_count()
+    again = start_stack(github_env(hub))
+    again.wait_ready()
+    status, body = report_api(again, "octocat", token_for("octocat"))()
+    assert status == 200 and body["state"] == "fresh"
+    assert body["report"]["generated_at"] == report["generated_at"]
+    assert hub.request_count() == requests_before, "served from Redis, not regenerated"
+    tree = again.descendants()
+    assert again.terminate() == 0
+    assert still_alive(tree) == []
+
+
+def test_killed_worker_is_restarted_and_the_running_job_completes(
+    start_stack: Callable[..., StackProcess], slow_hub: FakeHub
+) -> None:
+    stack = start_stack({**github_env(slow_hub), **FAST_RECOVERY})
+    stack.wait_ready()
+    worker = stack.child("dramatiq")
+    worker_processes = worker.children(recursive=True)
+    assert worker_processes, "Dramatiq's master forks its worker processes"
+
+    fetch = report_api(stack, "prolific-bot", token_for("prolific-bot"))
+    status, body = fetch()
+    assert status == 202, body
+    job_id = body["job"]["id"]
+
+    def job() -> dict[str, Any]:
+        answer: dict[str, Any] = stack.http.get(f"/api/jobs/{job_id}").json()
+        return answer
+
+    poll_until(job, lambda j: j["status"] == "running" and j["progress"], 60, "job running")
+    killed_at = time.monotonic()
+    worker.send_signal(signal.SIGKILL)
+
+    restarted = poll_until(
+        lambda: stack.find_child("dramatiq"),
+        lambda child: child is not None and child.pid != worker.pid,
+        20,
+        "worker restarted",
+    ).pid
+    assert still_alive(worker_processes) == [], "the dead master's processes were killed"
+    assert f"worker (pid {worker.pid}) exited with -9" in stack.log()
+
+    status, body = poll_until(fetch, lambda r: r[0] == 200, 120, "job completed after the crash")
+    recovered_in = time.monotonic() - killed_at
+    assert body["report"]["totals"]["pull_requests"] > 1000
+    assert job()["status"] == "done"
+    assert stack.child("dramatiq").pid == restarted
+    print(f"job completed {recovered_in:.1f}s after its worker was SIGKILLed")
+
+    tree = stack.descendants()
+    assert stack.terminate() == 0
+    assert still_alive(tree) == []
