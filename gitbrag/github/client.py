@@ -1,28 +1,11 @@
 """The one gate to GitHub: an injected ``httpx.AsyncClient``, retries, rate limits.
 
-Every response goes through :func:`classify`, the single place that turns HTTP statuses,
-headers and GraphQL errors into gitbrag's error tree (``gitbrag.errors``):
-
-==========================================================  ===================================
-what GitHub answered                                        what the client does
-==========================================================  ===================================
-401                                                         raise ``Unauthorized`` (no retry)
-403/429 with ``x-ratelimit-remaining: 0``                   raise ``RateLimited(reset_at)``
-GraphQL error type ``RATE_LIMITED``                         raise ``RateLimited(reset_at)``
-403/429 with ``Retry-After`` (secondary limit)              sleep that long, retry
-403/429 "secondary rate limit" without ``Retry-After``      sleep ``secondary_wait``, retry
-other 403                                                   raise ``GitHubError``
-404 for a user                                              raise ``NotFound(login)``
-500/502/503/504, timeouts, connection errors,               retry with exponential backoff and
-GraphQL "...may be the result of a timeout"                 jitter; GraphQL asks for smaller
-                                                            pages (``$first`` halved)
-GraphQL ``NOT_FOUND``/``FORBIDDEN`` on some fields          return the data (those fields null)
-any other GraphQL error or HTTP error                       raise ``GitHubError(message)``
-retries exhausted                                           raise ``GitHubUnavailable``
-==========================================================  ===================================
-
-A ``Retry-After`` longer than ``max_retry_after`` is not slept through: it becomes
-``RateLimited`` so a background job can come back later instead of holding a worker.
+Every response is judged by :func:`gitbrag.github.responses.classify` (the status and error
+table lives there); this module sends, sleeps and retries accordingly. Transient failures
+(5xx, timeouts, connection errors, GraphQL timeouts) are retried up to ``max_attempts``
+times with exponential backoff and jitter, and GraphQL retries ask for smaller pages.
+Secondary limits are waited out (``Retry-After``); a wait longer than ``max_retry_after``
+becomes ``RateLimited`` so a background job can come back later instead of holding a worker.
 The token is sent as ``Authorization: Bearer`` and never logged or shown in ``repr``.
 """
 
@@ -32,15 +15,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
+from gitbrag.errors import GitHubError, GitHubUnavailable, RateLimited
+from gitbrag.github.responses import Outcome, classify, reset_time
 
 if TYPE_CHECKING:
     from gitbrag.settings import Settings
@@ -49,12 +31,7 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
-GRAPHQL_TIMEOUT_MARKER: Final = "may be the result of a timeout"
-PARTIAL_ERROR_TYPES: Final = frozenset({"NOT_FOUND", "FORBIDDEN"})
-RETRYABLE_STATUSES: Final = frozenset({500, 502, 503, 504})
-SHRINKING_STATUSES: Final = frozenset({502, 504})
 MIN_PAGE_SIZE: Final = 10
-DEFAULT_RESET_SECONDS: Final = 60
 
 
 def _user_agent() -> str:
@@ -64,108 +41,7 @@ def _user_agent() -> str:
         return "gitbrag"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one response means: at most one of ``error``, ``wait_seconds``, ``transient``."""
-
-    error: GitHubError | None = None
-    wait_seconds: float | None = None  # a secondary rate limit: wait, then retry
-    transient: str | None = None  # worth retrying with backoff; says why
-    shrink: bool = False  # ...and smaller pages may help
-
-
-OK: Final = Outcome()
-
-
-def reset_time(headers: Mapping[str, str], now: datetime) -> datetime:
-    """When the budget comes back, from ``x-ratelimit-reset`` (epoch seconds; recordings
-    sometimes carry milliseconds), else a minute from ``now``."""
-    raw = headers.get("x-ratelimit-reset")
-    try:
-        epoch = float(raw) if raw is not None else None
-    except ValueError:
-        epoch = None
-    if epoch is None:
-        return now + timedelta(seconds=DEFAULT_RESET_SECONDS)
-    if epoch > 1e11:
-        epoch /= 1000
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _retry_after(value: str, now: datetime) -> float | None:
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
-def _message(payload: Any, status: int) -> str:
-    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
-        return str(payload["message"])
-    return f"HTTP {status}"
-
-
-def classify(
-    status: int,
-    headers: Mapping[str, str],
-    payload: Any,
-    *,
-    graphql: bool,
-    login: str | None = None,
-    now: datetime,
-    secondary_wait: float = 60.0,
-) -> Outcome:
-    """Map one GitHub response to an :class:`Outcome`; the table in the module docstring."""
-    if status == 401:
-        return Outcome(error=Unauthorized())
-    if status in (403, 429):
-        if headers.get("x-ratelimit-remaining") == "0":
-            return Outcome(error=RateLimited(reset_time(headers, now)))
-        retry_after = headers.get("retry-after")
-        if retry_after is not None and (seconds := _retry_after(retry_after, now)) is not None:
-            return Outcome(wait_seconds=seconds)
-        message = _message(payload, status)
-        if status == 429 or "secondary rate limit" in message.lower():
-            return Outcome(wait_seconds=secondary_wait)
-        return Outcome(error=GitHubError(f"GitHub refused the request: {message}"))
-    if status == 404 and login is not None:
-        return Outcome(error=NotFound(login))
-    if status in RETRYABLE_STATUSES:
-        return Outcome(transient=f"HTTP {status}", shrink=status in SHRINKING_STATUSES)
-    if status >= 400:
-        return Outcome(
-            error=GitHubError(f"GitHub answered HTTP {status}: {_message(payload, status)}")
-        )
-    if not graphql:
-        return OK
-    if not isinstance(payload, dict):
-        return Outcome(transient="unreadable GraphQL response")
-    return _classify_graphql_errors(payload, headers, now)
-
-
-def _classify_graphql_errors(
-    payload: dict[str, Any], headers: Mapping[str, str], now: datetime
-) -> Outcome:
-    errors = [e for e in payload.get("errors") or [] if isinstance(e, dict)]
-    if not errors:
-        return (
-            OK
-            if isinstance(payload.get("data"), dict)
-            else Outcome(transient="GraphQL without data")
-        )
-    if any(e.get("type") == "RATE_LIMITED" for e in errors):
-        return Outcome(error=RateLimited(reset_time(headers, now)))
-    messages = "; ".join(str(e.get("message", "unknown error")) for e in errors)
-    if any(GRAPHQL_TIMEOUT_MARKER in str(e.get("message", "")) for e in errors):
-        return Outcome(transient=f"GraphQL timeout: {messages}", shrink=True)
-    partial = all(e.get("type") in PARTIAL_ERROR_TYPES and e.get("path") for e in errors)
-    if partial and isinstance(payload.get("data"), dict):
-        return OK
-    return Outcome(error=GitHubError(f"GitHub GraphQL error: {messages}"))
+USER_AGENT: Final = _user_agent()
 
 
 class GitHubClient:
@@ -276,7 +152,7 @@ class GitHubClient:
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
-            "User-Agent": _user_agent(),
+            "User-Agent": USER_AGENT,
         }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
-from gitbrag.github.client import GitHubClient, Outcome, classify, reset_time
+from gitbrag.github.client import GitHubClient
+from gitbrag.github.responses import Outcome, classify, reset_time
 from gitbrag.settings import Settings
 
 T = TypeVar("T")
