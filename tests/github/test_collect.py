@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -20,6 +21,7 @@ from gitbrag.github.collect import collect
 from gitbrag.github.search import SEARCH_CAP, search_pull_requests
 from gitbrag.models import Collection, StarCount
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.settings import Settings
 
 T = TypeVar("T")
 STATES = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
@@ -273,3 +275,51 @@ def test_second_period_costs_at_most_half(hub: FakeHub, capsys: pytest.CaptureFi
             f"\n[cache] octocat 5_years: {first_requests} requests; then 1_year: "
             f"{second_requests} (uncached 1_year: {uncached_requests})"
         )
+
+
+class EnterpriseGateway(httpx.AsyncBaseTransport):
+    """Serves the hub under GitHub Enterprise paths (``/api/v3/...``, ``/api/graphql``) and
+    answers 404 anywhere else, so a hard-coded github.com path would fail the collection."""
+
+    def __init__(self, hub: FakeHub) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.hub_url = httpx.URL(hub.api_url)
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.paths.append(path)
+        if path == "/api/graphql":
+            target = "/graphql"
+        elif path.startswith("/api/v3/"):
+            target = path[len("/api/v3") :]
+        else:
+            return httpx.Response(404, json={"message": "Not Found"})
+        request.url = request.url.copy_with(
+            scheme=self.hub_url.scheme, host=self.hub_url.host, port=self.hub_url.port, path=target
+        )
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_github_enterprise_urls_are_honoured(
+    hub: FakeHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITBRAG_GITHUB_GRAPHQL_URL", raising=False)
+    monkeypatch.setenv("GITBRAG_GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    settings = Settings()
+    key = ReportKey("octocat", DateRange.for_period("1_year"))
+    gateway = EnterpriseGateway(hub)
+
+    async def scenario() -> Collection:
+        async with httpx.AsyncClient(transport=gateway) as http:
+            client = GitHubClient.from_settings(settings, token_for("octocat"), http=http)
+            return await collect(client, key)
+
+    collection = run(scenario())
+    assert found_prs(collection) == expected_prs(hub, "octocat", key.range, False)
+    assert set(gateway.paths) >= {"/api/graphql", "/api/v3/users/octocat"}
+    assert all(path == "/api/graphql" or path.startswith("/api/v3/") for path in gateway.paths)
