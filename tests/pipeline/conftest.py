@@ -37,9 +37,14 @@ class Pipeline:
     workers: list[Worker] = field(default_factory=list)
 
     def start_worker(
-        self, module: str = "actors", *, threads: int = 8, extra_env: dict[str, str] | None = None
+        self,
+        *,
+        threads: int = 8,
+        via_gitbrag: bool = False,
+        extra_env: dict[str, str] | None = None,
     ) -> Worker:
-        worker = Worker(module, threads, {**self.env, **(extra_env or {})}, self.tmp)
+        """``dramatiq actors -p 1 -t N`` (or ``gitbrag worker --processes 1 --threads N``)."""
+        worker = Worker(threads, {**self.env, **(extra_env or {})}, self.tmp, via_gitbrag)
         self.workers.append(worker)
         return worker.start()
 
@@ -47,8 +52,21 @@ class Pipeline:
 class Worker:
     """One ``dramatiq`` master with one worker process."""
 
-    def __init__(self, module: str, threads: int, env: dict[str, str], tmp: Path) -> None:
-        self.command = [sys.executable, "-m", "dramatiq", module, "-p", "1", "-t", str(threads)]
+    def __init__(self, threads: int, env: dict[str, str], tmp: Path, via_gitbrag: bool) -> None:
+        self.command = (
+            [
+                sys.executable,
+                "-m",
+                "gitbrag",
+                "worker",
+                "--processes",
+                "1",
+                "--threads",
+                str(threads),
+            ]
+            if via_gitbrag
+            else [sys.executable, "-m", "dramatiq", "actors", "-p", "1", "-t", str(threads)]
+        )
         self.env = env
         self.log_path = tmp / f"worker-{time.monotonic_ns()}.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -1,0 +1,92 @@
+"""Cancelling queued jobs and aborting running ones (dramatiq-abort) on a real worker."""
+
+from __future__ import annotations
+
+import time
+
+from gitbrag.fakehub import FakeHub
+from gitbrag.periods import DateRange, ReportKey
+from tests.pipeline.conftest import Pipeline
+from tests.pipeline.helpers import wait_finished, wait_for
+
+KEY = ReportKey("octocat", DateRange.for_period("1_year"))
+
+
+def _queue_empty(pipeline: Pipeline) -> bool:
+    redis = pipeline.service.redis
+    return redis.hlen("dramatiq:reports.msgs") == 0 and redis.hlen("dramatiq:reports.DQ.msgs") == 0
+
+
+def test_cancelled_queued_job_never_calls_github(hub_pipeline: Pipeline, hub: FakeHub) -> None:
+    service = hub_pipeline.service
+    credential = service.store_credential(hub.token("octocat"), viewer_id="v", ttl_seconds=600)
+    job = service.request_report(KEY, credential, viewer_id="v")
+    cancelled = service.cancel_job(job.id)
+    assert cancelled is not None and cancelled.status == "cancelled" and cancelled.finished
+    assert service.current_job(KEY) is None
+
+    hub_pipeline.start_worker()
+    wait_for(lambda: _queue_empty(hub_pipeline), timeout=15)
+    time.sleep(1.0)
+    assert hub.request_count() == 0
+    after = service.get_job(job.id)
+    assert after is not None and after.status == "cancelled" and after.started_at is None
+
+    # The key is free again: a new request starts a new job.
+    assert service.request_report(KEY, credential).id != job.id
+
+
+def test_logout_cancels_the_viewers_queued_jobs(hub_pipeline: Pipeline, hub: FakeHub) -> None:
+    service = hub_pipeline.service
+    credential = service.store_credential(hub.token("octocat"), viewer_id="v", ttl_seconds=600)
+    job = service.request_report(KEY, credential, viewer_id="v")
+    service.delete_viewer_credentials("v")
+    after = service.get_job(job.id)
+    assert after is not None and after.status == "cancelled"
+    assert service.stores.credentials.token(credential) is None
+
+
+def test_aborted_running_job_stops_quickly_and_keeps_the_old_report(
+    hub_pipeline: Pipeline, hub: FakeHub
+) -> None:
+    hub_pipeline.start_worker()
+    service = hub_pipeline.service
+    credential = service.store_credential(hub.token("octocat"), viewer_id="v", ttl_seconds=600)
+    (first,) = wait_finished(service, [service.request_report(KEY, credential).id], timeout=30)
+    assert first.status == "done"
+    previous = service.get_report(KEY)
+    assert previous is not None
+
+    hub.faults.configure(latency_ms=1500)  # every request now takes 1.5 s
+    hub.reset_counters()
+    running = service.request_report(KEY, credential)
+    assert running.id != first.id
+
+    def started() -> bool:
+        job = service.get_job(running.id)
+        return job is not None and job.status == "running" and hub.request_count() > 0
+
+    wait_for(started, timeout=15)
+    asked = time.monotonic()
+    service.cancel_job(running.id)
+
+    def cancelled() -> bool:
+        job = service.get_job(running.id)
+        return job is not None and job.status == "cancelled"
+
+    wait_for(cancelled, timeout=3, interval=0.05)
+    assert service.get_report(KEY) == previous
+    stopped_after = time.monotonic() - asked
+    assert stopped_after < 3
+
+    # Not retried: no message left, no further GitHub calls, status stays cancelled.
+    time.sleep(1.0)
+    calls = hub.request_count()
+    time.sleep(2.0)
+    assert hub.request_count() == calls
+    assert _queue_empty(hub_pipeline)
+    final = service.get_job(running.id)
+    assert final is not None and final.status == "cancelled"
+    kept = service.get_report(KEY)
+    assert kept is not None and kept.generated_at == previous.generated_at
+    assert service.current_job(KEY) is None
