@@ -1,0 +1,181 @@
+"""Viewer state in Redis: browser sessions, OAuth ``state`` values, bearer-token validations
+and the per-viewer quota on forced refreshes.
+
+Nothing here holds a GitHub token in plaintext: a session keeps only the ``CredentialRef``
+the pipeline handed out for the encrypted token, and a bearer validation is keyed by the
+token's SHA-256 digest.
+
+Keys (all with a TTL):
+
+    session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
+    oauth-state:{state}            return_to path              single-use, ``state_ttl``
+    bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
+    quota:refresh:{viewer}:{hour}  counter                     one hour
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass
+
+import redis
+
+SESSION_PREFIX = "session:"
+STATE_PREFIX = "oauth-state:"
+BEARER_PREFIX = "bearer:"
+QUOTA_PREFIX = "quota:refresh:"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A logged-in browser. ``viewer_id`` names this session's credential and jobs."""
+
+    login: str
+    avatar_url: str | None
+    credential_ref: str
+    csrf_token: str
+    viewer_id: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BearerValidation:
+    """An API client's token, checked against GitHub moments ago."""
+
+    login: str
+    credential_ref: str
+    viewer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaDecision:
+    allowed: bool
+    used: int
+    limit: int
+    retry_after_seconds: int
+
+
+class SessionStore:
+    """The only module of the web layer that talks to Redis directly."""
+
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        *,
+        session_ttl: int = 14 * 86_400,
+        state_ttl: int = 600,
+        bearer_ttl: int = 300,
+    ) -> None:
+        self._redis = redis_client
+        self.session_ttl = session_ttl
+        self.state_ttl = state_ttl
+        self.bearer_ttl = bearer_ttl
+
+    # ------------------------------------------------------------------ sessions
+
+    @staticmethod
+    def new_session_id() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def viewer_id_for(session_id: str) -> str:
+        """A stable, non-secret name for a session (job ownership, credential grouping)."""
+        return "session:" + _digest(session_id)[:24]
+
+    def save(
+        self, session_id: str, *, login: str, avatar_url: str | None, credential_ref: str
+    ) -> Session:
+        """Start the session named by the (secret) cookie value ``session_id``."""
+        session = Session(
+            login=login,
+            avatar_url=avatar_url,
+            credential_ref=credential_ref,
+            csrf_token=secrets.token_urlsafe(32),
+            viewer_id=self.viewer_id_for(session_id),
+            created_at=time.time(),
+        )
+        self._redis.set(
+            SESSION_PREFIX + _digest(session_id), json.dumps(asdict(session)), ex=self.session_ttl
+        )
+        return session
+
+    def get(self, session_id: str) -> Session | None:
+        """The session for a cookie value; ``None`` if unknown or expired.
+
+        The expiry is fixed at login (not sliding): the session must not outlive the
+        encrypted credential it points to."""
+        if not session_id or len(session_id) > 128:
+            return None
+        key = SESSION_PREFIX + _digest(session_id)
+        raw = self._redis.get(key)
+        if raw is None:
+            return None
+        try:
+            return Session(**json.loads(raw))
+        except (TypeError, ValueError):
+            self._redis.delete(key)
+            return None
+
+    def delete(self, session_id: str) -> None:
+        self._redis.delete(SESSION_PREFIX + _digest(session_id))
+
+    # ------------------------------------------------------------------ OAuth state
+
+    def issue_state(self, return_to: str) -> str:
+        """A fresh OAuth ``state`` remembering where to go after login."""
+        state = secrets.token_urlsafe(32)
+        self._redis.set(STATE_PREFIX + state, return_to, ex=self.state_ttl)
+        return state
+
+    def consume_state(self, state: str) -> str | None:
+        """The ``return_to`` of a valid, unexpired state, deleting it; ``None`` otherwise."""
+        if not state or len(state) > 128:
+            return None
+        raw = self._redis.getdel(STATE_PREFIX + state)
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    # ------------------------------------------------------------------ bearer tokens
+
+    def get_bearer(self, token: str) -> BearerValidation | None:
+        raw = self._redis.get(BEARER_PREFIX + _digest(token))
+        if raw is None:
+            return None
+        try:
+            return BearerValidation(**json.loads(raw))
+        except (TypeError, ValueError):
+            return None
+
+    def put_bearer(self, token: str, validation: BearerValidation) -> None:
+        self._redis.set(
+            BEARER_PREFIX + _digest(token), json.dumps(asdict(validation)), ex=self.bearer_ttl
+        )
+
+    def forget_bearer(self, token: str) -> None:
+        self._redis.delete(BEARER_PREFIX + _digest(token))
+
+    @staticmethod
+    def bearer_viewer_id(token: str) -> str:
+        return "bearer:" + _digest(token)[:24]
+
+    # ------------------------------------------------------------------ quotas
+
+    def take_refresh(self, viewer: str, limit: int, *, now: float | None = None) -> QuotaDecision:
+        """Count one forced refresh for ``viewer`` in the current clock hour."""
+        now = time.time() if now is None else now
+        hour = int(now // 3600)
+        key = f"{QUOTA_PREFIX}{viewer}:{hour}"
+        pipe = self._redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 3600 + 60)
+        used, _ = pipe.execute()
+        retry_after = max(1, int((hour + 1) * 3600 - now))
+        return QuotaDecision(int(used) <= limit, int(used), limit, retry_after)

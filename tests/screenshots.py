@@ -1,0 +1,97 @@
+"""``make screenshots``: PNGs of the home, generating, report (light and dark) and mobile
+report pages, taken in headless Chromium against the whole stack on the simulated GitHub.
+
+    python -m tests.screenshots [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveStack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _login(page: Page, base: str, user: str, return_to: str) -> None:
+    page.goto(f"{base}/auth/login?return_to={return_to}")
+    page.get_by_role("button", name=f"Authorize as {user}").click()
+    page.wait_for_url(f"{base}{return_to}*")
+
+
+def wait_for_percent(page: Page, minimum: int, timeout: float = 60.0) -> int:
+    """Poll the progress text (the page's CSP forbids Playwright's eval-based waits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = page.locator(".job-percent").first.text_content() or "0%"
+        if int(text.rstrip("%") or 0) >= minimum:
+            return int(text.rstrip("%"))
+        time.sleep(0.05)
+    raise TimeoutError(f"progress never reached {minimum}%")
+
+
+def take(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="gitbrag-shots-") as tmp,
+        LiveStack(Path(tmp), latency_ms=120, demo=True) as stack,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        desktop = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+        page = desktop.new_page()
+
+        page.goto(stack.url + "/")
+        written.append(out / "home.png")
+        page.screenshot(path=written[-1])
+
+        # A report nobody generated yet: log in, land on the generating page, catch it mid-way.
+        _login(page, stack.url, "octocat", "/user/github/octocat")
+        wait_for_percent(page, 15)
+        written.append(out / "generating.png")
+        page.screenshot(path=written[-1])
+
+        page.wait_for_selector(".report .cards", timeout=120_000)
+        time.sleep(0.3)
+        written.append(out / "report-light.png")
+        page.screenshot(path=written[-1], full_page=True)
+
+        dark = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+        dark_page = dark.new_page()
+        dark_page.goto(stack.url + "/user/github/octocat")
+        written.append(out / "report-dark.png")
+        dark_page.screenshot(path=written[-1], full_page=True)
+
+        mobile = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            color_scheme="light",
+        )
+        mobile_page = mobile.new_page()
+        mobile_page.goto(stack.url + "/user/github/octocat")
+        written.append(out / "report-mobile.png")
+        mobile_page.screenshot(path=written[-1], full_page=True)
+        browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    for path in take(args.out):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

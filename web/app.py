@@ -1,0 +1,135 @@
+"""Assemble the FastAPI app: context, routers, static files, error pages, middleware."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gitbrag.errors import InvalidInput
+from gitbrag.redis_server import connect
+from gitbrag.service import ReportService
+from gitbrag.settings import Settings
+from gitbrag.stores.sessions import SessionStore
+from web.context import AppContext
+from web.metrics import Metrics
+from web.middleware import WebMiddleware
+from web.rendering import render_page
+from web.routes import api, auth, ops, pages
+from web.templating import STATIC_DIR, build_templates
+
+logger = logging.getLogger("gitbrag.web")
+
+ERROR_TITLES = {
+    400: "That request does not make sense",
+    401: "Log in required",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    429: "Slow down",
+    500: "Something broke",
+    503: "gitbrag is catching its breath",
+}
+
+API_STATES = {401: "login_required", 404: "not_found", 429: "quota_exceeded"}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.endswith(".json")
+
+
+def _error_response(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"state": API_STATES.get(status, "error"), "detail": message}
+        return JSONResponse(body, status_code=status)
+    context = {
+        "error": {"status": status, "title": ERROR_TITLES.get(status, "Error"), "message": message}
+    }
+    return render_page(request, "error.html", context, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = (
+            exc.detail if isinstance(exc.detail, str) else ERROR_TITLES.get(exc.status_code, "")
+        )
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is nothing at this address."
+        response = _error_response(request, exc.status_code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error.get('loc', ())[1:]) or 'request'}: "
+            f"{error.get('msg', 'invalid')}"
+            for error in exc.errors()[:5]
+        )
+        return _error_response(request, 400, f"Invalid request ({problems}).")
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(request: Request, exc: InvalidInput) -> Response:
+        return _error_response(request, 400, str(exc).capitalize() + ".")
+
+    async def redis_down(request: Request, exc: Exception) -> Response:
+        metrics.redis_errors.inc()
+        logger.warning("Redis unavailable: %s", type(exc).__name__)
+        response = _error_response(
+            request,
+            503,
+            "Our storage is not answering right now. Your reports are safe; "
+            "please try again in a minute.",
+        )
+        response.headers["Retry-After"] = "30"
+        return response
+
+    app.add_exception_handler(redis.exceptions.ConnectionError, redis_down)
+    app.add_exception_handler(redis.exceptions.TimeoutError, redis_down)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error on %s", request.url.path)
+        return _error_response(request, 500, "An unexpected error happened; it has been logged.")
+
+
+def create_app(settings: Settings, *, service: ReportService | None = None) -> FastAPI:
+    """The web app for ``settings``. Connecting to Redis is lazy: the app starts (and its pages
+    answer 503) while Redis is down, and recovers by itself once Redis is back."""
+    client = connect(settings)
+    service = service or ReportService(client, settings)
+    metrics = Metrics()
+    context = AppContext(
+        settings=settings,
+        service=service,
+        sessions=SessionStore(
+            client,
+            session_ttl=settings.credential_ttl_seconds,
+        ),
+        templates=build_templates(),
+        metrics=metrics,
+    )
+    app = FastAPI(
+        title="gitbrag",
+        summary="Shareable reports of a GitHub user's pull requests.",
+        version="1",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(ops.router)
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _install_error_handlers(app, metrics)
+    app.add_middleware(WebMiddleware, settings=settings, metrics=metrics)
+    return app

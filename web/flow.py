@@ -1,0 +1,117 @@
+"""The request-flow table of SPEC section 5, shared by the report page and its JSON twin.
+
+| cache   | viewer       | outcome                                                         |
+|---------|--------------|-----------------------------------------------------------------|
+| fresh   | any          | ``fresh`` (plus "updating" if a job happens to be running)      |
+| stale   | can generate | ``stale`` + one regeneration requested (deduplicated), updating |
+| stale   | anonymous    | ``stale`` + "log in to refresh" (or "updating" if a job runs)   |
+| missing | can generate | ``generating`` with the (deduplicated) job                      |
+| missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
+| unknown user            | ``not_found``                                                   |
+
+A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
+a job is already running for the key (then it simply returns that job).
+
+Everything here is synchronous (the service is): call it through ``run_in_threadpool``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from gitbrag.periods import ReportKey
+from gitbrag.service import Job, StoredReport
+from gitbrag.stores.sessions import QuotaDecision
+from web.auth import Viewer
+from web.context import AppContext
+
+OutcomeState = Literal["fresh", "stale", "generating", "login_required", "not_found"]
+Notice = Literal["updating", "login_to_refresh"]
+
+# Statuses after which a job no longer changes.
+FINISHED = frozenset({"done", "failed", "cancelled", "not_found"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: OutcomeState
+    key: ReportKey
+    stored: StoredReport | None = None
+    job: Job | None = None
+    notice: Notice | None = None
+
+    @property
+    def http_status(self) -> int:
+        return {
+            "fresh": 200,
+            "stale": 200,
+            "generating": 202,
+            "login_required": 401,
+            "not_found": 404,
+        }[self.state]
+
+
+def _active(job: Job | None) -> Job | None:
+    return job if job is not None and job.status not in FINISHED else None
+
+
+def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
+    """Ask the pipeline for a job (deduplicated there) and count new vs. joined."""
+    assert viewer.credential is not None
+    before = _active(ctx.service.current_job(key))
+    job = ctx.service.request_report(key, viewer.credential, viewer_id=viewer.viewer_id)
+    joined = before is not None and before.id == job.id
+    ctx.metrics.jobs_requested.labels("dedup" if joined else "new").inc()
+    return job
+
+
+def decide(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Outcome:
+    """Apply the table above; may request one generation (never runs one)."""
+    service = ctx.service
+    if service.is_unknown_user(key.username):
+        return Outcome("not_found", key)
+    stored = service.get_report(key)
+    job = service.current_job(key)
+    if job is not None and job.status == "not_found":
+        return Outcome("not_found", key)
+    active = _active(job)
+    if stored is not None:
+        service.record_view(key)
+        if stored.age_seconds(ctx.now()) < ctx.settings.report_fresh_seconds:
+            ctx.metrics.report_lookups.labels("fresh").inc()
+            return Outcome("fresh", key, stored, active, "updating" if active else None)
+        ctx.metrics.report_lookups.labels("stale").inc()
+        if active is None and viewer.can_generate:
+            active = request_job(ctx, key, viewer)
+        notice: Notice = "updating" if active is not None else "login_to_refresh"
+        return Outcome("stale", key, stored, active, notice)
+    ctx.metrics.report_lookups.labels("missing").inc()
+    if active is not None:
+        return Outcome("generating", key, None, active)
+    if viewer.can_generate:
+        return Outcome("generating", key, None, request_job(ctx, key, viewer))
+    return Outcome("login_required", key)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    job: Job | None
+    quota: QuotaDecision | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.job is None
+
+
+def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshResult:
+    """Schedule a regeneration now, within the viewer's hourly quota."""
+    running = _active(ctx.service.current_job(key))
+    if running is not None:
+        ctx.metrics.jobs_requested.labels("dedup").inc()
+        return RefreshResult(running)
+    quota = ctx.sessions.take_refresh(viewer.quota_key, ctx.settings.refresh_quota_per_hour)
+    if not quota.allowed:
+        ctx.metrics.refresh_quota_denied.inc()
+        return RefreshResult(None, quota)
+    return RefreshResult(request_job(ctx, key, viewer), quota)

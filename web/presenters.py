@@ -1,0 +1,142 @@
+"""Turn service objects into the plain data templates, the API and the SSE stream send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from gitbrag.formatting import (
+    duration_words,
+    human_date,
+    iso_utc,
+    months_chart,
+    progress_percent,
+    stacked_segments,
+)
+from gitbrag.models import SIZE_BUCKETS, Report
+from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
+from gitbrag.service import Job
+
+STATUS_HEADLINES: dict[str, str] = {
+    "queued": "Waiting for a worker",
+    "running": "Collecting from GitHub",
+    "waiting_rate_limit": "Paused by GitHub's rate limit",
+    "done": "Report ready",
+    "failed": "Generation failed",
+    "cancelled": "Generation cancelled",
+    "not_found": "No such GitHub user",
+}
+
+
+def job_message(job: Job, now: datetime, username: str) -> str:
+    """One sentence saying what the job is doing right now (phase text, ETA, outcome)."""
+    if job.status == "running" and job.progress is not None:
+        return job.progress.text
+    if job.status == "running":
+        return "Starting…"
+    if job.status == "queued":
+        return "Queued: a worker will pick this report up in a moment."
+    if job.status == "waiting_rate_limit":
+        if job.retry_at is not None:
+            wait = (job.retry_at - now).total_seconds()
+            eta = "any moment now" if wait < 60 else f"in about {duration_words(wait)}"
+            clock = job.retry_at.strftime("%H:%M UTC")
+            return f"GitHub's rate limit is used up; generation resumes at {clock} ({eta})."
+        return "GitHub's rate limit is used up; generation resumes when it resets."
+    if job.status == "done":
+        return "Done: loading the report…"
+    if job.status == "not_found":
+        return f"No GitHub user named {username}."
+    if job.status == "cancelled":
+        return "This generation was cancelled before it finished."
+    return job.error or "Something went wrong while collecting from GitHub."
+
+
+def job_payload(job: Job, now: datetime, username: str) -> dict[str, Any]:
+    """The API's job object plus what a progress bar needs (``percent``, ``message``)."""
+    phase = job.progress.phase if job.progress else None
+    done = job.progress.done if job.progress else 0
+    total = job.progress.total if job.progress else 0
+    percent = 100.0 if job.status == "done" else progress_percent(phase, done, total)
+    payload = dict(job.to_api())
+    payload.update(
+        {
+            "percent": percent,
+            "message": job_message(job, now, username),
+            "headline": STATUS_HEADLINES.get(job.status, job.status),
+            "finished": job.finished,
+            "retry_at": iso_utc(job.retry_at) if job.retry_at else None,
+        }
+    )
+    return payload
+
+
+def key_query(key: ReportKey, *, period: str | None = None) -> dict[str, str]:
+    """The query string that names ``key`` (or the same options for another ``period``)."""
+    query: dict[str, str] = {}
+    if period is not None:
+        if period != "1_year":
+            query["period"] = period
+    elif key.range.period is not None:
+        if key.range.period != "1_year":
+            query["period"] = key.range.period
+    else:
+        query["since"] = key.range.since.isoformat()
+        query["until"] = key.range.until.isoformat()
+    if key.include_closed:
+        query["include_closed"] = "true"
+    return query
+
+
+def report_path(key: ReportKey, suffix: str = "", *, period: str | None = None) -> str:
+    query = urlencode(key_query(key, period=period))
+    return f"/user/github/{key.username}{suffix}" + (f"?{query}" if query else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Tab:
+    label: str
+    href: str
+    active: bool
+
+
+def period_tabs(key: ReportKey) -> list[Tab]:
+    tabs = [
+        Tab(PERIOD_LABELS[period], report_path(key, period=period), key.range.period == period)
+        for period in PERIODS
+    ]
+    return tabs
+
+
+def report_view(report: Report) -> dict[str, Any]:
+    """Chart geometry and derived numbers for the report template."""
+    totals = report.totals
+    sizes = report.sizes.model_dump()
+    size_max = max(sizes.values(), default=0) or 1
+    size_rows = [
+        {
+            "bucket": bucket,
+            "count": sizes[bucket],
+            "width": round(100 * sizes[bucket] / size_max, 1),
+        }
+        for bucket in SIZE_BUCKETS
+    ]
+    languages = stacked_segments(
+        [(share.name, share.lines, share.color) for share in report.languages]
+    )
+    merge_rate = round(100 * totals.merged / totals.pull_requests) if totals.pull_requests else 0
+    external = sum(
+        count for role, count in report.roles.items() if role.upper() not in {"OWNER", "MEMBER"}
+    )
+    return {
+        "months": months_chart([(month.month, month.pull_requests) for month in report.months]),
+        "sizes": size_rows,
+        "language_segments": languages,
+        "merge_rate": merge_rate,
+        "lines_changed": totals.additions + totals.deletions,
+        "external_repositories": external,
+        "range_text": f"{human_date(report.since)} \u2013 {human_date(report.until)}",
+        "busiest_month": max(report.months, key=lambda m: m.pull_requests, default=None),
+    }

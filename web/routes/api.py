@@ -1,0 +1,206 @@
+"""The JSON API (documented at ``/docs``): reports, forced refreshes, jobs and their live
+progress as Server-Sent Events.
+
+Authentication: the browser session cookie (state-changing calls then need the
+``X-CSRF-Token`` header) or ``Authorization: Bearer <GitHub token>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from gitbrag.formatting import iso_utc
+from web.auth import Viewer, check_csrf
+from web.context import AppContext
+from web.deps import Ctx, CurrentViewer
+from web.flow import Outcome, decide, force_refresh
+from web.params import ClosedQuery, PeriodQuery, SinceQuery, UntilQuery, report_key
+from web.presenters import job_payload
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+JobId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=128)]
+
+# SSE: how often the job record is polled, how long one stream lives (the browser's
+# EventSource reconnects by itself), and the keep-alive interval for proxies.
+EVENT_POLL_SECONDS = 0.4
+EVENT_STREAM_SECONDS = 300.0
+EVENT_KEEPALIVE_SECONDS = 15.0
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "`fresh` or `stale` report, with the job regenerating it (if any)"},
+    202: {"description": "`generating`: no report yet, a job is collecting it"},
+    400: {"description": "invalid username, period or date range"},
+    401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
+    404: {"description": "`not_found`: GitHub has no such user"},
+}
+
+
+def _outcome_body(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:
+    now = ctx.now()
+    body: dict[str, Any] = {"state": outcome.state}
+    if outcome.state in {"fresh", "stale"}:
+        assert outcome.stored is not None
+        body.update(
+            {
+                "generated_at": iso_utc(outcome.stored.generated_at),
+                "age_seconds": round(outcome.stored.age_seconds(now)),
+                "job": outcome.job.to_api() if outcome.job else None,
+                "report": outcome.stored.report.model_dump(mode="json"),
+            }
+        )
+    elif outcome.state == "generating":
+        assert outcome.job is not None
+        body["job"] = outcome.job.to_api()
+    return body
+
+
+@router.get("/reports/github/{username}", responses=_RESPONSES)
+async def get_report(
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    period: PeriodQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_closed: ClosedQuery = None,
+) -> JSONResponse:
+    """A report by the SPEC section 5 table: served from the cache when present; generated in
+    the background when missing or stale and the caller may generate."""
+    key = report_key(username, period, since, until, include_closed)
+    outcome = await run_in_threadpool(decide, ctx, key, viewer)
+    return JSONResponse(_outcome_body(ctx, outcome), status_code=outcome.http_status)
+
+
+@router.post(
+    "/reports/github/{username}/refresh",
+    status_code=202,
+    responses={
+        401: {"description": "`login_required`"},
+        403: {"description": "missing or wrong `X-CSRF-Token` (cookie sessions)"},
+        429: {"description": "per-viewer forced-refresh quota used up; see `Retry-After`"},
+    },
+)
+async def refresh_report(
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    x_csrf_token: CsrfHeader = None,
+    period: PeriodQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_closed: ClosedQuery = None,
+) -> JSONResponse:
+    """Regenerate now. While a job runs for the report, that same job is returned."""
+    key = report_key(username, period, since, until, include_closed)
+    if not viewer.can_generate:
+        return JSONResponse({"state": "login_required"}, status_code=401)
+    check_csrf(viewer, x_csrf_token)
+    result = await run_in_threadpool(force_refresh, ctx, key, viewer)
+    if result.refused:
+        assert result.quota is not None
+        return JSONResponse(
+            {
+                "state": "quota_exceeded",
+                "detail": f"at most {result.quota.limit} forced refreshes per hour",
+                "retry_after_seconds": result.quota.retry_after_seconds,
+            },
+            status_code=429,
+            headers={"Retry-After": str(result.quota.retry_after_seconds)},
+        )
+    assert result.job is not None
+    return JSONResponse({"state": "generating", "job": result.job.to_api()}, status_code=202)
+
+
+@router.get("/jobs/{job_id}", responses={404: {"description": "unknown or expired job"}})
+async def get_job(ctx: Ctx, job_id: JobId) -> JSONResponse:
+    """A job's status and progress, plus `percent` (0-100 overall) and a human `message`."""
+    job = await run_in_threadpool(ctx.service.get_job, job_id)
+    if job is None:
+        raise HTTPException(404, "unknown or expired job")
+    ctx.metrics.job_states_seen.labels(job.status).inc()
+    return JSONResponse(job_payload(job, ctx.now(), job.report_key.split(":", 1)[0]))
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def _job_events(request: Request, ctx: AppContext, job_id: str) -> AsyncIterator[str]:
+    username = ""
+    last: str | None = None
+    started = last_sent = time.monotonic()
+    yield "retry: 2000\n\n"
+    while True:
+        job = await run_in_threadpool(ctx.service.get_job, job_id)
+        if job is None:
+            yield _sse("gone", {"id": job_id})
+            return
+        if not username:
+            username = job.report_key.split(":", 1)[0]
+        payload = job_payload(job, ctx.now(), username)
+        encoded = json.dumps(payload, sort_keys=True)
+        if encoded != last:
+            last = encoded
+            last_sent = time.monotonic()
+            yield _sse("job", payload)
+        if job.finished:
+            return
+        if time.monotonic() - last_sent > EVENT_KEEPALIVE_SECONDS:
+            last_sent = time.monotonic()
+            yield ": keep-alive\n\n"
+        if time.monotonic() - started > EVENT_STREAM_SECONDS or await request.is_disconnected():
+            return
+        await asyncio.sleep(EVENT_POLL_SECONDS)
+
+
+@router.get(
+    "/jobs/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "`job` events"}},
+)
+async def job_events(request: Request, ctx: Ctx, job_id: JobId) -> StreamingResponse:
+    """Server-Sent Events: a `job` event (the job plus `percent` and `message`) on every
+    change, until the job finishes; `gone` if the job does not exist."""
+    return StreamingResponse(
+        _job_events(request, ctx, job_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    responses={
+        401: {"description": "not logged in"},
+        403: {"description": "not the viewer who started the job (or bad CSRF token)"},
+        404: {"description": "unknown or expired job"},
+    },
+)
+async def cancel_job(
+    ctx: Ctx, viewer: CurrentViewer, job_id: JobId, x_csrf_token: CsrfHeader = None
+) -> JSONResponse:
+    """Cancel a job you started (queued jobs never run; running ones are aborted)."""
+    _require_login(viewer)
+    check_csrf(viewer, x_csrf_token)
+    job = await run_in_threadpool(ctx.service.get_job, job_id)
+    if job is None:
+        raise HTTPException(404, "unknown or expired job")
+    if not viewer.owns(job.viewer_id):
+        raise HTTPException(403, "only the viewer who started a job can cancel it")
+    cancelled = await run_in_threadpool(ctx.service.cancel_job, job_id)
+    return JSONResponse((cancelled or job).to_api())
+
+
+def _require_login(viewer: Viewer) -> None:
+    if not viewer.logged_in:
+        raise HTTPException(401, "log in first")

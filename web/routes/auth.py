@@ -1,0 +1,153 @@
+"""Login with GitHub (OAuth web flow) and logout.
+
+- ``/auth/login?return_to=/local/path``: a single-use ``state`` (Redis, 10 minutes) that also
+  sits in a short-lived HttpOnly cookie, so the callback can check (in constant time) that it
+  comes back to the browser that started it.
+- ``/auth/callback``: consume the state, exchange the code, ask GitHub who the token belongs
+  to, store the token only through the service (encrypted), start a server-side session.
+- ``POST /auth/logout`` (CSRF): delete the session, the viewer's credential, and abort the
+  viewer's queued jobs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from gitbrag.errors import GitHubError, Unauthorized
+from gitbrag.github import oauth
+from web.auth import SESSION_COOKIE, STATE_COOKIE, check_csrf, safe_return_to
+from web.deps import Ctx, CurrentViewer
+from web.rendering import public_base_url, render_page
+
+router = APIRouter(prefix="/auth", tags=["auth"], include_in_schema=False)
+logger = logging.getLogger("gitbrag.web.auth")
+
+
+def _secure(request: Request) -> bool:
+    return public_base_url(request).startswith("https://")
+
+
+def _callback_url(request: Request) -> str:
+    return public_base_url(request) + "/auth/callback"
+
+
+@router.get("/login")
+async def login(
+    request: Request,
+    ctx: Ctx,
+    return_to: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    if not oauth.is_configured(ctx.settings):
+        raise HTTPException(503, "Login is not configured on this server (no GitHub OAuth app).")
+    target = safe_return_to(return_to)
+    state = await run_in_threadpool(ctx.sessions.issue_state, target)
+    response = RedirectResponse(
+        oauth.authorize_url(ctx.settings, state=state, redirect_uri=_callback_url(request)),
+        status_code=302,
+    )
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        max_age=ctx.sessions.state_ttl,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/auth",
+    )
+    return response
+
+
+def _login_failed(request: Request, message: str, status: int = 400) -> Response:
+    context = {
+        "error": {"status": status, "title": "Login failed", "message": message},
+        "show_login": True,
+    }
+    response = render_page(request, "error.html", context, status_code=status)
+    response.delete_cookie(STATE_COOKIE, path="/auth")
+    return response
+
+
+@router.get("/callback")
+async def callback(
+    request: Request,
+    ctx: Ctx,
+    code: Annotated[str | None, Query(max_length=256)] = None,
+    state: Annotated[str | None, Query(max_length=256)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> Response:
+    expected = request.cookies.get(STATE_COOKIE, "")
+    if not state or not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+        ctx.metrics.logins.labels("bad_state").inc()
+        return _login_failed(request, "This login link is not valid here. Please try again.")
+    return_to = await run_in_threadpool(ctx.sessions.consume_state, state)
+    if return_to is None:
+        ctx.metrics.logins.labels("bad_state").inc()
+        return _login_failed(request, "This login link expired or was already used. Try again.")
+    if error or not code:
+        ctx.metrics.logins.labels("denied").inc()
+        return _login_failed(request, "GitHub did not authorize gitbrag, so you are not logged in.")
+    try:
+        token = await oauth.exchange_code(
+            ctx.settings, code=code, redirect_uri=_callback_url(request)
+        )
+        login = await ctx.github_login(token)
+    except (oauth.OAuthError, Unauthorized) as exc:
+        ctx.metrics.logins.labels("refused").inc()
+        return _login_failed(request, str(exc))
+    except GitHubError as exc:
+        ctx.metrics.logins.labels("github_error").inc()
+        return _login_failed(request, f"GitHub is not answering right now: {exc}", 503)
+    session_id = ctx.sessions.new_session_id()
+    viewer_id = ctx.sessions.viewer_id_for(session_id)
+    credential = await run_in_threadpool(
+        ctx.service.store_credential,
+        token,
+        viewer_id=viewer_id,
+        ttl_seconds=ctx.credential_ttl_seconds,
+    )
+    await run_in_threadpool(
+        ctx.sessions.save,
+        session_id,
+        login=login,
+        avatar_url=None,
+        credential_ref=str(credential),
+    )
+    ctx.metrics.logins.labels("ok").inc()
+    logger.info("login ok for %s", login)
+    response = RedirectResponse(safe_return_to(return_to), status_code=303)
+    response.delete_cookie(STATE_COOKIE, path="/auth")
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=ctx.sessions.session_ttl,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    return_to: Annotated[str, Form(max_length=2048)] = "/",
+) -> Response:
+    if viewer.kind == "session":
+        check_csrf(viewer, csrf_token)
+        assert viewer.session_id is not None and viewer.viewer_id is not None
+        await run_in_threadpool(ctx.service.delete_viewer_credentials, viewer.viewer_id)
+        await run_in_threadpool(ctx.sessions.delete, viewer.session_id)
+    response = RedirectResponse(safe_return_to(return_to), status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

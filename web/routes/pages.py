@@ -1,0 +1,243 @@
+"""HTML pages: home, search, the report (or its generating/login/not-found states), the
+exports, and the two form actions (force refresh, cancel)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from gitbrag.errors import InvalidInput
+from gitbrag.periods import ReportKey, validate_username
+from gitbrag.render.markdown import render_markdown
+from web.auth import Viewer, check_csrf, safe_return_to
+from web.deps import Ctx, CurrentViewer
+from web.flow import Outcome, decide, force_refresh
+from web.params import ClosedQuery, PeriodQuery, SinceQuery, UntilQuery, report_key
+from web.presenters import job_payload, period_tabs, report_path, report_view
+from web.rendering import render_page
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+EXAMPLE_USERS = ("octocat", "torvalds", "gaearon")
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, ctx: Ctx, viewer: CurrentViewer) -> Response:
+    return render_page(request, "home.html", {"examples": EXAMPLE_USERS})
+
+
+@router.get("/search")
+async def search(request: Request, q: Annotated[str, Query(max_length=100)] = "") -> Response:
+    """The home page's form: a login (or a github.com profile URL) to its report."""
+    candidate = q.strip().removeprefix("@").rstrip("/")
+    for prefix in ("https://github.com/", "http://github.com/", "github.com/"):
+        if candidate.lower().startswith(prefix):
+            candidate = candidate[len(prefix) :].split("/")[0]
+    validate_username(candidate)
+    return RedirectResponse(f"/user/github/{candidate.lower()}", status_code=303)
+
+
+def _canonical_redirect(request: Request, username: str, suffix: str = "") -> Response | None:
+    """Upper-case logins redirect (301) to the lower-case URL, keeping the query."""
+    validate_username(username)
+    if username == username.lower():
+        return None
+    query = request.url.query
+    target = f"/user/github/{username.lower()}{suffix}" + (f"?{query}" if query else "")
+    return RedirectResponse(target, status_code=301)
+
+
+def _report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[str, Any]:
+    ctx = request.app.state.context
+    key = outcome.key
+    now = ctx.now()
+    context: dict[str, Any] = {
+        "key": key,
+        "outcome": outcome,
+        "tabs": period_tabs(key),
+        "page_path": report_path(key),
+        "json_path": report_path(key, ".json"),
+        "md_path": report_path(key, ".md"),
+        "refresh_path": f"/user/github/{key.username}/refresh",
+        "login_path": "/auth/login?" + urlencode({"return_to": report_path(key)}),
+        "hidden_fields": _hidden_fields(key),
+        "job": job_payload(outcome.job, now, key.username) if outcome.job else None,
+        "can_cancel": outcome.job is not None
+        and not outcome.job.finished
+        and viewer.owns(outcome.job.viewer_id),
+        "now": now,
+    }
+    if outcome.stored is not None:
+        report = outcome.stored.report
+        context.update(
+            {
+                "report": report,
+                "stored": outcome.stored,
+                "view": report_view(report),
+                "age_seconds": outcome.stored.age_seconds(now),
+            }
+        )
+    return context
+
+
+def _hidden_fields(key: ReportKey) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if key.range.period is not None:
+        fields["period"] = key.range.period
+    else:
+        fields["since"] = key.range.since.isoformat()
+        fields["until"] = key.range.until.isoformat()
+    if key.include_closed:
+        fields["include_closed"] = "true"
+    return fields
+
+
+# Export routes come first: ``{username}`` would otherwise swallow ``name.json``.
+@router.get("/user/github/{username}.json")
+async def export_json(
+    request: Request,
+    ctx: Ctx,
+    username: str,
+    period: PeriodQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_closed: ClosedQuery = None,
+) -> Response:
+    redirect = _canonical_redirect(request, username, ".json")
+    if redirect:
+        return redirect
+    key = report_key(username, period, since, until, include_closed)
+    stored = await run_in_threadpool(ctx.service.get_report, key)
+    if stored is None:
+        raise HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
+    return JSONResponse(
+        stored.report.model_dump(mode="json"),
+        headers={"Content-Disposition": f'inline; filename="gitbrag-{key.username}.json"'},
+    )
+
+
+@router.get("/user/github/{username}.md")
+async def export_markdown(
+    request: Request,
+    ctx: Ctx,
+    username: str,
+    period: PeriodQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_closed: ClosedQuery = None,
+) -> Response:
+    redirect = _canonical_redirect(request, username, ".md")
+    if redirect:
+        return redirect
+    key = report_key(username, period, since, until, include_closed)
+    stored = await run_in_threadpool(ctx.service.get_report, key)
+    if stored is None:
+        raise HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
+    return PlainTextResponse(
+        render_markdown(stored.report),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="gitbrag-{key.username}.md"'},
+    )
+
+
+@router.get("/user/github/{username}", response_class=HTMLResponse)
+async def report_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    period: PeriodQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_closed: ClosedQuery = None,
+) -> Response:
+    redirect = _canonical_redirect(request, username)
+    if redirect:
+        return redirect
+    key = report_key(username, period, since, until, include_closed)
+    outcome = await run_in_threadpool(decide, ctx, key, viewer)
+    if outcome.job is not None:
+        ctx.metrics.job_states_seen.labels(outcome.job.status).inc()
+    context = _report_context(request, outcome, viewer)
+    if outcome.state == "not_found":
+        context["error"] = {
+            "status": 404,
+            "title": "No such GitHub user",
+            "message": f"No GitHub user named {key.username}.",
+        }
+        return render_page(request, "error.html", context, status_code=404)
+    if outcome.state == "login_required":
+        return render_page(request, "login_required.html", context, status_code=401)
+    if outcome.state == "generating":
+        return render_page(request, "generating.html", context)
+    return render_page(request, "report.html", context)
+
+
+@router.post("/user/github/{username}/refresh")
+async def refresh_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    period: Annotated[str | None, Form(max_length=32)] = None,
+    since: Annotated[str | None, Form(max_length=32)] = None,
+    until: Annotated[str | None, Form(max_length=32)] = None,
+    include_closed: Annotated[str | None, Form(max_length=8)] = None,
+) -> Response:
+    """The force-refresh button: schedule a regeneration, then go back to the report."""
+    key = report_key(username.lower(), period, since, until, include_closed)
+    if not viewer.can_generate:
+        target = "/auth/login?" + urlencode({"return_to": report_path(key)})
+        return RedirectResponse(target, status_code=303)
+    check_csrf(viewer, csrf_token)
+    result = await run_in_threadpool(force_refresh, ctx, key, viewer)
+    if result.refused:
+        assert result.quota is not None
+        context = {
+            "error": {
+                "status": 429,
+                "title": "Refresh limit reached",
+                "message": (
+                    f"You have used your {result.quota.limit} forced refreshes for this hour. "
+                    f"Try again in {result.quota.retry_after_seconds // 60 + 1} minutes."
+                ),
+            },
+            "back_path": report_path(key),
+        }
+        response = render_page(request, "error.html", context, status_code=429)
+        response.headers["Retry-After"] = str(result.quota.retry_after_seconds)
+        return response
+    return RedirectResponse(report_path(key), status_code=303)
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    job_id: str,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    return_to: Annotated[str, Form(max_length=2048)] = "/",
+) -> Response:
+    """The Cancel button on the generating page (works without JavaScript)."""
+    check_csrf(viewer, csrf_token)
+    if len(job_id) > 128:
+        raise InvalidInput("not a job id")
+    job = await run_in_threadpool(ctx.service.get_job, job_id)
+    if job is None:
+        raise HTTPException(404, "That job does not exist (or has expired).")
+    if not viewer.owns(job.viewer_id):
+        raise HTTPException(403, "Only the viewer who started this job can cancel it.")
+    cancelled = await run_in_threadpool(ctx.service.cancel_job, job_id) or job
+    if safe_return_to(return_to) == "/":
+        return RedirectResponse("/", status_code=303)
+    # Show the outcome here: the report URL would start a new job for a missing report.
+    key = ReportKey.parse(cancelled.report_key)
+    outcome = Outcome("generating", key, None, cancelled)
+    return render_page(request, "generating.html", _report_context(request, outcome, viewer))
