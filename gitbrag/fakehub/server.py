@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -50,23 +49,23 @@ class FakeHub:
     def start(self) -> FakeHub:
         """Serve in a daemon thread; returns once the socket accepts requests."""
         github_schema()  # build once, before the first request needs it
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.state), log_level="warning", access_log=False, lifespan="off"
+            create_app(self.state),
+            host=self.host,
+            port=self._port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="fakehub", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.run, name="fakehub", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the simulated GitHub failed to start")
+                raise RuntimeError(f"the simulated GitHub failed to start on port {self._port}")
             time.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://{self.host}:{port}"
         return self
 
