@@ -24,6 +24,10 @@ from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 
+# Importing ``actors`` in this process (pre-warm and middleware tests) builds the StubBroker
+# variant; worker subprocesses get a clean GITBRAG_* environment (see ``worker_env``).
+os.environ.setdefault("GITBRAG_STUB_BROKER", "1")
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "pipeline-test-secret-key"
 
