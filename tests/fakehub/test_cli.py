@@ -1,0 +1,36 @@
+"""``gitbrag fakehub`` serves the simulated GitHub out of process, controllable over HTTP."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+
+from gitbrag.fakehub import token_for
+
+
+def test_cli_serves_until_interrupted() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gitbrag", "fakehub", "--port", "0", "--fault-rate", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        match = re.search(r"Simulated GitHub at (http://127\.0\.0\.1:\d+)", first_line)
+        assert match, first_line + (process.stderr.read() if process.stderr else "")
+        url = match.group(1)
+        headers = {"Authorization": f"token {token_for('octocat')}"}
+        body = {"query": "{ viewer { login } }"}
+        answer = httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=10)
+        assert answer.json() == {"data": {"viewer": {"login": "octocat"}}}
+        counters = httpx.get(f"{url}/_fakehub/counters", timeout=10).json()
+        assert counters["request_count"] == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
