@@ -78,13 +78,11 @@ def compact(value: int) -> str:
     value = abs(value)
     if value < 10_000:
         return f"{sign}{value:,}"
-    for suffix, size in (("B", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
-        if value >= size:
-            shown = f"{value / size:.1f}".rstrip("0").rstrip(".")
-            if float(shown) >= 1000 and suffix != "B":
-                continue
-            return f"{sign}{shown}{suffix}"
-    raise AssertionError("unreachable: k covers everything >= 10_000")
+    for suffix, size in (("k", 1_000), ("M", 1_000_000)):
+        shown = round(value / size, 1)
+        if shown < 1000:
+            return f"{sign}{shown:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{sign}{value / 1_000_000_000:.1f}".rstrip("0").rstrip(".") + "B"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -79,7 +79,7 @@ def take(out: Path) -> list[Path]:
         mobile_page = mobile.new_page()
         mobile_page.goto(stack.url + "/user/github/octocat")
         written.append(out / "report-mobile.png")
-        mobile_page.screenshot(path=written[-1], full_page=True)
+        mobile_page.screenshot(path=written[-1])
         browser.close()
     return written
 
