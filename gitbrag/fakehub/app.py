@@ -64,8 +64,8 @@ def _fault_response(kind: str, api: str, budget: Budget) -> Response:
     if kind == "timeout" and api == "graphql":
         return _json(rest.GRAPHQL_TIMEOUT, 200, budget)
     if kind == "502":
-        return _json(rest.SERVER_ERROR, 502)
-    return _json(rest.REST_TIMEOUT, 504)
+        return _json(rest.SERVER_ERROR, 502, budget)
+    return _json(rest.REST_TIMEOUT, 504, budget)
 
 
 def api(
@@ -184,7 +184,22 @@ async def get_rate_limit(request: Request, caller: Caller) -> Response:
     return _json(rest.rate_limit(core, graphql, search))
 
 
-# --- not API: avatars and control -------------------------------------------------------------
+# --- not API: root, avatars and control -------------------------------------------------------
+
+
+async def root(request: Request) -> Response:
+    """Like ``GET https://api.github.com/``: where things are (also a cheap readiness probe)."""
+    base = str(request.base_url).rstrip("/")
+    return _json(
+        {
+            "current_user_url": f"{base}/user",
+            "user_url": f"{base}/users/{{user}}",
+            "repository_url": f"{base}/repos/{{owner}}/{{repo}}",
+            "rate_limit_url": f"{base}/rate_limit",
+            "graphql_url": f"{base}/graphql",
+            "authorize_url": f"{base}/login/oauth/authorize",
+        }
+    )
 
 
 async def avatar(request: Request) -> Response:
@@ -267,6 +282,7 @@ def create_app(state: HubState) -> Starlette:
         ),
         Route("/repos/{owner}/{repo}", api("rest", "GET /repos/{owner}/{repo}", get_repository)),
         Route("/rate_limit", api("rest", "GET /rate_limit", get_rate_limit, consumes=False)),
+        Route("/", root),
         Route("/avatars/{login}.svg", avatar),
         Route("/login/oauth/authorize", oauth.authorize_page, methods=["GET"]),
         Route("/login/oauth/authorize", oauth.authorize_approve, methods=["POST"]),

@@ -65,3 +65,10 @@ def test_anonymous_budget_is_60_and_rate_limit_endpoint_is_free(http: httpx.Clie
     assert refused.json()["message"].startswith("API rate limit exceeded for 127.0.0.1.")
     mine = http.get("/rate_limit", headers=auth("octocat")).json()["resources"]
     assert mine["core"]["limit"] == mine["graphql"]["limit"] == 5000
+
+
+def test_root_lists_endpoints_and_is_not_an_api_request(http: httpx.Client, hub: FakeHub) -> None:
+    body = http.get("/").json()
+    assert body["graphql_url"] == f"{hub.url}/graphql"
+    assert body["current_user_url"] == f"{hub.url}/user"
+    assert hub.request_count() == 0
