@@ -1,0 +1,169 @@
+"""The report of SPEC section 3 recomputed by brute force straight from the fake data set.
+
+Deliberately written without ``gitbrag.report``: it scans every PR of the data set with plain
+loops, so a bug in the builder or the collector cannot hide by being repeated here.
+Only Linguist's file -> language table (``gitbrag.languages.detect``) is shared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from gitbrag.fakehub.data import DataSet, FakePR
+from gitbrag.languages import detect
+
+STATE = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _bucket(lines: int) -> str:
+    if lines <= 1:
+        return "one_liner"
+    if lines <= 100:
+        return "small"
+    if lines <= 500:
+        return "medium"
+    if lines <= 1500:
+        return "large"
+    if lines <= 5000:
+        return "huge"
+    return "massive"
+
+
+def expected_report(
+    data: DataSet,
+    login: str,
+    since: date,
+    until: date,
+    period: str | None,
+    include_closed: bool,
+    stars_cap: int = 1000,
+) -> dict[str, Any]:
+    user = data.users[login.lower()]
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    end = datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1)
+    chosen: list[FakePR] = []
+    for pr in data.pull_requests:
+        if pr.author.lower() != login.lower():
+            continue
+        if data.repos[pr.repo].is_private:
+            continue
+        if not (start <= pr.created_at < end):
+            continue
+        if pr.state == "CLOSED" and not include_closed:
+            continue
+        chosen.append(pr)
+
+    repos: dict[str, list[FakePR]] = {}
+    for pr in chosen:
+        repos.setdefault(pr.repo, []).append(pr)
+    repositories = []
+    for name, prs in repos.items():
+        prs.sort(key=lambda p: (p.created_at, p.number), reverse=True)
+        repo = data.repos[name]
+        if period == "all_time":
+            gained, capped = repo.stargazer_count, False
+        else:
+            in_range = sum(1 for _, when in repo.stargazers if start <= when < end)
+            gained, capped = min(in_range, stars_cap), in_range >= stars_cap
+        repositories.append(
+            {
+                "name_with_owner": name,
+                "url": repo.url,
+                "description": repo.description,
+                "stars": repo.stargazer_count,
+                "stars_gained": gained,
+                "stars_gained_capped": capped,
+                "role": prs[0].author_association,
+                "pull_requests": [
+                    {
+                        "number": p.number,
+                        "title": p.title,
+                        "url": p.url,
+                        "state": STATE[p.state],
+                        "created_at": _iso(p.created_at),
+                        "merged_at": _iso(p.merged_at),
+                        "closed_at": _iso(p.closed_at),
+                        "additions": p.additions,
+                        "deletions": p.deletions,
+                        "changed_files": p.changed_files,
+                        "size": _bucket(p.additions + p.deletions),
+                    }
+                    for p in prs
+                ],
+            }
+        )
+    repositories.sort(key=lambda r: r["name_with_owner"].lower())
+    repositories.sort(key=lambda r: r["pull_requests"][0]["created_at"], reverse=True)
+
+    lines: Counter[str] = Counter()
+    colors: dict[str, str | None] = {}
+    for pr in chosen:
+        for f in pr.files:
+            language = detect(f.path)
+            if language and f.additions + f.deletions > 0:
+                lines[language.name] += f.additions + f.deletions
+                colors[language.name] = language.color
+    total_lines = sum(lines.values())
+    languages = [
+        {"name": n, "lines": c, "percent": round(100 * c / total_lines, 1), "color": colors[n]}
+        for n, c in sorted(lines.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+    first = since.year * 12 + since.month - 1
+    last = until.year * 12 + until.month - 1
+    if last - first + 1 > 60:
+        first = min((p.created_at.year * 12 + p.created_at.month - 1 for p in chosen), default=None)  # type: ignore[arg-type,assignment]
+    per_month = Counter(p.created_at.year * 12 + p.created_at.month - 1 for p in chosen)
+    months = (
+        []
+        if first is None
+        else [
+            {"month": f"{m // 12:04d}-{m % 12 + 1:02d}", "pull_requests": per_month[m]}
+            for m in range(first, last + 1)
+        ]
+    )
+    states = Counter(STATE[p.state] for p in chosen)
+    sizes = Counter(_bucket(p.additions + p.deletions) for p in chosen)
+    return {
+        "schema_version": 1,
+        "username": user.login,
+        "period": period,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "include_closed": include_closed,
+        "complete": True,
+        "incomplete_reasons": [],
+        "user": {
+            "login": user.login,
+            "name": user.name,
+            "bio": user.bio,
+            "company": user.company,
+            "location": user.location,
+            "blog": user.blog,
+            "social_accounts": [{"provider": p, "url": u} for p, u in user.social_accounts],
+        },
+        "totals": {
+            "pull_requests": len(chosen),
+            "merged": states["merged"],
+            "open": states["open"],
+            "closed": states["closed"],
+            "repositories": len(repositories),
+            "additions": sum(p.additions for p in chosen),
+            "deletions": sum(p.deletions for p in chosen),
+            "changed_files": sum(p.changed_files for p in chosen),
+            "stars_gained": sum(r["stars_gained"] for r in repositories),
+        },
+        "sizes": {b: sizes[b] for b in ("one_liner", "small", "medium", "large", "huge", "massive")},
+        "roles": dict(sorted(Counter(r["role"] for r in repositories).items())),
+        "languages": languages,
+        "months": months,
+        "repositories": repositories,
+    }

@@ -1,0 +1,140 @@
+"""``gitbrag report`` end to end against the simulated GitHub over loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from gitbrag.cli import main
+from gitbrag.fakehub.data import SAMPLE_USERS, token_for
+from gitbrag.fakehub.server import FakeHub
+from gitbrag.periods import DateRange
+from tests.cli.expected import expected_report
+
+
+@pytest.fixture
+def cli_env(hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    monkeypatch.setenv("GITBRAG_GITHUB_API_URL", hub.api_url)
+    monkeypatch.setenv("GITBRAG_GITHUB_GRAPHQL_URL", hub.graphql_url)
+    monkeypatch.delenv("GITBRAG_GITHUB_TOKEN", raising=False)
+    return hub
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    code = main(["report", *args, "--format", "json", "--quiet"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    result: dict[str, Any] = json.loads(out.out)
+    return result
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    report = dict(report)
+    report.pop("generated_at")
+    user = dict(report["user"])
+    user.pop("avatar_url")
+    user.pop("html_url")
+    report["user"] = user
+    return report
+
+
+RANGES = ["1_year", "all_time", "custom"]
+
+
+@pytest.mark.parametrize("include_closed", [False, True], ids=["merged-open", "closed"])
+@pytest.mark.parametrize("span", RANGES)
+@pytest.mark.parametrize("login", SAMPLE_USERS)
+def test_json_equals_brute_force(
+    cli_env: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    login: str,
+    span: str,
+    include_closed: bool,
+) -> None:
+    data = cli_env.data
+    if span == "custom":
+        date_range = DateRange(data.today - timedelta(days=500), data.today - timedelta(days=30))
+        args = ["--since", date_range.since.isoformat(), "--until", date_range.until.isoformat()]
+    else:
+        date_range = DateRange.for_period(span, data.today)  # type: ignore[arg-type]
+        args = ["--period", span]
+    if include_closed:
+        args.append("--include-closed")
+    report = run_json(capsys, login, *args, "--token", token_for(login))
+
+    expected = expected_report(
+        data,
+        login,
+        date_range.since,
+        date_range.until,
+        date_range.period,
+        include_closed,
+    )
+    assert comparable(report) == expected
+    profile = httpx.get(f"{cli_env.api_url}/users/{login}").json()
+    assert report["user"]["avatar_url"] == profile["avatar_url"]
+    assert report["user"]["html_url"] == profile["html_url"]
+
+
+def test_usage_errors_exit_2(cli_env: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    token = token_for("octocat")
+    for args in (
+        ["bad--name", "--token", token],
+        ["x" * 40, "--token", token],
+        ["octocat", "--period", "3_years", "--token", token],
+        ["octocat", "--since", "2026-05-01", "--until", "2026-04-01", "--token", token],
+        ["octocat", "--since", "yesterday", "--token", token],
+    ):
+        assert main(["report", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("gitbrag: ") and len(err.strip().splitlines()) == 1
+    assert cli_env.request_count() == 0
+
+
+def test_unknown_user_and_bad_token_exit_1(
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "no-such-user-here", "--token", token_for("octocat")]) == 1
+    assert "no user" in capsys.readouterr().err.lower()
+    assert main(["report", "octocat", "--token", "ghp_not_a_real_token"]) == 1
+    err = capsys.readouterr().err
+    assert "token" in err.lower() and len(err.strip().splitlines()) == 1
+
+
+def test_revoked_token_exits_1_with_one_line(
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = token_for("octocat")
+    cli_env.revoke(token)
+    assert main(["report", "octocat", "--token", token]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_faults_do_not_change_the_report(
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = token_for("octocat")
+    clean = run_json(capsys, "octocat", "--period", "all_time", "--token", token)
+    cli_env.faults.rate = 0.2
+    cli_env.faults.kinds = {"502", "504", "timeout"}
+    cli_env.faults.secondary_every = 7
+    monkeypatch.setenv("GITBRAG_RETRY_BACKOFF_SECONDS", "0.01")
+    faulty = run_json(capsys, "octocat", "--period", "all_time", "--token", token)
+    assert comparable(faulty) == comparable(clean)
+    assert faulty["complete"] is True
+
+
+def test_table_and_markdown_formats(cli_env: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    token = token_for("octocat")
+    assert main(["report", "octocat", "--period", "all_time", "--token", token]) == 0
+    table = capsys.readouterr().out
+    assert "@octocat" in table and "pull requests" in table
+    assert main(["report", "octocat", "--format", "markdown", "--token", token]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("# ") and "## Highlights" in markdown
+    assert "<script>" not in markdown
