@@ -183,14 +183,20 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def wait_until_ready(url: str, stop: threading.Event, timeout: float) -> bool:
-    """Poll ``url`` until it answers 200, ``stop`` is set, or ``timeout`` passes."""
+def wait_until_ready(
+    url: str, stop: threading.Event, timeout: float, *, any_status: bool = False
+) -> bool:
+    """Poll ``url`` until it answers 200 (any HTTP answer with ``any_status``), ``stop`` is
+    set, or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while not stop.is_set() and time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return True
+        except urllib.error.HTTPError:
+            if any_status:
+                return True
         except (urllib.error.URLError, OSError):
             pass
         stop.wait(0.25)
@@ -198,9 +204,14 @@ def wait_until_ready(url: str, stop: threading.Event, timeout: float) -> bool:
 
 
 def _announce(config: StackConfig, stop: threading.Event, *, demo: bool) -> None:
-    if not wait_until_ready(config.site_url + "/readyz", stop, READY_TIMEOUT_SECONDS):
+    """Say where to open the site once it serves (and, in the demo, its GitHub answers)."""
+    ready = wait_until_ready(config.site_url + "/readyz", stop, READY_TIMEOUT_SECONDS)
+    if ready and config.fakehub_port is not None:
+        hub = f"http://127.0.0.1:{config.fakehub_port}/"
+        ready = wait_until_ready(hub, stop, READY_TIMEOUT_SECONDS, any_status=True)
+    if not ready:
         if not stop.is_set():
-            logger.warning("the web server is not ready yet; see the messages above")
+            logger.warning("the stack is not ready yet; see the messages above")
         return
     lines = [f"gitbrag is running: open {config.site_url}/"]
     if demo:

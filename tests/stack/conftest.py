@@ -58,6 +58,12 @@ class StackProcess:
             time.sleep(0.2)
         raise AssertionError(f"/readyz never answered 200:\n{self.log()[-4000:]}")
 
+    def wait_announced(self, timeout: float = 90.0) -> None:
+        """Wait for the line that tells the user where to open the site (all parts ready)."""
+        self.wait_ready(timeout)
+        announced = f"gitbrag is running: open {self.url}/"
+        poll_until(self.log, lambda log: announced in log, timeout, "the site's address printed")
+
     def descendants(self) -> list[psutil.Process]:
         try:
             return psutil.Process(self.process.pid).children(recursive=True)

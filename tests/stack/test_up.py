@@ -60,8 +60,7 @@ def test_up_generates_through_the_worker_stops_cleanly_and_keeps_the_report(
     assert any(" web " in n for n in names)
     assert any("dramatiq actors" in n for n in names)
     assert sum("periodiq" in n for n in names) == 1, "exactly one scheduler"
-    announced = "gitbrag is running: open " + stack.url
-    poll_until(stack.log, lambda log: announced in log, 10, "the site's address printed")
+    stack.wait_announced()
 
     fetch = report_api(stack, "octocat", token_for("octocat"))
     status, body = fetch()
