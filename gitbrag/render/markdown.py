@@ -35,6 +35,11 @@ def number(value: int) -> str:
     return f"{value:,}"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``plural(1, "pull request")`` → "1 pull request"; 2 → "2 pull requests"."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {many or word + 's'}"
+
+
 def period_label(report: Report) -> str:
     base = f"{report.since} to {report.until}"
     if report.period in PERIOD_LABELS:
@@ -67,10 +72,13 @@ def render_markdown(report: Report) -> str:
     lines += [
         "## Highlights",
         "",
-        f"- **{number(totals.pull_requests)}** pull requests "
+        f"- **{number(totals.pull_requests)}** "
+        + ("pull request" if totals.pull_requests == 1 else "pull requests")
+        + " "
         f"({number(totals.merged)} merged, {number(totals.open)} open"
         + (f", {number(totals.closed)} closed" if report.include_closed else "")
-        + f") across **{number(totals.repositories)}** repositories",
+        + f") across **{number(totals.repositories)}** "
+        + ("repository" if totals.repositories == 1 else "repositories"),
         f"- **+{number(totals.additions)} / -{number(totals.deletions)}** lines in "
         f"{number(totals.changed_files)} changed files",
         f"- **{number(totals.stars_gained)}** stars gained by those repositories"
@@ -97,7 +105,7 @@ def render_markdown(report: Report) -> str:
             f"## [{escape(repo.name_with_owner)}]({repo.url})",
             "",
             f"{_role(repo.role)} · {number(repo.stars)} stars"
-            f" · +{_stars(repo)} in the period · {len(repo.pull_requests)} pull requests",
+            f" · +{_stars(repo)} in the period · {plural(len(repo.pull_requests), 'pull request')}",
             "",
         ]
         if repo.description:

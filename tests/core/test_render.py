@@ -30,7 +30,7 @@ def test_markdown_brag_document() -> None:
     text = render_markdown(evil_report())
     assert text.startswith("# Octo Cat's open-source contributions\n")
     assert "Past year (2025-11-29 to 2026-11-29)" in text
-    assert "- **1** pull requests (1 merged, 0 open) across **1** repositories" in text
+    assert "- **1** pull request (1 merged, 0 open) across **1** repository" in text
     assert "## [a/b](https://github.com/a/b)" in text
     assert "[#42](https://github.com/a/b/pull/42) &lt;script&gt;" in text
     assert "<script>" not in text and "<b>" not in text
@@ -40,7 +40,7 @@ def test_terminal_table_shows_titles_literally() -> None:
     out = io.StringIO()
     print_report(evil_report(), Console(file=out, width=200, color_system=None))
     text = out.getvalue()
-    assert "@Octo-Cat" in text and "1 pull requests: 1 merged" in text
+    assert "@Octo-Cat" in text and "1 pull request: 1 merged" in text
     assert "[click](http://evil.example)" in text  # not swallowed as rich markup
     assert "#42" in text and "2026-05-01" in text
 
