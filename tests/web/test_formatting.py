@@ -97,7 +97,11 @@ def test_human_date(value: str | date, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [("OWNER", "Owner"), ("FIRST_TIME_CONTRIBUTOR", "First-time contributor"), ("NEW_ONE", "New One")],
+    [
+        ("OWNER", "Owner"),
+        ("FIRST_TIME_CONTRIBUTOR", "First-time contributor"),
+        ("NEW_ONE", "New One"),
+    ],
 )
 def test_role_label(role: str, expected: str) -> None:
     assert f.role_label(role) == expected

@@ -29,9 +29,7 @@ def test_fresh_report_page_for_anyone(web_client: TestClient, web_service: Repor
     assert web_service.current_job(key_for()) is None  # fresh: nothing scheduled
 
 
-def test_fresh_report_api(
-    web_client: TestClient, web_service: ReportService, hub: FakeHub
-) -> None:
+def test_fresh_report_api(web_client: TestClient, web_service: ReportService, hub: FakeHub) -> None:
     report = store_report(web_service, key_for(), age_seconds=60)
     login(web_client, hub)
     body = web_client.get(API).json()
@@ -215,6 +213,8 @@ def test_unknown_user_is_404_page_and_api(
 def test_upper_case_login_redirects_to_lower_case_keeping_query(web_client: TestClient) -> None:
     response = web_client.get("/user/github/OctoCat?period=all_time&include_closed=true")
     assert response.status_code == 301
-    assert response.headers["location"] == "/user/github/octocat?period=all_time&include_closed=true"
+    assert (
+        response.headers["location"] == "/user/github/octocat?period=all_time&include_closed=true"
+    )
     export = web_client.get("/user/github/OctoCat.md")
     assert export.status_code == 301 and export.headers["location"] == "/user/github/octocat.md"
