@@ -14,6 +14,8 @@ from pathlib import Path
 from types import TracebackType
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from gitbrag.settings import Settings
 
@@ -110,7 +112,10 @@ class EmbeddedRedis:
         if process is None:
             return
         if process.poll() is None:
-            client = redis.Redis(port=self.port, socket_timeout=timeout)
+            # No retries: the server closing the connection is the success case.
+            client = redis.Redis(
+                port=self.port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+            )
             try:
                 client.shutdown(save=self.persistence, nosave=not self.persistence)
             except redis.exceptions.RedisError:

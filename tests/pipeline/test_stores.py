@@ -87,8 +87,7 @@ def test_concurrent_claims_create_exactly_one_job(jobs: JobStore) -> None:
 
 
 def test_claim_release_is_owner_only_and_finished_jobs_free_the_key(jobs: JobStore) -> None:
-    owner, created = jobs.claim(str(KEY), "job-a", credential="c_ref")
-    assert created
+    assert jobs.claim(str(KEY), "job-a", credential="c_ref") == ("job-a", True)
     assert not jobs.release(str(KEY), "job-b")
     assert jobs.owner(str(KEY)) == "job-a"
     assert jobs.claim(str(KEY), "job-b", credential="c_ref") == ("job-a", False)

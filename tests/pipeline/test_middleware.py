@@ -1,0 +1,87 @@
+"""The limiter middleware and broker wiring on the StubBroker variant (in-process worker)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+
+import dramatiq
+import pytest
+from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
+from dramatiq_abort import Abortable
+from periodiq import PeriodiqMiddleware
+
+from actors.broker import build_broker, limiter_of
+from actors.limiter import ReportedUserLimiter
+from gitbrag.settings import Settings
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[dramatiq.Broker]:
+    broker = build_broker(Settings(limiter_slot_ttl_seconds=30), stub=True)
+    broker.emit_after("process_boot")
+    previous = dramatiq.get_broker()
+    dramatiq.set_broker(broker)
+    worker = Worker(broker, worker_timeout=50, worker_threads=4)
+    worker.start()
+    try:
+        yield broker
+    finally:
+        worker.stop()
+        broker.close()
+        dramatiq.set_broker(previous)
+
+
+def test_stub_variant_has_every_middleware_in_order(stub_broker: dramatiq.Broker) -> None:
+    assert isinstance(stub_broker, StubBroker)
+    kinds = [type(middleware) for middleware in stub_broker.middleware]
+    for required in (CurrentMessage, Abortable, PeriodiqMiddleware, ReportedUserLimiter):
+        assert required in kinds
+    assert kinds.index(ReportedUserLimiter) > kinds.index(Abortable)
+    assert kinds.index(ReportedUserLimiter) > kinds.index(PeriodiqMiddleware)
+
+
+def test_limiter_serialises_one_key_without_using_retries(stub_broker: dramatiq.Broker) -> None:
+    spans: dict[str, list[tuple[float, float]]] = {"alice": [], "bob": []}
+    lock = threading.Lock()
+
+    @dramatiq.actor(
+        broker=stub_broker,
+        concurrency_key=lambda message: message.args[0],
+        max_retries=0,  # a deferral must never count as a retry
+    )
+    def work(user: str, number: int) -> None:
+        started = time.monotonic()
+        time.sleep(0.3)
+        with lock:
+            spans[user].append((started, time.monotonic()))
+
+    for number in range(3):
+        work.send("alice", number)
+    work.send("bob", 0)
+    stub_broker.join(work.queue_name, timeout=20_000)
+
+    assert len(spans["alice"]) == 3 and len(spans["bob"]) == 1
+    alice = sorted(spans["alice"])
+    for (_, previous_end), (next_start, _) in itertools.pairwise(alice):
+        assert next_start >= previous_end
+        assert next_start - previous_end < 3.0
+    bob_start, bob_end = spans["bob"][0]
+    assert any(start < bob_end and bob_start < end for start, end in alice)
+    assert limiter_of(stub_broker).deferrals > 0
+    assert not stub_broker.dead_letters
+
+
+def test_slot_is_released_when_the_actor_fails(stub_broker: dramatiq.Broker) -> None:
+    @dramatiq.actor(broker=stub_broker, concurrency_key=lambda message: "carol", max_retries=0)
+    def explode() -> None:
+        raise ValueError("boom")
+
+    explode.send()
+    stub_broker.join(explode.queue_name, timeout=10_000, fail_fast=False)
+    limiter = limiter_of(stub_broker).limiter_for("carol")
+    assert limiter._acquire()  # type: ignore[no-untyped-call]  (the failed job gave it back)

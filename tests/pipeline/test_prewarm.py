@@ -1,0 +1,112 @@
+"""Pre-warming and housekeeping decisions (the periodic actors' bodies) on a real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from actors.prewarm import claim_tick, housekeep_once, prewarm_once
+from gitbrag.periods import DateRange, ReportKey
+from gitbrag.service import ReportService
+from gitbrag.settings import Settings
+from tests.pipeline.conftest import pipeline_settings
+from tests.pipeline.reports_for_tests import empty_report
+
+SERVER_TOKEN = "ghp_pipeline_test_token_0001"
+NOW = datetime.now(UTC)
+
+
+def _key(username: str) -> ReportKey:
+    return ReportKey(username, DateRange.for_period("1_year", NOW.date()))
+
+
+@pytest.fixture
+def settings(redis_url: str, tmp_path: Path) -> Settings:
+    return pipeline_settings(
+        redis_url,
+        tmp_path,
+        github_token=SERVER_TOKEN,
+        prewarm_top_k=10,
+        prewarm_min_views=3,
+        prewarm_budget_requests=1000,
+        prewarm_estimated_requests_per_report=100,
+        report_fresh_seconds=86_400,
+    )
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[ReportService]:
+    service = ReportService.from_settings(settings)
+    yield service
+    service.redis.close()
+
+
+def _views(service: ReportService, key: ReportKey, count: int) -> None:
+    for _ in range(count):
+        service.record_view(key)
+
+
+def test_prewarm_sends_only_popular_reports_that_turn_stale(
+    service: ReportService, settings: Settings
+) -> None:
+    missing, stale, fresh, unpopular = (
+        _key(name) for name in ("missing", "stale", "fresh", "rare")
+    )
+    service.stores.reports.put(
+        stale, empty_report(stale, generated_at=NOW - timedelta(hours=23, minutes=55))
+    )
+    service.stores.reports.put(fresh, empty_report(fresh, generated_at=NOW - timedelta(hours=1)))
+    _views(service, missing, 4)
+    _views(service, stale, 6)
+    _views(service, fresh, 9)
+    _views(service, unpopular, 2)
+
+    sent = prewarm_once(service, settings, NOW)
+    assert sent == [str(stale), str(missing)]  # most popular first
+    for key in (stale, missing):
+        job = service.current_job(key)
+        assert job is not None and job.status == "queued"
+    assert service.current_job(fresh) is None and service.current_job(unpopular) is None
+    assert service.redis.hlen("dramatiq:reports.msgs") == 2
+    # Deduplication applies: the next tick finds the jobs and sends nothing new.
+    assert prewarm_once(service, settings, NOW) == []
+
+
+def test_prewarm_respects_the_request_budget(service: ReportService, settings: Settings) -> None:
+    for name, count in (("alpha", 9), ("beta", 7), ("gamma", 5)):
+        _views(service, _key(name), count)
+    tight = settings.model_copy(update={"prewarm_budget_requests": 250})
+    assert prewarm_once(service, tight, NOW) == [str(_key("alpha")), str(_key("beta"))]
+
+
+def test_prewarm_needs_the_server_token(redis_url: str, tmp_path: Path) -> None:
+    settings = pipeline_settings(redis_url, tmp_path)
+    service = ReportService.from_settings(settings)
+    _views(service, _key("alpha"), 9)
+    assert prewarm_once(service, settings, NOW) == []
+
+
+def test_each_tick_runs_once_even_with_two_schedulers(service: ReportService) -> None:
+    tick = datetime(2026, 11, 29, 12, 10, 3, tzinfo=UTC)
+    assert claim_tick(service, "prewarm", tick, 600)
+    assert not claim_tick(service, "prewarm", tick + timedelta(seconds=20), 600)
+    assert claim_tick(service, "prewarm", tick + timedelta(minutes=10), 600)
+
+
+def test_housekeeping_drops_reports_nobody_viewed_for_long(
+    service: ReportService, settings: Settings
+) -> None:
+    forgotten, popular = _key("forgotten"), _key("popular")
+    for key in (forgotten, popular):
+        service.stores.reports.put(key, empty_report(key))
+    long_ago = NOW - timedelta(days=settings.report_retention_days + 1)
+    service.stores.views.record(str(forgotten), long_ago)
+    service.record_view(popular)
+
+    assert housekeep_once(service, settings, NOW) == [str(forgotten)]
+    assert service.get_report(forgotten) is None
+    assert service.get_report(popular) is not None
+    assert housekeep_once(service, settings, NOW) == []
