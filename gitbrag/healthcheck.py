@@ -29,6 +29,8 @@ def check_web(settings: Settings, timeout: float = 3.0) -> str | None:
             if response.status == 200:
                 return None
             return f"{url} answered {response.status}"
+    except urllib.error.HTTPError as exc:
+        return f"{url} answered {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         return f"{url} unreachable: {exc}"
 
