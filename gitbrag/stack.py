@@ -60,6 +60,7 @@ class StackConfig:
     port: int
     data_dir: Path
     redis_url: str | None
+    dev: bool
     env: dict[str, str] = field(default_factory=dict)
     fakehub_port: int | None = None
 
@@ -105,16 +106,15 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
         redis_url = None
         fakehub_port = free_port()
         env.update(demo_environment(fakehub_port))
-    if not settings.secret_key:
-        settings.dev = True
-    if settings.dev:
+    dev = settings.dev or not settings.secret_key
+    if dev:
         env["GITBRAG_DEV"] = "1"
     env["GITBRAG_HOST"] = host
     env["GITBRAG_PORT"] = str(port)
     # periodiq reads the local time zone; the whole stack runs on UTC.
     env["TZ"] = "UTC"
     env["PYTHONUNBUFFERED"] = "1"
-    return StackConfig(host, port, data_dir, redis_url, env, fakehub_port)
+    return StackConfig(host, port, data_dir, redis_url, dev, env, fakehub_port)
 
 
 def demo_environment(fakehub_port: int) -> dict[str, str]:
@@ -227,9 +227,10 @@ def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> in
     try:
         ensure_port_free(config.host, config.port)
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        if settings.dev and not settings.secret_key:
-            settings.data_dir = config.data_dir
-            settings.resolved_secret_key()  # generated once, before the children race for it
+        if config.dev and not settings.secret_key:
+            # Generated once, here, before the children race to create it.
+            dev_settings = settings.model_copy(update={"dev": True, "data_dir": config.data_dir})
+            dev_settings.resolved_secret_key()
             logger.info("dev mode: secret key kept in %s", config.data_dir / "secret_key")
         stop = threading.Event()
         with stop_on_signals(stop), redis_for(config) as redis_url:
@@ -238,9 +239,8 @@ def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> in
             announcer = threading.Thread(
                 target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
             )
-            supervisor.start()
             announcer.start()
-            supervisor.run(stop)
+            supervisor.run(stop)  # starts the children; stops them all when `stop` is set
     except StackError as exc:
         print(f"gitbrag: {exc}", file=sys.stderr)
         return 1
