@@ -4,9 +4,11 @@
     with FakeHub(generate(seed=7)) as hub:
         ...  # point the client at hub.api_url / hub.graphql_url / hub.github_url
 
-Modules: ``data`` (data set), ``search`` (search qualifiers), ``graphql_api`` (GraphQL),
-``rest`` (REST bodies), ``oauth`` (web flow), ``budgets`` / ``faults`` (limits and
-misbehaviour), ``state`` (shared state), ``app`` (ASGI app), ``server`` (runner, CLI).
+Modules: ``data`` (the data set contract; ``records`` and ``builder`` behind it),
+``search`` (search qualifiers), ``graphql_api`` / ``graphql_views`` / ``graphql_connections``
+(GraphQL), ``rest`` (REST bodies), ``oauth`` (web flow), ``control`` (root, avatars,
+``/_fakehub/`` controls), ``budgets`` / ``faults`` (limits and misbehaviour), ``state``
+(shared state), ``app`` (ASGI app and API gate), ``server`` (``FakeHub`` runner, CLI).
 """
 
 from gitbrag.fakehub.data import (

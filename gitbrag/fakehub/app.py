@@ -1,4 +1,4 @@
-"""The simulated GitHub as an ASGI app (Starlette).
+"""The simulated GitHub as an ASGI app (Starlette): the API gate, API handlers, routing.
 
 Every API request (REST at the root, ``POST /graphql``) passes one gate, in GitHub's order:
 count it, add latency, authenticate (401), maybe inject a fault, spend the token's budget
@@ -21,11 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gitbrag.fakehub import oauth, rest
-from gitbrag.fakehub.avatars import identicon_svg
+from gitbrag.fakehub import control, oauth, rest
 from gitbrag.fakehub.budgets import Budget
-from gitbrag.fakehub.data import SAMPLE_USERS, token_for
-from gitbrag.fakehub.graphql_api import RequestContext, execute_query
+from gitbrag.fakehub.graphql_api import execute_query
+from gitbrag.fakehub.graphql_views import RequestContext
 from gitbrag.fakehub.state import HubState
 
 
@@ -184,93 +183,6 @@ async def get_rate_limit(request: Request, caller: Caller) -> Response:
     return _json(rest.rate_limit(core, graphql, search))
 
 
-# --- not API: root, avatars and control -------------------------------------------------------
-
-
-async def root(request: Request) -> Response:
-    """Like ``GET https://api.github.com/``: where things are (also a cheap readiness probe)."""
-    base = str(request.base_url).rstrip("/")
-    return _json(
-        {
-            "current_user_url": f"{base}/user",
-            "user_url": f"{base}/users/{{user}}",
-            "repository_url": f"{base}/repos/{{owner}}/{{repo}}",
-            "rate_limit_url": f"{base}/rate_limit",
-            "graphql_url": f"{base}/graphql",
-            "authorize_url": f"{base}/login/oauth/authorize",
-        }
-    )
-
-
-async def avatar(request: Request) -> Response:
-    svg = identicon_svg(request.path_params["login"])
-    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "max-age=86400"})
-
-
-async def control_counters(request: Request) -> Response:
-    state: HubState = request.app.state.hub
-    counters = state.counters_snapshot()
-    total = counters.get("rest", 0) + counters.get("graphql", 0)
-    return JSONResponse({"counters": counters, "request_count": total})
-
-
-async def control_reset(request: Request) -> Response:
-    request.app.state.hub.reset()
-    return JSONResponse({"ok": True})
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        payload = await request.json()
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
-
-
-async def control_faults(request: Request) -> Response:
-    faults = request.app.state.hub.faults
-    payload = await _body(request)
-    try:
-        faults.configure(
-            rate=payload.get("rate"),
-            kinds=payload.get("kinds"),
-            secondary_every=payload.get("secondary_every"),
-            latency_ms=payload.get("latency_ms"),
-            seed=payload.get("seed"),
-        )
-        faults.inject(*payload.get("inject", ()))
-    except (TypeError, ValueError) as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-    return JSONResponse(faults.settings())
-
-
-async def control_budget(request: Request) -> Response:
-    payload = await _body(request)
-    try:
-        request.app.state.hub.budgets.set(
-            str(payload["token"]),
-            int(payload["remaining"]),
-            float(payload.get("reset_in", 3600)),
-            payload.get("resource"),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        return JSONResponse({"error": f"bad budget request: {exc}"}, status_code=400)
-    return JSONResponse({"ok": True})
-
-
-async def control_revoke(request: Request) -> Response:
-    payload = await _body(request)
-    if not isinstance(payload.get("token"), str):
-        return JSONResponse({"error": "token is required"}, status_code=400)
-    request.app.state.hub.revoke(payload["token"])
-    return JSONResponse({"ok": True})
-
-
-async def control_users(request: Request) -> Response:
-    """The sample users and their tokens (for demos and out-of-process tests)."""
-    return JSONResponse([{"login": u, "token": token_for(u)} for u in SAMPLE_USERS])
-
-
 def create_app(state: HubState) -> Starlette:
     routes = [
         Route("/graphql", api("graphql", "POST /graphql", graphql_endpoint), methods=["POST"]),
@@ -282,18 +194,18 @@ def create_app(state: HubState) -> Starlette:
         ),
         Route("/repos/{owner}/{repo}", api("rest", "GET /repos/{owner}/{repo}", get_repository)),
         Route("/rate_limit", api("rest", "GET /rate_limit", get_rate_limit, consumes=False)),
-        Route("/", root),
-        Route("/avatars/{login}.svg", avatar),
+        Route("/", control.root),
+        Route("/avatars/{login}.svg", control.avatar),
         Route("/login/oauth/authorize", oauth.authorize_page, methods=["GET"]),
         Route("/login/oauth/authorize", oauth.authorize_approve, methods=["POST"]),
         Route("/login/oauth/authorize/deny", oauth.authorize_deny),
         Route("/login/oauth/access_token", oauth.access_token, methods=["POST"]),
-        Route("/_fakehub/counters", control_counters),
-        Route("/_fakehub/reset", control_reset, methods=["POST"]),
-        Route("/_fakehub/faults", control_faults, methods=["POST"]),
-        Route("/_fakehub/budget", control_budget, methods=["POST"]),
-        Route("/_fakehub/revoke", control_revoke, methods=["POST"]),
-        Route("/_fakehub/users", control_users),
+        Route("/_fakehub/counters", control.control_counters),
+        Route("/_fakehub/reset", control.control_reset, methods=["POST"]),
+        Route("/_fakehub/faults", control.control_faults, methods=["POST"]),
+        Route("/_fakehub/budget", control.control_budget, methods=["POST"]),
+        Route("/_fakehub/revoke", control.control_revoke, methods=["POST"]),
+        Route("/_fakehub/users", control.control_users),
     ]
     app = Starlette(routes=routes)
     app.state.hub = state

@@ -20,11 +20,31 @@ Sample users (``SAMPLE_USERS``):
 
 from __future__ import annotations
 
-import hashlib
-import random
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Final, Literal
+from datetime import UTC, date, datetime
+from typing import Final
+
+from gitbrag.fakehub.builder import Builder
+from gitbrag.fakehub.records import (
+    DataSet,
+    FakeFile,
+    FakePR,
+    FakeRepo,
+    FakeUser,
+    PRState,
+    token_for,
+)
+
+__all__ = [
+    "SAMPLE_USERS",
+    "DataSet",
+    "FakeFile",
+    "FakePR",
+    "FakeRepo",
+    "FakeUser",
+    "PRState",
+    "generate",
+    "token_for",
+]
 
 SAMPLE_USERS: Final[tuple[str, ...]] = (
     "octocat",
@@ -36,295 +56,31 @@ SAMPLE_USERS: Final[tuple[str, ...]] = (
     "no-prs",
 )
 
-PRState = Literal["OPEN", "CLOSED", "MERGED"]
-_EPOCH: Final = datetime(2008, 2, 8, tzinfo=UTC)
 
-
-def token_for(login: str) -> str:
-    """The deterministic token of ``login`` (case-insensitive), as listed in ``DataSet.tokens``."""
-    return "gho_fake_" + hashlib.sha256(login.lower().encode()).hexdigest()[:27]
-
-
-@dataclass
-class FakeFile:
-    path: str
-    additions: int
-    deletions: int
-
-
-@dataclass
-class FakeUser:
-    login: str
-    id: int
-    name: str | None = None
-    bio: str | None = None
-    company: str | None = None
-    location: str | None = None
-    blog: str | None = None
-    social_accounts: list[tuple[str, str]] = field(default_factory=list)
-    created_at: datetime = _EPOCH
-    type: str = "User"  # "User" or "Organization", as GitHub's REST ``type``
-
-
-@dataclass
-class FakeRepo:
-    owner: str
-    name: str
-    description: str | None
-    is_private: bool
-    created_at: datetime
-    stargazers: list[tuple[str, datetime]] = field(default_factory=list)  # ascending
-    members: set[str] = field(default_factory=set)  # logins that see it when private
-    id: int = 0
-
-    @property
-    def name_with_owner(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-    @property
-    def url(self) -> str:
-        return f"https://github.com/{self.owner}/{self.name}"
-
-    @property
-    def stargazer_count(self) -> int:
-        return len(self.stargazers)
-
-
-@dataclass
-class FakePR:
-    repo: str
-    number: int
-    title: str
-    author: str
-    created_at: datetime
-    merged_at: datetime | None
-    closed_at: datetime | None
-    files: list[FakeFile]
-    author_association: str
-
-    @property
-    def state(self) -> PRState:
-        if self.merged_at is not None:
-            return "MERGED"
-        return "CLOSED" if self.closed_at is not None else "OPEN"
-
-    @property
-    def additions(self) -> int:
-        return sum(f.additions for f in self.files)
-
-    @property
-    def deletions(self) -> int:
-        return sum(f.deletions for f in self.files)
-
-    @property
-    def changed_files(self) -> int:
-        return len(self.files)
-
-    @property
-    def url(self) -> str:
-        return f"https://github.com/{self.repo}/pull/{self.number}"
-
-
-@dataclass
-class DataSet:
-    users: dict[str, FakeUser]  # key: lower-case login
-    repos: dict[str, FakeRepo]  # key: name_with_owner
-    pull_requests: list[FakePR]
-    tokens: dict[str, str]  # token -> login
-    today: date
-
-    def prs_by(self, login: str) -> list[FakePR]:
-        """Every PR authored by ``login`` (case-insensitive), oldest first."""
-        wanted = login.lower()
-        return [pr for pr in self.pull_requests if pr.author.lower() == wanted]
-
-    def user(self, login: str) -> FakeUser | None:
-        return self.users.get(login.lower())
-
-
-# --- file paths by flavour -------------------------------------------------------------------
-
-_NAMES: Final = (
-    "parser",
-    "cache",
-    "server",
-    "client",
-    "config",
-    "auth",
-    "router",
-    "render",
-    "store",
-    "session",
-    "metrics",
-    "queue",
-    "scheduler",
-    "search",
-    "export",
-    "theme",
-)
-_PATHS: Final[dict[str, tuple[str, ...]]] = {
-    "py": ("src/app/{n}.py", "tests/test_{n}.py"),
-    "js": ("lib/{n}.js", "public/js/{n}.js"),
-    "ts": ("src/{n}.ts", "src/components/{N}.tsx"),
-    "go": ("pkg/{n}/{n}.go", "cmd/{n}/main.go"),
-    "rs": ("src/{n}.rs", "crates/{n}/src/lib.rs"),
-    "md": ("README.md", "docs/{n}.md", "CHANGELOG.md"),
-    "html": ("site/{n}.html", "templates/{n}.html"),
-    "css": ("styles/{n}.css", "static/css/{n}.css"),
-    "yml": (".github/workflows/ci.yml", "config/{n}.yml"),
-    "json": ("config/{n}.json", "package.json"),
-    "build": ("Dockerfile", "Makefile"),
-    "vendored": ("vendor/github.com/pkg/errors/errors.go", "node_modules/lodash/lodash.js"),
-    "generated": ("dist/app.min.js", "api/{n}.pb.go"),
-    "lock": ("package-lock.json", "yarn.lock", "Cargo.lock", "poetry.lock", "go.sum"),
-}
+# fmt: off
 _BOT_FILES: Final = (
-    "package.json",
-    "package-lock.json",
-    "requirements.txt",
-    "go.mod",
-    "go.sum",
-    "Cargo.toml",
-    "Cargo.lock",
-    ".github/dependabot.yml",
-    "pyproject.toml",
-    "poetry.lock",
+    "package.json", "package-lock.json", "requirements.txt", "go.mod", "go.sum", "Cargo.toml",
+    "Cargo.lock", ".github/dependabot.yml", "pyproject.toml", "poetry.lock",
 )
+# fmt: on
+
 _BIG_FILES: Final = (
     "packages/pkg-{g}/src/module_{i}.ts",
     "services/svc-{g}/handler_{i}.go",
     "lib/part_{g}/item_{i}.py",
     "docs/section-{g}/page_{i}.md",
 )
-_HTML_TITLES: Final = (
+
+HTML_TITLES: Final = (
     '<script>alert("x")</script> Escape preview output',
     '<b>bold</b> & "quotes" survive the README renderer',
     "Render <img src=x onerror=alert(1)> as text & keep 'single' quotes",
 )
-_VERBS: Final = ("Fix", "Add", "Refactor", "Document", "Speed up", "Simplify", "Test", "Remove")
-
-
-class _Builder:
-    """Accumulates the data set; ``finish`` numbers PRs and computes author associations."""
-
-    def __init__(self, seed: int, today: date) -> None:
-        self.rng = random.Random(seed)
-        self.today = today
-        self.cutoff = datetime.combine(today, time(0), UTC)  # nothing happens on/after this
-        self.users: dict[str, FakeUser] = {}
-        self.repos: dict[str, FakeRepo] = {}
-        self.prs: list[FakePR] = []
-        self.orgs: dict[str, set[str]] = {}
-        self.flavours: dict[str, tuple[str, ...]] = {}
-        self._next_id = 1000
-
-    # -- primitives --
-    def user(self, login: str, **profile: object) -> FakeUser:
-        user_id = 583231 if login == "octocat" else self._next_id
-        self._next_id += 1
-        created = profile.pop("created_at", None) or self.moment(
-            _EPOCH, datetime(2016, 1, 1, tzinfo=UTC)
-        )
-        user = FakeUser(login=login, id=user_id, created_at=created, **profile)  # type: ignore[arg-type]
-        self.users[login.lower()] = user
-        return user
-
-    def org(self, login: str, members: set[str], name: str) -> None:
-        self.user(login, name=name, type="Organization")
-        self.orgs[login] = members
-
-    def repo(
-        self,
-        nwo: str,
-        flavours: tuple[str, ...],
-        description: str | None = None,
-        *,
-        private: bool = False,
-        members: set[str] | None = None,
-        created: datetime | None = None,
-    ) -> FakeRepo:
-        owner, name = nwo.split("/")
-        start = created or self.moment(_EPOCH, datetime(2008, 12, 31, tzinfo=UTC))
-        repo = FakeRepo(owner, name, description, private, start, id=len(self.repos) + 10_000)
-        repo.members = {owner} | self.orgs.get(owner, set()) | (members or set())
-        self.repos[nwo] = repo
-        self.flavours[nwo] = flavours
-        return repo
-
-    def moment(self, start: datetime, end: datetime) -> datetime:
-        span = max(1, int((end - start).total_seconds()))
-        return start + timedelta(seconds=self.rng.randrange(span))
-
-    def days_ago(self, days: int) -> datetime:
-        return self.cutoff - timedelta(days=days)
-
-    def files(self, nwo: str, count: int) -> list[FakeFile]:
-        rng, flavours = self.rng, self.flavours[nwo]
-        out: list[FakeFile] = []
-        seen: set[str] = set()
-        for _ in range(count * 3):
-            if len(out) == count:
-                break
-            name = rng.choice(_NAMES)
-            path = rng.choice(_PATHS[rng.choice(flavours)]).format(n=name, N=name.title())
-            if path in seen:
-                continue
-            seen.add(path)
-            additions = min(3000, int(rng.paretovariate(1.1) * rng.choice((1, 4, 12))))
-            out.append(FakeFile(path, additions, min(additions * 2, int(rng.expovariate(0.05)))))
-        return out
-
-    def pr(
-        self,
-        nwo: str,
-        author: str,
-        created: datetime,
-        files: list[FakeFile],
-        title: str | None = None,
-        outcome: str | None = None,
-    ) -> FakePR:
-        rng = self.rng
-        outcome = outcome or rng.choices(("merged", "open", "closed"), (70, 15, 15))[0]
-        merged_at = closed_at = None
-        finished = created + timedelta(minutes=rng.randrange(5, 60 * 24 * 20))
-        if outcome != "open" and finished < self.cutoff:
-            closed_at = finished
-            merged_at = finished if outcome == "merged" else None
-        if title is None:
-            subject = files[0].path.rsplit("/", 1)[-1] if files else "the build"
-            title = f"{rng.choice(_VERBS)} {subject} handling"
-        pr = FakePR(nwo, 0, title, author, created, merged_at, closed_at, files, "")
-        self.prs.append(pr)
-        return pr
-
-    # -- final pass --
-    def finish(self) -> DataSet:
-        self.prs.sort(key=lambda p: (p.created_at, p.repo, p.title))
-        numbers: dict[str, int] = {}
-        first_merge: dict[tuple[str, str], datetime] = {}
-        for pr in self.prs:
-            numbers[pr.repo] = numbers.get(pr.repo, 0) + self.rng.randint(1, 7)
-            pr.number = numbers[pr.repo]
-            if pr.merged_at is not None:
-                pair = (pr.repo, pr.author)
-                first_merge[pair] = min(first_merge.get(pair, pr.merged_at), pr.merged_at)
-        for pr in self.prs:
-            repo = self.repos[pr.repo]
-            if pr.author == repo.owner:
-                pr.author_association = "OWNER"
-            elif pr.author in self.orgs.get(repo.owner, set()):
-                pr.author_association = "MEMBER"
-            elif (merged := first_merge.get((pr.repo, pr.author))) and merged < pr.created_at:
-                pr.author_association = "CONTRIBUTOR"
-            else:
-                pr.author_association = "FIRST_TIME_CONTRIBUTOR"
-        tokens = {token_for(u.login): u.login for u in self.users.values() if u.type == "User"}
-        return DataSet(self.users, self.repos, self.prs, tokens, self.today)
 
 
 def generate(seed: int = 7, today: date | None = None) -> DataSet:
     """Build the whole data set (deterministic for a given ``seed`` and ``today``)."""
-    b = _Builder(seed, today or datetime.now(UTC).date())
+    b = Builder(seed, today or datetime.now(UTC).date())
     _people(b)
     _repositories(b)
     _octocat(b)
@@ -337,7 +93,7 @@ def generate(seed: int = 7, today: date | None = None) -> DataSet:
     return b.finish()
 
 
-def _people(b: _Builder) -> None:
+def _people(b: Builder) -> None:
     b.user(
         "octocat",
         name="The Octocat",
@@ -376,7 +132,7 @@ def _people(b: _Builder) -> None:
         b.org(login, set(), login.replace("-", " ").title())
 
 
-def _repositories(b: _Builder) -> None:
+def _repositories(b: Builder) -> None:
     b.repo("octocat/Hello-World", ("py", "md", "yml"), "My first repository on GitHub!")
     b.repo(
         "octocat/Spoon-Knife",
@@ -440,13 +196,13 @@ def _repositories(b: _Builder) -> None:
     b.repo("private-eye/public-notes", ("md",), "Notes anyone can read")
 
 
-def _spread(b: _Builder, buckets: list[tuple[int, datetime, datetime]]) -> list[datetime]:
+def _spread(b: Builder, buckets: list[tuple[int, datetime, datetime]]) -> list[datetime]:
     """``count`` random moments in each ``[start, end)``, oldest first."""
     out = [b.moment(start, end) for count, start, end in buckets for _ in range(count)]
     return sorted(out)
 
 
-def _octocat(b: _Builder) -> None:
+def _octocat(b: Builder) -> None:
     repos = (
         "octocat/Hello-World",
         "octocat/Spoon-Knife",
@@ -470,7 +226,7 @@ def _octocat(b: _Builder) -> None:
             (26, b.days_ago(364), b.cutoff),
         ],
     )
-    titles = {60: _HTML_TITLES[0], 66: _HTML_TITLES[1], 30: _HTML_TITLES[2]}
+    titles = {60: HTML_TITLES[0], 66: HTML_TITLES[1], 30: HTML_TITLES[2]}
     for i, created in enumerate(moments):
         nwo = repos[i % len(repos)]
         count = b.rng.choice((1, 1, 2, 3, 4, 6, 9, 14))
@@ -491,7 +247,7 @@ def _octocat(b: _Builder) -> None:
     )
 
 
-def _mixed_case_dev(b: _Builder) -> None:
+def _mixed_case_dev(b: Builder) -> None:
     repos = (
         "Mixed-Case-Dev/CaseStudy",
         "Mixed-Case-Dev/dotfiles",
@@ -508,7 +264,7 @@ def _mixed_case_dev(b: _Builder) -> None:
         b.pr(nwo, "Mixed-Case-Dev", created, b.files(nwo, b.rng.randint(1, 6)))
 
 
-def _prolific_bot(b: _Builder) -> None:
+def _prolific_bot(b: Builder) -> None:
     repos = (
         "prolific-bot/bot-sandbox",
         "bot-farm/deps-a",
@@ -539,7 +295,7 @@ def _prolific_bot(b: _Builder) -> None:
         )
 
 
-def _big_diff(b: _Builder) -> None:
+def _big_diff(b: Builder) -> None:
     counts = (3, 150, 5, 320, 12, 700, 2, 180, 40, 450, 1, 99, 101, 250, 8)
     repos = ("big-diff/monorepo", "octo-org/platform", "web-crafters/widget-ui")
     moments = _spread(b, [(7, b.days_ago(1000), b.days_ago(365)), (8, b.days_ago(364), b.cutoff)])
@@ -566,7 +322,7 @@ def _big_diff(b: _Builder) -> None:
         )
 
 
-def _private_eye(b: _Builder) -> None:
+def _private_eye(b: Builder) -> None:
     repos = (
         "private-eye/secret-lab",
         "private-eye/public-notes",
@@ -579,14 +335,14 @@ def _private_eye(b: _Builder) -> None:
         b.pr(nwo, "private-eye", created, b.files(nwo, b.rng.randint(1, 5)))
 
 
-def _star_gazer(b: _Builder) -> None:
+def _star_gazer(b: Builder) -> None:
     moments = _spread(b, [(5, b.days_ago(2000), b.days_ago(365)), (6, b.days_ago(364), b.cutoff)])
     for i, created in enumerate(moments):
         nwo = "star-gazer/star-gazer-repo" if i % 3 else "star-gazer/old-constellation"
         b.pr(nwo, "star-gazer", created, b.files(nwo, b.rng.randint(1, 4)))
 
 
-def _stars(b: _Builder) -> None:
+def _stars(b: Builder) -> None:
     """Stargazers: > 1000 in the last year on star-gazer-repo, spread over years elsewhere."""
     rng, pool = b.rng, [f"stargazer-{i:04d}" for i in range(1, 1801)]
     for nwo, repo in b.repos.items():

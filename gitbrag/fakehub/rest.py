@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from gitbrag.fakehub.budgets import Budget
 from gitbrag.fakehub.data import FakeRepo, FakeUser
-from gitbrag.fakehub.graphql_api import iso
+from gitbrag.fakehub.records import iso
 
 DOCS: Final = "https://docs.github.com/rest"
 NOT_FOUND: Final = {"message": "Not Found", "documentation_url": DOCS, "status": "404"}

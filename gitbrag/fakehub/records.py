@@ -1,0 +1,119 @@
+"""The records of the simulated GitHub's data set (a contract: see ``gitbrag.fakehub.data``)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Final, Literal
+
+PRState = Literal["OPEN", "CLOSED", "MERGED"]
+EPOCH: Final = datetime(2008, 2, 8, tzinfo=UTC)
+
+
+def token_for(login: str) -> str:
+    """The deterministic token of ``login`` (case-insensitive), as listed in ``DataSet.tokens``."""
+    return "gho_fake_" + hashlib.sha256(login.lower().encode()).hexdigest()[:27]
+
+
+@dataclass
+class FakeFile:
+    path: str
+    additions: int
+    deletions: int
+
+
+@dataclass
+class FakeUser:
+    login: str
+    id: int
+    name: str | None = None
+    bio: str | None = None
+    company: str | None = None
+    location: str | None = None
+    blog: str | None = None
+    social_accounts: list[tuple[str, str]] = field(default_factory=list)
+    created_at: datetime = EPOCH
+    type: str = "User"  # "User" or "Organization", as GitHub's REST ``type``
+
+
+@dataclass
+class FakeRepo:
+    owner: str
+    name: str
+    description: str | None
+    is_private: bool
+    created_at: datetime
+    stargazers: list[tuple[str, datetime]] = field(default_factory=list)  # ascending
+    members: set[str] = field(default_factory=set)  # logins that see it when private
+    id: int = 0
+
+    @property
+    def name_with_owner(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/{self.owner}/{self.name}"
+
+    @property
+    def stargazer_count(self) -> int:
+        return len(self.stargazers)
+
+
+@dataclass
+class FakePR:
+    repo: str
+    number: int
+    title: str
+    author: str
+    created_at: datetime
+    merged_at: datetime | None
+    closed_at: datetime | None
+    files: list[FakeFile]
+    author_association: str
+
+    @property
+    def state(self) -> PRState:
+        if self.merged_at is not None:
+            return "MERGED"
+        return "CLOSED" if self.closed_at is not None else "OPEN"
+
+    @property
+    def additions(self) -> int:
+        return sum(f.additions for f in self.files)
+
+    @property
+    def deletions(self) -> int:
+        return sum(f.deletions for f in self.files)
+
+    @property
+    def changed_files(self) -> int:
+        return len(self.files)
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/{self.repo}/pull/{self.number}"
+
+
+@dataclass
+class DataSet:
+    users: dict[str, FakeUser]  # key: lower-case login
+    repos: dict[str, FakeRepo]  # key: name_with_owner
+    pull_requests: list[FakePR]
+    tokens: dict[str, str]  # token -> login
+    today: date
+
+    def prs_by(self, login: str) -> list[FakePR]:
+        """Every PR authored by ``login`` (case-insensitive), oldest first."""
+        wanted = login.lower()
+        return [pr for pr in self.pull_requests if pr.author.lower() == wanted]
+
+    def user(self, login: str) -> FakeUser | None:
+        return self.users.get(login.lower())
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
