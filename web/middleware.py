@@ -8,7 +8,7 @@ import time
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gitbrag.settings import Settings
@@ -50,6 +50,21 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
+_TOO_LONG_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Request too long · gitbrag</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><main class="wrap"><section class="center-card error-card"><p class="error-code">400</p>
+<h1>That request does not make sense</h1><p>The address is too long to be a report link.</p>
+<p><a class="button" href="/">Home</a></p></section></main></body></html>"""
+
+
+def _too_long(path: str) -> Response:
+    """Checked before routing (cheap): oversized query strings never reach a handler."""
+    if path.startswith("/api/"):
+        return JSONResponse({"state": "error", "detail": "query string too long"}, status_code=400)
+    return HTMLResponse(_TOO_LONG_PAGE, status_code=400)
+
+
 class WebMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics) -> None:
         self.app = app
@@ -81,7 +96,7 @@ class WebMiddleware:
             await self.app(scope, receive, send)
             return
         if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
-            response = PlainTextResponse("Query string too long.", status_code=400)
+            response = _too_long(scope.get("path", ""))
             await response(scope, receive, self._send_with_headers(send, self.headers))
             self._record(scope, 400, time.perf_counter())
             return

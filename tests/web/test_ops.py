@@ -1,0 +1,110 @@
+"""Health, readiness, metrics, and behaviour while Redis is down (then back)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gitbrag.fakehub import FakeHub
+from gitbrag.redis_server import EmbeddedRedis
+from gitbrag.service import ReportService
+from tests.fixtures.web import key_for, login, settings_for, store_report
+from web.app import create_app
+
+
+def test_healthz_and_readyz(web_client: TestClient) -> None:
+    assert web_client.get("/healthz").json() == {"status": "ok"}
+    ready = web_client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "redis": True}
+
+
+def test_metrics_count_requests_cache_and_jobs(
+    web_client: TestClient, web_service: ReportService, hub: FakeHub
+) -> None:
+    store_report(web_service, key_for())
+    web_client.get("/user/github/octocat")
+    web_client.get("/user/github/octocat?period=bogus")
+    login(web_client, hub)
+    web_client.get("/api/reports/github/octocat?period=2_years")
+    web_client.get("/api/reports/github/octocat?period=2_years")
+    web_client.get("/readyz")
+    text = web_client.get("/metrics").text
+    assert (
+        'gitbrag_http_requests_total{method="GET",route="/user/github/{username}",status="200"} 1.0'
+        in text
+    )
+    assert 'route="/user/github/{username}",status="400"} 1.0' in text
+    assert 'gitbrag_report_lookups_total{cache="fresh"} 1.0' in text
+    assert 'gitbrag_report_lookups_total{cache="missing"} 2.0' in text
+    assert 'gitbrag_jobs_requested_total{outcome="new"} 1.0' in text
+    assert 'gitbrag_logins_total{outcome="ok"} 1.0' in text
+    assert "gitbrag_redis_up 1.0" in text
+    assert "gitbrag_http_request_duration_seconds_bucket" in text
+
+
+def test_openapi_documents_the_api(web_client: TestClient) -> None:
+    spec = web_client.get("/openapi.json").json()
+    paths = spec["paths"]
+    assert set(paths) >= {
+        "/api/reports/github/{username}",
+        "/api/reports/github/{username}/refresh",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/events",
+        "/healthz",
+        "/readyz",
+    }
+    report = paths["/api/reports/github/{username}"]["get"]
+    assert {"200", "202", "400", "401", "404"} <= set(report["responses"])
+    assert "429" in paths["/api/reports/github/{username}/refresh"]["post"]["responses"]
+    assert "delete" in paths["/api/jobs/{job_id}"]
+    docs = web_client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_request_log_has_no_secrets(
+    web_client: TestClient, hub: FakeHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="gitbrag.web.access")
+    login(web_client, hub)
+    lines = [r.getMessage() for r in caplog.records if r.name == "gitbrag.web.access"]
+    assert any(line.startswith("GET /auth/callback 303") for line in lines)
+    assert not any("code=" in line or "state=" in line for line in lines)
+    assert not any(hub.token("octocat") in line for line in lines)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path / "own-redis", persistence=False).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_redis_down_gives_a_friendly_503_then_recovers(
+    own_redis: EmbeddedRedis, hub: FakeHub, tmp_path: Path
+) -> None:
+    app = create_app(settings_for(own_redis.url, hub, tmp_path))
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    store_report(app.state.context.service, key_for())
+    assert client.get("/user/github/octocat").status_code == 200
+
+    own_redis.stop()
+    page = client.get("/user/github/octocat")
+    assert page.status_code == 503
+    assert "catching its breath" in page.text and "try again in a minute" in page.text
+    assert page.headers["retry-after"] == "30"
+    api = client.get("/api/reports/github/octocat")
+    assert api.status_code == 503 and api.json()["state"] == "error"
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/").status_code == 200  # the home page needs no Redis
+
+    own_redis.start()  # same port, empty data: the app reconnects by itself
+    store_report(app.state.context.service, key_for())
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/user/github/octocat").status_code == 200
+    assert "gitbrag_redis_unavailable_responses_total 2.0" in client.get("/metrics").text

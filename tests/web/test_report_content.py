@@ -1,0 +1,131 @@
+"""What the report page and its exports contain, and how they are protected."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+
+from gitbrag.formatting import human_date
+from gitbrag.render.markdown import render_markdown
+from gitbrag.service import ReportService
+from tests.fixtures.web import HTML_TITLE, key_for, store_report
+from web.templating import STATIC_DIR, TEMPLATE_DIR
+
+PAGE = "/user/github/octocat"
+
+
+def test_html_in_pr_titles_renders_as_text(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    store_report(web_service, key_for())
+    page = web_client.get(PAGE).text
+    assert HTML_TITLE not in page
+    assert '<script>alert("pwned")</script>' not in page
+    assert "<b>bold</b>" not in page
+    assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; Fix &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "The &lt;fast&gt; engine" in page  # repository descriptions too
+    assert "Builds &lt;things&gt; &amp; ships them" in page  # and the bio
+    markdown = web_client.get(f"{PAGE}.md")
+    assert markdown.status_code == 200
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert "<script>" not in markdown.text and "<b>bold</b>" not in markdown.text
+    assert "pwned" in markdown.text
+
+
+def test_exports_are_the_same_report(web_client: TestClient, web_service: ReportService) -> None:
+    key = key_for("octocat", "2_years", include_closed=True)
+    report = store_report(web_service, key)
+    exported = web_client.get(f"{PAGE}.json", params={"period": "2_years", "include_closed": "1"})
+    assert exported.status_code == 200
+    assert exported.json() == json.loads(report.model_dump_json())
+    assert exported.json()["schema_version"] == 1
+    markdown = web_client.get(f"{PAGE}.md", params={"period": "2_years", "include_closed": "true"})
+    assert markdown.text == render_markdown(report)
+
+
+def test_report_page_sections(web_client: TestClient, web_service: ReportService) -> None:
+    report = store_report(web_service, key_for())
+    page = web_client.get(PAGE).text
+    # Profile header, period tabs (current one marked) and the custom range form.
+    assert "The Octocat" in page and 'href="https://github.com/octocat"' in page
+    assert 'href="https://octocat.example"' in page  # bare blog host made a safe link
+    assert 'aria-current="page">Past year</a>' in page
+    assert 'href="/user/github/octocat?period=2_years"' in page
+    assert 'name="since"' in page and 'name="until"' in page and 'name="include_closed"' in page
+    # Summary cards with the totals, the language bar in Linguist colours, charts as SVG.
+    assert f'<span class="card-value">{report.totals.pull_requests}</span>' in page
+    python = next(share for share in report.languages if share.name == "Python")
+    assert python.color and f'fill="{python.color}"' in page
+    assert 'class="chart chart-months"' in page
+    assert page.count('<rect class="bar') == len(report.months)
+    assert 'class="size-fill size-medium"' in page
+    # Repositories with role badges and stars gained (capped shows "+").
+    assert "role-member" in page and ">Member</span>" in page
+    assert "+310 in period" in page and "+1,000+ in period" in page
+    # The dates the report used (not recomputed), share links and exports.
+    assert f"{human_date(report.since)} \u2013 {human_date(report.until)}" in page
+    assert 'data-copy="http://testserver/user/github/octocat"' in page
+    assert "twitter.com/intent/tweet?" in page and "linkedin.com/sharing" in page
+    assert 'href="/user/github/octocat.md"' in page and 'href="/user/github/octocat.json"' in page
+
+
+def test_social_cards_and_canonical_url(web_client: TestClient, web_service: ReportService) -> None:
+    store_report(web_service, key_for("octocat", "5_years"))
+    page = web_client.get(PAGE, params={"period": "5_years"}).text
+    canonical = "http://testserver/user/github/octocat?period=5_years"
+    assert f'<link rel="canonical" href="{canonical}">' in page
+    assert f'<meta property="og:url" content="{canonical}">' in page
+    assert '<meta property="og:type" content="profile">' in page
+    assert re.search(r'<meta property="og:title" content="The Octocat \(@octocat\): \d+ pull', page)
+    assert '<meta name="twitter:card" content="summary">' in page
+    assert '<meta property="og:image" content="data:image/gif' in page  # the avatar
+    description = re.search(r'<meta name="description" content="([^"]+)"', page)
+    assert description and "authored" in description.group(1)
+
+
+def test_empty_report_has_a_friendly_empty_state(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    from tests.fixtures.web import sample_collection, sample_report
+
+    key = key_for("no-prs")
+    empty = sample_collection("no-prs")
+    empty.pull_requests.clear()
+    web_service.stores.reports.put(key, sample_report(key, collection=empty))
+    page = web_client.get("/user/github/no-prs").text
+    assert "No pull requests in this period" in page
+    assert 'href="/user/github/no-prs?period=all_time"' in page
+
+
+def test_security_headers_and_csp_without_inline_script(web_client: TestClient) -> None:
+    response = web_client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    # The API answers carry them too.
+    assert "content-security-policy" in web_client.get("/api/jobs/nope").headers
+
+
+def test_templates_have_no_inline_script_style_or_cdn() -> None:
+    for path in TEMPLATE_DIR.glob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), path.name
+        assert "<style" not in text and " style=" not in text, path.name
+        assert not re.search(r"\son[a-z]+=", text), path.name
+        assert "cdn" not in text.lower(), path.name
+    for asset in ("app.css", "print.css", "app.js", "theme.js", "favicon.svg", "og-image.png"):
+        assert (STATIC_DIR / asset).is_file()
+
+
+def test_static_assets_are_versioned_and_served(web_client: TestClient) -> None:
+    page = web_client.get("/").text
+    css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{10})"', page)
+    assert css
+    served = web_client.get(css.group(1))
+    assert served.status_code == 200 and "prefers-color-scheme: dark" in served.text
+    assert '<link rel="stylesheet" href="/static/print.css?v=' in page and 'media="print"' in page
