@@ -46,6 +46,7 @@ DEMO_LATENCY_MS = 120.0
 # The simulated account whose token is the demo's server token (scheduler pre-warming).
 DEMO_SERVER_LOGIN = "octocat"
 READY_TIMEOUT_SECONDS = 120.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StackError(Exception):
@@ -169,13 +170,14 @@ def redis_for(config: StackConfig) -> Iterator[str]:
 
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set ``stop``; the previous handlers come back afterwards."""
+    """SIGINT, SIGTERM and SIGHUP (terminal closed) set ``stop``; the previous handlers come
+    back afterwards."""
 
     def handle(signum: int, frame: FrameType | None) -> None:
         logger.info("received %s, stopping", signal.Signals(signum).name)
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handle) for sig in _STOP_SIGNALS}
     try:
         yield
     finally:

@@ -85,10 +85,14 @@ class StackProcess:
         assert found is not None, f"no child running {marker!r}"
         return found
 
-    def terminate(self, timeout: float = 60.0) -> int:
-        """SIGTERM the stack and wait for it; returns its exit code."""
+    def terminate(self, timeout: float = 60.0, *, ctrl_c: bool = False) -> int:
+        """SIGTERM the stack (or, with ``ctrl_c``, SIGINT its whole process group, as a
+        terminal does) and wait for it; returns its exit code."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            if ctrl_c:
+                os.killpg(self.process.pid, signal.SIGINT)
+            else:
+                self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=timeout)
         finally:
