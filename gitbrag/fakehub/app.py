@@ -1,10 +1,11 @@
 """The simulated GitHub as an ASGI app (Starlette): the API gate, API handlers, routing.
 
 Every API request (REST at the root, ``POST /graphql``) passes one gate, in GitHub's order:
-count it, add latency, authenticate (401), maybe inject a fault, spend the token's budget
-(403 REST / 200 ``RATE_LIMITED`` GraphQL when exhausted), answer, and attach the
-``x-ratelimit-*`` headers. OAuth pages, avatars and the ``/_fakehub/`` control endpoints are
-not API requests: they are neither counted as such nor rate limited.
+count it, add latency, insist on a ``User-Agent`` (403, as GitHub does), authenticate (401),
+maybe inject a fault, spend the token's budget (403 REST / 200 ``RATE_LIMITED`` GraphQL when
+exhausted), answer, and attach the ``x-ratelimit-*`` headers. OAuth pages, avatars and the
+``/_fakehub/`` control endpoints are not API requests: they are neither counted as such nor
+rate limited.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gitbrag.fakehub import control, oauth, rest
@@ -79,6 +80,8 @@ def api(
         state.count(api, route_key)
         if state.faults.latency_ms:
             await asyncio.sleep(state.faults.latency_ms / 1000)
+        if not request.headers.get("user-agent"):
+            return PlainTextResponse(rest.USER_AGENT_REQUIRED, status_code=403)
         token = _token(request)
         login = state.login_for(token) if token else None
         address = request.client.host if request.client else "unknown"

@@ -28,6 +28,11 @@ SECONDARY_LIMIT: Final = {
     "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/"
     "rate-limits-for-the-rest-api#about-secondary-rate-limits",
 }
+USER_AGENT_REQUIRED: Final = (
+    "Request forbidden by administrative rules. Please make sure your request has a User-Agent "
+    "header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required"
+    "). Check https://developer.github.com for other possible causes.\n"
+)
 SERVER_ERROR: Final = {"message": "Server Error"}
 REST_TIMEOUT: Final = {
     "message": "We couldn't respond to your request in time. Sorry about that. Please try "

@@ -72,3 +72,10 @@ def test_root_lists_endpoints_and_is_not_an_api_request(http: httpx.Client, hub:
     assert body["graphql_url"] == f"{hub.url}/graphql"
     assert body["current_user_url"] == f"{hub.url}/user"
     assert hub.request_count() == 0
+
+
+def test_requests_without_user_agent_are_forbidden_like_on_github(hub: FakeHub) -> None:
+    with httpx.Client(base_url=hub.url, headers={"User-Agent": ""}) as bare:
+        refused = bare.get("/users/octocat")
+        assert refused.status_code == 403 and "User-Agent" in refused.text
+        assert bare.get("/users/octocat", headers={"User-Agent": "gitbrag"}).status_code == 200
