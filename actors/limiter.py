@@ -21,6 +21,7 @@ research notes:
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable
@@ -57,6 +58,9 @@ class ReportedUserLimiter(Middleware):
         self._renewer: threading.Thread | None = None
         self.deferrals = 0
         self.logger = get_logger(__name__, type(self))  # type: ignore[no-untyped-call]
+        self._deferred: set[str] = set()
+        # The worker logs every skipped message at WARNING; a deferral is routine, not news.
+        logging.getLogger("dramatiq.worker.WorkerThread").addFilter(self._quiet_deferrals)
 
     @property
     def actor_options(self) -> set[str]:
@@ -102,6 +106,10 @@ class ReportedUserLimiter(Middleware):
             "%s is busy; message %s re-checks in %d ms", key, message.message_id, delay
         )
         broker.enqueue(message.copy(), delay=delay)
+        with self._lock:
+            if len(self._deferred) > 10_000:  # WARNING logging is off: nobody consumes these
+                self._deferred.clear()
+            self._deferred.add(str(message.options.get("redis_message_id", message.message_id)))
         raise SkipMessage(f"concurrency slot for {key} is taken")
 
     def after_process_message(
@@ -118,6 +126,18 @@ class ReportedUserLimiter(Middleware):
         self._release(message)
 
     # ------------------------------------------------------------------ internals
+
+    def _quiet_deferrals(self, record: logging.LogRecord) -> bool:
+        if record.msg != "Message %s was skipped." or not record.args:
+            return True
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        options = getattr(args[0], "options", {})
+        ident = str(options.get("redis_message_id", getattr(args[0], "message_id", "")))
+        with self._lock:
+            if ident in self._deferred:
+                self._deferred.discard(ident)
+                return False
+        return True
 
     def _release(self, message: MessageProxy) -> None:
         with self._lock:
