@@ -11,8 +11,9 @@
                          its own embedded Redis in GITBRAG_DATA_DIR/demo, and every
                          GITBRAG_GITHUB_* setting pointing at the simulated GitHub
 
-The children are supervised (:mod:`gitbrag.supervisor`): a crashed child is restarted, and
-SIGINT/SIGTERM stop every child and its forks, then Redis, which saves its data. With no
+The children are supervised (:mod:`gitbrag.supervisor`): a crashed child is restarted (the
+embedded Redis too, on the same port, from its append-only file), and SIGINT/SIGTERM/SIGHUP
+stop every child and its forks, then Redis, which saves its data. With no
 ``GITBRAG_SECRET_KEY`` the stack runs in dev mode: a secret key is generated once and kept in
 the data dir, and the children get ``GITBRAG_DEV=1``.
 """
@@ -149,10 +150,11 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 @contextmanager
-def redis_for(config: StackConfig) -> Iterator[str]:
-    """The Redis URL the children use: the configured one, or an embedded server's."""
+def redis_for(config: StackConfig) -> Iterator[tuple[str, EmbeddedRedis | None]]:
+    """The Redis URL the children use, and the embedded server behind it (None when
+    ``GITBRAG_REDIS_URL`` names one). The embedded server is stopped (and saves) on exit."""
     if config.redis_url:
-        yield config.redis_url
+        yield config.redis_url, None
         return
     directory = config.data_dir / ("demo" if config.fakehub_port is not None else "redis")
     server = EmbeddedRedis(directory, port=0, persistence=True)
@@ -162,10 +164,35 @@ def redis_for(config: StackConfig) -> Iterator[str]:
         raise StackError(f"embedded Redis did not start: {exc}") from exc
     logger.info("embedded Redis on %s, data in %s", server.url, directory)
     try:
-        yield server.url
+        yield server.url, server
     finally:
         server.stop()
         logger.info("embedded Redis stopped, data saved in %s", directory)
+
+
+class RedisKeeper:
+    """Restarts a dead embedded Redis on the same port (its append-only file restores the
+    data; the children's clients reconnect), at most once per ``retry_seconds``."""
+
+    def __init__(self, server: EmbeddedRedis | None, retry_seconds: float = 2.0) -> None:
+        self.server = server
+        self.retry_seconds = retry_seconds
+        self.restarts = 0
+        self._next_attempt = 0.0
+
+    def poll(self) -> None:
+        server = self.server
+        if server is None or server.running or time.monotonic() < self._next_attempt:
+            return
+        self._next_attempt = time.monotonic() + self.retry_seconds
+        logger.warning("embedded Redis exited; restarting it on port %d", server.port)
+        server.stop()  # reaps the dead process
+        try:
+            server.start()
+        except RuntimeError as exc:
+            logger.error("embedded Redis did not restart: %s", exc)
+            return
+        self.restarts += 1
 
 
 @contextmanager
@@ -223,6 +250,18 @@ def _announce(config: StackConfig, stop: threading.Event, *, demo: bool) -> None
     print("\n  ".join(["", *lines, ""]), file=sys.stderr, flush=True)
 
 
+def supervise(supervisor: Supervisor, redis: RedisKeeper, stop: threading.Event) -> None:
+    """Start the children, keep them and the embedded Redis up until ``stop`` is set, then
+    stop every child (Redis is stopped last, by :func:`redis_for`)."""
+    try:
+        supervisor.start()
+        while not stop.wait(0.2):
+            supervisor.poll()
+            redis.poll()
+    finally:
+        supervisor.stop()
+
+
 def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
     """Start everything, supervise until SIGINT/SIGTERM, stop everything. Returns an exit code."""
     config = configure(settings, args, demo=demo)
@@ -235,14 +274,13 @@ def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> in
             dev_settings.resolved_secret_key()
             logger.info("dev mode: secret key kept in %s", config.data_dir / "secret_key")
         stop = threading.Event()
-        with stop_on_signals(stop), redis_for(config) as redis_url:
+        with stop_on_signals(stop), redis_for(config) as (redis_url, embedded):
             env = {**os.environ, **config.env, "GITBRAG_REDIS_URL": redis_url}
-            supervisor = Supervisor(child_specs(config, env))
             announcer = threading.Thread(
                 target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
             )
             announcer.start()
-            supervisor.run(stop)  # starts the children; stops them all when `stop` is set
+            supervise(Supervisor(child_specs(config, env)), RedisKeeper(embedded), stop)
     except StackError as exc:
         print(f"gitbrag: {exc}", file=sys.stderr)
         return 1

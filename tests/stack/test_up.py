@@ -133,3 +133,31 @@ def test_killed_worker_is_restarted_and_the_running_job_completes(
     tree = stack.descendants()
     assert stack.terminate() == 0
     assert still_alive(tree) == []
+
+
+def test_killed_embedded_redis_is_restarted_with_its_data(
+    start_stack: Callable[..., StackProcess], hub: FakeHub
+) -> None:
+    stack = start_stack(github_env(hub))
+    stack.wait_announced()
+    fetch = report_api(stack, "big-diff", token_for("big-diff"))
+    assert fetch()[0] == 202
+    _, body = poll_until(fetch, lambda r: r[0] == 200, 90, "report generated")
+    time.sleep(1.5)  # the append-only file is flushed every second
+    redis = stack.child("redis-server")
+
+    redis.send_signal(signal.SIGKILL)
+
+    poll_until(
+        lambda: stack.find_child("redis-server"),
+        lambda child: child is not None and child.pid != redis.pid,
+        15,
+        "embedded Redis restarted",
+    )
+    poll_until(lambda: stack.http.get("/readyz").status_code, lambda s: s == 200, 30, "ready")
+    _, again = poll_until(fetch, lambda r: r[0] == 200, 30, "report served again")
+    assert again["report"]["generated_at"] == body["report"]["generated_at"]
+    assert "embedded Redis exited; restarting it" in stack.log()
+    tree = stack.descendants()
+    assert stack.terminate() == 0
+    assert still_alive(tree) == []
