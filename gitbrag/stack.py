@@ -244,8 +244,16 @@ def _announce(config: StackConfig, stop: threading.Event, *, demo: bool) -> None
         return
     lines = [f"gitbrag is running: open {config.site_url}/"]
     if demo:
+        from gitbrag.fakehub.data import token_for
+
         lines.append("demo mode: every GitHub call goes to the simulated GitHub; log in with")
         lines.append("its OAuth page and try the sample users listed on the home page")
+        lines.append("the API takes a simulated token, for example:")
+        token = token_for(DEMO_SERVER_LOGIN)
+        lines.append(
+            f"  curl -H 'Authorization: Bearer {token}' "
+            f"{config.site_url}/api/reports/github/{DEMO_SERVER_LOGIN}"
+        )
     lines.append("press Ctrl-C to stop")
     print("\n  ".join(["", *lines, ""]), file=sys.stderr, flush=True)
 
