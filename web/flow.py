@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gitbrag.periods import ReportKey
-from gitbrag.service import Job, StoredReport
+from gitbrag.service import CredentialRef, Job, StoredReport
 from gitbrag.stores.sessions import QuotaDecision
 from web.auth import Viewer
 from web.context import AppContext
@@ -115,3 +115,11 @@ def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshRes
         ctx.metrics.refresh_quota_denied.inc()
         return RefreshResult(None, quota)
     return RefreshResult(request_job(ctx, key, viewer), quota)
+
+
+def needs_login_again(ctx: AppContext, job: Job) -> bool:
+    """The job failed because GitHub rejected its viewer's token (expired or revoked)."""
+    if job.status != "failed":
+        return False
+    credential = ctx.service.stores.jobs.credential(job.id)
+    return credential is not None and ctx.service.credential_is_invalid(CredentialRef(credential))

@@ -54,8 +54,11 @@ def job_message(job: Job, now: datetime, username: str) -> str:
     return job.error or "Something went wrong while collecting from GitHub."
 
 
-def job_payload(job: Job, now: datetime, username: str) -> dict[str, Any]:
-    """The API's job object plus what a progress bar needs (``percent``, ``message``)."""
+def job_payload(
+    job: Job, now: datetime, username: str, *, login_again: bool = False
+) -> dict[str, Any]:
+    """The API's job object plus what a progress bar needs (``percent``, ``message``) and
+    ``login_again`` (the viewer's token was rejected: the page must ask for a new login)."""
     phase = job.progress.phase if job.progress else None
     done = job.progress.done if job.progress else 0
     total = job.progress.total if job.progress else 0
@@ -68,6 +71,7 @@ def job_payload(job: Job, now: datetime, username: str) -> dict[str, Any]:
             "headline": STATUS_HEADLINES.get(job.status, job.status),
             "finished": job.finished,
             "retry_at": iso_utc(job.retry_at) if job.retry_at else None,
+            "login_again": login_again,
         }
     )
     return payload

@@ -73,7 +73,9 @@
       var cancel = $(panel, ".job-cancel");
       if (cancel) cancel.hidden = true;
       if (job.status === "done") { loadReport(panel.dataset.reportUrl, 0); return; }
-      if (job.status === "not_found") { window.location.reload(); return; }
+      // Unknown user (404 page) or a rejected token (the page ends the session and asks
+      // for a new login): the server renders the right page.
+      if (job.status === "not_found" || job.login_again) { window.location.reload(); return; }
       var retry = document.querySelector(".job-failed");
       if (retry) retry.hidden = false;
     }

@@ -21,7 +21,7 @@ from gitbrag.formatting import iso_utc
 from web.auth import Viewer, check_csrf
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
-from web.flow import Outcome, decide, force_refresh
+from web.flow import Outcome, decide, force_refresh, needs_login_again
 from web.params import ClosedQuery, PeriodQuery, SinceQuery, UntilQuery, report_key
 from web.presenters import job_payload
 
@@ -128,7 +128,9 @@ async def get_job(ctx: Ctx, job_id: JobId) -> JSONResponse:
     if job is None:
         raise HTTPException(404, "unknown or expired job")
     ctx.metrics.job_states_seen.labels(job.status).inc()
-    return JSONResponse(job_payload(job, ctx.now(), job.report_key.split(":", 1)[0]))
+    login_again = await run_in_threadpool(needs_login_again, ctx, job)
+    username = job.report_key.split(":", 1)[0]
+    return JSONResponse(job_payload(job, ctx.now(), username, login_again=login_again))
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
@@ -147,7 +149,8 @@ async def _job_events(request: Request, ctx: AppContext, job_id: str) -> AsyncIt
             return
         if not username:
             username = job.report_key.split(":", 1)[0]
-        payload = job_payload(job, ctx.now(), username)
+        login_again = job.finished and await run_in_threadpool(needs_login_again, ctx, job)
+        payload = job_payload(job, ctx.now(), username, login_again=login_again)
         encoded = json.dumps(payload, sort_keys=True)
         if encoded != last:
             last = encoded

@@ -1,0 +1,130 @@
+"""Headless Chromium against the whole stack: embedded Redis, a real worker, the simulated
+GitHub (with latency) and the web app under uvicorn."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveStack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    with LiveStack(tmp_path_factory.mktemp("live"), latency_ms=300) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: LiveStack) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Only our pages count (the simulated GitHub's login page has no favicon), and the
+        # login prompt is a deliberate 401 page.
+        deliberate = "status of 401" in message.text
+        if (
+            message.type == "error"
+            and message.location.get("url", "").startswith(stack.url)
+            and not deliberate
+        ):
+            errors.append(f"{message.text} at {message.location}")
+
+    page.on("console", on_console)
+    yield page
+    context.close()
+    # A CSP violation or a script error shows up here.
+    assert errors == []
+
+
+def _percent(page: Page) -> int:
+    text = page.locator(".job-percent").first.text_content(timeout=200) or "0%"
+    return int(text.rstrip("%") or 0)
+
+
+def _authorize(page: Page, login: str) -> None:
+    page.get_by_role("button", name=f"Authorize as {login}").click()
+
+
+def test_login_generate_and_watch_the_report_appear(stack: LiveStack, page: Page) -> None:
+    page.goto(stack.url + "/")
+    page.get_by_role("link", name="Log in with GitHub").click()
+    _authorize(page, "octocat")
+    page.wait_for_url(stack.url + "/")
+    assert page.locator(".viewer").text_content() == "@octocat"
+
+    page.goto(stack.url + "/user/github/octocat?period=2_years")
+    assert page.locator(".generating-title").text_content() == "Building the report"
+    marker = page.evaluate_handle("document.body")  # survives only if the page never reloads
+    seen: list[int] = []
+    messages: set[str] = set()
+    deadline = time.monotonic() + 90
+    while not page.locator(".report .cards").count():
+        assert time.monotonic() < deadline, f"report never appeared; progress {seen}"
+        try:
+            seen.append(_percent(page))
+            messages.add(page.locator(".job-message").first.text_content(timeout=200) or "")
+        except PlaywrightTimeout:
+            pass  # the report is replacing the generating page right now
+        time.sleep(0.05)
+    # The bar advanced through several values, with phase text, and never went backwards.
+    distinct = sorted(set(seen))
+    assert len(distinct) >= 3, seen
+    assert seen == sorted(seen)
+    assert any(m.startswith("Counting stars") for m in messages), messages
+    # The report replaced the generating page in place: same document, no reload.
+    assert marker.evaluate("body => body.isConnected") is True
+    assert page.url == stack.url + "/user/github/octocat?period=2_years"
+    assert page.locator(".profile-name").text_content()
+    assert page.locator(".repo").count() > 0
+    title = page.locator("td.pr-title", has_text="<script>").first
+    assert "<script>" in (title.text_content() or "")  # HTML from GitHub shows as text
+
+
+def test_anonymous_visitor_logs_in_and_lands_back_on_the_report(
+    stack: LiveStack, page: Page
+) -> None:
+    target = "/user/github/mixed-case-dev?period=5_years"
+    page.goto(stack.url + target)
+    assert page.locator("h1").text_content() == "No report for @mixed-case-dev yet"
+    page.get_by_role("link", name="Log in to generate this report").click()
+    _authorize(page, "big-diff")
+    page.wait_for_url(stack.url + target)
+    # Logged in now: the report generates and appears on the same page.
+    page.locator(".report .cards").wait_for(timeout=90_000)
+    assert page.locator(".profile-login").text_content() == "@Mixed-Case-Dev"
+    assert page.url == stack.url + target
+
+
+def test_dark_mode_toggle_and_mobile_layout(
+    stack: LiveStack, browser: Browser, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="light")
+    page = context.new_page()
+    page.goto(stack.url + "/")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.locator("[data-theme-toggle]").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != background
+    page.reload()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered
+    # Nothing overflows sideways on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
