@@ -24,11 +24,14 @@ from web.rendering import render_page
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 EXAMPLE_USERS = ("octocat", "torvalds", "gaearon")
+# The simulated GitHub's sample users (gitbrag.fakehub.data.SAMPLE_USERS) for `gitbrag demo`.
+DEMO_USERS = ("octocat", "mixed-case-dev", "prolific-bot", "star-gazer")
 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, ctx: Ctx, viewer: CurrentViewer) -> Response:
-    return render_page(request, "home.html", {"examples": EXAMPLE_USERS})
+    examples = DEMO_USERS if ctx.settings.demo else EXAMPLE_USERS
+    return render_page(request, "home.html", {"examples": examples})
 
 
 @router.get("/search")
