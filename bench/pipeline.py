@@ -24,7 +24,7 @@ import psutil
 
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.periods import DateRange, Period, ReportKey
 from gitbrag.redis_server import EmbeddedRedis
 from gitbrag.service import Job, ReportService
 from gitbrag.settings import Settings
@@ -109,13 +109,14 @@ def main() -> dict[str, Any]:
 
 def _reports(service: ReportService, hub: FakeHub) -> list[dict[str, Any]]:
     rows = []
-    for login, periods in (
+    plan: tuple[tuple[str, tuple[Period, ...]], ...] = (
         ("octocat", ("5_years", "1_year")),
         ("prolific-bot", ("2_years", "1_year")),
-    ):
+    )
+    for login, periods in plan:
         credential = service.store_credential(token_for(login), viewer_id=None, ttl_seconds=3600)
         for order, period in enumerate(periods):
-            key = ReportKey(login, DateRange.for_period(period))  # type: ignore[arg-type]
+            key = ReportKey(login, DateRange.for_period(period))
             hub.reset_counters()
             job = _wait(service, service.request_report(key, credential).id)
             stored = service.get_report(key)
@@ -164,10 +165,8 @@ def _dedup(service: ReportService, hub: FakeHub) -> dict[str, Any]:
 def _limiter(service: ReportService, hub: FakeHub) -> dict[str, Any]:
     hub.faults.configure(latency_ms=50)
     credential = service.store_credential(token_for("big-diff"), viewer_id=None, ttl_seconds=3600)
-    keys = [
-        ReportKey("big-diff", DateRange.for_period(p))
-        for p in ("1_year", "2_years", "5_years", "all_time")
-    ]  # type: ignore[arg-type]
+    periods: tuple[Period, ...] = ("1_year", "2_years", "5_years", "all_time")
+    keys = [ReportKey("big-diff", DateRange.for_period(period)) for period in periods]
     jobs = [_wait(service, job.id) for job in [service.request_report(k, credential) for k in keys]]
     hub.faults.configure(latency_ms=0)
     ordered = sorted(jobs, key=lambda job: job.started_at or job.created_at)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -142,7 +143,7 @@ def values_in_redis(client: redis.Redis) -> Iterator[tuple[bytes, bytes]]:
     """Every (key, stored bytes) pair in the keyspace, whatever the key's type."""
     for key in client.scan_iter(count=1000):
         kind = client.type(key)
-        values: list[bytes] = [key]
+        values: list[Any] = [key]
         if kind == b"string":
             values.append(client.get(key) or b"")
         elif kind == b"hash":
@@ -153,7 +154,7 @@ def values_in_redis(client: redis.Redis) -> Iterator[tuple[bytes, bytes]]:
         elif kind == b"set":
             values += list(client.smembers(key))
         elif kind == b"zset":
-            values += [member for member, _ in client.zrange(key, 0, -1, withscores=True)]
+            values += list(client.zrange(key, 0, -1))
         for value in values:
             yield key, value
 

@@ -21,8 +21,9 @@ from gitbrag.settings import Settings
 
 
 @pytest.fixture
-def stub_broker() -> Iterator[dramatiq.Broker]:
+def stub_broker() -> Iterator[StubBroker]:
     broker = build_broker(Settings(limiter_slot_ttl_seconds=30), stub=True)
+    assert isinstance(broker, StubBroker)
     broker.emit_after("process_boot")
     previous = dramatiq.get_broker()
     dramatiq.set_broker(broker)
@@ -36,7 +37,7 @@ def stub_broker() -> Iterator[dramatiq.Broker]:
         dramatiq.set_broker(previous)
 
 
-def test_stub_variant_has_every_middleware_in_order(stub_broker: dramatiq.Broker) -> None:
+def test_stub_variant_has_every_middleware_in_order(stub_broker: StubBroker) -> None:
     assert isinstance(stub_broker, StubBroker)
     kinds = [type(middleware) for middleware in stub_broker.middleware]
     for required in (CurrentMessage, Abortable, PeriodiqMiddleware, ReportedUserLimiter):
@@ -45,7 +46,7 @@ def test_stub_variant_has_every_middleware_in_order(stub_broker: dramatiq.Broker
     assert kinds.index(ReportedUserLimiter) > kinds.index(PeriodiqMiddleware)
 
 
-def test_limiter_serialises_one_key_without_using_retries(stub_broker: dramatiq.Broker) -> None:
+def test_limiter_serialises_one_key_without_using_retries(stub_broker: StubBroker) -> None:
     spans: dict[str, list[tuple[float, float]]] = {"alice": [], "bob": []}
     lock = threading.Lock()
 
@@ -76,7 +77,7 @@ def test_limiter_serialises_one_key_without_using_retries(stub_broker: dramatiq.
     assert not stub_broker.dead_letters
 
 
-def test_slot_is_released_when_the_actor_fails(stub_broker: dramatiq.Broker) -> None:
+def test_slot_is_released_when_the_actor_fails(stub_broker: StubBroker) -> None:
     @dramatiq.actor(broker=stub_broker, concurrency_key=lambda message: "carol", max_retries=0)
     def explode() -> None:
         raise ValueError("boom")
@@ -84,4 +85,5 @@ def test_slot_is_released_when_the_actor_fails(stub_broker: dramatiq.Broker) -> 
     explode.send()
     stub_broker.join(explode.queue_name, timeout=10_000, fail_fast=False)
     limiter = limiter_of(stub_broker).limiter_for("carol")
-    assert limiter._acquire()  # type: ignore[no-untyped-call]  (the failed job gave it back)
+    # The failed job gave the slot back.
+    assert limiter._acquire()  # type: ignore[no-untyped-call]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import Job
+from gitbrag.service import CredentialRef, Job
 from gitbrag.stores.cache import CACHE_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
@@ -16,7 +16,7 @@ from tests.pipeline.helpers import wait_finished, wait_for
 ONE_YEAR = DateRange.for_period("1_year")
 
 
-def _viewer(hub: FakeHub, pipeline: Pipeline, login: str = "octocat") -> str:
+def _viewer(hub: FakeHub, pipeline: Pipeline, login: str = "octocat") -> CredentialRef:
     return pipeline.service.store_credential(hub.token(login), viewer_id=login, ttl_seconds=600)
 
 

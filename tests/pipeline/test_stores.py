@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 import redis
@@ -130,7 +131,7 @@ def test_progress_text_for_each_phase() -> None:
 def test_credentials_are_encrypted_and_deleted_per_viewer(redis_client: redis.Redis) -> None:
     store = CredentialStore(redis_client, secret_key="k" * 40, server_token="ghp_server")
     ref = store.store("ghp_secret_viewer_token", viewer_id="viewer-1", ttl_seconds=60)
-    raw = redis_client.hgetall(CREDENTIAL_PREFIX + ref)
+    raw = cast(dict[bytes, bytes], redis_client.hgetall(CREDENTIAL_PREFIX + ref))
     assert b"ghp_secret_viewer_token" not in b"".join([*raw.keys(), *raw.values()])
     assert store.token(ref) == "ghp_secret_viewer_token"
     assert 0 < redis_client.ttl(CREDENTIAL_PREFIX + ref) <= 60
