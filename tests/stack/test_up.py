@@ -35,8 +35,8 @@ def github_env(hub: FakeHub) -> dict[str, str]:
 
 @pytest.fixture
 def slow_hub(fakehub_data: DataSet) -> Iterator[FakeHub]:
-    """The simulated GitHub answering every request after 40 ms: jobs last long enough to kill."""
-    with FakeHub(fakehub_data, latency_ms=40) as hub:
+    """The simulated GitHub answering every request after 20 ms: jobs last long enough to kill."""
+    with FakeHub(fakehub_data, latency_ms=20) as hub:
         yield hub
 
 
