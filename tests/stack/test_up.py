@@ -6,12 +6,15 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.fakehub.data import token_for
+from gitbrag.redis_server import EmbeddedRedis
 from tests.stack.conftest import StackProcess, poll_until, still_alive
 
 pytestmark = pytest.mark.slow
@@ -161,3 +164,21 @@ def test_killed_embedded_redis_is_restarted_with_its_data(
     tree = stack.descendants()
     assert stack.terminate() == 0
     assert still_alive(tree) == []
+
+
+def test_up_uses_a_configured_redis_and_leaves_it_running(
+    start_stack: Callable[..., StackProcess], hub: FakeHub, tmp_path: Path
+) -> None:
+    with EmbeddedRedis(tmp_path / "external", persistence=False) as external:
+        stack = start_stack({**github_env(hub), "GITBRAG_REDIS_URL": external.url})
+        stack.wait_announced()
+        assert stack.find_child("redis-server") is None, "no embedded Redis with a URL"
+        fetch = report_api(stack, "no-prs", token_for("no-prs"))
+        poll_until(fetch, lambda r: r[0] == 200, 60, "report generated")
+        tree = stack.descendants()
+        assert stack.terminate() == 0
+        assert still_alive(tree) == []
+        assert external.running, "a Redis the stack did not start is not stopped by it"
+        client = redis.Redis.from_url(external.url)
+        assert any(b"no-prs" in key for key in client.keys("*")), "the report went there"
+        client.close()
