@@ -1,0 +1,83 @@
+"""``gitbrag scheduler`` (periodiq) and the pre-warm actor running on a real worker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from dramatiq import Message
+from dramatiq.brokers.redis import RedisBroker
+
+from gitbrag.fakehub import FakeHub
+from gitbrag.periods import DateRange, ReportKey
+from gitbrag.service import ReportService
+from tests.pipeline.conftest import ROOT, Pipeline, _pipeline, pipeline_settings
+from tests.pipeline.helpers import wait_finished, wait_for
+
+
+def test_scheduler_registers_the_periodic_actors(pipeline: Pipeline) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gitbrag", "scheduler"],
+        cwd=ROOT,
+        env=pipeline.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(4)
+        assert process.poll() is None, "the scheduler exited"
+    finally:
+        process.kill()
+        output = process.communicate(timeout=10)[0].decode()
+    assert "*/10 * * * *" in output and "actors.prewarm:prewarm_popular_reports" in output
+    assert "actors.prewarm:housekeeping" in output
+
+
+@pytest.fixture
+def server_token_pipeline(redis_url: str, tmp_path: Path, hub: FakeHub) -> Iterator[Pipeline]:
+    settings = pipeline_settings(
+        redis_url,
+        tmp_path,
+        github_api_url=hub.api_url,
+        github_graphql_url=hub.graphql_url,
+        github_token=hub.token("octocat"),
+    )
+    yield from _pipeline(settings, tmp_path)
+
+
+def test_prewarm_tick_regenerates_a_popular_report_with_the_server_token(
+    server_token_pipeline: Pipeline,
+) -> None:
+    pipeline = server_token_pipeline
+    service: ReportService = pipeline.service
+    key = ReportKey("big-diff", DateRange.for_period("1_year"))
+    for _ in range(pipeline.settings.prewarm_min_views):
+        service.record_view(key)
+    pipeline.start_worker()
+    tick: Message[None] = Message(
+        queue_name="default",
+        actor_name="prewarm_popular_reports",
+        args=(),
+        kwargs={},
+        options={"scheduled_at": datetime.now(UTC).isoformat()},
+    )
+    # What periodiq's scheduler sends at a tick.
+    RedisBroker(client=service.redis, middleware=[]).enqueue(tick)  # type: ignore[no-untyped-call]
+
+    def job_started() -> bool:
+        return service.stores.jobs.owner(str(key)) is not None
+
+    wait_for(job_started, timeout=20)
+    job_id = service.stores.jobs.owner(str(key))
+    assert job_id is not None
+    (job,) = wait_finished(service, [job_id], timeout=30)
+    assert job.status == "done", job.error
+    stored = service.get_report(key)
+    assert stored is not None and stored.report.username == "big-diff"
+    assert service.stores.jobs.credential(job_id) == "server"
