@@ -37,14 +37,14 @@ def page(browser: Browser, stack: LiveStack) -> Iterator[Page]:
     page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:
-        # Only our pages count (the simulated GitHub's login page has no favicon), and the
-        # login prompt is a deliberate 401 page.
-        deliberate = "status of 401" in message.text
-        if (
-            message.type == "error"
-            and message.location.get("url", "").startswith(stack.url)
-            and not deliberate
-        ):
+        # Only our origin counts (the simulated GitHub's login page has no favicon). A page
+        # answered with a deliberate status (401 login prompt, 404 unknown user) is logged
+        # as a failed load of the document itself; assets and API calls still count.
+        url = message.location.get("url", "")
+        deliberate = message.text.startswith("Failed to load resource") and not any(
+            part in url for part in ("/static/", "/api/")
+        )
+        if message.type == "error" and url.startswith(stack.url) and not deliberate:
             errors.append(f"{message.text} at {message.location}")
 
     page.on("console", on_console)
@@ -128,3 +128,38 @@ def test_dark_mode_toggle_and_mobile_layout(
     # Nothing overflows sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+def test_polling_fallback_without_event_source(stack: LiveStack, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script("delete window.EventSource;")  # an old browser or a strict proxy
+    page = context.new_page()
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/api/jobs/" in r.url else None)
+    page.goto(stack.url + "/auth/login?return_to=/user/github/star-gazer")
+    _authorize(page, "octocat")
+    page.wait_for_url(stack.url + "/user/github/star-gazer")
+    page.locator(".report .cards").wait_for(timeout=90_000)
+    assert polls and not any(url.endswith("/events") for url in polls)
+    assert page.locator(".profile-login").text_content() == "@star-gazer"
+    context.close()
+
+
+def test_unknown_user_ends_on_a_clear_not_found_page(stack: LiveStack, page: Page) -> None:
+    page.goto(stack.url + "/auth/login?return_to=/user/github/nobody-here-42")
+    _authorize(page, "octocat")
+    page.wait_for_url(stack.url + "/user/github/nobody-here-42")
+    heading = page.locator("h1", has_text="No such GitHub user")
+    heading.wait_for(timeout=60_000)
+    assert "No GitHub user named nobody-here-42." in (
+        page.locator(".error-message").text_content() or ""
+    )
+
+
+def test_cancel_from_the_generating_page(stack: LiveStack, page: Page) -> None:
+    page.goto(stack.url + "/auth/login?return_to=/user/github/prolific-bot")
+    _authorize(page, "octocat")
+    page.wait_for_url(stack.url + "/user/github/prolific-bot")
+    page.get_by_role("button", name="Cancel").click()
+    page.locator(".generating-title", has_text="Generation cancelled").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Try again").is_visible()
