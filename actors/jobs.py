@@ -32,7 +32,7 @@ from gitbrag.redis_server import connect
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
-from gitbrag.stores.jobs import Progress
+from gitbrag.stores.jobs import JobStatus, Progress
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def run_report_job(
         return
     key = ReportKey.parse(key_text)
 
-    def finish(status: str, error: str | None = None) -> None:
-        jobs.finish(job_id, status, error)  # type: ignore[arg-type]
+    def finish(status: JobStatus, error: str | None = None) -> None:
+        jobs.finish(job_id, status, error)
         jobs.release(key_text, job_id)
 
     if jobs.cancel_requested(job_id):

@@ -45,6 +45,8 @@ DRAMATIQ_NAMESPACE: Final = "dramatiq"
 
 log = logging.getLogger(__name__)
 
+LOST_JOB = "This job was lost before it could finish; please try again."
+
 
 class Stores:
     """The stores of one Redis, configured from settings (shared by service and actors)."""
@@ -141,7 +143,19 @@ class ReportService:
         raise RuntimeError(f"could not claim a job for {key}")  # records vanished 5 times
 
     def get_job(self, job_id: str) -> Job | None:
-        return self.stores.jobs.get(job_id)
+        """The job, as its record says; an active job that lost its claim is reported failed.
+
+        An active job always owns its claim (created together, renewed every second while
+        running, extended while waiting for a rate-limit reset), so a lost claim means the job
+        can no longer finish (its message was lost with a wiped Redis, say): say so rather
+        than letting a page poll "queued" forever.
+        """
+        jobs = self.stores.jobs
+        job = jobs.get(job_id)
+        if job is None or job.finished or jobs.owner(job.report_key) == job_id:
+            return job
+        jobs.finish(job_id, "failed", LOST_JOB)
+        return jobs.get(job_id)
 
     def current_job(self, key: ReportKey) -> Job | None:
         """The queued/running/waiting job generating ``key``, if any."""

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import pytest
 import redis
 
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.service import LOST_JOB, CredentialRef, ReportService
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX, SERVER_REF, CredentialStore
 from gitbrag.stores.jobs import JobStore, Progress
 from gitbrag.stores.reports import ReportStore
 from gitbrag.stores.views import ViewStore
+from tests.pipeline.conftest import pipeline_settings
 from tests.pipeline.reports_for_tests import empty_report
 
 KEY = ReportKey("Octocat", DateRange.for_period("1_year"))
@@ -180,3 +183,15 @@ def test_views_rank_by_decayed_popularity_with_a_minimum(redis_client: redis.Red
     assert [entry.views for entry in popular] == [4, 5]
     assert views.popular(1, min_views=1, now=now)[0].report_key == "trending"
     assert views.not_viewed_since(now - timedelta(days=7)) == ["ancient"]
+
+
+def test_a_job_that_lost_its_claim_is_reported_failed(redis_url: str, tmp_path: Path) -> None:
+    service = ReportService.from_settings(pipeline_settings(redis_url, tmp_path))
+    job = service.request_report(KEY, CredentialRef("c_ref"))
+    assert service.get_job(job.id) == job  # queued and owning its claim: unchanged
+    service.redis.delete(f"gitbrag:job-claim:{KEY}")  # expired: the job can never finish
+    lost = service.get_job(job.id)
+    assert lost is not None and lost.status == "failed" and lost.finished
+    assert lost.error == LOST_JOB
+    assert service.request_report(KEY, CredentialRef("c_ref")).id != job.id
+    service.redis.close()
