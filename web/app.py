@@ -16,6 +16,7 @@ from gitbrag.errors import InvalidInput
 from gitbrag.redis_server import connect
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.sessions import SessionStore
 from web.context import AppContext
 from web.metrics import Metrics
@@ -106,7 +107,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
     client = connect(settings)
     service = service or ReportService(client, settings)
-    metrics = Metrics()
+    metrics = Metrics(job_stats=lambda: job_stats(client))
     context = AppContext(
         settings=settings,
         service=service,

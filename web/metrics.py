@@ -2,15 +2,71 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
+import redis
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from gitbrag.stores.job_stats import JobStats
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 
+RUN_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0)
+
+
+class JobCollector:
+    """Background work as the pipeline left it in Redis, read at scrape time."""
+
+    def __init__(self, stats: Callable[[], JobStats]) -> None:
+        self._stats = stats
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families(None)
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            stats = self._stats()
+        except redis.exceptions.RedisError:
+            return  # gitbrag_redis_up says why
+        yield from self._families(stats)
+
+    @staticmethod
+    def _families(stats: JobStats | None) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily(
+            "gitbrag_jobs",
+            "Job records by status (kept job_record_ttl_seconds).",
+            labels=["status"],
+        )
+        queue = GaugeMetricFamily(
+            "gitbrag_queue_messages", "Messages waiting in the report queue.", labels=["kind"]
+        )
+        runs = HistogramMetricFamily(
+            "gitbrag_job_run_seconds", "Run time of finished jobs (started to finished)."
+        )
+        if stats is not None:
+            for status, count in sorted(stats.by_status.items()):
+                jobs.add_metric([status], count)
+            queue.add_metric(["ready"], stats.queued_messages)
+            queue.add_metric(["delayed"], stats.delayed_messages)
+            buckets = [
+                (str(bound), sum(1 for value in stats.run_seconds if value <= bound))
+                for bound in RUN_BUCKETS
+            ]
+            buckets.append(("+Inf", len(stats.run_seconds)))
+            runs.add_metric([], buckets, sum(stats.run_seconds))
+        yield jobs
+        yield queue
+        yield runs
+
+
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, job_stats: Callable[[], JobStats] | None = None) -> None:
         self.registry = CollectorRegistry()
+        if job_stats is not None:
+            self.registry.register(JobCollector(job_stats))
         self.requests = Counter(
             "gitbrag_http_requests",
             "HTTP requests served, by route template and status.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,9 +103,32 @@ def test_redis_down_gives_a_friendly_503_then_recovers(
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
     assert client.get("/").status_code == 200  # the home page needs no Redis
+    assert "gitbrag_redis_up 0.0" in client.get("/metrics").text  # metrics still answer
 
     own_redis.start()  # same port, empty data: the app reconnects by itself
     store_report(app.state.context.service, key_for())
     assert client.get("/readyz").status_code == 200
     assert client.get("/user/github/octocat").status_code == 200
     assert "gitbrag_redis_unavailable_responses_total 2.0" in client.get("/metrics").text
+
+
+def test_metrics_show_jobs_by_state_queue_and_run_times(
+    web_client: TestClient, web_service: ReportService, hub: FakeHub
+) -> None:
+    login(web_client, hub)
+    first = web_client.get("/api/reports/github/octocat").json()["job"]["id"]
+    web_client.get("/api/reports/github/star-gazer")
+    jobs = web_service.stores.jobs
+    jobs.mark_running(first)
+    jobs.finish(first, "done")
+    # Pretend it ran 42 seconds.
+    started = datetime.now(UTC) - timedelta(seconds=42)
+    web_service.redis.hset(f"gitbrag:job:{first}", "started_at", started.isoformat())
+    text = web_client.get("/metrics").text
+    assert 'gitbrag_jobs{status="done"} 1.0' in text
+    assert 'gitbrag_jobs{status="queued"} 1.0' in text
+    assert 'gitbrag_jobs{status="failed"} 0.0' in text
+    assert 'gitbrag_queue_messages{kind="ready"} 2.0' in text
+    assert 'gitbrag_job_run_seconds_bucket{le="30.0"} 0.0' in text
+    assert 'gitbrag_job_run_seconds_bucket{le="60.0"} 1.0' in text
+    assert "gitbrag_job_run_seconds_count 1.0" in text

@@ -34,4 +34,6 @@ async def readyz(ctx: Ctx) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(ctx: Ctx) -> Response:
-    return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    """Web counters plus job/queue state read from Redis (in a thread: it does I/O)."""
+    body = await run_in_threadpool(ctx.metrics.render)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
