@@ -126,3 +126,22 @@ def test_cancel_button_shows_the_cancelled_state_without_restarting(
     assert "Generation cancelled" in response.text
     assert ">Try again</button>" in response.text
     assert web_service.get_job(job_id).status == "cancelled"  # type: ignore[union-attr]
+
+
+def test_a_rejected_token_tells_the_page_to_ask_for_a_new_login(
+    web_client: TestClient, web_service: ReportService, hub: FakeHub
+) -> None:
+    login(web_client, hub)
+    job_id = web_client.get(API).json()["job"]["id"]
+    jobs = web_service.stores.jobs
+    jobs.mark_running(job_id)
+    [(_, running)] = _events(web_client, job_id, 1)
+    assert running["login_again"] is False
+    # What the worker does when GitHub answers 401 for the viewer's token.
+    credential = jobs.credential(job_id)
+    assert credential is not None
+    web_service.stores.credentials.mark_invalid(credential)
+    jobs.finish(job_id, "failed", "GitHub rejected the token (invalid, expired or revoked).")
+    [(_, failed)] = _events(web_client, job_id, 1)
+    assert failed["status"] == "failed" and failed["login_again"] is True
+    assert web_client.get(f"/api/jobs/{job_id}").json()["login_again"] is True

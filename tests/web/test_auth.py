@@ -206,3 +206,15 @@ def test_job_credentials_are_encrypted_refs(
         elif kind == b"list":
             assert all(token not in v for v in redis_client.lrange(key, 0, -1)), key
     assert web_service.current_job(key_for()) is not None
+
+
+def test_logging_in_again_replaces_the_session(
+    web_client: TestClient, hub: FakeHub, redis_client: redis.Redis
+) -> None:
+    login(web_client, hub, "octocat")
+    first = web_client.cookies["gitbrag_session"]
+    login(web_client, hub, "big-diff")
+    assert web_client.cookies["gitbrag_session"] != first
+    assert len(list(redis_client.scan_iter(SESSION_PREFIX + "*"))) == 1
+    assert len(list(redis_client.scan_iter("gitbrag:credential:*"))) == 1
+    assert "@big-diff" in web_client.get("/").text

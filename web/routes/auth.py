@@ -104,6 +104,12 @@ async def callback(
     except GitHubError as exc:
         ctx.metrics.logins.labels("github_error").inc()
         return _login_failed(request, f"GitHub is not answering right now: {exc}", 503)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # logging in again: the old session (and its credential) ends here
+        old = await run_in_threadpool(ctx.sessions.get, previous)
+        if old is not None:
+            await run_in_threadpool(ctx.service.delete_viewer_credentials, old.viewer_id)
+            await run_in_threadpool(ctx.sessions.delete, previous)
     session_id = ctx.sessions.new_session_id()
     viewer_id = ctx.sessions.viewer_id_for(session_id)
     credential = await run_in_threadpool(
