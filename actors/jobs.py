@@ -96,6 +96,32 @@ def run_report_job(
     max_retries: int,
     generate: Generate,
 ) -> None:
+    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status.
+
+    ``Abort`` and ``TimeLimitExceeded`` are thread interrupts that can land anywhere, so they
+    are turned into ``cancelled``/``failed`` (and the claim released) here, then re-raised for
+    Dramatiq (the actor lists them in ``throws``: never retried).
+    """
+    try:
+        _run(ctx, job_id, key_text, credential, retries, max_retries, generate)
+    except (Abort, TimeLimitExceeded) as interrupt:
+        aborted = isinstance(interrupt, Abort)
+        ctx.stores.jobs.finish(
+            job_id, "cancelled" if aborted else "failed", "Cancelled" if aborted else TOO_LONG
+        )
+        ctx.stores.jobs.release(key_text, job_id)
+        raise
+
+
+def _run(
+    ctx: WorkerContext,
+    job_id: str,
+    key_text: str,
+    credential: str,
+    retries: int,
+    max_retries: int,
+    generate: Generate,
+) -> None:
     stores, jobs = ctx.stores, ctx.stores.jobs
     job = jobs.get(job_id)
     if job is None or job.finished:
@@ -147,14 +173,9 @@ def run_report_job(
         raise RuntimeError("the AsyncIO middleware is not on the broker")
     try:
         report = loop_thread.run_coroutine(supervised())
-    except (Abort, JobCancelled) as exc:
+    except JobCancelled:
         finish("cancelled", "Cancelled")
-        if isinstance(exc, Abort):
-            raise
         return
-    except TimeLimitExceeded:
-        finish("failed", TOO_LONG)
-        raise
     except NotFound:
         stores.reports.mark_unknown_user(key.username)
         finish("not_found", f"GitHub has no user named {key.username!r}")
@@ -180,7 +201,7 @@ def run_report_job(
             return
         jobs.requeue(job_id, "GitHub is having trouble; retrying shortly")
         raise dramatiq.Retry(delay=int(1000 * min(300, 5 * 2**retries))) from None
-    except Exception:
+    except Exception:  # interrupts (Abort, TimeLimitExceeded) are BaseExceptions: not here
         log.exception("job %s for %s failed", job_id, key_text)
         finish("failed", INTERNAL)
         return

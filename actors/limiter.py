@@ -31,10 +31,14 @@ import dramatiq
 from dramatiq import Broker, Middleware
 from dramatiq.broker import MessageProxy
 from dramatiq.logging import get_logger
-from dramatiq.middleware import SkipMessage
+from dramatiq.middleware import MiddlewareError, SkipMessage
 from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiterBackend
 
 ConcurrencyKey = Callable[[MessageProxy], str | None]
+
+
+class LimiterUnavailable(MiddlewareError):
+    """The limiter's backend failed: the message fails this attempt (and is retried)."""
 
 
 class ReportedUserLimiter(Middleware):
@@ -96,7 +100,12 @@ class ReportedUserLimiter(Middleware):
         if key is None:
             return
         limiter = self.limiter_for(key, actor.options.get("concurrency_limit"))
-        if limiter._acquire():  # type: ignore[no-untyped-call]
+        try:
+            acquired = limiter._acquire()  # type: ignore[no-untyped-call]
+        except Exception as exc:
+            # Anything but a MiddlewareError would be swallowed and the actor run unguarded.
+            raise LimiterUnavailable(f"could not take the slot for {key}: {exc}") from exc
+        if acquired:
             with self._lock:
                 self._held[self._slot_id(message)] = limiter
             return

@@ -12,6 +12,7 @@ import pytest
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
+from dramatiq.rate_limits.backends import StubBackend as LimiterStubBackend
 from dramatiq_abort import Abortable
 from periodiq import PeriodiqMiddleware
 
@@ -87,3 +88,22 @@ def test_slot_is_released_when_the_actor_fails(stub_broker: StubBroker) -> None:
     limiter = limiter_of(stub_broker).limiter_for("carol")
     # The failed job gave the slot back.
     assert limiter._acquire()  # type: ignore[no-untyped-call]
+
+
+class _BrokenBackend(LimiterStubBackend):
+    def add(self, *args: object, **kwargs: object) -> bool:
+        raise ConnectionError("Redis went away")
+
+
+def test_limiter_backend_failure_never_runs_the_actor_unguarded(stub_broker: StubBroker) -> None:
+    limiter_of(stub_broker).backend = _BrokenBackend()  # type: ignore[no-untyped-call]
+    ran: list[int] = []
+
+    @dramatiq.actor(broker=stub_broker, concurrency_key=lambda message: "dave", max_retries=0)
+    def guarded() -> None:
+        ran.append(1)
+
+    guarded.send()
+    stub_broker.join(guarded.queue_name, timeout=10_000, fail_fast=False)
+    assert ran == []
+    assert len(stub_broker.dead_letters) == 1
