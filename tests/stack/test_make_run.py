@@ -30,7 +30,7 @@ def test_make_run_serves_the_home_page_with_no_settings(tmp_path: Path) -> None:
     make = shutil.which("make")
     assert make, "make is part of the documented quick start"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITBRAG_", "MAKE"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITBRAG_", "MAKE", "MFLAGS"))}
     # Only where to listen and where to keep data differ from a bare `make run`.
     env.update(GITBRAG_PORT=str(port), GITBRAG_DATA_DIR=str(tmp_path / "data"))
     log = (tmp_path / "make.log").open("wb")
