@@ -52,12 +52,14 @@ def take(out: Path) -> list[Path]:
         written.append(out / "home.png")
         page.screenshot(path=written[-1])
 
-        # A report nobody generated yet: log in, land on the generating page, catch it mid-way.
-        _login(page, stack.url, "octocat", "/user/github/octocat")
-        wait_for_percent(page, 15)
+        # A big report nobody generated yet: log in, land on the generating page mid-search.
+        _login(page, stack.url, "octocat", "/user/github/prolific-bot")
+        wait_for_percent(page, 12)
         written.append(out / "generating.png")
         page.screenshot(path=written[-1])
 
+        # The report for octocat, generated in front of us (it runs beside prolific-bot's).
+        page.goto(stack.url + "/user/github/octocat")
         page.wait_for_selector(".report .cards", timeout=120_000)
         time.sleep(0.3)
         written.append(out / "report-light.png")

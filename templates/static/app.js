@@ -50,6 +50,7 @@
 
     function apply(job) {
       panel.dataset.status = job.status;
+      panel.dataset.phase = job.status === "done" ? "build" : (job.progress ? job.progress.phase : "");
       bar.value = job.percent;
       bar.textContent = Math.round(job.percent) + "%";
       percent.textContent = Math.round(job.percent) + "%";
