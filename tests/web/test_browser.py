@@ -163,3 +163,20 @@ def test_cancel_from_the_generating_page(stack: LiveStack, page: Page) -> None:
     page.get_by_role("button", name="Cancel").click()
     page.locator(".generating-title", has_text="Generation cancelled").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Try again").is_visible()
+
+
+def test_print_stylesheet_prints_a_light_report_without_chrome(
+    stack: LiveStack, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1000, "height": 800}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(stack.url + "/auth/login?return_to=/user/github/octocat?period=2_years")
+    _authorize(page, "octocat")
+    page.locator(".report .cards").wait_for(timeout=90_000)  # cached, or generated now
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".share").is_visible()
+    assert page.locator(".cards").is_visible()
+    context.close()
