@@ -79,7 +79,8 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(request: Request, exc: InvalidInput) -> Response:
-        return _error_response(request, 400, str(exc).capitalize() + ".")
+        message = str(exc)
+        return _error_response(request, 400, message[:1].upper() + message[1:] + ".")
 
     async def redis_down(request: Request, exc: Exception) -> Response:
         metrics.redis_errors.inc()
