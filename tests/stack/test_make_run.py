@@ -56,6 +56,7 @@ def test_make_run_serves_the_home_page_with_no_settings(tmp_path: Path) -> None:
         output = (tmp_path / "make.log").read_text(errors="replace")
         assert home is not None and home.status_code == 200, output[-3000:]
         assert "<html" in home.text.lower()
+        assert "demo" not in home.text.lower(), "only `gitbrag demo` is labelled a demo"
         assert (tmp_path / "data" / "secret_key").is_file(), "dev mode kept a secret key"
         tree = psutil.Process(process.pid).children(recursive=True)
         assert any("redis-server" in " ".join(p.cmdline()) for p in tree)
