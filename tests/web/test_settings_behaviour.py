@@ -118,3 +118,17 @@ def test_gitbrag_web_command_serves_the_app(redis_url: str, hub: FakeHub, tmp_pa
         process.wait(timeout=15)
     output = process.stdout.read().decode() if process.stdout else ""
     assert "GET /readyz 200" in output
+
+
+def test_demo_mode_says_so_and_offers_the_sample_users(
+    redis_url: str, hub: FakeHub, tmp_path: Path
+) -> None:
+    from gitbrag.fakehub.data import SAMPLE_USERS
+
+    client = TestClient(create_app(settings_for(redis_url, hub, tmp_path, demo=True)))
+    home = client.get("/").text
+    assert "Demo mode" in home and "simulated GitHub" in home
+    for login_name in SAMPLE_USERS:
+        assert f'<a href="/user/github/{login_name.lower()}">@{login_name}</a>' in home
+    plain = TestClient(create_app(settings_for(redis_url, hub, tmp_path))).get("/").text
+    assert "Demo mode" not in plain and "@torvalds" in plain

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
+from gitbrag.fakehub.data import SAMPLE_USERS
 from gitbrag.periods import ReportKey, validate_username
 from gitbrag.render.markdown import render_markdown
 from web.auth import Viewer, check_csrf, safe_return_to
@@ -24,13 +25,12 @@ from web.rendering import render_page
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 EXAMPLE_USERS = ("octocat", "torvalds", "gaearon")
-# The simulated GitHub's sample users (gitbrag.fakehub.data.SAMPLE_USERS) for `gitbrag demo`.
-DEMO_USERS = ("octocat", "mixed-case-dev", "prolific-bot", "star-gazer")
 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, ctx: Ctx, viewer: CurrentViewer) -> Response:
-    examples = DEMO_USERS if ctx.settings.demo else EXAMPLE_USERS
+    # `gitbrag demo` runs against the simulated GitHub: offer its sample users.
+    examples = SAMPLE_USERS if ctx.settings.demo else EXAMPLE_USERS
     return render_page(request, "home.html", {"examples": examples})
 
 
