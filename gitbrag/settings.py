@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     limiter_retry_seconds: float = 1.0
     max_retries: int = 5
     refresh_quota_per_hour: int = 10
+    # Comma-separated GitHub logins that may cancel anyone's job (web admins).
+    admin_logins: str = ""
     # Crash recovery: a worker silent this long is dead; maintenance runs on this share
     # (per million) of broker commands, so its unacked messages come back within seconds.
     broker_heartbeat_timeout_ms: int = 20_000
@@ -86,6 +88,12 @@ class Settings(BaseSettings):
     def graphql_url(self) -> str:
         assert self.github_graphql_url is not None
         return self.github_graphql_url
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(
+            login.strip().lower() for login in self.admin_logins.split(",") if login.strip()
+        )
 
     def resolved_secret_key(self) -> str:
         """The secret key; in dev a random one is generated once and kept in the data dir."""

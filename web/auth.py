@@ -22,8 +22,6 @@ from web.context import AppContext
 
 SESSION_COOKIE = "gitbrag_session"
 STATE_COOKIE = "gitbrag_oauth_state"
-CSRF_HEADER = "x-csrf-token"
-CSRF_FIELD = "csrf_token"
 
 ViewerKind = Literal["anonymous", "session", "bearer"]
 
@@ -55,6 +53,12 @@ class Viewer:
 
     def owns(self, job_viewer_id: str | None) -> bool:
         return job_viewer_id is not None and job_viewer_id == self.viewer_id
+
+    def may_cancel(self, job_viewer_id: str | None, admins: frozenset[str]) -> bool:
+        """The viewer who started a job, or an admin (``GITBRAG_ADMIN_LOGINS``)."""
+        if self.owns(job_viewer_id):
+            return True
+        return self.logged_in and self.login is not None and self.login.lower() in admins
 
 
 ANONYMOUS = Viewer(kind="anonymous")

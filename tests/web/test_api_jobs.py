@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.service import Progress, ReportService
-from tests.fixtures.web import csrf_token, login
+from tests.fixtures.web import csrf_token, login, settings_for
+from web.app import create_app
 
 API = "/api/reports/github/octocat"
 
@@ -145,3 +147,15 @@ def test_a_rejected_token_tells_the_page_to_ask_for_a_new_login(
     [(_, failed)] = _events(web_client, job_id, 1)
     assert failed["status"] == "failed" and failed["login_again"] is True
     assert web_client.get(f"/api/jobs/{job_id}").json()["login_again"] is True
+
+
+def test_an_admin_can_cancel_anyones_job(redis_url: str, hub: FakeHub, tmp_path: Path) -> None:
+    app = create_app(settings_for(redis_url, hub, tmp_path, admin_logins="Big-Diff, someone"))
+    owner = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    login(owner, hub, "octocat")
+    job_id = owner.get(API).json()["job"]["id"]
+    admin = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    login(admin, hub, "big-diff")
+    assert ">Cancel</button>" in admin.get("/user/github/octocat").text
+    done = admin.delete(f"/api/jobs/{job_id}", headers={"X-CSRF-Token": csrf_token(admin)})
+    assert done.status_code == 200 and done.json()["status"] == "cancelled"
