@@ -8,6 +8,7 @@ from typing import Any
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -133,5 +134,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.include_router(api.router)
     app.include_router(pages.router)
     _install_error_handlers(app, metrics)
+    # Big reports are ~1 MB of HTML/JSON that compress ~10x; SSE streams are left alone.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(WebMiddleware, settings=settings, metrics=metrics)
     return app

@@ -129,3 +129,28 @@ def test_static_assets_are_versioned_and_served(web_client: TestClient) -> None:
     served = web_client.get(css.group(1))
     assert served.status_code == 200 and "prefers-color-scheme: dark" in served.text
     assert '<link rel="stylesheet" href="/static/print.css?v=' in page and 'media="print"' in page
+
+
+def test_pages_are_compressed_for_clients_that_accept_it(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    store_report(web_service, key_for())
+    page = web_client.get(PAGE, headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert "The Octocat" in page.text  # httpx decompresses transparently
+    plain = web_client.get(PAGE, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+
+
+def test_incomplete_report_says_what_is_missing(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    from tests.fixtures.web import sample_collection, sample_report
+
+    key = key_for()
+    collection = sample_collection()
+    collection.incomplete_reasons.append("Stars of octo-org/engine could not be counted")
+    web_service.stores.reports.put(key, sample_report(key, collection=collection))
+    page = web_client.get(PAGE).text
+    assert "Some data could not be collected" in page
+    assert "Stars of octo-org/engine could not be counted" in page
