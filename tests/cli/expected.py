@@ -14,6 +14,7 @@ from typing import Any
 from gitbrag.fakehub.data import DataSet, FakePR
 from gitbrag.languages import detect
 
+BUCKETS = ("one_liner", "small", "medium", "large", "huge", "massive")
 STATE = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
 
 
@@ -117,19 +118,17 @@ def expected_report(
         for n, c in sorted(lines.items(), key=lambda item: (-item[1], item[0]))
     ]
 
-    first = since.year * 12 + since.month - 1
-    last = until.year * 12 + until.month - 1
+    def month(moment: date | datetime) -> int:
+        return moment.year * 12 + moment.month - 1
+
+    first, last = month(since), month(until)
     if last - first + 1 > 60:
-        first = min((p.created_at.year * 12 + p.created_at.month - 1 for p in chosen), default=None)  # type: ignore[arg-type,assignment]
-    per_month = Counter(p.created_at.year * 12 + p.created_at.month - 1 for p in chosen)
-    months = (
-        []
-        if first is None
-        else [
-            {"month": f"{m // 12:04d}-{m % 12 + 1:02d}", "pull_requests": per_month[m]}
-            for m in range(first, last + 1)
-        ]
-    )
+        first = min((month(p.created_at) for p in chosen), default=last + 1)
+    per_month = Counter(month(p.created_at) for p in chosen)
+    months = [
+        {"month": f"{m // 12:04d}-{m % 12 + 1:02d}", "pull_requests": per_month[m]}
+        for m in range(first, last + 1)
+    ]
     states = Counter(STATE[p.state] for p in chosen)
     sizes = Counter(_bucket(p.additions + p.deletions) for p in chosen)
     return {
@@ -161,7 +160,7 @@ def expected_report(
             "changed_files": sum(p.changed_files for p in chosen),
             "stars_gained": sum(r["stars_gained"] for r in repositories),
         },
-        "sizes": {b: sizes[b] for b in ("one_liner", "small", "medium", "large", "huge", "massive")},
+        "sizes": {b: sizes[b] for b in BUCKETS},
         "roles": dict(sorted(Counter(r["role"] for r in repositories).items())),
         "languages": languages,
         "months": months,
