@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from tests.stack.conftest import StackProcess, poll_until, still_alive
 
 pytestmark = pytest.mark.slow
 
-# A killed worker's message comes back after the broker's heartbeat timeout and the per-user
-# slot after its TTL: both shortened (they are settings) so the crash test takes seconds.
+# A killed worker's message comes back after the broker's heartbeat timeout, on one of its
+# randomly chosen maintenance passes, and the per-user slot after its TTL: all tightened (they
+# are settings) so the crash test takes seconds rather than the defaults' tens of seconds.
 FAST_RECOVERY = {
     "GITBRAG_BROKER_HEARTBEAT_TIMEOUT_MS": "5000",
+    "GITBRAG_BROKER_MAINTENANCE_CHANCE": "300000",
     "GITBRAG_LIMITER_SLOT_TTL_SECONDS": "6",
 }
 
@@ -38,8 +41,8 @@ def github_env(hub: FakeHub) -> dict[str, str]:
 
 @pytest.fixture
 def slow_hub(fakehub_data: DataSet) -> Iterator[FakeHub]:
-    """The simulated GitHub answering every request after 20 ms: jobs last long enough to kill."""
-    with FakeHub(fakehub_data, latency_ms=20) as hub:
+    """The simulated GitHub answering every request after 150 ms: jobs last long enough to kill."""
+    with FakeHub(fakehub_data, latency_ms=150) as hub:
         yield hub
 
 
@@ -113,8 +116,13 @@ def test_killed_worker_is_restarted_and_the_running_job_completes(
         answer: dict[str, Any] = stack.http.get(f"/api/jobs/{job_id}").json()
         return answer
 
-    poll_until(job, lambda j: j["status"] == "running" and j["progress"], 60, "job running")
-    killed_at = time.monotonic()
+    poll_until(
+        job,
+        lambda j: j["status"] == "running" and j["progress"] and j["percent"] < 50,
+        60,
+        "job running, less than half done",
+    )
+    killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
     worker.send_signal(signal.SIGKILL)
 
     restarted = poll_until(
@@ -125,11 +133,15 @@ def test_killed_worker_is_restarted_and_the_running_job_completes(
     ).pid
     assert still_alive(worker_processes) == [], "the dead master's processes were killed"
     assert f"worker (pid {worker.pid}) exited with -9" in stack.log()
+    requests_at_restart = slow_hub.request_count()
 
     status, body = poll_until(fetch, lambda r: r[0] == 200, 120, "job completed after the crash")
     recovered_in = time.monotonic() - killed_at
     assert body["report"]["totals"]["pull_requests"] > 1000
-    assert job()["status"] == "done"
+    finished = job()
+    assert finished["status"] == "done"
+    assert datetime.fromisoformat(finished["finished_at"]) > killed_wall
+    assert slow_hub.request_count() > requests_at_restart, "the new worker redid the collection"
     assert stack.child("dramatiq").pid == restarted
     print(f"job completed {recovered_in:.1f}s after its worker was SIGKILLed")
 
