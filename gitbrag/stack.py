@@ -21,6 +21,7 @@ the data dir, and the children get ``GITBRAG_DEV=1``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import signal
@@ -196,6 +197,31 @@ class RedisKeeper:
 
 
 @contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the data dir: two stacks must never run one embedded Redis's
+    files at once (a second `make run` in the same checkout is refused, not half-started)."""
+    path = data_dir / "stack.lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            raise StackError(
+                f"a stack is already running with the data dir {data_dir} (pid {owner}); "
+                "stop it first or set GITBRAG_DATA_DIR to another directory"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP (terminal closed) set ``stop``; the previous handlers come
     back afterwards."""
@@ -274,25 +300,31 @@ def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> in
     """Start everything, supervise until SIGINT/SIGTERM, stop everything. Returns an exit code."""
     config = configure(settings, args, demo=demo)
     try:
-        ensure_port_free(config.host, config.port)
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        if config.dev and not settings.secret_key:
-            # Generated once, here, before the children race to create it.
-            dev_settings = settings.model_copy(update={"dev": True, "data_dir": config.data_dir})
-            dev_settings.resolved_secret_key()
-            logger.info("dev mode: secret key kept in %s", config.data_dir / "secret_key")
-        stop = threading.Event()
-        with stop_on_signals(stop), redis_for(config) as (redis_url, embedded):
-            env = {**os.environ, **config.env, "GITBRAG_REDIS_URL": redis_url}
-            announcer = threading.Thread(
-                target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
-            )
-            announcer.start()
-            supervise(Supervisor(child_specs(config, env)), RedisKeeper(embedded), stop)
+        with data_dir_lock(config.data_dir):
+            ensure_port_free(config.host, config.port)
+            _run_locked(settings, config, demo=demo)
     except StackError as exc:
         print(f"gitbrag: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run_locked(settings: Settings, config: StackConfig, *, demo: bool) -> None:
+    """Everything after the data dir is ours: dev key, Redis, the supervised children."""
+    if config.dev and not settings.secret_key:
+        # Generated once, here, before the children race to create it.
+        dev_settings = settings.model_copy(update={"dev": True, "data_dir": config.data_dir})
+        dev_settings.resolved_secret_key()
+        logger.info("dev mode: secret key kept in %s", config.data_dir / "secret_key")
+    stop = threading.Event()
+    with stop_on_signals(stop), redis_for(config) as (redis_url, embedded):
+        env = {**os.environ, **config.env, "GITBRAG_REDIS_URL": redis_url}
+        announcer = threading.Thread(
+            target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
+        )
+        announcer.start()
+        supervise(Supervisor(child_specs(config, env)), RedisKeeper(embedded), stop)
 
 
 def _setup_logging() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from pathlib import Path
@@ -11,12 +12,14 @@ import pytest
 
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
+from gitbrag.redis_server import free_port
 from gitbrag.settings import Settings
 from gitbrag.stack import (
     DEMO_SERVER_LOGIN,
     StackError,
     child_specs,
     configure,
+    data_dir_lock,
     ensure_port_free,
     run_stack,
 )
@@ -92,4 +95,24 @@ def test_a_taken_port_fails_early_with_a_clear_message(
         code = run_stack(Settings(data_dir=tmp_path / "d"), args(port=port), demo=False)
     assert code == 1
     assert f"gitbrag: cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
-    assert not (tmp_path / "d").exists(), "nothing was started"
+    assert not (tmp_path / "d" / "redis").exists(), "no Redis was started"
+    assert not (tmp_path / "d" / "secret_key").exists()
+
+
+def test_a_second_stack_on_the_same_data_dir_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    with data_dir_lock(data_dir):
+        assert (data_dir / "stack.lock").read_text() == str(os.getpid())
+        code = run_stack(Settings(data_dir=data_dir), args(port=free_port()), demo=False)
+        assert code == 1
+        assert f"already running with the data dir {data_dir} (pid {os.getpid()})" in (
+            capsys.readouterr().err
+        )
+        with pytest.raises(StackError, match="already running"), data_dir_lock(data_dir):
+            pass
+    assert not (data_dir / "redis").exists()
+    with data_dir_lock(data_dir):  # released: the next stack may start
+        pass
