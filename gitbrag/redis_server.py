@@ -134,6 +134,11 @@ class EmbeddedRedis:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's pid (it leads its own process group), None when not started."""
+        return self._process.pid if self._process is not None else None
+
     def __enter__(self) -> EmbeddedRedis:
         return self.start()
 

@@ -40,6 +40,7 @@ from types import FrameType
 from gitbrag.redis_server import EmbeddedRedis, free_port
 from gitbrag.settings import Settings
 from gitbrag.supervisor import ChildSpec, Supervisor
+from gitbrag.watchdog import Watchdog
 
 logger = logging.getLogger("gitbrag.stack")
 
@@ -48,6 +49,8 @@ DEMO_LATENCY_MS = 120.0
 # The simulated account whose token is the demo's server token (scheduler pre-warming).
 DEMO_SERVER_LOGIN = "octocat"
 READY_TIMEOUT_SECONDS = 120.0
+# How long a child may take to stop after SIGTERM before its whole group is SIGKILLed.
+GRACE_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -151,7 +154,9 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 @contextmanager
-def redis_for(config: StackConfig) -> Iterator[tuple[str, EmbeddedRedis | None]]:
+def redis_for(
+    config: StackConfig, watchdog: Watchdog
+) -> Iterator[tuple[str, EmbeddedRedis | None]]:
     """The Redis URL the children use, and the embedded server behind it (None when
     ``GITBRAG_REDIS_URL`` names one). The embedded server is stopped (and saves) on exit."""
     if config.redis_url:
@@ -164,6 +169,8 @@ def redis_for(config: StackConfig) -> Iterator[tuple[str, EmbeddedRedis | None]]
     except RuntimeError as exc:
         raise StackError(f"embedded Redis did not start: {exc}") from exc
     logger.info("embedded Redis on %s, data in %s", server.url, directory)
+    assert server.pid is not None
+    watchdog.watch(server.pid, last=True)
     try:
         yield server.url, server
     finally:
@@ -175,8 +182,11 @@ class RedisKeeper:
     """Restarts a dead embedded Redis on the same port (its append-only file restores the
     data; the children's clients reconnect), at most once per ``retry_seconds``."""
 
-    def __init__(self, server: EmbeddedRedis | None, retry_seconds: float = 2.0) -> None:
+    def __init__(
+        self, server: EmbeddedRedis | None, watchdog: Watchdog, retry_seconds: float = 2.0
+    ) -> None:
         self.server = server
+        self.watchdog = watchdog
         self.retry_seconds = retry_seconds
         self.restarts = 0
         self._next_attempt = 0.0
@@ -187,12 +197,16 @@ class RedisKeeper:
             return
         self._next_attempt = time.monotonic() + self.retry_seconds
         logger.warning("embedded Redis exited; restarting it on port %d", server.port)
+        if server.pid is not None:
+            self.watchdog.unwatch(server.pid)
         server.stop()  # reaps the dead process
         try:
             server.start()
         except RuntimeError as exc:
             logger.error("embedded Redis did not restart: %s", exc)
             return
+        assert server.pid is not None
+        self.watchdog.watch(server.pid, last=True)
         self.restarts += 1
 
 
@@ -318,13 +332,21 @@ def _run_locked(settings: Settings, config: StackConfig, *, demo: bool) -> None:
         dev_settings.resolved_secret_key()
         logger.info("dev mode: secret key kept in %s", config.data_dir / "secret_key")
     stop = threading.Event()
-    with stop_on_signals(stop), redis_for(config) as (redis_url, embedded):
-        env = {**os.environ, **config.env, "GITBRAG_REDIS_URL": redis_url}
-        announcer = threading.Thread(
-            target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
-        )
-        announcer.start()
-        supervise(Supervisor(child_specs(config, env)), RedisKeeper(embedded), stop)
+    # Ends Redis and every child should this process die without stopping them (SIGKILL, OOM).
+    watchdog = Watchdog(grace_seconds=GRACE_SECONDS)
+    try:
+        with stop_on_signals(stop), redis_for(config, watchdog) as (redis_url, embedded):
+            env = {**os.environ, **config.env, "GITBRAG_REDIS_URL": redis_url}
+            announcer = threading.Thread(
+                target=_announce, args=(config, stop), kwargs={"demo": demo}, daemon=True
+            )
+            announcer.start()
+            supervisor = Supervisor(
+                child_specs(config, env), grace_seconds=GRACE_SECONDS, watchdog=watchdog
+            )
+            supervise(supervisor, RedisKeeper(embedded, watchdog), stop)
+    finally:
+        watchdog.close()
 
 
 def _setup_logging() -> None:

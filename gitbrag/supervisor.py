@@ -15,6 +15,8 @@ Contract:
   instead of finishing their work. It waits up to ``grace_seconds`` for every member of every
   group to exit, then SIGKILLs whole groups (systemd's ``KillMode=mixed``). When it returns,
   no process started by the supervisor (or forked by one) is alive.
+- With a :class:`~gitbrag.watchdog.Watchdog`, every group is also registered with a separate
+  process that ends them all if the supervisor itself dies without stopping them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import psutil
+
+from gitbrag.watchdog import Watchdog
 
 logger = logging.getLogger("gitbrag.supervisor")
 
@@ -91,6 +95,7 @@ class Supervisor:
         stable_seconds: float = 30.0,
         stdout: IO[bytes] | IO[str] | int | None = None,
         stderr: IO[bytes] | IO[str] | int | None = None,
+        watchdog: Watchdog | None = None,
     ) -> None:
         names = [spec.name for spec in specs]
         if len(set(names)) != len(names):
@@ -101,6 +106,8 @@ class Supervisor:
         self.stable_seconds = stable_seconds
         self._stdout = stdout
         self._stderr = stderr
+        # Told about every group, so the children end even if this process is SIGKILLed.
+        self._watchdog = watchdog
         self._children = {spec.name: _Child(spec, backoff=min_backoff) for spec in specs}
         self._lock = threading.RLock()
         self._stopping = False
@@ -182,6 +189,8 @@ class Supervisor:
                 code = child.process.poll()
                 if code is not None:
                     child.exit_codes.append(code)
+                if self._watchdog is not None:
+                    self._watchdog.unwatch(child.process.pid)
                 child.process = None
                 child.restart_at = None
 
@@ -207,6 +216,8 @@ class Supervisor:
         )
         child.started_at = time.monotonic()
         child.restart_at = None
+        if self._watchdog is not None:
+            self._watchdog.watch(child.process.pid)
         logger.info("started %s (pid %d)", spec.name, child.process.pid)
 
     def _reap(self, child: _Child, code: int, now: float) -> None:
@@ -216,6 +227,8 @@ class Supervisor:
         child.process = None
         # Whatever the dead leader forked is unsupervised now: end it before starting anew.
         _signal_group(pgid, signal.SIGKILL)
+        if self._watchdog is not None:
+            self._watchdog.unwatch(pgid)
         if now - child.started_at >= self.stable_seconds:
             child.backoff = self.min_backoff
         delay = child.backoff

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import redis
 
@@ -194,3 +195,21 @@ def test_up_uses_a_configured_redis_and_leaves_it_running(
         client = redis.Redis.from_url(external.url)
         assert any(b"no-prs" in key for key in client.keys("*")), "the report went there"
         client.close()
+
+
+def test_sigkilled_stack_leaves_no_orphans(
+    start_stack: Callable[..., StackProcess], hub: FakeHub, tmp_path: Path
+) -> None:
+    stack = start_stack(github_env(hub))
+    stack.wait_announced()
+    tree = stack.descendants()
+    assert len(tree) >= 6  # redis, web, worker master + process, scheduler, watchdog
+
+    stack.process.send_signal(signal.SIGKILL)  # no chance to stop anything itself
+    stack.process.wait(timeout=10)
+
+    _, alive = psutil.wait_procs(tree, timeout=30)
+    assert alive == [], "the watchdog ended every child, Redis included"
+    log = (tmp_path / "data" / "redis" / "redis.log").read_text()
+    assert "Received SIGTERM" in log and "ready to exit" in log, "Redis shut down cleanly"
+    assert "Worker has been shut down" in stack.log(), "workers stopped before Redis"
