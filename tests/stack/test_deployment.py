@@ -97,6 +97,8 @@ def test_app_commands_are_valid_gitbrag_commands(services: dict[str, dict[str, A
         assert parser.parse_args(command[1:]).command == name
     web = parser.parse_args(services["web"]["command"][1:])
     assert web.host == "0.0.0.0" and web.port == 8000
+    # The healthcheck probes GITBRAG_PORT: it must be the port the command listens on.
+    assert services["web"]["environment"]["GITBRAG_PORT"] == str(web.port)
     assert services["web"]["ports"] == ["${GITBRAG_PUBLISH_PORT:-8000}:8000"]
 
 
