@@ -36,6 +36,7 @@ from actors.limiter import ReportedUserLimiter
 from gitbrag.redis_server import connect
 from gitbrag.service import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 
 def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
@@ -43,6 +44,7 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
     limiter_backend: LimiterRedisBackend | LimiterStubBackend
     abort_backend: abort_backends.RedisBackend | abort_backends.StubBackend
     broker: Broker
+    metrics: WorkerMetricsStore | None = None
     if stub:
         broker = StubBroker()
         limiter_backend = LimiterStubBackend()  # type: ignore[no-untyped-call]
@@ -57,6 +59,7 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             dead_message_ttl=settings.dead_message_ttl_ms,
         )
         limiter_backend = LimiterRedisBackend(client=client)
+        metrics = WorkerMetricsStore(client)
         abort_backend = abort_backends.RedisBackend(client=connect(settings))
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(AsyncIO())
@@ -67,6 +70,7 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             backend=limiter_backend,
             limit=settings.reported_user_concurrency,
             slot_ttl_ms=settings.limiter_slot_ttl_seconds * 1000,
+            metrics=metrics,
         )
     )
     return broker

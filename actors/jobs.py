@@ -6,6 +6,9 @@ runs the async generation on the worker's event loop while a heartbeat renews th
 publishes progress and watches for cancellation, then stores the report and finishes the
 job. Every path ends with a final status and the claim released, except rate limits (the
 job waits with ``dramatiq.Retry`` to the reset time, keeping its claim).
+
+Whatever the path, the GitHub requests the attempt made and the last budget GitHub reported
+are added to the worker metrics (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
@@ -33,11 +37,54 @@ from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.jobs import JobStatus, Progress
+from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-Generate = Callable[[ReportKey, str, ProgressCallback, ImmutableCache], Awaitable[Report]]
+
+
+class GitHubUsage(Protocol):
+    """What a GitHub client reports about its use (``gitbrag.github.client.GitHubClient``)."""
+
+    @property
+    def requests_made(self) -> int: ...
+
+    @property
+    def remaining(self) -> int | None: ...
+
+    @property
+    def reset_at(self) -> datetime | None: ...
+
+
+class GitHubClients:
+    """The GitHub clients one job attempt opened: ``generate`` hands each one to
+    :meth:`track`, and the job records their usage when the attempt ends, however it ends
+    (their counters are read then, so a failed or interrupted generation counts too)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: list[GitHubUsage] = []
+
+    def track(self, client: GitHubUsage) -> None:
+        with self._lock:
+            self._clients.append(client)
+
+    def record(self, metrics: WorkerMetricsStore) -> None:
+        """Add the requests made to ``metrics`` and keep the last budget GitHub reported."""
+        with self._lock:
+            clients = list(self._clients)
+        metrics.incr_github_requests(sum(client.requests_made for client in clients))
+        for client in reversed(clients):
+            remaining, reset_at = client.remaining, client.reset_at
+            if remaining is not None and reset_at is not None:
+                metrics.record_budget(remaining, reset_at)
+                break
+
+
+Generate = Callable[
+    [ReportKey, str, ProgressCallback, ImmutableCache, GitHubClients], Awaitable[Report]
+]
 
 HEARTBEAT_SECONDS = 1.0
 LOGIN_EXPIRED = "Your GitHub login has expired. Log in again to generate this report."
@@ -52,18 +99,22 @@ class JobCancelled(Exception):
 
 @dataclass
 class WorkerContext:
-    """Per-process resources: settings, one Redis client, the stores and the GitHub cache."""
+    """Per-process resources: settings, one Redis client, the stores, the GitHub cache and the
+    worker metrics."""
 
     settings: Settings
     stores: Stores
     cache: RedisImmutableCache
+    metrics: WorkerMetricsStore
 
 
 @lru_cache(maxsize=1)
 def worker_context() -> WorkerContext:
     settings = get_settings()
     client = connect(settings)
-    return WorkerContext(settings, Stores(client, settings), RedisImmutableCache(client))
+    return WorkerContext(
+        settings, Stores(client, settings), RedisImmutableCache(client), WorkerMetricsStore(client)
+    )
 
 
 class _ProgressBox:
@@ -102,15 +153,18 @@ def run_report_job(
     are turned into ``cancelled``/``failed`` (and the claim released) here, then re-raised for
     Dramatiq (the actor lists them in ``throws``: never retried).
     """
+    clients = GitHubClients()
     try:
-        _run(ctx, job_id, key_text, credential, retries, max_retries, generate)
+        _run(ctx, job_id, key_text, credential, retries, max_retries, generate, clients)
     except (Abort, TimeLimitExceeded) as interrupt:
         aborted = isinstance(interrupt, Abort)
-        ctx.stores.jobs.finish(
-            job_id, "cancelled" if aborted else "failed", "Cancelled" if aborted else TOO_LONG
-        )
+        status: JobStatus = "cancelled" if aborted else "failed"
+        if ctx.stores.jobs.finish(job_id, status, "Cancelled" if aborted else TOO_LONG):
+            ctx.metrics.incr_jobs_finished(status)
         ctx.stores.jobs.release(key_text, job_id)
         raise
+    finally:
+        clients.record(ctx.metrics)
 
 
 def _run(
@@ -121,6 +175,7 @@ def _run(
     retries: int,
     max_retries: int,
     generate: Generate,
+    clients: GitHubClients,
 ) -> None:
     stores, jobs = ctx.stores, ctx.stores.jobs
     job = jobs.get(job_id)
@@ -130,7 +185,8 @@ def _run(
     key = ReportKey.parse(key_text)
 
     def finish(status: JobStatus, error: str | None = None) -> None:
-        jobs.finish(job_id, status, error)
+        if jobs.finish(job_id, status, error):
+            ctx.metrics.incr_jobs_finished(status)
         jobs.release(key_text, job_id)
 
     if jobs.cancel_requested(job_id):
@@ -157,7 +213,7 @@ def _run(
         return jobs.cancel_requested(job_id)
 
     async def supervised() -> Report:
-        work = asyncio.ensure_future(generate(key, token, progress.update, ctx.cache))
+        work = asyncio.ensure_future(generate(key, token, progress.update, ctx.cache, clients))
         try:
             while True:
                 done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_SECONDS)

@@ -17,6 +17,9 @@ research notes:
   holder runs, so a SIGKILLed worker frees it within one TTL, while a job running longer
   than the TTL (or the time limit) keeps it. With ``limit > 1`` the counter is shared: a
   dead holder's unit is only reclaimed when every holder of that key has stopped.
+
+Each deferral is counted in ``deferrals`` (this process) and, given a ``metrics`` store, in
+Redis for the web's ``/metrics`` (best effort: recording never fails the message).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from dramatiq.logging import get_logger
 from dramatiq.middleware import MiddlewareError, SkipMessage
 from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiterBackend
 
+from gitbrag.stores.worker_metrics import WorkerMetricsStore
+
 ConcurrencyKey = Callable[[MessageProxy], str | None]
 
 
@@ -50,8 +55,10 @@ class ReportedUserLimiter(Middleware):
         slot_ttl_ms: int = 30_000,
         recheck_ms: tuple[int, int] = (500, 1000),
         key_prefix: str = "gitbrag:limiter:",
+        metrics: WorkerMetricsStore | None = None,
     ) -> None:
         self.backend = backend
+        self.metrics = metrics
         self.limit = limit
         self.slot_ttl_ms = slot_ttl_ms
         self.recheck_ms = recheck_ms
@@ -111,6 +118,8 @@ class ReportedUserLimiter(Middleware):
             return
         delay = random.randint(*self.recheck_ms)
         self.deferrals += 1
+        if self.metrics is not None:
+            self.metrics.incr_limiter_waits()
         self.logger.debug(
             "%s is busy; message %s re-checks in %d ms", key, message.message_id, delay
         )

@@ -17,7 +17,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
-from actors.jobs import ProgressCallback, run_report_job, worker_context
+from actors.jobs import GitHubClients, ProgressCallback, run_report_job, worker_context
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
@@ -37,15 +37,21 @@ def reported_user(message: dramatiq.Message[Any]) -> str | None:
 
 
 async def generate_from_github(
-    key: ReportKey, token: str, progress: ProgressCallback, cache: ImmutableCache
+    key: ReportKey,
+    token: str,
+    progress: ProgressCallback,
+    cache: ImmutableCache,
+    clients: GitHubClients,
 ) -> Report:
-    """Collect ``key`` from the configured GitHub (or the simulated one) and build the report."""
+    """Collect ``key`` from the configured GitHub (or the simulated one) and build the report;
+    the client is handed to ``clients`` so the job records its requests and budget."""
     from gitbrag.github.client import GitHubClient
     from gitbrag.github.collect import collect
     from gitbrag.report import build_report
 
     settings = get_settings()
     async with GitHubClient.from_settings(settings, token) as client:
+        clients.track(client)
         collection = await collect(
             client, key, progress=progress, cache=cache, stars_cap=settings.stars_cap
         )

@@ -19,6 +19,7 @@ from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.sessions import SessionStore
+from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web.context import AppContext
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
@@ -109,7 +110,9 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
     client = connect(settings)
     service = service or ReportService(client, settings)
-    metrics = Metrics(job_stats=lambda: job_stats(client))
+    metrics = Metrics(
+        job_stats=lambda: job_stats(client), worker_metrics=WorkerMetricsStore(client).snapshot
+    )
     context = AppContext(
         settings=settings,
         service=service,

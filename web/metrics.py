@@ -6,10 +6,17 @@ from collections.abc import Callable, Iterator
 
 import redis
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gitbrag.stores.job_stats import JobStats
+from gitbrag.stores.jobs import FINISHED_STATUSES
+from gitbrag.stores.worker_metrics import WorkerMetrics
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -62,11 +69,74 @@ class JobCollector:
         yield runs
 
 
+class WorkerCollector:
+    """What the workers counted in Redis (GitHub requests and budget, limiter waits, finished
+    jobs), read at scrape time: the workers serve no HTTP of their own."""
+
+    def __init__(self, snapshot: Callable[[], WorkerMetrics]) -> None:
+        self._snapshot = snapshot
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families(None)
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            snapshot = self._snapshot()
+        except redis.exceptions.RedisError:
+            return  # gitbrag_redis_up says why
+        yield from self._families(snapshot)
+
+    @staticmethod
+    def _families(worker: WorkerMetrics | None) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "gitbrag_github_requests",
+            "GitHub API requests made by report jobs (retries included).",
+        )
+        waits = CounterMetricFamily(
+            "gitbrag_limiter_waits",
+            "Report messages deferred because their user's concurrency slot was taken.",
+        )
+        finished = CounterMetricFamily(
+            "gitbrag_jobs_finished",
+            "Jobs a worker brought to a final status (queued jobs cancelled by the web excluded).",
+            labels=["status"],
+        )
+        remaining = GaugeMetricFamily(
+            "gitbrag_github_rate_limit_remaining",
+            "GitHub rate-limit budget left, as last reported to any job (budgets are per token).",
+        )
+        reset = GaugeMetricFamily(
+            "gitbrag_github_rate_limit_reset_timestamp_seconds",
+            "When that GitHub budget resets (Unix time).",
+        )
+        if worker is not None:
+            requests.add_metric([], worker.github_requests)
+            waits.add_metric([], worker.limiter_waits)
+            counts = {status: 0 for status in FINISHED_STATUSES} | worker.jobs_finished
+            for status, count in sorted(counts.items()):
+                finished.add_metric([status], count)
+            if worker.budget_remaining is not None:
+                remaining.add_metric([], worker.budget_remaining)
+            if worker.budget_reset_at is not None:
+                reset.add_metric([], worker.budget_reset_at.timestamp())
+        yield requests
+        yield waits
+        yield finished
+        yield remaining
+        yield reset
+
+
 class Metrics:
-    def __init__(self, job_stats: Callable[[], JobStats] | None = None) -> None:
+    def __init__(
+        self,
+        job_stats: Callable[[], JobStats] | None = None,
+        worker_metrics: Callable[[], WorkerMetrics] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         if job_stats is not None:
             self.registry.register(JobCollector(job_stats))
+        if worker_metrics is not None:
+            self.registry.register(WorkerCollector(worker_metrics))
         self.requests = Counter(
             "gitbrag_http_requests",
             "HTTP requests served, by route template and status.",

@@ -8,6 +8,7 @@ from datetime import date
 
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.service import Job, ReportService
+from gitbrag.settings import Settings
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> None:
@@ -33,3 +34,22 @@ def five_keys(username: str) -> list[ReportKey]:
     ranges = [DateRange.for_period(p) for p in ("1_year", "2_years", "5_years", "all_time")]
     ranges.append(DateRange(date(2024, 1, 1), date(2024, 6, 30)))
     return [ReportKey(username, r) for r in ranges]
+
+
+def scrape_metrics(settings: Settings) -> dict[str, float]:
+    """``GET /metrics`` of a web app on ``settings``, parsed: ``name`` or ``name{k="v"}`` ->
+    value (label pairs in the order the exposition lists them)."""
+    from fastapi.testclient import TestClient
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from web.app import create_app
+
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        response = client.get("/metrics")
+    assert response.status_code == 200, response.text
+    samples: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            labels = ",".join(f'{name}="{value}"' for name, value in sample.labels.items())
+            samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return samples

@@ -8,7 +8,7 @@ from datetime import timedelta
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.helpers import five_keys, wait_finished
+from tests.pipeline.helpers import five_keys, scrape_metrics, wait_finished
 
 
 def test_one_users_jobs_never_overlap_and_start_promptly(
@@ -45,3 +45,9 @@ def test_one_users_jobs_never_overlap_and_start_promptly(
     ]
     assert overlapping, "jobs for different users should run in parallel"
     assert "was skipped" not in worker.log()  # deferrals are routine, not warnings
+
+    # The web's /metrics counts the deferrals and every GitHub request of the six jobs.
+    metrics = scrape_metrics(hub_pipeline.settings)
+    assert metrics["gitbrag_limiter_waits_total"] >= 1
+    assert metrics["gitbrag_github_requests_total"] == hub.request_count()
+    assert metrics['gitbrag_jobs_finished_total{status="done"}'] == 6

@@ -1,0 +1,90 @@
+"""Worker metrics: the store on real Redis, and a real job's GitHub usage on the web's
+``/metrics`` (a real worker, the simulated GitHub, the web app in-process)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from gitbrag.fakehub import FakeHub
+from gitbrag.periods import DateRange, ReportKey
+from gitbrag.stores.worker_metrics import WORKER_METRICS, WorkerMetrics, WorkerMetricsStore
+from tests.pipeline.conftest import Pipeline
+from tests.pipeline.helpers import scrape_metrics, wait_finished
+
+
+def test_store_round_trip(redis_client: redis.Redis) -> None:
+    store = WorkerMetricsStore(redis_client)
+    assert store.snapshot() == WorkerMetrics()
+
+    store.incr_github_requests(7)
+    store.incr_github_requests(5)
+    store.incr_github_requests(0)
+    store.incr_limiter_waits()
+    store.incr_limiter_waits()
+    store.incr_jobs_finished("done")
+    store.incr_jobs_finished("done")
+    store.incr_jobs_finished("failed")
+    first_reset = datetime(2026, 11, 29, 20, 0, 0, 500_000, tzinfo=UTC)
+    store.record_budget(4321, first_reset)
+    later_reset = datetime(2026, 11, 29, 21, 0, tzinfo=UTC)
+    store.record_budget(12, later_reset)  # the latest budget wins
+
+    assert WorkerMetricsStore(redis_client).snapshot() == WorkerMetrics(
+        github_requests=12,
+        limiter_waits=2,
+        budget_remaining=12,
+        budget_reset_at=later_reset,
+        jobs_finished={"done": 2, "failed": 1},
+    )
+    assert redis_client.keys("*") == [WORKER_METRICS.encode()]
+
+
+def test_recording_never_raises_when_redis_is_away(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="gitbrag.stores.worker_metrics")
+    # Nothing listens on port 1; no retries, so the refusals are immediate.
+    unreachable = redis.Redis(port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    store = WorkerMetricsStore(unreachable)
+    try:
+        store.incr_github_requests(3)
+        store.incr_limiter_waits()
+        store.record_budget(10, datetime.now(UTC))
+        store.incr_jobs_finished("done")
+        with pytest.raises(redis.exceptions.ConnectionError):
+            store.snapshot()  # reads do raise: the web's collector handles it
+    finally:
+        unreachable.close()
+    assert len([r for r in caplog.records if r.getMessage().startswith("could not record")]) == 4
+
+
+def test_a_real_jobs_github_usage_shows_on_the_web_metrics(
+    hub_pipeline: Pipeline, hub: FakeHub
+) -> None:
+    token = hub.token("octocat")
+    hub.set_budget(token, 4000, reset_in=1800)  # REST and GraphQL
+    reset_expected = time.time() + 1800
+    hub_pipeline.start_worker(threads=2)
+    service = hub_pipeline.service
+    credential = service.store_credential(token, viewer_id=None, ttl_seconds=600)
+    job = service.request_report(ReportKey("octocat", DateRange.for_period("1_year")), credential)
+
+    (done,) = wait_finished(service, [job.id], timeout=30)
+    assert done.status == "done", done.error
+    requests = hub.request_count()
+    assert requests > 0
+
+    metrics = scrape_metrics(hub_pipeline.settings)
+    assert metrics["gitbrag_github_requests_total"] == requests
+    assert 4000 - requests <= metrics["gitbrag_github_rate_limit_remaining"] < 4000
+    reset = metrics["gitbrag_github_rate_limit_reset_timestamp_seconds"]
+    assert abs(reset - reset_expected) < 60, datetime.fromtimestamp(reset, UTC)
+    assert metrics['gitbrag_jobs_finished_total{status="done"}'] == 1
+    assert metrics['gitbrag_jobs_finished_total{status="failed"}'] == 0
+    assert metrics["gitbrag_limiter_waits_total"] == 0  # one job: nobody waited
+    assert datetime.fromtimestamp(reset, UTC) - datetime.now(UTC) > timedelta(minutes=25)
