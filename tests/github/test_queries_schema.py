@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLSchema, build_schema, parse, validate
 
+import gitbrag.fakehub
 from gitbrag.github.queries import ALL_QUERIES, representative_batched_queries
 
-SCHEMA_PATH = Path(__file__).parents[2].parent / "shared" / "github" / "schema.graphql"
+SHARED_SCHEMA = Path(__file__).parents[2].parent / "shared" / "github" / "schema.graphql"
+PACKAGED_SCHEMA = Path(gitbrag.fakehub.__file__).parent / "schema.graphql"
+# The published schema lives in ../shared (beside every checkout and CI run); the simulated
+# GitHub ships a byte-identical copy, used when the project is checked out on its own.
+SCHEMA_PATH = SHARED_SCHEMA if SHARED_SCHEMA.exists() else PACKAGED_SCHEMA
 DOCUMENTS = {**ALL_QUERIES, **representative_batched_queries(3)}
 
 
@@ -24,6 +29,12 @@ def github_schema() -> GraphQLSchema:
 def test_document_is_valid(github_schema: GraphQLSchema, name: str) -> None:
     errors = validate(github_schema, parse(DOCUMENTS[name]))
     assert errors == [], [error.message for error in errors]
+
+
+def test_packaged_copy_is_the_published_schema() -> None:
+    if SHARED_SCHEMA.exists():
+        assert PACKAGED_SCHEMA.read_bytes() == SHARED_SCHEMA.read_bytes()
+    assert "type PullRequest implements" in PACKAGED_SCHEMA.read_text()
 
 
 def test_every_query_is_listed() -> None:
