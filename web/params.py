@@ -1,10 +1,17 @@
-"""Query-string parsing shared by pages and API: everything invalid is ``InvalidInput`` (400)."""
+"""Query-string parsing shared by pages and API: everything invalid is ``InvalidInput`` (400).
+
+Routes take the report a request names as one dependency, ``RequestedKey`` (the ``{username}``
+path parameter plus the four documented query parameters), or take the raw ``Options`` when
+something must happen between reading the query and validating it (the pages' canonical
+redirect, ``web.canonical``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from gitbrag.errors import InvalidInput
 from gitbrag.periods import DateRange, ReportKey, validate_username
@@ -49,3 +56,38 @@ def report_key(
     validate_username(username)
     date_range = DateRange.resolve(period or None, since or None, until or None)
     return ReportKey(username, date_range, parse_flag(include_closed, "include_closed"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """The report options of a query string, as sent (not validated yet)."""
+
+    period: str | None = None
+    since: str | None = None
+    until: str | None = None
+    include_closed: str | None = None
+
+    def key(self, username: str) -> ReportKey:
+        """The report these options name for ``username``; raises ``InvalidInput``."""
+        return report_key(username, self.period, self.since, self.until, self.include_closed)
+
+
+async def report_options(
+    period: PeriodQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_closed: ClosedQuery = None,
+) -> ReportOptions:
+    """Dependency: the four report query parameters (documented in the OpenAPI schema)."""
+    return ReportOptions(period, since, until, include_closed)
+
+
+Options = Annotated[ReportOptions, Depends(report_options)]
+
+
+async def requested_key(username: str, options: Options) -> ReportKey:
+    """Dependency: the report the ``{username}`` path parameter and the query name."""
+    return options.key(username)
+
+
+RequestedKey = Annotated[ReportKey, Depends(requested_key)]

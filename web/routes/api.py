@@ -22,7 +22,7 @@ from web.auth import Viewer, check_csrf
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh, needs_login_again
-from web.params import ClosedQuery, PeriodQuery, SinceQuery, UntilQuery, report_key
+from web.params import RequestedKey
 from web.presenters import job_payload
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -65,18 +65,9 @@ def _outcome_body(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:
 
 
 @router.get("/reports/github/{username}", responses=_RESPONSES)
-async def get_report(
-    ctx: Ctx,
-    viewer: CurrentViewer,
-    username: str,
-    period: PeriodQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    include_closed: ClosedQuery = None,
-) -> JSONResponse:
+async def get_report(ctx: Ctx, viewer: CurrentViewer, key: RequestedKey) -> JSONResponse:
     """A report by the SPEC section 5 table: served from the cache when present; generated in
     the background when missing or stale and the caller may generate."""
-    key = report_key(username, period, since, until, include_closed)
     outcome = await run_in_threadpool(decide, ctx, key, viewer)
     return JSONResponse(_outcome_body(ctx, outcome), status_code=outcome.http_status)
 
@@ -91,17 +82,9 @@ async def get_report(
     },
 )
 async def refresh_report(
-    ctx: Ctx,
-    viewer: CurrentViewer,
-    username: str,
-    x_csrf_token: CsrfHeader = None,
-    period: PeriodQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    include_closed: ClosedQuery = None,
+    ctx: Ctx, viewer: CurrentViewer, key: RequestedKey, x_csrf_token: CsrfHeader = None
 ) -> JSONResponse:
     """Regenerate now. While a job runs for the report, that same job is returned."""
-    key = report_key(username, period, since, until, include_closed)
     if not viewer.can_generate:
         return JSONResponse({"state": "login_required"}, status_code=401)
     check_csrf(viewer, x_csrf_token)
