@@ -20,6 +20,7 @@ from gitbrag.settings import Settings
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
+from web.canonical import NotCanonical
 from web.context import AppContext
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
@@ -83,6 +84,10 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     async def invalid_input(request: Request, exc: InvalidInput) -> Response:
         message = str(exc)
         return _error_response(request, 400, message[:1].upper() + message[1:] + ".")
+
+    @app.exception_handler(NotCanonical)
+    async def not_canonical(request: Request, exc: NotCanonical) -> Response:
+        return exc.response()
 
     async def redis_down(request: Request, exc: Exception) -> Response:
         metrics.redis_errors.inc()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -15,10 +15,13 @@ from gitbrag.errors import InvalidInput
 from gitbrag.fakehub.data import SAMPLE_USERS
 from gitbrag.periods import ReportKey, validate_username
 from gitbrag.render.markdown import render_markdown
+from gitbrag.service import StoredReport
 from web.auth import Viewer, check_csrf, safe_return_to
+from web.canonical import canonical_key
+from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh
-from web.params import ClosedQuery, PeriodQuery, SinceQuery, UntilQuery, report_key
+from web.params import report_key
 from web.presenters import job_payload, period_tabs, report_path, report_view
 from web.rendering import render_page
 
@@ -43,16 +46,6 @@ async def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""
             candidate = candidate[len(prefix) :].split("/")[0]
     validate_username(candidate)
     return RedirectResponse(f"/user/github/{candidate.lower()}", status_code=303)
-
-
-def _canonical_redirect(request: Request, username: str, suffix: str = "") -> Response | None:
-    """Upper-case logins redirect (301) to the lower-case URL, keeping the query."""
-    validate_username(username)
-    if username == username.lower():
-        return None
-    query = request.url.query
-    target = f"/user/github/{username.lower()}{suffix}" + (f"?{query}" if query else "")
-    return RedirectResponse(target, status_code=301)
 
 
 def _report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[str, Any]:
@@ -100,69 +93,45 @@ def _hidden_fields(key: ReportKey) -> dict[str, str]:
     return fields
 
 
-# Export routes come first: ``{username}`` would otherwise swallow ``name.json``.
-@router.get("/user/github/{username}.json")
-async def export_json(
-    request: Request,
-    ctx: Ctx,
-    username: str,
-    period: PeriodQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    include_closed: ClosedQuery = None,
-) -> Response:
-    redirect = _canonical_redirect(request, username, ".json")
-    if redirect:
-        return redirect
-    key = report_key(username, period, since, until, include_closed)
+# Each report route answers an upper-case login with a 301 to its lower-case URL.
+PageKey = Annotated[ReportKey, Depends(canonical_key())]
+JsonExportKey = Annotated[ReportKey, Depends(canonical_key(".json"))]
+MarkdownExportKey = Annotated[ReportKey, Depends(canonical_key(".md"))]
+
+
+async def _stored_report(ctx: AppContext, key: ReportKey) -> StoredReport:
+    """What the exports serve: the stored report, or a 404 pointing at the report page."""
     stored = await run_in_threadpool(ctx.service.get_report, key)
     if stored is None:
         raise HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
+    return stored
+
+
+def _export_headers(key: ReportKey, extension: str) -> dict[str, str]:
+    return {"Content-Disposition": f'inline; filename="gitbrag-{key.username}{extension}"'}
+
+
+# Export routes come first: ``{username}`` would otherwise swallow ``name.json``.
+@router.get("/user/github/{username}.json")
+async def export_json(ctx: Ctx, key: JsonExportKey) -> Response:
+    stored = await _stored_report(ctx, key)
     return JSONResponse(
-        stored.report.model_dump(mode="json"),
-        headers={"Content-Disposition": f'inline; filename="gitbrag-{key.username}.json"'},
+        stored.report.model_dump(mode="json"), headers=_export_headers(key, ".json")
     )
 
 
 @router.get("/user/github/{username}.md")
-async def export_markdown(
-    request: Request,
-    ctx: Ctx,
-    username: str,
-    period: PeriodQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    include_closed: ClosedQuery = None,
-) -> Response:
-    redirect = _canonical_redirect(request, username, ".md")
-    if redirect:
-        return redirect
-    key = report_key(username, period, since, until, include_closed)
-    stored = await run_in_threadpool(ctx.service.get_report, key)
-    if stored is None:
-        raise HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
+async def export_markdown(ctx: Ctx, key: MarkdownExportKey) -> Response:
+    stored = await _stored_report(ctx, key)
     return PlainTextResponse(
         render_markdown(stored.report),
         media_type="text/markdown; charset=utf-8",
-        headers={"Content-Disposition": f'inline; filename="gitbrag-{key.username}.md"'},
+        headers=_export_headers(key, ".md"),
     )
 
 
 @router.get("/user/github/{username}", response_class=HTMLResponse)
-async def report_page(
-    request: Request,
-    ctx: Ctx,
-    viewer: CurrentViewer,
-    username: str,
-    period: PeriodQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    include_closed: ClosedQuery = None,
-) -> Response:
-    redirect = _canonical_redirect(request, username)
-    if redirect:
-        return redirect
-    key = report_key(username, period, since, until, include_closed)
+async def report_page(request: Request, ctx: Ctx, viewer: CurrentViewer, key: PageKey) -> Response:
     outcome = await run_in_threadpool(decide, ctx, key, viewer)
     if outcome.job is not None:
         ctx.metrics.job_states_seen.labels(outcome.job.status).inc()
