@@ -80,12 +80,10 @@ def job_payload(
 def key_query(key: ReportKey, *, period: str | None = None) -> dict[str, str]:
     """The query string that names ``key`` (or the same options for another ``period``)."""
     query: dict[str, str] = {}
+    period = period if period is not None else key.range.period
     if period is not None:
         if period != "1_year":
             query["period"] = period
-    elif key.range.period is not None:
-        if key.range.period != "1_year":
-            query["period"] = key.range.period
     else:
         query["since"] = key.range.since.isoformat()
         query["until"] = key.range.until.isoformat()

@@ -22,7 +22,7 @@ from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh
 from web.params import report_key
-from web.presenters import job_payload, period_tabs, report_path, report_view
+from web.presenters import job_payload, key_query, period_tabs, report_path, report_view
 from web.rendering import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -82,15 +82,10 @@ def _report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[
 
 
 def _hidden_fields(key: ReportKey) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    if key.range.period is not None:
-        fields["period"] = key.range.period
-    else:
-        fields["since"] = key.range.since.isoformat()
-        fields["until"] = key.range.until.isoformat()
-    if key.include_closed:
-        fields["include_closed"] = "true"
-    return fields
+    """The refresh form's fields naming ``key``: its query, with the default period spelled
+    out."""
+    period = {"period": key.range.period} if key.range.period is not None else {}
+    return period | key_query(key)
 
 
 # Each report route answers an upper-case login with a 301 to its lower-case URL.
