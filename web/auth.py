@@ -91,12 +91,7 @@ async def _validate_bearer(ctx: AppContext, token: str) -> BearerValidation:
     except GitHubError as exc:
         raise HTTPException(status_code=503, detail=f"could not validate the token: {exc}") from exc
     viewer_id = ctx.sessions.bearer_viewer_id(token)
-    credential = await run_in_threadpool(
-        ctx.service.store_credential,
-        token,
-        viewer_id=viewer_id,
-        ttl_seconds=ctx.credential_ttl_seconds,
-    )
+    credential = await ctx.store_credential(token, viewer_id)
     validation = BearerValidation(login=login, credential_ref=str(credential), viewer_id=viewer_id)
     await run_in_threadpool(ctx.sessions.put_bearer, token, validation)
     return validation

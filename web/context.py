@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from gitbrag.github.client import GitHubClient
-from gitbrag.service import ReportService
+from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.sessions import SessionStore
 from web.metrics import Metrics
@@ -26,6 +27,16 @@ class AppContext:
     def credential_ttl_seconds(self) -> int:
         """Sessions end when their credential does (``settings.credential_ttl_seconds``)."""
         return self.settings.credential_ttl_seconds
+
+    async def store_credential(self, token: str, viewer_id: str) -> CredentialRef:
+        """Keep ``viewer_id``'s GitHub ``token`` (encrypted, through the service) for as long
+        as its session may live."""
+        return await run_in_threadpool(
+            self.service.store_credential,
+            token,
+            viewer_id=viewer_id,
+            ttl_seconds=self.credential_ttl_seconds,
+        )
 
     async def github_login(self, token: str) -> str:
         """The login GitHub reports for ``token``; raises ``Unauthorized`` when it is bad."""

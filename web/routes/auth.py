@@ -30,8 +30,19 @@ router = APIRouter(prefix="/auth", tags=["auth"], include_in_schema=False)
 logger = logging.getLogger("gitbrag.web.auth")
 
 
-def _secure(request: Request) -> bool:
-    return public_base_url(request).startswith("https://")
+def _set_cookie(
+    response: Response, request: Request, name: str, value: str, *, max_age: int, path: str
+) -> None:
+    """Every gitbrag cookie is HttpOnly and SameSite=Lax, and Secure when served over https."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=public_base_url(request).startswith("https://"),
+        path=path,
+    )
 
 
 def _callback_url(request: Request) -> str:
@@ -52,14 +63,8 @@ async def login(
         oauth.authorize_url(ctx.settings, state=state, redirect_uri=_callback_url(request)),
         status_code=302,
     )
-    response.set_cookie(
-        STATE_COOKIE,
-        state,
-        max_age=ctx.sessions.state_ttl,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        path="/auth",
+    _set_cookie(
+        response, request, STATE_COOKIE, state, max_age=ctx.sessions.state_ttl, path="/auth"
     )
     return response
 
@@ -112,12 +117,7 @@ async def callback(
             await run_in_threadpool(ctx.sessions.delete, previous)
     session_id = ctx.sessions.new_session_id()
     viewer_id = ctx.sessions.viewer_id_for(session_id)
-    credential = await run_in_threadpool(
-        ctx.service.store_credential,
-        token,
-        viewer_id=viewer_id,
-        ttl_seconds=ctx.credential_ttl_seconds,
-    )
+    credential = await ctx.store_credential(token, viewer_id)
     await run_in_threadpool(
         ctx.sessions.save,
         session_id,
@@ -129,14 +129,8 @@ async def callback(
     logger.info("login ok for %s", login)
     response = RedirectResponse(safe_return_to(return_to), status_code=303)
     response.delete_cookie(STATE_COOKIE, path="/auth")
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=ctx.sessions.session_ttl,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        path="/",
+    _set_cookie(
+        response, request, SESSION_COOKIE, session_id, max_age=ctx.sessions.session_ttl, path="/"
     )
     return response
 
