@@ -4,7 +4,8 @@
       ├── redis-server   embedded (unless GITBRAG_REDIS_URL), data in GITBRAG_DATA_DIR/redis
       ├── web            gitbrag web --host H --port P
       ├── worker         gitbrag worker
-      └── scheduler      gitbrag scheduler        (exactly one)
+      ├── scheduler      gitbrag scheduler        (exactly one)
+      └── watchdog       ends all of the above if `gitbrag up` dies (gitbrag.watchdog)
 
     gitbrag demo = the same, plus
       └── fakehub        gitbrag fakehub (the simulated GitHub), with GITBRAG_DEMO=1,
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from gitbrag.errors import GitBragError
 from gitbrag.redis_server import EmbeddedRedis, free_port
 from gitbrag.settings import Settings
 from gitbrag.supervisor import ChildSpec, Supervisor
@@ -54,7 +56,7 @@ GRACE_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class StackError(Exception):
+class StackError(GitBragError):
     """The stack cannot start (port taken, Redis failed); the message is for the user."""
 
 
