@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import HTTPException, Request
+from fastapi import Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
@@ -22,6 +22,15 @@ from web.context import AppContext
 
 SESSION_COOKIE = "gitbrag_session"
 STATE_COOKIE = "gitbrag_oauth_state"
+
+CSRF_TOKEN_MAX_LENGTH = 128
+RETURN_TO_MAX_LENGTH = 2048
+
+# How state-changing routes receive the CSRF token (form field or the API's header) and the
+# local path a form returns to (see ``check_csrf`` and ``safe_return_to``).
+CsrfForm = Annotated[str, Form(max_length=CSRF_TOKEN_MAX_LENGTH)]
+CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=CSRF_TOKEN_MAX_LENGTH)]
+ReturnToForm = Annotated[str, Form(max_length=RETURN_TO_MAX_LENGTH)]
 
 ViewerKind = Literal["anonymous", "session", "bearer"]
 
@@ -164,7 +173,7 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
 def safe_return_to(value: str | None, default: str = "/") -> str:
     """Only local absolute paths: ``/user/github/x?period=2_years`` yes; ``//evil``,
     ``https://evil.example``, ``/\\evil`` and control characters no."""
-    if not value or len(value) > 2048:
+    if not value or len(value) > RETURN_TO_MAX_LENGTH:
         return default
     if not value.startswith("/") or value.startswith("//") or value.startswith("/\\"):
         return default

@@ -13,12 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.formatting import iso_utc
-from web.auth import Viewer, check_csrf
+from web.auth import CsrfHeader, Viewer, check_csrf
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh, needs_login_again
@@ -28,7 +28,6 @@ from web.presenters import job_payload
 router = APIRouter(prefix="/api", tags=["api"])
 
 JobId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
-CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=128)]
 
 # SSE: how often the job record is polled, how long one stream lives (the browser's
 # EventSource reconnects by itself), and the keep-alive interval for proxies.

@@ -15,14 +15,22 @@ import hmac
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import GitHubError, Unauthorized
 from gitbrag.github import oauth
-from web.auth import SESSION_COOKIE, STATE_COOKIE, check_csrf, safe_return_to
+from web.auth import (
+    RETURN_TO_MAX_LENGTH,
+    SESSION_COOKIE,
+    STATE_COOKIE,
+    CsrfForm,
+    ReturnToForm,
+    check_csrf,
+    safe_return_to,
+)
 from web.deps import Ctx, CurrentViewer
 from web.rendering import public_base_url, render_page
 
@@ -53,7 +61,7 @@ def _callback_url(request: Request) -> str:
 async def login(
     request: Request,
     ctx: Ctx,
-    return_to: Annotated[str | None, Query(max_length=2048)] = None,
+    return_to: Annotated[str | None, Query(max_length=RETURN_TO_MAX_LENGTH)] = None,
 ) -> Response:
     if not oauth.is_configured(ctx.settings):
         raise HTTPException(503, "Login is not configured on this server (no GitHub OAuth app).")
@@ -140,8 +148,8 @@ async def logout(
     request: Request,
     ctx: Ctx,
     viewer: CurrentViewer,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
-    return_to: Annotated[str, Form(max_length=2048)] = "/",
+    csrf_token: CsrfForm = "",
+    return_to: ReturnToForm = "/",
 ) -> Response:
     if viewer.kind == "session":
         check_csrf(viewer, csrf_token)

@@ -16,7 +16,7 @@ from gitbrag.fakehub.data import SAMPLE_USERS
 from gitbrag.periods import ReportKey, validate_username
 from gitbrag.render.markdown import render_markdown
 from gitbrag.service import StoredReport
-from web.auth import Viewer, check_csrf, safe_return_to
+from web.auth import CsrfForm, ReturnToForm, Viewer, check_csrf, safe_return_to
 from web.canonical import canonical_key
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
@@ -151,7 +151,7 @@ async def refresh_page(
     ctx: Ctx,
     viewer: CurrentViewer,
     username: str,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    csrf_token: CsrfForm = "",
     period: Annotated[str | None, Form(max_length=32)] = None,
     since: Annotated[str | None, Form(max_length=32)] = None,
     until: Annotated[str | None, Form(max_length=32)] = None,
@@ -189,8 +189,8 @@ async def cancel_page(
     ctx: Ctx,
     viewer: CurrentViewer,
     job_id: str,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
-    return_to: Annotated[str, Form(max_length=2048)] = "/",
+    csrf_token: CsrfForm = "",
+    return_to: ReturnToForm = "/",
 ) -> Response:
     """The Cancel button on the generating page (works without JavaScript)."""
     check_csrf(viewer, csrf_token)
