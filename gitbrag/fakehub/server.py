@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import collections
-import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
 
-import uvicorn
-
+from gitbrag.background_server import BackgroundServer
 from gitbrag.fakehub.app import create_app
 from gitbrag.fakehub.data import SAMPLE_USERS, DataSet, generate, token_for
 from gitbrag.fakehub.faults import Faults
@@ -41,39 +39,28 @@ class FakeHub:
         self._latency_ms = latency_ms
         self.host = host
         self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
         self.url = ""
 
     # -- lifecycle --
     def start(self) -> FakeHub:
         """Serve in a daemon thread; returns once the socket accepts requests."""
         github_schema()  # build once, before the first request needs it
-        config = uvicorn.Config(
-            create_app(self.state),
-            host=self.host,
-            port=self._port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
+        server = BackgroundServer(
+            create_app(self.state), host=self.host, port=self._port, name="fakehub"
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fakehub", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the simulated GitHub failed to start on port {self._port}")
-            time.sleep(0.01)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://{self.host}:{port}"
+        self.url = server.start()
+        self._server = server
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.alive
+
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
 
     def __enter__(self) -> FakeHub:
         return self.start()
@@ -146,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     for login in SAMPLE_USERS:
         print(f"  {login:<16} token {token_for(login)}", flush=True)
     try:
-        while hub._thread is not None and hub._thread.is_alive():
+        while hub.running:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

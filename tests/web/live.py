@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
 
-import uvicorn
-
+from gitbrag.background_server import BackgroundServer
 from gitbrag.fakehub import DataSet, FakeHub, generate
 from gitbrag.redis_server import EmbeddedRedis
 from gitbrag.settings import Settings
@@ -36,12 +33,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LiveStack:
     def __init__(
         self,
@@ -57,8 +48,7 @@ class LiveStack:
         self.demo = demo
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_log = tmp / "worker.log"
-        self.server: uvicorn.Server | None = None
-        self.thread: threading.Thread | None = None
+        self.server: BackgroundServer | None = None
         self.url = ""
         self.settings: Settings | None = None
 
@@ -112,29 +102,12 @@ class LiveStack:
 
     def _start_web(self) -> None:
         assert self.settings is not None
-        port = _free_port()
-        config = uvicorn.Config(
-            create_app(self.settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the web app failed to start")
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port}"
+        self.server = BackgroundServer(create_app(self.settings), name="web")
+        self.url = self.server.start()
 
     def stop(self) -> None:
-        if self.server is not None and self.thread is not None:
-            self.server.should_exit = True
-            self.thread.join(timeout=10)
+        if self.server is not None:
+            self.server.stop()
         if self.worker is not None:
             if self.worker.poll() is None:
                 os.killpg(self.worker.pid, signal.SIGKILL)
