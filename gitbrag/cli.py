@@ -33,7 +33,11 @@ def _lazy(target: str) -> Handler:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gitbrag", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="gitbrag",
+        description="Turn someone's GitHub pull requests into a report they are proud to share.",
+        epilog="Exit codes: 0 done, 1 GitHub or user error, 2 usage error.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     report = commands.add_parser("report", help="print a user's pull request report")
