@@ -30,15 +30,6 @@ ROLE_LABELS: dict[str, str] = {
     "NONE": "Contributor",
 }
 
-SIZE_LABELS: dict[str, str] = {
-    "one_liner": "One-liner",
-    "small": "Small",
-    "medium": "Medium",
-    "large": "Large",
-    "huge": "Huge",
-    "massive": "Massive",
-}
-
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -16,6 +16,14 @@ from pydantic import BaseModel, ConfigDict
 PRState = Literal["merged", "open", "closed"]
 SizeBucket = Literal["one_liner", "small", "medium", "large", "huge", "massive"]
 SIZE_BUCKETS: tuple[SizeBucket, ...] = ("one_liner", "small", "medium", "large", "huge", "massive")
+SIZE_LABELS: dict[str, str] = {
+    "one_liner": "One-liner",
+    "small": "Small",
+    "medium": "Medium",
+    "large": "Large",
+    "huge": "Huge",
+    "massive": "Massive",
+}
 SCHEMA_VERSION = 1
 
 

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 import templates as templates_package
 from gitbrag import formatting
+from gitbrag.models import SIZE_LABELS
 from gitbrag.periods import PERIOD_LABELS
 
 TEMPLATE_DIR = Path(templates_package.__file__).parent
@@ -44,7 +45,7 @@ def build_templates() -> Jinja2Templates:
             "human_date": formatting.human_date,
             "month_label": formatting.month_label,
             "role_label": formatting.role_label,
-            "size_label": lambda bucket: formatting.SIZE_LABELS.get(bucket, bucket),
+            "size_label": lambda bucket: SIZE_LABELS.get(bucket, bucket),
             "iso_utc": formatting.iso_utc,
             "external_url": formatting.external_url,
             "text_color_for": formatting.text_color_for,

@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import re
 
-from gitbrag.models import Report, RepositoryOut
+from gitbrag.models import SIZE_LABELS, Report, RepositoryOut
 from gitbrag.periods import PERIOD_LABELS
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-SIZE_LABELS = {
-    "one_liner": "One-liner",
-    "small": "Small",
-    "medium": "Medium",
-    "large": "Large",
-    "huge": "Huge",
-    "massive": "Massive",
-}
 STATE_LABELS = {"merged": "merged", "open": "open", "closed": "closed"}
 
 

@@ -8,8 +8,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gitbrag.models import Report, RepositoryOut
-from gitbrag.render.markdown import SIZE_LABELS, period_label, plural
+from gitbrag.models import SIZE_LABELS, Report, RepositoryOut
+from gitbrag.render.markdown import period_label, plural
 
 _STATE_STYLES = {"merged": "magenta", "open": "green", "closed": "red"}
 
