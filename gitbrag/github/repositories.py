@@ -119,19 +119,28 @@ class _Reader:
         )
         return repo.info is None or not fresh
 
-    async def read_newest(self, repos: list[_Repo]) -> None:
-        query = repositories_query(len(repos))
+    async def batch_nodes(
+        self, query: str, variables: dict[str, Any], repos: list[_Repo]
+    ) -> list[tuple[_Repo, dict[str, Any]]]:
+        """Run one aliased query (``r0``, ``r1``, ...) for ``repos``; each repository whose
+        node could not be read (GitHub unavailable, or a null alias) is marked failed."""
         try:
-            data = await self.client.graphql(query, self.variables(repos, stars=self.want_stars))
+            data = await self.client.graphql(query, variables)
         except GitHubUnavailable:
-            for repo in repos:
-                repo.failed = True
-            return
+            data = {}
+        read = []
         for i, repo in enumerate(repos):
             node = data.get(f"r{i}")
             if node is None:
                 repo.failed = True
-                continue
+            else:
+                read.append((repo, node))
+        return read
+
+    async def read_newest(self, repos: list[_Repo]) -> None:
+        query = repositories_query(len(repos))
+        variables = self.variables(repos, stars=self.want_stars)
+        for repo, node in await self.batch_nodes(query, variables, repos):
             repo.info = _info_from_node(node)
             if self.cache is not None:
                 await self.cache.set(
@@ -146,15 +155,9 @@ class _Reader:
                 repo.pages += 1
 
     async def read_older(self, repos: list[_Repo]) -> None:
-        try:
-            data = await self.client.graphql(stargazers_query(len(repos)), self.variables(repos))
-        except GitHubUnavailable:
-            for repo in repos:
-                repo.failed = True
-            return
-        for i, repo in enumerate(repos):
-            node = data.get(f"r{i}")
-            if node is None or repo.timeline is None:
+        query = stargazers_query(len(repos))
+        for repo, node in await self.batch_nodes(query, self.variables(repos), repos):
+            if repo.timeline is None:
                 repo.failed = True
                 continue
             repo.timeline = repo.timeline.with_older(StarPage.from_connection(node["stargazers"]))
