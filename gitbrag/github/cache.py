@@ -30,6 +30,10 @@ class ImmutableCache(Protocol):
 
     async def get(self, namespace: str, key: str) -> Any | None: ...
 
+    async def get_many(self, namespace: str, keys: list[str]) -> dict[str, Any]:
+        """The entries found for ``keys`` (misses are left out), in one round trip."""
+        ...
+
     async def set(self, namespace: str, key: str, value: Any, ttl_seconds: int) -> None: ...
 
 
@@ -50,6 +54,10 @@ class MemoryCache:
             del self._entries[(namespace, key)]
             return None
         return copy.deepcopy(value)
+
+    async def get_many(self, namespace: str, keys: list[str]) -> dict[str, Any]:
+        found = {key: await self.get(namespace, key) for key in keys}
+        return {key: value for key, value in found.items() if value is not None}
 
     async def set(self, namespace: str, key: str, value: Any, ttl_seconds: int) -> None:
         self._entries[(namespace, key)] = (self._clock() + ttl_seconds, copy.deepcopy(value))

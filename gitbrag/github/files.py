@@ -117,16 +117,19 @@ async def fetch_files(
     """Files of every PR in ``pull_requests``; ``failed`` lists PRs whose files could not be
     read after retries (their lines still count; only their languages are unknown)."""
     reader = _FileReader(client, cache, progress, len(pull_requests))
+    cached: dict[str, Any] = {}
+    if cache is not None:
+        closed = [_cache_key(pr) for pr in pull_requests if pr.state != "open" and pr.changed_files]
+        cached = await cache.get_many(PR_FILES, closed)
     pending: list[_Job] = []
     for pr in pull_requests:
         if pr.changed_files == 0:
             reader.finish(pr, ())
             continue
-        if cache is not None and pr.state != "open":
-            cached = await cache.get(PR_FILES, _cache_key(pr))
-            if cached is not None:
-                reader.finish(pr, tuple(FileChange(p, a, d) for p, a, d in cached))
-                continue
+        files = cached.get(_cache_key(pr)) if pr.state != "open" else None
+        if files is not None:
+            reader.finish(pr, tuple(FileChange(p, a, d) for p, a, d in files))
+            continue
         pending.append(_Job(pr))
     while pending:
         batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]

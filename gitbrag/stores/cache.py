@@ -34,11 +34,25 @@ class RedisImmutableCache:
         self.hits += 1
         return json.loads(raw)
 
+    def get_many_sync(self, namespace: str, keys: list[str]) -> dict[str, Any]:
+        if not keys:
+            return {}
+        raws = cast(
+            list[bytes | None], self._redis.mget([self.redis_key(namespace, k) for k in keys])
+        )
+        found = {key: json.loads(raw) for key, raw in zip(keys, raws, strict=True) if raw}
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
     def set_sync(self, namespace: str, key: str, value: Any, ttl_seconds: int) -> None:
         self._redis.set(self.redis_key(namespace, key), json.dumps(value), ex=max(1, ttl_seconds))
 
     async def get(self, namespace: str, key: str) -> Any | None:
         return await asyncio.to_thread(self.get_sync, namespace, key)
+
+    async def get_many(self, namespace: str, keys: list[str]) -> dict[str, Any]:
+        return await asyncio.to_thread(self.get_many_sync, namespace, keys)
 
     async def set(self, namespace: str, key: str, value: Any, ttl_seconds: int) -> None:
         await asyncio.to_thread(self.set_sync, namespace, key, value, ttl_seconds)

@@ -29,8 +29,10 @@ def test_memory_cache_expires_and_copies() -> None:
         got["list"].clear()
         assert await cache.get("ns", "k") == {"list": [1, 2]}
         assert await cache.get("other", "k") is None
+        assert await cache.get_many("ns", ["k", "missing"]) == {"k": {"list": [1, 2]}}
         now[0] += 10
         assert await cache.get("ns", "k") is None
+        assert await cache.get_many("ns", ["k"]) == {}
         assert len(cache) == 0
 
     asyncio.run(scenario())

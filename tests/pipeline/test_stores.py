@@ -167,6 +167,21 @@ def test_github_cache_round_trips_json_with_ttl(redis_client: redis.Redis) -> No
     assert (cache.hits, cache.misses) == (1, 1)
 
 
+def test_github_cache_reads_many_keys_in_one_round_trip(redis_client: redis.Redis) -> None:
+    cache = RedisImmutableCache(redis_client)
+
+    async def scenario() -> tuple[dict[str, object], dict[str, object]]:
+        await cache.set("pr_files", "a/b#1", [["x.py", 1, 0]], ttl_seconds=30)
+        await cache.set("pr_files", "a/b#3", [], ttl_seconds=30)
+        return (
+            await cache.get_many("pr_files", ["a/b#1", "a/b#2", "a/b#3"]),
+            await cache.get_many("pr_files", []),
+        )
+
+    assert asyncio.run(scenario()) == ({"a/b#1": [["x.py", 1, 0]], "a/b#3": []}, {})
+    assert (cache.hits, cache.misses) == (2, 1)
+
+
 def test_views_rank_by_decayed_popularity_with_a_minimum(redis_client: redis.Redis) -> None:
     views = ViewStore(redis_client, window_days=7)
     now = datetime(2026, 11, 29, 12, tzinfo=UTC)
