@@ -29,5 +29,5 @@ WORKDIR /home/gitbrag
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-m", "gitbrag.healthcheck", "web"]
+    CMD ["python", "-m", "gitbrag.runtime.healthcheck", "web"]
 CMD ["gitbrag", "web"]

@@ -33,7 +33,7 @@ from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
 from actors.limiter import ReportedUserLimiter
-from gitbrag.redis_server import connect
+from gitbrag.runtime.redis_server import connect
 from gitbrag.service import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.worker_metrics import WorkerMetricsStore

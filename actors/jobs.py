@@ -32,7 +32,7 @@ from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorize
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
-from gitbrag.redis_server import connect
+from gitbrag.runtime.redis_server import connect
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache

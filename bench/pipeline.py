@@ -25,7 +25,7 @@ import psutil
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.periods import DateRange, Period, ReportKey
-from gitbrag.redis_server import EmbeddedRedis
+from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.service import Job, ReportService
 from gitbrag.settings import Settings
 

@@ -5,8 +5,8 @@
     gitbrag worker                Dramatiq worker (actors.cli)
     gitbrag scheduler             periodiq scheduler (actors.cli)
     gitbrag web                   the web server (web.server)
-    gitbrag up                    the whole stack, supervised (gitbrag.stack)
-    gitbrag demo                  the whole stack against the simulated GitHub (gitbrag.stack)
+    gitbrag up                    the whole stack, supervised (gitbrag.runtime.stack)
+    gitbrag demo                  the stack against the simulated GitHub (gitbrag.runtime.stack)
 
 Exit codes: 0 done, 1 GitHub or user error, 2 usage error.
 """
@@ -74,12 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start Redis, web, worker and scheduler")
     up.add_argument("--host", default=None)
     up.add_argument("--port", type=int, default=None)
-    up.set_defaults(handler=_lazy("gitbrag.stack:run_up"))
+    up.set_defaults(handler=_lazy("gitbrag.runtime.stack:run_up"))
 
     demo = commands.add_parser("demo", help="the whole stack against the simulated GitHub")
     demo.add_argument("--host", default=None)
     demo.add_argument("--port", type=int, default=None)
-    demo.set_defaults(handler=_lazy("gitbrag.stack:run_demo"))
+    demo.set_defaults(handler=_lazy("gitbrag.runtime.stack:run_demo"))
     return parser
 
 

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gitbrag.errors import InvalidInput
-from gitbrag.redis_server import connect
+from gitbrag.runtime.redis_server import connect
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.job_stats import job_stats

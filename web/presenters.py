@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from gitbrag.formatting import (
+from gitbrag.models import SIZE_BUCKETS, Report
+from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
+from gitbrag.service import Job
+from web.formatting import (
     duration_words,
     human_date,
     iso_utc,
@@ -15,9 +18,6 @@ from gitbrag.formatting import (
     progress_percent,
     stacked_segments,
 )
-from gitbrag.models import SIZE_BUCKETS, Report
-from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
-from gitbrag.service import Job
 
 STATUS_HEADLINES: dict[str, str] = {
     "queued": "Waiting for a worker",

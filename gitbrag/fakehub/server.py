@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from gitbrag.background_server import BackgroundServer
 from gitbrag.fakehub.app import create_app
 from gitbrag.fakehub.data import SAMPLE_USERS, DataSet, generate, token_for
 from gitbrag.fakehub.faults import Faults
 from gitbrag.fakehub.graphql_api import github_schema
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState
+from gitbrag.runtime.background_server import BackgroundServer
 
 
 class FakeHub:

@@ -166,7 +166,7 @@ TEST_TOKENS = ("ghp_pipeline_test_token_0001", "ghp_limiter")
 def no_plaintext_tokens(fakehub_data: DataSet, redis_server: object) -> Iterator[None]:
     """After every pipeline test, scan all of Redis: no GitHub token may appear in plaintext."""
     yield
-    from gitbrag.redis_server import EmbeddedRedis
+    from gitbrag.runtime.redis_server import EmbeddedRedis
 
     assert isinstance(redis_server, EmbeddedRedis)
     tokens = [token.encode() for token in (*fakehub_data.tokens, *TEST_TOKENS)]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from gitbrag.redis_server import EmbeddedRedis, connect
+from gitbrag.runtime.redis_server import EmbeddedRedis, connect
 from gitbrag.settings import Settings
 
 

@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from gitbrag.redis_server import free_port
+from gitbrag.runtime.redis_server import free_port
 
 
 class StackProcess:

@@ -12,9 +12,8 @@ import pytest
 
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
-from gitbrag.redis_server import free_port
-from gitbrag.settings import Settings
-from gitbrag.stack import (
+from gitbrag.runtime.redis_server import free_port
+from gitbrag.runtime.stack import (
     DEMO_SERVER_LOGIN,
     StackError,
     child_specs,
@@ -23,6 +22,7 @@ from gitbrag.stack import (
     ensure_port_free,
     run_stack,
 )
+from gitbrag.settings import Settings
 
 
 def args(host: str | None = None, port: int | None = None) -> argparse.Namespace:

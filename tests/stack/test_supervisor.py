@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gitbrag.supervisor import ChildSpec, Supervisor, group_members
+from gitbrag.runtime.supervisor import ChildSpec, Supervisor, group_members
 
 # A parent that forks a grandchild and, like Dramatiq's master, forwards SIGTERM to it. The
 # grandchild logs every SIGTERM it receives, then exits.

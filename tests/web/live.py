@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from gitbrag.background_server import BackgroundServer
 from gitbrag.fakehub import DataSet, FakeHub, generate
-from gitbrag.redis_server import EmbeddedRedis
+from gitbrag.runtime.background_server import BackgroundServer
+from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.settings import Settings
 from web.app import create_app
 

@@ -14,7 +14,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.redis_server import free_port
+from gitbrag.runtime.redis_server import free_port
 from tests.fixtures.web import WEB_SECRET, key_for, login, settings_for
 from web.app import create_app
 

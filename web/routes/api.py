@@ -17,11 +17,11 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from gitbrag.formatting import iso_utc
 from web.auth import CsrfHeader, Viewer, check_csrf
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh, needs_login_again
+from web.formatting import iso_utc
 from web.params import RequestedKey
 from web.presenters import job_payload
 

@@ -5,14 +5,14 @@
       ├── web            gitbrag web --host H --port P
       ├── worker         gitbrag worker
       ├── scheduler      gitbrag scheduler        (exactly one)
-      └── watchdog       ends all of the above if `gitbrag up` dies (gitbrag.watchdog)
+      └── watchdog       ends all of the above if `gitbrag up` dies (gitbrag.runtime.watchdog)
 
     gitbrag demo = the same, plus
       └── fakehub        gitbrag fakehub (the simulated GitHub), with GITBRAG_DEMO=1,
                          its own embedded Redis in GITBRAG_DATA_DIR/demo, and every
                          GITBRAG_GITHUB_* setting pointing at the simulated GitHub
 
-The children are supervised (:mod:`gitbrag.supervisor`): a crashed child is restarted (the
+The children are supervised (:mod:`gitbrag.runtime.supervisor`): a crashed child is restarted (the
 embedded Redis too, on the same port, from its append-only file), and SIGINT/SIGTERM/SIGHUP
 stop every child and its forks, then Redis, which saves its data. With no
 ``GITBRAG_SECRET_KEY`` the stack runs in dev mode: a secret key is generated once and kept in
@@ -39,12 +39,12 @@ from pathlib import Path
 from types import FrameType
 
 from gitbrag.errors import GitBragError
-from gitbrag.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.supervisor import ChildSpec, Supervisor
+from gitbrag.runtime.watchdog import Watchdog
 from gitbrag.settings import Settings
-from gitbrag.supervisor import ChildSpec, Supervisor
-from gitbrag.watchdog import Watchdog
 
-logger = logging.getLogger("gitbrag.stack")
+logger = logging.getLogger("gitbrag.runtime.stack")
 
 # Per-request latency of the demo's simulated GitHub, so report progress is visible.
 DEMO_LATENCY_MS = 120.0

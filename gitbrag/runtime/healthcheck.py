@@ -1,4 +1,4 @@
-"""Container health probes: ``python -m gitbrag.healthcheck web|worker|scheduler``.
+"""Container health probes: ``python -m gitbrag.runtime.healthcheck web|worker|scheduler``.
 
 Exit 0 when healthy, 1 otherwise (Docker's HEALTHCHECK contract), one line on stderr saying why.
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import redis
 
-from gitbrag.redis_server import connect
+from gitbrag.runtime.redis_server import connect
 from gitbrag.settings import Settings
 
 ROLES = ("web", "worker", "scheduler")
@@ -53,7 +53,7 @@ def check_broker(settings: Settings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or args[0] not in ROLES:
-        print(f"usage: python -m gitbrag.healthcheck {'|'.join(ROLES)}", file=sys.stderr)
+        print(f"usage: python -m gitbrag.runtime.healthcheck {'|'.join(ROLES)}", file=sys.stderr)
         return 2
     settings = Settings()
     problem = check_web(settings) if args[0] == "web" else check_broker(settings)

@@ -15,7 +15,7 @@ Contract:
   instead of finishing their work. It waits up to ``grace_seconds`` for every member of every
   group to exit, then SIGKILLs whole groups (systemd's ``KillMode=mixed``). When it returns,
   no process started by the supervisor (or forked by one) is alive.
-- With a :class:`~gitbrag.watchdog.Watchdog`, every group is also registered with a separate
+- With a :class:`~gitbrag.runtime.watchdog.Watchdog`, every group is also registered with a separate
   process that ends them all if the supervisor itself dies without stopping them.
 """
 
@@ -34,9 +34,9 @@ from typing import IO
 
 import psutil
 
-from gitbrag.watchdog import Watchdog
+from gitbrag.runtime.watchdog import Watchdog
 
-logger = logging.getLogger("gitbrag.supervisor")
+logger = logging.getLogger("gitbrag.runtime.supervisor")
 
 _POLL_SECONDS = 0.1
 
