@@ -33,9 +33,9 @@ from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
 from actors.limiter import ReportedUserLimiter
-from gitbrag.runtime.redis_server import connect
 from gitbrag.service import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.connection import connect
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 

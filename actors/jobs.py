@@ -32,10 +32,10 @@ from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorize
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
-from gitbrag.runtime.redis_server import connect
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
+from gitbrag.stores.connection import connect
 from gitbrag.stores.jobs import JobStatus, Progress
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 

@@ -20,8 +20,8 @@ from dramatiq_abort import backends as abort_backends
 from dramatiq_abort.middleware import AbortMode
 
 from gitbrag.periods import ReportKey
-from gitbrag.runtime.redis_server import connect
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import connect
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import Job, JobStatus, JobStore, Progress
 from gitbrag.stores.reports import ReportStore, StoredReport

@@ -14,9 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gitbrag.errors import InvalidInput
-from gitbrag.runtime.redis_server import connect
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import connect
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore

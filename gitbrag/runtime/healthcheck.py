@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import redis
 
-from gitbrag.runtime.redis_server import connect
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import connect
 
 ROLES = ("web", "worker", "scheduler")
 

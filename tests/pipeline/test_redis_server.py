@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from gitbrag.runtime.redis_server import EmbeddedRedis, connect
+from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import connect
 
 
 def test_embedded_redis_keeps_data_across_restarts(tmp_path: Path) -> None:
