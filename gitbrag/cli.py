@@ -22,12 +22,27 @@ from typing import cast
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _lazy(target: str) -> Handler:
-    """Import the handler only when its subcommand runs (keeps ``gitbrag report`` fast)."""
+def _lazy(target: str, *, extra: str | None = None) -> Handler:
+    """Import the handler only when its subcommand runs (keeps ``gitbrag report`` fast).
+
+    ``extra`` names the optional dependency set the handler needs: when it is not
+    installed, the command says how to install it instead of printing a traceback.
+    """
 
     def run(args: argparse.Namespace) -> int:
         module_name, _, attr = target.partition(":")
-        return cast(Handler, getattr(importlib.import_module(module_name), attr))(args)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if extra is None or (exc.name or "").startswith("gitbrag"):
+                raise
+            print(
+                f"gitbrag: this command needs the {extra} extra ({exc.name} is missing): "
+                f"pip install 'gitbrag[{extra}]'",
+                file=sys.stderr,
+            )
+            return 2
+        return cast(Handler, getattr(module, attr))(args)
 
     return run
 
@@ -56,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     fakehub.add_argument("--port", type=int, default=8765)
     fakehub.add_argument("--latency-ms", type=float, default=0.0)
     fakehub.add_argument("--fault-rate", type=float, default=0.0)
-    fakehub.set_defaults(handler=_lazy("gitbrag.fakehub.server:run"))
+    fakehub.set_defaults(handler=_lazy("gitbrag.fakehub.server:run", extra="demo"))
 
     worker = commands.add_parser("worker", help="run a Dramatiq worker")
     worker.add_argument("--processes", type=int, default=1)

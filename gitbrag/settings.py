@@ -22,8 +22,10 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str | None = None
     dev: bool = False
-    # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so).
+    # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so) and
+    # the home page offers its sample users (comma-separated logins).
     demo: bool = False
+    demo_users: str = ""
 
     # GitHub
     github_api_url: str = "https://api.github.com"
@@ -94,6 +96,10 @@ class Settings(BaseSettings):
         return frozenset(
             login.strip().lower() for login in self.admin_logins.split(",") if login.strip()
         )
+
+    @property
+    def demo_user_list(self) -> tuple[str, ...]:
+        return tuple(login.strip() for login in self.demo_users.split(",") if login.strip())
 
     def resolved_secret_key(self) -> str:
         """The secret key; in dev a random one is generated once and kept in the data dir."""

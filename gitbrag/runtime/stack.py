@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import importlib.util
 import logging
 import os
 import signal
@@ -54,6 +55,9 @@ READY_TIMEOUT_SECONDS = 120.0
 # How long a child may take to stop after SIGTERM before its whole group is SIGKILLed.
 GRACE_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DEMO_EXTRA_MISSING = (
+    "the simulated GitHub needs the demo extra: pip install 'gitbrag[demo]' (make install does)"
+)
 
 
 class StackError(GitBragError):
@@ -110,6 +114,7 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
     redis_url = settings.redis_url
     fakehub_port: int | None = None
     if demo:
+        require_demo_extra()
         # The demo never touches a real Redis or real reports: its own embedded Redis.
         redis_url = None
         fakehub_port = free_port()
@@ -125,15 +130,28 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
     return StackConfig(host, port, data_dir, redis_url, dev, env, fakehub_port)
 
 
+def require_demo_extra() -> None:
+    """The simulated GitHub runs GraphQL with graphql-core, which only the ``demo`` extra
+    installs: say so before starting anything, rather than let its child crash-loop."""
+    try:
+        installed = importlib.util.find_spec("graphql") is not None
+    except ImportError:
+        installed = False
+    if not installed:
+        raise StackError(DEMO_EXTRA_MISSING)
+
+
 def demo_environment(fakehub_port: int) -> dict[str, str]:
     """Settings that point every GitHub access at the simulated GitHub on ``fakehub_port``."""
-    # Imported here: `gitbrag up` never loads the simulated GitHub.
-    from gitbrag.fakehub.data import token_for
+    # Imported here: only the demo loads the simulated GitHub's data (its server runs in the
+    # `gitbrag fakehub` child); `gitbrag up` and the processes it starts never do.
+    from gitbrag.fakehub.data import SAMPLE_USERS, token_for
     from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
 
     base = f"http://127.0.0.1:{fakehub_port}"
     env = {
         "GITBRAG_DEMO": "1",
+        "GITBRAG_DEMO_USERS": ",".join(SAMPLE_USERS),
         "GITBRAG_GITHUB_API_URL": base,
         "GITBRAG_GITHUB_GRAPHQL_URL": f"{base}/graphql",
         "GITBRAG_GITHUB_URL": base,
@@ -314,8 +332,8 @@ def supervise(supervisor: Supervisor, redis: RedisKeeper, stop: threading.Event)
 
 def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
     """Start everything, supervise until SIGINT/SIGTERM, stop everything. Returns an exit code."""
-    config = configure(settings, args, demo=demo)
     try:
+        config = configure(settings, args, demo=demo)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         with data_dir_lock(config.data_dir):
             ensure_port_free(config.host, config.port)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gitbrag.fakehub.data import token_for
+from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
 from gitbrag.runtime.redis_server import free_port
 from gitbrag.runtime.stack import (
@@ -79,6 +79,7 @@ def test_demo_points_every_github_setting_at_its_simulated_github(
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
     demo_env = Settings()  # what the children will read
     assert demo_env.demo and demo_env.graphql_url == base + "/graphql"
+    assert demo_env.demo_user_list == SAMPLE_USERS, "the home page offers the sample users"
     names = [spec.name for spec in child_specs(config, {})]
     assert names == ["fakehub", "web", "worker", "scheduler"]
 

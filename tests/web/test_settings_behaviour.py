@@ -125,8 +125,8 @@ def test_demo_mode_says_so_and_offers_the_sample_users(
 ) -> None:
     from gitbrag.fakehub.data import SAMPLE_USERS
 
-    client = TestClient(create_app(settings_for(redis_url, hub, tmp_path, demo=True)))
-    home = client.get("/").text
+    demo = settings_for(redis_url, hub, tmp_path, demo=True, demo_users=",".join(SAMPLE_USERS))
+    home = TestClient(create_app(demo)).get("/").text
     assert "Demo mode" in home and "simulated GitHub" in home
     for login_name in SAMPLE_USERS:
         assert f'<a href="/user/github/{login_name.lower()}">@{login_name}</a>' in home
