@@ -28,6 +28,7 @@ lint: install
 	$(BIN)/ruff check gitbrag actors web tests bench
 	$(BIN)/ruff format --check gitbrag actors web tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix gitbrag actors web tests bench

@@ -28,8 +28,7 @@ _settings = get_settings()
 
 def claim_tick(service: ReportService, name: str, now: datetime, ttl_seconds: int) -> bool:
     """True for the first caller of this tick (actor name + minute), False for duplicates."""
-    tick = f"gitbrag:tick:{name}:{now.astimezone(UTC):%Y%m%d%H%M}"
-    return bool(service.redis.set(tick, b"1", nx=True, ex=ttl_seconds))
+    return service.stores.ticks.claim(name, now, ttl_seconds)
 
 
 def prewarm_once(

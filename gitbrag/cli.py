@@ -8,7 +8,7 @@
     gitbrag up                    the whole stack, supervised (gitbrag.runtime.stack)
     gitbrag demo                  the stack against the simulated GitHub (gitbrag.runtime.stack)
 
-Exit codes: 0 done, 1 GitHub or user error, 2 usage error.
+Exit codes: 0 done, 1 GitHub or user error, 2 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import cast
+
+from pydantic import ValidationError
+
+from gitbrag.errors import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -51,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gitbrag",
         description="Turn someone's GitHub pull requests into a report they are proud to share.",
-        epilog="Exit codes: 0 done, 1 GitHub or user error, 2 usage error.",
+        epilog="Exit codes: 0 done, 1 GitHub or user error, 2 usage or configuration error.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -104,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cast(Handler, args.handler)(args)
     except KeyboardInterrupt:
         return 130
+    except (ConfigError, ValidationError) as exc:
+        # A setting is missing or invalid: say which, without a traceback.
+        print(f"gitbrag: configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

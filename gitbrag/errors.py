@@ -2,6 +2,9 @@
 
     GitBragError
     ├── InvalidInput          bad username, period or date range (exit code 2, HTTP 400)
+    ├── ConfigError           a setting is missing or contradicts another (exit code 2)
+    ├── StoreUnavailable      Redis does not answer (HTTP 503; the next request retries)
+    ├── StackError            `gitbrag up` cannot start (gitbrag.runtime.stack)
     └── GitHubError           anything GitHub answered that we could not turn into data
         ├── NotFound          the user does not exist (HTTP 404)
         ├── Unauthorized      the token is invalid, expired or revoked (401)
@@ -9,7 +12,9 @@
         └── GitHubUnavailable transient failures that outlived every retry
 
 Only ``gitbrag.github`` raises the ``GitHubError`` family; it translates httpx and HTTP
-statuses once, at the boundary.
+statuses once, at the boundary. Likewise only ``gitbrag.stores`` raises ``StoreUnavailable``,
+translated from redis-py's connection errors by the stores' client
+(:func:`gitbrag.stores.connection.connect`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ class GitBragError(Exception):
 
 class InvalidInput(GitBragError):
     """The caller asked for something that can never work (bad username, period, range)."""
+
+
+class ConfigError(GitBragError):
+    """The configuration cannot work: a required setting is missing, or two contradict."""
+
+
+class StoreUnavailable(GitBragError):
+    """Redis (the broker and every store) did not answer: down, unreachable or timing out."""
 
 
 class GitHubError(GitBragError):

@@ -4,7 +4,7 @@ Synchronous on purpose: web routes call it from threadpool endpoints. Every requ
 report key goes through one atomic claim (:class:`~gitbrag.stores.jobs.JobStore`), so under
 any concurrency at most one job generates a report; callers that lose the race get the
 winner's job. Messages for the report actor carry the report key and a credential *ref*,
-never a token. Redis failures surface as ``redis.exceptions.ConnectionError``.
+never a token. Redis failures surface as :class:`~gitbrag.errors.StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-import redis
 from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq_abort import Abortable
 from dramatiq_abort import backends as abort_backends
 from dramatiq_abort.middleware import AbortMode
 
+from gitbrag.errors import StoreUnavailable
 from gitbrag.periods import ReportKey
 from gitbrag.settings import Settings
-from gitbrag.stores.connection import connect
+from gitbrag.stores.connection import StoreClient, connect, ping
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import Job, JobStatus, JobStore, Progress
 from gitbrag.stores.reports import ReportStore, StoredReport
+from gitbrag.stores.ticks import TickGuard
 from gitbrag.stores.views import ViewStore
 
 __all__ = [
@@ -51,7 +52,7 @@ LOST_JOB = "This job was lost before it could finish; please try again."
 class Stores:
     """The stores of one Redis, configured from settings (shared by service and actors)."""
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+    def __init__(self, client: StoreClient, settings: Settings) -> None:
         self.redis = client
         self.reports = ReportStore(
             client,
@@ -67,14 +68,15 @@ class Stores:
             client, secret_key=settings.resolved_secret_key(), server_token=settings.github_token
         )
         self.views = ViewStore(client, window_days=settings.prewarm_view_window_days)
+        self.ticks = TickGuard(client)
 
 
-def stores_for(client: redis.Redis, settings: Settings) -> Stores:
+def stores_for(client: StoreClient, settings: Settings) -> Stores:
     return Stores(client, settings)
 
 
 class ReportService:
-    def __init__(self, redis: redis.Redis, settings: Settings) -> None:
+    def __init__(self, redis: StoreClient, settings: Settings) -> None:
         self.redis = redis
         self.settings = settings
         self.stores = Stores(redis, settings)
@@ -140,7 +142,8 @@ class ReportService:
             job = self.stores.jobs.get(owner)
             if job is not None:
                 return job
-        raise RuntimeError(f"could not claim a job for {key}")  # records vanished 5 times
+        # The claimed records vanished five times in a row: Redis is being wiped under us.
+        raise StoreUnavailable(f"job records for {key} vanished while claiming")
 
     def get_job(self, job_id: str) -> Job | None:
         """The job, as its record says; an active job that lost its claim is reported failed.
@@ -195,7 +198,9 @@ class ReportService:
         self.stores.reports.touch(key)
 
     def ping(self) -> bool:
+        """Whether Redis answers (``/readyz``)."""
         try:
-            return bool(self.redis.ping())
-        except redis.exceptions.RedisError:
+            ping(self.redis)
+        except StoreUnavailable:
             return False
+        return True

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gitbrag.errors import ConfigError
+
 
 class Settings(BaseSettings):
     """The one settings class. Every number in SPEC is a default here."""
@@ -86,6 +88,16 @@ class Settings(BaseSettings):
                 self.github_graphql_url = api + "/graphql"
         return self
 
+    @model_validator(mode="after")
+    def _http_timeout_within_time_limit(self) -> Settings:
+        # A GitHub request must time out (and the job fail cleanly) before the actor's time
+        # limit interrupts it.
+        if self.http_timeout_seconds >= self.job_time_limit_seconds:
+            raise ValueError(
+                "GITBRAG_HTTP_TIMEOUT_SECONDS must be shorter than GITBRAG_JOB_TIME_LIMIT_SECONDS"
+            )
+        return self
+
     @property
     def graphql_url(self) -> str:
         assert self.github_graphql_url is not None
@@ -106,7 +118,7 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         if not self.dev:
-            raise RuntimeError(
+            raise ConfigError(
                 "GITBRAG_SECRET_KEY is required (set GITBRAG_DEV=1 to generate one for development)"
             )
         path = self.data_dir / "secret_key"

@@ -13,10 +13,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
-import redis
-
+from gitbrag.errors import ConfigError, StoreUnavailable
 from gitbrag.settings import Settings
-from gitbrag.stores.connection import connect
+from gitbrag.stores.connection import connect, ping
 
 ROLES = ("web", "worker", "scheduler")
 
@@ -39,12 +38,12 @@ def check_broker(settings: Settings) -> str | None:
     """None when Redis answers PING, else the reason."""
     try:
         client = connect(settings)
-    except RuntimeError as exc:
+    except ConfigError as exc:
         return str(exc)
     try:
-        client.ping()
-    except redis.exceptions.RedisError as exc:
-        return f"Redis unreachable: {exc}"
+        ping(client)
+    except StoreUnavailable as exc:
+        return str(exc)
     finally:
         client.close()
     return None

@@ -14,9 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from gitbrag.stores.connection import local_server_answers, shutdown_local_server
 
 
 def _redis_executable() -> str:
@@ -84,26 +82,17 @@ class EmbeddedRedis:
             # stop Redis before the workers and web server, which `gitbrag up` stops first.
             start_new_session=True,
         )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=1.0)
         deadline = time.monotonic() + timeout
-        try:
-            while True:
-                if self._process.poll() is not None:
-                    stderr = self._process.stderr.read().decode() if self._process.stderr else ""
-                    self._process = None
-                    raise RuntimeError(f"redis-server exited at start: {stderr.strip()}")
-                try:
-                    if client.ping():
-                        return self
-                except redis.exceptions.ConnectionError as exc:
-                    if time.monotonic() > deadline:
-                        self.stop()
-                        raise RuntimeError(
-                            f"redis-server did not answer on port {self.port}"
-                        ) from exc
-                    time.sleep(0.02)
-        finally:
-            client.close()
+        while not local_server_answers(self.port):
+            if self._process.poll() is not None:
+                stderr = self._process.stderr.read().decode() if self._process.stderr else ""
+                self._process = None
+                raise RuntimeError(f"redis-server exited at start: {stderr.strip()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer on port {self.port}")
+            time.sleep(0.02)
+        return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down (``SHUTDOWN SAVE`` when persistent) and reap the process."""
@@ -111,16 +100,7 @@ class EmbeddedRedis:
         if process is None:
             return
         if process.poll() is None:
-            # No retries: the server closing the connection is the success case.
-            client = redis.Redis(
-                port=self.port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
-            )
-            try:
-                client.shutdown(save=self.persistence, nosave=not self.persistence)
-            except redis.exceptions.RedisError:
-                pass  # the connection drops when the server exits
-            finally:
-                client.close()
+            shutdown_local_server(self.port, save=self.persistence, timeout=timeout)
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
