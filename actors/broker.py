@@ -33,7 +33,7 @@ from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
 from actors.limiter import ReportedUserLimiter
-from gitbrag.service import DRAMATIQ_NAMESPACE
+from gitbrag.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.connection import broker_client, connect
 from gitbrag.stores.limiter_slots import LimiterSlots

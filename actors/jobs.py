@@ -1,11 +1,12 @@
 """Running one report job: the idempotent, at-least-once-safe body of the report actor.
 
-:func:`run_report_job` is what the actor calls. It checks the job record and claim (a late or
-duplicate delivery of a finished or superseded job does nothing), marks the job running,
-runs the async generation on the worker's event loop while a heartbeat renews the claim,
-publishes progress and watches for cancellation, then stores the report and finishes the
-job. Every path ends with a final status and the claim released, except rate limits (the
-job waits with ``dramatiq.Retry`` to the reset time, keeping its claim).
+:func:`run_report_job` is what the actor calls. It asks the job lifecycle
+(:mod:`gitbrag.lifecycle`) whether this delivery should run (a late or duplicate delivery of
+a finished or superseded job does nothing), runs the async generation on the worker's event
+loop while a heartbeat renews the claim, publishes progress and watches for cancellation,
+then stores the report and finishes the job. Every path ends with a final status and the
+claim released, except rate limits (the job waits with ``dramatiq.Retry`` to the reset time,
+keeping its claim) and GitHub outages (requeued, retried with backoff).
 
 Whatever the path, the GitHub requests the attempt made and the last budget GitHub reported
 are added to the worker metrics (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
@@ -30,13 +31,13 @@ from dramatiq_abort import Abort
 
 from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorized
 from gitbrag.github.cache import ImmutableCache
+from gitbrag.lifecycle import CANCELLED, JobLifecycle, JobStatus, Progress
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.connection import connect
-from gitbrag.stores.jobs import JobStatus, Progress
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,17 @@ class JobCancelled(Exception):
 
 @dataclass
 class WorkerContext:
-    """Per-process resources: settings, one Redis client, the stores, the GitHub cache and the
-    worker metrics."""
+    """Per-process resources: settings, one Redis client, the stores, the GitHub cache, the
+    worker metrics, and the job lifecycle (which counts finished jobs in the metrics)."""
 
     settings: Settings
     stores: Stores
     cache: RedisImmutableCache
     metrics: WorkerMetricsStore
+
+    @property
+    def lifecycle(self) -> JobLifecycle:
+        return JobLifecycle(self.stores.jobs, on_finish=self.metrics.incr_jobs_finished)
 
 
 @lru_cache(maxsize=1)
@@ -159,9 +164,7 @@ def run_report_job(
     except (Abort, TimeLimitExceeded) as interrupt:
         aborted = isinstance(interrupt, Abort)
         status: JobStatus = "cancelled" if aborted else "failed"
-        if ctx.stores.jobs.finish(job_id, status, "Cancelled" if aborted else TOO_LONG):
-            ctx.metrics.incr_jobs_finished(status)
-        ctx.stores.jobs.release(key_text, job_id)
+        ctx.lifecycle.finish(job_id, key_text, status, CANCELLED if aborted else TOO_LONG)
         raise
     finally:
         clients.record(ctx.metrics)
@@ -177,26 +180,15 @@ def _run(
     generate: Generate,
     clients: GitHubClients,
 ) -> None:
-    stores, jobs = ctx.stores, ctx.stores.jobs
-    job = jobs.get(job_id)
-    if job is None or job.finished:
-        log.info("job %s is %s; nothing to do", job_id, job.status if job else "gone")
+    stores, lifecycle = ctx.stores, ctx.lifecycle
+    if not lifecycle.start(job_id, key_text):
+        log.info("job %s is finished, cancelled or superseded; nothing to do", job_id)
         return
     key = ReportKey.parse(key_text)
 
     def finish(status: JobStatus, error: str | None = None) -> None:
-        if jobs.finish(job_id, status, error):
-            ctx.metrics.incr_jobs_finished(status)
-        jobs.release(key_text, job_id)
+        lifecycle.finish(job_id, key_text, status, error)
 
-    if jobs.cancel_requested(job_id):
-        finish("cancelled", "Cancelled")
-        return
-    if not jobs.adopt(key_text, job_id):
-        finish("cancelled", "Superseded by another job for the same report")
-        return
-    if not jobs.mark_running(job_id):
-        return
     token = stores.credentials.token(credential)
     if token is None:
         finish("failed", LOGIN_EXPIRED)
@@ -206,11 +198,7 @@ def _run(
 
     def beat() -> bool:
         """Renew the claim, publish progress; True when the job was cancelled meanwhile."""
-        jobs.renew(key_text, job_id)
-        latest = progress.take()
-        if latest is not None:
-            jobs.set_progress(job_id, latest)
-        return jobs.cancel_requested(job_id)
+        return lifecycle.heartbeat(job_id, key_text, progress.take())
 
     async def supervised() -> Report:
         work = asyncio.ensure_future(generate(key, token, progress.update, ctx.cache, clients))
@@ -230,7 +218,7 @@ def _run(
     try:
         report = loop_thread.run_coroutine(supervised())
     except JobCancelled:
-        finish("cancelled", "Cancelled")
+        finish("cancelled", CANCELLED)
         return
     except NotFound:
         stores.reports.mark_unknown_user(key.username)
@@ -246,23 +234,20 @@ def _run(
             return
         delay = exc.seconds_until_reset() + random.uniform(0.5, 2.0)
         retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        jobs.mark_waiting(
-            job_id, retry_at, f"GitHub rate limit reached; resuming at {retry_at:%H:%M} UTC"
-        )
-        jobs.renew(key_text, job_id, claim_ttl_ms=jobs.claim_ttl_ms + int(delay * 1000))
+        lifecycle.wait_for_reset(job_id, key_text, retry_at, delay)
         raise dramatiq.Retry(delay=int(delay * 1000)) from None
     except GitHubUnavailable:
         if retries >= max_retries:
             finish("failed", "GitHub is unavailable right now; try again later.")
             return
-        jobs.requeue(job_id, "GitHub is having trouble; retrying shortly")
+        lifecycle.requeue(job_id, "GitHub is having trouble; retrying shortly")
         raise dramatiq.Retry(delay=int(1000 * min(300, 5 * 2**retries))) from None
     except Exception:  # interrupts (Abort, TimeLimitExceeded) are BaseExceptions: not here
         log.exception("job %s for %s failed", job_id, key_text)
         finish("failed", INTERNAL)
         return
 
-    jobs.set_progress(job_id, Progress("build", 1, 1))
+    lifecycle.progress(job_id, Progress("build", 1, 1))
     kept_previous = not stores.reports.put(key, report)
     finish(
         "done",

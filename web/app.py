@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gitbrag.errors import InvalidInput, StoreUnavailable
-from gitbrag.service import DRAMATIQ_NAMESPACE, REPORT_QUEUE, ReportService
+from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
+from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.connection import connect
 from gitbrag.stores.job_stats import job_stats

@@ -29,9 +29,6 @@ from web.context import AppContext
 OutcomeState = Literal["fresh", "stale", "generating", "login_required", "not_found"]
 Notice = Literal["updating", "login_to_refresh"]
 
-# Statuses after which a job no longer changes.
-FINISHED = frozenset({"done", "failed", "cancelled", "not_found"})
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -52,14 +49,10 @@ class Outcome:
         }[self.state]
 
 
-def _active(job: Job | None) -> Job | None:
-    return job if job is not None and job.status not in FINISHED else None
-
-
 def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
     """Ask the pipeline for a job (deduplicated there) and count new vs. joined."""
     assert viewer.credential is not None
-    before = _active(ctx.service.current_job(key))
+    before = ctx.service.current_job(key)
     job = ctx.service.request_report(key, viewer.credential, viewer_id=viewer.viewer_id)
     joined = before is not None and before.id == job.id
     ctx.metrics.jobs_requested.labels("dedup" if joined else "new").inc()
@@ -72,10 +65,7 @@ def decide(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Outcome:
     if service.is_unknown_user(key.username):
         return Outcome("not_found", key)
     stored = service.get_report(key)
-    job = service.current_job(key)
-    if job is not None and job.status == "not_found":
-        return Outcome("not_found", key)
-    active = _active(job)
+    active = service.current_job(key)  # an unfinished job: a finished one is no news here
     if stored is not None:
         service.record_view(key)
         if stored.age_seconds(ctx.now()) < ctx.settings.report_fresh_seconds:
@@ -106,7 +96,7 @@ class RefreshResult:
 
 def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshResult:
     """Schedule a regeneration now, within the viewer's hourly quota."""
-    running = _active(ctx.service.current_job(key))
+    running = ctx.service.current_job(key)
     if running is not None:
         ctx.metrics.jobs_requested.labels("dedup").inc()
         return RefreshResult(running)

@@ -14,8 +14,8 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gitbrag.errors import StoreUnavailable
+from gitbrag.lifecycle import FINISHED_STATUSES
 from gitbrag.stores.job_stats import JobStats
-from gitbrag.stores.jobs import FINISHED_STATUSES
 from gitbrag.stores.worker_metrics import WorkerMetrics
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]

@@ -23,7 +23,7 @@ from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh, needs_login_again
 from web.formatting import iso_utc
 from web.params import RequestedKey
-from web.presenters import job_payload
+from web.presenters import job_api, job_payload
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -53,13 +53,13 @@ def _outcome_body(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:
             {
                 "generated_at": iso_utc(outcome.stored.generated_at),
                 "age_seconds": round(outcome.stored.age_seconds(now)),
-                "job": outcome.job.to_api() if outcome.job else None,
+                "job": job_api(outcome.job) if outcome.job else None,
                 "report": outcome.stored.report.model_dump(mode="json"),
             }
         )
     elif outcome.state == "generating":
         assert outcome.job is not None
-        body["job"] = outcome.job.to_api()
+        body["job"] = job_api(outcome.job)
     return body
 
 
@@ -100,7 +100,7 @@ async def refresh_report(
             headers={"Retry-After": str(result.quota.retry_after_seconds)},
         )
     assert result.job is not None
-    return JSONResponse({"state": "generating", "job": result.job.to_api()}, status_code=202)
+    return JSONResponse({"state": "generating", "job": job_api(result.job)}, status_code=202)
 
 
 @router.get("/jobs/{job_id}", responses={404: {"description": "unknown or expired job"}})
@@ -183,7 +183,7 @@ async def cancel_job(
     if not viewer.may_cancel(job.viewer_id, ctx.settings.admins):
         raise HTTPException(403, "only the viewer who started a job (or an admin) can cancel it")
     cancelled = await run_in_threadpool(ctx.service.cancel_job, job_id)
-    return JSONResponse((cancelled or job).to_api())
+    return JSONResponse(job_api(cancelled or job))
 
 
 def _require_login(viewer: Viewer) -> None:
