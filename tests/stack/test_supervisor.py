@@ -251,7 +251,10 @@ def test_crash_loop_backs_off_exponentially(tmp_path: Path, supervisors: list[Su
     assert gaps[0] >= 0.2
     assert gaps[1] >= 0.4
     assert gaps[2] >= 0.8 and gaps[3] >= 0.8
-    assert set(supervisor.exit_codes("crashy")) == {3}
+    # Every instance crashed by itself, except perhaps the last: stop() may have found it
+    # between writing its start and exiting, and ended it.
+    codes = supervisor.exit_codes("crashy")
+    assert set(codes[:-1]) == {3} and codes[-1] in (3, -signal.SIGTERM), codes
 
 
 def test_child_gets_its_environment_and_own_session(
