@@ -15,7 +15,7 @@ import pytest
 
 from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.responses import Outcome, classify, reset_time
+from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
 from gitbrag.settings import Settings
 
 T = TypeVar("T")
@@ -33,13 +33,26 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 class Sleeps(list[float]):
+    """An injected clock: ``now()`` starts at ``NOW`` and every sleep is recorded and moves
+    it on (nothing really waits)."""
+
+    def __init__(self, start: datetime = NOW) -> None:
+        super().__init__()
+        self.moment = start
+
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.moment += timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return self.moment
 
 
 def make_client(handler: Handler, *, token: str | None = "s3cret-token", **kw: Any) -> GitHubClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    kw.setdefault("sleep", Sleeps())
+    sleep = kw.setdefault("sleep", Sleeps())
+    if isinstance(sleep, Sleeps):
+        kw.setdefault("clock", sleep.now)
     return GitHubClient(
         http, token=token, api_url="https://api.test", graphql_url="https://api.test/graphql", **kw
     )
@@ -71,33 +84,185 @@ def _h(**headers: str) -> dict[str, str]:
     return {k.replace("_", "-"): v for k, v in headers.items()}
 
 
-CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
-    ("ok rest", 200, {}, {"login": "x"}, False, None, Outcome()),
-    ("ok graphql", 200, {}, {"data": {"a": 1}}, True, None, Outcome()),
+SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
+ABUSE = "You have triggered an abuse detection mechanism. Please wait a few minutes."
+EXHAUSTED = _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET))
+AT_RESET = datetime.fromtimestamp(RESET, UTC)
+RESOURCE_LIMITS = {
+    "type": "RESOURCE_LIMITS_EXCEEDED",
+    "path": ["r1", "pullRequest", "files"],
+    "message": "Resource limits for this query exceeded.",
+}
+PARTIAL = {"data": {"r0": {"x": 1}, "r1": None}, "errors": [RESOURCE_LIMITS]}
+NOT_FOUND_PART = {
+    "data": {"r0": None, "r1": {}},
+    "errors": [{"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve"}],
+}
+
+# (id, status, headers, payload, graphql, login, options, expected outcome)
+CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, dict[str, bool], Outcome]] = [
+    ("ok rest", 200, {}, {"login": "x"}, False, None, {}, Outcome()),
+    ("ok graphql", 200, {}, {"data": {"a": 1}}, True, None, {}, Outcome()),
+    # primary limits: headers, wording, both GraphQL 200 shapes
+    ("403 exhausted", 403, EXHAUSTED, None, True, None, {}, Outcome(primary_reset=AT_RESET)),
     (
-        "retry after wins",
+        "403 exhausted wins over retry-after",
         403,
-        _h(retry_after="7"),
-        {"message": "secondary"},
+        {**EXHAUSTED, "retry-after": "5"},
+        None,
         False,
         None,
-        Outcome(wait_seconds=7.0),
-    ),
-    ("429 retry after", 429, _h(retry_after="3"), None, True, None, Outcome(wait_seconds=3.0)),
-    (
-        "secondary w/o header",
-        403,
         {},
-        {"message": "You have exceeded a secondary rate limit"},
+        Outcome(primary_reset=AT_RESET),
+    ),
+    ("429 exhausted", 429, EXHAUSTED, None, False, None, {}, Outcome(primary_reset=AT_RESET)),
+    (
+        "403 primary wording, remaining not 0",
+        403,
+        _h(x_ratelimit_remaining="12", x_ratelimit_reset=str(RESET)),
+        {"message": "API rate limit exceeded for user ID 1."},
+        False,
+        None,
+        {},
+        Outcome(primary_reset=AT_RESET),
+    ),
+    (
+        "graphql RATE_LIMITED",
+        200,
+        EXHAUSTED,
+        {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]},
         True,
         None,
-        Outcome(wait_seconds=60.0),
+        {},
+        Outcome(primary_reset=AT_RESET),
     ),
-    ("429 w/o header", 429, {}, None, False, None, Outcome(wait_seconds=60.0)),
-    ("502", 502, {}, None, True, None, Outcome(transient="HTTP 502", shrink=True)),
-    ("504", 504, {}, None, True, None, Outcome(transient="HTTP 504", shrink=True)),
-    ("503", 503, {}, None, False, None, Outcome(transient="HTTP 503")),
-    ("500", 500, {}, None, False, None, Outcome(transient="HTTP 500")),
+    (
+        "graphql RATE_LIMIT (githubkit#271)",
+        200,
+        _h(x_ratelimit_remaining="3", x_ratelimit_reset=str(RESET)),
+        {
+            "errors": [
+                {
+                    "type": "RATE_LIMIT",
+                    "code": "graphql_rate_limit",
+                    "message": "API rate limit already exceeded for user ID 1.",
+                }
+            ]
+        },
+        True,
+        None,
+        {},
+        Outcome(primary_reset=AT_RESET),
+    ),
+    (
+        "graphql code only, no reset header",
+        200,
+        {},
+        {"errors": [{"code": "graphql_rate_limit", "message": "limit"}]},
+        True,
+        None,
+        {},
+        Outcome(primary_reset=NOW + timedelta(seconds=60)),
+    ),
+    # secondary limits: 403 or 429, with or without Retry-After, 200 GraphQL, old wording
+    (
+        "403 secondary + retry after",
+        403,
+        _h(retry_after="7"),
+        {"message": SECONDARY},
+        False,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=7.0),
+    ),
+    (
+        "403 secondary, no retry after",
+        403,
+        {},
+        {"message": SECONDARY},
+        True,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    (
+        "403 retry after only",
+        403,
+        _h(retry_after="3"),
+        None,
+        False,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=3.0),
+    ),
+    (
+        "429 retry after as a date",
+        429,
+        _h(retry_after="Sun, 29 Nov 2026 12:00:09 GMT"),
+        None,
+        True,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=9.0),
+    ),
+    ("429 bare", 429, {}, None, False, None, {}, Outcome(secondary=True)),
+    (
+        "429 secondary wording",
+        429,
+        {},
+        {"message": SECONDARY},
+        False,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    ("403 abuse (GHE)", 403, {}, {"message": ABUSE}, False, None, {}, Outcome(secondary=True)),
+    (
+        "graphql 200 secondary error",
+        200,
+        {},
+        {"errors": [{"message": SECONDARY}]},
+        True,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    (
+        "graphql 200 secondary, REST-shaped body",
+        200,
+        _h(retry_after="4"),
+        {"message": SECONDARY, "documentation_url": "https://docs.github.com"},
+        True,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=4.0),
+    ),
+    (
+        "graphql 200 abuse error",
+        200,
+        {},
+        {"data": None, "errors": [{"message": ABUSE}]},
+        True,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    # absence that is an answer
+    (
+        "404 missing ok",
+        404,
+        {},
+        {"message": "Not Found"},
+        False,
+        "x",
+        {"missing_ok": True},
+        Outcome(absent=True),
+    ),
+    # transient
+    ("502", 502, {}, None, True, None, {}, Outcome(transient="HTTP 502", shrink=True)),
+    ("504", 504, {}, None, True, None, {}, Outcome(transient="HTTP 504", shrink=True)),
+    ("503", 503, {}, None, False, None, {}, Outcome(transient="HTTP 503")),
+    ("500", 500, {}, None, False, None, {}, Outcome(transient="HTTP 500")),
     (
         "graphql timeout",
         200,
@@ -105,19 +270,37 @@ CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
         {"data": None, "errors": [{"message": TIMEOUT_MESSAGE}]},
         True,
         None,
+        {},
         Outcome(transient=f"GraphQL timeout: {TIMEOUT_MESSAGE}", shrink=True),
     ),
     (
-        "graphql partial not found",
+        "graphql whole-query resource limits",
         200,
         {},
-        {
-            "data": {"r0": None, "r1": {}},
-            "errors": [{"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve"}],
-        },
+        {"data": None, "errors": [{**RESOURCE_LIMITS, "path": None}]},
         True,
         None,
-        Outcome(),
+        {},
+        Outcome(
+            transient="GraphQL resource limits: Resource limits for this query exceeded.",
+            shrink=True,
+        ),
+    ),
+    # partial answers
+    ("graphql partial not found", 200, {}, NOT_FOUND_PART, True, None, {}, Outcome()),
+    ("batch partial resource limits", 200, {}, PARTIAL, True, None, {"batch": True}, Outcome()),
+    (
+        "strict partial resource limits",
+        200,
+        {},
+        PARTIAL,
+        True,
+        None,
+        {},
+        Outcome(
+            transient="GraphQL partial answer: Resource limits for this query exceeded.",
+            shrink=True,
+        ),
     ),
     (
         "graphql no data",
@@ -126,6 +309,7 @@ CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
         {"data": None},
         True,
         None,
+        {},
         Outcome(transient="GraphQL without data"),
     ),
     (
@@ -135,13 +319,14 @@ CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
         None,
         True,
         None,
+        {},
         Outcome(transient="unreadable GraphQL response"),
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("status", "headers", "payload", "graphql", "login", "expected"),
+    ("status", "headers", "payload", "graphql", "login", "options", "expected"),
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
@@ -151,44 +336,16 @@ def test_classify_table(
     payload: Any,
     graphql: bool,
     login: str | None,
+    options: dict[str, bool],
     expected: Outcome,
 ) -> None:
-    assert classify(status, headers, payload, graphql=graphql, login=login, now=NOW) == expected
+    outcome = classify(status, headers, payload, graphql=graphql, login=login, now=NOW, **options)
+    assert outcome == expected
 
 
 ERROR_CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, type[Exception], str]] = [
     ("401", 401, {}, {"message": "Bad credentials"}, False, None, Unauthorized, "rejected"),
     ("401 graphql", 401, {}, {"message": "Bad credentials"}, True, None, Unauthorized, "token"),
-    (
-        "403 exhausted",
-        403,
-        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET), retry_after="5"),
-        None,
-        True,
-        None,
-        RateLimited,
-        "until",
-    ),
-    (
-        "429 exhausted",
-        429,
-        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET)),
-        None,
-        False,
-        None,
-        RateLimited,
-        "until",
-    ),
-    (
-        "graphql RATE_LIMITED",
-        200,
-        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET)),
-        {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]},
-        True,
-        None,
-        RateLimited,
-        "until",
-    ),
     (
         "plain 403",
         403,
@@ -242,17 +399,49 @@ def test_classify_errors(
     outcome = classify(status, headers, payload, graphql=graphql, login=login, now=NOW)
     assert type(outcome.error) is error
     assert text in str(outcome.error)
-    if isinstance(outcome.error, RateLimited):
-        assert outcome.error.reset_at == datetime.fromtimestamp(RESET, UTC)
     if isinstance(outcome.error, NotFound):
         assert outcome.error.login == login
 
 
 def test_every_status_class_is_mapped() -> None:
-    """No status falls through as success: every 4xx/5xx is an error, a wait or a retry."""
+    """No status falls through as success: every 4xx/5xx is an error, a wait or a retry, and
+    a 404 is an answer only where the caller said absence is one."""
     for status in range(400, 600):
-        outcome = classify(status, {}, None, graphql=False, now=NOW)
-        assert outcome != Outcome(), status
+        for graphql in (False, True):
+            outcome = classify(status, {}, None, graphql=graphql, now=NOW)
+            assert outcome != Outcome() and not outcome.absent, status
+    assert classify(404, {}, None, graphql=False, now=NOW, missing_ok=True).absent
+
+
+def test_every_graphql_error_shape_is_mapped() -> None:
+    """Every GraphQL error type GitHub documents or was seen sending is a wait, a retry, a
+    partial answer or an error: never silently success without data."""
+    types = [
+        "RATE_LIMITED", "RATE_LIMIT", "RESOURCE_LIMITS_EXCEEDED", "MAX_NODE_LIMIT_EXCEEDED",
+        "NOT_FOUND", "FORBIDDEN", "INTERNAL", "INVALID", "EXCESSIVE_PAGINATION", None,
+    ]  # fmt: skip
+    for kind in types:
+        for path in (None, ["r0", "x"]):
+            error = {"type": kind, "path": path, "message": "m"}
+            for data in (None, {"r0": None}):
+                outcome = classify(
+                    200, {}, {"data": data, "errors": [error]}, graphql=True, now=NOW
+                )
+                if outcome == Outcome():
+                    assert data is not None and path and kind in ("NOT_FOUND", "FORBIDDEN")
+
+
+def test_failed_aliases_are_the_first_step_of_each_retryable_path() -> None:
+    payload = {
+        "data": {"r0": None, "r1": None, "r2": {}},
+        "errors": [
+            {**RESOURCE_LIMITS, "path": ["r0", "pullRequest", "files"]},
+            {**RESOURCE_LIMITS, "path": ["r0", "pullRequest"]},
+            {"type": "NOT_FOUND", "path": ["r1"], "message": "gone"},
+            {"message": "no path at all"},
+        ],
+    }
+    assert failed_aliases(payload) == {"r0": "Resource limits for this query exceeded."}
 
 
 def test_reset_time_sources() -> None:
@@ -327,10 +516,9 @@ def test_retry_after_sleeps_exactly_that_long() -> None:
 def test_a_very_long_retry_after_becomes_rate_limited() -> None:
     handler, _ = scripted(httpx.Response(403, headers={"retry-after": "3600"}))
     client = make_client(handler, max_retry_after=300)
-    before = datetime.now(UTC)
     with pytest.raises(RateLimited) as caught:
         run(client.rest_get("/user"))
-    assert caught.value.reset_at >= before + timedelta(seconds=3600)
+    assert caught.value.reset_at == NOW + timedelta(seconds=3600)
 
 
 def test_401_stops_at_once() -> None:

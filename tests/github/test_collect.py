@@ -22,6 +22,7 @@ from gitbrag.github.search import SEARCH_CAP, search_pull_requests
 from gitbrag.models import Collection, StarCount
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.settings import Settings
+from tests.github.fake_time import FakeTime
 
 T = TypeVar("T")
 STATES = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
@@ -31,13 +32,12 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-async def _quick_sleep(seconds: float) -> None:
-    await asyncio.sleep(min(seconds, 0.005))
-
-
 def client_for(hub: FakeHub, http: httpx.AsyncClient, token: str | None, **kw: Any) -> GitHubClient:
+    """A client on an injected clock (waits for limits cost no real time)."""
     kw.setdefault("backoff_base", 0.001)
-    kw.setdefault("sleep", _quick_sleep)
+    if "sleep" not in kw:
+        fake = FakeTime()
+        kw.update(sleep=fake.sleep, clock=fake.now)
     return GitHubClient(http, token=token, api_url=hub.api_url, graphql_url=hub.graphql_url, **kw)
 
 
