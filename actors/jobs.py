@@ -4,8 +4,14 @@
 duplicate delivery of a finished or superseded job does nothing), marks the job running,
 runs the async generation on the worker's event loop while a heartbeat renews the claim,
 publishes progress and watches for cancellation, then stores the report and finishes the
-job. Every path ends with a final status and the claim released, except rate limits (the
-job waits with ``dramatiq.Retry`` to the reset time, keeping its claim).
+job. Every path ends with a final status and the claim released, except rate limits: the
+job waits (``waiting_rate_limit``) for the token's budget to come back, keeping its claim.
+
+Waiting for GitHub's rate limit spends no Dramatiq retry (retries are for failures): the
+message is put back on the queue with a delay to the reset time (``defer``), counting its
+waits in a message option of its own, up to ``max_rate_limit_waits``. A job whose token is
+known (from the shared per-token budget in Redis) to be spent waits before it sends a single
+request; otherwise the GitHub client raises ``RateLimited`` when it finds out.
 
 Whatever the path, the GitHub requests the attempt made and the last budget GitHub reported
 are added to the worker metrics (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
@@ -17,6 +23,7 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +35,13 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
-from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorized
+from gitbrag.errors import (
+    GitHubUnavailable,
+    NotFound,
+    RateLimited,
+    ReportTooLarge,
+    Unauthorized,
+)
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
@@ -37,6 +50,7 @@ from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.jobs import JobStatus, Progress
+from gitbrag.stores.token_budget import TokenBudgets
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
@@ -85,12 +99,15 @@ class GitHubClients:
 Generate = Callable[
     [ReportKey, str, ProgressCallback, ImmutableCache, GitHubClients], Awaitable[Report]
 ]
+#: Put this job's message back on the queue after ``delay`` ms, spending no retry.
+Defer = Callable[[int], None]
 
 HEARTBEAT_SECONDS = 1.0
 LOGIN_EXPIRED = "Your GitHub login has expired. Log in again to generate this report."
 TOKEN_REJECTED = "GitHub rejected the token (invalid, expired or revoked). Log in again."
 TOO_LONG = "Generating this report took too long and was stopped."
 INTERNAL = "Something went wrong while generating this report."
+RATE_LIMIT_STAYED = "GitHub's rate limit stayed exhausted; try again later."
 
 
 class JobCancelled(Exception):
@@ -99,21 +116,27 @@ class JobCancelled(Exception):
 
 @dataclass
 class WorkerContext:
-    """Per-process resources: settings, one Redis client, the stores, the GitHub cache and the
-    worker metrics."""
+    """Per-process resources: settings, one Redis client, the stores, the GitHub cache, the
+    worker metrics and the per-token GitHub budgets."""
 
     settings: Settings
     stores: Stores
     cache: RedisImmutableCache
     metrics: WorkerMetricsStore
+    token_budgets: TokenBudgets
 
 
 @lru_cache(maxsize=1)
 def worker_context() -> WorkerContext:
     settings = get_settings()
     client = connect(settings)
+    stores = Stores(client, settings)
     return WorkerContext(
-        settings, Stores(client, settings), RedisImmutableCache(client), WorkerMetricsStore(client)
+        settings,
+        stores,
+        RedisImmutableCache(client),
+        WorkerMetricsStore(client),
+        stores.token_budgets,
     )
 
 
@@ -146,8 +169,11 @@ def run_report_job(
     retries: int,
     max_retries: int,
     generate: Generate,
+    defer: Defer,
+    rate_limit_waits: int = 0,
 ) -> None:
-    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status.
+    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status,
+    or to ``waiting_rate_limit`` (then ``defer`` brings the message back at the reset).
 
     ``Abort`` and ``TimeLimitExceeded`` are thread interrupts that can land anywhere, so they
     are turned into ``cancelled``/``failed`` (and the claim released) here, then re-raised for
@@ -155,7 +181,8 @@ def run_report_job(
     """
     clients = GitHubClients()
     try:
-        _run(ctx, job_id, key_text, credential, retries, max_retries, generate, clients)
+        attempt = _Attempt(retries, max_retries, defer, rate_limit_waits)
+        _run(ctx, job_id, key_text, credential, attempt, generate, clients)
     except (Abort, TimeLimitExceeded) as interrupt:
         aborted = isinstance(interrupt, Abort)
         status: JobStatus = "cancelled" if aborted else "failed"
@@ -167,13 +194,22 @@ def run_report_job(
         clients.record(ctx.metrics)
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """This delivery of the job: Dramatiq retries spent, and rate-limit waits so far."""
+
+    retries: int
+    max_retries: int
+    defer: Defer
+    rate_limit_waits: int
+
+
 def _run(
     ctx: WorkerContext,
     job_id: str,
     key_text: str,
     credential: str,
-    retries: int,
-    max_retries: int,
+    attempt: _Attempt,
     generate: Generate,
     clients: GitHubClients,
 ) -> None:
@@ -200,6 +236,25 @@ def _run(
     token = stores.credentials.token(credential)
     if token is None:
         finish("failed", LOGIN_EXPIRED)
+        return
+
+    def wait_for_github(until: datetime) -> None:
+        """Back to the queue until ``until``, spending no retry (or fail: waited too often)."""
+        if attempt.rate_limit_waits >= ctx.settings.max_rate_limit_waits:
+            finish("failed", RATE_LIMIT_STAYED)
+            return
+        delay = max(0.0, (until - datetime.now(UTC)).total_seconds()) + random.uniform(0.5, 2.0)
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        jobs.mark_waiting(
+            job_id, retry_at, f"GitHub rate limit reached; resuming at {retry_at:%H:%M} UTC"
+        )
+        jobs.renew(key_text, job_id, claim_ttl_ms=jobs.claim_ttl_ms + int(delay * 1000))
+        log.info("job %s waits %.0f s for GitHub's rate limit", job_id, delay)
+        attempt.defer(int(delay * 1000))
+
+    blocked = ctx.token_budgets.blocked_until(token, datetime.now(UTC).timestamp())
+    if blocked is not None and blocked - time.time() > ctx.settings.github_max_wait_seconds:
+        wait_for_github(datetime.fromtimestamp(blocked, UTC))  # known spent: send nothing
         return
 
     progress = _ProgressBox()
@@ -232,27 +287,23 @@ def _run(
     except JobCancelled:
         finish("cancelled", "Cancelled")
         return
-    except NotFound:
-        stores.reports.mark_unknown_user(key.username)
-        finish("not_found", f"GitHub has no user named {key.username!r}")
+    except NotFound as exc:
+        stores.reports.mark_unknown_user(key.username, exc.reason)
+        finish("not_found", str(exc))
+        return
+    except ReportTooLarge as exc:
+        finish("failed", str(exc))
         return
     except Unauthorized:
         stores.credentials.mark_invalid(credential)
         finish("failed", TOKEN_REJECTED)
         return
     except RateLimited as exc:
-        if retries >= max_retries:
-            finish("failed", "GitHub's rate limit stayed exhausted; try again later.")
-            return
-        delay = exc.seconds_until_reset() + random.uniform(0.5, 2.0)
-        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        jobs.mark_waiting(
-            job_id, retry_at, f"GitHub rate limit reached; resuming at {retry_at:%H:%M} UTC"
-        )
-        jobs.renew(key_text, job_id, claim_ttl_ms=jobs.claim_ttl_ms + int(delay * 1000))
-        raise dramatiq.Retry(delay=int(delay * 1000)) from None
+        wait_for_github(exc.reset_at)
+        return
     except GitHubUnavailable:
-        if retries >= max_retries:
+        retries = attempt.retries
+        if retries >= attempt.max_retries:
             finish("failed", "GitHub is unavailable right now; try again later.")
             return
         jobs.requeue(job_id, "GitHub is having trouble; retrying shortly")

@@ -3,7 +3,9 @@
 Arguments are JSON-simple: the report key (``str(ReportKey)``) and a credential ref. The job
 id is the message id (read through ``CurrentMessage``). One running job per reported user
 (``concurrency_key``); ``Abort`` and ``TimeLimitExceeded`` are final (``throws``); rate limits
-retry at the reset time; HTTP timeouts (``http_timeout_seconds``) stay below the time limit.
+put the message back on the queue for the reset time (a copy keeping its id, counting
+``rate_limit_waits`` instead of retries); HTTP timeouts (``http_timeout_seconds``) stay below
+the time limit. The GitHub client shares its token's budget with every process through Redis.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from gitbrag.service import REPORT_ACTOR, REPORT_QUEUE
 from gitbrag.settings import get_settings
 
 _settings = get_settings()
+RATE_LIMIT_WAITS = "rate_limit_waits"  # message option: waits for GitHub's rate limit so far
 assert _settings.http_timeout_seconds < _settings.job_time_limit_seconds, (
     "GITBRAG_HTTP_TIMEOUT_SECONDS must be shorter than GITBRAG_JOB_TIME_LIMIT_SECONDS"
 )
@@ -50,10 +53,16 @@ async def generate_from_github(
     from gitbrag.report import build_report
 
     settings = get_settings()
-    async with GitHubClient.from_settings(settings, token) as client:
+    budget = worker_context().token_budgets.for_token(token)
+    async with GitHubClient.from_settings(settings, token, budget=budget) as client:
         clients.track(client)
         collection = await collect(
-            client, key, progress=progress, cache=cache, stars_cap=settings.stars_cap
+            client,
+            key,
+            progress=progress,
+            cache=cache,
+            stars_cap=settings.stars_cap,
+            max_pull_requests=settings.max_report_pull_requests,
         )
     progress("build", 0, 1)
     return build_report(collection, key, datetime.now(UTC))
@@ -72,6 +81,12 @@ async def generate_from_github(
 def generate_report(key: str, credential: str) -> None:
     message = CurrentMessage.get_current_message()
     assert message is not None
+    waits = int(message.options.get(RATE_LIMIT_WAITS, 0))
+
+    def defer(delay_ms: int) -> None:
+        again = message.copy(options={RATE_LIMIT_WAITS: waits + 1})
+        dramatiq.get_broker().enqueue(again, delay=delay_ms)
+
     run_report_job(
         worker_context(),
         job_id=message.message_id,
@@ -80,4 +95,6 @@ def generate_report(key: str, credential: str) -> None:
         retries=int(message.options.get("retries", 0)),
         max_retries=_settings.max_retries,
         generate=generate_from_github,
+        defer=defer,
+        rate_limit_waits=waits,
     )

@@ -1,6 +1,7 @@
 """``gitbrag report``: collect a user's pull requests and print the report.
 
-Exit codes: 0 done; 1 GitHub or user error (unknown user, bad token, rate limit); 2 usage error.
+Exit codes: 0 done; 1 GitHub or user error (unknown user, an organisation's login, bad token,
+rate limit, more pull requests than one report reads); 2 usage error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TextIO
 import httpx
 from rich.console import Console
 
-from gitbrag.errors import GitHubError, InvalidInput
+from gitbrag.errors import GitHubError, InvalidInput, ReportTooLarge
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
@@ -68,7 +69,12 @@ async def generate(
     async with httpx.AsyncClient(timeout=timeout) as http:
         client = GitHubClient.from_settings(settings, token, http=http)
         collection = await collect(
-            client, key, progress=progress, cache=MemoryCache(), stars_cap=settings.stars_cap
+            client,
+            key,
+            progress=progress,
+            cache=MemoryCache(),
+            stars_cap=settings.stars_cap,
+            max_pull_requests=settings.max_report_pull_requests,
         )
     return build_report(collection, key, datetime.now(UTC))
 
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressLine(sys.stderr, enabled=not args.quiet)
     try:
         report = asyncio.run(generate(key, token, settings, progress))
-    except GitHubError as error:
+    except (GitHubError, ReportTooLarge) as error:
         progress.clear()
         return _fail(1, str(error))
     progress.clear()
