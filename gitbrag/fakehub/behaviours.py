@@ -13,8 +13,8 @@ load or at scale:
   resource limits, changelog 2025-09-01).
 - ``timeout_nodes``: a document asking for more nodes than this times out whole (HTTP 200,
   ``data: null``, GitHub's "...may be the result of a timeout" error).
-- ``short_search_pages``: ``"once"``: the first time each search page is served it lacks
-  its last result (paging continues after it); ``"always"``: every time. GitHub documents
+- ``short_search_pages``: ``"once"``: the first page served for each search query lacks its
+  last result (paging continues after it); ``"always"``: every page does. GitHub documents
   that searches can time out and return what they found so far.
 - ``social_accounts_404``: ``/users/{login}/social_accounts`` answers 404, like GitHub
   Enterprise Server before 3.9.

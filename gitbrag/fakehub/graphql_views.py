@@ -235,7 +235,7 @@ class QueryRoot:
         )
         matches = run_search(parsed, candidates, state.data.repos, self.ctx.viewer)
         window, info = page(matches[:SEARCH_CAP], "search", first, after, last, before)
-        if window and self._short(query, first, after, last, before):
+        if window and self._short(query):
             window = window[:-1]  # paging goes on after the result left out
         nodes = [PullRequestView(self.ctx, pr) for _, pr in window]
         return {
@@ -253,13 +253,13 @@ class QueryRoot:
             ],
         }
 
-    def _short(self, query: str, *page_args: object) -> bool:
-        """Leave this search page short (``Behaviours.short_search_pages``)?"""
+    def _short(self, query: str) -> bool:
+        """Leave this search page short (``Behaviours.short_search_pages``): always, or the
+        first page served for each query ("once")?"""
         mode = self.ctx.state.behaviours.short_search_pages
         if not mode:
             return False
-        identity = (self.ctx.viewer.lower(), query, *(str(arg) for arg in page_args))
-        short = mode == "always" or self.ctx.state.first_serve(identity)
+        short = mode == "always" or self.ctx.state.first_serve((self.ctx.viewer.lower(), query))
         if short:
             self.ctx.state.count("short_search_page")
         return short

@@ -10,8 +10,9 @@ table lives there); this module sends, waits and retries accordingly:
 - Primary limit (budget spent): wait for the reset when it is within ``max_retry_after``
   seconds, else raise ``RateLimited(reset_at)`` so a background job can come back later.
 - Secondary limit: wait ``Retry-After``; without it ``secondary_wait``, doubling on every
-  secondary limit in a row. The wait pauses every user of the token. A wait longer than
-  ``max_retry_after`` becomes ``RateLimited``.
+  further such limit the same request meets (GitHub: "wait for an exponentially increasing
+  amount of time between retries"). The wait pauses every user of the token. A
+  wait longer than ``max_retry_after`` becomes ``RateLimited``.
 - Transient failures (5xx, timeouts, connection errors, GraphQL timeouts) are retried up to
   ``max_attempts`` times with exponential backoff and jitter, asking for smaller pages.
   A batched GraphQL document (:meth:`GitHubClient.graphql_batch`) is not retried whole
@@ -47,7 +48,8 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 MIN_PAGE_SIZE: Final = 10
-MAX_WAITS: Final = 12  # rate-limit waits for one request before giving up with RateLimited
+MAX_WAITS: Final = 12  # rate limits one request met before giving up with RateLimited
+MAX_ADMISSION_WAITS: Final = 1000  # a safety net: pauses of the token end as other requests end
 
 
 def utc_now() -> datetime:
@@ -116,7 +118,6 @@ class GitHubClient:
         self.budget: TokenBudget = budget or LocalTokenBudget(Limits(max_in_flight=max_concurrency))
         self._owns_http = owns_http
         self._random = random.Random()
-        self._secondary_streak = 0
         self.requests_made = 0
         self.remaining: int | None = None
         self.reset_at: datetime | None = None
@@ -237,6 +238,7 @@ class GitHubClient:
         api: Api = "graphql" if body is not None else "rest"
         failures = 0
         waits = 0
+        secondary_hits = 0  # secondary limits without Retry-After this request met
         while True:
             payload, outcome = await self._send(
                 api, method, url, body, params, login=login, missing_ok=missing_ok, partial=partial
@@ -247,7 +249,8 @@ class GitHubClient:
                 return None
             if outcome.primary_reset is not None or outcome.secondary:
                 waits += 1
-                await self._rate_limited(api, outcome, waits)
+                secondary_hits += outcome.secondary and outcome.retry_after is None
+                await self._rate_limited(api, outcome, waits, secondary_hits)
                 continue
             if outcome.transient is not None:
                 failures += 1
@@ -263,7 +266,6 @@ class GitHubClient:
                     body = _smaller_pages(body)
                 await self._sleep(self._backoff(failures))
                 continue
-            self._secondary_streak = 0
             return payload
 
     async def _send(
@@ -305,7 +307,9 @@ class GitHubClient:
         return payload, outcome
 
     async def _admit(self, api: Api) -> str:
-        """A slot for one request, after any wait the token's budget asks for."""
+        """A slot for one request, after any wait the token's budget asks for. Waiting here
+        is waiting for the token (others' pauses, the minute's points), not this request's
+        own failures: only a wait longer than ``max_retry_after`` gives up."""
         waits = 0
         while True:
             admission = await self.budget.acquire(api, self._epoch())
@@ -314,12 +318,17 @@ class GitHubClient:
             waits += 1
             if admission.exhausted_until is not None:
                 until = datetime.fromtimestamp(admission.exhausted_until, UTC)
-                await self._wait_or_raise(until, waits, "GitHub rate limit spent")
+                why = "GitHub rate limit spent"
             else:
                 until = self._now() + timedelta(seconds=admission.wait)
-                await self._wait_or_raise(until, waits, "pausing for the token's limits")
+                why = "pausing for the token's limits"
+            if waits > MAX_ADMISSION_WAITS:
+                raise RateLimited(until)
+            await self._wait_or_raise(until, 0, why)
 
-    async def _rate_limited(self, api: Api, outcome: Outcome, waits: int) -> None:
+    async def _rate_limited(
+        self, api: Api, outcome: Outcome, waits: int, secondary_hits: int
+    ) -> None:
         now = self._now()
         if outcome.primary_reset is not None:
             reset = outcome.primary_reset
@@ -328,10 +337,9 @@ class GitHubClient:
             # A reset GitHub puts in the past (clock skew) still needs a moment.
             await self._wait_or_raise(max(reset, now + timedelta(seconds=1)), waits, "primary")
             return
-        self._secondary_streak += 1
         wait = outcome.retry_after
         if wait is None:
-            wait = self.secondary_wait * 2.0 ** (self._secondary_streak - 1)
+            wait = self.secondary_wait * 2.0 ** (secondary_hits - 1)
         until = now + timedelta(seconds=wait)
         await self.budget.pause(until.timestamp())
         await self._wait_or_raise(until, waits, "secondary rate limit")
