@@ -51,9 +51,10 @@ def _smallest(item: Batchable) -> bool:
     return item.first <= 1 and item.batch <= 1
 
 
-def _shrink(item: Batchable) -> None:
+def _shrink(item: Batchable, aliases: int) -> None:
+    """Half the nodes, and half the aliases of the document that failed (``aliases``)."""
     item.first = max(1, item.first // 2)
-    item.batch = max(1, item.batch // 2)
+    item.batch = max(1, min(item.batch, aliases) // 2)
 
 
 def _chunks(items: list[T]) -> list[list[T]]:
@@ -93,7 +94,7 @@ async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) ->
                 if _smallest(item):
                     result.failed.append(item)
                 else:
-                    _shrink(item)
+                    _shrink(item, len(chunk))
                     pending.append(item)
     return result
 

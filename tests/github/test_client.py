@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
-from gitbrag.github.client import GitHubClient
+from gitbrag.github.budget import Limits, LocalTokenBudget, Seen
+from gitbrag.github.client import BatchTooLarge, GitHubClient
 from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
 from gitbrag.settings import Settings
 
@@ -644,3 +645,149 @@ def test_from_settings_owns_and_closes_its_http_client() -> None:
         return http.is_closed
 
     assert run(scenario())
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def _secondary(retry_after: str | None = None) -> httpx.Response:
+    headers = {"retry-after": retry_after} if retry_after else {}
+    return httpx.Response(403, headers=headers, json={"message": SECONDARY})
+
+
+def test_a_near_primary_reset_is_waited_out_in_place() -> None:
+    reset = int((NOW + timedelta(seconds=90)).timestamp())
+    limited = httpx.Response(
+        200,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+        json={"errors": [{"type": "RATE_LIMIT", "code": "graphql_rate_limit", "message": "m"}]},
+    )
+    handler, seen = scripted(limited, ok_data())
+    sleeps = Sleeps()
+    client = make_client(handler, sleep=sleeps)
+    assert run(client.graphql("query { x }")) == {"ok": True}
+    assert sleeps == [90.0] and len(seen) == 2
+
+
+def test_a_far_primary_reset_is_rate_limited_without_another_request() -> None:
+    handler, seen = scripted(httpx.Response(403, headers=EXHAUSTED, json={"message": "x"}))
+    client = make_client(handler)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at == AT_RESET
+    assert (client.remaining, client.reset_at) == (0, AT_RESET)
+    assert len(seen) == 1
+
+
+def test_secondary_waits_double_per_request_without_retry_after_then_give_up() -> None:
+    handler, seen = scripted(_secondary(), _secondary(), _secondary("5"), _secondary(), ok_data())
+    sleeps = Sleeps()
+    client = make_client(handler, sleep=sleeps, secondary_wait=60, max_retry_after=300)
+    assert run(client.graphql("query { x }")) == {"ok": True}
+    assert sleeps == [60.0, 120.0, 5.0, 240.0]  # Retry-After is followed exactly
+    handler, _ = scripted(*[_secondary()] * 4)
+    client = make_client(handler, secondary_wait=60, max_retry_after=300)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at - client._now() == timedelta(seconds=480)
+
+
+def test_a_secondary_limit_pauses_every_request_of_the_token() -> None:
+    """Two clients share one token's budget: A's secondary limit makes B wait before it
+    sends anything (each client on its own clock, both starting at NOW)."""
+    budget = LocalTokenBudget()
+    a_handler, _ = scripted(_secondary("30"), ok_data())
+    b_handler, b_seen = scripted(ok_data())
+    a_clock, b_clock = Sleeps(), Sleeps()
+    run(make_client(a_handler, sleep=a_clock, budget=budget).graphql("query { x }"))
+    run(make_client(b_handler, sleep=b_clock, budget=budget).graphql("query { x }"))
+    assert a_clock == [30.0] and b_clock == [30.0]
+    assert len(b_seen) == 1
+
+
+def test_a_paused_token_makes_other_clients_wait_before_sending() -> None:
+    budget = LocalTokenBudget()
+    clock = Sleeps()
+    run(budget.pause((NOW + timedelta(seconds=45)).timestamp()))
+    handler, seen = scripted(ok_data())
+    client = make_client(handler, sleep=clock, budget=budget)
+    run(client.graphql("query { x }"))
+    assert clock == [45.0] and len(seen) == 1
+
+
+def test_a_budget_known_to_be_spent_sends_nothing() -> None:
+    budget = LocalTokenBudget()
+    run(budget.observe(Seen("graphql", 0, RESET)))
+    handler, seen = scripted(ok_data())
+    client = make_client(handler, budget=budget)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at == AT_RESET and seen == []
+    # REST has its own budget
+    handler, seen = scripted(httpx.Response(200, json={"login": "a"}))
+    assert run(make_client(handler, budget=budget).viewer_login()) == "a"
+
+
+def test_points_per_minute_wait_for_the_next_minute() -> None:
+    budget = LocalTokenBudget(Limits(graphql_points_per_minute=2))
+    clock = Sleeps(start=datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC))
+    handler, seen = scripted(ok_data(), ok_data(), ok_data())
+    client = make_client(handler, sleep=clock, budget=budget)
+    for _ in range(3):
+        run(client.graphql("query { x }"))
+    assert clock == [30.0] and len(seen) == 3
+
+
+def test_requests_in_flight_never_exceed_the_limit() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(5):
+            await asyncio.sleep(0)  # let the others pile up
+        in_flight -= 1
+        return httpx.Response(200, json={"data": {"ok": True}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = GitHubClient(
+        http,
+        token="t",
+        api_url="https://api.test",
+        graphql_url="https://api.test/graphql",
+        budget=LocalTokenBudget(Limits(max_in_flight=3)),
+    )
+
+    async def scenario() -> None:
+        await asyncio.gather(*(client.graphql("query { x }") for _ in range(20)))
+
+    run(scenario())
+    assert peak == 3
+
+
+# --------------------------------------------------------------------------- batches, 404s
+
+
+def test_batch_partial_answers_name_the_aliases_to_retry() -> None:
+    handler, _ = scripted(httpx.Response(200, json=PARTIAL))
+    answer = run(make_client(handler).graphql_batch("query { r0 r1 }", {}))
+    assert answer.data == PARTIAL["data"]
+    assert answer.failed == {"r1": "Resource limits for this query exceeded."}
+
+
+def test_batch_timeouts_ask_to_split_unless_already_smallest() -> None:
+    timeout = httpx.Response(200, json={"data": None, "errors": [{"message": TIMEOUT_MESSAGE}]})
+    handler, seen = scripted(timeout)
+    with pytest.raises(BatchTooLarge):
+        run(make_client(handler).graphql_batch("query { r0 }", {"first": 100}))
+    assert len(seen) == 1  # not retried whole
+    handler, seen = scripted(timeout, httpx.Response(502), ok_data({"r0": {}}))
+    answer = run(make_client(handler).graphql_batch("query { r0 }", {"first": 1}, splittable=False))
+    assert answer.data == {"r0": {}} and len(seen) == 3
+
+
+def test_missing_ok_turns_a_404_into_none() -> None:
+    handler, _ = scripted(httpx.Response(404, json={"message": "Not Found"}))
+    assert run(make_client(handler).rest_get("/users/a/social_accounts", missing_ok=True)) is None

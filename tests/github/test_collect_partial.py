@@ -83,7 +83,9 @@ def test_unreadable_files_are_reported_per_pull_request(hub: FakeHub) -> None:
     assert all(not pr.files_complete and pr.files == () for pr in with_files)
     assert collection.incomplete_reasons == []
     report = build_report(collection, KEY, datetime(2026, 11, 29, tzinfo=UTC))
-    in_report = {(p.number, r.name_with_owner) for r in report.repositories for p in r.pull_requests}
+    in_report = {
+        (p.number, r.name_with_owner) for r in report.repositories for p in r.pull_requests
+    }
     assert report.incomplete_reasons == [
         f"languages are incomplete for {pr.repository}#{pr.number}: "
         "its changed files could not be read"
