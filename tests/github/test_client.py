@@ -684,6 +684,7 @@ def test_secondary_waits_double_per_request_without_retry_after_then_give_up() -
     sleeps = Sleeps()
     client = make_client(handler, sleep=sleeps, secondary_wait=60, max_retry_after=300)
     assert run(client.graphql("query { x }")) == {"ok": True}
+    assert len(seen) == 5
     assert sleeps == [60.0, 120.0, 5.0, 240.0]  # Retry-After is followed exactly
     handler, _ = scripted(*[_secondary()] * 4)
     client = make_client(handler, secondary_wait=60, max_retry_after=300)
