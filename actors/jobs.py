@@ -50,7 +50,6 @@ from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.jobs import JobStatus, Progress
-from gitbrag.stores.token_budget import TokenBudgets
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
@@ -116,27 +115,21 @@ class JobCancelled(Exception):
 
 @dataclass
 class WorkerContext:
-    """Per-process resources: settings, one Redis client, the stores, the GitHub cache, the
-    worker metrics and the per-token GitHub budgets."""
+    """Per-process resources: settings, one Redis client, the stores (the per-token GitHub
+    budgets among them), the GitHub cache and the worker metrics."""
 
     settings: Settings
     stores: Stores
     cache: RedisImmutableCache
     metrics: WorkerMetricsStore
-    token_budgets: TokenBudgets
 
 
 @lru_cache(maxsize=1)
 def worker_context() -> WorkerContext:
     settings = get_settings()
     client = connect(settings)
-    stores = Stores(client, settings)
     return WorkerContext(
-        settings,
-        stores,
-        RedisImmutableCache(client),
-        WorkerMetricsStore(client),
-        stores.token_budgets,
+        settings, Stores(client, settings), RedisImmutableCache(client), WorkerMetricsStore(client)
     )
 
 
@@ -252,7 +245,7 @@ def _run(
         log.info("job %s waits %.0f s for GitHub's rate limit", job_id, delay)
         attempt.defer(int(delay * 1000))
 
-    blocked = ctx.token_budgets.blocked_until(token, datetime.now(UTC).timestamp())
+    blocked = ctx.stores.token_budgets.blocked_until(token, datetime.now(UTC).timestamp())
     if blocked is not None and blocked - time.time() > ctx.settings.github_max_wait_seconds:
         wait_for_github(datetime.fromtimestamp(blocked, UTC))  # known spent: send nothing
         return

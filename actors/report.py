@@ -53,7 +53,7 @@ async def generate_from_github(
     from gitbrag.report import build_report
 
     settings = get_settings()
-    budget = worker_context().token_budgets.for_token(token)
+    budget = worker_context().stores.token_budgets.for_token(token)
     async with GitHubClient.from_settings(settings, token, budget=budget) as client:
         clients.track(client)
         collection = await collect(

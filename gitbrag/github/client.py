@@ -7,12 +7,9 @@ table lives there); this module sends, waits and retries accordingly:
   (shared by every process using the token when it lives in Redis): at most a few requests
   in flight, points and GraphQL time per minute, no request while GitHub's secondary limit
   asked us to pause or while the primary budget is known to be spent.
-- Primary limit (budget spent): wait for the reset when it is within ``max_retry_after``
-  seconds, else raise ``RateLimited(reset_at)`` so a background job can come back later.
-- Secondary limit: wait ``Retry-After``; without it ``secondary_wait``, doubling on every
-  further such limit the same request meets (GitHub: "wait for an exponentially increasing
-  amount of time between retries"). The wait pauses every user of the token. A
-  wait longer than ``max_retry_after`` becomes ``RateLimited``.
+- Primary and secondary limits are waited out (:mod:`gitbrag.github.waits`) when the wait
+  is within ``max_retry_after`` seconds, else ``RateLimited(until)`` lets a background job
+  come back later.
 - Transient failures (5xx, timeouts, connection errors, GraphQL timeouts) are retried up to
   ``max_attempts`` times with exponential backoff and jitter, asking for smaller pages.
   A batched GraphQL document (:meth:`GitHubClient.graphql_batch`) is not retried whole
@@ -27,29 +24,25 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from gitbrag.errors import GitHubError, GitHubUnavailable, RateLimited
-from gitbrag.github.budget import RESOURCE_OF, Api, Limits, LocalTokenBudget, Seen, TokenBudget
+from gitbrag.errors import GitHubError, GitHubUnavailable
+from gitbrag.github.budget import Api, Limits, LocalTokenBudget, Seen, TokenBudget
 from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
+from gitbrag.github.waits import Clock, Sleep, Waits
 
 if TYPE_CHECKING:
     from gitbrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], datetime]
-
 MIN_PAGE_SIZE: Final = 10
-MAX_WAITS: Final = 12  # rate limits one request met before giving up with RateLimited
-MAX_ADMISSION_WAITS: Final = 1000  # a safety net: pauses of the token end as other requests end
 
 
 def utc_now() -> datetime:
@@ -111,11 +104,16 @@ class GitHubClient:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
-        self.secondary_wait = secondary_wait
-        self.max_retry_after = max_retry_after
         self._sleep = sleep
         self._now = clock
         self.budget: TokenBudget = budget or LocalTokenBudget(Limits(max_in_flight=max_concurrency))
+        self._waits = Waits(
+            self.budget,
+            sleep=sleep,
+            clock=clock,
+            secondary_wait=secondary_wait,
+            max_wait=max_retry_after,
+        )
         self._owns_http = owns_http
         self._random = random.Random()
         self.requests_made = 0
@@ -250,7 +248,9 @@ class GitHubClient:
             if outcome.primary_reset is not None or outcome.secondary:
                 waits += 1
                 secondary_hits += outcome.secondary and outcome.retry_after is None
-                await self._rate_limited(api, outcome, waits, secondary_hits)
+                if outcome.primary_reset is not None:
+                    self.remaining, self.reset_at = 0, outcome.primary_reset
+                await self._waits.after_limit(api, outcome, waits, secondary_hits)
                 continue
             if outcome.transient is not None:
                 failures += 1
@@ -280,7 +280,7 @@ class GitHubClient:
         missing_ok: bool,
         partial: bool,
     ) -> tuple[Any, Outcome]:
-        holder = await self._admit(api)
+        holder = await self._waits.admit(api)
         started = time.monotonic()
         try:
             self.requests_made += 1
@@ -305,53 +305,6 @@ class GitHubClient:
         )
         log.debug("GitHub %s %s -> %s", method, url, response.status_code)
         return payload, outcome
-
-    async def _admit(self, api: Api) -> str:
-        """A slot for one request, after any wait the token's budget asks for. Waiting here
-        is waiting for the token (others' pauses, the minute's points), not this request's
-        own failures: only a wait longer than ``max_retry_after`` gives up."""
-        waits = 0
-        while True:
-            admission = await self.budget.acquire(api, self._epoch())
-            if admission.holder is not None:
-                return admission.holder
-            waits += 1
-            if admission.exhausted_until is not None:
-                until = datetime.fromtimestamp(admission.exhausted_until, UTC)
-                why = "GitHub rate limit spent"
-            else:
-                until = self._now() + timedelta(seconds=admission.wait)
-                why = "pausing for the token's limits"
-            if waits > MAX_ADMISSION_WAITS:
-                raise RateLimited(until)
-            await self._wait_or_raise(until, 0, why)
-
-    async def _rate_limited(
-        self, api: Api, outcome: Outcome, waits: int, secondary_hits: int
-    ) -> None:
-        now = self._now()
-        if outcome.primary_reset is not None:
-            reset = outcome.primary_reset
-            await self.budget.observe(Seen(RESOURCE_OF[api], 0, reset.timestamp()))
-            self.remaining, self.reset_at = 0, reset
-            # A reset GitHub puts in the past (clock skew) still needs a moment.
-            await self._wait_or_raise(max(reset, now + timedelta(seconds=1)), waits, "primary")
-            return
-        wait = outcome.retry_after
-        if wait is None:
-            wait = self.secondary_wait * 2.0 ** (secondary_hits - 1)
-        until = now + timedelta(seconds=wait)
-        await self.budget.pause(until.timestamp())
-        await self._wait_or_raise(until, waits, "secondary rate limit")
-
-    async def _wait_or_raise(self, until: datetime, waits: int, why: str) -> None:
-        """Sleep until ``until`` unless that is further than ``max_retry_after`` (or this
-        request waited too often): then ``RateLimited`` hands the wait to the job queue."""
-        seconds = max(0.0, (until - self._now()).total_seconds())
-        if seconds > self.max_retry_after or waits > MAX_WAITS:
-            raise RateLimited(until)
-        log.info("GitHub limit (%s): waiting %.1fs", why, seconds)
-        await self._sleep(seconds)
 
     def _backoff(self, failures: int) -> float:
         """Exponential backoff with "equal jitter": between half and all of the step."""
