@@ -9,8 +9,10 @@ is kept; only the failed items are read again, in batches of half as many aliase
 for half as many nodes, down to one alias asking for one node. An item still failing then
 is given up (the caller names it in the report's incomplete reasons).
 
-An item remembers its smaller ``first`` and ``batch``: later pages of a connection that was
-too big are read at the size that worked.
+An item remembers its smaller size (:class:`Size`): later pages of a connection that was too
+big are read at the size that worked. After ``GROW_AFTER`` pages read in a row it tries twice
+the size again, up to where it started: a timeout or a 502 is often a blip, and a 3,000-file
+pull request read one file per request for good would spend the token's budget for nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from gitbrag.errors import GitHubUnavailable
 from gitbrag.github.client import BatchAnswer, BatchTooLarge, GitHubClient
@@ -26,10 +28,45 @@ from gitbrag.github.tasks import gather_all
 
 log = logging.getLogger(__name__)
 
+GROW_AFTER: Final = 4  # pages read in a row at a smaller size before trying twice the size
+
+
+@dataclass(slots=True)
+class Size:
+    """How much one item may ask for: ``first`` nodes per connection, in documents of at
+    most ``batch`` aliases; ``full_*`` is where it started."""
+
+    first: int
+    batch: int
+    full_first: int = 0
+    full_batch: int = 0
+    good_reads: int = 0
+
+    def __post_init__(self) -> None:
+        self.full_first = self.full_first or self.first
+        self.full_batch = self.full_batch or self.batch
+
+    @property
+    def smallest(self) -> bool:
+        return self.first <= 1 and self.batch <= 1
+
+    def shrink(self, aliases: int) -> None:
+        """Half the nodes, and half the aliases of the document that failed (``aliases``)."""
+        self.first = max(1, self.first // 2)
+        self.batch = max(1, min(self.batch, aliases) // 2)
+        self.good_reads = 0
+
+    def read_well(self) -> None:
+        """A page came back: after ``GROW_AFTER`` in a row, try twice the size."""
+        self.good_reads += 1
+        if self.good_reads >= GROW_AFTER and self.first < self.full_first:
+            self.first = min(self.full_first, self.first * 2)
+            self.batch = min(self.full_batch, self.batch * 2)
+            self.good_reads = 0
+
 
 class Batchable(Protocol):
-    first: int  # nodes per connection this item may ask for
-    batch: int  # aliases this item may share a document with
+    size: Size
 
 
 T = TypeVar("T", bound=Batchable)
@@ -47,21 +84,11 @@ class BatchResult(Generic[T]):
     failed: list[T] = field(default_factory=list)
 
 
-def _smallest(item: Batchable) -> bool:
-    return item.first <= 1 and item.batch <= 1
-
-
-def _shrink(item: Batchable, aliases: int) -> None:
-    """Half the nodes, and half the aliases of the document that failed (``aliases``)."""
-    item.first = max(1, item.first // 2)
-    item.batch = max(1, min(item.batch, aliases) // 2)
-
-
 def _chunks(items: list[T]) -> list[list[T]]:
     """Items grouped by their ``(first, batch)``, each group cut into documents of ``batch``."""
     groups: dict[tuple[int, int], list[T]] = {}
     for item in items:
-        groups.setdefault((item.first, item.batch), []).append(item)
+        groups.setdefault((item.size.first, item.size.batch), []).append(item)
     return [
         group[i : i + batch]
         for (_, batch), group in groups.items()
@@ -89,12 +116,13 @@ async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) ->
                     if f"r{i}" in answer.failed:
                         retry.append(item)
                     else:
+                        item.size.read_well()
                         result.read.append((item, answer.data.get(f"r{i}")))
             for item in retry:
-                if _smallest(item):
+                if item.size.smallest:
                     result.failed.append(item)
                 else:
-                    _shrink(item, len(chunk))
+                    item.size.shrink(len(chunk))
                     pending.append(item)
     return result
 
@@ -104,14 +132,15 @@ async def _read_one(
 ) -> BatchAnswer | GitHubUnavailable | None:
     """The answer for one document; ``None`` when it should be split, or the error when
     GitHub kept failing in a way a smaller document would not fix."""
-    first = chunk[0].first
+    first = chunk[0].size.first
+    smallest = chunk[0].size.smallest
     query, variables = build(chunk, first)
     try:
-        return await client.graphql_batch(query, variables, splittable=not _smallest(chunk[0]))
+        return await client.graphql_batch(query, variables, splittable=not smallest)
     except BatchTooLarge as exc:
         log.info("batch of %d (first %d) too large for GitHub: %s", len(chunk), first, exc)
         return None
     except GitHubUnavailable as exc:
-        if _smallest(chunk[0]):
+        if smallest:
             return None
         return exc

@@ -12,8 +12,9 @@ table lives there); this module sends, waits and retries accordingly:
   come back later.
 - Transient failures (5xx, timeouts, connection errors, GraphQL timeouts) are retried up to
   ``max_attempts`` times with exponential backoff and jitter, asking for smaller pages.
-  A batched GraphQL document (:meth:`GitHubClient.graphql_batch`) is not retried whole
-  when asking for less may help: ``BatchTooLarge`` tells the caller to split it.
+  A batched GraphQL document (:meth:`GitHubClient.graphql_batch`) that fails twice in a
+  row where asking for less may help is not retried whole: ``BatchTooLarge`` tells the
+  caller to split it.
 
 The token is sent as ``Authorization: Bearer`` and never logged or shown in ``repr``.
 """
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_PAGE_SIZE: Final = 10
+# A batch that fails this often in a row in a way a smaller one may avoid is split (once
+# could be a blip: splitting at once would read every later page of its items smaller).
+SPLIT_AFTER: Final = 2
 
 
 def utc_now() -> datetime:
@@ -255,15 +259,14 @@ class GitHubClient:
             if outcome.transient is not None:
                 failures += 1
                 log.info("GitHub %s %s: %s (attempt %d)", method, url, outcome.transient, failures)
-                if split and outcome.shrink:
-                    await self._sleep(self._backoff(1))
+                if split and outcome.shrink and failures >= SPLIT_AFTER:
                     raise BatchTooLarge(outcome.transient)
                 if failures >= self.max_attempts:
                     raise GitHubUnavailable(
                         f"GitHub kept failing ({outcome.transient}) after {failures} attempts"
                     )
-                if outcome.shrink and body is not None:
-                    body = _smaller_pages(body)
+                if outcome.shrink and body is not None and not split:
+                    body = _smaller_pages(body)  # (a batch is split by its caller instead)
                 await self._sleep(self._backoff(failures))
                 continue
             return payload

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from gitbrag.github.batches import read_batched
+from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_files_query
@@ -57,8 +57,7 @@ def truncation(pr: PullRequestRecord, listed: int, *, files_null: bool = False) 
 @dataclass(eq=False, slots=True)
 class _Job:
     pr: PullRequestRecord
-    first: int = FILES_PAGE
-    batch: int = FILES_BATCH
+    size: Size = field(default_factory=lambda: Size(FILES_PAGE, FILES_BATCH))
     cursor: str | None = None
     files: list[FileChange] = field(default_factory=list)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from gitbrag.github.batches import read_batched
+from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import (
     REPOSITORY,
     REPOSITORY_TTL,
@@ -50,8 +50,8 @@ class _Repo:
     timeline: Timeline | None = None
     stars_read: int = 0
     failed: bool = False
-    first: int = STAR_PAGE  # stargazer page size (smaller once GitHub found a batch too big)
-    batch: int = REPOSITORY_BATCH
+    # stargazer page size and batch (smaller while GitHub finds a batch too big)
+    size: Size = field(default_factory=lambda: Size(STAR_PAGE, REPOSITORY_BATCH))
 
     @property
     def owner_and_name(self) -> tuple[str, str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from gitbrag.github.batches import BatchResult, read_batched
+from gitbrag.github.batches import GROW_AFTER, BatchResult, Size, read_batched
 from gitbrag.github.client import GitHubClient
 from tests.github.test_client import Sleeps
 
@@ -18,8 +18,7 @@ from tests.github.test_client import Sleeps
 @dataclass(eq=False)
 class Item:
     name: str
-    first: int = 100
-    batch: int = 20
+    size: Size = field(default_factory=lambda: Size(100, 20))
 
 
 def build(items: list[Item], first: int) -> tuple[str, dict[str, Any]]:
@@ -82,7 +81,8 @@ def test_the_data_that_came_is_kept_and_only_failed_aliases_shrink() -> None:
     # 20x100: r0..r4 fit; the 15 others go again as 10x50 (all fit) and 5x50 (all fit)
     assert github.shapes[0] == (20, 100)
     assert sorted(github.shapes[1:]) == [(5, 50), (10, 50)]
-    assert {i.first for i in items[:5]} == {100} and {i.first for i in items[5:]} == {50}
+    assert {i.size.first for i in items[:5]} == {100}
+    assert {i.size.first for i in items[5:]} == {50}
 
 
 def test_an_alias_that_keeps_failing_is_given_up_at_one_by_one() -> None:
@@ -117,4 +117,21 @@ def test_a_gateway_timeout_splits_the_batch() -> None:
     github = Flaky(budget=10_000)
     result = read(github, items)
     assert result.failed == [] and len(result.read) == 8
-    assert github.shapes[:3] == [(8, 100), (4, 50), (4, 50)]
+    # twice as it was (once could be a blip), then twice as two halves
+    assert github.shapes[:4] == [(8, 100), (8, 100), (4, 50), (4, 50)]
+
+
+def test_an_item_grows_back_after_pages_read_well() -> None:
+    size = Size(100, 20)
+    size.shrink(20)
+    size.shrink(10)
+    assert (size.first, size.batch) == (25, 5)
+    for _ in range(GROW_AFTER):
+        size.read_well()
+    assert (size.first, size.batch) == (50, 10)
+    for _ in range(3 * GROW_AFTER):
+        size.read_well()
+    assert (size.first, size.batch) == (100, 20)  # never past where it started
+    size.read_well()
+    size.shrink(7)
+    assert (size.first, size.batch, size.good_reads) == (50, 3, 0)
