@@ -5,8 +5,14 @@
 a finished or superseded job does nothing), runs the async generation on the worker's event
 loop while a heartbeat renews the claim, publishes progress and watches for cancellation,
 then stores the report and finishes the job. Every path ends with a final status and the
-claim released, except rate limits (the job waits with ``dramatiq.Retry`` to the reset time,
-keeping its claim) and GitHub outages (requeued, retried with backoff).
+claim released, except rate limits (the job waits, ``waiting_rate_limit``, for the token's
+budget to come back, keeping its claim) and GitHub outages (requeued, retried with backoff).
+
+Waiting for GitHub's rate limit spends no Dramatiq retry (retries are for failures): the
+message is put back on the queue with a delay to the reset time (``defer``), counting its
+waits in a message option of its own, up to ``max_rate_limit_waits``. A job whose token is
+known (from the shared per-token budget in Redis) to be spent waits before it sends a single
+request; otherwise the GitHub client raises ``RateLimited`` when it finds out.
 
 Whatever the path, the GitHub requests the attempt made and the last budget GitHub reported
 are added to the worker metrics (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
@@ -18,6 +24,7 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +36,13 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
-from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorized
+from gitbrag.errors import (
+    GitHubUnavailable,
+    NotFound,
+    RateLimited,
+    ReportTooLarge,
+    Unauthorized,
+)
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.lifecycle import CANCELLED, JobLifecycle, JobStatus, Progress
 from gitbrag.models import Report
@@ -86,12 +99,15 @@ class GitHubClients:
 Generate = Callable[
     [ReportKey, str, ProgressCallback, ImmutableCache, GitHubClients], Awaitable[Report]
 ]
+#: Put this job's message back on the queue after ``delay`` ms, spending no retry.
+Defer = Callable[[int], None]
 
 HEARTBEAT_SECONDS = 1.0
 LOGIN_EXPIRED = "Your GitHub login has expired. Log in again to generate this report."
 TOKEN_REJECTED = "GitHub rejected the token (invalid, expired or revoked). Log in again."
 TOO_LONG = "Generating this report took too long and was stopped."
 INTERNAL = "Something went wrong while generating this report."
+RATE_LIMIT_STAYED = "GitHub's rate limit stayed exhausted; try again later."
 
 
 class JobCancelled(Exception):
@@ -100,8 +116,9 @@ class JobCancelled(Exception):
 
 @dataclass
 class WorkerContext:
-    """Per-process resources: settings, one Redis client, the stores, the GitHub cache, the
-    worker metrics, and the job lifecycle (which counts finished jobs in the metrics)."""
+    """Per-process resources: settings, one Redis client, the stores (the per-token GitHub
+    budgets among them), the GitHub cache, the worker metrics, and the job lifecycle (which
+    counts finished jobs in the metrics)."""
 
     settings: Settings
     stores: Stores
@@ -151,8 +168,11 @@ def run_report_job(
     retries: int,
     max_retries: int,
     generate: Generate,
+    defer: Defer,
+    rate_limit_waits: int = 0,
 ) -> None:
-    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status.
+    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status,
+    or to ``waiting_rate_limit`` (then ``defer`` brings the message back at the reset).
 
     ``Abort`` and ``TimeLimitExceeded`` are thread interrupts that can land anywhere, so they
     are turned into ``cancelled``/``failed`` (and the claim released) here, then re-raised for
@@ -160,7 +180,8 @@ def run_report_job(
     """
     clients = GitHubClients()
     try:
-        _run(ctx, job_id, key_text, credential, retries, max_retries, generate, clients)
+        attempt = _Attempt(retries, max_retries, defer, rate_limit_waits)
+        _run(ctx, job_id, key_text, credential, attempt, generate, clients)
     except (Abort, TimeLimitExceeded) as interrupt:
         aborted = isinstance(interrupt, Abort)
         status: JobStatus = "cancelled" if aborted else "failed"
@@ -170,13 +191,22 @@ def run_report_job(
         clients.record(ctx.metrics)
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """This delivery of the job: Dramatiq retries spent, and rate-limit waits so far."""
+
+    retries: int
+    max_retries: int
+    defer: Defer
+    rate_limit_waits: int
+
+
 def _run(
     ctx: WorkerContext,
     job_id: str,
     key_text: str,
     credential: str,
-    retries: int,
-    max_retries: int,
+    attempt: _Attempt,
     generate: Generate,
     clients: GitHubClients,
 ) -> None:
@@ -192,6 +222,22 @@ def _run(
     token = stores.credentials.token(credential)
     if token is None:
         finish("failed", LOGIN_EXPIRED)
+        return
+
+    def wait_for_github(until: datetime) -> None:
+        """Back to the queue until ``until``, spending no retry (or fail: waited too often)."""
+        if attempt.rate_limit_waits >= ctx.settings.max_rate_limit_waits:
+            finish("failed", RATE_LIMIT_STAYED)
+            return
+        delay = max(0.0, (until - datetime.now(UTC)).total_seconds()) + random.uniform(0.5, 2.0)
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        lifecycle.wait_for_reset(job_id, key_text, retry_at, delay)
+        log.info("job %s waits %.0f s for GitHub's rate limit", job_id, delay)
+        attempt.defer(int(delay * 1000))
+
+    blocked = ctx.stores.token_budgets.blocked_until(token, datetime.now(UTC).timestamp())
+    if blocked is not None and blocked - time.time() > ctx.settings.github_max_wait_seconds:
+        wait_for_github(datetime.fromtimestamp(blocked, UTC))  # known spent: send nothing
         return
 
     progress = _ProgressBox()
@@ -220,24 +266,23 @@ def _run(
     except JobCancelled:
         finish("cancelled", CANCELLED)
         return
-    except NotFound:
-        stores.reports.mark_unknown_user(key.username)
-        finish("not_found", f"GitHub has no user named {key.username!r}")
+    except NotFound as exc:
+        stores.reports.mark_unknown_user(key.username, exc.reason)
+        finish("not_found", str(exc))
+        return
+    except ReportTooLarge as exc:
+        finish("failed", str(exc))
         return
     except Unauthorized:
         stores.credentials.mark_invalid(credential)
         finish("failed", TOKEN_REJECTED)
         return
     except RateLimited as exc:
-        if retries >= max_retries:
-            finish("failed", "GitHub's rate limit stayed exhausted; try again later.")
-            return
-        delay = exc.seconds_until_reset() + random.uniform(0.5, 2.0)
-        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        lifecycle.wait_for_reset(job_id, key_text, retry_at, delay)
-        raise dramatiq.Retry(delay=int(delay * 1000)) from None
+        wait_for_github(exc.reset_at)
+        return
     except GitHubUnavailable:
-        if retries >= max_retries:
+        retries = attempt.retries
+        if retries >= attempt.max_retries:
             finish("failed", "GitHub is unavailable right now; try again later.")
             return
         lifecycle.requeue(job_id, "GitHub is having trouble; retrying shortly")

@@ -3,7 +3,9 @@
 Arguments are JSON-simple: the report key (``str(ReportKey)``) and a credential ref. The job
 id is the message id (read through ``CurrentMessage``). One running job per reported user
 (``concurrency_key``); ``Abort`` and ``TimeLimitExceeded`` are final (``throws``); rate limits
-retry at the reset time; HTTP timeouts (``http_timeout_seconds``) stay below the time limit.
+put the message back on the queue for the reset time (a copy keeping its id, counting
+``rate_limit_waits`` instead of retries); HTTP timeouts (``http_timeout_seconds``) stay below
+the time limit. The GitHub client shares its token's budget with every process through Redis.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from gitbrag.settings import get_settings
 
 # Settings checks that HTTP timeouts stay below the time limit (a validator).
 _settings = get_settings()
+RATE_LIMIT_WAITS = "rate_limit_waits"  # message option: waits for GitHub's rate limit so far
 
 
 def reported_user(message: dramatiq.Message[Any]) -> str | None:
@@ -43,8 +46,15 @@ async def generate_from_github(
 ) -> Report:
     """Collect ``key`` from the configured GitHub (or the simulated one) and build the report;
     the client is handed to ``clients`` so the job records its requests and budget."""
+    budget = worker_context().stores.token_budgets.for_token(token)
     return await generation.generate_report(
-        get_settings(), key, token, progress=progress, cache=cache, on_client=clients.track
+        get_settings(),
+        key,
+        token,
+        progress=progress,
+        cache=cache,
+        on_client=clients.track,
+        budget=budget,
     )
 
 
@@ -61,6 +71,12 @@ async def generate_from_github(
 def generate_report(key: str, credential: str) -> None:
     message = CurrentMessage.get_current_message()
     assert message is not None
+    waits = int(message.options.get(RATE_LIMIT_WAITS, 0))
+
+    def defer(delay_ms: int) -> None:
+        again = message.copy(options={RATE_LIMIT_WAITS: waits + 1})
+        dramatiq.get_broker().enqueue(again, delay=delay_ms)
+
     run_report_job(
         worker_context(),
         job_id=message.message_id,
@@ -69,4 +85,6 @@ def generate_report(key: str, credential: str) -> None:
         retries=int(message.options.get("retries", 0)),
         max_retries=_settings.max_retries,
         generate=generate_from_github,
+        defer=defer,
+        rate_limit_waits=waits,
     )

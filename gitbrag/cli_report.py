@@ -1,6 +1,7 @@
 """``gitbrag report``: collect a user's pull requests and print the report.
 
-Exit codes: 0 done; 1 GitHub or user error (unknown user, bad token, rate limit); 2 usage error.
+Exit codes: 0 done; 1 GitHub or user error (unknown user, an organisation's login, bad token,
+rate limit, more pull requests than one report reads); 2 usage error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TextIO
 
 from rich.console import Console
 
-from gitbrag.errors import GitHubError, InvalidInput
+from gitbrag.errors import GitHubError, InvalidInput, ReportTooLarge
 from gitbrag.generation import generate_report
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.render.markdown import render_markdown
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressLine(sys.stderr, enabled=not args.quiet)
     try:
         report = asyncio.run(generate_report(settings, key, token, progress=progress))
-    except GitHubError as error:
+    except (GitHubError, ReportTooLarge) as error:
         progress.clear()
         return _fail(1, str(error))
     progress.clear()

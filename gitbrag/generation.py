@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from gitbrag.github.budget import TokenBudget
 from gitbrag.github.cache import ImmutableCache, MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import ProgressCallback, collect
@@ -28,15 +29,19 @@ async def generate_report(
     progress: ProgressCallback | None = None,
     cache: ImmutableCache | None = None,
     on_client: Callable[[GitHubClient], None] | None = None,
+    budget: TokenBudget | None = None,
 ) -> Report:
     """Collect ``key`` with ``token`` from the configured GitHub and build its report.
 
     ``cache`` keeps what never changes (merged PRs' files...) between generations (a
     per-call memory cache without one); ``on_client`` is handed the GitHub client before it is
-    used, so a caller can read its request count and budget afterwards, however it ends.
+    used, so a caller can read its request count and budget afterwards, however it ends;
+    ``budget`` is the token's state shared with other processes (in this process only without
+    one). A range with more pull requests than ``max_report_pull_requests`` is refused
+    (:class:`~gitbrag.errors.ReportTooLarge`) after one search.
     Raises the :class:`~gitbrag.errors.GitHubError` family.
     """
-    async with GitHubClient.from_settings(settings, token) as client:
+    async with GitHubClient.from_settings(settings, token, budget=budget) as client:
         if on_client is not None:
             on_client(client)
         collection = await collect(
@@ -45,6 +50,7 @@ async def generate_report(
             progress=progress,
             cache=cache if cache is not None else MemoryCache(),
             stars_cap=settings.stars_cap,
+            max_pull_requests=settings.max_report_pull_requests,
         )
     if progress is not None:
         progress("build", 0, 1)

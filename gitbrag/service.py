@@ -32,6 +32,7 @@ from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore, StoredReport
 from gitbrag.stores.ticks import TickGuard
+from gitbrag.stores.token_budget import TokenBudgets
 from gitbrag.stores.views import ViewStore
 
 __all__ = [
@@ -67,6 +68,9 @@ class Stores:
         )
         self.views = ViewStore(client, window_days=settings.prewarm_view_window_days)
         self.ticks = TickGuard(client)
+        self.token_budgets = TokenBudgets(
+            client, secret_key=settings.resolved_secret_key(), limits=settings.github_limits()
+        )
 
 
 def stores_for(client: StoreClient, settings: Settings) -> Stores:
@@ -147,6 +151,11 @@ class ReportService:
     def is_unknown_user(self, username: str) -> bool:
         """GitHub recently said this user does not exist (cached for ``not_found_ttl_seconds``)."""
         return self.stores.reports.is_unknown_user(username)
+
+    def unknown_user_reason(self, username: str) -> str | None:
+        """Why GitHub recently gave no report for ``username``: ``no_user`` (no such user) or
+        ``organization`` (an organisation's login); ``None`` if not recently seen."""
+        return self.stores.reports.unknown_user_reason(username)
 
     def record_view(self, key: ReportKey) -> None:
         """Count a view (pre-warming popularity) and keep the report from housekeeping."""

@@ -7,7 +7,7 @@
 | stale   | anonymous    | ``stale`` + "log in to refresh" (or "updating" if a job runs)   |
 | missing | can generate | ``generating`` with the (deduplicated) job                      |
 | missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
-| unknown user            | ``not_found``                                                   |
+| unknown user, or an organisation's login | ``not_found`` (``not_found_reason`` says which) |
 
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
@@ -37,6 +37,7 @@ class Outcome:
     stored: StoredReport | None = None
     job: Job | None = None
     notice: Notice | None = None
+    not_found_reason: str | None = None  # "no_user" or "organization"
 
     @property
     def http_status(self) -> int:
@@ -62,8 +63,9 @@ def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
 def decide(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Outcome:
     """Apply the table above; may request one generation (never runs one)."""
     service = ctx.service
-    if service.is_unknown_user(key.username):
-        return Outcome("not_found", key)
+    reason = service.unknown_user_reason(key.username)
+    if reason is not None:
+        return Outcome("not_found", key, not_found_reason=reason)
     stored = service.get_report(key)
     active = service.current_job(key)  # an unfinished job: a finished one is no news here
     if stored is not None:

@@ -38,6 +38,21 @@ STATUS_HEADLINES: dict[str, str] = {
     "not_found": "No such GitHub user",
 }
 
+NOT_FOUND_TITLES: dict[str, str] = {
+    "no_user": "No such GitHub user",
+    "organization": "This is an organisation",
+}
+
+
+def not_found_message(reason: str | None, username: str) -> str:
+    """Why there is no report for ``username`` (``reason`` from the not-found cache)."""
+    if reason == "organization":
+        return (
+            f"{username} is a GitHub organisation, not a person. gitbrag reports the pull "
+            "requests a person authored: try the login of one of its members."
+        )
+    return f"No GitHub user named {username}."
+
 
 def progress_text(progress: Progress) -> str:
     """E.g. "Searching pull requests 300/2600"; the bare label when there is no total."""
@@ -86,6 +101,8 @@ def job_message(job: Job, now: datetime, username: str) -> str:
     if job.status == "done":
         return "Done: loading the report…"
     if job.status == "not_found":
+        if job.error and "organisation" in job.error:
+            return job.error
         return f"No GitHub user named {username}."
     if job.status == "cancelled":
         return "This generation was cancelled before it finished."

@@ -12,7 +12,8 @@ so importing ``gitbrag.fakehub.data`` does not start the GraphQL machinery.
 Modules: ``data`` (the data set contract; ``records`` and ``builder`` behind it),
 ``search`` (search qualifiers), ``graphql_api`` / ``graphql_views`` / ``graphql_connections``
 (GraphQL), ``rest`` (REST bodies), ``oauth`` (web flow), ``control`` (root, avatars,
-``/_fakehub/`` controls), ``budgets`` / ``faults`` (limits and misbehaviour), ``state``
+``/_fakehub/`` controls), ``budgets`` / ``faults`` / ``behaviours`` (limits, one-off
+misbehaviour, and GitHub's ways under load or at scale, each off by default), ``state``
 (shared state), ``app`` (ASGI app and API gate), ``server`` (``FakeHub`` runner, CLI).
 """
 

@@ -125,7 +125,8 @@ def test_revoked_token_fails_without_retry_and_marks_the_credential(
 def test_exhausted_budget_waits_for_the_reset_then_finishes(
     hub_pipeline: Pipeline, hub: FakeHub
 ) -> None:
-    hub_pipeline.start_worker()
+    # Waits longer than a second go back to the queue instead of being slept through.
+    hub_pipeline.start_worker(extra_env={"GITBRAG_GITHUB_MAX_WAIT_SECONDS": "1"})
     service = hub_pipeline.service
     hub.set_budget(hub.token("octocat"), remaining=0, reset_in=4)
     job = service.request_report(ReportKey("octocat", ONE_YEAR), _viewer(hub, hub_pipeline))

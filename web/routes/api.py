@@ -23,7 +23,7 @@ from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh, needs_login_again
 from web.formatting import iso_utc
 from web.params import RequestedKey
-from web.presenters import job_api, job_payload
+from web.presenters import job_api, job_payload, not_found_message
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -40,7 +40,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "`generating`: no report yet, a job is collecting it"},
     400: {"description": "invalid username, period or date range"},
     401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
-    404: {"description": "`not_found`: GitHub has no such user"},
+    404: {
+        "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), or the "
+        "login is an organisation's (`reason`: `organization`); `detail` says so in words"
+    },
 }
 
 
@@ -60,6 +63,9 @@ def _outcome_body(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:
     elif outcome.state == "generating":
         assert outcome.job is not None
         body["job"] = job_api(outcome.job)
+    elif outcome.state == "not_found":
+        body["reason"] = outcome.not_found_reason or "no_user"
+        body["detail"] = not_found_message(body["reason"], outcome.key.username)
     return body
 
 

@@ -21,7 +21,15 @@ from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, decide, force_refresh
 from web.params import report_key
-from web.presenters import job_payload, key_query, period_tabs, report_path, report_view
+from web.presenters import (
+    NOT_FOUND_TITLES,
+    job_payload,
+    key_query,
+    not_found_message,
+    period_tabs,
+    report_path,
+    report_view,
+)
 from web.rendering import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -132,10 +140,11 @@ async def report_page(request: Request, ctx: Ctx, viewer: CurrentViewer, key: Pa
         ctx.metrics.job_states_seen.labels(outcome.job.status).inc()
     context = _report_context(request, outcome, viewer)
     if outcome.state == "not_found":
+        reason = outcome.not_found_reason or "no_user"
         context["error"] = {
             "status": 404,
-            "title": "No such GitHub user",
-            "message": f"No GitHub user named {key.username}.",
+            "title": NOT_FOUND_TITLES.get(reason, NOT_FOUND_TITLES["no_user"]),
+            "message": not_found_message(reason, key.username),
         }
         return render_page(request, "error.html", context, status_code=404)
     if outcome.state == "login_required":
