@@ -219,6 +219,9 @@ def _run(
     def finish(status: JobStatus, error: str | None = None) -> None:
         lifecycle.finish(job_id, key_text, status, error)
 
+    # The record's credential is the current one: a job can change hands before it starts
+    # (its viewer logged out and another who asked for it lends theirs).
+    credential = stores.jobs.credential(job_id) or credential
     token = stores.credentials.token(credential)
     if token is None:
         finish("failed", LOGIN_EXPIRED)

@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     # How often one job may wait for a rate-limit reset before it fails (waits spend no retry).
     max_rate_limit_waits: int = Field(default=12, ge=0)
     refresh_quota_per_hour: int = 10
+
+    # Abuse limits (SPEC 10); 0 turns one off. New report jobs a viewer (one GitHub account,
+    # across its sessions and tokens) may start in any hour, and may have unfinished at once;
+    # the same for anonymous generation per client address; unfinished jobs of everyone at
+    # once (the queue cap). Over a limit: 429 with Retry-After, cached reports still served.
+    viewer_jobs_per_hour: int = Field(default=30, ge=0)
+    viewer_active_jobs: int = Field(default=3, ge=0)
+    anonymous_jobs_per_hour: int = Field(default=10, ge=0)
+    anonymous_active_jobs: int = Field(default=2, ge=0)
+    max_queued_jobs: int = Field(default=500, ge=0)
     # Comma-separated GitHub logins that may cancel anyone's job (web admins).
     admin_logins: str = ""
     # Crash recovery: a worker silent this long is dead; maintenance runs on this share

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gitbrag.errors import InvalidInput, StoreUnavailable
+from gitbrag.errors import InvalidInput, JobLimitReached, StoreUnavailable
 from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
@@ -84,6 +84,22 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     async def invalid_input(request: Request, exc: InvalidInput) -> Response:
         message = str(exc)
         return _error_response(request, 400, message[:1].upper() + message[1:] + ".")
+
+    @app.exception_handler(JobLimitReached)
+    async def limit_reached(request: Request, exc: JobLimitReached) -> Response:
+        response = _error_response(request, 429, str(exc))
+        if isinstance(response, JSONResponse):
+            response = JSONResponse(
+                {
+                    "state": "limit_reached",
+                    "limit": exc.kind,
+                    "detail": str(exc),
+                    "retry_after_seconds": exc.retry_after_seconds,
+                },
+                status_code=429,
+            )
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
 
     @app.exception_handler(NotCanonical)
     async def not_canonical(request: Request, exc: NotCanonical) -> Response:

@@ -9,7 +9,7 @@ request. An invalid token is a 401, never a silent anonymous downgrade.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from fastapi import Form, Header, HTTPException, Request
@@ -46,6 +46,7 @@ class Viewer:
     credential: CredentialRef | None = None
     session_id: str | None = None
     csrf_token: str | None = None
+    address: str | None = None  # the client's address (limits anonymous generation)
 
     @property
     def logged_in(self) -> bool:
@@ -59,6 +60,9 @@ class Viewer:
     def quota_key(self) -> str:
         """Forced-refresh quotas count per GitHub account, not per session."""
         return (self.login or self.viewer_id or "anonymous").lower()
+
+    def with_address(self, address: str | None) -> Viewer:
+        return replace(self, address=address)
 
     def owns(self, job_viewer_id: str | None) -> bool:
         return job_viewer_id is not None and job_viewer_id == self.viewer_id
@@ -126,7 +130,13 @@ def _from_session(session_id: str, session: Session) -> Viewer:
 
 
 async def resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
-    """Bearer token first (API clients), then the session cookie, else anonymous."""
+    """Bearer token first (API clients), then the session cookie, else anonymous; with the
+    client's address (as the trusted proxies forward it)."""
+    viewer = await _resolve_viewer(request, ctx)
+    return viewer.with_address(request.client.host if request.client else None)
+
+
+async def _resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
     token = _bearer_token(request)
     if token is not None:
         validation = await _validate_bearer(ctx, token)

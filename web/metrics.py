@@ -158,7 +158,8 @@ class Metrics:
         )
         self.jobs_requested = Counter(
             "gitbrag_jobs_requested",
-            "Generation requests by outcome: new job, or an already-running one (dedup hit).",
+            "Generation requests by outcome: new job, an already-running one (dedup hit), or "
+            "refused by a limit (refused_per_hour, refused_active, refused_queue).",
             ["outcome"],
             registry=self.registry,
         )

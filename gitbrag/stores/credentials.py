@@ -74,6 +74,13 @@ class CredentialStore:
         except (InvalidToken, KeyError):
             return None
 
+    def viewer_of(self, ref: str) -> str | None:
+        """The viewer a stored credential belongs to (``None`` for the server's or unknown)."""
+        if ref == SERVER_REF:
+            return None
+        raw = cast(bytes | None, self._redis.hget(CREDENTIAL_PREFIX + ref, "viewer_id"))
+        return raw.decode() or None if raw else None
+
     def mark_invalid(self, ref: str) -> None:
         """GitHub said 401: the token stays unusable (the web asks the viewer to log in)."""
         if ref == SERVER_REF:

@@ -5,12 +5,14 @@
   comes back to the browser that started it.
 - ``/auth/callback``: consume the state, exchange the code, ask GitHub who the token belongs
   to, store the token only through the service (encrypted), start a server-side session.
-- ``POST /auth/logout`` (CSRF): delete the session, the viewer's credential, and abort the
-  viewer's queued jobs.
+- ``POST /auth/logout`` (CSRF): delete the session and the viewer's credential; the viewer's
+  jobs that have not started are cancelled, unless another viewer joined them (those carry
+  on with that viewer's credential). Logging in again over a session cancels nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from typing import Annotated
@@ -117,15 +119,25 @@ async def callback(
     except GitHubError as exc:
         ctx.metrics.logins.labels("github_error").inc()
         return _login_failed(request, f"GitHub is not answering right now: {exc}", 503)
+    session_id = ctx.sessions.new_session_id()
+    viewer_id = ctx.sessions.viewer_id_for(session_id)
+    credential = await ctx.store_credential(token, viewer_id)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:  # logging in again: the old session (and its credential) ends here
         old = await run_in_threadpool(ctx.sessions.get, previous)
         if old is not None:
-            await run_in_threadpool(ctx.service.delete_viewer_credentials, old.viewer_id)
+            # Nothing the old session asked for is cancelled: the same account's jobs carry
+            # on with the new credential; another account's leave like a logout (jobs that
+            # someone else joined continue with theirs).
+            same = old.login.lower() == login.lower()
+            await run_in_threadpool(
+                functools.partial(
+                    ctx.service.delete_viewer_credentials,
+                    old.viewer_id,
+                    successor=(viewer_id, credential) if same else None,
+                )
+            )
             await run_in_threadpool(ctx.sessions.delete, previous)
-    session_id = ctx.sessions.new_session_id()
-    viewer_id = ctx.sessions.viewer_id_for(session_id)
-    credential = await ctx.store_credential(token, viewer_id)
     await run_in_threadpool(
         ctx.sessions.save,
         session_id,
