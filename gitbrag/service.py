@@ -66,8 +66,12 @@ class Stores:
             claim_ttl_seconds=settings.job_time_limit_seconds + settings.job_queue_wait_seconds,
             record_ttl_seconds=settings.job_record_ttl_seconds,
         )
+        current, *previous = settings.secret_keys()
         self.credentials = CredentialStore(
-            client, secret_key=settings.resolved_secret_key(), server_token=settings.github_token
+            client,
+            secret_key=current,
+            server_token=settings.github_token,
+            previous_keys=tuple(previous),
         )
         self.views = ViewStore(client, window_days=settings.prewarm_view_window_days)
         self.ticks = TickGuard(client)

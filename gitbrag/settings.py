@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gitbrag.errors import ConfigError
 from gitbrag.github.budget import Limits
+
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -54,6 +58,9 @@ class Settings(BaseSettings):
 
     # Secrets
     secret_key: str | None = Field(default=None, repr=False)
+    # The key before a rotation: stored tokens it encrypted are still read (and re-encrypted
+    # with the current key), nothing new is encrypted with it.
+    secret_key_previous: str | None = Field(default=None, repr=False)
 
     # Reports
     anonymous_generation: bool = False
@@ -128,6 +135,21 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _secret_key_long_enough(self) -> Settings:
+        # A short key is guessable offline from any stored ciphertext; dev mode's own key is
+        # generated, and a developer's short one is their business.
+        if (
+            self.secret_key
+            and not self.dev
+            and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES
+        ):
+            raise ValueError(
+                f"GITBRAG_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes (generate one: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self
+
     @property
     def graphql_url(self) -> str:
         assert self.github_graphql_url is not None
@@ -154,21 +176,40 @@ class Settings(BaseSettings):
         return tuple(login.strip() for login in self.demo_users.split(",") if login.strip())
 
     def resolved_secret_key(self) -> str:
-        """The secret key; in dev a random one is generated once and kept in the data dir."""
+        """The secret key; in dev a random one is generated once and kept in the data dir
+        (readable by its owner only, from the moment it exists)."""
         if self.secret_key:
             return self.secret_key
         if not self.dev:
             raise ConfigError(
                 "GITBRAG_SECRET_KEY is required (set GITBRAG_DEV=1 to generate one for development)"
             )
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        return private_file(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """The keys that may decrypt stored tokens: the current one first, then the previous."""
+        current = self.resolved_secret_key()
+        previous = self.secret_key_previous
+        return (current, previous) if previous and previous != current else (current,)
+
+
+def private_file(path: Path, make: Callable[[], str]) -> str:
+    """The content of ``path``, created with ``make()`` and mode 0600 if missing. Created with
+    O_EXCL and that mode, so there is no moment when others can read it, and two processes
+    starting at once agree on one value."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = make()
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its value
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(value)
+    return value
 
 
 @lru_cache(maxsize=1)
