@@ -58,6 +58,9 @@ class Settings(BaseSettings):
 
     # Secrets
     secret_key: str | None = Field(default=None, repr=False)
+    # /metrics answers requests carrying `Authorization: Bearer <this>`; unset, it answers only
+    # direct connections from this machine (loopback, nothing forwarded by a proxy).
+    metrics_token: str | None = Field(default=None, repr=False)
     # The key before a rotation: stored tokens it encrypted are still read (and re-encrypted
     # with the current key), nothing new is encrypted with it.
     secret_key_previous: str | None = Field(default=None, repr=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -130,9 +131,15 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
     client = connect(settings)
     service = service or ReportService(client, settings)
+    server_token = settings.github_token
     metrics = Metrics(
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
+        server_budget=(
+            functools.partial(service.stores.token_budgets.snapshot, server_token)
+            if server_token
+            else None
+        ),
     )
     context = AppContext(
         settings=settings,

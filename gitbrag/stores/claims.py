@@ -109,6 +109,7 @@ if takeover then
   local old = 'gitbrag:job:' .. existing
   redis.call('HSET', old, 'status', 'cancelled', 'finished_at', ARGV[5], 'retry_at', '',
     'error', ARGV[14], 'superseded_by', id)
+  redis.call('HINCRBY', 'gitbrag:job-stats', 'ended:cancelled', 1)
   redis.call('ZREM', KEYS[2], existing)
   local old_subject = redis.call('HGET', old, 'subject')
   if old_subject then redis.call('ZREM', 'gitbrag:limits:active:' .. old_subject, existing) end

@@ -21,6 +21,7 @@ from typing import Final, Literal, cast, get_args
 import redis
 
 from gitbrag.stores.claims import NO_LIMITS, Claim, Claims, JobLimits
+from gitbrag.stores.job_stats import record_ended
 
 JobStatus = Literal[
     "queued", "running", "waiting_rate_limit", "done", "failed", "cancelled", "not_found"
@@ -244,8 +245,16 @@ class JobStore:
             {"status": status, "finished_at": _now(), "error": error, "retry_at": None},
         )
         if finished:
-            subject = _text(cast(bytes | None, self._redis.hget(JOB_PREFIX + job_id, "subject")))
+            raw = cast(
+                list[bytes | None],
+                self._redis.hmget(JOB_PREFIX + job_id, "subject", "started_at", "finished_at"),
+            )
+            subject, started, ended = _text(raw[0]), _time(raw[1]), _time(raw[2])
             self.claims.forget_unfinished(job_id, subject)
+            run = (ended - started).total_seconds() if started and ended else None
+            pipe = self._redis.pipeline(transaction=False)
+            record_ended(pipe, status, run if run is None or run >= 0 else None)
+            pipe.execute()
         return finished
 
     @staticmethod
