@@ -122,6 +122,13 @@ class ReportService:
         """GitHub rejected this credential (401) during a job: the viewer must log in again."""
         return self.stores.credentials.is_invalid(credential)
 
+    def job_needs_login_again(self, job: Job) -> bool:
+        """The job failed because GitHub rejected its viewer's token (expired or revoked)."""
+        if job.status != "failed":
+            return False
+        credential = self.stores.jobs.credential(job.id)
+        return credential is not None and self.credential_is_invalid(CredentialRef(credential))
+
     def delete_viewer_credentials(
         self, viewer_id: str, *, successor: tuple[str, CredentialRef] | None = None
     ) -> None:

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     anonymous_jobs_per_hour: int = Field(default=10, ge=0)
     anonymous_active_jobs: int = Field(default=2, ge=0)
     max_queued_jobs: int = Field(default=500, ge=0)
+    # Live-progress streams (SSE) one web process serves at once, in total and per client
+    # address; beyond them the API answers 429 and the page polls instead.
+    sse_max_streams: int = Field(default=200, ge=1)
+    sse_max_streams_per_client: int = Field(default=4, ge=1)
     # Comma-separated GitHub logins that may cancel anyone's job (web admins).
     admin_logins: str = ""
     # Crash recovery: a worker silent this long is dead; maintenance runs on this share

@@ -23,6 +23,7 @@ from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web.canonical import NotCanonical
 from web.context import AppContext
+from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
@@ -150,6 +151,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         ),
         templates=build_templates(),
         metrics=metrics,
+        feeds=job_feeds(settings, service),
     )
     app = FastAPI(
         title="gitbrag",

@@ -12,6 +12,7 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.sessions import SessionStore
+from web.live import JobFeeds
 from web.metrics import Metrics
 
 
@@ -22,6 +23,7 @@ class AppContext:
     sessions: SessionStore
     templates: Jinja2Templates
     metrics: Metrics
+    feeds: JobFeeds
 
     @property
     def credential_ttl_seconds(self) -> int:

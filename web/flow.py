@@ -28,7 +28,7 @@ from gitbrag import limits
 from gitbrag.errors import JobLimitReached
 from gitbrag.limits import JobLimits
 from gitbrag.periods import ReportKey
-from gitbrag.service import CredentialRef, Job, StoredReport
+from gitbrag.service import Job, StoredReport
 from gitbrag.stores.sessions import QuotaDecision
 from web.auth import Viewer
 from web.context import AppContext
@@ -142,7 +142,4 @@ def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshRes
 
 def needs_login_again(ctx: AppContext, job: Job) -> bool:
     """The job failed because GitHub rejected its viewer's token (expired or revoked)."""
-    if job.status != "failed":
-        return False
-    credential = ctx.service.stores.jobs.credential(job.id)
-    return credential is not None and ctx.service.credential_is_invalid(CredentialRef(credential))
+    return ctx.service.job_needs_login_again(job)
