@@ -1,29 +1,65 @@
-"""``gitbrag web [--host H] [--port P]``: serve the app with uvicorn."""
+"""``gitbrag web [--host H] [--port P] [--workers N]``: serve the app with uvicorn.
+
+uvicorn's standard extras (uvloop, httptools) do the HTTP work. The web processes are
+stateless (everything shared lives in Redis), so ``--workers`` (default
+``GITBRAG_WEB_WORKERS``, 0 = one per CPU) runs that many behind one listening socket, each
+building its app from the environment (:func:`app_from_environment`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import copy
+from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 from gitbrag.settings import get_settings
 from web.app import create_app
+
+# Long-lived connections (live progress streams) get this long to end on SIGTERM.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+def app_from_environment() -> FastAPI:
+    """The app, built in each worker process from ``GITBRAG_*`` (uvicorn's factory)."""
+    return create_app(get_settings())
+
+
+def logging_config() -> dict[str, Any]:
+    """uvicorn's logging, plus gitbrag's own loggers (the request log) at INFO, in every
+    worker process."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["gitbrag"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["gitbrag"] = {
+        "formatter": "gitbrag",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["gitbrag"] = {"handlers": ["gitbrag"], "level": "INFO", "propagate": False}
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     host = getattr(args, "host", None) or settings.host
     port = getattr(args, "port", None) or settings.port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
+    workers = getattr(args, "workers", None) or settings.web_processes
     uvicorn.run(
-        app,
+        "web.server:app_from_environment",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
         proxy_headers=True,
         forwarded_allow_ips="*" if settings.public_url else "127.0.0.1",
         access_log=False,  # WebMiddleware logs each request (path only, no query secrets)
+        log_config=logging_config(),
         log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
