@@ -44,4 +44,9 @@ def render_page(
     response: HTMLResponse = app_context.templates.TemplateResponse(
         request, name, full, status_code=status_code
     )
+    # Pages rendered per request: never shared when they carry a session (its CSRF token) or
+    # answer one; revalidated otherwise.
+    private = viewer.logged_in or full["session_ended"]
+    response.headers["Cache-Control"] = "private, no-store" if private else "no-cache"
+    response.headers["Vary"] = "Cookie, Authorization"
     return response
