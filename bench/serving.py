@@ -308,23 +308,25 @@ def main() -> dict[str, Any]:
             github_graphql_url=hub.graphql_url,
         )
         service = ReportService.from_settings(settings)
-        worker = _start_worker(env, tmp / "worker.log")
         try:
-            results["reports"] = _generate(service)
+            worker = _start_worker(env, tmp / "worker.log")
+            try:
+                results["reports"] = _generate(service)
+            finally:
+                _stop(worker)
+            cpus = results["machine"]["cpus"]
+            passes: dict[str, tuple[int, tuple[str, ...] | None]] = {
+                "1 process": (1, None),
+                f"{cpus} processes": (cpus, MULTI),
+            }
+            results["runs"] = {}
+            for label, (workers, names) in passes.items():
+                print(f"== {label}", flush=True)
+                runs = _pass(workers, names, env, tmp, redis)
+                results["runs"][label] = [asdict(run) for run in runs]
         finally:
-            _stop(worker)
-        cpus = results["machine"]["cpus"]
-        passes: dict[str, tuple[int, tuple[str, ...] | None]] = {
-            "1 process": (1, None),
-            f"{cpus} processes": (cpus, MULTI),
-        }
-        results["runs"] = {}
-        for label, (workers, names) in passes.items():
-            print(f"== {label}", flush=True)
-            runs = _pass(workers, names, env, tmp, redis)
-            results["runs"][label] = [asdict(run) for run in runs]
-        service.redis.close()
-        redis_server.stop()
+            service.redis.close()
+            redis_server.stop()
     results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     _write_docs(results)
     return results

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # Web serving
     # Web server processes (`gitbrag web`, `gitbrag up`); 0: one per CPU.
     web_workers: int = Field(default=0, ge=0, le=64)
+    # One log line per request (method, path, status, time): off when a proxy in front logs
+    # requests already (it is a tenth of what a cached view costs).
+    access_log: bool = True
     # Bounded report pages: repositories per page, the most recent pull requests shown for
     # each, and pull requests per page of a repository's "Show all".
     page_repositories: int = Field(default=20, ge=1, le=50)

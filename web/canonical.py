@@ -9,6 +9,8 @@ invalid login is a 400, never a redirect.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -16,7 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
-from gitbrag.periods import ReportKey, validate_username
+from gitbrag.periods import ReportKey, today_utc, validate_username
 from web.params import Options, ReportOptions
 
 # The report options' length limits (as documented by ``web.params``).
@@ -71,12 +73,26 @@ def options_from(query: Mapping[str, str]) -> ReportOptions:
     return ReportOptions(**values)
 
 
+def parsed_key(request: Request, username: str) -> ReportKey:
+    """The ``ReportKey`` ``username`` and the query name; ``InvalidInput`` if anything is
+    invalid. Parsed once per distinct request a day (a small cache: views repeat)."""
+    return _parsed_key(username, request.scope["query_string"], today_utc())
+
+
+@lru_cache(maxsize=4096)
+def _parsed_key(username: str, query_string: bytes, today: date) -> ReportKey:
+    # ``today`` keys the cache only: presets move with the calendar (``DateRange.resolve``).
+    query = query_string.decode("latin-1")
+    options = options_from(dict(parse_qsl(query, keep_blank_values=True)) if query else {})
+    return options.key(username)
+
+
 def request_key(request: Request, username: str, suffix: str = "") -> ReportKey:
     """``canonical_key`` for routes that parse their own input: the ``ReportKey`` the request
     names, ``NotCanonical`` for an upper-case login, ``InvalidInput`` for anything invalid."""
-    validate_username(username)
     if username != username.lower():
+        validate_username(username)
         query = request.url.query
         target = f"/user/github/{username.lower()}{suffix}" + (f"?{query}" if query else "")
         raise NotCanonical(target)
-    return options_from(query_of(request)).key(username)
+    return parsed_key(request, username)

@@ -70,6 +70,7 @@ class WebMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = settings.access_log
         self.headers = {
             "Content-Security-Policy": content_security_policy(settings),
             "X-Content-Type-Options": "nosniff",
@@ -134,8 +135,9 @@ class WebMiddleware:
             )
         children[0].inc()
         children[1].observe(elapsed)
-        # The path only: query strings may carry OAuth codes and states.
-        logger.info("%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000)
+        if self.access_log:
+            # The path only: query strings may carry OAuth codes and states.
+            logger.info("%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000)
 
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -152,6 +154,6 @@ def _encoded(headers: dict[str, str]) -> RawHeaders:
 def _with_defaults(raw: Iterable[tuple[bytes, bytes]], extra: RawHeaders) -> RawHeaders:
     """``raw`` plus each of ``extra`` the response did not set itself."""
     headers = list(raw)
-    present = {name.lower() for name, _ in headers}
+    present = {name.lower() for name, _ in headers}  # (Starlette's are lower case already)
     headers.extend(pair for pair in extra if pair[0] not in present)
     return headers

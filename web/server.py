@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 from typing import Any
 
 import uvicorn
@@ -24,8 +25,16 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def app_from_environment() -> FastAPI:
-    """The app, built in each worker process from ``GITBRAG_*`` (uvicorn's factory)."""
-    return create_app(get_settings())
+    """The app, built in each worker process from ``GITBRAG_*`` (uvicorn's factory).
+
+    Everything built so far (the app, its templates, the libraries: ~100k objects) lives as
+    long as the process, so it is moved out of the garbage collector's sight (``gc.freeze``):
+    a full collection then scans only what requests left behind, instead of pausing every
+    request for tens of milliseconds now and then (measured: the p99 latency)."""
+    app = create_app(get_settings())
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def logging_config() -> dict[str, Any]:

@@ -76,6 +76,19 @@ def test_request_log_has_no_secrets(
     assert not any(hub.token("octocat") in line for line in lines)
 
 
+def test_request_log_can_be_turned_off(
+    redis_url: str, hub: FakeHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="gitbrag.web.access")
+    app = create_app(settings_for(redis_url, hub, tmp_path, access_log=False))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/user/github/octocat").status_code == 401
+        metrics = client.get("/metrics").text
+    assert not [r for r in caplog.records if r.name == "gitbrag.web.access"]
+    assert 'route="/user/github/{username}",status="401"} 1.0' in metrics  # still counted
+
+
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis(tmp_path / "own-redis", persistence=False).start()

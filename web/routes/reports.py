@@ -26,7 +26,7 @@ from gitbrag.formatting import iso_utc
 from gitbrag.periods import ReportKey
 from gitbrag.stores.serving import ReportMeta
 from web.auth import ANONYMOUS, Viewer, identity_of, viewer_from_state
-from web.canonical import options_from, query_of, request_key
+from web.canonical import parsed_key, query_of, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
 from web.presenters import job_payload, report_path
@@ -159,7 +159,7 @@ async def report_page(request: Request) -> Response:
     session_ended = getattr(request.state, "session_ended", False)
     same_for_everyone = viewer.kind == "anonymous" and outcome.job is None and not session_ended
 
-    def holes() -> dict[str, Chunk]:
+    def holes() -> dict[str, bytes]:
         page_path = report_path(key)
         context = _hole_context(ctx, request, viewer, page_path)
         context.update(
@@ -293,15 +293,16 @@ async def get_report(request: Request) -> Response:
     the background when missing or stale and the caller may generate. `report` is the stored
     report, byte for byte."""
     ctx = context_of(request)
-    key = options_from(query_of(request)).key(request.path_params["username"])
+    key = parsed_key(request, request.path_params["username"])
     read, viewer = await _read_for_viewer(request, ctx, lambda who: ctx.reader.json(key, who))
     outcome = await decide(ctx, key, viewer, read.state)
     cache_control = http_cache.PRIVATE if viewer.logged_in else http_cache.REVALIDATE
     if outcome.state in ("fresh", "stale") and read.document is not None:
-        (report,) = read.document.document.fill({})
-        chunks = [Chunk.of(_envelope(ctx, outcome), level=1), report, _JSON_TAIL]
+        (report,) = read.document.document.parts
+        assert isinstance(report, Chunk)
+        parts: list[Chunk | bytes] = [_envelope(ctx, outcome), report, _JSON_TAIL]
         return bytes_response(
-            request, chunks, media_type="application/json", cache_control=cache_control
+            request, parts, media_type="application/json", cache_control=cache_control
         )
     body: dict[str, Any] = {"state": outcome.state}
     if outcome.state == "generating":

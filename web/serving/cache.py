@@ -10,7 +10,7 @@ kept with it (:meth:`CachedDocument.body`).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from web.serving.chunks import Chunk, gzip_member, identity
@@ -30,6 +30,10 @@ class Body:
     def of(cls, chunks: list[Chunk]) -> Body:
         return cls(identity(chunks), gzip_member(chunks))
 
+    @classmethod
+    def of_document(cls, document: Document, holes: Mapping[str, bytes]) -> Body:
+        return cls(document.raw(holes), gzip_member(document.fill(holes)))
+
     @property
     def size(self) -> int:
         return len(self.identity) + len(self.gzip)
@@ -42,11 +46,11 @@ class CachedDocument:
     bodies: dict[str, Body] = field(default_factory=dict)
     size: int = 0
 
-    def body(self, variant: str, chunks: Callable[[], list[Chunk]]) -> Body:
+    def body(self, variant: str, holes: Callable[[], Mapping[str, bytes]]) -> Body:
         """The body of ``variant`` (same for everyone who gets it), assembled once."""
         found = self.bodies.get(variant)
         if found is None:
-            found = self.bodies[variant] = Body.of(chunks())
+            found = self.bodies[variant] = Body.of_document(self.document, holes())
             self.size += found.size
         return found
 

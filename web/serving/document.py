@@ -67,9 +67,17 @@ class Document:
         """Bytes held (raw and compressed), for the cache's budget."""
         return sum(len(p.raw) + len(p.deflated) for p in self.parts if isinstance(p, Chunk))
 
-    def fill(self, holes: Mapping[str, Chunk]) -> list[Chunk]:
-        """The page's chunks with ``holes`` in place (every hole must be given)."""
-        return [part if isinstance(part, Chunk) else holes[part] for part in self.parts]
+    def fill(self, holes: Mapping[str, bytes]) -> list[Chunk]:
+        """The page's chunks with ``holes`` in place (every hole must be given), the holes
+        compressed at level 1 (they are sent once)."""
+        return [
+            part if isinstance(part, Chunk) else Chunk.of(holes[part], level=1)
+            for part in self.parts
+        ]
+
+    def raw(self, holes: Mapping[str, bytes]) -> bytes:
+        """The page as bytes, ``holes`` in place (for a client that takes no gzip)."""
+        return b"".join(part.raw if isinstance(part, Chunk) else holes[part] for part in self.parts)
 
     def to_bytes(self) -> bytes:
         header: list[list[str | int]] = []

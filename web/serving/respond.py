@@ -11,9 +11,9 @@ from starlette.responses import Response
 
 from web.serving import http_cache
 from web.serving.cache import CachedDocument
-from web.serving.chunks import Chunk, gzip_member, identity
+from web.serving.chunks import Chunk, gzip_member
 
-Holes = Callable[[], Mapping[str, Chunk]]
+Holes = Callable[[], Mapping[str, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class Shared:
     etag_parts: tuple[str, ...]
 
 
-def no_holes() -> Mapping[str, Chunk]:
+def no_holes() -> Mapping[str, bytes]:
     return {}
 
 
@@ -47,11 +47,12 @@ def document_response(
         out["ETag"] = tag
         if status_code == 200 and http_cache.matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers=out)
-        body = cached.body(shared.variant, lambda: cached.document.fill(holes()))
+        body = cached.body(shared.variant, holes)
         content = body.gzip if gzip else body.identity
     else:
-        chunks = cached.document.fill(holes())
-        content = gzip_member(chunks) if gzip else identity(chunks)
+        filled = holes()
+        document = cached.document
+        content = gzip_member(document.fill(filled)) if gzip else document.raw(filled)
     if gzip:
         out["Content-Encoding"] = "gzip"
     return Response(content, status_code=status_code, headers=out, media_type=media_type)
@@ -59,17 +60,21 @@ def document_response(
 
 def bytes_response(
     request: Request,
-    chunks: list[Chunk],
+    parts: list[Chunk | bytes],
     *,
     media_type: str,
     cache_control: str,
     status_code: int = 200,
     vary: str = http_cache.VARY,
 ) -> Response:
-    """A body assembled for this request only (the API's envelope around the stored JSON)."""
+    """A body assembled for this request only (the API's envelope around the stored JSON):
+    precompressed chunks and fresh bytes (compressed at level 1 when the client takes gzip)."""
     gzip = http_cache.accepts_gzip(request.headers)
     headers = {"Cache-Control": cache_control, "Vary": vary}
     if gzip:
         headers["Content-Encoding"] = "gzip"
-    content = gzip_member(chunks) if gzip else identity(chunks)
+        chunks = [p if isinstance(p, Chunk) else Chunk.of(p, level=1) for p in parts]
+        content = gzip_member(chunks)
+    else:
+        content = b"".join(p.raw if isinstance(p, Chunk) else p for p in parts)
     return Response(content, status_code=status_code, headers=headers, media_type=media_type)
