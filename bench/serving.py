@@ -315,14 +315,15 @@ def main() -> dict[str, Any]:
             finally:
                 _stop(worker)
             cpus = results["machine"]["cpus"]
-            passes: dict[str, tuple[int, tuple[str, ...] | None]] = {
-                "1 process": (1, None),
-                f"{cpus} processes": (cpus, MULTI),
+            passes: dict[str, tuple[int, tuple[str, ...] | None, dict[str, str]]] = {
+                "1 process": (1, None, {}),
+                "1 process, GITBRAG_ACCESS_LOG=false": (1, MULTI, {"GITBRAG_ACCESS_LOG": "false"}),
+                f"{cpus} processes": (cpus, MULTI, {}),
             }
             results["runs"] = {}
-            for label, (workers, names) in passes.items():
+            for label, (workers, names, extra) in passes.items():
                 print(f"== {label}", flush=True)
-                runs = _pass(workers, names, env, tmp, redis)
+                runs = _pass(workers, names, {**env, **extra}, tmp, redis)
                 results["runs"][label] = [asdict(run) for run in runs]
         finally:
             service.redis.close()

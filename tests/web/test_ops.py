@@ -59,6 +59,15 @@ def test_openapi_documents_the_api(web_client: TestClient) -> None:
     }
     report = paths["/api/reports/github/{username}"]["get"]
     assert {"200", "202", "400", "401", "404"} <= set(report["responses"])
+    parameters = {(p["name"], p["in"]) for p in report["parameters"]}
+    assert parameters == {
+        ("username", "path"),
+        ("period", "query"),
+        ("since", "query"),
+        ("until", "query"),
+        ("include_closed", "query"),
+    }
+    assert "byte for byte" in report["description"]
     assert "429" in paths["/api/reports/github/{username}/refresh"]["post"]["responses"]
     assert "delete" in paths["/api/jobs/{job_id}"]
     docs = web_client.get("/docs")
