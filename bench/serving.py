@@ -2,7 +2,7 @@
 
 A stack on the simulated GitHub (embedded Redis, a ``gitbrag worker``) generates the sample
 reports; ``gitbrag web`` then serves them to ``wrk`` (64 connections) and so does the floor
-(``bench/floor.py``: a bare Starlette app answering with the same bytes and headers, from
+(``bench/_floor.py``: a bare Starlette app answering with the same bytes and headers, from
 memory, on the same uvicorn stack and the same number of processes). Measured per target:
 requests/s, p50/p99 latency, server CPU per request (the web processes; Redis apart), and the
 ratio to the floor measured in the same run (the machine is shared: ratios are what count).
@@ -29,6 +29,8 @@ from typing import Any
 import httpx
 import psutil
 
+from bench._table import write_table
+from bench._wrk import SECONDS, Run, measure
 from bench.pipeline import ROOT, _start_worker, _stop, _wait
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
@@ -37,13 +39,10 @@ from gitbrag.redis_server import EmbeddedRedis, free_port
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 
-SECONDS = int(os.environ.get("GITBRAG_BENCH_SECONDS", "10"))
-CONNECTIONS = 64
 SMALL = ("octocat", "5_years")  # a few dozen pull requests
 BIG = ("prolific-bot", "2_years")  # the data set's user with thousands of pull requests
 GZIP = {"Accept-Encoding": "gzip"}
 DOCS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- serving:begin -->", "<!-- serving:end -->"
 
 
 @dataclass(frozen=True)
@@ -52,91 +51,6 @@ class Target:
     path: str
     headers: dict[str, str]
     floor: str  # the floor target measured with the same bytes
-
-
-@dataclass
-class Run:
-    name: str
-    server: str
-    body_bytes: int
-    requests: int
-    errors: int
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    cpu_ms_per_request: float
-    redis_cpu_ms_per_request: float
-
-
-def _ms(text: str) -> float:
-    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if found is None:
-        raise RuntimeError(f"wrk printed a latency of {text!r}")
-    value, unit = found.groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
-
-
-def _cpu(process: psutil.Process) -> float:
-    total = 0.0
-    for each in (process, *process.children(recursive=True)):
-        try:
-            times = each.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def _wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    return {
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        "errors": (int(errors.group(1)) if errors else 0)
-        + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
-    }
-
-
-def _measure(
-    name: str,
-    server: str,
-    url: str,
-    headers: dict[str, str],
-    body: int,
-    web: psutil.Process,
-    redis: psutil.Process,
-) -> Run:
-    web_before, redis_before = _cpu(web), _cpu(redis)
-    result = _wrk(url, headers)
-    web_cpu, redis_cpu = _cpu(web) - web_before, _cpu(redis) - redis_before
-    requests = max(1, int(result["requests"]))
-    run = Run(
-        name=name,
-        server=server,
-        body_bytes=body,
-        requests=requests,
-        errors=int(result["errors"]),
-        requests_per_second=round(result["rps"], 1),
-        p50_ms=round(result["p50"], 2),
-        p99_ms=round(result["p99"], 2),
-        cpu_ms_per_request=round(1000 * web_cpu / requests, 3),
-        redis_cpu_ms_per_request=round(1000 * redis_cpu / requests, 4),
-    )
-    print(
-        f"  {server:8} {name:22} {run.requests_per_second:9.1f} req/s  p50 {run.p50_ms:7.2f} ms"
-        f"  p99 {run.p99_ms:7.2f} ms  cpu {run.cpu_ms_per_request:.3f} ms/req",
-        flush=True,
-    )
-    return run
 
 
 def _environment(redis_url: str, hub: FakeHub, tmp: str) -> dict[str, str]:
@@ -266,7 +180,7 @@ def _pass(
         spec, sizes = _floor_spec(web_url, targets, tmp)
         (tmp / "floor.json").write_text(json.dumps(spec))
         floor = _serve(
-            [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(floor_port),
+            [sys.executable, "-m", "uvicorn", "bench._floor:app", "--port", str(floor_port),
              "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
              "--no-access-log", "--log-level", "warning"],
             {**env, "GITBRAG_BENCH_FLOOR": str(tmp / "floor.json")},
@@ -277,9 +191,9 @@ def _pass(
         for number, target in enumerate(targets):
             body = sizes[target.name]
             floor_path = f"{floor_url}/floor/{number}"
-            runs.append(_measure(target.name, "floor", floor_path, {}, body, floor_process, redis))
+            runs.append(measure(target.name, "floor", floor_path, {}, body, floor_process, redis))
             runs.append(
-                _measure(target.name, "gitbrag", web_url + target.path, target.headers, body,
+                measure(target.name, "gitbrag", web_url + target.path, target.headers, body,
                          web_process, redis)
             )  # fmt: skip
         return runs
@@ -329,52 +243,8 @@ def main() -> dict[str, Any]:
             service.redis.close()
             redis_server.stop()
     results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    _write_docs(results)
+    write_table(results, DOCS)
     return results
 
 
 MULTI = ("small page, gzip", "JSON API")
-
-
-def _table(runs: list[dict[str, Any]]) -> list[str]:
-    floors = {run["name"]: run for run in runs if run["server"] == "floor"}
-    small_floor = floors.get("small page", next(iter(floors.values())))
-    lines = [
-        "| target | HTML/JSON bytes | floor req/s | gitbrag req/s | ratio to its floor "
-        "| ratio to the small-page floor | p50 ms | p99 ms | server CPU ms/req "
-        "| Redis CPU ms/req |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for run in runs:
-        if run["server"] != "gitbrag":
-            continue
-        floor = floors[run["name"]]
-        lines.append(
-            f"| {run['name']} | {run['body_bytes']:,} | {floor['requests_per_second']:,.0f} "
-            f"| {run['requests_per_second']:,.0f} "
-            f"| {run['requests_per_second'] / floor['requests_per_second']:.2f} "
-            f"| {run['requests_per_second'] / small_floor['requests_per_second']:.2f} "
-            f"| {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['cpu_ms_per_request']:.3f} "
-            f"| {run['redis_cpu_ms_per_request']:.3f} |"
-        )
-    return lines
-
-
-def _write_docs(results: dict[str, Any]) -> None:
-    machine = results["machine"]
-    lines = [
-        BEGIN,
-        f"Measured by `make bench` (`bench/serving.py`) at commit `{results['commit']}` on "
-        f"{machine['cpus']} CPUs ({machine['cpu_model'] or 'unknown model'}), Python "
-        f"{machine['python']}; load average {machine['load_average_before']} before, "
-        f"{machine['load_average_after']} after (the machine is shared). `wrk -t2 -c{CONNECTIONS} "
-        f"-d{results['seconds']}s` on the same machine. Reports: {results['reports']}.",
-        "",
-    ]
-    for label, runs in results["runs"].items():
-        lines += [f"**{label}** (gitbrag and the floor each):", "", *_table(runs), ""]
-    lines.append(END)
-    text = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    before, _, rest = text.partition(BEGIN)
-    _, _, after = rest.partition(END)
-    DOCS.write_text(before + "\n".join(lines) + after)

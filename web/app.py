@@ -28,12 +28,13 @@ from web.context import AppContext
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
-from web.routes import api, auth, ops, pages, reports
+from web.routes import api, auth, exports, ops, pages, reports
 from web.serving.bundle import BundleRenderer
 from web.serving.cache import DocumentCache
 from web.serving.front import ServedPaths
 from web.serving.holes import HoleRenderer
 from web.serving.reader import ReportReader
+from web.serving.route import ServedRoute
 from web.serving.view_counts import ViewCounter
 from web.templating import STATIC_DIR, build_templates
 
@@ -174,16 +175,21 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(auth.router)
-    app.include_router(reports.api)
+    app.include_router(exports.api)
     app.include_router(api.router)
-    app.include_router(reports.pages)
+    app.include_router(exports.router)
+    app.include_router(reports.router)
     app.include_router(pages.router)
     _install_error_handlers(app, metrics)
     # Report views take the short way (and send bodies compressed once per version); the
     # other pages are compressed per response.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    app.add_middleware(
-        ServedPaths, routes=reports.served_routes(), exception_handlers=app.exception_handlers
-    )
+    served = [
+        route
+        for router in (exports.api, exports.router, reports.router)  # in matching order
+        for route in router.routes
+        if isinstance(route, ServedRoute)
+    ]
+    app.add_middleware(ServedPaths, routes=served, exception_handlers=app.exception_handlers)
     app.add_middleware(WebMiddleware, settings=settings, metrics=metrics)
     return app

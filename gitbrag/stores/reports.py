@@ -46,16 +46,28 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
 
-# KEYS[1] report hash; ARGV[1] version, ARGV[2..] fields. Writes only while ARGV[1] is the
-# stored version (a rendering of an older version never lands on a newer one). Used by the
-# web's async store (``gitbrag.stores.serving``).
+# KEYS[1] report hash; ARGV[1] version, ARGV[2] the bundle marker the fields belong to (''
+# for none), ARGV[3] how many bundles a version may keep, ARGV[4..] fields. Writes only while
+# ARGV[1] is the stored version (a rendering of an older version never lands on a newer one),
+# and keeps a bounded number of bundles (one per site address: request data must not grow
+# Redis). Used by the web's async store (``gitbrag.stores.serving``).
 PUT_ARTIFACTS_SCRIPT: Final = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then
   return 0
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
+  local bundles = 0
+  for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(name, 1, 7) == 'bundle:' then bundles = bundles + 1 end
+  end
+  if bundles >= tonumber(ARGV[3]) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 return 1
 """
+MAX_BUNDLES: Final = 4
 
 
 def report_version(report_json: bytes) -> str:

@@ -23,12 +23,17 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
 from gitbrag.per_loop import PerLoop
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX
 from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
-from gitbrag.stores.reports import PUT_ARTIFACTS_SCRIPT, REPORT_PREFIX, UNKNOWN_PREFIX
+from gitbrag.stores.lua import LuaScript
+from gitbrag.stores.reports import (
+    MAX_BUNDLES,
+    PUT_ARTIFACTS_SCRIPT,
+    REPORT_PREFIX,
+    UNKNOWN_PREFIX,
+)
 from gitbrag.stores.sessions import (
     BearerValidation,
     Session,
@@ -85,31 +90,6 @@ for i = 0, #KEYS / 4 - 1 do
 end
 return results
 """
-
-
-class _Script:
-    """A Lua script run by its digest: loaded once, and again after Redis lost it (restart).
-
-    (redis-py's ``Script`` in a pipeline asks ``SCRIPT EXISTS`` on every execution: one more
-    round trip per view.)"""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha: str | None = None
-
-    async def __call__(
-        self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[str | bytes]
-    ) -> Any:
-        for attempt in (1, 2):
-            if self.sha is None:
-                self.sha = await client.script_load(self.source)
-            try:
-                return await client.evalsha(self.sha, len(keys), *keys, *args)
-            except NoScriptError:
-                self.sha = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +188,8 @@ class ServingStore:
         self._clients = PerLoop(lambda: _client(url))
         self._retention = retention_seconds
         self._view_window_days = view_window_days
-        self._read = _Script(_READ)
-        self._put_artifacts = _Script(PUT_ARTIFACTS_SCRIPT)
+        self._read = LuaScript(_READ)
+        self._put_artifacts = LuaScript(PUT_ARTIFACTS_SCRIPT)
 
     @property
     def _redis(self) -> aioredis.Redis:
@@ -237,10 +217,12 @@ class ServingStore:
         return [_decode(query, row) for query, row in zip(queries, rows, strict=True)]
 
     async def put_artifacts(
-        self, report_key: str, version: str, fields: Mapping[str, bytes]
+        self, report_key: str, version: str, fields: Mapping[str, bytes], *, bundle: str = ""
     ) -> bool:
-        """Keep rendered ``fields`` beside ``version``; False if another version replaced it."""
-        args: list[str | bytes] = [version]
+        """Keep rendered ``fields`` beside ``version``. False if another version replaced it,
+        or if ``fields`` belong to a new ``bundle`` (its marker field) and the version keeps
+        ``MAX_BUNDLES`` already."""
+        args: list[str | bytes] = [version, bundle, str(MAX_BUNDLES)]
         for name, value in fields.items():
             args += [name, value]
         keys = [REPORT_PREFIX + report_key]

@@ -19,10 +19,11 @@ import redis.asyncio.connection
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from gitbrag.fakehub import FakeHub
 from gitbrag.models import Report
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
-from tests.fixtures.web import key_for, sample_report, store_report
+from tests.fixtures.web import key_for, login, sample_report, store_report
 from web.app import create_app
 
 PAGE = "/user/github/octocat"
@@ -203,3 +204,42 @@ def test_renders_are_kept_beside_the_version_and_dropped_with_it(
     store_report(web_service, key, age_seconds=1)  # a new version: the hash is replaced
     fields = set(redis_client.hkeys(web_service.stores.reports.redis_key(key)))
     assert fields == {b"version", b"generated_at", b"complete", b"json"}
+
+
+def test_site_addresses_from_requests_cannot_grow_redis(
+    web_client: TestClient, web_service: ReportService, redis_client: redis.Redis
+) -> None:
+    """Without GITBRAG_PUBLIC_URL links use the request's Host, so each host name gets its own
+    rendering; Redis keeps a few per version, whatever hosts clients send."""
+    key = key_for()
+    store_report(web_service, key)
+    for number in range(6):
+        host = f"site-{number}.example"
+        page = web_client.get(PAGE, headers={"Host": host})
+        assert page.status_code == 200
+        assert f'<link rel="canonical" href="http://{host}/user/github/octocat">' in page.text
+    fields = redis_client.hkeys(web_service.stores.reports.redis_key(key))
+    assert len([name for name in fields if name.startswith(b"bundle:")]) == 4
+
+
+def test_logged_in_and_bearer_views_are_one_round_trip_too(
+    web_client: TestClient,
+    web_service: ReportService,
+    hub: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The session (or the bearer token's cached validation) and whether GitHub revoked its
+    token come with the same read as the report's version and job."""
+    store_report(web_service, key_for(), age_seconds=60)
+    login(web_client, hub, "big-diff")
+    bearer = {"Authorization": f"Bearer {hub.token('star-gazer')}"}
+    assert web_client.get(PAGE).status_code == 200  # renders, loads the scripts
+    assert web_client.get("/api/reports/github/octocat", headers=bearer).status_code == 200
+    trips = RoundTrips(monkeypatch)
+    for _ in range(3):
+        trips.reset()
+        page = web_client.get(PAGE)
+        assert "@big-diff</a>" in page.text and trips.total == 1
+        trips.reset()
+        api = web_client.get("/api/reports/github/octocat", headers=bearer)
+        assert api.json()["state"] == "fresh" and trips.total == 1

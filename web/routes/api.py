@@ -1,6 +1,6 @@
 """The JSON API (documented at ``/docs``): forced refreshes, jobs and their live progress as
 Server-Sent Events. ``GET /api/reports/github/{username}`` is a cached view:
-``web.routes.reports``.
+``web.routes.exports``.
 
 Authentication: the browser session cookie (state-changing calls then need the
 ``X-CSRF-Token`` header) or ``Authorization: Bearer <GitHub token>``.

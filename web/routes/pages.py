@@ -1,5 +1,5 @@
 """HTML pages: home, search, and the two form actions (force refresh, cancel). The report and
-its exports are views of cached documents: ``web.routes.reports``."""
+its exports are views of cached documents: ``web.routes.reports`` and ``exports``."""
 
 from __future__ import annotations
 

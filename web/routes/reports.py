@@ -1,6 +1,6 @@
-"""Report views: the report page, its paged repositories and pull requests, the exports and
-the API's report, all served from documents rendered once per report version
-(``web.serving``) after one Redis read.
+"""Report views: the report page and its paged repositories and pull requests, served from
+documents rendered once per report version (``web.serving``) after one Redis read. The
+exports and the API's report: ``web.routes.exports``.
 
 A view: parse the request · one (shared) Redis read: version, job, session · the flow table ·
 the cached document with the viewer's holes filled (or the same bytes every anonymous visitor
@@ -10,45 +10,39 @@ as before: they are small and not report content.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
-from gitbrag.formatting import iso_utc
 from gitbrag.periods import ReportKey
 from gitbrag.stores.serving import ReportMeta
-from web.auth import ANONYMOUS, Viewer, identity_of, viewer_from_state
-from web.canonical import parsed_key, query_of, request_key
+from web.auth import Viewer, identity_of, viewer_from_state
+from web.canonical import query_of, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
 from web.presenters import job_payload, report_path
 from web.rendering import public_base_url, render_page
 from web.routes.pages import hidden_fields, report_context
 from web.serving import http_cache
-from web.serving.bundle import MARKDOWN, PAGE, bundle_name, pulls_name, repositories_name
-from web.serving.chunks import Chunk
+from web.serving.bundle import PAGE, bundle_name, pulls_name, repositories_name
 from web.serving.paging import pulls_path, repositories_path
 from web.serving.reader import ANONYMOUS_IDENTITY, Identity, Read
-from web.serving.respond import Shared, bytes_response, document_response
-from web.serving.route import REPORT_PARAMETERS, ServedRoute, context_of
+from web.serving.respond import Shared, document_response
+from web.serving.route import ServedRoute, context_of
 
-pages = APIRouter(route_class=ServedRoute, include_in_schema=False)
-api = APIRouter(prefix="/api", tags=["api"], route_class=ServedRoute)
+router = APIRouter(route_class=ServedRoute, include_in_schema=False)
 
 HTML = "text/html; charset=utf-8"
 _REPOSITORY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_JSON_TAIL = Chunk.of(b"}")
 
 
-def _cache_control(ctx: AppContext, meta: ReportMeta, viewer: Viewer, shared: bool) -> str:
+def cache_control(ctx: AppContext, meta: ReportMeta, viewer: Viewer, shared: bool) -> str:
     """Public while fresh for bodies everyone gets; private for anything a session or token
     shaped; revalidated otherwise (see ``web.serving.http_cache``)."""
     if not shared:
@@ -59,7 +53,7 @@ def _cache_control(ctx: AppContext, meta: ReportMeta, viewer: Viewer, shared: bo
     return http_cache.REVALIDATE
 
 
-async def _read_for_viewer(
+async def read_for_viewer(
     request: Request, ctx: AppContext, read: Callable[[Identity], Awaitable[Read]]
 ) -> tuple[Read, Viewer]:
     """One read (with the viewer's session or token), and the viewer it found. Ending a
@@ -73,57 +67,8 @@ async def _read_for_viewer(
     return result, viewer
 
 
-def _missing(key: ReportKey) -> HTTPException:
+def missing(key: ReportKey) -> HTTPException:
     return HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
-
-
-# ------------------------------------------------------------------ exports (first: the
-# ``{username}`` route below would otherwise swallow ``name.json``)
-
-
-def _export_headers(key: ReportKey, extension: str) -> dict[str, str]:
-    return {"Content-Disposition": f'inline; filename="gitbrag-{key.username}{extension}"'}
-
-
-@pages.get("/user/github/{username}.json")
-async def export_json(request: Request) -> Response:
-    """The report as stored (the bytes the worker wrote)."""
-    ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], ".json")
-    read = await ctx.reader.json(key, ANONYMOUS_IDENTITY)
-    if read.state.meta is None or read.document is None:
-        raise _missing(key)
-    meta = read.state.meta
-    return document_response(
-        request,
-        read.document,
-        media_type="application/json",
-        cache_control=_cache_control(ctx, meta, ANONYMOUS, shared=True),
-        shared=Shared("json", (meta.version,)),
-        vary="Accept-Encoding",
-        headers=_export_headers(key, ".json"),
-    )
-
-
-@pages.get("/user/github/{username}.md")
-async def export_markdown(request: Request) -> Response:
-    ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], ".md")
-    base_url = public_base_url(request)
-    bundle = bundle_name(base_url, ctx.settings)
-    read = await ctx.reader.page(key, MARKDOWN, bundle, base_url, ANONYMOUS_IDENTITY)
-    if read.state.meta is None or read.document is None:
-        raise _missing(key)
-    meta = read.state.meta
-    return document_response(
-        request,
-        read.document,
-        media_type="text/markdown; charset=utf-8",
-        cache_control=_cache_control(ctx, meta, ANONYMOUS, shared=True),
-        shared=Shared("md", (meta.version, bundle)),
-        vary="Accept-Encoding",
-        headers=_export_headers(key, ".md"),
-    )
 
 
 # ------------------------------------------------------------------ the report page
@@ -140,13 +85,13 @@ def _hole_context(
     }
 
 
-@pages.get("/user/github/{username}")
+@router.get("/user/github/{username}")
 async def report_page(request: Request) -> Response:
     ctx = context_of(request)
     key = request_key(request, request.path_params["username"])
     base_url = public_base_url(request)
     bundle = bundle_name(base_url, ctx.settings)
-    read, viewer = await _read_for_viewer(
+    read, viewer = await read_for_viewer(
         request, ctx, lambda who: ctx.reader.page(key, PAGE, bundle, base_url, who)
     )
     outcome = await decide(ctx, key, viewer, read.state)
@@ -181,7 +126,7 @@ async def report_page(request: Request) -> Response:
         request,
         cached,
         media_type=HTML,
-        cache_control=_cache_control(ctx, meta, viewer, same_for_everyone),
+        cache_control=cache_control(ctx, meta, viewer, same_for_everyone),
         holes=holes,
         shared=Shared(f"anonymous-{outcome.state}", (meta.version, bundle))
         if same_for_everyone
@@ -218,12 +163,12 @@ async def _paged(request: Request, key: ReportKey, name: str, path: str) -> Resp
     ctx = context_of(request)
     base_url = public_base_url(request)
     bundle = bundle_name(base_url, ctx.settings)
-    read, viewer = await _read_for_viewer(
+    read, viewer = await read_for_viewer(
         request, ctx, lambda who: ctx.reader.page(key, name, bundle, base_url, who)
     )
     meta = read.state.meta
     if meta is None:
-        raise _missing(key)
+        raise missing(key)
     if read.document is None:
         raise HTTPException(404, "This report has no such page.")
     same_for_everyone = viewer.kind == "anonymous" and not getattr(
@@ -234,13 +179,13 @@ async def _paged(request: Request, key: ReportKey, name: str, path: str) -> Resp
         request,
         read.document,
         media_type=HTML,
-        cache_control=_cache_control(ctx, meta, viewer, same_for_everyone),
+        cache_control=cache_control(ctx, meta, viewer, same_for_everyone),
         holes=lambda: ctx.holes.render(document.holes, _hole_context(ctx, request, viewer, path)),
         shared=Shared("anonymous", (meta.version, bundle)) if same_for_everyone else None,
     )
 
 
-@pages.get("/user/github/{username}/repositories")
+@router.get("/user/github/{username}/repositories")
 async def repositories_page(request: Request) -> Response:
     """One page of the report's repositories (each with its most recent pull requests)."""
     username = request.path_params["username"]
@@ -249,7 +194,7 @@ async def repositories_page(request: Request) -> Response:
     return await _paged(request, key, repositories_name(page), repositories_path(key, page))
 
 
-@pages.get("/user/github/{username}/repositories/{owner}/{name}")
+@router.get("/user/github/{username}/repositories/{owner}/{name}")
 async def pulls_page(request: Request) -> Response:
     """One page of a repository's pull requests in the report ("Show all N")."""
     owner, name = request.path_params["owner"], request.path_params["name"]
@@ -260,61 +205,3 @@ async def pulls_page(request: Request) -> Response:
     page = _page_number(request)
     full_name = f"{owner}/{name}"
     return await _paged(request, key, pulls_name(full_name, page), pulls_path(key, full_name, page))
-
-
-# ------------------------------------------------------------------ the API's report
-
-
-def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
-    """The API body before the report: state, age and the job, then ``"report":``."""
-    assert outcome.meta is not None
-    head = {
-        "state": outcome.state,
-        "generated_at": iso_utc(outcome.meta.generated_at),
-        "age_seconds": round(outcome.meta.age_seconds(ctx.now())),
-        "job": outcome.job.to_api() if outcome.job else None,
-    }
-    return json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"report":'
-
-
-@api.get(
-    "/reports/github/{username}",
-    responses={
-        200: {"description": "`fresh` or `stale` report, with the job regenerating it (if any)"},
-        202: {"description": "`generating`: no report yet, a job is collecting it"},
-        400: {"description": "invalid username, period or date range"},
-        401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
-        404: {"description": "`not_found`: GitHub has no such user"},
-    },
-    openapi_extra={"parameters": REPORT_PARAMETERS},
-)
-async def get_report(request: Request) -> Response:
-    """A report by the SPEC section 5 table: served from the cache when present; generated in
-    the background when missing or stale and the caller may generate. `report` is the stored
-    report, byte for byte."""
-    ctx = context_of(request)
-    key = parsed_key(request, request.path_params["username"])
-    read, viewer = await _read_for_viewer(request, ctx, lambda who: ctx.reader.json(key, who))
-    outcome = await decide(ctx, key, viewer, read.state)
-    cache_control = http_cache.PRIVATE if viewer.logged_in else http_cache.REVALIDATE
-    if outcome.state in ("fresh", "stale") and read.document is not None:
-        (report,) = read.document.document.parts
-        assert isinstance(report, Chunk)
-        parts: list[Chunk | bytes] = [_envelope(ctx, outcome), report, _JSON_TAIL]
-        return bytes_response(
-            request, parts, media_type="application/json", cache_control=cache_control
-        )
-    body: dict[str, Any] = {"state": outcome.state}
-    if outcome.state == "generating":
-        assert outcome.job is not None
-        body["job"] = outcome.job.to_api()
-    return JSONResponse(
-        body,
-        status_code=outcome.http_status,
-        headers={"Cache-Control": cache_control, "Vary": http_cache.VARY},
-    )
-
-
-def served_routes() -> list[ServedRoute]:
-    """These routes, for ``web.serving.front.ServedPaths`` (which dispatches them)."""
-    return [route for route in (*pages.routes, *api.routes) if isinstance(route, ServedRoute)]

@@ -1,11 +1,12 @@
 """The report views' short way through the app (pure ASGI middleware).
 
-``GET``/``HEAD`` requests for the routes of ``web.routes.reports`` go from here straight to
-their endpoints: past FastAPI's router (whose matching of included routers costs more than a
-whole cached view), its exception and exit-stack layers and the gzip middleware (these bodies
-come compressed). Everything else goes on to the app. The routes stay declared, and
-documented, in FastAPI; this only dispatches them, with the app's own exception handlers, and
-sets ``scope["route"]`` so the request metrics name the route as the router would.
+``GET``/``HEAD`` requests for the routes of ``web.routes.reports`` and ``web.routes.exports``
+go from here straight to their endpoints: past FastAPI's router (whose matching of included
+routers costs more than a whole cached view), its exception and exit-stack layers and the gzip
+middleware (these bodies come compressed). Everything else goes on to the app. The routes stay
+declared, and documented, in FastAPI; this only dispatches them, with the app's own exception
+handlers, and sets ``scope["route"]`` so the request metrics name the route as the router
+would.
 """
 
 from __future__ import annotations

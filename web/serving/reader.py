@@ -159,7 +159,7 @@ class ReportReader:
                 self.cache.put((str(key), bundle, name), version, document)
             fields = {f"{ARTIFACT_FIELD}{bundle}:{n}": d.to_bytes() for n, d in documents.items()}
             fields[BUNDLE_FIELD + bundle] = b"1"  # written with them: the bundle is complete
-            await self._keep(str(key), version, fields)
+            await self._keep(str(key), version, fields, bundle=BUNDLE_FIELD + bundle)
             future.set_result(documents)
             return documents
         except asyncio.CancelledError:
@@ -172,9 +172,11 @@ class ReportReader:
         finally:
             del renders[render_key]
 
-    async def _keep(self, report_key: str, version: str, fields: dict[str, bytes]) -> None:
+    async def _keep(
+        self, report_key: str, version: str, fields: dict[str, bytes], *, bundle: str = ""
+    ) -> None:
         """Store renderings for the other web processes (best effort: ours has them)."""
         try:
-            await self.store.put_artifacts(report_key, version, fields)
+            await self.store.put_artifacts(report_key, version, fields, bundle=bundle)
         except Exception:
             log.warning("could not keep renderings of %s in Redis", report_key, exc_info=True)
