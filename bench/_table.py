@@ -15,21 +15,23 @@ def _table(runs: list[dict[str, Any]]) -> list[str]:
     floors = {run["name"]: run for run in runs if run["server"] == "floor"}
     small_floor = floors.get("small page", next(iter(floors.values())))
     lines = [
-        "| target | HTML/JSON bytes | floor req/s | gitbrag req/s | ratio to its floor "
-        "| ratio to the small-page floor | p50 ms | p99 ms | server CPU ms/req "
-        "| Redis CPU ms/req |",
+        "| target | HTML/JSON bytes | req/s (floor) | req/s ratio to the floor "
+        "| ratio to the small-page floor | p50 ms (floor) | p99 ms (floor) "
+        "| server CPU ms/req (floor) | CPU ratio to the floor | Redis CPU ms/req |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         if run["server"] != "gitbrag":
             continue
         floor = floors[run["name"]]
+        rps, floor_rps = run["requests_per_second"], floor["requests_per_second"]
+        cpu, floor_cpu = run["cpu_ms_per_request"], floor["cpu_ms_per_request"]
         lines.append(
-            f"| {run['name']} | {run['body_bytes']:,} | {floor['requests_per_second']:,.0f} "
-            f"| {run['requests_per_second']:,.0f} "
-            f"| {run['requests_per_second'] / floor['requests_per_second']:.2f} "
-            f"| {run['requests_per_second'] / small_floor['requests_per_second']:.2f} "
-            f"| {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['cpu_ms_per_request']:.3f} "
+            f"| {run['name']} | {run['body_bytes']:,} | {rps:,.0f} ({floor_rps:,.0f}) "
+            f"| {rps / floor_rps:.2f} | {rps / small_floor['requests_per_second']:.2f} "
+            f"| {run['p50_ms']:.1f} ({floor['p50_ms']:.1f}) "
+            f"| {run['p99_ms']:.1f} ({floor['p99_ms']:.1f}) "
+            f"| {cpu:.3f} ({floor_cpu:.3f}) | {cpu / floor_cpu if floor_cpu else 0:.1f} "
             f"| {run['redis_cpu_ms_per_request']:.3f} |"
         )
     return lines
