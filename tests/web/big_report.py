@@ -1,5 +1,6 @@
 """A big report built by the real builder from a synthetic collection: 3,000 pull requests
-over 45 repositories, 1,600 of them in one (the shape of the simulated 2,600-PR user).
+over 45 repositories, 1,600 of them in one (the shape of the simulated 2,600-PR user), 5 in
+the oldest.
 Shared by the bounded-pages tests and the browser test."""
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ BIG_REPO = "bot-farm/deps-a"
 def big_report(title_length: int = 0) -> Report:
     now = datetime.now(UTC)
     key = BIG_KEY
-    repos = [BIG_REPO] + [f"bot-farm/service-{n:02d}" for n in range(44)]
+    repos = [BIG_REPO] + [f"bot-farm/service-{n:02d}" for n in range(43)] + ["bot-farm/few"]
     prs = []
     for number in range(1, 3001):
-        repo = BIG_REPO if number <= 1600 else repos[1 + number % 44]
+        repo = BIG_REPO if number <= 1600 else repos[1 + number % 43]
+        if number > 2995:
+            repo = "bot-farm/few"  # 5 pull requests: all on the report page
         created = now - timedelta(hours=5 * number)
         package = ("lodash", "requests", "serde", "cobra", "react")[number % 5]
         prs.append(

@@ -115,6 +115,8 @@ def test_exports_stay_complete(web_client: TestClient, big: Report) -> None:
     [
         ("/user/github/prolific-bot/repositories/bot-farm/deps-a?period=2_years&page=17", 404),
         ("/user/github/prolific-bot/repositories/bot-farm/nothing?period=2_years", 404),
+        # A repository whose every pull request is on the report page has no "Show all".
+        ("/user/github/prolific-bot/repositories/bot-farm/few?period=2_years", 404),
         ("/user/github/prolific-bot/repositories?period=2_years&page=4", 404),
         ("/user/github/prolific-bot/repositories?period=2_years&page=0", 400),
         ("/user/github/prolific-bot/repositories?period=2_years&page=two", 400),

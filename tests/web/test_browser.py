@@ -232,16 +232,19 @@ def test_show_all_loads_every_pull_request_in_place(stack: LiveStack, page: Page
     names = page.locator("article.repo").evaluate_all("els => els.map(e => e.dataset.repository)")
     assert names == [repo.name_with_owner for repo in report.repositories]
     # A repository loaded in place pages its pull requests in place too.
-    last = page.locator("article.repo").last
-    last_name = names[-1]
-    expected_last = [pr.number for pr in report.repositories[-1].pull_requests]
-    assert len(expected_last) > 10 and len(_rows(last)) == 10
+    loaded = [repo for repo in report.repositories[20:] if len(repo.pull_requests) > 10][-1]
+    last = page.locator(f'article.repo[data-repository="{loaded.name_with_owner}"]')
+    expected_last = [pr.number for pr in loaded.pull_requests]
+    assert len(_rows(last)) == 10
     last.locator("a[data-show-all]").click()
     page.wait_for_function(
         '([repo, total]) => document.querySelector(`article.repo[data-repository="${repo}"]'
         " tbody[data-pr-rows]`).rows.length === total",
-        arg=[last_name, len(expected_last)],
+        arg=[loaded.name_with_owner, len(expected_last)],
     )
     assert _rows(last) == expected_last and last.locator("a[data-show-all]").count() == 0
+    # The oldest repository has all its pull requests on the page: no "Show all".
+    few = page.locator('article.repo[data-repository="bot-farm/few"]')
+    assert len(_rows(few)) == 5 and few.locator("a[data-show-all]").count() == 0
     assert marker.evaluate("body => body.isConnected") is True
     assert page.url == stack.url + BIG_PAGE

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +21,8 @@ from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.service import ReportService
-from tests.fixtures.web import csrf_token, key_for, login, store_report
+from gitbrag.settings import Settings
+from tests.fixtures.web import csrf_token, key_for, login, settings_for, store_report
 
 PAGE = "/user/github/octocat"
 API = "/api/reports/github/octocat"
@@ -55,6 +57,13 @@ class Viewers:
         job = self.owner.get(API).json()["job"]
         assert job is not None
         return str(job["id"])
+
+
+@pytest.fixture
+def web_settings(redis_url: str, hub: FakeHub, tmp_path: Path) -> Settings:
+    """One recent pull request per repository on the report page, so the sample report's
+    repositories have "Show all" pages too (the privacy test reads them)."""
+    return settings_for(redis_url, hub, tmp_path, page_recent_pull_requests=1)
 
 
 @pytest.fixture

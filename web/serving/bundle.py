@@ -117,6 +117,8 @@ class BundleRenderer:
         for pager in repositories:
             render(repositories_name(pager.number), "repositories.html", pager=pager)
         for repo in report.repositories:
+            if len(repo.pull_requests) <= settings.page_recent_pull_requests:
+                continue  # all on the report page already: no "Show all" pages to link
             for pulls in paginate(
                 repo.pull_requests, settings.page_pull_requests, _pulls_paths(key, repo)
             ):
