@@ -23,11 +23,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --user-group gitbrag \
     && mkdir /data && chown gitbrag:gitbrag /data
 COPY --from=build /wheels /wheels
+# Without the demo extra: the production image never carries the simulated GitHub's GraphQL engine.
 RUN pip install --no-cache-dir --no-index --find-links=/wheels gitbrag && rm -rf /wheels
 USER gitbrag
 WORKDIR /home/gitbrag
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-m", "gitbrag.healthcheck", "web"]
+    CMD ["python", "-m", "gitbrag.runtime.healthcheck", "web"]
 CMD ["gitbrag", "web"]

@@ -33,9 +33,10 @@ from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
 from actors.limiter import ReportedUserLimiter
-from gitbrag.redis_server import connect
-from gitbrag.service import DRAMATIQ_NAMESPACE
+from gitbrag.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.connection import broker_client, connect
+from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 
@@ -45,12 +46,15 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
     abort_backend: abort_backends.RedisBackend | abort_backends.StubBackend
     broker: Broker
     metrics: WorkerMetricsStore | None = None
+    slots: LimiterSlots | None = None
     if stub:
         broker = StubBroker()
         limiter_backend = LimiterStubBackend()  # type: ignore[no-untyped-call]
         abort_backend = abort_backends.StubBackend()
     else:
-        client = connect(settings)
+        # Dramatiq and its plugins get plain redis-py clients (they handle its errors
+        # themselves); gitbrag's own stores get the store client.
+        client = broker_client(settings)
         broker = RedisBroker(  # type: ignore[no-untyped-call]
             client=client,
             namespace=DRAMATIQ_NAMESPACE,
@@ -59,8 +63,10 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             dead_message_ttl=settings.dead_message_ttl_ms,
         )
         limiter_backend = LimiterRedisBackend(client=client)
-        metrics = WorkerMetricsStore(client)
-        abort_backend = abort_backends.RedisBackend(client=connect(settings))
+        stores = connect(settings)
+        metrics = WorkerMetricsStore(stores)
+        slots = LimiterSlots(stores)
+        abort_backend = abort_backends.RedisBackend(client=broker_client(settings))
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(AsyncIO())
     broker.add_middleware(Abortable(backend=abort_backend))
@@ -71,6 +77,7 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             limit=settings.reported_user_concurrency,
             slot_ttl_ms=settings.limiter_slot_ttl_seconds * 1000,
             metrics=metrics,
+            slots=slots,
         )
     )
     return broker

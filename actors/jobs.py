@@ -1,11 +1,18 @@
 """Running one report job: the idempotent, at-least-once-safe body of the report actor.
 
-:func:`run_report_job` is what the actor calls. It checks the job record and claim (a late or
-duplicate delivery of a finished or superseded job does nothing), marks the job running,
-runs the async generation on the worker's event loop while a heartbeat renews the claim,
-publishes progress and watches for cancellation, then stores the report and finishes the
-job. Every path ends with a final status and the claim released, except rate limits (the
-job waits with ``dramatiq.Retry`` to the reset time, keeping its claim).
+:func:`run_report_job` is what the actor calls. It asks the job lifecycle
+(:mod:`gitbrag.lifecycle`) whether this delivery should run (a late or duplicate delivery of
+a finished or superseded job does nothing), runs the async generation on the worker's event
+loop while a heartbeat renews the claim, publishes progress and watches for cancellation,
+then stores the report and finishes the job. Every path ends with a final status and the
+claim released, except rate limits (the job waits, ``waiting_rate_limit``, for the token's
+budget to come back, keeping its claim) and GitHub outages (requeued, retried with backoff).
+
+Waiting for GitHub's rate limit spends no Dramatiq retry (retries are for failures): the
+message is put back on the queue with a delay to the reset time (``defer``), counting its
+waits in a message option of its own, up to ``max_rate_limit_waits``. A job whose token is
+known (from the shared per-token budget in Redis) to be spent waits before it sends a single
+request; otherwise the GitHub client raises ``RateLimited`` when it finds out.
 
 Whatever the path, the GitHub requests the attempt made and the last budget GitHub reported
 are added to the worker metrics (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
@@ -17,6 +24,7 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,15 +36,21 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
-from gitbrag.errors import GitHubUnavailable, NotFound, RateLimited, Unauthorized
+from gitbrag.errors import (
+    GitHubUnavailable,
+    NotFound,
+    RateLimited,
+    ReportTooLarge,
+    Unauthorized,
+)
 from gitbrag.github.cache import ImmutableCache
+from gitbrag.lifecycle import CANCELLED, JobLifecycle, JobStatus, Progress
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
-from gitbrag.redis_server import connect
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
-from gitbrag.stores.jobs import JobStatus, Progress
+from gitbrag.stores.connection import connect
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
@@ -85,12 +99,15 @@ class GitHubClients:
 Generate = Callable[
     [ReportKey, str, ProgressCallback, ImmutableCache, GitHubClients], Awaitable[Report]
 ]
+#: Put this job's message back on the queue after ``delay`` ms, spending no retry.
+Defer = Callable[[int], None]
 
 HEARTBEAT_SECONDS = 1.0
 LOGIN_EXPIRED = "Your GitHub login has expired. Log in again to generate this report."
 TOKEN_REJECTED = "GitHub rejected the token (invalid, expired or revoked). Log in again."
 TOO_LONG = "Generating this report took too long and was stopped."
 INTERNAL = "Something went wrong while generating this report."
+RATE_LIMIT_STAYED = "GitHub's rate limit stayed exhausted; try again later."
 
 
 class JobCancelled(Exception):
@@ -99,13 +116,18 @@ class JobCancelled(Exception):
 
 @dataclass
 class WorkerContext:
-    """Per-process resources: settings, one Redis client, the stores, the GitHub cache and the
-    worker metrics."""
+    """Per-process resources: settings, one Redis client, the stores (the per-token GitHub
+    budgets among them), the GitHub cache, the worker metrics, and the job lifecycle (which
+    counts finished jobs in the metrics)."""
 
     settings: Settings
     stores: Stores
     cache: RedisImmutableCache
     metrics: WorkerMetricsStore
+
+    @property
+    def lifecycle(self) -> JobLifecycle:
+        return JobLifecycle(self.stores.jobs, on_finish=self.metrics.incr_jobs_finished)
 
 
 @lru_cache(maxsize=1)
@@ -146,8 +168,11 @@ def run_report_job(
     retries: int,
     max_retries: int,
     generate: Generate,
+    defer: Defer,
+    rate_limit_waits: int = 0,
 ) -> None:
-    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status.
+    """Run job ``job_id`` (report ``key_text``, token behind ``credential``) to a final status,
+    or to ``waiting_rate_limit`` (then ``defer`` brings the message back at the reset).
 
     ``Abort`` and ``TimeLimitExceeded`` are thread interrupts that can land anywhere, so they
     are turned into ``cancelled``/``failed`` (and the claim released) here, then re-raised for
@@ -155,16 +180,25 @@ def run_report_job(
     """
     clients = GitHubClients()
     try:
-        _run(ctx, job_id, key_text, credential, retries, max_retries, generate, clients)
+        attempt = _Attempt(retries, max_retries, defer, rate_limit_waits)
+        _run(ctx, job_id, key_text, credential, attempt, generate, clients)
     except (Abort, TimeLimitExceeded) as interrupt:
         aborted = isinstance(interrupt, Abort)
         status: JobStatus = "cancelled" if aborted else "failed"
-        if ctx.stores.jobs.finish(job_id, status, "Cancelled" if aborted else TOO_LONG):
-            ctx.metrics.incr_jobs_finished(status)
-        ctx.stores.jobs.release(key_text, job_id)
+        ctx.lifecycle.finish(job_id, key_text, status, CANCELLED if aborted else TOO_LONG)
         raise
     finally:
         clients.record(ctx.metrics)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """This delivery of the job: Dramatiq retries spent, and rate-limit waits so far."""
+
+    retries: int
+    max_retries: int
+    defer: Defer
+    rate_limit_waits: int
 
 
 def _run(
@@ -172,45 +206,45 @@ def _run(
     job_id: str,
     key_text: str,
     credential: str,
-    retries: int,
-    max_retries: int,
+    attempt: _Attempt,
     generate: Generate,
     clients: GitHubClients,
 ) -> None:
-    stores, jobs = ctx.stores, ctx.stores.jobs
-    job = jobs.get(job_id)
-    if job is None or job.finished:
-        log.info("job %s is %s; nothing to do", job_id, job.status if job else "gone")
+    stores, lifecycle = ctx.stores, ctx.lifecycle
+    if not lifecycle.start(job_id, key_text):
+        log.info("job %s is finished, cancelled or superseded; nothing to do", job_id)
         return
     key = ReportKey.parse(key_text)
 
     def finish(status: JobStatus, error: str | None = None) -> None:
-        if jobs.finish(job_id, status, error):
-            ctx.metrics.incr_jobs_finished(status)
-        jobs.release(key_text, job_id)
+        lifecycle.finish(job_id, key_text, status, error)
 
-    if jobs.cancel_requested(job_id):
-        finish("cancelled", "Cancelled")
-        return
-    if not jobs.adopt(key_text, job_id):
-        finish("cancelled", "Superseded by another job for the same report")
-        return
-    if not jobs.mark_running(job_id):
-        return
     token = stores.credentials.token(credential)
     if token is None:
         finish("failed", LOGIN_EXPIRED)
+        return
+
+    def wait_for_github(until: datetime) -> None:
+        """Back to the queue until ``until``, spending no retry (or fail: waited too often)."""
+        if attempt.rate_limit_waits >= ctx.settings.max_rate_limit_waits:
+            finish("failed", RATE_LIMIT_STAYED)
+            return
+        delay = max(0.0, (until - datetime.now(UTC)).total_seconds()) + random.uniform(0.5, 2.0)
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        lifecycle.wait_for_reset(job_id, key_text, retry_at, delay)
+        log.info("job %s waits %.0f s for GitHub's rate limit", job_id, delay)
+        attempt.defer(int(delay * 1000))
+
+    blocked = ctx.stores.token_budgets.blocked_until(token, datetime.now(UTC).timestamp())
+    if blocked is not None and blocked - time.time() > ctx.settings.github_max_wait_seconds:
+        wait_for_github(datetime.fromtimestamp(blocked, UTC))  # known spent: send nothing
         return
 
     progress = _ProgressBox()
 
     def beat() -> bool:
         """Renew the claim, publish progress; True when the job was cancelled meanwhile."""
-        jobs.renew(key_text, job_id)
-        latest = progress.take()
-        if latest is not None:
-            jobs.set_progress(job_id, latest)
-        return jobs.cancel_requested(job_id)
+        return lifecycle.heartbeat(job_id, key_text, progress.take())
 
     async def supervised() -> Report:
         work = asyncio.ensure_future(generate(key, token, progress.update, ctx.cache, clients))
@@ -230,39 +264,35 @@ def _run(
     try:
         report = loop_thread.run_coroutine(supervised())
     except JobCancelled:
-        finish("cancelled", "Cancelled")
+        finish("cancelled", CANCELLED)
         return
-    except NotFound:
-        stores.reports.mark_unknown_user(key.username)
-        finish("not_found", f"GitHub has no user named {key.username!r}")
+    except NotFound as exc:
+        stores.reports.mark_unknown_user(key.username, exc.reason)
+        finish("not_found", str(exc))
+        return
+    except ReportTooLarge as exc:
+        finish("failed", str(exc))
         return
     except Unauthorized:
         stores.credentials.mark_invalid(credential)
         finish("failed", TOKEN_REJECTED)
         return
     except RateLimited as exc:
-        if retries >= max_retries:
-            finish("failed", "GitHub's rate limit stayed exhausted; try again later.")
-            return
-        delay = exc.seconds_until_reset() + random.uniform(0.5, 2.0)
-        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        jobs.mark_waiting(
-            job_id, retry_at, f"GitHub rate limit reached; resuming at {retry_at:%H:%M} UTC"
-        )
-        jobs.renew(key_text, job_id, claim_ttl_ms=jobs.claim_ttl_ms + int(delay * 1000))
-        raise dramatiq.Retry(delay=int(delay * 1000)) from None
+        wait_for_github(exc.reset_at)
+        return
     except GitHubUnavailable:
-        if retries >= max_retries:
+        retries = attempt.retries
+        if retries >= attempt.max_retries:
             finish("failed", "GitHub is unavailable right now; try again later.")
             return
-        jobs.requeue(job_id, "GitHub is having trouble; retrying shortly")
+        lifecycle.requeue(job_id, "GitHub is having trouble; retrying shortly")
         raise dramatiq.Retry(delay=int(1000 * min(300, 5 * 2**retries))) from None
     except Exception:  # interrupts (Abort, TimeLimitExceeded) are BaseExceptions: not here
         log.exception("job %s for %s failed", job_id, key_text)
         finish("failed", INTERNAL)
         return
 
-    jobs.set_progress(job_id, Progress("build", 1, 1))
+    lifecycle.progress(job_id, Progress("build", 1, 1))
     kept_previous = not stores.reports.put(key, report)
     finish(
         "done",

@@ -37,6 +37,7 @@ from dramatiq.logging import get_logger
 from dramatiq.middleware import MiddlewareError, SkipMessage
 from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiterBackend
 
+from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 ConcurrencyKey = Callable[[MessageProxy], str | None]
@@ -56,9 +57,12 @@ class ReportedUserLimiter(Middleware):
         recheck_ms: tuple[int, int] = (500, 1000),
         key_prefix: str = "gitbrag:limiter:",
         metrics: WorkerMetricsStore | None = None,
+        slots: LimiterSlots | None = None,
     ) -> None:
         self.backend = backend
         self.metrics = metrics
+        # Renews the held slots' TTL; None (the stub backend's in-memory slots) skips it.
+        self.slots = slots
         self.limit = limit
         self.slot_ttl_ms = slot_ttl_ms
         self.recheck_ms = recheck_ms
@@ -168,13 +172,9 @@ class ReportedUserLimiter(Middleware):
         while not self._stop.wait(interval):
             with self._lock:
                 keys = {limiter.key for limiter in self._held.values()}
-            client = getattr(self.backend, "client", None)
-            if client is None or not keys:
+            if self.slots is None or not keys:
                 continue
             try:
-                pipe = client.pipeline(transaction=False)
-                for key in keys:
-                    pipe.pexpire(key, self.slot_ttl_ms)
-                pipe.execute()
+                self.slots.renew(keys, self.slot_ttl_ms)
             except Exception:  # Redis briefly away: the next beat tries again
                 self.logger.warning("could not renew concurrency slots", exc_info=True)

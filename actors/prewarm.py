@@ -5,11 +5,18 @@ and the per-user limiter apply); they stay trivial because periodiq drops messag
 than ``skip_delay``, retries included. periodiq has no leader election, so each tick takes
 a ``SET NX`` guard named after the actor and the tick's minute: a second scheduler never
 doubles the work.
+
+Pre-warming spends the server token, which viewers' jobs may share: a tick reads the
+token's real remaining budget from the per-token state every worker keeps in Redis
+(``gitbrag.stores.token_budget``) and spends at most ``prewarm_budget_share`` of it (and
+never more than ``prewarm_budget_requests``). When that share cannot pay for the next
+report, or the token is rate limited, the tick sends nothing and logs why.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
@@ -18,6 +25,7 @@ from periodiq import cron
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
 from actors.jobs import worker_context
+from gitbrag.models import Report
 from gitbrag.periods import ReportKey
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings, get_settings
@@ -28,8 +36,45 @@ _settings = get_settings()
 
 def claim_tick(service: ReportService, name: str, now: datetime, ttl_seconds: int) -> bool:
     """True for the first caller of this tick (actor name + minute), False for duplicates."""
-    tick = f"gitbrag:tick:{name}:{now.astimezone(UTC):%Y%m%d%H%M}"
-    return bool(service.redis.set(tick, b"1", nx=True, ex=ttl_seconds))
+    return service.stores.ticks.claim(name, now, ttl_seconds)
+
+
+def estimated_requests(report: Report | None, settings: Settings) -> int:
+    """What regenerating ``report`` should cost with the GitHub cache warm: the profile, the
+    search pages, files of open PRs (closed ones are cached) and the repositories. Without a
+    report to go by, ``prewarm_estimated_requests_per_report``."""
+    if report is None:
+        return settings.prewarm_estimated_requests_per_report
+    totals = report.totals
+    return (
+        2
+        + max(1, math.ceil(totals.pull_requests / 100))
+        + math.ceil(totals.open / 20)
+        + math.ceil(totals.repositories / 20)
+    )
+
+
+def tick_budget(service: ReportService, settings: Settings, now: datetime) -> int:
+    """Requests this tick may spend of the server token: a share of its remaining budget
+    (the lower of REST and GraphQL) as the workers last saw it, capped by
+    ``prewarm_budget_requests``; 0 while the token is rate limited."""
+    assert settings.github_token is not None
+    snapshot = service.stores.token_budgets.snapshot(settings.github_token, now.timestamp())
+    blocked = snapshot.blocked_until(now.timestamp())
+    if blocked is not None:
+        until = datetime.fromtimestamp(blocked, UTC)
+        log.info("pre-warming sends nothing: the server token is rate limited until %s", until)
+        return 0
+    known = [
+        remaining
+        for resource in ("graphql", "core")
+        if (remaining := snapshot.remaining(resource, now.timestamp())) is not None
+    ]
+    if not known:  # no worker used the token this window: it is as fresh as GitHub gives
+        return settings.prewarm_budget_requests
+    return min(
+        settings.prewarm_budget_requests, math.floor(min(known) * settings.prewarm_budget_share)
+    )
 
 
 def prewarm_once(
@@ -38,24 +83,22 @@ def prewarm_once(
     """Send regeneration jobs for popular reports that turn stale before the next tick.
 
     Only the top ``prewarm_top_k`` report keys with at least ``prewarm_min_views`` views in the
-    window are candidates; each costs an estimated ``prewarm_estimated_requests_per_report``
-    requests of the server token, and the tick stops at ``prewarm_budget_requests``.
+    window are candidates, most viewed first; each costs :func:`estimated_requests` of the
+    server token, and the tick stops when :func:`tick_budget` cannot pay for the next one.
     Returns the report keys sent.
     """
     now = now or datetime.now(UTC)
     credential = service.server_credential()
-    if credential is None:
+    if credential is None or settings.github_token is None:
         log.info("pre-warming skipped: no GITBRAG_GITHUB_TOKEN")
         return []
     horizon = now + timedelta(minutes=settings.prewarm_interval_minutes)
-    budget = settings.prewarm_budget_requests
-    sent: list[str] = []
     popular = service.stores.views.popular(
         settings.prewarm_top_k, min_views=settings.prewarm_min_views, now=now
     )
+    budget: int | None = None  # read once there is something to pay for
+    sent: list[str] = []
     for candidate in popular:
-        if budget < settings.prewarm_estimated_requests_per_report:
-            break
         key = ReportKey.parse(candidate.report_key, today=now.date())
         stored = service.get_report(key)
         stale_at = (
@@ -67,8 +110,21 @@ def prewarm_once(
             continue
         if service.is_unknown_user(key.username):
             continue
+        if budget is None:
+            budget = tick_budget(service, settings, now)
+        cost = estimated_requests(stored.report if stored else None, settings)
+        if cost > budget:
+            log.info(
+                "pre-warming stops: %s needs about %d GitHub requests and this tick may spend "
+                "%d more of the server token's budget (%d sent)",
+                candidate.report_key,
+                cost,
+                budget,
+                len(sent),
+            )
+            break
         service.request_report(key, credential)
-        budget -= settings.prewarm_estimated_requests_per_report
+        budget -= cost
         sent.append(candidate.report_key)
     return sent
 

@@ -3,12 +3,13 @@
 Arguments are JSON-simple: the report key (``str(ReportKey)``) and a credential ref. The job
 id is the message id (read through ``CurrentMessage``). One running job per reported user
 (``concurrency_key``); ``Abort`` and ``TimeLimitExceeded`` are final (``throws``); rate limits
-retry at the reset time; HTTP timeouts (``http_timeout_seconds``) stay below the time limit.
+put the message back on the queue for the reset time (a copy keeping its id, counting
+``rate_limit_waits`` instead of retries); HTTP timeouts (``http_timeout_seconds``) stay below
+the time limit. The GitHub client shares its token's budget with every process through Redis.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
@@ -18,16 +19,16 @@ from dramatiq_abort import Abort
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
 from actors.jobs import GitHubClients, ProgressCallback, run_report_job, worker_context
+from gitbrag import generation
 from gitbrag.github.cache import ImmutableCache
+from gitbrag.lifecycle import REPORT_ACTOR, REPORT_QUEUE
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
-from gitbrag.service import REPORT_ACTOR, REPORT_QUEUE
 from gitbrag.settings import get_settings
 
+# Settings checks that HTTP timeouts stay below the time limit (a validator).
 _settings = get_settings()
-assert _settings.http_timeout_seconds < _settings.job_time_limit_seconds, (
-    "GITBRAG_HTTP_TIMEOUT_SECONDS must be shorter than GITBRAG_JOB_TIME_LIMIT_SECONDS"
-)
+RATE_LIMIT_WAITS = "rate_limit_waits"  # message option: waits for GitHub's rate limit so far
 
 
 def reported_user(message: dramatiq.Message[Any]) -> str | None:
@@ -45,18 +46,16 @@ async def generate_from_github(
 ) -> Report:
     """Collect ``key`` from the configured GitHub (or the simulated one) and build the report;
     the client is handed to ``clients`` so the job records its requests and budget."""
-    from gitbrag.github.client import GitHubClient
-    from gitbrag.github.collect import collect
-    from gitbrag.report import build_report
-
-    settings = get_settings()
-    async with GitHubClient.from_settings(settings, token) as client:
-        clients.track(client)
-        collection = await collect(
-            client, key, progress=progress, cache=cache, stars_cap=settings.stars_cap
-        )
-    progress("build", 0, 1)
-    return build_report(collection, key, datetime.now(UTC))
+    budget = worker_context().stores.token_budgets.for_token(token)
+    return await generation.generate_report(
+        get_settings(),
+        key,
+        token,
+        progress=progress,
+        cache=cache,
+        on_client=clients.track,
+        budget=budget,
+    )
 
 
 @dramatiq.actor(
@@ -72,6 +71,12 @@ async def generate_from_github(
 def generate_report(key: str, credential: str) -> None:
     message = CurrentMessage.get_current_message()
     assert message is not None
+    waits = int(message.options.get(RATE_LIMIT_WAITS, 0))
+
+    def defer(delay_ms: int) -> None:
+        again = message.copy(options={RATE_LIMIT_WAITS: waits + 1})
+        dramatiq.get_broker().enqueue(again, delay=delay_ms)
+
     run_report_job(
         worker_context(),
         job_id=message.message_id,
@@ -80,4 +85,6 @@ def generate_report(key: str, credential: str) -> None:
         retries=int(message.options.get("retries", 0)),
         max_retries=_settings.max_retries,
         generate=generate_from_github,
+        defer=defer,
+        rate_limit_waits=waits,
     )

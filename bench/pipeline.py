@@ -10,9 +10,6 @@ complete a job whose worker was SIGKILLed (``--no-crash`` skips that ~30 s part)
 from __future__ import annotations
 
 import itertools
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -20,47 +17,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.periods import DateRange, Period, ReportKey
-from gitbrag.redis_server import EmbeddedRedis
+from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.service import Job, ReportService
-from gitbrag.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.harness import Worker, poll_until, test_settings, worker_env
 
 
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "dramatiq", "actors", "-p", "1", "-t", "8"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
-        )
-    deadline = time.monotonic() + 60
-    while "Worker process is ready for action" not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text(errors="replace"))
-        time.sleep(0.1)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+def _start_worker(env: dict[str, str], workdir: Path) -> Worker:
+    return Worker(env, workdir, threads=8).start()
 
 
 def _wait(service: ReportService, job_id: str, timeout: float = 180) -> Job:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = service.get_job(job_id)
-        if job is not None and job.finished:
-            return job
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"job {job_id} did not finish")
-        time.sleep(0.05)
+    job = poll_until(
+        lambda: service.get_job(job_id),
+        lambda job: job is not None and job.finished,
+        timeout,
+        f"job {job_id} finished",
+        interval=0.05,
+    )
+    assert job is not None
+    return job
 
 
 def _seconds(job: Job) -> float:
@@ -73,35 +51,20 @@ def main() -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, FakeHub() as hub:
         redis_server = EmbeddedRedis(Path(tmp) / "redis", persistence=False).start()
-        settings = Settings(
-            redis_url=redis_server.url,
-            secret_key="bench-secret",
-            data_dir=Path(tmp),
-            github_api_url=hub.api_url,
-            github_graphql_url=hub.graphql_url,
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GITBRAG_")}
-        env.update(
-            GITBRAG_REDIS_URL=redis_server.url,
-            GITBRAG_SECRET_KEY="bench-secret",
-            GITBRAG_DATA_DIR=tmp,
-            GITBRAG_GITHUB_API_URL=hub.api_url,
-            GITBRAG_GITHUB_GRAPHQL_URL=hub.graphql_url,
-            PYTHONPATH=str(ROOT),
-            TZ="UTC",
-        )
+        # The harness's settings and worker environment: nothing from a developer's .env.
+        settings = test_settings(redis_server.url, Path(tmp), hub=hub)
+        env = worker_env(settings)
         service = ReportService.from_settings(settings)
-        log = Path(tmp) / "worker.log"
-        worker = _start_worker(env, log)
+        workdir = Path(tmp) / "worker"
+        worker = _start_worker(env, workdir)
         try:
             results["reports"] = _reports(service, hub)
             results["dedup"] = _dedup(service, hub)
             results["limiter"] = _limiter(service, hub)
             if crash:
-                results["crash_recovery"] = _crash(service, hub, worker, env, log)
-                worker = _start_worker(env, log) if worker.poll() is not None else worker
+                results["crash_recovery"] = _crash(service, hub, worker, env, workdir)
         finally:
-            _stop(worker)
+            worker.stop()
             service.redis.close()
             redis_server.stop()
     return results
@@ -183,28 +146,26 @@ def _limiter(service: ReportService, hub: FakeHub) -> dict[str, Any]:
 
 
 def _crash(
-    service: ReportService,
-    hub: FakeHub,
-    worker: subprocess.Popen[bytes],
-    env: dict[str, str],
-    log: Path,
+    service: ReportService, hub: FakeHub, worker: Worker, env: dict[str, str], workdir: Path
 ) -> dict[str, Any]:
     hub.faults.configure(latency_ms=150)
     credential = service.store_credential(token_for("star-gazer"), viewer_id=None, ttl_seconds=3600)
     key = ReportKey("star-gazer", DateRange.for_period("5_years"))
     job = service.request_report(key, credential)
-    while (current := service.get_job(job.id)) is None or current.status != "running":
-        time.sleep(0.05)
-    time.sleep(0.5)
-    for child in psutil.Process(worker.pid).children(recursive=True):
-        child.send_signal(signal.SIGKILL)
+
+    def running() -> bool:
+        current = service.get_job(job.id)
+        return current is not None and current.status == "running" and hub.request_count() > 2
+
+    poll_until(running, bool, 60, "job running", interval=0.05)
+    worker.kill_worker_process()
     killed = time.monotonic()
-    _stop(worker)
-    replacement = _start_worker(env, log)
+    worker.stop()
+    replacement = _start_worker(env, workdir)
     try:
         done = _wait(service, job.id)
         recovered = time.monotonic() - killed
     finally:
-        _stop(replacement)
+        replacement.stop()
         hub.faults.configure(latency_ms=0)
     return {"status": done.status, "seconds_from_sigkill_to_done": round(recovered, 1)}

@@ -18,6 +18,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,13 +32,13 @@ import psutil
 
 from bench._table import write_table
 from bench._wrk import SECONDS, Run, measure
-from bench.pipeline import ROOT, _start_worker, _stop, _wait
+from bench.pipeline import _start_worker, _wait
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.periods import DateRange, ReportKey
-from gitbrag.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.service import ReportService
-from gitbrag.settings import Settings
+from tests.harness import ROOT, test_settings, worker_env
 
 SMALL = ("octocat", "5_years")  # a few dozen pull requests
 BIG = ("prolific-bot", "2_years")  # the data set's user with thousands of pull requests
@@ -53,20 +54,6 @@ class Target:
     floor: str  # the floor target measured with the same bytes
 
 
-def _environment(redis_url: str, hub: FakeHub, tmp: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITBRAG_")}
-    env.update(
-        GITBRAG_REDIS_URL=redis_url,
-        GITBRAG_SECRET_KEY="bench-secret",
-        GITBRAG_DATA_DIR=tmp,
-        GITBRAG_GITHUB_API_URL=hub.api_url,
-        GITBRAG_GITHUB_GRAPHQL_URL=hub.graphql_url,
-        PYTHONPATH=str(ROOT),
-        TZ="UTC",
-    )
-    return env
-
-
 def _generate(service: ReportService) -> dict[str, int]:
     """The sample reports, through the real pipeline; their pull request counts."""
     counts = {}
@@ -78,6 +65,12 @@ def _generate(service: ReportService) -> dict[str, int]:
         assert job.status == "done" and stored is not None, job
         counts[f"{login}/{period}"] = stored.report.totals.pull_requests
     return counts
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _serve(command: list[str], env: dict[str, str], log: Path, url: str) -> subprocess.Popen[bytes]:
@@ -212,22 +205,16 @@ def main() -> dict[str, Any]:
         redis_server = EmbeddedRedis(tmp / "redis", persistence=False).start()
         assert redis_server.pid is not None
         redis = psutil.Process(redis_server.pid)
-        env = _environment(redis_server.url, hub, tmp_name)
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            redis_url=redis_server.url,
-            secret_key="bench-secret",
-            data_dir=tmp,
-            github_api_url=hub.api_url,
-            github_graphql_url=hub.graphql_url,
-        )
+        # The harness's settings and environment: nothing from a developer's .env.
+        settings = test_settings(redis_server.url, tmp, hub=hub)
+        env = worker_env(settings)
         service = ReportService.from_settings(settings)
         try:
-            worker = _start_worker(env, tmp / "worker.log")
+            worker = _start_worker(env, tmp / "worker")
             try:
                 results["reports"] = _generate(service)
             finally:
-                _stop(worker)
+                worker.stop()
             cpus = results["machine"]["cpus"]
             passes: dict[str, tuple[int, tuple[str, ...] | None, dict[str, str]]] = {
                 "1 process": (1, None, {}),

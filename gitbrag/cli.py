@@ -5,10 +5,10 @@
     gitbrag worker                Dramatiq worker (actors.cli)
     gitbrag scheduler             periodiq scheduler (actors.cli)
     gitbrag web                   the web server (web.server)
-    gitbrag up                    the whole stack, supervised (gitbrag.stack)
-    gitbrag demo                  the whole stack against the simulated GitHub (gitbrag.stack)
+    gitbrag up                    the whole stack, supervised (gitbrag.runtime.stack)
+    gitbrag demo                  the stack against the simulated GitHub (gitbrag.runtime.stack)
 
-Exit codes: 0 done, 1 GitHub or user error, 2 usage error.
+Exit codes: 0 done, 1 GitHub or user error, 2 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -19,15 +19,34 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import cast
 
+from pydantic import ValidationError
+
+from gitbrag.errors import ConfigError
+
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _lazy(target: str) -> Handler:
-    """Import the handler only when its subcommand runs (keeps ``gitbrag report`` fast)."""
+def _lazy(target: str, *, extra: str | None = None) -> Handler:
+    """Import the handler only when its subcommand runs (keeps ``gitbrag report`` fast).
+
+    ``extra`` names the optional dependency set the handler needs: when it is not
+    installed, the command says how to install it instead of printing a traceback.
+    """
 
     def run(args: argparse.Namespace) -> int:
         module_name, _, attr = target.partition(":")
-        return cast(Handler, getattr(importlib.import_module(module_name), attr))(args)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if extra is None or (exc.name or "").startswith("gitbrag"):
+                raise
+            print(
+                f"gitbrag: this command needs the {extra} extra ({exc.name} is missing): "
+                f"pip install 'gitbrag[{extra}]'",
+                file=sys.stderr,
+            )
+            return 2
+        return cast(Handler, getattr(module, attr))(args)
 
     return run
 
@@ -43,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gitbrag",
         description="Turn someone's GitHub pull requests into a report they are proud to share.",
-        epilog="Exit codes: 0 done, 1 GitHub or user error, 2 usage error.",
+        epilog="Exit codes: 0 done, 1 GitHub or user error, 2 usage or configuration error.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -63,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     fakehub.add_argument("--port", type=int, default=8765)
     fakehub.add_argument("--latency-ms", type=float, default=0.0)
     fakehub.add_argument("--fault-rate", type=float, default=0.0)
-    fakehub.set_defaults(handler=_lazy("gitbrag.fakehub.server:run"))
+    fakehub.set_defaults(handler=_lazy("gitbrag.fakehub.server:run", extra="demo"))
 
     worker = commands.add_parser("worker", help="run a Dramatiq worker")
     worker.add_argument("--processes", type=int, default=1)
@@ -87,12 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start Redis, web, worker and scheduler")
     up.add_argument("--host", default=None)
     up.add_argument("--port", type=int, default=None)
-    up.set_defaults(handler=_lazy("gitbrag.stack:run_up"))
+    up.set_defaults(handler=_lazy("gitbrag.runtime.stack:run_up"))
 
     demo = commands.add_parser("demo", help="the whole stack against the simulated GitHub")
     demo.add_argument("--host", default=None)
     demo.add_argument("--port", type=int, default=None)
-    demo.set_defaults(handler=_lazy("gitbrag.stack:run_demo"))
+    demo.set_defaults(handler=_lazy("gitbrag.runtime.stack:run_demo"))
     return parser
 
 
@@ -102,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cast(Handler, args.handler)(args)
     except KeyboardInterrupt:
         return 130
+    except (ConfigError, ValidationError) as exc:
+        # A setting is missing or invalid: say which, without a traceback.
+        print(f"gitbrag: configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

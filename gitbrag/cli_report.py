@@ -1,6 +1,7 @@
 """``gitbrag report``: collect a user's pull requests and print the report.
 
-Exit codes: 0 done; 1 GitHub or user error (unknown user, bad token, rate limit); 2 usage error.
+Exit codes: 0 done; 1 GitHub or user error (unknown user, an organisation's login, bad token,
+rate limit, more pull requests than one report reads); 2 usage error.
 """
 
 from __future__ import annotations
@@ -8,21 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
 from typing import TextIO
 
-import httpx
 from rich.console import Console
 
-from gitbrag.errors import GitHubError, InvalidInput
-from gitbrag.github.cache import MemoryCache
-from gitbrag.github.client import GitHubClient
-from gitbrag.github.collect import collect
-from gitbrag.models import Report
+from gitbrag.errors import GitHubError, InvalidInput, ReportTooLarge
+from gitbrag.generation import generate_report
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.render.markdown import render_markdown
 from gitbrag.render.table import print_report
-from gitbrag.report import build_report
 from gitbrag.settings import Settings
 
 PHASE_LABELS = {
@@ -30,6 +25,7 @@ PHASE_LABELS = {
     "search": "Searching pull requests",
     "files": "Reading changed files",
     "stars": "Counting stars",
+    "build": "Building report",
 }
 
 
@@ -61,18 +57,6 @@ def parse_key(args: argparse.Namespace) -> ReportKey:
     return ReportKey(args.username, date_range, bool(args.include_closed))
 
 
-async def generate(
-    key: ReportKey, token: str, settings: Settings, progress: ProgressLine
-) -> Report:
-    timeout = httpx.Timeout(settings.http_timeout_seconds, connect=10.0)
-    async with httpx.AsyncClient(timeout=timeout) as http:
-        client = GitHubClient.from_settings(settings, token, http=http)
-        collection = await collect(
-            client, key, progress=progress, cache=MemoryCache(), stars_cap=settings.stars_cap
-        )
-    return build_report(collection, key, datetime.now(UTC))
-
-
 def _fail(code: int, message: str) -> int:
     print(f"gitbrag: {message}", file=sys.stderr)
     return code
@@ -89,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(2, "a GitHub token is required: --token or GITBRAG_GITHUB_TOKEN")
     progress = ProgressLine(sys.stderr, enabled=not args.quiet)
     try:
-        report = asyncio.run(generate(key, token, settings, progress))
-    except GitHubError as error:
+        report = asyncio.run(generate_report(settings, key, token, progress=progress))
+    except (GitHubError, ReportTooLarge) as error:
         progress.clear()
         return _fail(1, str(error))
     progress.clear()

@@ -2,14 +2,21 @@
 
     GitBragError
     ├── InvalidInput          bad username, period or date range (exit code 2, HTTP 400)
+    ├── ConfigError           a setting is missing or contradicts another (exit code 2)
+    ├── StoreUnavailable      Redis does not answer (HTTP 503; the next request retries)
+    ├── StackError            `gitbrag up` cannot start (gitbrag.runtime.stack)
+    ├── ReportTooLarge        the user has more pull requests in the range than one report reads
     └── GitHubError           anything GitHub answered that we could not turn into data
         ├── NotFound          the user does not exist (HTTP 404)
+        │   └── IsOrganization  the login is an organisation's, not a person's (HTTP 404)
         ├── Unauthorized      the token is invalid, expired or revoked (401)
         ├── RateLimited       the token's budget is exhausted until ``reset_at``
         └── GitHubUnavailable transient failures that outlived every retry
 
 Only ``gitbrag.github`` raises the ``GitHubError`` family; it translates httpx and HTTP
-statuses once, at the boundary.
+statuses once, at the boundary. Likewise only ``gitbrag.stores`` raises ``StoreUnavailable``,
+translated from redis-py's connection errors by the stores' client
+(:func:`gitbrag.stores.connection.connect`).
 """
 
 from __future__ import annotations
@@ -25,14 +32,51 @@ class InvalidInput(GitBragError):
     """The caller asked for something that can never work (bad username, period, range)."""
 
 
+class ConfigError(GitBragError):
+    """The configuration cannot work: a required setting is missing, or two contradict."""
+
+
+class StoreUnavailable(GitBragError):
+    """Redis (the broker and every store) did not answer: down, unreachable or timing out."""
+
+
 class GitHubError(GitBragError):
     """GitHub could not give us what we asked for."""
 
 
 class NotFound(GitHubError):
-    def __init__(self, login: str) -> None:
-        super().__init__(f"GitHub has no user named {login!r}")
+    reason = "no_user"
+
+    def __init__(self, login: str, message: str | None = None) -> None:
+        super().__init__(message or f"GitHub has no user named {login!r}")
         self.login = login
+
+
+class IsOrganization(NotFound):
+    """The login belongs to an organisation: there is no person whose pull requests to list."""
+
+    reason = "organization"
+
+    def __init__(self, login: str) -> None:
+        super().__init__(
+            login,
+            f"{login} is a GitHub organisation, not a user: gitbrag reports the pull requests "
+            "a person authored",
+        )
+
+
+class ReportTooLarge(GitBragError):
+    """GitHub counts more pull requests in the range than one report may read (a setting):
+    collecting them would hold the token's budget for hours, so the report is refused."""
+
+    def __init__(self, login: str, found: int, cap: int) -> None:
+        super().__init__(
+            f"GitHub lists {found:,} pull requests by {login} in this range; a report reads at "
+            f"most {cap:,}. Choose a shorter period."
+        )
+        self.login = login
+        self.found = found
+        self.cap = cap
 
 
 class Unauthorized(GitHubError):

@@ -62,6 +62,8 @@ class PullRequestRecord:
     author_association: str
     files: tuple[FileChange, ...] = ()
     files_complete: bool = True
+    # Why ``files`` leaves out some of the changes (``files_complete`` false), for the report.
+    files_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,16 +21,18 @@ PERIOD_LABELS: Final[dict[Period, str]] = {
 }
 ALL_TIME_START: Final = date(2008, 1, 1)
 
-# GitHub's rule: 1-39 alphanumerics or single hyphens, not starting or ending with a hyphen.
-_USERNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# Logins GitHub has: 1-39 letters, digits and hyphens, not starting with a hyphen. New
+# accounts may not end with a hyphen or hold two in a row, but legacy accounts from before
+# that rule do (``artur-``, ``gil--dev``; shinnn/github-username-regex#4) and still work.
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
 
 
 def validate_username(username: str) -> str:
-    """Return ``username`` unchanged if GitHub could have issued it, else raise InvalidInput."""
+    """Return ``username`` unchanged if it can be a GitHub login, else raise InvalidInput."""
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(
-            "not a valid GitHub username: 1-39 letters, digits or single hyphens, "
-            "not starting or ending with a hyphen"
+            "not a valid GitHub username: 1-39 letters, digits or hyphens, "
+            "not starting with a hyphen"
         )
     return username
 

@@ -109,6 +109,19 @@ def languages(prs: Iterable[PullRequestRecord]) -> list[LanguageShare]:
     ]
 
 
+FILES_UNREAD = "its changed files could not be read"
+
+
+def languages_incomplete(prs: Iterable[PullRequestRecord]) -> list[str]:
+    """One incomplete reason per PR whose files leave out some changes (by repository and
+    number): its lines count in totals and sizes, but not all of them in languages."""
+    return [
+        f"languages are incomplete for {pr.repository}#{pr.number}: {pr.files_note or FILES_UNREAD}"
+        for pr in sorted(prs, key=lambda pr: (pr.repository.lower(), pr.number))
+        if not pr.files_complete
+    ]
+
+
 def _month_index(day: date | datetime) -> int:
     return day.year * 12 + day.month - 1
 
@@ -181,9 +194,7 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
 
     states = Counter(pr.state for pr in prs)
     sizes = Counter(size_bucket(pr.additions, pr.deletions) for pr in prs)
-    reasons = list(collection.incomplete_reasons)
-    if any(not pr.files_complete for pr in prs):
-        reasons.append("changed files of some pull requests could not be read")
+    reasons = list(collection.incomplete_reasons) + languages_incomplete(prs)
     return Report(
         username=collection.profile.login,
         period=key.range.period,

@@ -10,6 +10,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gitbrag.errors import ConfigError
+from gitbrag.github.budget import Limits
+
 
 class Settings(BaseSettings):
     """The one settings class. Every number in SPEC is a default here."""
@@ -23,8 +26,10 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str | None = None
     dev: bool = False
-    # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so).
+    # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so) and
+    # the home page offers its sample users (comma-separated logins).
     demo: bool = False
+    demo_users: str = ""
 
     # GitHub
     github_api_url: str = "https://api.github.com"
@@ -35,6 +40,18 @@ class Settings(BaseSettings):
     github_client_secret: str | None = Field(default=None, repr=False)
     http_timeout_seconds: float = 30.0
     retry_backoff_seconds: float = 0.5
+    # GitHub's limits, per token, respected by every process using the token (the state lives
+    # in Redis): requests in flight, points per minute (GitHub allows 2,000 GraphQL and 900
+    # REST; our window is a fixed minute, so half), GraphQL seconds per minute (GitHub: 60).
+    github_max_in_flight: int = Field(default=4, ge=1)
+    github_graphql_points_per_minute: int = Field(default=1000, ge=1)
+    github_rest_points_per_minute: int = Field(default=450, ge=1)
+    github_graphql_seconds_per_minute: float = Field(default=30.0, gt=0)
+    # A secondary rate limit without Retry-After waits this long, doubling on repeats.
+    github_secondary_wait_seconds: float = Field(default=60.0, ge=0)
+    # Longer waits (a primary reset, a long Retry-After) are not slept through: the job is put
+    # back in the queue (`waiting_rate_limit`) until then, without spending a retry.
+    github_max_wait_seconds: float = Field(default=300.0, ge=0)
 
     # Secrets
     secret_key: str | None = Field(default=None, repr=False)
@@ -43,6 +60,9 @@ class Settings(BaseSettings):
     anonymous_generation: bool = False
     report_fresh_seconds: int = 86_400
     stars_cap: int = 1000
+    # A user with more pull requests than this in the range gets a clear refusal ("choose a
+    # shorter period") instead of a job that spends the token's budget for hours.
+    max_report_pull_requests: int = Field(default=20_000, ge=1)
     not_found_ttl_seconds: int = 600
     report_retention_days: int = 90
 
@@ -52,6 +72,8 @@ class Settings(BaseSettings):
     reported_user_concurrency: int = 1
     limiter_retry_seconds: float = 1.0
     max_retries: int = 5
+    # How often one job may wait for a rate-limit reset before it fails (waits spend no retry).
+    max_rate_limit_waits: int = Field(default=12, ge=0)
     refresh_quota_per_hour: int = 10
     # Comma-separated GitHub logins that may cancel anyone's job (web admins).
     admin_logins: str = ""
@@ -85,6 +107,8 @@ class Settings(BaseSettings):
     prewarm_top_k: int = 20
     prewarm_min_views: int = 3
     prewarm_budget_requests: int = 1000
+    # A tick spends at most this share of the server token's remaining GitHub budget.
+    prewarm_budget_share: float = Field(default=0.1, gt=0, le=1)
     prewarm_interval_minutes: int = 10
     prewarm_view_window_days: int = 7
     prewarm_estimated_requests_per_report: int = 50
@@ -101,10 +125,30 @@ class Settings(BaseSettings):
                 self.github_graphql_url = api + "/graphql"
         return self
 
+    @model_validator(mode="after")
+    def _http_timeout_within_time_limit(self) -> Settings:
+        # A GitHub request must time out (and the job fail cleanly) before the actor's time
+        # limit interrupts it.
+        if self.http_timeout_seconds >= self.job_time_limit_seconds:
+            raise ValueError(
+                "GITBRAG_HTTP_TIMEOUT_SECONDS must be shorter than GITBRAG_JOB_TIME_LIMIT_SECONDS"
+            )
+        return self
+
     @property
     def graphql_url(self) -> str:
         assert self.github_graphql_url is not None
         return self.github_graphql_url
+
+    def github_limits(self) -> Limits:
+        """The per-token limits the GitHub client respects (``gitbrag.github.budget``)."""
+        return Limits(
+            max_in_flight=self.github_max_in_flight,
+            graphql_points_per_minute=self.github_graphql_points_per_minute,
+            rest_points_per_minute=self.github_rest_points_per_minute,
+            graphql_seconds_per_minute=self.github_graphql_seconds_per_minute,
+            holder_ttl=self.http_timeout_seconds + 10,
+        )
 
     @property
     def web_processes(self) -> int:
@@ -117,12 +161,16 @@ class Settings(BaseSettings):
             login.strip().lower() for login in self.admin_logins.split(",") if login.strip()
         )
 
+    @property
+    def demo_user_list(self) -> tuple[str, ...]:
+        return tuple(login.strip() for login in self.demo_users.split(",") if login.strip())
+
     def resolved_secret_key(self) -> str:
         """The secret key; in dev a random one is generated once and kept in the data dir."""
         if self.secret_key:
             return self.secret_key
         if not self.dev:
-            raise RuntimeError(
+            raise ConfigError(
                 "GITBRAG_SECRET_KEY is required (set GITBRAG_DEV=1 to generate one for development)"
             )
         path = self.data_dir / "secret_key"

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -15,10 +14,11 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gitbrag.errors import InvalidInput
-from gitbrag.redis_server import connect
+from gitbrag.errors import InvalidInput, StoreUnavailable
+from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import connect
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
@@ -99,9 +99,11 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     async def not_canonical(request: Request, exc: NotCanonical) -> Response:
         return exc.response()
 
-    async def redis_down(request: Request, exc: Exception) -> Response:
+    @app.exception_handler(StoreUnavailable)
+    async def redis_down(request: Request, exc: StoreUnavailable) -> Response:
         metrics.redis_errors.inc()
-        logger.warning("Redis unavailable: %s", type(exc).__name__)
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        logger.warning("Redis unavailable: %s", type(cause).__name__)
         response = _error_response(
             request,
             503,
@@ -110,9 +112,6 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         )
         response.headers["Retry-After"] = "30"
         return response
-
-    app.add_exception_handler(redis.exceptions.ConnectionError, redis_down)
-    app.add_exception_handler(redis.exceptions.TimeoutError, redis_down)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -126,7 +125,8 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     client = connect(settings)
     service = service or ReportService(client, settings)
     metrics = Metrics(
-        job_stats=lambda: job_stats(client), worker_metrics=WorkerMetricsStore(client).snapshot
+        job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
+        worker_metrics=WorkerMetricsStore(client).snapshot,
     )
     assert settings.redis_url is not None  # connect() checked it
     serving = ServingStore(

@@ -7,7 +7,7 @@
 | stale   | anonymous    | ``stale`` + "log in to refresh" (or "updating" if a job runs)   |
 | missing | can generate | ``generating`` with the (deduplicated) job                      |
 | missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
-| unknown user            | ``not_found``                                                   |
+| unknown user, or an organisation's login | ``not_found`` (``not_found_reason`` says which) |
 
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
@@ -34,9 +34,6 @@ from web.context import AppContext
 OutcomeState = Literal["fresh", "stale", "generating", "login_required", "not_found"]
 Notice = Literal["updating", "login_to_refresh"]
 
-# Statuses after which a job no longer changes.
-FINISHED = frozenset({"done", "failed", "cancelled", "not_found"})
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -45,6 +42,7 @@ class Outcome:
     meta: ReportMeta | None = None
     job: Job | None = None
     notice: Notice | None = None
+    not_found_reason: str | None = None  # "no_user" or "organization"
 
     @property
     def http_status(self) -> int:
@@ -57,14 +55,10 @@ class Outcome:
         }[self.state]
 
 
-def _active(job: Job | None) -> Job | None:
-    return job if job is not None and job.status not in FINISHED else None
-
-
 def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
     """Ask the pipeline for a job (deduplicated there) and count new vs. joined."""
     assert viewer.credential is not None
-    before = _active(ctx.service.current_job(key))
+    before = ctx.service.current_job(key)
     job = ctx.service.request_report(key, viewer.credential, viewer_id=viewer.viewer_id)
     joined = before is not None and before.id == job.id
     ctx.metrics.jobs_requested.labels("dedup" if joined else "new").inc()
@@ -73,8 +67,8 @@ def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
 
 async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewState) -> Outcome:
     """Apply the table above to ``state``; may request one generation (never runs one)."""
-    if state.unknown_user:
-        return Outcome("not_found", key)
+    if state.unknown_reason is not None:
+        return Outcome("not_found", key, not_found_reason=state.unknown_reason)
     active = state.job
     if state.meta is not None:
         ctx.views.record(str(key))
@@ -107,7 +101,7 @@ class RefreshResult:
 
 def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshResult:
     """Schedule a regeneration now, within the viewer's hourly quota."""
-    running = _active(ctx.service.current_job(key))
+    running = ctx.service.current_job(key)
     if running is not None:
         ctx.metrics.jobs_requested.labels("dedup").inc()
         return RefreshResult(running)

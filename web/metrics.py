@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import redis
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -14,8 +13,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from gitbrag.errors import StoreUnavailable
+from gitbrag.lifecycle import FINISHED_STATUSES
 from gitbrag.stores.job_stats import JobStats
-from gitbrag.stores.jobs import FINISHED_STATUSES
 from gitbrag.stores.worker_metrics import WorkerMetrics
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -36,7 +36,7 @@ class JobCollector:
     def collect(self) -> Iterator[Metric]:
         try:
             stats = self._stats()
-        except redis.exceptions.RedisError:
+        except StoreUnavailable:
             return  # gitbrag_redis_up says why
         yield from self._families(stats)
 
@@ -82,7 +82,7 @@ class WorkerCollector:
     def collect(self) -> Iterator[Metric]:
         try:
             snapshot = self._snapshot()
-        except redis.exceptions.RedisError:
+        except StoreUnavailable:
             return  # gitbrag_redis_up says why
         yield from self._families(snapshot)
 

@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from gitbrag.formatting import (
+from gitbrag.models import SIZE_BUCKETS, Report
+from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
+from gitbrag.service import Job, Progress
+from web.formatting import (
     duration_words,
     human_date,
     iso_utc,
@@ -15,9 +18,15 @@ from gitbrag.formatting import (
     progress_percent,
     stacked_segments,
 )
-from gitbrag.models import SIZE_BUCKETS, Report
-from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
-from gitbrag.service import Job
+
+PHASE_LABELS: dict[str, str] = {
+    "queued": "Waiting for a worker",
+    "profile": "Loading profile",
+    "search": "Searching pull requests",
+    "files": "Reading changed files",
+    "stars": "Counting stars",
+    "build": "Building report",
+}
 
 STATUS_HEADLINES: dict[str, str] = {
     "queued": "Waiting for a worker",
@@ -29,11 +38,55 @@ STATUS_HEADLINES: dict[str, str] = {
     "not_found": "No such GitHub user",
 }
 
+NOT_FOUND_TITLES: dict[str, str] = {
+    "no_user": "No such GitHub user",
+    "organization": "This is an organisation",
+}
+
+
+def not_found_message(reason: str | None, username: str) -> str:
+    """Why there is no report for ``username`` (``reason`` from the not-found cache)."""
+    if reason == "organization":
+        return (
+            f"{username} is a GitHub organisation, not a person. gitbrag reports the pull "
+            "requests a person authored: try the login of one of its members."
+        )
+    return f"No GitHub user named {username}."
+
+
+def progress_text(progress: Progress) -> str:
+    """E.g. "Searching pull requests 300/2600"; the bare label when there is no total."""
+    label = PHASE_LABELS.get(progress.phase, progress.phase.replace("_", " ").capitalize())
+    return f"{label} {progress.done}/{progress.total}" if progress.total else label
+
+
+def job_api(job: Job) -> dict[str, Any]:
+    """The JSON shape of a job in the API (``GET /api/jobs/{id}`` adds :func:`job_payload`'s
+    fields)."""
+    progress = job.progress
+    body: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status,
+        "progress": (
+            {"phase": progress.phase, "done": progress.done, "total": progress.total}
+            if progress
+            else None
+        ),
+        "report_key": job.report_key,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+    }
+    if job.retry_at is not None:
+        body["retry_at"] = job.retry_at.isoformat()
+    return body
+
 
 def job_message(job: Job, now: datetime, username: str) -> str:
     """One sentence saying what the job is doing right now (phase text, ETA, outcome)."""
     if job.status == "running" and job.progress is not None:
-        return job.progress.text
+        return progress_text(job.progress)
     if job.status == "running":
         return "Starting…"
     if job.status == "queued":
@@ -48,6 +101,8 @@ def job_message(job: Job, now: datetime, username: str) -> str:
     if job.status == "done":
         return "Done: loading the report…"
     if job.status == "not_found":
+        if job.error and "organisation" in job.error:
+            return job.error
         return f"No GitHub user named {username}."
     if job.status == "cancelled":
         return "This generation was cancelled before it finished."
@@ -63,7 +118,7 @@ def job_payload(
     done = job.progress.done if job.progress else 0
     total = job.progress.total if job.progress else 0
     percent = 100.0 if job.status == "done" else progress_percent(phase, done, total)
-    payload = dict(job.to_api())
+    payload = job_api(job)
     payload.update(
         {
             "percent": percent,

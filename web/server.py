@@ -20,8 +20,10 @@ from uvicorn.config import LOGGING_CONFIG
 from gitbrag.settings import get_settings
 from web.app import create_app
 
-# Long-lived connections (live progress streams) get this long to end on SIGTERM.
-GRACEFUL_SHUTDOWN_SECONDS = 5
+# On SIGINT/SIGTERM, open responses (an SSE stream lives up to 300 s) get this long to finish
+# before uvicorn cancels them: the process stops within seconds, well inside the grace
+# period after which `gitbrag up` SIGKILLs it.
+GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 def app_from_environment() -> FastAPI:

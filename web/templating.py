@@ -10,9 +10,9 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 import templates as templates_package
-from gitbrag import formatting
 from gitbrag.models import SIZE_LABELS
 from gitbrag.periods import PERIOD_LABELS
+from web import formatting
 
 TEMPLATE_DIR = Path(templates_package.__file__).parent
 STATIC_DIR = TEMPLATE_DIR / "static"

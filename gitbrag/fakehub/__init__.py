@@ -4,26 +4,55 @@
     with FakeHub(generate(seed=7)) as hub:
         ...  # point the client at hub.api_url / hub.graphql_url / hub.github_url
 
+A test double, shipped for ``gitbrag demo``, the tests and the benchmarks, never imported by
+production code (an import-linter contract says so). Its GraphQL engine (graphql-core) comes
+with the ``demo`` extra: ``pip install 'gitbrag[demo]'``. This package's names load lazily,
+so importing ``gitbrag.fakehub.data`` does not start the GraphQL machinery.
+
 Modules: ``data`` (the data set contract; ``records`` and ``builder`` behind it),
 ``search`` (search qualifiers), ``graphql_api`` / ``graphql_views`` / ``graphql_connections``
 (GraphQL), ``rest`` (REST bodies), ``oauth`` (web flow), ``control`` (root, avatars,
-``/_fakehub/`` controls), ``budgets`` / ``faults`` (limits and misbehaviour), ``state``
+``/_fakehub/`` controls), ``budgets`` / ``faults`` / ``behaviours`` (limits, one-off
+misbehaviour, and GitHub's ways under load or at scale, each off by default), ``state``
 (shared state), ``app`` (ASGI app and API gate), ``server`` (``FakeHub`` runner, CLI).
 """
 
-from gitbrag.fakehub.data import (
-    SAMPLE_USERS,
-    DataSet,
-    FakeFile,
-    FakePR,
-    FakeRepo,
-    FakeUser,
-    generate,
-    token_for,
-)
-from gitbrag.fakehub.faults import FAULT_KINDS, Faults
-from gitbrag.fakehub.server import FakeHub
-from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitbrag.fakehub.data import (
+        SAMPLE_USERS,
+        DataSet,
+        FakeFile,
+        FakePR,
+        FakeRepo,
+        FakeUser,
+        generate,
+        token_for,
+    )
+    from gitbrag.fakehub.faults import FAULT_KINDS, Faults
+    from gitbrag.fakehub.server import FakeHub
+    from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
+
+# Public name -> the module that defines it (imported on first access).
+_EXPORTS: dict[str, str] = {
+    "CLIENT_ID": "state",
+    "CLIENT_SECRET": "state",
+    "FAULT_KINDS": "faults",
+    "SAMPLE_USERS": "data",
+    "DataSet": "data",
+    "FakeFile": "data",
+    "FakeHub": "server",
+    "FakePR": "data",
+    "FakeRepo": "data",
+    "FakeUser": "data",
+    "Faults": "faults",
+    "generate": "data",
+    "token_for": "data",
+}
 
 __all__ = [
     "CLIENT_ID",
@@ -40,3 +69,12 @@ __all__ = [
     "generate",
     "token_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,8 +1,10 @@
 """The simulated GitHub as an ASGI app (Starlette): the API gate, API handlers, routing.
 
 Every API request (REST at the root, ``POST /graphql``) passes one gate, in GitHub's order:
-count it, add latency, insist on a ``User-Agent`` (403, as GitHub does), authenticate (401),
-maybe inject a fault, spend the token's budget (403 REST / 200 ``RATE_LIMITED`` GraphQL when
+count it (and count it in flight for its token, keeping the peak), add latency, insist on a
+``User-Agent`` (403, as GitHub does), authenticate (401), refuse more concurrent requests
+than ``Behaviours.max_in_flight`` (403 secondary limit), maybe inject a fault, spend the
+token's budget (403 REST / 200 GraphQL with a ``RATE_LIMITED`` or ``RATE_LIMIT`` error when
 exhausted), answer, and attach the ``x-ratelimit-*`` headers. OAuth pages, avatars and the
 ``/_fakehub/`` control endpoints are not API requests: they are neither counted as such nor
 rate limited.
@@ -56,16 +58,45 @@ def _token(request: Request) -> str | None:
     return None
 
 
+def _secondary(budget: Budget, *, status: int = 403, retry_after: bool = True) -> Response:
+    response = _json(rest.SECONDARY_LIMIT, status, budget)
+    if retry_after:
+        response.headers["retry-after"] = "1"
+    return response
+
+
 def _fault_response(kind: str, api: str, budget: Budget) -> Response:
     if kind == "secondary":
-        response = _json(rest.SECONDARY_LIMIT, 403, budget)
-        response.headers["retry-after"] = "1"
-        return response
+        return _secondary(budget)
+    if kind == "secondary_no_retry_after":
+        return _secondary(budget, retry_after=False)
+    if kind == "secondary_429":
+        return _secondary(budget, status=429, retry_after=False)
+    if kind == "secondary_graphql":
+        if api != "graphql":
+            return _secondary(budget)
+        return _json({"errors": [{"message": rest.SECONDARY_LIMIT["message"]}]}, 200, budget)
+    if kind == "abuse":
+        return _json(rest.ABUSE_LIMIT, 403, budget)
     if kind == "timeout" and api == "graphql":
         return _json(rest.GRAPHQL_TIMEOUT, 200, budget)
     if kind == "502":
         return _json(rest.SERVER_ERROR, 502, budget)
     return _json(rest.REST_TIMEOUT, 504, budget)
+
+
+def _rate_limited(
+    state: HubState, api: str, login: str | None, address: str, budget: Budget
+) -> Response:
+    state.count("rate_limited")
+    message = rest.rate_limited_message(state.user(login) if login else None, address)
+    if api == "graphql":
+        kind = state.behaviours.graphql_rate_limit_type
+        if kind == "RATE_LIMIT":
+            message = message.replace("exceeded", "already exceeded")
+        error = {"type": kind, "code": "graphql_rate_limit", "message": message}
+        return _json({"errors": [error]}, 200, budget)
+    return _json({"message": message, "documentation_url": rest.DOCS}, 403, budget)
 
 
 def api(
@@ -78,13 +109,29 @@ def api(
     async def endpoint(request: Request) -> Response:
         state: HubState = request.app.state.hub
         state.count(api, route_key)
+        token = _token(request)
+        login = state.login_for(token) if token else None
+        address = request.client.host if request.client else "unknown"
+        key = token if token and login else f"anon:{address}"
+        in_flight = state.enter(key)
+        try:
+            return await gate(request, state, token, login, address, key, in_flight)
+        finally:
+            state.leave(key)
+
+    async def gate(
+        request: Request,
+        state: HubState,
+        token: str | None,
+        login: str | None,
+        address: str,
+        key: str,
+        in_flight: int,
+    ) -> Response:
         if state.faults.latency_ms:
             await asyncio.sleep(state.faults.latency_ms / 1000)
         if not request.headers.get("user-agent"):
             return PlainTextResponse(rest.USER_AGENT_REQUIRED, status_code=403)
-        token = _token(request)
-        login = state.login_for(token) if token else None
-        address = request.client.host if request.client else "unknown"
         anonymous = state.budgets.peek(f"anon:{address}", "core")
         if token and login is None:
             state.count("unauthorized")
@@ -93,8 +140,15 @@ def api(
             state.count("unauthorized")
             body = rest.GRAPHQL_REQUIRES_AUTH if api == "graphql" else rest.REQUIRES_AUTH
             return _json(body, 401, anonymous)
-        key = token if token and login else f"anon:{address}"
+        most = state.behaviours.max_in_flight
+        if most and in_flight > most:
+            state.count("secondary.concurrency")
+            return _secondary(state.budgets.peek(key, resource))
         kind = state.faults.pick()
+        if kind == "primary":
+            state.count("fault.primary")
+            state.budgets.set(key, 0, state.behaviours.primary_reset_seconds)
+            return _rate_limited(state, api, login, address, state.budgets.peek(key, resource))
         if kind is not None:
             state.count(f"fault.{kind}")
             return _fault_response(kind, api, state.budgets.peek(key, resource))
@@ -103,12 +157,7 @@ def api(
         else:
             allowed, budget = True, state.budgets.peek(key, resource)
         if not allowed:
-            state.count("rate_limited")
-            message = rest.rate_limited_message(state.user(login) if login else None, address)
-            if api == "graphql":
-                error = {"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}
-                return _json({"errors": [error]}, 200, budget)
-            return _json({"message": message, "documentation_url": rest.DOCS}, 403, budget)
+            return _rate_limited(state, api, login, address, budget)
         caller = Caller(login, key, budget, str(request.base_url).rstrip("/"))
         response = await handler(request, caller)
         response.headers.update(budget.headers())
@@ -132,8 +181,13 @@ async def graphql_endpoint(request: Request, caller: Caller) -> Response:
     variables = payload.get("variables") or None
     operation = payload.get("operationName") or None
     assert caller.login is not None
-    ctx = RequestContext(request.app.state.hub, caller.login, caller.base_url, caller.budget)
+    state: HubState = request.app.state.hub
+    ctx = RequestContext(state, caller.login, caller.base_url, caller.budget)
     body = await run_in_threadpool(execute_query, ctx, query, variables, operation)
+    limit = state.behaviours.timeout_nodes
+    if limit and ctx.requested_nodes > limit:
+        state.count("timeout")  # GitHub's 10 s limit, for a query asking for too much
+        return _json(rest.GRAPHQL_TIMEOUT)
     return _json(body)
 
 
@@ -162,8 +216,9 @@ async def get_user(request: Request, caller: Caller) -> Response:
 
 
 async def get_social_accounts(request: Request, caller: Caller) -> Response:
-    user = request.app.state.hub.user(request.path_params["login"])
-    if user is None:
+    state: HubState = request.app.state.hub
+    user = state.user(request.path_params["login"])
+    if user is None or state.behaviours.social_accounts_404:  # GHES < 3.9 has no endpoint
         return _json(rest.NOT_FOUND, 404)
     return _json(rest.social_accounts(user))
 
@@ -206,6 +261,8 @@ def create_app(state: HubState) -> Starlette:
         Route("/_fakehub/counters", control.control_counters),
         Route("/_fakehub/reset", control.control_reset, methods=["POST"]),
         Route("/_fakehub/faults", control.control_faults, methods=["POST"]),
+        Route("/_fakehub/behaviours", control.control_behaviours, methods=["GET", "POST"]),
+        Route("/_fakehub/in_flight", control.control_in_flight),
         Route("/_fakehub/budget", control.control_budget, methods=["POST"]),
         Route("/_fakehub/revoke", control.control_revoke, methods=["POST"]),
         Route("/_fakehub/users", control.control_users),

@@ -40,6 +40,7 @@ class Builder:
     """Accumulates the data set; ``finish`` numbers PRs and computes author associations."""
 
     def __init__(self, seed: int, today: date) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.today = today
         self.cutoff = datetime.combine(today, time(0), UTC)  # nothing happens on/after this

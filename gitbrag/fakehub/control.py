@@ -1,7 +1,8 @@
 """Routes that are not API requests: the API root, avatars and the ``/_fakehub/`` controls.
 
 The controls let an out-of-process user (``gitbrag fakehub``) do what ``FakeHub`` offers in
-process: read counters, reset, configure faults, force a budget, revoke a token, list tokens.
+process: read counters and the peak of requests in flight per login, reset, configure
+faults and behaviours, force a budget, revoke a token, list tokens.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ async def control_faults(request: Request) -> Response:
             rate=payload.get("rate"),
             kinds=payload.get("kinds"),
             secondary_every=payload.get("secondary_every"),
+            every=payload.get("every"),
             latency_ms=payload.get("latency_ms"),
             seed=payload.get("seed"),
         )
@@ -71,6 +73,22 @@ async def control_faults(request: Request) -> Response:
     except (TypeError, ValueError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse(faults.settings())
+
+
+async def control_behaviours(request: Request) -> Response:
+    """GET: the behaviour switches; POST: change some (``gitbrag.fakehub.behaviours``)."""
+    behaviours = request.app.state.hub.behaviours
+    if request.method == "POST":
+        try:
+            behaviours.configure(**await _body(request))
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(behaviours.settings())
+
+
+async def control_in_flight(request: Request) -> Response:
+    """The most API requests each login (or anonymous address) had in flight at once."""
+    return JSONResponse({"max_in_flight": request.app.state.hub.max_in_flight_by_login()})
 
 
 async def control_budget(request: Request) -> Response:

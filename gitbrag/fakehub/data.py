@@ -16,10 +16,17 @@ Sample users (``SAMPLE_USERS``):
 - ``private-eye``: 25 PRs, about half in private repositories its token can see.
 - ``star-gazer``: owns a repository that gained > 1000 stars in the last year.
 - ``no-prs``: a user without a single pull request.
+- ``giant-diff``: a few ordinary PRs, one changing 3,500 files (GitHub lists 3,000 of them)
+  and one whose diff is too large for GitHub to list at all.
+- ``artur-`` and ``gil--dev``: legacy logins (a trailing and a double hyphen), which GitHub no
+  longer issues but still serves.
+
+Organisations (``octo-org``, ``bot-farm``...) are logins too: their reports are refused.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 from typing import Final
 
@@ -54,7 +61,12 @@ SAMPLE_USERS: Final[tuple[str, ...]] = (
     "private-eye",
     "star-gazer",
     "no-prs",
+    "giant-diff",
+    "artur-",
+    "gil--dev",
 )
+
+HUGE_PR_FILES: Final = 3500  # one giant-diff PR changes this many files
 
 
 # fmt: off
@@ -90,6 +102,7 @@ def generate(seed: int = 7, today: date | None = None) -> DataSet:
     _private_eye(b)
     _star_gazer(b)
     _stars(b)
+    _late_additions(b)
     return b.finish()
 
 
@@ -356,3 +369,49 @@ def _stars(b: Builder) -> None:
             )
             moments = [b.moment(repo.created_at, b.cutoff) for _ in logins]
         repo.stargazers = sorted(zip(logins, sorted(moments), strict=True), key=lambda s: s[1])
+
+
+def _late_additions(b: Builder) -> None:
+    """Users added after the first data set shipped, drawn from a random stream of their own
+    so everything generated before them stays as it was."""
+    original, b.rng = b.rng, random.Random(b.seed * 7919 + 1)
+    b.user("giant-diff", name="Giant Diff", bio="Vendoring the world, one PR at a time.")
+    b.user("artur-", name="Artur", location="Turku", bio="Signed up when hyphens were free.")
+    b.user("gil--dev", name="Gil", company="Double Dash Ltd")
+    b.repo("giant-diff/everything", ("ts", "go", "py", "md"), "All of it, in one place")
+    b.repo("artur-/vintage", ("py", "md"), "Since 2010", created=datetime(2010, 5, 1, tzinfo=UTC))
+    b.repo("gil--dev/dash-dash", ("rs", "md", "lock"), "Two hyphens are better than one")
+    _giant_diff(b)
+    moments = _spread(b, [(4, b.days_ago(900), b.days_ago(365)), (6, b.days_ago(364), b.cutoff)])
+    for i, created in enumerate(moments):
+        nwo = ("artur-/vintage", "octocat/Hello-World")[i % 2]
+        b.pr(nwo, "artur-", created, b.files(nwo, b.rng.randint(1, 5)))
+    moments = _spread(b, [(3, b.days_ago(700), b.days_ago(365)), (5, b.days_ago(364), b.cutoff)])
+    for i, created in enumerate(moments):
+        nwo = ("gil--dev/dash-dash", "ferris-labs/ferris-tools")[i % 2]
+        b.pr(nwo, "gil--dev", created, b.files(nwo, b.rng.randint(1, 5)))
+    for nwo in ("giant-diff/everything", "artur-/vintage", "gil--dev/dash-dash"):
+        repo = b.repos[nwo]
+        logins = b.rng.sample([f"stargazer-{i:04d}" for i in range(1, 1801)], 40)
+        moments = sorted(b.moment(repo.created_at, b.cutoff) for _ in logins)
+        repo.stargazers = list(zip(logins, moments, strict=True))
+    b.rng = original
+
+
+def _giant_diff(b: Builder) -> None:
+    nwo = "giant-diff/everything"
+    moments = _spread(b, [(2, b.days_ago(800), b.days_ago(365)), (4, b.days_ago(364), b.cutoff)])
+    for i, created in enumerate(moments):
+        if i == 3:
+            files = [
+                FakeFile(_BIG_FILES[j % 4].format(g=j // 50, i=j), 1 + j % 7, j % 3)
+                for j in range(HUGE_PR_FILES)
+            ]
+            b.pr(nwo, "giant-diff", created, files, "Vendor every dependency", "merged")
+        elif i == 4:
+            files = [FakeFile(f"data/generated/shard_{j}.json", 900, 0) for j in range(40)]
+            files += b.files(nwo, 5)
+            pr = b.pr(nwo, "giant-diff", created, files, "Regenerate every fixture", "merged")
+            pr.diff_too_large = True
+        else:
+            b.pr(nwo, "giant-diff", created, b.files(nwo, b.rng.randint(1, 6)))

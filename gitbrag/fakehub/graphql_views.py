@@ -19,19 +19,31 @@ from gitbrag.fakehub.search import SearchSyntaxError, parse_query, run_search
 from gitbrag.fakehub.state import HubState
 
 SEARCH_CAP = 1000  # GitHub never returns a search result past the 1000th
+FILES_CAP = 3000  # GitHub lists at most this many files of a pull request
 
 
 @dataclass
 class RequestContext:
-    """Who asks, where the hub lives, and the GraphQL budget after this query's cost."""
+    """Who asks, where the hub lives, the GraphQL budget after this query's cost, and how
+    many connection nodes the query asked for so far (GitHub's resource limits)."""
 
     state: HubState
     viewer: str
     base_url: str
     budget: Budget
+    requested_nodes: int = 0
 
     def avatar(self, login: str) -> str:
         return f"{self.base_url}/avatars/{login}.svg"
+
+    def ask(self, first: int | None, last: int | None = None) -> None:
+        """A connection asks for ``first`` (or ``last``) nodes; past the resource limit it
+        fails, with a ``path``, and the rest of the query still resolves."""
+        self.requested_nodes += first or last or 0
+        limit = self.state.behaviours.resource_limit_nodes
+        if limit and self.requested_nodes > limit:
+            self.state.count("resource_limits")
+            raise fault("Resource limits for this query exceeded.", "RESOURCE_LIMITS_EXCEEDED")
 
 
 class View:
@@ -66,6 +78,7 @@ class OwnerView(View):
     def social_accounts(
         self, first: int | None = None, after: str | None = None, **more: Any
     ) -> dict[str, Any]:
+        self.ctx.ask(first, more.get("last"))
         accounts = [
             {"provider": p.upper(), "url": url, "displayName": url.rstrip("/").rsplit("/", 1)[-1]}
             for p, url in self.user.social_accounts
@@ -113,6 +126,7 @@ class RepoView(View):
         before: str | None = None,
         order_by: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        self.ctx.ask(first, last)
         stars = self.repo.stargazers
         if order_by and order_by.get("direction") == "DESC":
             stars = stars[::-1]
@@ -152,7 +166,8 @@ class PullRequestView(View):
         self.closed_at = iso(pr.closed_at)
         self.additions = pr.additions
         self.deletions = pr.deletions
-        self.changed_files = pr.changed_files
+        # A diff too large to compute: GitHub says 0 changed files (and lists none).
+        self.changed_files = 0 if pr.diff_too_large else pr.changed_files
         self.author_association = pr.author_association
         self.body = ""
         self.full_database_id = self.database_id = pr.number
@@ -169,7 +184,12 @@ class PullRequestView(View):
 
     def files(
         self, first: int | None = None, after: str | None = None, **more: Any
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
+        """At most ``FILES_CAP`` files (``totalCount`` too); ``None`` without an error when
+        the diff is too large, as GitHub answers."""
+        self.ctx.ask(first, more.get("last"))
+        if self.pr.diff_too_large:
+            return None
         nodes = [
             {
                 "path": f.path,
@@ -178,7 +198,7 @@ class PullRequestView(View):
                 "changeType": "MODIFIED",
                 "viewerViewedState": "UNVIEWED",
             }
-            for f in self.pr.files
+            for f in self.pr.files[:FILES_CAP]
         ]
         window, info = page(nodes, "files", first, after, more.get("last"), more.get("before"))
         return connection(window, info, len(nodes))
@@ -201,6 +221,7 @@ class QueryRoot:
     ) -> dict[str, Any]:
         state = self.ctx.state
         state.count("search")
+        self.ctx.ask(first, last)
         if type != "ISSUE":
             raise fault(f"search type {type} is not simulated; use ISSUE", "UNSUPPORTED")
         try:
@@ -214,6 +235,8 @@ class QueryRoot:
         )
         matches = run_search(parsed, candidates, state.data.repos, self.ctx.viewer)
         window, info = page(matches[:SEARCH_CAP], "search", first, after, last, before)
+        if window and self._short(query):
+            window = window[:-1]  # paging goes on after the result left out
         nodes = [PullRequestView(self.ctx, pr) for _, pr in window]
         return {
             "issueCount": len(matches),
@@ -229,6 +252,17 @@ class QueryRoot:
                 for (pos, _), node in zip(window, nodes, strict=True)
             ],
         }
+
+    def _short(self, query: str) -> bool:
+        """Leave this search page short (``Behaviours.short_search_pages``): always, or the
+        first page served for each query ("once")?"""
+        mode = self.ctx.state.behaviours.short_search_pages
+        if not mode:
+            return False
+        short = mode == "always" or self.ctx.state.first_serve((self.ctx.viewer.lower(), query))
+        if short:
+            self.ctx.state.count("short_search_page")
+        return short
 
     def repository(self, owner: str, name: str, follow_renames: bool = True) -> RepoView | None:
         self.ctx.state.count("repository")

@@ -72,6 +72,9 @@ class FakePR:
     closed_at: datetime | None
     files: list[FakeFile]
     author_association: str
+    # GitHub could not compute the diff: GraphQL answers ``files: null`` (no error) and
+    # ``changedFiles: 0``, while additions and deletions stay right.
+    diff_too_large: bool = False
 
     @property
     def state(self) -> PRState:

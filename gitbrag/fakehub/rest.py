@@ -28,6 +28,11 @@ SECONDARY_LIMIT: Final = {
     "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/"
     "rate-limits-for-the-rest-api#about-secondary-rate-limits",
 }
+ABUSE_LIMIT: Final = {
+    "message": "You have triggered an abuse detection mechanism. Please wait a few minutes "
+    "before you try again.",
+    "documentation_url": "https://developer.github.com/v3/#abuse-rate-limits",
+}
 USER_AGENT_REQUIRED: Final = (
     "Request forbidden by administrative rules. Please make sure your request has a User-Agent "
     "header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required"

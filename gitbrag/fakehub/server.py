@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from gitbrag.background_server import BackgroundServer
 from gitbrag.fakehub.app import create_app
+from gitbrag.fakehub.behaviours import Behaviours
 from gitbrag.fakehub.data import SAMPLE_USERS, DataSet, generate, token_for
 from gitbrag.fakehub.faults import Faults
 from gitbrag.fakehub.graphql_api import github_schema
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState
+from gitbrag.runtime.background_server import BackgroundServer
 
 
 class FakeHub:
@@ -100,13 +101,22 @@ class FakeHub:
         self.state.reset_counters()
 
     def reset(self) -> None:
-        """Counters, faults, budgets and revocations back to a fresh start."""
+        """Counters, faults, behaviours, budgets and revocations back to a fresh start."""
         self.state.reset()
         self.state.faults.configure(latency_ms=self._latency_ms)
 
     @property
     def faults(self) -> Faults:
         return self.state.faults
+
+    @property
+    def behaviours(self) -> Behaviours:
+        """GitHub behaviours to show (``gitbrag.fakehub.behaviours``), all off by default."""
+        return self.state.behaviours
+
+    def max_in_flight(self, token: str) -> int:
+        """The most requests ``token`` had in flight at once since the last reset."""
+        return self.state.max_in_flight(token)
 
     def set_budget(
         self, token: str, remaining: int, reset_in: float, resource: str | None = None

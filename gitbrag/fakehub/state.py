@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from gitbrag.fakehub.behaviours import Behaviours
 from gitbrag.fakehub.budgets import Budgets
 from gitbrag.fakehub.data import DataSet, FakePR, FakeRepo, FakeUser
 from gitbrag.fakehub.faults import Faults
@@ -37,9 +38,13 @@ class HubState:
         self.data = data
         self.clock = clock
         self.faults = Faults()
+        self.behaviours = Behaviours()
         self.budgets = Budgets(lambda: self.clock())
         self.counters: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._in_flight: Counter[str] = Counter()  # budget key -> requests being answered
+        self._max_in_flight: Counter[str] = Counter()  # ... and the most at once
+        self._served_pages: set[tuple[str, ...]] = set()
         self._issued: dict[str, str] = {}  # OAuth-issued token -> login
         self._revoked: set[str] = set()
         self._codes: dict[str, OAuthGrant] = {}
@@ -74,8 +79,45 @@ class HubState:
             return dict(self.counters)
 
     def reset_counters(self) -> None:
+        """Counters and the in-flight peaks back to zero."""
         with self._lock:
             self.counters.clear()
+            self._max_in_flight.clear()
+
+    # -- requests in flight, per token --
+    def enter(self, key: str) -> int:
+        """A request for ``key`` (a token or ``anon:<address>``) starts; how many are now in
+        flight for it."""
+        with self._lock:
+            self._in_flight[key] += 1
+            current = self._in_flight[key]
+            self._max_in_flight[key] = max(self._max_in_flight[key], current)
+            return current
+
+    def leave(self, key: str) -> None:
+        with self._lock:
+            self._in_flight[key] -= 1
+
+    def max_in_flight(self, key: str) -> int:
+        """The most requests ``key`` ever had in flight at once (since the last reset)."""
+        with self._lock:
+            return self._max_in_flight[key]
+
+    def max_in_flight_by_login(self) -> dict[str, int]:
+        with self._lock:
+            peaks = dict(self._max_in_flight)
+        return {
+            (self.login_for(key) or key if not key.startswith("anon:") else key): n
+            for key, n in peaks.items()
+        }
+
+    def first_serve(self, page: tuple[str, ...]) -> bool:
+        """True the first time ``page`` (a search page's identity) is served."""
+        with self._lock:
+            if page in self._served_pages:
+                return False
+            self._served_pages.add(page)
+            return True
 
     # -- tokens --
     def login_for(self, token: str) -> str | None:
@@ -114,9 +156,11 @@ class HubState:
         return grant
 
     def reset(self) -> None:
-        """Counters, faults, budgets and revocations back to a fresh start."""
+        """Counters, faults, behaviours, budgets and revocations back to a fresh start."""
         self.reset_counters()
         self.faults.reset()
+        self.behaviours.reset()
         self.budgets.clear()
         with self._lock:
             self._revoked.clear()
+            self._served_pages.clear()

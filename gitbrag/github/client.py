@@ -1,11 +1,21 @@
 """The one gate to GitHub: an injected ``httpx.AsyncClient``, retries, rate limits.
 
 Every response is judged by :func:`gitbrag.github.responses.classify` (the status and error
-table lives there); this module sends, sleeps and retries accordingly. Transient failures
-(5xx, timeouts, connection errors, GraphQL timeouts) are retried up to ``max_attempts``
-times with exponential backoff and jitter, and GraphQL retries ask for smaller pages.
-Secondary limits are waited out (``Retry-After``); a wait longer than ``max_retry_after``
-becomes ``RateLimited`` so a background job can come back later instead of holding a worker.
+table lives there); this module sends, waits and retries accordingly:
+
+- Every request first takes a slot from the token's :class:`~gitbrag.github.budget.TokenBudget`
+  (shared by every process using the token when it lives in Redis): at most a few requests
+  in flight, points and GraphQL time per minute, no request while GitHub's secondary limit
+  asked us to pause or while the primary budget is known to be spent.
+- Primary and secondary limits are waited out (:mod:`gitbrag.github.waits`) when the wait
+  is within ``max_retry_after`` seconds, else ``RateLimited(until)`` lets a background job
+  come back later.
+- Transient failures (5xx, timeouts, connection errors, GraphQL timeouts) are retried up to
+  ``max_attempts`` times with exponential backoff and jitter, asking for smaller pages.
+  A batched GraphQL document (:meth:`GitHubClient.graphql_batch`) that fails twice in a
+  row where asking for less may help is not retried whole: ``BatchTooLarge`` tells the
+  caller to split it.
+
 The token is sent as ``Authorization: Bearer`` and never logged or shown in ``repr``.
 """
 
@@ -14,24 +24,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from gitbrag.errors import GitHubError, GitHubUnavailable, RateLimited
-from gitbrag.github.responses import Outcome, classify, reset_time
+from gitbrag.errors import GitHubError, GitHubUnavailable
+from gitbrag.github.budget import Api, Limits, LocalTokenBudget, Seen, TokenBudget
+from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
+from gitbrag.github.waits import Clock, Sleep, Waits
 
 if TYPE_CHECKING:
     from gitbrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
-
 MIN_PAGE_SIZE: Final = 10
+# A batch that fails this often in a row in a way a smaller one may avoid is split (once
+# could be a blip: splitting at once would read every later page of its items smaller).
+SPLIT_AFTER: Final = 2
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _user_agent() -> str:
@@ -42,6 +61,19 @@ def _user_agent() -> str:
 
 
 USER_AGENT: Final = _user_agent()
+
+
+class BatchTooLarge(GitHubError):
+    """A batched GraphQL document failed in a way a smaller one may not (timeout, 502/504):
+    the caller should split it. Only raised by :meth:`GitHubClient.graphql_batch`."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnswer:
+    """A batched document's ``data`` and the aliases to retry smaller (alias -> message)."""
+
+    data: dict[str, Any]
+    failed: dict[str, str]
 
 
 class GitHubClient:
@@ -65,6 +97,8 @@ class GitHubClient:
         secondary_wait: float = 60.0,
         max_retry_after: float = 300.0,
         max_concurrency: int = 4,
+        budget: TokenBudget | None = None,
+        clock: Clock = utc_now,
         owns_http: bool = False,
     ) -> None:
         self._http = http
@@ -74,10 +108,16 @@ class GitHubClient:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
-        self.secondary_wait = secondary_wait
-        self.max_retry_after = max_retry_after
         self._sleep = sleep
-        self._gate = asyncio.Semaphore(max_concurrency)
+        self._now = clock
+        self.budget: TokenBudget = budget or LocalTokenBudget(Limits(max_in_flight=max_concurrency))
+        self._waits = Waits(
+            self.budget,
+            sleep=sleep,
+            clock=clock,
+            secondary_wait=secondary_wait,
+            max_wait=max_retry_after,
+        )
         self._owns_http = owns_http
         self._random = random.Random()
         self.requests_made = 0
@@ -86,10 +126,15 @@ class GitHubClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, token: str | None, http: httpx.AsyncClient | None = None
+        cls,
+        settings: Settings,
+        token: str | None,
+        http: httpx.AsyncClient | None = None,
+        budget: TokenBudget | None = None,
     ) -> GitHubClient:
         """A client for the configured GitHub. Without ``http`` it makes (and owns) one whose
-        timeouts come from ``settings.http_timeout_seconds``; close it with ``aclose()``."""
+        timeouts come from ``settings.http_timeout_seconds``; close it with ``aclose()``.
+        Without ``budget`` the token's limits are kept in this process only."""
         owns = http is None
         if http is None:
             timeout = settings.http_timeout_seconds
@@ -100,6 +145,9 @@ class GitHubClient:
             api_url=settings.github_api_url,
             graphql_url=settings.graphql_url,
             backoff_base=settings.retry_backoff_seconds,
+            secondary_wait=settings.github_secondary_wait_seconds,
+            max_retry_after=settings.github_max_wait_seconds,
+            budget=budget or LocalTokenBudget(settings.github_limits()),
             owns_http=owns,
         )
 
@@ -124,20 +172,36 @@ class GitHubClient:
     ) -> dict[str, Any]:
         """Run a GraphQL document and return its ``data``. Fields GitHub could not resolve
         (``NOT_FOUND``/``FORBIDDEN``) come back as ``None``."""
-        payload = await self._request(
-            "POST", self.graphql_url, body={"query": query, "variables": dict(variables or {})}
-        )
+        payload = await self._request("POST", self.graphql_url, body=_body(query, variables))
         data: dict[str, Any] = payload["data"]
-        self._observe_graphql_budget(data.get("rateLimit"))
+        await self._observe_graphql_budget(data.get("rateLimit"))
         return data
 
+    async def graphql_batch(
+        self, query: str, variables: Mapping[str, Any], *, splittable: bool = True
+    ) -> BatchAnswer:
+        """Run a batched document (aliases ``r0``, ``r1``...). Errors with a ``path`` make a
+        partial answer: the data that came, and the aliases worth retrying smaller. With
+        ``splittable``, a failure a smaller document may avoid raises ``BatchTooLarge``."""
+        payload = await self._request(
+            "POST", self.graphql_url, body=_body(query, variables), partial=True, split=splittable
+        )
+        data: dict[str, Any] = payload["data"]
+        await self._observe_graphql_budget(data.get("rateLimit"))
+        return BatchAnswer(data, failed_aliases(payload))
+
     async def rest_get(
-        self, path: str, *, params: Mapping[str, str | int] | None = None, login: str | None = None
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        login: str | None = None,
+        missing_ok: bool = False,
     ) -> Any:
         """GET ``path`` under the API root and return the decoded JSON. With ``login``, a 404
-        means that user does not exist (``NotFound``)."""
+        means that user does not exist (``NotFound``); with ``missing_ok`` it returns None."""
         url = f"{self.api_url}/{path.lstrip('/')}"
-        return await self._request("GET", url, params=params, login=login)
+        return await self._request("GET", url, params=params, login=login, missing_ok=missing_ok)
 
     async def viewer_login(self) -> str:
         """The login the token belongs to (``GET /user``); ``Unauthorized`` if it is invalid."""
@@ -166,73 +230,115 @@ class GitHubClient:
         body: dict[str, Any] | None = None,
         params: Mapping[str, str | int] | None = None,
         login: str | None = None,
+        missing_ok: bool = False,
+        partial: bool = False,
+        split: bool = False,
     ) -> Any:
+        """Send until GitHub gives an answer to return, or an error to raise. ``partial``:
+        a batched GraphQL document (errors with a path are a partial answer); ``split``: raise
+        ``BatchTooLarge`` rather than retry a failure a smaller document may avoid."""
+        api: Api = "graphql" if body is not None else "rest"
         failures = 0
         waits = 0
+        secondary_hits = 0  # secondary limits without Retry-After this request met
         while True:
-            payload: Any = None
-            try:
-                async with self._gate:
-                    self.requests_made += 1
-                    response = await self._http.request(
-                        method, url, json=body, params=params, headers=self._headers()
-                    )
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                log.info("GitHub %s %s failed: %s", method, url, type(exc).__name__)
-                outcome = Outcome(transient=type(exc).__name__, shrink=True)
-            else:
-                self._observe_budget(response.headers)
-                payload = _decode(response)
-                outcome = classify(
-                    response.status_code,
-                    response.headers,
-                    payload,
-                    graphql=body is not None,
-                    login=login,
-                    now=datetime.now(UTC),
-                    secondary_wait=self.secondary_wait,
-                )
-                log.debug("GitHub %s %s -> %s", method, url, response.status_code)
+            payload, outcome = await self._send(
+                api, method, url, body, params, login=login, missing_ok=missing_ok, partial=partial
+            )
             if outcome.error is not None:
                 raise outcome.error
-            if outcome.wait_seconds is not None:
+            if outcome.absent:
+                return None
+            if outcome.primary_reset is not None or outcome.secondary:
                 waits += 1
-                if outcome.wait_seconds > self.max_retry_after or waits > self.max_attempts * 2:
-                    raise RateLimited(datetime.now(UTC) + timedelta(seconds=outcome.wait_seconds))
-                log.info("GitHub secondary rate limit: waiting %.1fs", outcome.wait_seconds)
-                await self._sleep(outcome.wait_seconds)
+                secondary_hits += outcome.secondary and outcome.retry_after is None
+                if outcome.primary_reset is not None:
+                    self.remaining, self.reset_at = 0, outcome.primary_reset
+                await self._waits.after_limit(api, outcome, waits, secondary_hits)
                 continue
             if outcome.transient is not None:
                 failures += 1
+                log.info("GitHub %s %s: %s (attempt %d)", method, url, outcome.transient, failures)
+                if split and outcome.shrink and failures >= SPLIT_AFTER:
+                    raise BatchTooLarge(outcome.transient)
                 if failures >= self.max_attempts:
                     raise GitHubUnavailable(
                         f"GitHub kept failing ({outcome.transient}) after {failures} attempts"
                     )
-                if outcome.shrink and body is not None:
-                    body = _smaller_pages(body)
+                if outcome.shrink and body is not None and not split:
+                    body = _smaller_pages(body)  # (a batch is split by its caller instead)
                 await self._sleep(self._backoff(failures))
                 continue
             return payload
+
+    async def _send(
+        self,
+        api: Api,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        params: Mapping[str, str | int] | None,
+        *,
+        login: str | None,
+        missing_ok: bool,
+        partial: bool,
+    ) -> tuple[Any, Outcome]:
+        holder = await self._waits.admit(api)
+        started = time.monotonic()
+        try:
+            self.requests_made += 1
+            response = await self._http.request(
+                method, url, json=body, params=params, headers=self._headers()
+            )
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            return None, Outcome(transient=type(exc).__name__, shrink=True)
+        finally:
+            await self.budget.release(holder, api, time.monotonic() - started, self._epoch())
+        await self._observe_budget(response.headers)
+        payload = _decode(response)
+        outcome = classify(
+            response.status_code,
+            response.headers,
+            payload,
+            graphql=api == "graphql",
+            login=login,
+            now=self._now(),
+            batch=partial,
+            missing_ok=missing_ok,
+        )
+        log.debug("GitHub %s %s -> %s", method, url, response.status_code)
+        return payload, outcome
 
     def _backoff(self, failures: int) -> float:
         """Exponential backoff with "equal jitter": between half and all of the step."""
         step = min(self.max_backoff, self.backoff_base * 2.0 ** (failures - 1))
         return step / 2 + self._random.uniform(0, step / 2)
 
-    def _observe_budget(self, headers: Mapping[str, str]) -> None:
-        remaining = headers.get("x-ratelimit-remaining")
-        if remaining is not None and remaining.isdigit():
-            self.remaining = int(remaining)
-            if "x-ratelimit-reset" in headers:
-                self.reset_at = reset_time(headers, datetime.now(UTC))
+    def _epoch(self) -> float:
+        return self._now().timestamp()
 
-    def _observe_graphql_budget(self, rate_limit: Any) -> None:
+    async def _observe_budget(self, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is None or not remaining.isdigit() or "x-ratelimit-reset" not in headers:
+            return
+        self.remaining = int(remaining)
+        self.reset_at = reset_time(headers, self._now())
+        resource = headers.get("x-ratelimit-resource") or "core"
+        await self.budget.observe(Seen(resource, self.remaining, self.reset_at.timestamp()))
+
+    async def _observe_graphql_budget(self, rate_limit: Any) -> None:
         if not isinstance(rate_limit, dict):
             return
-        if isinstance(rate_limit.get("remaining"), int):
-            self.remaining = rate_limit["remaining"]
-        if isinstance(rate_limit.get("resetAt"), str):
-            self.reset_at = datetime.fromisoformat(rate_limit["resetAt"].replace("Z", "+00:00"))
+        remaining, reset = rate_limit.get("remaining"), rate_limit.get("resetAt")
+        if not isinstance(remaining, int) or not isinstance(reset, str):
+            return
+        self.remaining = remaining
+        self.reset_at = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        await self.budget.observe(Seen("graphql", remaining, self.reset_at.timestamp()))
+
+
+def _body(query: str, variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {"query": query, "variables": dict(variables or {})}
 
 
 def _decode(response: httpx.Response) -> Any:

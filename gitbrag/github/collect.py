@@ -2,13 +2,17 @@
 
 The contract (``docs/architecture.md``)::
 
-    async def collect(client, key, *, progress=None, cache=None, stars_cap=1000) -> Collection
+    async def collect(client, key, *, progress=None, cache=None, stars_cap=1000,
+                      max_pull_requests=20_000) -> Collection
 
 Phases, reported through ``progress(phase, done, total)`` in order: ``profile``, ``search``,
-``files``, ``stars``. ``NotFound``, ``Unauthorized`` and ``RateLimited`` propagate. Without
-the profile or the search there is no report, so their ``GitHubUnavailable`` propagates too;
-files, repository details, stars and social accounts that keep failing after retries are
-named in ``Collection.incomplete_reasons`` ("files for o/r#12", "stars for o/r") instead.
+``files``, ``stars``. ``NotFound`` (``IsOrganization`` for an organisation's login),
+``Unauthorized``, ``RateLimited`` and ``ReportTooLarge`` (more than ``max_pull_requests`` in
+the range) propagate. Without the profile or the search there is no report, so their
+``GitHubUnavailable`` propagates too; repository details, stars, social accounts and search
+windows that keep failing after retries are named in ``Collection.incomplete_reasons``
+("stars for o/r") instead, and pull requests whose files could not be read, or that GitHub
+lists only in part, carry ``files_complete=False`` and a ``files_note`` the builder reports.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import replace
 
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.files import fetch_files, pr_key
+from gitbrag.github.files import FilesResult, fetch_files, pr_key
 from gitbrag.github.profile import fetch_profile
 from gitbrag.github.repositories import read_repositories
 from gitbrag.github.search import search_pull_requests
@@ -39,6 +43,7 @@ async def collect(
     progress: ProgressCallback | None = None,
     cache: ImmutableCache | None = None,
     stars_cap: int = 1000,
+    max_pull_requests: int = 20_000,
 ) -> Collection:
     """Everything the report builder needs for ``key``, from GitHub (and ``cache``).
 
@@ -51,15 +56,18 @@ async def collect(
     report("profile", 1, 1)
 
     found = await search_pull_requests(
-        client, profile.login, key.range, include_closed=key.include_closed, progress=report
+        client,
+        profile.login,
+        key.range,
+        include_closed=key.include_closed,
+        progress=report,
+        max_pull_requests=max_pull_requests,
     )
     reasons += found.incomplete_reasons
     report("search", len(found.pull_requests), len(found.pull_requests))
 
     report("files", 0, len(found.pull_requests))
     files = await fetch_files(client, found.pull_requests, cache=cache, progress=report)
-    if files.failed:
-        reasons += [f"files for {pr.repository}#{pr.number}" for pr in files.failed]
 
     repos = await read_repositories(
         client,
@@ -73,9 +81,7 @@ async def collect(
 
     public = {name for name, info in repos.repositories.items() if not info.is_private}
     pull_requests: list[PullRequestRecord] = [
-        replace(pr, files=files.files.get(pr_key(pr), ()), files_complete=pr_key(pr) in files.files)
-        for pr in found.pull_requests
-        if pr.repository in public
+        _with_files(pr, files) for pr in found.pull_requests if pr.repository in public
     ]
     return Collection(
         profile=profile,
@@ -84,3 +90,11 @@ async def collect(
         stars_gained={name: count for name, count in repos.stars_gained.items() if name in public},
         incomplete_reasons=reasons,
     )
+
+
+def _with_files(pr: PullRequestRecord, files: FilesResult) -> PullRequestRecord:
+    key = pr_key(pr)
+    if key not in files.files:
+        return replace(pr, files_complete=False)  # unreadable: the builder says so
+    note = files.truncated.get(key)
+    return replace(pr, files=files.files[key], files_complete=note is None, files_note=note)

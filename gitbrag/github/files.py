@@ -1,8 +1,18 @@
 """Changed files of many pull requests, in batched GraphQL queries (never one per PR).
 
-Each query asks for up to ``batch_size`` pull requests with one alias each; a PR with more
-than a page of files stays in the queue with its cursor until its last page. Files of
-merged or closed PRs never change and are cached; open PRs are always read afresh.
+Each query asks for up to ``FILES_BATCH`` pull requests with one alias each; a PR with more
+than a page of files stays in the queue with its cursor until its last page. Batches GitHub
+refuses as too large are read again smaller (:mod:`gitbrag.github.batches`).
+
+GitHub does not always list every file. It lists at most ``GITHUB_FILES_CAP`` (3,000) files
+of a pull request, and for a diff too large to compute it answers ``files: null`` with no
+error and ``changedFiles: 0`` while additions and deletions are large. Such a PR's files are
+*truncated*: what was listed still counts for languages, its lines still count in totals,
+and the report says its languages are incomplete. A truncated list is never cached as if it
+were complete.
+
+Files of merged or closed PRs never change and are cached (with whether the list is
+complete); open PRs are always read afresh.
 """
 
 from __future__ import annotations
@@ -11,15 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from gitbrag.errors import GitHubUnavailable
+from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_files_query
-from gitbrag.github.tasks import gather_all
 from gitbrag.models import FileChange, PullRequestRecord
 
 FILES_BATCH: Final = 20
 FILES_PAGE: Final = 100
+GITHUB_FILES_CAP: Final = 3000  # GitHub lists at most this many files of one pull request
 
 Progress = Callable[[str, int, int], None]
 PRKey = tuple[str, int]
@@ -33,17 +43,41 @@ def _cache_key(pr: PullRequestRecord) -> str:
     return f"{pr.repository.lower()}#{pr.number}"
 
 
-@dataclass(slots=True)
+def truncation(pr: PullRequestRecord, listed: int, *, files_null: bool = False) -> str | None:
+    """Why GitHub's file list of ``pr`` (``listed`` files) leaves out some of its changes,
+    or ``None`` if it is complete."""
+    lines = pr.additions + pr.deletions
+    if files_null or (pr.changed_files == 0 and lines > 0):
+        return "GitHub did not list its changed files (diff too large)"
+    if listed < pr.changed_files:
+        return f"GitHub lists only {listed:,} of its {pr.changed_files:,} changed files"
+    return None
+
+
+@dataclass(eq=False, slots=True)
 class _Job:
     pr: PullRequestRecord
+    size: Size = field(default_factory=lambda: Size(FILES_PAGE, FILES_BATCH))
     cursor: str | None = None
     files: list[FileChange] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class FilesResult:
+    """Files per PR read (complete or not), the PRs whose lists GitHub truncated (with why),
+    and the PRs whose files could not be read at all."""
+
     files: dict[PRKey, tuple[FileChange, ...]] = field(default_factory=dict)
+    truncated: dict[PRKey, str] = field(default_factory=dict)
     failed: list[PullRequestRecord] = field(default_factory=list)
+
+
+def _build(jobs: list[_Job], first: int) -> tuple[str, dict[str, Any]]:
+    variables: dict[str, Any] = {"first": first}
+    for i, job in enumerate(jobs):
+        owner, name = job.pr.repository.split("/", 1)
+        variables |= {f"o{i}": owner, f"n{i}": name, f"p{i}": job.pr.number, f"a{i}": job.cursor}
+    return pull_request_files_query(len(jobs)), variables
 
 
 class _FileReader:
@@ -56,36 +90,33 @@ class _FileReader:
         self.total = total
         self.result = FilesResult()
 
-    def finish(self, pr: PullRequestRecord, files: tuple[FileChange, ...]) -> None:
-        self.result.files[pr_key(pr)] = files
+    def _advance(self) -> None:
         self.progress("files", len(self.result.files) + len(self.result.failed), self.total)
+
+    def finish(self, pr: PullRequestRecord, files: tuple[FileChange, ...], why: str | None) -> None:
+        self.result.files[pr_key(pr)] = files
+        if why is not None:
+            self.result.truncated[pr_key(pr)] = why
+        self._advance()
 
     def fail(self, pr: PullRequestRecord) -> None:
         self.result.failed.append(pr)
-        self.progress("files", len(self.result.files) + len(self.result.failed), self.total)
+        self._advance()
 
-    async def batch(self, jobs: list[_Job]) -> list[_Job]:
+    async def round(self, jobs: list[_Job]) -> list[_Job]:
         """Read one page for each job; return the jobs that have more pages."""
-        variables: dict[str, Any] = {"first": FILES_PAGE}
-        for i, job in enumerate(jobs):
-            owner, name = job.pr.repository.split("/", 1)
-            variables |= {
-                f"o{i}": owner,
-                f"n{i}": name,
-                f"p{i}": job.pr.number,
-                f"a{i}": job.cursor,
-            }
-        try:
-            data = await self.client.graphql(pull_request_files_query(len(jobs)), variables)
-        except GitHubUnavailable:
-            for job in jobs:
-                self.fail(job.pr)
-            return []
+        answer = await read_batched(self.client, jobs, _build)
+        for job in answer.failed:
+            self.fail(job.pr)
         unfinished = []
-        for i, job in enumerate(jobs):
-            connection = ((data.get(f"r{i}") or {}).get("pullRequest") or {}).get("files")
-            if connection is None:
-                self.fail(job.pr)
+        for job, node in answer.read:
+            pull_request = (node or {}).get("pullRequest")
+            if pull_request is None:
+                self.fail(job.pr)  # NOT_FOUND: the PR is gone or hidden
+                continue
+            connection = pull_request.get("files")
+            if connection is None:  # GitHub's "diff too large": null files, no error
+                await self.store(job, files_null=True)
                 continue
             job.files.extend(
                 FileChange(node["path"], int(node["additions"]), int(node["deletions"]))
@@ -98,12 +129,25 @@ class _FileReader:
                 await self.store(job)
         return unfinished
 
-    async def store(self, job: _Job) -> None:
+    async def store(self, job: _Job, *, files_null: bool = False) -> None:
         files = tuple(job.files)
+        why = truncation(job.pr, len(files), files_null=files_null)
         if self.cache is not None and job.pr.state != "open":
-            value = [[f.path, f.additions, f.deletions] for f in files]
+            value = {"files": [[f.path, f.additions, f.deletions] for f in files], "why": why}
             await self.cache.set(PR_FILES, _cache_key(job.pr), value, PR_FILES_TTL)
-        self.finish(job.pr, files)
+        self.finish(job.pr, files, why)
+
+
+def _from_cache(value: Any) -> tuple[tuple[FileChange, ...], str | None] | None:
+    """A cached file list and its truncation note. Entries older than the note are bare
+    lists: their truncation is judged again against the PR by the caller."""
+    if isinstance(value, dict) and isinstance(value.get("files"), list):
+        files = tuple(FileChange(p, a, d) for p, a, d in value["files"])
+        why = value.get("why")
+        return files, why if isinstance(why, str) else None
+    if isinstance(value, list):
+        return tuple(FileChange(p, a, d) for p, a, d in value), None
+    return None
 
 
 async def fetch_files(
@@ -112,10 +156,10 @@ async def fetch_files(
     *,
     cache: ImmutableCache | None,
     progress: Progress,
-    batch_size: int = FILES_BATCH,
 ) -> FilesResult:
-    """Files of every PR in ``pull_requests``; ``failed`` lists PRs whose files could not be
-    read after retries (their lines still count; only their languages are unknown)."""
+    """Files of every PR in ``pull_requests``. ``failed`` lists PRs whose files could not be
+    read after retries, ``truncated`` those GitHub listed only in part (their lines still
+    count; only their languages are incomplete)."""
     reader = _FileReader(client, cache, progress, len(pull_requests))
     cached: dict[str, Any] = {}
     if cache is not None:
@@ -123,16 +167,15 @@ async def fetch_files(
         cached = await cache.get_many(PR_FILES, closed)
     pending: list[_Job] = []
     for pr in pull_requests:
-        if pr.changed_files == 0:
-            reader.finish(pr, ())
+        if pr.changed_files == 0:  # nothing to list, or GitHub's "diff too large" signature
+            reader.finish(pr, (), truncation(pr, 0))
             continue
-        files = cached.get(_cache_key(pr)) if pr.state != "open" else None
-        if files is not None:
-            reader.finish(pr, tuple(FileChange(p, a, d) for p, a, d in files))
+        entry = _from_cache(cached.get(_cache_key(pr))) if pr.state != "open" else None
+        if entry is not None:
+            files, why = entry
+            reader.finish(pr, files, why or truncation(pr, len(files)))
             continue
         pending.append(_Job(pr))
     while pending:
-        batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
-        rounds = await gather_all(reader.batch(batch) for batch in batches)
-        pending = [job for unfinished in rounds for job in unfinished]
+        pending = await reader.round(pending)
     return reader.result

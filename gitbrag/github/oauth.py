@@ -13,8 +13,8 @@ import httpx
 from gitbrag.errors import GitBragError
 from gitbrag.settings import Settings
 
-# Reports only read public data: the minimal scope that still identifies the viewer.
-SCOPES = "read:user"
+# Reports only read public data, and a token with no scope can read public data and
+# identify its owner (GET /user): ask for nothing more.
 
 
 class OAuthError(GitBragError):
@@ -31,7 +31,6 @@ def authorize_url(settings: Settings, *, state: str, redirect_uri: str) -> str:
         {
             "client_id": settings.github_client_id or "",
             "redirect_uri": redirect_uri,
-            "scope": SCOPES,
             "state": state,
             "allow_signup": "true",
         }

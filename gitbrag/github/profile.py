@@ -1,11 +1,16 @@
-"""The reported user's profile: REST ``/users/{login}`` and ``/users/{login}/social_accounts``."""
+"""The reported user's profile: REST ``/users/{login}`` and ``/users/{login}/social_accounts``.
+
+An organisation's login answers ``/users/{login}`` too (``"type": "Organization"``): that is
+``IsOrganization``, not an empty report. GitHub Enterprise Server before 3.9 has no social
+accounts endpoint and answers 404: no social accounts, not "no such user".
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from gitbrag.errors import GitHubUnavailable
+from gitbrag.errors import GitHubUnavailable, IsOrganization
 from gitbrag.github.cache import PROFILE, PROFILE_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.models import SocialAccount, UserProfile
@@ -51,18 +56,21 @@ async def fetch_profile(
 ) -> tuple[UserProfile, list[str]]:
     """The profile (login as GitHub spells it) and any part that could not be read.
 
-    ``NotFound`` if the user does not exist. Social accounts are optional: if they keep
-    failing the profile comes back without them, a reason is given, and nothing is cached.
+    ``NotFound`` if the user does not exist, ``IsOrganization`` if the login is an
+    organisation's. Social accounts are optional: if they keep failing the profile comes back
+    without them, a reason is given, and nothing is cached.
     """
     key = username.lower()
     if cache is not None and (cached := await cache.get(PROFILE, key)) is not None:
         return profile_from_json(cached), []
     user_call = client.rest_get(f"/users/{username}", login=username)
-    social_call = client.rest_get(f"/users/{username}/social_accounts", login=username)
+    social_call = client.rest_get(f"/users/{username}/social_accounts", missing_ok=True)
     answers: tuple[Any, Any] = await asyncio.gather(user_call, social_call, return_exceptions=True)
     user, social = answers
     if isinstance(user, BaseException):
         raise user
+    if user.get("type") == "Organization":
+        raise IsOrganization(str(user.get("login") or username))
     reasons: list[str] = []
     if isinstance(social, GitHubUnavailable):
         social, reasons = [], ["social accounts"]
@@ -75,7 +83,7 @@ async def fetch_profile(
         "html_url": user["html_url"],
         "social_accounts": [
             [account["provider"], account["url"]]
-            for account in social
+            for account in social or ()
             if isinstance(account, dict) and account.get("url")
         ],
     }

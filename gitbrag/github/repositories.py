@@ -1,6 +1,7 @@
 """Repository metadata and stars gained, batched: one query reads the metadata and newest
 stargazer page of up to ``REPOSITORY_BATCH`` repositories; older stargazer pages are
-batched the same way, and read only until the range start (or the cap) is reached.
+batched the same way, and read only until the range start (or the cap) is reached. Batches
+GitHub refuses as too large are read again smaller (:mod:`gitbrag.github.batches`).
 
 Metadata is cached for ``REPOSITORY_TTL``; a stargazer timeline younger than that is reused
 as it is, an older one is topped up with the newest page.
@@ -8,12 +9,12 @@ as it is, an older one is topped up with the newest page.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from gitbrag.errors import GitHubUnavailable
+from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import (
     REPOSITORY,
     REPOSITORY_TTL,
@@ -24,13 +25,12 @@ from gitbrag.github.cache import (
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import repositories_query, stargazers_query
 from gitbrag.github.stargazers import StarPage, Timeline
-from gitbrag.github.tasks import gather_all
 from gitbrag.models import RepositoryInfo, StarCount
 from gitbrag.periods import DateRange
 
 REPOSITORY_BATCH: Final = 20
 STAR_PAGE: Final = 100
-MAX_STAR_PAGES: Final = 50  # per repository and report: 5000 stars newer than the range start
+MAX_STARS_READ: Final = 5000  # per repository and report: stars newer than the range start
 
 Progress = Callable[[str, int, int], None]
 
@@ -42,14 +42,16 @@ class RepositoriesResult:
     incomplete_reasons: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(eq=False, slots=True)
 class _Repo:
     name: str
     search_url: str
     info: RepositoryInfo | None = None
     timeline: Timeline | None = None
-    pages: int = 0
+    stars_read: int = 0
     failed: bool = False
+    # stargazer page size and batch (smaller while GitHub finds a batch too big)
+    size: Size = field(default_factory=lambda: Size(STAR_PAGE, REPOSITORY_BATCH))
 
     @property
     def owner_and_name(self) -> tuple[str, str]:
@@ -95,8 +97,8 @@ class _Reader:
         self.now = datetime.now(UTC)
         self.result = RepositoriesResult()
 
-    def variables(self, repos: list[_Repo], **extra: Any) -> dict[str, Any]:
-        variables: dict[str, Any] = {"first": STAR_PAGE, **extra}
+    def variables(self, repos: list[_Repo], first: int, **extra: Any) -> dict[str, Any]:
+        variables: dict[str, Any] = {"first": first, **extra}
         for i, repo in enumerate(repos):
             variables[f"o{i}"], variables[f"n{i}"] = repo.owner_and_name
             if repo.timeline is not None:
@@ -120,27 +122,30 @@ class _Reader:
         return repo.info is None or not fresh
 
     async def batch_nodes(
-        self, query: str, variables: dict[str, Any], repos: list[_Repo]
+        self, repos: list[_Repo], build: Callable[[list[_Repo], int], tuple[str, dict[str, Any]]]
     ) -> list[tuple[_Repo, dict[str, Any]]]:
-        """Run one aliased query (``r0``, ``r1``, ...) for ``repos``; each repository whose
-        node could not be read (GitHub unavailable, or a null alias) is marked failed."""
-        try:
-            data = await self.client.graphql(query, variables)
-        except GitHubUnavailable:
-            data = {}
+        """Read one aliased node per repository (smaller batches where GitHub refuses); each
+        repository whose node could not be read (kept failing, or a null alias such as a
+        ``NOT_FOUND``) is marked failed."""
+        answer = await read_batched(self.client, repos, build)
         read = []
-        for i, repo in enumerate(repos):
-            node = data.get(f"r{i}")
+        for repo in answer.failed:
+            repo.failed = True
+        for repo, node in answer.read:
             if node is None:
                 repo.failed = True
             else:
                 read.append((repo, node))
         return read
 
+    def newest_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+        return repositories_query(len(repos)), self.variables(repos, first, stars=self.want_stars)
+
+    def older_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+        return stargazers_query(len(repos)), self.variables(repos, first)
+
     async def read_newest(self, repos: list[_Repo]) -> None:
-        query = repositories_query(len(repos))
-        variables = self.variables(repos, stars=self.want_stars)
-        for repo, node in await self.batch_nodes(query, variables, repos):
+        for repo, node in await self.batch_nodes(repos, self.newest_query):
             repo.info = _info_from_node(node)
             if self.cache is not None:
                 await self.cache.set(
@@ -152,27 +157,21 @@ class _Reader:
                 repo.timeline = (
                     old.with_newest(page, self.now) if old else Timeline.from_page(page, self.now)
                 )
-                repo.pages += 1
+                repo.stars_read += max(1, len(page.starred_at))
 
     async def read_older(self, repos: list[_Repo]) -> None:
-        query = stargazers_query(len(repos))
-        for repo, node in await self.batch_nodes(query, self.variables(repos), repos):
+        for repo, node in await self.batch_nodes(repos, self.older_query):
             if repo.timeline is None:
                 repo.failed = True
                 continue
-            repo.timeline = repo.timeline.with_older(StarPage.from_connection(node["stargazers"]))
-            repo.pages += 1
+            page = StarPage.from_connection(node["stargazers"])
+            repo.timeline = repo.timeline.with_older(page)
+            repo.stars_read += max(1, len(page.starred_at))
 
     def needs_older(self, repo: _Repo) -> bool:
-        if repo.failed or repo.timeline is None or repo.pages >= MAX_STAR_PAGES:
+        if repo.failed or repo.timeline is None or repo.stars_read >= MAX_STARS_READ:
             return False
         return repo.timeline.count(self.date_range, self.stars_cap) is None
-
-    async def in_batches(
-        self, repos: list[_Repo], read: Callable[[list[_Repo]], Awaitable[None]]
-    ) -> None:
-        batches = [repos[i : i + REPOSITORY_BATCH] for i in range(0, len(repos), REPOSITORY_BATCH)]
-        await gather_all(read(batch) for batch in batches)
 
 
 async def read_repositories(
@@ -192,9 +191,10 @@ async def read_repositories(
     total = len(repos)
     progress("stars", 0, total)
     stale = [repo for repo in repos if await reader.load_cached(repo)]
-    await reader.in_batches(stale, reader.read_newest)
+    if stale:
+        await reader.read_newest(stale)
     while older := [repo for repo in repos if reader.needs_older(repo)]:
-        await reader.in_batches(older, reader.read_older)
+        await reader.read_older(older)
         progress("stars", total - len(older), total)
     result = reader.result
     for repo in repos:

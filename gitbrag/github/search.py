@@ -4,6 +4,13 @@ GitHub search returns at most 1000 results per query. A window whose ``issueCoun
 the cap is split in halves by time, recursively, until every window fits; then each window
 is paged with cursors. Bounds are inclusive ISO datetimes (``created:A..B``), so adjacent
 windows meet at ``B + 1 s``.
+
+Before any of that, the first page's ``issueCount`` says what the report would cost: above
+``max_pull_requests`` the report is refused (``ReportTooLarge``) rather than collected for
+hours. GitHub documents that searches can time out and return what was found so far, and
+paging is not always stable: a window whose pages brought fewer distinct pull requests than
+``min(issueCount, 1000)`` is read again once, and if it is still short it is named in the
+incomplete reasons instead of silently making the report smaller.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from gitbrag.errors import ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_PULL_REQUESTS
 from gitbrag.github.tasks import gather_all
@@ -80,11 +88,21 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _identity(node: dict[str, Any]) -> tuple[str, int] | None:
+    repository = node.get("repository")
+    if not isinstance(repository, dict) or "number" not in node:
+        return None
+    return (str(repository.get("nameWithOwner")), int(node["number"]))
+
+
 class _Searcher:
-    def __init__(self, client: GitHubClient, login: str, progress: Progress) -> None:
+    def __init__(
+        self, client: GitHubClient, login: str, progress: Progress, max_pull_requests: int
+    ) -> None:
         self.client = client
         self.login = login
         self.progress = progress
+        self.max_pull_requests = max_pull_requests
         self.done = 0
         self.total = 0
         self.result = SearchResult()
@@ -103,9 +121,9 @@ class _Searcher:
             bool(search["pageInfo"]["hasNextPage"]),
         )
 
-    async def first_pages(self, window: Window) -> list[_Page]:
+    async def first_pages(self, window: Window, first: _Page | None = None) -> list[_Page]:
         """The first page of every window that fits under the cap, splitting as needed."""
-        first = await self.page(window, None)
+        first = first or await self.page(window, None)
         if first.issue_count <= SEARCH_CAP:
             return [first]
         if not window.can_split():
@@ -116,12 +134,29 @@ class _Searcher:
         left, right = await gather_all(self.first_pages(half) for half in window.halves())
         return left + right
 
-    async def rest_of_window(self, page: _Page) -> list[dict[str, Any]]:
+    async def rest_of_window(self, page: _Page, *, counted: bool = True) -> list[dict[str, Any]]:
         nodes = list(page.nodes)
         while page.has_next:
             page = await self.page(page.window, page.cursor)
             nodes.extend(page.nodes)
-            self.advance(len(page.nodes))
+            if counted:
+                self.advance(len(page.nodes))
+        return nodes
+
+    async def whole_window(self, first: _Page) -> list[dict[str, Any]]:
+        """Every node of ``first``'s window; read again once if it came back short."""
+        expected = min(first.issue_count, SEARCH_CAP)
+        nodes = await self.rest_of_window(first)
+        if _distinct(nodes) >= expected:
+            return nodes
+        again = await self.page(first.window, None)
+        nodes += await self.rest_of_window(again, counted=False)
+        found = _distinct(nodes)
+        if found < expected:
+            self.result.incomplete_reasons.append(
+                f"search for pull requests created {_iso(first.window.start)} to "
+                f"{_iso(first.window.end)} returned {found} of {expected}"
+            )
         return nodes
 
     def advance(self, count: int) -> None:
@@ -129,11 +164,19 @@ class _Searcher:
         self.progress("search", self.done, self.total)
 
     async def run(self, date_range: DateRange) -> list[dict[str, Any]]:
-        firsts = await self.first_pages(Window.for_range(date_range))
+        whole = Window.for_range(date_range)
+        first = await self.page(whole, None)
+        if first.issue_count > self.max_pull_requests:
+            raise ReportTooLarge(self.login, first.issue_count, self.max_pull_requests)
+        firsts = await self.first_pages(whole, first)
         self.total = sum(page.issue_count for page in firsts)
         self.advance(sum(len(page.nodes) for page in firsts))
-        windows = await gather_all(self.rest_of_window(page) for page in firsts)
+        windows = await gather_all(self.whole_window(page) for page in firsts)
         return [node for nodes in windows for node in nodes]
+
+
+def _distinct(nodes: list[dict[str, Any]]) -> int:
+    return len({identity for node in nodes if (identity := _identity(node)) is not None})
 
 
 def _record(node: dict[str, Any]) -> PullRequestRecord:
@@ -162,6 +205,7 @@ async def search_pull_requests(
     *,
     include_closed: bool,
     progress: Progress,
+    max_pull_requests: int = 20_000,
 ) -> SearchResult:
     """Every PR ``login`` authored, created in ``date_range``, in public repositories.
 
@@ -169,7 +213,7 @@ async def search_pull_requests(
     (a token that sees private work must never leak it); closed-unmerged PRs are dropped
     unless ``include_closed``. PRs come back oldest first, each once.
     """
-    searcher = _Searcher(client, login, progress)
+    searcher = _Searcher(client, login, progress, max_pull_requests)
     nodes = await searcher.run(date_range)
     result = searcher.result
     seen: set[tuple[str, int]] = set()

@@ -4,6 +4,10 @@ long finished jobs ran, and how many messages wait in the report queue.
 Computed at scrape time from what the pipeline already keeps in Redis (job records live for
 ``job_record_ttl_seconds``), so every web process reports the same numbers without the
 workers exporting anything. The scan is bounded (``limit`` records) to keep a scrape cheap.
+
+The queue depth is read from Dramatiq's Redis layout (``<namespace>:<queue>.msgs`` and the
+delay queue's ``.msgs``, named by ``dramatiq.common.dq_name``); the caller names the queue and
+namespace, which the job lifecycle declares once.
 """
 
 from __future__ import annotations
@@ -14,10 +18,9 @@ from datetime import datetime
 from typing import cast
 
 import redis
+from dramatiq.common import dq_name
 
 from gitbrag.stores.jobs import JOB_PREFIX, JOB_STATUSES
-
-DRAMATIQ_NAMESPACE = "dramatiq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ def _parse(value: bytes | None) -> datetime | None:
         return None
 
 
-def job_stats(client: redis.Redis, *, queue: str = "reports", limit: int = 5000) -> JobStats:
+def job_stats(client: redis.Redis, *, namespace: str, queue: str, limit: int = 5000) -> JobStats:
     counts: Counter[str] = Counter({status: 0 for status in JOB_STATUSES})
     durations: list[float] = []
     keys: list[bytes] = []
@@ -58,9 +61,8 @@ def job_stats(client: redis.Redis, *, queue: str = "reports", limit: int = 5000)
         begin, end = _parse(started), _parse(finished)
         if begin is not None and end is not None and end >= begin:
             durations.append((end - begin).total_seconds())
-    prefix = f"{DRAMATIQ_NAMESPACE}:{queue}"
     depth = client.pipeline(transaction=False)
-    depth.hlen(prefix + ".msgs")
-    depth.hlen(prefix + ".DQ.msgs")
+    depth.hlen(f"{namespace}:{queue}.msgs")
+    depth.hlen(f"{namespace}:{dq_name(queue)}.msgs")
     queued, delayed = depth.execute()
     return JobStats(dict(counts), durations, int(queued), int(delayed), truncated)

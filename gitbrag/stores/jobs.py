@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Literal, cast, get_args
+from typing import Final, Literal, cast, get_args
 
 import redis
 
@@ -29,15 +29,6 @@ FINISHED_STATUSES: Final[frozenset[str]] = frozenset(JOB_STATUSES) - ACTIVE_STAT
 JOB_PREFIX: Final = "gitbrag:job:"
 CLAIM_PREFIX: Final = "gitbrag:job-claim:"
 VIEWER_JOBS_PREFIX: Final = "gitbrag:viewer-jobs:"
-
-PHASE_LABELS: Final[dict[str, str]] = {
-    "queued": "Waiting for a worker",
-    "profile": "Loading profile",
-    "search": "Searching pull requests",
-    "files": "Reading changed files",
-    "stars": "Counting stars",
-    "build": "Building report",
-}
 
 # KEYS[1] claim; ARGV[1] job id, ARGV[2] claim ttl ms, ARGV[3] record ttl s, ARGV[4..] fields.
 # Returns the id of the job that owns the claim afterwards (ours when we created it).
@@ -89,12 +80,6 @@ class Progress:
     done: int
     total: int
 
-    @property
-    def text(self) -> str:
-        """E.g. "Searching pull requests 300/2600"; the bare label when there is no total."""
-        label = PHASE_LABELS.get(self.phase, self.phase.replace("_", " ").capitalize())
-        return f"{label} {self.done}/{self.total}" if self.total else label
-
 
 @dataclass(frozen=True)
 class Job:
@@ -112,34 +97,6 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
-
-    def to_api(self) -> dict[str, Any]:
-        """The JSON shape of ``GET /api/jobs/{id}``."""
-        body: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "progress": (
-                {
-                    "phase": self.progress.phase,
-                    "done": self.progress.done,
-                    "total": self.progress.total,
-                }
-                if self.progress
-                else None
-            ),
-            "report_key": self.report_key,
-            "created_at": self.created_at.isoformat(),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
-            "error": self.error,
-        }
-        if self.retry_at is not None:
-            body["retry_at"] = self.retry_at.isoformat()
-        return body
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _now() -> str:

@@ -148,8 +148,17 @@ class ReportStore:
         """Push back expiry of a report somebody looked at."""
         self._redis.expire(self.redis_key(key), self._retention)
 
-    def mark_unknown_user(self, username: str) -> None:
-        self._redis.set(UNKNOWN_PREFIX + username.lower(), b"1", ex=self._not_found_ttl)
+    def mark_unknown_user(self, username: str, reason: str = "no_user") -> None:
+        """GitHub has no report for ``username``: ``reason`` is ``no_user`` or
+        ``organization`` (the login is an organisation's). Remembered briefly."""
+        self._redis.set(UNKNOWN_PREFIX + username.lower(), reason, ex=self._not_found_ttl)
 
     def is_unknown_user(self, username: str) -> bool:
         return bool(self._redis.exists(UNKNOWN_PREFIX + username.lower()))
+
+    def unknown_user_reason(self, username: str) -> str | None:
+        """Why ``username`` has no report (``no_user``/``organization``), if recently seen."""
+        raw = cast(bytes | None, self._redis.get(UNKNOWN_PREFIX + username.lower()))
+        if raw is None:
+            return None
+        return "no_user" if raw == b"1" else raw.decode()

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-import redis.asyncio as aioredis
-
 from gitbrag.per_loop import PerLoop
+from gitbrag.stores.connection import AsyncStoreClient, async_connect
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX
 from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
 from gitbrag.stores.lua import LuaScript
@@ -86,7 +85,7 @@ for i = 0, #KEYS / 4 - 1 do
     end
   end
   results[i + 1] = {meta[1] or false, meta[2] or false, meta[3] or false, kind, body or false,
-                    json or false, job, redis.call('EXISTS', unknown), found, revoked}
+                    json or false, job, redis.call('GET', unknown) or false, found, revoked}
 end
 return results
 """
@@ -124,7 +123,7 @@ class ViewState:
     body: bytes | None
     report_json: bytes | None  # the report as stored, when asked for
     job: Job | None  # the active job generating the report
-    unknown_user: bool
+    unknown_reason: str | None  # the user is not one GitHub has: "no_user", "organization"
     session: Session | None = None
     bearer: BearerValidation | None = None
     credential_revoked: bool = False
@@ -163,20 +162,10 @@ def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
         body=body or None,
         report_json=report_json or None,
         job=job,
-        unknown_user=bool(unknown),
+        unknown_reason=unknown.decode() if unknown else None,
         session=session,
         bearer=bearer,
         credential_revoked=bool(revoked),
-    )
-
-
-def _client(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
-        url,
-        max_connections=64,
-        socket_connect_timeout=5,
-        socket_timeout=10,
-        health_check_interval=30,
     )
 
 
@@ -185,14 +174,14 @@ class ServingStore:
     event loop, made on first use)."""
 
     def __init__(self, url: str, *, retention_seconds: int, view_window_days: int) -> None:
-        self._clients = PerLoop(lambda: _client(url))
+        self._clients = PerLoop(lambda: async_connect(url))
         self._retention = retention_seconds
         self._view_window_days = view_window_days
         self._read = LuaScript(_READ)
         self._put_artifacts = LuaScript(PUT_ARTIFACTS_SCRIPT)
 
     @property
-    def _redis(self) -> aioredis.Redis:
+    def _redis(self) -> AsyncStoreClient:
         return self._clients.get()
 
     async def read(self, queries: Sequence[ViewQuery]) -> list[ViewState]:

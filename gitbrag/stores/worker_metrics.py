@@ -11,7 +11,7 @@ saying whose: budgets are per token, and no token or token-derived id is ever st
 
 Recording is best effort: a Redis error while recording is logged at debug level and
 swallowed, so metrics never fail a job. :meth:`WorkerMetricsStore.snapshot` raises
-``redis.exceptions.RedisError`` like any store read (the web's collector handles it).
+``StoreUnavailable`` like any store read (the web's collector handles it).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Final, cast
 
 import redis
+
+from gitbrag.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -98,5 +100,5 @@ class WorkerMetricsStore:
     def _record(what: str, write: Callable[[], object]) -> None:
         try:
             write()
-        except redis.exceptions.RedisError:
+        except (StoreUnavailable, redis.exceptions.RedisError):
             log.debug("could not record %s in Redis", what, exc_info=True)

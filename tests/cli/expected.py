@@ -3,6 +3,11 @@
 Deliberately written without ``gitbrag.report``: it scans every PR of the data set with plain
 loops, so a bug in the builder or the collector cannot hide by being repeated here.
 Only Linguist's file -> language table (``gitbrag.languages.detect``) is shared.
+
+What GitHub shows of huge pull requests is spelled out here from GitHub's documentation, not
+taken from the collector: a PR's file list stops at 3,000 files, and a PR whose diff is too
+large lists no files and says it changed 0. Such PRs keep their lines in totals and sizes,
+count what was listed in languages, and make the report incomplete, one reason each.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from gitbrag.fakehub.data import DataSet, FakePR
+from gitbrag.fakehub.data import DataSet, FakeFile, FakePR
 from gitbrag.languages import detect
 
 BUCKETS = ("one_liner", "small", "medium", "large", "huge", "massive")
+FILES_GITHUB_LISTS = 3000
 STATE = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
 
 
@@ -47,6 +53,12 @@ def expected_report(
     include_closed: bool,
     stars_cap: int = 1000,
 ) -> dict[str, Any]:
+    def changed_files(pr: FakePR) -> int:
+        return 0 if pr.diff_too_large else len(pr.files)
+
+    def listed_files(pr: FakePR) -> list[FakeFile]:
+        return [] if pr.diff_too_large else pr.files[:FILES_GITHUB_LISTS]
+
     user = data.users[login.lower()]
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
     end = datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1)
@@ -94,7 +106,7 @@ def expected_report(
                         "closed_at": _iso(p.closed_at),
                         "additions": p.additions,
                         "deletions": p.deletions,
-                        "changed_files": p.changed_files,
+                        "changed_files": changed_files(p),
                         "size": _bucket(p.additions + p.deletions),
                     }
                     for p in prs
@@ -107,7 +119,7 @@ def expected_report(
     lines: Counter[str] = Counter()
     colors: dict[str, str | None] = {}
     for pr in chosen:
-        for f in pr.files:
+        for f in listed_files(pr):
             language = detect(f.path)
             if language and f.additions + f.deletions > 0:
                 lines[language.name] += f.additions + f.deletions
@@ -129,6 +141,16 @@ def expected_report(
         {"month": f"{m // 12:04d}-{m % 12 + 1:02d}", "pull_requests": per_month[m]}
         for m in range(first, last + 1)
     ]
+    reasons = []
+    for pr in sorted(chosen, key=lambda p: (p.repo.lower(), p.number)):
+        prefix = f"languages are incomplete for {pr.repo}#{pr.number}: "
+        if pr.diff_too_large:
+            reasons.append(prefix + "GitHub did not list its changed files (diff too large)")
+        elif len(pr.files) > FILES_GITHUB_LISTS:
+            reasons.append(
+                prefix + f"GitHub lists only {FILES_GITHUB_LISTS:,} of its "
+                f"{len(pr.files):,} changed files"
+            )
     states = Counter(STATE[p.state] for p in chosen)
     sizes = Counter(_bucket(p.additions + p.deletions) for p in chosen)
     return {
@@ -138,8 +160,8 @@ def expected_report(
         "since": since.isoformat(),
         "until": until.isoformat(),
         "include_closed": include_closed,
-        "complete": True,
-        "incomplete_reasons": [],
+        "complete": not reasons,
+        "incomplete_reasons": reasons,
         "user": {
             "login": user.login,
             "name": user.name,
@@ -157,7 +179,7 @@ def expected_report(
             "repositories": len(repositories),
             "additions": sum(p.additions for p in chosen),
             "deletions": sum(p.deletions for p in chosen),
-            "changed_files": sum(p.changed_files for p in chosen),
+            "changed_files": sum(changed_files(p) for p in chosen),
             "stars_gained": sum(r["stars_gained"] for r in repositories),
         },
         "sizes": {b: sizes[b] for b in BUCKETS},

@@ -83,7 +83,7 @@ def test_json_equals_brute_force(
 def test_usage_errors_exit_2(cli_env: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
     token = token_for("octocat")
     for args in (
-        ["bad--name", "--token", token],
+        ["bad_name", "--token", token],
         ["x" * 40, "--token", token],
         ["octocat", "--period", "3_years", "--token", token],
         ["octocat", "--since", "2026-05-01", "--until", "2026-04-01", "--token", token],
@@ -138,3 +138,25 @@ def test_table_and_markdown_formats(cli_env: FakeHub, capsys: pytest.CaptureFixt
     markdown = capsys.readouterr().out
     assert markdown.startswith("# ") and "## Highlights" in markdown
     assert "<script>" not in markdown
+
+
+def test_an_organisation_login_exits_1_with_its_answer(
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "Octo-Org", "--token", token_for("octocat")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "gitbrag: octo-org is a GitHub organisation, not a user: gitbrag reports the pull "
+        "requests a person authored\n"
+    )
+
+
+def test_more_pull_requests_than_a_report_reads_exits_1_after_one_search(
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITBRAG_MAX_REPORT_PULL_REQUESTS", "1000")
+    code = main(["report", "prolific-bot", "--period", "2_years", "--token", token_for("octocat")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "lists 2," in err and "reads at most 1,000" in err and "shorter period" in err
+    assert cli_env.counters["search"] == 1  # refused on the first page's issueCount

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
-from gitbrag.github.client import GitHubClient
-from gitbrag.github.responses import Outcome, classify, reset_time
+from gitbrag.github.budget import Limits, LocalTokenBudget, Seen
+from gitbrag.github.client import BatchTooLarge, GitHubClient
+from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
 from gitbrag.settings import Settings
 
 T = TypeVar("T")
@@ -33,13 +34,26 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 class Sleeps(list[float]):
+    """An injected clock: ``now()`` starts at ``NOW`` and every sleep is recorded and moves
+    it on (nothing really waits)."""
+
+    def __init__(self, start: datetime = NOW) -> None:
+        super().__init__()
+        self.moment = start
+
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.moment += timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return self.moment
 
 
 def make_client(handler: Handler, *, token: str | None = "s3cret-token", **kw: Any) -> GitHubClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    kw.setdefault("sleep", Sleeps())
+    sleep = kw.setdefault("sleep", Sleeps())
+    if isinstance(sleep, Sleeps):
+        kw.setdefault("clock", sleep.now)
     return GitHubClient(
         http, token=token, api_url="https://api.test", graphql_url="https://api.test/graphql", **kw
     )
@@ -71,33 +85,185 @@ def _h(**headers: str) -> dict[str, str]:
     return {k.replace("_", "-"): v for k, v in headers.items()}
 
 
-CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
-    ("ok rest", 200, {}, {"login": "x"}, False, None, Outcome()),
-    ("ok graphql", 200, {}, {"data": {"a": 1}}, True, None, Outcome()),
+SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes."
+ABUSE = "You have triggered an abuse detection mechanism. Please wait a few minutes."
+EXHAUSTED = _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET))
+AT_RESET = datetime.fromtimestamp(RESET, UTC)
+RESOURCE_LIMITS = {
+    "type": "RESOURCE_LIMITS_EXCEEDED",
+    "path": ["r1", "pullRequest", "files"],
+    "message": "Resource limits for this query exceeded.",
+}
+PARTIAL = {"data": {"r0": {"x": 1}, "r1": None}, "errors": [RESOURCE_LIMITS]}
+NOT_FOUND_PART = {
+    "data": {"r0": None, "r1": {}},
+    "errors": [{"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve"}],
+}
+
+# (id, status, headers, payload, graphql, login, options, expected outcome)
+CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, dict[str, bool], Outcome]] = [
+    ("ok rest", 200, {}, {"login": "x"}, False, None, {}, Outcome()),
+    ("ok graphql", 200, {}, {"data": {"a": 1}}, True, None, {}, Outcome()),
+    # primary limits: headers, wording, both GraphQL 200 shapes
+    ("403 exhausted", 403, EXHAUSTED, None, True, None, {}, Outcome(primary_reset=AT_RESET)),
     (
-        "retry after wins",
+        "403 exhausted wins over retry-after",
         403,
-        _h(retry_after="7"),
-        {"message": "secondary"},
+        {**EXHAUSTED, "retry-after": "5"},
+        None,
         False,
         None,
-        Outcome(wait_seconds=7.0),
-    ),
-    ("429 retry after", 429, _h(retry_after="3"), None, True, None, Outcome(wait_seconds=3.0)),
-    (
-        "secondary w/o header",
-        403,
         {},
-        {"message": "You have exceeded a secondary rate limit"},
+        Outcome(primary_reset=AT_RESET),
+    ),
+    ("429 exhausted", 429, EXHAUSTED, None, False, None, {}, Outcome(primary_reset=AT_RESET)),
+    (
+        "403 primary wording, remaining not 0",
+        403,
+        _h(x_ratelimit_remaining="12", x_ratelimit_reset=str(RESET)),
+        {"message": "API rate limit exceeded for user ID 1."},
+        False,
+        None,
+        {},
+        Outcome(primary_reset=AT_RESET),
+    ),
+    (
+        "graphql RATE_LIMITED",
+        200,
+        EXHAUSTED,
+        {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]},
         True,
         None,
-        Outcome(wait_seconds=60.0),
+        {},
+        Outcome(primary_reset=AT_RESET),
     ),
-    ("429 w/o header", 429, {}, None, False, None, Outcome(wait_seconds=60.0)),
-    ("502", 502, {}, None, True, None, Outcome(transient="HTTP 502", shrink=True)),
-    ("504", 504, {}, None, True, None, Outcome(transient="HTTP 504", shrink=True)),
-    ("503", 503, {}, None, False, None, Outcome(transient="HTTP 503")),
-    ("500", 500, {}, None, False, None, Outcome(transient="HTTP 500")),
+    (
+        "graphql RATE_LIMIT (githubkit#271)",
+        200,
+        _h(x_ratelimit_remaining="3", x_ratelimit_reset=str(RESET)),
+        {
+            "errors": [
+                {
+                    "type": "RATE_LIMIT",
+                    "code": "graphql_rate_limit",
+                    "message": "API rate limit already exceeded for user ID 1.",
+                }
+            ]
+        },
+        True,
+        None,
+        {},
+        Outcome(primary_reset=AT_RESET),
+    ),
+    (
+        "graphql code only, no reset header",
+        200,
+        {},
+        {"errors": [{"code": "graphql_rate_limit", "message": "limit"}]},
+        True,
+        None,
+        {},
+        Outcome(primary_reset=NOW + timedelta(seconds=60)),
+    ),
+    # secondary limits: 403 or 429, with or without Retry-After, 200 GraphQL, old wording
+    (
+        "403 secondary + retry after",
+        403,
+        _h(retry_after="7"),
+        {"message": SECONDARY},
+        False,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=7.0),
+    ),
+    (
+        "403 secondary, no retry after",
+        403,
+        {},
+        {"message": SECONDARY},
+        True,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    (
+        "403 retry after only",
+        403,
+        _h(retry_after="3"),
+        None,
+        False,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=3.0),
+    ),
+    (
+        "429 retry after as a date",
+        429,
+        _h(retry_after="Sun, 29 Nov 2026 12:00:09 GMT"),
+        None,
+        True,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=9.0),
+    ),
+    ("429 bare", 429, {}, None, False, None, {}, Outcome(secondary=True)),
+    (
+        "429 secondary wording",
+        429,
+        {},
+        {"message": SECONDARY},
+        False,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    ("403 abuse (GHE)", 403, {}, {"message": ABUSE}, False, None, {}, Outcome(secondary=True)),
+    (
+        "graphql 200 secondary error",
+        200,
+        {},
+        {"errors": [{"message": SECONDARY}]},
+        True,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    (
+        "graphql 200 secondary, REST-shaped body",
+        200,
+        _h(retry_after="4"),
+        {"message": SECONDARY, "documentation_url": "https://docs.github.com"},
+        True,
+        None,
+        {},
+        Outcome(secondary=True, retry_after=4.0),
+    ),
+    (
+        "graphql 200 abuse error",
+        200,
+        {},
+        {"data": None, "errors": [{"message": ABUSE}]},
+        True,
+        None,
+        {},
+        Outcome(secondary=True),
+    ),
+    # absence that is an answer
+    (
+        "404 missing ok",
+        404,
+        {},
+        {"message": "Not Found"},
+        False,
+        "x",
+        {"missing_ok": True},
+        Outcome(absent=True),
+    ),
+    # transient
+    ("502", 502, {}, None, True, None, {}, Outcome(transient="HTTP 502", shrink=True)),
+    ("504", 504, {}, None, True, None, {}, Outcome(transient="HTTP 504", shrink=True)),
+    ("503", 503, {}, None, False, None, {}, Outcome(transient="HTTP 503")),
+    ("500", 500, {}, None, False, None, {}, Outcome(transient="HTTP 500")),
     (
         "graphql timeout",
         200,
@@ -105,19 +271,37 @@ CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
         {"data": None, "errors": [{"message": TIMEOUT_MESSAGE}]},
         True,
         None,
+        {},
         Outcome(transient=f"GraphQL timeout: {TIMEOUT_MESSAGE}", shrink=True),
     ),
     (
-        "graphql partial not found",
+        "graphql whole-query resource limits",
         200,
         {},
-        {
-            "data": {"r0": None, "r1": {}},
-            "errors": [{"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve"}],
-        },
+        {"data": None, "errors": [{**RESOURCE_LIMITS, "path": None}]},
         True,
         None,
-        Outcome(),
+        {},
+        Outcome(
+            transient="GraphQL resource limits: Resource limits for this query exceeded.",
+            shrink=True,
+        ),
+    ),
+    # partial answers
+    ("graphql partial not found", 200, {}, NOT_FOUND_PART, True, None, {}, Outcome()),
+    ("batch partial resource limits", 200, {}, PARTIAL, True, None, {"batch": True}, Outcome()),
+    (
+        "strict partial resource limits",
+        200,
+        {},
+        PARTIAL,
+        True,
+        None,
+        {},
+        Outcome(
+            transient="GraphQL partial answer: Resource limits for this query exceeded.",
+            shrink=True,
+        ),
     ),
     (
         "graphql no data",
@@ -126,6 +310,7 @@ CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
         {"data": None},
         True,
         None,
+        {},
         Outcome(transient="GraphQL without data"),
     ),
     (
@@ -135,13 +320,14 @@ CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, Outcome]] = [
         None,
         True,
         None,
+        {},
         Outcome(transient="unreadable GraphQL response"),
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("status", "headers", "payload", "graphql", "login", "expected"),
+    ("status", "headers", "payload", "graphql", "login", "options", "expected"),
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
@@ -151,44 +337,16 @@ def test_classify_table(
     payload: Any,
     graphql: bool,
     login: str | None,
+    options: dict[str, bool],
     expected: Outcome,
 ) -> None:
-    assert classify(status, headers, payload, graphql=graphql, login=login, now=NOW) == expected
+    outcome = classify(status, headers, payload, graphql=graphql, login=login, now=NOW, **options)
+    assert outcome == expected
 
 
 ERROR_CASES: list[tuple[str, int, dict[str, str], Any, bool, str | None, type[Exception], str]] = [
     ("401", 401, {}, {"message": "Bad credentials"}, False, None, Unauthorized, "rejected"),
     ("401 graphql", 401, {}, {"message": "Bad credentials"}, True, None, Unauthorized, "token"),
-    (
-        "403 exhausted",
-        403,
-        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET), retry_after="5"),
-        None,
-        True,
-        None,
-        RateLimited,
-        "until",
-    ),
-    (
-        "429 exhausted",
-        429,
-        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET)),
-        None,
-        False,
-        None,
-        RateLimited,
-        "until",
-    ),
-    (
-        "graphql RATE_LIMITED",
-        200,
-        _h(x_ratelimit_remaining="0", x_ratelimit_reset=str(RESET)),
-        {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]},
-        True,
-        None,
-        RateLimited,
-        "until",
-    ),
     (
         "plain 403",
         403,
@@ -242,17 +400,49 @@ def test_classify_errors(
     outcome = classify(status, headers, payload, graphql=graphql, login=login, now=NOW)
     assert type(outcome.error) is error
     assert text in str(outcome.error)
-    if isinstance(outcome.error, RateLimited):
-        assert outcome.error.reset_at == datetime.fromtimestamp(RESET, UTC)
     if isinstance(outcome.error, NotFound):
         assert outcome.error.login == login
 
 
 def test_every_status_class_is_mapped() -> None:
-    """No status falls through as success: every 4xx/5xx is an error, a wait or a retry."""
+    """No status falls through as success: every 4xx/5xx is an error, a wait or a retry, and
+    a 404 is an answer only where the caller said absence is one."""
     for status in range(400, 600):
-        outcome = classify(status, {}, None, graphql=False, now=NOW)
-        assert outcome != Outcome(), status
+        for graphql in (False, True):
+            outcome = classify(status, {}, None, graphql=graphql, now=NOW)
+            assert outcome != Outcome() and not outcome.absent, status
+    assert classify(404, {}, None, graphql=False, now=NOW, missing_ok=True).absent
+
+
+def test_every_graphql_error_shape_is_mapped() -> None:
+    """Every GraphQL error type GitHub documents or was seen sending is a wait, a retry, a
+    partial answer or an error: never silently success without data."""
+    types = [
+        "RATE_LIMITED", "RATE_LIMIT", "RESOURCE_LIMITS_EXCEEDED", "MAX_NODE_LIMIT_EXCEEDED",
+        "NOT_FOUND", "FORBIDDEN", "INTERNAL", "INVALID", "EXCESSIVE_PAGINATION", None,
+    ]  # fmt: skip
+    for kind in types:
+        for path in (None, ["r0", "x"]):
+            error = {"type": kind, "path": path, "message": "m"}
+            for data in (None, {"r0": None}):
+                outcome = classify(
+                    200, {}, {"data": data, "errors": [error]}, graphql=True, now=NOW
+                )
+                if outcome == Outcome():
+                    assert data is not None and path and kind in ("NOT_FOUND", "FORBIDDEN")
+
+
+def test_failed_aliases_are_the_first_step_of_each_retryable_path() -> None:
+    payload = {
+        "data": {"r0": None, "r1": None, "r2": {}},
+        "errors": [
+            {**RESOURCE_LIMITS, "path": ["r0", "pullRequest", "files"]},
+            {**RESOURCE_LIMITS, "path": ["r0", "pullRequest"]},
+            {"type": "NOT_FOUND", "path": ["r1"], "message": "gone"},
+            {"message": "no path at all"},
+        ],
+    }
+    assert failed_aliases(payload) == {"r0": "Resource limits for this query exceeded."}
 
 
 def test_reset_time_sources() -> None:
@@ -327,10 +517,9 @@ def test_retry_after_sleeps_exactly_that_long() -> None:
 def test_a_very_long_retry_after_becomes_rate_limited() -> None:
     handler, _ = scripted(httpx.Response(403, headers={"retry-after": "3600"}))
     client = make_client(handler, max_retry_after=300)
-    before = datetime.now(UTC)
     with pytest.raises(RateLimited) as caught:
         run(client.rest_get("/user"))
-    assert caught.value.reset_at >= before + timedelta(seconds=3600)
+    assert caught.value.reset_at == NOW + timedelta(seconds=3600)
 
 
 def test_401_stops_at_once() -> None:
@@ -456,3 +645,154 @@ def test_from_settings_owns_and_closes_its_http_client() -> None:
         return http.is_closed
 
     assert run(scenario())
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def _secondary(retry_after: str | None = None) -> httpx.Response:
+    headers = {"retry-after": retry_after} if retry_after else {}
+    return httpx.Response(403, headers=headers, json={"message": SECONDARY})
+
+
+def test_a_near_primary_reset_is_waited_out_in_place() -> None:
+    reset = int((NOW + timedelta(seconds=90)).timestamp())
+    limited = httpx.Response(
+        200,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+        json={"errors": [{"type": "RATE_LIMIT", "code": "graphql_rate_limit", "message": "m"}]},
+    )
+    handler, seen = scripted(limited, ok_data())
+    sleeps = Sleeps()
+    client = make_client(handler, sleep=sleeps)
+    assert run(client.graphql("query { x }")) == {"ok": True}
+    assert sleeps == [90.0] and len(seen) == 2
+
+
+def test_a_far_primary_reset_is_rate_limited_without_another_request() -> None:
+    handler, seen = scripted(httpx.Response(403, headers=EXHAUSTED, json={"message": "x"}))
+    client = make_client(handler)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at == AT_RESET
+    assert (client.remaining, client.reset_at) == (0, AT_RESET)
+    assert len(seen) == 1
+
+
+def test_secondary_waits_double_per_request_without_retry_after_then_give_up() -> None:
+    handler, seen = scripted(_secondary(), _secondary(), _secondary("5"), _secondary(), ok_data())
+    sleeps = Sleeps()
+    client = make_client(handler, sleep=sleeps, secondary_wait=60, max_retry_after=300)
+    assert run(client.graphql("query { x }")) == {"ok": True}
+    assert len(seen) == 5
+    assert sleeps == [60.0, 120.0, 5.0, 240.0]  # Retry-After is followed exactly
+    handler, _ = scripted(*[_secondary()] * 4)
+    client = make_client(handler, secondary_wait=60, max_retry_after=300)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at - client._now() == timedelta(seconds=480)
+
+
+def test_a_secondary_limit_pauses_every_request_of_the_token() -> None:
+    """Two clients share one token's budget: A's secondary limit makes B wait before it
+    sends anything (each client on its own clock, both starting at NOW)."""
+    budget = LocalTokenBudget()
+    a_handler, _ = scripted(_secondary("30"), ok_data())
+    b_handler, b_seen = scripted(ok_data())
+    a_clock, b_clock = Sleeps(), Sleeps()
+    run(make_client(a_handler, sleep=a_clock, budget=budget).graphql("query { x }"))
+    run(make_client(b_handler, sleep=b_clock, budget=budget).graphql("query { x }"))
+    assert a_clock == [30.0] and b_clock == [30.0]
+    assert len(b_seen) == 1
+
+
+def test_a_paused_token_makes_other_clients_wait_before_sending() -> None:
+    budget = LocalTokenBudget()
+    clock = Sleeps()
+    run(budget.pause((NOW + timedelta(seconds=45)).timestamp()))
+    handler, seen = scripted(ok_data())
+    client = make_client(handler, sleep=clock, budget=budget)
+    run(client.graphql("query { x }"))
+    assert clock == [45.0] and len(seen) == 1
+
+
+def test_a_budget_known_to_be_spent_sends_nothing() -> None:
+    budget = LocalTokenBudget()
+    run(budget.observe(Seen("graphql", 0, RESET)))
+    handler, seen = scripted(ok_data())
+    client = make_client(handler, budget=budget)
+    with pytest.raises(RateLimited) as caught:
+        run(client.graphql("query { x }"))
+    assert caught.value.reset_at == AT_RESET and seen == []
+    # REST has its own budget
+    handler, seen = scripted(httpx.Response(200, json={"login": "a"}))
+    assert run(make_client(handler, budget=budget).viewer_login()) == "a"
+
+
+def test_points_per_minute_wait_for_the_next_minute() -> None:
+    budget = LocalTokenBudget(Limits(graphql_points_per_minute=2))
+    clock = Sleeps(start=datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC))
+    handler, seen = scripted(ok_data(), ok_data(), ok_data())
+    client = make_client(handler, sleep=clock, budget=budget)
+    for _ in range(3):
+        run(client.graphql("query { x }"))
+    assert clock == [30.0] and len(seen) == 3
+
+
+def test_requests_in_flight_never_exceed_the_limit() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(5):
+            await asyncio.sleep(0)  # let the others pile up
+        in_flight -= 1
+        return httpx.Response(200, json={"data": {"ok": True}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = GitHubClient(
+        http,
+        token="t",
+        api_url="https://api.test",
+        graphql_url="https://api.test/graphql",
+        budget=LocalTokenBudget(Limits(max_in_flight=3)),
+    )
+
+    async def scenario() -> None:
+        await asyncio.gather(*(client.graphql("query { x }") for _ in range(20)))
+
+    run(scenario())
+    assert peak == 3
+
+
+# --------------------------------------------------------------------------- batches, 404s
+
+
+def test_batch_partial_answers_name_the_aliases_to_retry() -> None:
+    handler, _ = scripted(httpx.Response(200, json=PARTIAL))
+    answer = run(make_client(handler).graphql_batch("query { r0 r1 }", {}))
+    assert answer.data == PARTIAL["data"]
+    assert answer.failed == {"r1": "Resource limits for this query exceeded."}
+
+
+def test_batch_timeouts_ask_to_split_unless_already_smallest() -> None:
+    timeout = httpx.Response(200, json={"data": None, "errors": [{"message": TIMEOUT_MESSAGE}]})
+    handler, seen = scripted(timeout, timeout)
+    with pytest.raises(BatchTooLarge):
+        run(make_client(handler).graphql_batch("query { r0 }", {"first": 100}))
+    # once more as it was (a blip?), then it is for the caller to split
+    assert [json.loads(r.content)["variables"] for r in seen] == [{"first": 100}] * 2
+    handler, seen = scripted(timeout, ok_data({"r0": {}}))
+    assert run(make_client(handler).graphql_batch("query { r0 }", {"first": 100})).failed == {}
+    assert len(seen) == 2
+    handler, seen = scripted(timeout, httpx.Response(502), ok_data({"r0": {}}))
+    answer = run(make_client(handler).graphql_batch("query { r0 }", {"first": 1}, splittable=False))
+    assert answer.data == {"r0": {}} and len(seen) == 3
+
+
+def test_missing_ok_turns_a_404_into_none() -> None:
+    handler, _ = scripted(httpx.Response(404, json={"message": "Not Found"}))
+    assert run(make_client(handler).rest_get("/users/a/social_accounts", missing_ok=True)) is None

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from gitbrag.errors import NotFound, RateLimited, Unauthorized
+from gitbrag.errors import IsOrganization, NotFound, RateLimited, ReportTooLarge, Unauthorized
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
@@ -22,6 +22,7 @@ from gitbrag.github.search import SEARCH_CAP, search_pull_requests
 from gitbrag.models import Collection, StarCount
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.settings import Settings
+from tests.github.fake_time import FakeTime
 
 T = TypeVar("T")
 STATES = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
@@ -31,13 +32,12 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-async def _quick_sleep(seconds: float) -> None:
-    await asyncio.sleep(min(seconds, 0.005))
-
-
 def client_for(hub: FakeHub, http: httpx.AsyncClient, token: str | None, **kw: Any) -> GitHubClient:
+    """A client on an injected clock (waits for limits cost no real time)."""
     kw.setdefault("backoff_base", 0.001)
-    kw.setdefault("sleep", _quick_sleep)
+    if "sleep" not in kw:
+        fake = FakeTime()
+        kw.update(sleep=fake.sleep, clock=fake.now)
     return GitHubClient(http, token=token, api_url=hub.api_url, graphql_url=hub.graphql_url, **kw)
 
 
@@ -323,3 +323,68 @@ def test_github_enterprise_urls_are_honoured(
     assert found_prs(collection) == expected_prs(hub, "octocat", key.range, False)
     assert set(gateway.paths) >= {"/api/graphql", "/api/v3/users/octocat"}
     assert all(path == "/api/graphql" or path.startswith("/api/v3/") for path in gateway.paths)
+
+
+def test_search_pages_that_stay_short_make_the_report_incomplete(hub: FakeHub) -> None:
+    key = ReportKey("octocat", DateRange.for_period("all_time"))
+    clean, _ = collect_with(hub, key)
+    hub.behaviours.configure(short_search_pages="always")
+    short, _ = collect_with(hub, key)
+    assert hub.counters["short_search_page"] >= 2  # the window was read twice
+    assert len(short.pull_requests) < len(clean.pull_requests)
+    (reason,) = short.incomplete_reasons
+    assert reason.startswith("search for pull requests created 2008-01-01T00:00:00Z to ")
+    found = len(expected_prs(hub, "octocat", key.range, include_closed=True))
+    assert reason.endswith(f"returned {found - 1} of {found}")
+
+
+def test_a_short_page_read_again_once_loses_nothing(hub: FakeHub) -> None:
+    key = ReportKey("prolific-bot", DateRange.for_period("2_years"))
+    clean, clean_requests = collect_with(hub, key)
+    hub.behaviours.configure(short_search_pages="once")
+    again, requests = collect_with(hub, key)
+    assert again == clean and again.incomplete_reasons == []
+    assert requests > clean_requests
+
+
+def test_huge_pull_requests_keep_their_lines_and_are_never_cached_as_complete(
+    hub: FakeHub,
+) -> None:
+    key = ReportKey("giant-diff", DateRange.for_period("all_time"))
+    cache = MemoryCache()
+    first, cold = collect_with(hub, key, cache=cache)
+    second, warm = collect_with(hub, key, cache=cache)
+    assert first == second and warm < cold  # the truncated list came from the cache...
+    huge = {pr.number: pr for pr in second.pull_requests if not pr.files_complete}
+    capped, too_large = sorted(huge.values(), key=lambda pr: pr.changed_files, reverse=True)
+    assert (capped.changed_files, len(capped.files)) == (3500, 3000)
+    assert capped.files_note == "GitHub lists only 3,000 of its 3,500 changed files"
+    assert capped.additions == sum(f.additions for f in hub.data.prs_by("giant-diff")[3].files)
+    assert (too_large.changed_files, too_large.files) == (0, ())
+    assert too_large.additions > 30_000
+    assert too_large.files_note == "GitHub did not list its changed files (diff too large)"
+    # ...and is marked truncated there, not complete
+    entry = run(cache.get("pr_files", f"giant-diff/everything#{capped.number}"))
+    assert entry["why"] == capped.files_note and len(entry["files"]) == 3000
+
+
+def test_a_report_over_the_pull_request_cap_is_refused_after_one_search(hub: FakeHub) -> None:
+    async def scenario() -> int:
+        async with httpx.AsyncClient(timeout=30) as http:
+            client = client_for(hub, http, token_for("octocat"))
+            with pytest.raises(ReportTooLarge) as caught:
+                await collect(
+                    client,
+                    ReportKey("prolific-bot", DateRange.for_period("2_years")),
+                    max_pull_requests=2000,
+                )
+            assert caught.value.cap == 2000 and caught.value.found > 2000
+            return client.requests_made
+
+    assert run(scenario()) == 3  # profile, social accounts, one search page
+
+
+def test_an_organisation_is_named_as_such(hub: FakeHub) -> None:
+    with pytest.raises(IsOrganization, match="octo-org is a GitHub organisation"):
+        key = ReportKey("octo-org", DateRange.for_period("1_year"))
+        collect_with(hub, key, token=token_for("octocat"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.models import Collection
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report import build_report
 
 Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
@@ -29,13 +31,17 @@ class Meddler(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
         self.fail = fail
         self.rewrite = rewrite
+        self.failed_shapes: list[tuple[int, int]] = []  # (aliases, first) of each 502
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         operation = ""
         if request.method == "POST":
-            query = json.loads(request.content)["query"]
+            body = json.loads(request.content)
+            query = body["query"]
             operation = query.split("query ", 1)[1].split("(", 1)[0].strip()
             if operation in self.fail:
+                aliases = sum(1 for name in body["variables"] if name.startswith("o"))
+                self.failed_shapes.append((aliases, body["variables"].get("first", 0)))
                 return httpx.Response(502, json={"message": "Server Error"})
         response = await self.inner.handle_async_request(request)
         if not operation or self.rewrite is None:
@@ -70,14 +76,27 @@ KEY = ReportKey("octocat", DateRange.for_period("all_time"))  # no stargazer pag
 
 
 def test_unreadable_files_are_reported_per_pull_request(hub: FakeHub) -> None:
-    collection = collect_through(hub, Meddler({"PullRequestFiles"}), KEY)
+    meddler = Meddler({"PullRequestFiles"})
+    collection = collect_through(hub, meddler, KEY)
     with_files = [pr for pr in collection.pull_requests if pr.changed_files]
     assert with_files
     assert all(not pr.files_complete and pr.files == () for pr in with_files)
-    assert sorted(collection.incomplete_reasons) == sorted(
-        f"files for {pr.repository}#{pr.number}" for pr in with_files
-    )
-    assert sum(pr.additions for pr in collection.pull_requests) > 0  # lines still count
+    assert collection.incomplete_reasons == []
+    report = build_report(collection, KEY, datetime(2026, 11, 29, tzinfo=UTC))
+    in_report = {
+        (p.number, r.name_with_owner) for r in report.repositories for p in r.pull_requests
+    }
+    assert report.incomplete_reasons == [
+        f"languages are incomplete for {pr.repository}#{pr.number}: "
+        "its changed files could not be read"
+        for pr in sorted(with_files, key=lambda pr: (pr.repository.lower(), pr.number))
+        if (pr.number, pr.repository) in in_report
+    ]
+    assert report.totals.additions > 0 and report.languages == []  # lines still count
+    # A 502 may mean "too big": each batch was split down to one PR asking for one file
+    # before giving up (20 -> 10 -> 5 -> 2 -> 1 aliases, first 100 -> ... -> 1).
+    per_pr = [first for aliases, first in meddler.failed_shapes if aliases == 1]
+    assert min(per_pr) == 1 and len(meddler.failed_shapes) > len(with_files)
 
 
 def test_unreadable_repositories_are_reported_and_keep_their_pull_requests(hub: FakeHub) -> None:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.service import Job, ReportService
 from gitbrag.settings import Settings
+from tests.harness import wait_for
 
-
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+__all__ = ["five_keys", "scrape_metrics", "wait_finished", "wait_for"]
 
 
 def wait_finished(service: ReportService, job_ids: Iterable[str], timeout: float) -> list[Job]:

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from gitbrag.redis_server import EmbeddedRedis, connect
+from gitbrag.errors import ConfigError, StoreUnavailable
+from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import broker_client, connect
 
 
 def test_embedded_redis_keeps_data_across_restarts(tmp_path: Path) -> None:
@@ -19,7 +21,7 @@ def test_embedded_redis_keeps_data_across_restarts(tmp_path: Path) -> None:
     assert client.config_get("appendonly") == {"appendonly": "yes"}
     server.stop()
     assert not server.running
-    with pytest.raises(redis.exceptions.ConnectionError):
+    with pytest.raises(StoreUnavailable):  # the stores' client translates redis-py's error
         client.get("gitbrag:probe")
     client.close()
 
@@ -43,5 +45,28 @@ def test_without_persistence_nothing_is_written(tmp_path: Path) -> None:
 
 
 def test_connect_requires_a_url() -> None:
-    with pytest.raises(RuntimeError, match="GITBRAG_REDIS_URL"):
+    with pytest.raises(ConfigError, match="GITBRAG_REDIS_URL"):
         connect(Settings(redis_url=None))
+
+
+def test_store_client_translates_unavailability_and_broker_client_does_not() -> None:
+    settings = Settings(_env_file=None, redis_url=f"redis://127.0.0.1:{free_port()}/0")  # type: ignore[call-arg]
+    store = connect(settings)
+    pipe = store.pipeline(transaction=False)
+    pipe.get("a")
+    calls = {
+        "command": lambda: store.get("a"),
+        "pipeline": pipe.execute,
+        "script": lambda: store.register_script("return 1")(),
+        "scan": lambda: list(store.scan_iter("gitbrag:*")),
+    }
+    for name, call in calls.items():
+        with pytest.raises(StoreUnavailable, match="Redis unreachable") as caught:
+            call()
+        assert isinstance(caught.value.__cause__, redis.exceptions.ConnectionError), name
+    store.close()
+    # Dramatiq and its plugins need redis-py's own errors (a consumer reconnects on them).
+    plain = broker_client(settings)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        plain.get("a")
+    plain.close()

@@ -12,6 +12,7 @@ from gitbrag.service import CredentialRef, Job
 from gitbrag.stores.cache import CACHE_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
+from web.presenters import job_api
 
 ONE_YEAR = DateRange.for_period("1_year")
 
@@ -124,7 +125,8 @@ def test_revoked_token_fails_without_retry_and_marks_the_credential(
 def test_exhausted_budget_waits_for_the_reset_then_finishes(
     hub_pipeline: Pipeline, hub: FakeHub
 ) -> None:
-    hub_pipeline.start_worker()
+    # Waits longer than a second go back to the queue instead of being slept through.
+    hub_pipeline.start_worker(extra_env={"GITBRAG_GITHUB_MAX_WAIT_SECONDS": "1"})
     service = hub_pipeline.service
     hub.set_budget(hub.token("octocat"), remaining=0, reset_in=4)
     job = service.request_report(ReportKey("octocat", ONE_YEAR), _viewer(hub, hub_pipeline))
@@ -140,7 +142,7 @@ def test_exhausted_budget_waits_for_the_reset_then_finishes(
     waiting = service.get_job(job.id)
     assert waiting is not None and waiting.retry_at is not None
     assert waiting.retry_at - datetime.now(UTC) < timedelta(seconds=10)
-    assert waiting.to_api()["retry_at"] == waiting.retry_at.isoformat()
+    assert job_api(waiting)["retry_at"] == waiting.retry_at.isoformat()
     # Deduplication holds while waiting.
     again = service.request_report(ReportKey("octocat", ONE_YEAR), _viewer(hub, hub_pipeline))
     assert again.id == job.id

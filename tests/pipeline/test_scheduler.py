@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,27 +15,38 @@ from dramatiq.brokers.redis import RedisBroker
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.service import ReportService
-from tests.pipeline.conftest import ROOT, Pipeline, _pipeline, pipeline_settings
+from tests.pipeline.conftest import Pipeline, _pipeline, pipeline_settings
 from tests.pipeline.helpers import wait_finished, wait_for
 
 
-def test_scheduler_registers_the_periodic_actors(pipeline: Pipeline) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gitbrag", "scheduler"],
-        cwd=ROOT,
-        env=pipeline.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+def test_scheduler_registers_the_periodic_actors(pipeline: Pipeline, tmp_path: Path) -> None:
+    log = tmp_path / "scheduler.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gitbrag", "scheduler"],
+            cwd=tmp_path,
+            env=pipeline.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    listed = (
+        "*/10 * * * *",
+        "actors.prewarm:prewarm_popular_reports",
+        "actors.prewarm:housekeeping",
     )
+
+    def announced() -> bool:
+        assert process.poll() is None, f"the scheduler exited:\n{log.read_text()}"
+        return all(part in log.read_text() for part in listed)
+
     try:
-        time.sleep(4)
+        # periodiq lists its schedule once it has loaded the actors, then keeps running.
+        wait_for(announced, timeout=60)
         assert process.poll() is None, "the scheduler exited"
     finally:
         process.kill()
-        output = process.communicate(timeout=10)[0].decode()
-    assert "*/10 * * * *" in output and "actors.prewarm:prewarm_popular_reports" in output
-    assert "actors.prewarm:housekeeping" in output
+        process.wait(timeout=10)
 
 
 @pytest.fixture

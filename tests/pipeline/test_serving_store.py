@@ -46,10 +46,13 @@ def reports(redis_client: redis.Redis) -> ReportStore:
 def test_missing_report_unknown_user_and_no_identity(redis_url: str, reports: ReportStore) -> None:
     (state,) = read(redis_url, ViewQuery(str(KEY), want_json="fallback", artifact="art:b:page"))
     assert state.meta is None and state.body is None and state.report_json is None
-    assert state.job is None and not state.unknown_user and state.session is None
+    assert state.job is None and state.unknown_reason is None and state.session is None
     reports.mark_unknown_user("OctoCat")
     (state,) = read(redis_url, ViewQuery(str(KEY)))
-    assert state.unknown_user
+    assert state.unknown_reason == "no_user"
+    reports.mark_unknown_user("OctoCat", "organization")
+    (state,) = read(redis_url, ViewQuery(str(KEY)))
+    assert state.unknown_reason == "organization"
 
 
 def test_the_body_comes_only_when_the_caller_lacks_the_version(

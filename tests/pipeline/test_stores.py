@@ -11,8 +11,9 @@ from typing import cast
 import pytest
 import redis
 
+from gitbrag.lifecycle import LOST_JOB
 from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import LOST_JOB, CredentialRef, ReportService
+from gitbrag.service import CredentialRef, ReportService
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX, SERVER_REF, CredentialStore
 from gitbrag.stores.jobs import JobStore, Progress
@@ -20,6 +21,7 @@ from gitbrag.stores.reports import ReportStore
 from gitbrag.stores.views import ViewStore
 from tests.pipeline.conftest import pipeline_settings
 from tests.pipeline.reports_for_tests import empty_report
+from web.presenters import job_api, progress_text
 
 KEY = ReportKey("Octocat", DateRange.for_period("1_year"))
 
@@ -116,8 +118,8 @@ def test_running_job_renews_its_claim_and_publishes_progress(
     assert jobs.set_progress("job-a", Progress("search", 300, 2600))
     job = jobs.get("job-a")
     assert job is not None and job.status == "running" and job.started_at is not None
-    assert job.progress is not None and job.progress.text == "Searching pull requests 300/2600"
-    api = job.to_api()
+    assert job.progress == Progress("search", 300, 2600)
+    api = job_api(job)  # as the web presents it
     assert api["progress"] == {"phase": "search", "done": 300, "total": 2600}
     assert set(api) == {
         "id", "status", "progress", "report_key", "created_at", "started_at", "finished_at", "error"
@@ -126,9 +128,9 @@ def test_running_job_renews_its_claim_and_publishes_progress(
 
 
 def test_progress_text_for_each_phase() -> None:
-    assert Progress("stars", 12, 40).text == "Counting stars 12/40"
-    assert Progress("files", 3, 10).text == "Reading changed files 3/10"
-    assert Progress("profile", 0, 0).text == "Loading profile"
+    assert progress_text(Progress("stars", 12, 40)) == "Counting stars 12/40"
+    assert progress_text(Progress("files", 3, 10)) == "Reading changed files 3/10"
+    assert progress_text(Progress("profile", 0, 0)) == "Loading profile"
 
 
 def test_credentials_are_encrypted_and_deleted_per_viewer(redis_client: redis.Redis) -> None:

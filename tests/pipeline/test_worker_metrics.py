@@ -12,8 +12,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from gitbrag.errors import StoreUnavailable
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.stores.connection import StoreClient
 from gitbrag.stores.worker_metrics import WORKER_METRICS, WorkerMetrics, WorkerMetricsStore
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import scrape_metrics, wait_finished
@@ -49,14 +51,14 @@ def test_store_round_trip(redis_client: redis.Redis) -> None:
 def test_recording_never_raises_when_redis_is_away(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="gitbrag.stores.worker_metrics")
     # Nothing listens on port 1; no retries, so the refusals are immediate.
-    unreachable = redis.Redis(port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    unreachable = StoreClient(port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     store = WorkerMetricsStore(unreachable)
     try:
         store.incr_github_requests(3)
         store.incr_limiter_waits()
         store.record_budget(10, datetime.now(UTC))
         store.incr_jobs_finished("done")
-        with pytest.raises(redis.exceptions.ConnectionError):
+        with pytest.raises(StoreUnavailable):
             store.snapshot()  # reads do raise: the web's collector handles it
     finally:
         unreachable.close()

@@ -7,16 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
 import pytest
 
-from gitbrag.redis_server import free_port
+from gitbrag.runtime.redis_server import free_port
+from tests.harness import poll_until, wait_for
+
+__all__ = ["StackProcess", "poll_until", "still_alive"]
 
 
 class StackProcess:
@@ -46,17 +47,15 @@ class StackProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(f"stack exited early:\n{self.log()[-4000:]}")
             try:
-                if self.http.get("/readyz").status_code == 200:
-                    return
+                return self.http.get("/readyz").status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"/readyz never answered 200:\n{self.log()[-4000:]}")
+                return False
+
+        wait_for(ready, timeout, interval=0.2, what=f"/readyz 200 (log {self.log_path})")
 
     def wait_announced(self, timeout: float = 90.0) -> None:
         """Wait for the line that tells the user where to open the site (all parts ready)."""
@@ -118,19 +117,6 @@ def still_alive(processes: list[psutil.Process]) -> list[psutil.Process]:
         except psutil.NoSuchProcess:
             continue
     return alive
-
-
-def poll_until(
-    fetch: Callable[[], Any], accept: Callable[[Any], bool], timeout: float, what: str
-) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if accept(last):
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"{what}: gave up after {timeout}s, last answer {last!r}")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from gitbrag.cli import build_parser
-from gitbrag.healthcheck import ROLES
+from gitbrag.runtime.healthcheck import ROLES
 from gitbrag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def test_every_service_is_non_root_and_has_a_healthcheck(
 def test_app_healthchecks_call_a_known_probe(services: dict[str, dict[str, Any]]) -> None:
     for name in APP_SERVICES:
         test = services[name]["healthcheck"]["test"]
-        assert test[:4] == ["CMD", "python", "-m", "gitbrag.healthcheck"]
+        assert test[:4] == ["CMD", "python", "-m", "gitbrag.runtime.healthcheck"]
         assert test[4] == name and name in ROLES
 
 

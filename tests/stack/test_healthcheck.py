@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gitbrag.healthcheck import check_broker, check_web, main
-from gitbrag.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.healthcheck import check_broker, check_web, main
+from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.settings import Settings
 
 

@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from gitbrag.redis_server import free_port
+from gitbrag.runtime.redis_server import free_port
 from tests.stack.conftest import still_alive
 
 ROOT = Path(__file__).resolve().parents[2]

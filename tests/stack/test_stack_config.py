@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gitbrag.fakehub.data import token_for
+from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
-from gitbrag.redis_server import free_port
-from gitbrag.settings import Settings
-from gitbrag.stack import (
+from gitbrag.runtime.redis_server import free_port
+from gitbrag.runtime.stack import (
     DEMO_SERVER_LOGIN,
     StackError,
     child_specs,
@@ -23,6 +22,7 @@ from gitbrag.stack import (
     ensure_port_free,
     run_stack,
 )
+from gitbrag.settings import Settings
 
 
 def args(host: str | None = None, port: int | None = None) -> argparse.Namespace:
@@ -79,6 +79,7 @@ def test_demo_points_every_github_setting_at_its_simulated_github(
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
     demo_env = Settings()  # what the children will read
     assert demo_env.demo and demo_env.graphql_url == base + "/graphql"
+    assert demo_env.demo_user_list == SAMPLE_USERS, "the home page offers the sample users"
     names = [spec.name for spec in child_specs(config, {})]
     assert names == ["fakehub", "web", "worker", "scheduler"]
 

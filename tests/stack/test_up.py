@@ -16,7 +16,7 @@ import redis
 
 from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.fakehub.data import token_for
-from gitbrag.redis_server import EmbeddedRedis
+from gitbrag.runtime.redis_server import EmbeddedRedis
 from tests.stack.conftest import StackProcess, poll_until, still_alive
 
 pytestmark = pytest.mark.slow

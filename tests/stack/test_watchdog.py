@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from gitbrag.watchdog import Watchdog
+from gitbrag.runtime.watchdog import Watchdog
 from tests.stack.conftest import poll_until, still_alive
 
 SLEEPER = (sys.executable, "-c", "import time; time.sleep(600)")
@@ -22,8 +22,8 @@ SLEEPER = (sys.executable, "-c", "import time; time.sleep(600)")
 SUPERVISED = textwrap.dedent(
     """
     import sys, time
-    from gitbrag.supervisor import ChildSpec, Supervisor
-    from gitbrag.watchdog import Watchdog
+    from gitbrag.runtime.supervisor import ChildSpec, Supervisor
+    from gitbrag.runtime.watchdog import Watchdog
     script = "import os, time\\npid = os.fork()\\ntime.sleep(600)"
     watchdog = Watchdog(grace_seconds=1.0)
     supervisor = Supervisor([ChildSpec("child", (sys.executable, "-c", script))],
@@ -102,7 +102,7 @@ def _watch_from_a_dying_owner(
         [
             sys.executable,
             "-c",
-            "import os, sys\nfrom gitbrag.watchdog import Watchdog\n"
+            "import os, sys\nfrom gitbrag.runtime.watchdog import Watchdog\n"
             "w = Watchdog(grace_seconds=1.0)\n"
             f"w.watch({guarded.pid}); w.watch({sleeper.pid}); w.unwatch({sleeper.pid})\n"
             "print(w.pid, flush=True)\nos._exit(0)",

@@ -9,7 +9,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
+from gitbrag.github.oauth import authorize_url
 from gitbrag.service import ReportService
+from gitbrag.settings import Settings
 from gitbrag.stores.sessions import SESSION_PREFIX, STATE_PREFIX
 from tests.fixtures.web import csrf_token, key_for, login
 
@@ -218,3 +220,11 @@ def test_logging_in_again_replaces_the_session(
     assert len(list(redis_client.scan_iter(SESSION_PREFIX + "*"))) == 1
     assert len(list(redis_client.scan_iter("gitbrag:credential:*"))) == 1
     assert "@big-diff" in web_client.get("/").text
+
+
+def test_the_login_asks_github_for_no_scope(web_settings: Settings) -> None:
+    """Reports read public data only: the authorize URL requests no scope at all."""
+    url = authorize_url(web_settings, state="s", redirect_uri="http://testserver/auth/callback")
+    query = parse_qs(urlsplit(url).query)
+    assert "scope" not in query
+    assert query["client_id"] == [web_settings.github_client_id]

@@ -3,13 +3,11 @@ GitHub (with latency) and the web app under uvicorn."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from gitbrag.service import ReportService
 from tests.web.big_report import BIG_KEY, BIG_PAGE, BIG_REPO, big_report
@@ -32,9 +30,28 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+# Records every change of the progress bar's percent and message (a MutationObserver added
+# before any page script runs), so a test reads what was shown instead of sampling the page.
+RECORD_PROGRESS = """
+window.__progressShown = [];
+new MutationObserver(() => {
+  const percent = document.querySelector(".job-percent");
+  const message = document.querySelector(".job-message");
+  if (!percent && !message) return;
+  const entry = {percent: percent ? percent.textContent.trim() : "",
+                 message: message ? message.textContent.trim() : ""};
+  const last = window.__progressShown[window.__progressShown.length - 1];
+  if (!last || last.percent !== entry.percent || last.message !== entry.message) {
+    window.__progressShown.push(entry);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
 @pytest.fixture
 def page(browser: Browser, stack: LiveStack) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(RECORD_PROGRESS)
     errors: list[str] = []
     page = context.new_page()
 
@@ -56,11 +73,6 @@ def page(browser: Browser, stack: LiveStack) -> Iterator[Page]:
     assert errors == []
 
 
-def _percent(page: Page) -> int:
-    text = page.locator(".job-percent").first.text_content(timeout=200) or "0%"
-    return int(text.rstrip("%") or 0)
-
-
 def _authorize(page: Page, login: str) -> None:
     page.get_by_role("button", name=f"Authorize as {login}").click()
 
@@ -75,21 +87,14 @@ def test_login_generate_and_watch_the_report_appear(stack: LiveStack, page: Page
     page.goto(stack.url + "/user/github/octocat?period=2_years")
     assert page.locator(".generating-title").text_content() == "Building the report"
     marker = page.evaluate_handle("document.body")  # survives only if the page never reloads
-    seen: list[int] = []
-    messages: set[str] = set()
-    deadline = time.monotonic() + 90
-    while not page.locator(".report .cards").count():
-        assert time.monotonic() < deadline, f"report never appeared; progress {seen}"
-        try:
-            seen.append(_percent(page))
-            messages.add(page.locator(".job-message").first.text_content(timeout=200) or "")
-        except PlaywrightTimeout:
-            pass  # the report is replacing the generating page right now
-        time.sleep(0.05)
+    page.locator(".report .cards").wait_for(timeout=90_000)
+    # Every value the progress bar and its message showed, as the page recorded them.
+    shown: list[dict[str, str]] = page.evaluate("window.__progressShown")
+    seen = [int(entry["percent"].rstrip("%") or 0) for entry in shown if entry["percent"]]
+    messages = {entry["message"] for entry in shown}
     # The bar advanced through several values, with phase text, and never went backwards.
-    distinct = sorted(set(seen))
-    assert len(distinct) >= 3, seen
-    assert seen == sorted(seen)
+    assert len(set(seen)) >= 3, shown
+    assert seen == sorted(seen), shown
     assert any(m.startswith("Counting stars") for m in messages), messages
     # The report replaced the generating page in place: same document, no reload.
     assert marker.evaluate("body => body.isConnected") is True

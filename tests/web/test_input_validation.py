@@ -13,8 +13,7 @@ from tests.fixtures.web import key_for, store_report
     "path",
     [
         "/user/github/-octocat",
-        "/user/github/octocat-",
-        "/user/github/octo--cat",
+        "/user/github/--",
         "/user/github/" + "a" * 40,
         "/user/github/octo_cat",
         "/user/github/octo.cat",

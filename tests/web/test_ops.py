@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.redis_server import EmbeddedRedis
+from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.service import ReportService
 from tests.fixtures.web import key_for, login, settings_for, store_report
 from web.app import create_app

@@ -7,10 +7,10 @@ import re
 
 from fastapi.testclient import TestClient
 
-from gitbrag.formatting import human_date
 from gitbrag.render.markdown import render_markdown
 from gitbrag.service import ReportService
 from tests.fixtures.web import HTML_TITLE, key_for, store_report
+from web.formatting import human_date
 from web.templating import STATIC_DIR, TEMPLATE_DIR
 
 PAGE = "/user/github/octocat"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.formatting import human_datetime, iso_utc
 from gitbrag.service import ReportService
 from tests.fixtures.web import csrf_token, key_for, login, store_report
+from web.formatting import human_datetime, iso_utc
 
 PAGE = "/user/github/octocat"
 API = "/api/reports/github/octocat"
@@ -207,7 +207,25 @@ def test_unknown_user_is_404_page_and_api(
     assert "No GitHub user named ghost-user" in page.text
     api = web_client.get("/api/reports/github/ghost-user")
     assert api.status_code == 404
-    assert api.json() == {"state": "not_found"}
+    assert api.json() == {
+        "state": "not_found",
+        "reason": "no_user",
+        "detail": "No GitHub user named ghost-user.",
+    }
+
+
+def test_an_organisation_is_answered_as_such_page_and_api(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    web_service.stores.reports.mark_unknown_user("octo-org", "organization")
+    page = web_client.get("/user/github/octo-org")
+    assert page.status_code == 404
+    assert "This is an organisation" in page.text
+    assert "octo-org is a GitHub organisation, not a person" in page.text
+    api = web_client.get("/api/reports/github/octo-org?period=all_time")
+    assert api.status_code == 404
+    assert api.json()["state"] == "not_found" and api.json()["reason"] == "organization"
+    assert "organisation" in api.json()["detail"]
 
 
 # --- canonical URLs -----------------------------------------------------------------------

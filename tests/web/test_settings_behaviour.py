@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.redis_server import free_port
-from tests.fixtures.web import WEB_SECRET, key_for, login, settings_for
+from gitbrag.runtime.redis_server import free_port
+from tests.fixtures.web import key_for, login, settings_for
+from tests.harness import SECRET, poll_until
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_gitbrag_web_command_serves_the_app(
     env.update(
         {
             "GITBRAG_REDIS_URL": redis_url,
-            "GITBRAG_SECRET_KEY": WEB_SECRET,
+            "GITBRAG_SECRET_KEY": SECRET,
             "GITBRAG_GITHUB_API_URL": hub.api_url,
             "GITBRAG_DATA_DIR": str(tmp_path),
             "PYTHONPATH": str(ROOT),
@@ -106,16 +106,20 @@ def test_gitbrag_web_command_serves_the_app(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answer() -> httpx.Response | None:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
             except httpx.TransportError:
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "gitbrag web did not start"
-                time.sleep(0.1)
-        assert response.status_code == 200 and response.json()["redis"] is True
+                return None
+
+        response = poll_until(answer, lambda r: r is not None, 30, "gitbrag web answers")
+        assert (
+            response is not None
+            and response.status_code == 200
+            and response.json()["redis"] is True
+        )
         # Behind a proxy: X-Forwarded-Proto from a trusted address (loopback) is honoured.
         page = httpx.get(
             f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}, timeout=5
@@ -140,8 +144,8 @@ def test_demo_mode_says_so_and_offers_the_sample_users(
 ) -> None:
     from gitbrag.fakehub.data import SAMPLE_USERS
 
-    client = TestClient(create_app(settings_for(redis_url, hub, tmp_path, demo=True)))
-    home = client.get("/").text
+    demo = settings_for(redis_url, hub, tmp_path, demo=True, demo_users=",".join(SAMPLE_USERS))
+    home = TestClient(create_app(demo)).get("/").text
     assert "Demo mode" in home and "simulated GitHub" in home
     for login_name in SAMPLE_USERS:
         assert f'<a href="/user/github/{login_name.lower()}">@{login_name}</a>' in home

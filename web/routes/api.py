@@ -23,7 +23,7 @@ from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import force_refresh, needs_login_again
 from web.params import RequestedKey
-from web.presenters import job_payload
+from web.presenters import job_api, job_payload
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -65,7 +65,7 @@ async def refresh_report(
             headers={"Retry-After": str(result.quota.retry_after_seconds)},
         )
     assert result.job is not None
-    return JSONResponse({"state": "generating", "job": result.job.to_api()}, status_code=202)
+    return JSONResponse({"state": "generating", "job": job_api(result.job)}, status_code=202)
 
 
 @router.get("/jobs/{job_id}", responses={404: {"description": "unknown or expired job"}})
@@ -148,7 +148,7 @@ async def cancel_job(
     if not viewer.may_cancel(job.viewer_id, ctx.settings.admins):
         raise HTTPException(403, "only the viewer who started a job (or an admin) can cancel it")
     cancelled = await run_in_threadpool(ctx.service.cancel_job, job_id)
-    return JSONResponse((cancelled or job).to_api())
+    return JSONResponse(job_api(cancelled or job))
 
 
 def _require_login(viewer: Viewer) -> None:

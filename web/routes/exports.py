@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gitbrag.formatting import iso_utc
 from gitbrag.periods import ReportKey
 from web.auth import ANONYMOUS
 from web.canonical import parsed_key, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
+from web.formatting import iso_utc
+from web.presenters import job_api, not_found_message
 from web.rendering import public_base_url
 from web.routes.reports import cache_control, missing, read_for_viewer
 from web.serving import http_cache
@@ -88,7 +89,7 @@ def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
         "state": outcome.state,
         "generated_at": iso_utc(outcome.meta.generated_at),
         "age_seconds": round(outcome.meta.age_seconds(ctx.now())),
-        "job": outcome.job.to_api() if outcome.job else None,
+        "job": job_api(outcome.job) if outcome.job else None,
     }
     return json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"report":'
 
@@ -100,7 +101,10 @@ def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
         202: {"description": "`generating`: no report yet, a job is collecting it"},
         400: {"description": "invalid username, period or date range"},
         401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
-        404: {"description": "`not_found`: GitHub has no such user"},
+        404: {
+            "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), or the "
+            "login is an organisation's (`reason`: `organization`); `detail` says so in words"
+        },
     },
     openapi_extra={"parameters": REPORT_PARAMETERS},
 )
@@ -123,7 +127,10 @@ async def get_report(request: Request) -> Response:
     body: dict[str, Any] = {"state": outcome.state}
     if outcome.state == "generating":
         assert outcome.job is not None
-        body["job"] = outcome.job.to_api()
+        body["job"] = job_api(outcome.job)
+    elif outcome.state == "not_found":
+        body["reason"] = outcome.not_found_reason or "no_user"
+        body["detail"] = not_found_message(body["reason"], outcome.key.username)
     return JSONResponse(
         body,
         status_code=outcome.http_status,

@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
-from gitbrag.fakehub.data import SAMPLE_USERS
 from gitbrag.periods import ReportKey, validate_username
 from web.auth import CsrfForm, ReturnToForm, Viewer, check_csrf, safe_return_to
 from web.deps import Ctx, CurrentViewer
@@ -29,7 +28,8 @@ EXAMPLE_USERS = ("octocat", "torvalds", "gaearon")
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, ctx: Ctx, viewer: CurrentViewer) -> Response:
     # `gitbrag demo` runs against the simulated GitHub: offer its sample users.
-    examples = SAMPLE_USERS if ctx.settings.demo else EXAMPLE_USERS
+    demo_users = ctx.settings.demo_user_list if ctx.settings.demo else ()
+    examples = demo_users or EXAMPLE_USERS
     return render_page(request, "home.html", {"examples": examples})
 
 

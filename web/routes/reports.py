@@ -26,7 +26,7 @@ from web.auth import Viewer, identity_of, viewer_from_state
 from web.canonical import query_of, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
-from web.presenters import job_payload, report_path
+from web.presenters import NOT_FOUND_TITLES, job_payload, not_found_message, report_path
 from web.rendering import public_base_url, render_page
 from web.routes.pages import hidden_fields, report_context
 from web.serving import http_cache
@@ -138,10 +138,11 @@ def _report_state_page(request: Request, outcome: Outcome, viewer: Viewer) -> Re
     """Not found, log in to generate, generating: small pages rendered per request."""
     context = report_context(request, outcome, viewer)
     if outcome.state == "not_found":
+        reason = outcome.not_found_reason or "no_user"
         context["error"] = {
             "status": 404,
-            "title": "No such GitHub user",
-            "message": f"No GitHub user named {outcome.key.username}.",
+            "title": NOT_FOUND_TITLES.get(reason, NOT_FOUND_TITLES["no_user"]),
+            "message": not_found_message(reason, outcome.key.username),
         }
         return render_page(request, "error.html", context, status_code=404)
     if outcome.state == "login_required":

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 import jinja2
 
-import gitbrag.formatting
 import gitbrag.render.markdown
+import web.formatting
 import web.presenters
 import web.serving.paging
 import web.templating
@@ -45,7 +45,7 @@ def _revision() -> str:
         digest.update(path.relative_to(TEMPLATE_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     for module in (
-        gitbrag.formatting,
+        web.formatting,
         gitbrag.render.markdown,
         web.presenters,
         web.serving.paging,

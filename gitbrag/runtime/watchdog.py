@@ -1,7 +1,7 @@
 """A lifeline for supervised process groups: if the supervisor dies, even by SIGKILL, its
 children do not live on as orphans.
 
-:class:`Watchdog` starts ``python -m gitbrag.watchdog`` in its own session with the read end
+:class:`Watchdog` starts ``python -m gitbrag.runtime.watchdog`` in its own session with the read end
 of a pipe as its stdin; only the supervisor holds the write end (non-inheritable, so no child
 keeps it open). The supervisor tells it which process groups to guard: ``+PGID``, ``^PGID``
 for one to end last (the database), ``-PGID`` to forget one. When the supervisor exits
@@ -32,7 +32,7 @@ class Watchdog:
         read_end, write_end = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "gitbrag.watchdog", str(grace_seconds)],
+                [sys.executable, "-m", "gitbrag.runtime.watchdog", str(grace_seconds)],
                 stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 start_new_session=True,

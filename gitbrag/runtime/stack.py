@@ -6,14 +6,14 @@
       │                  GITBRAG_WEB_WORKERS, sharing the port)
       ├── worker         gitbrag worker
       ├── scheduler      gitbrag scheduler        (exactly one)
-      └── watchdog       ends all of the above if `gitbrag up` dies (gitbrag.watchdog)
+      └── watchdog       ends all of the above if `gitbrag up` dies (gitbrag.runtime.watchdog)
 
     gitbrag demo = the same, plus
       └── fakehub        gitbrag fakehub (the simulated GitHub), with GITBRAG_DEMO=1,
                          its own embedded Redis in GITBRAG_DATA_DIR/demo, and every
                          GITBRAG_GITHUB_* setting pointing at the simulated GitHub
 
-The children are supervised (:mod:`gitbrag.supervisor`): a crashed child is restarted (the
+The children are supervised (:mod:`gitbrag.runtime.supervisor`): a crashed child is restarted (the
 embedded Redis too, on the same port, from its append-only file), and SIGINT/SIGTERM/SIGHUP
 stop every child and its forks, then Redis, which saves its data. With no
 ``GITBRAG_SECRET_KEY`` the stack runs in dev mode: a secret key is generated once and kept in
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import importlib.util
 import logging
 import os
 import signal
@@ -40,12 +41,12 @@ from pathlib import Path
 from types import FrameType
 
 from gitbrag.errors import GitBragError
-from gitbrag.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.supervisor import ChildSpec, Supervisor
+from gitbrag.runtime.watchdog import Watchdog
 from gitbrag.settings import Settings
-from gitbrag.supervisor import ChildSpec, Supervisor
-from gitbrag.watchdog import Watchdog
 
-logger = logging.getLogger("gitbrag.stack")
+logger = logging.getLogger("gitbrag.runtime.stack")
 
 # Per-request latency of the demo's simulated GitHub, so report progress is visible.
 DEMO_LATENCY_MS = 120.0
@@ -55,6 +56,9 @@ READY_TIMEOUT_SECONDS = 120.0
 # How long a child may take to stop after SIGTERM before its whole group is SIGKILLed.
 GRACE_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DEMO_EXTRA_MISSING = (
+    "the simulated GitHub needs the demo extra: pip install 'gitbrag[demo]' (make install does)"
+)
 
 
 class StackError(GitBragError):
@@ -111,6 +115,7 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
     redis_url = settings.redis_url
     fakehub_port: int | None = None
     if demo:
+        require_demo_extra()
         # The demo never touches a real Redis or real reports: its own embedded Redis.
         redis_url = None
         fakehub_port = free_port()
@@ -126,15 +131,28 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
     return StackConfig(host, port, data_dir, redis_url, dev, env, fakehub_port)
 
 
+def require_demo_extra() -> None:
+    """The simulated GitHub runs GraphQL with graphql-core, which only the ``demo`` extra
+    installs: say so before starting anything, rather than let its child crash-loop."""
+    try:
+        installed = importlib.util.find_spec("graphql") is not None
+    except ImportError:
+        installed = False
+    if not installed:
+        raise StackError(DEMO_EXTRA_MISSING)
+
+
 def demo_environment(fakehub_port: int) -> dict[str, str]:
     """Settings that point every GitHub access at the simulated GitHub on ``fakehub_port``."""
-    # Imported here: `gitbrag up` never loads the simulated GitHub.
-    from gitbrag.fakehub.data import token_for
+    # Imported here: only the demo loads the simulated GitHub's data (its server runs in the
+    # `gitbrag fakehub` child); `gitbrag up` and the processes it starts never do.
+    from gitbrag.fakehub.data import SAMPLE_USERS, token_for
     from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET
 
     base = f"http://127.0.0.1:{fakehub_port}"
     env = {
         "GITBRAG_DEMO": "1",
+        "GITBRAG_DEMO_USERS": ",".join(SAMPLE_USERS),
         "GITBRAG_GITHUB_API_URL": base,
         "GITBRAG_GITHUB_GRAPHQL_URL": f"{base}/graphql",
         "GITBRAG_GITHUB_URL": base,
@@ -315,8 +333,8 @@ def supervise(supervisor: Supervisor, redis: RedisKeeper, stop: threading.Event)
 
 def run_stack(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
     """Start everything, supervise until SIGINT/SIGTERM, stop everything. Returns an exit code."""
-    config = configure(settings, args, demo=demo)
     try:
+        config = configure(settings, args, demo=demo)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         with data_dir_lock(config.data_dir):
             ensure_port_free(config.host, config.port)

@@ -1,4 +1,4 @@
-"""Container health probes: ``python -m gitbrag.healthcheck web|worker|scheduler``.
+"""Container health probes: ``python -m gitbrag.runtime.healthcheck web|worker|scheduler``.
 
 Exit 0 when healthy, 1 otherwise (Docker's HEALTHCHECK contract), one line on stderr saying why.
 
@@ -13,10 +13,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
-import redis
-
-from gitbrag.redis_server import connect
+from gitbrag.errors import ConfigError, StoreUnavailable
 from gitbrag.settings import Settings
+from gitbrag.stores.connection import connect, ping
 
 ROLES = ("web", "worker", "scheduler")
 
@@ -39,12 +38,12 @@ def check_broker(settings: Settings) -> str | None:
     """None when Redis answers PING, else the reason."""
     try:
         client = connect(settings)
-    except RuntimeError as exc:
+    except ConfigError as exc:
         return str(exc)
     try:
-        client.ping()
-    except redis.exceptions.RedisError as exc:
-        return f"Redis unreachable: {exc}"
+        ping(client)
+    except StoreUnavailable as exc:
+        return str(exc)
     finally:
         client.close()
     return None
@@ -53,7 +52,7 @@ def check_broker(settings: Settings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or args[0] not in ROLES:
-        print(f"usage: python -m gitbrag.healthcheck {'|'.join(ROLES)}", file=sys.stderr)
+        print(f"usage: python -m gitbrag.runtime.healthcheck {'|'.join(ROLES)}", file=sys.stderr)
         return 2
     settings = Settings()
     problem = check_web(settings) if args[0] == "web" else check_broker(settings)

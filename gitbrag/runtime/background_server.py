@@ -8,16 +8,27 @@ from typing import Any
 
 import uvicorn
 
+# Open responses (streams, slow requests) get this long after stop() before uvicorn cancels
+# them; a server that still runs after that is forced to exit.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
 
 class BackgroundServer:
     """Serve ``app`` on ``host:port`` (0 = any free port) until ``stop()``.
 
     ``start()`` returns once the socket accepts connections; ``url`` is then the real address.
+    ``stop()`` returns within seconds, open connections or not.
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "asgi"):
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
@@ -41,6 +52,11 @@ class BackgroundServer:
         return self._thread.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving: connections get ``GRACEFUL_SHUTDOWN_SECONDS``, then the server is
+        forced to exit (as a second Ctrl-C would)."""
         self._server.should_exit = True
         if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
             self._thread.join(timeout=timeout)

@@ -15,7 +15,7 @@ Contract:
   instead of finishing their work. It waits up to ``grace_seconds`` for every member of every
   group to exit, then SIGKILLs whole groups (systemd's ``KillMode=mixed``). When it returns,
   no process started by the supervisor (or forked by one) is alive.
-- With a :class:`~gitbrag.watchdog.Watchdog`, every group is also registered with a separate
+- With a :class:`~gitbrag.runtime.watchdog.Watchdog`, every group is also registered with a separate
   process that ends them all if the supervisor itself dies without stopping them.
 """
 
@@ -28,15 +28,15 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
 import psutil
 
-from gitbrag.watchdog import Watchdog
+from gitbrag.runtime.watchdog import Watchdog
 
-logger = logging.getLogger("gitbrag.supervisor")
+logger = logging.getLogger("gitbrag.runtime.supervisor")
 
 _POLL_SECONDS = 0.1
 
@@ -60,6 +60,7 @@ class _Child:
     restart_at: float | None = None
     restarts: int = 0
     exit_codes: list[int] = field(default_factory=list)
+    restart_delays: list[float] = field(default_factory=list)
 
 
 def group_members(pgid: int) -> list[psutil.Process]:
@@ -96,7 +97,11 @@ class Supervisor:
         stdout: IO[bytes] | IO[str] | int | None = None,
         stderr: IO[bytes] | IO[str] | int | None = None,
         watchdog: Watchdog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``clock`` and ``sleep`` measure and pass the grace period and backoffs (tests
+        inject their own)."""
         names = [spec.name for spec in specs]
         if len(set(names)) != len(names):
             raise ValueError(f"child names must be unique: {names}")
@@ -108,6 +113,8 @@ class Supervisor:
         self._stderr = stderr
         # Told about every group, so the children end even if this process is SIGKILLed.
         self._watchdog = watchdog
+        self._clock = clock
+        self._sleep = sleep
         self._children = {spec.name: _Child(spec, backoff=min_backoff) for spec in specs}
         self._lock = threading.RLock()
         self._stopping = False
@@ -132,6 +139,10 @@ class Supervisor:
         """Return codes of the instances of ``name`` that have exited (negative: signal)."""
         return list(self._children[name].exit_codes)
 
+    def restart_delays(self, name: str) -> list[float]:
+        """The backoff chosen before each restart of ``name``, in order."""
+        return list(self._children[name].restart_delays)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -145,7 +156,7 @@ class Supervisor:
         with self._lock:
             if self._stopping:
                 return
-            now = time.monotonic()
+            now = self._clock()
             for child in self._children.values():
                 process = child.process
                 if process is not None:
@@ -176,14 +187,14 @@ class Supervisor:
                 assert child.process is not None
                 with contextlib.suppress(ProcessLookupError):
                     child.process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + self.grace_seconds
+            deadline = self._clock() + self.grace_seconds
             pgids = [child.process.pid for child in running if child.process is not None]
             self._wait_groups(running, pgids, deadline)
             leftovers = [pgid for pgid in pgids if group_members(pgid)]
             for pgid in leftovers:
                 logger.warning("process group %d ignored SIGTERM; killing it", pgid)
                 _signal_group(pgid, signal.SIGKILL)
-            self._wait_groups(running, pgids, time.monotonic() + 5.0)
+            self._wait_groups(running, pgids, self._clock() + 5.0)
             for child in running:
                 assert child.process is not None
                 code = child.process.poll()
@@ -214,7 +225,7 @@ class Supervisor:
             stderr=self._stderr,
             start_new_session=True,
         )
-        child.started_at = time.monotonic()
+        child.started_at = self._clock()
         child.restart_at = None
         if self._watchdog is not None:
             self._watchdog.watch(child.process.pid)
@@ -232,6 +243,7 @@ class Supervisor:
         if now - child.started_at >= self.stable_seconds:
             child.backoff = self.min_backoff
         delay = child.backoff
+        child.restart_delays.append(delay)
         child.backoff = min(self.max_backoff, child.backoff * 2)
         child.restart_at = now + delay
         logger.warning(
@@ -239,7 +251,7 @@ class Supervisor:
         )
 
     def _wait_groups(self, children: list[_Child], pgids: list[int], deadline: float) -> None:
-        while time.monotonic() < deadline:
+        while self._clock() < deadline:
             for child in children:
                 if child.process is not None:
                     child.process.poll()
@@ -248,4 +260,4 @@ class Supervisor:
             )
             if leaders_done and not any(group_members(pgid) for pgid in pgids):
                 return
-            time.sleep(_POLL_SECONDS)
+            self._sleep(_POLL_SECONDS)

@@ -1,0 +1,146 @@
+"""Batched GraphQL reads that get smaller when GitHub says they are too big.
+
+The files of many pull requests, the metadata and stargazers of many repositories: one
+document asks for up to ``batch`` items, one alias each, with ``first`` nodes per
+connection. GitHub may refuse part of it (errors with a ``path``, such as
+``RESOURCE_LIMITS_EXCEEDED`` since 2025-09, "Simultaneous use of large first or last
+arguments across multiple connections") or all of it (a timeout, a 502). The data that came
+is kept; only the failed items are read again, in batches of half as many aliases asking
+for half as many nodes, down to one alias asking for one node. An item still failing then
+is given up (the caller names it in the report's incomplete reasons).
+
+An item remembers its smaller size (:class:`Size`): later pages of a connection that was too
+big are read at the size that worked. After ``GROW_AFTER`` pages read in a row it tries twice
+the size again, up to where it started: a timeout or a 502 is often a blip, and a 3,000-file
+pull request read one file per request for good would spend the token's budget for nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, Protocol, TypeVar
+
+from gitbrag.errors import GitHubUnavailable
+from gitbrag.github.client import BatchAnswer, BatchTooLarge, GitHubClient
+from gitbrag.github.tasks import gather_all
+
+log = logging.getLogger(__name__)
+
+GROW_AFTER: Final = 4  # pages read in a row at a smaller size before trying twice the size
+
+
+@dataclass(slots=True)
+class Size:
+    """How much one item may ask for: ``first`` nodes per connection, in documents of at
+    most ``batch`` aliases; ``full_*`` is where it started."""
+
+    first: int
+    batch: int
+    full_first: int = 0
+    full_batch: int = 0
+    good_reads: int = 0
+
+    def __post_init__(self) -> None:
+        self.full_first = self.full_first or self.first
+        self.full_batch = self.full_batch or self.batch
+
+    @property
+    def smallest(self) -> bool:
+        return self.first <= 1 and self.batch <= 1
+
+    def shrink(self, aliases: int) -> None:
+        """Half the nodes, and half the aliases of the document that failed (``aliases``)."""
+        self.first = max(1, self.first // 2)
+        self.batch = max(1, min(self.batch, aliases) // 2)
+        self.good_reads = 0
+
+    def read_well(self) -> None:
+        """A page came back: after ``GROW_AFTER`` in a row, try twice the size."""
+        self.good_reads += 1
+        if self.good_reads >= GROW_AFTER and self.first < self.full_first:
+            self.first = min(self.full_first, self.first * 2)
+            self.batch = min(self.full_batch, self.batch * 2)
+            self.good_reads = 0
+
+
+class Batchable(Protocol):
+    size: Size
+
+
+T = TypeVar("T", bound=Batchable)
+
+#: Builds one document for ``items`` asking ``first`` nodes per connection.
+Build = Callable[[list[T], int], tuple[str, dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class BatchResult(Generic[T]):
+    """Each item read, with its alias's node (``None``: GitHub has nothing there, e.g. a
+    ``NOT_FOUND``), and the items given up on."""
+
+    read: list[tuple[T, dict[str, Any] | None]] = field(default_factory=list)
+    failed: list[T] = field(default_factory=list)
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    """Items grouped by their ``(first, batch)``, each group cut into documents of ``batch``."""
+    groups: dict[tuple[int, int], list[T]] = {}
+    for item in items:
+        groups.setdefault((item.size.first, item.size.batch), []).append(item)
+    return [
+        group[i : i + batch]
+        for (_, batch), group in groups.items()
+        for i in range(0, len(group), batch)
+    ]
+
+
+async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) -> BatchResult[T]:
+    """One node per item (alias ``r{i}`` of its document), shrinking what GitHub refuses."""
+    result: BatchResult[T] = BatchResult()
+    pending = list(items)
+    while pending:
+        chunks = _chunks(pending)
+        answers = await gather_all(_read_one(client, chunk, build) for chunk in chunks)
+        pending = []
+        for chunk, answer in zip(chunks, answers, strict=True):
+            retry: list[T] = []
+            if answer is None:
+                retry = chunk
+            elif isinstance(answer, GitHubUnavailable):
+                result.failed += chunk  # not a size problem: smaller would fail alike
+                continue
+            else:
+                for i, item in enumerate(chunk):
+                    if f"r{i}" in answer.failed:
+                        retry.append(item)
+                    else:
+                        item.size.read_well()
+                        result.read.append((item, answer.data.get(f"r{i}")))
+            for item in retry:
+                if item.size.smallest:
+                    result.failed.append(item)
+                else:
+                    item.size.shrink(len(chunk))
+                    pending.append(item)
+    return result
+
+
+async def _read_one(
+    client: GitHubClient, chunk: list[T], build: Build[T]
+) -> BatchAnswer | GitHubUnavailable | None:
+    """The answer for one document; ``None`` when it should be split, or the error when
+    GitHub kept failing in a way a smaller document would not fix."""
+    first = chunk[0].size.first
+    smallest = chunk[0].size.smallest
+    query, variables = build(chunk, first)
+    try:
+        return await client.graphql_batch(query, variables, splittable=not smallest)
+    except BatchTooLarge as exc:
+        log.info("batch of %d (first %d) too large for GitHub: %s", len(chunk), first, exc)
+        return None
+    except GitHubUnavailable as exc:
+        if smallest:
+            return None
+        return exc
