@@ -11,9 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from gitbrag.github.client import GitHubClient
 from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.sessions import SessionStore
 from web.live import JobFeeds
 from web.metrics import Metrics
+from web.serving.holes import HoleRenderer
+from web.serving.reader import ReportReader
+from web.serving.view_counts import ViewCounter
 
 
 @dataclass(slots=True)
@@ -21,9 +25,13 @@ class AppContext:
     settings: Settings
     service: ReportService
     sessions: SessionStore
+    bearer_checks: BearerChecks
     templates: Jinja2Templates
     metrics: Metrics
     feeds: JobFeeds
+    reader: ReportReader  # report views: one Redis read, rendered documents
+    holes: HoleRenderer  # the viewer-specific parts of cached pages
+    views: ViewCounter  # views, written to Redis in batches
 
     @property
     def credential_ttl_seconds(self) -> int:

@@ -137,6 +137,11 @@ class CredentialStore:
         )
         return bool(invalid) or self.unreadable_key(encrypted_by)
 
+    @property
+    def readable_keys(self) -> frozenset[str]:
+        """The ids of the keys this store decrypts with (current and previous)."""
+        return self._known_ids
+
     def unreadable_key(self, encrypted_by: bytes | str | None) -> bool:
         """Whether a credential whose ``key_id`` field is ``encrypted_by`` is beyond every
         configured key (``None``/empty: unknown, assumed readable)."""

@@ -10,6 +10,7 @@ Keys (all with a TTL):
     session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
     oauth-state:{state}            return_to path              single-use, ``state_ttl``
     bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
+    gitbrag:revalidating:{viewer}  a session's GitHub check runs  30 s
     quota:refresh:{viewer}:{hour}  counter                     one hour
 """
 
@@ -33,6 +34,16 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def session_key(session_id: str) -> str:
+    """The Redis key of the session a (secret) cookie value names."""
+    return SESSION_PREFIX + _digest(session_id)
+
+
+def bearer_key(token: str) -> str:
+    """The Redis key of a bearer token's cached validation."""
+    return BEARER_PREFIX + _digest(token)
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A logged-in browser. ``viewer_id`` names this session's credential and jobs."""
@@ -43,6 +54,12 @@ class Session:
     csrf_token: str
     viewer_id: str
     created_at: float
+    # When GitHub last confirmed the session's token (sessions from before this field: 0,
+    # i.e. at once).
+    validated_at: float = 0.0
+
+    def validation_due(self, now: float, every_seconds: float) -> bool:
+        return now - max(self.validated_at, self.created_at) >= every_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +69,21 @@ class BearerValidation:
     login: str
     credential_ref: str
     viewer_id: str
+
+
+def decode_session(raw: bytes | str) -> Session | None:
+    """A stored session, or ``None`` when the value is not one (corrupt, older layout)."""
+    try:
+        return Session(**json.loads(raw))
+    except (TypeError, ValueError):
+        return None
+
+
+def decode_bearer(raw: bytes | str) -> BearerValidation | None:
+    try:
+        return BearerValidation(**json.loads(raw))
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +133,7 @@ class SessionStore:
             viewer_id=self.viewer_id_for(session_id),
             created_at=time.time(),
         )
-        self._redis.set(
-            SESSION_PREFIX + _digest(session_id), json.dumps(asdict(session)), ex=self.session_ttl
-        )
+        self._redis.set(session_key(session_id), json.dumps(asdict(session)), ex=self.session_ttl)
         return session
 
     def get(self, session_id: str) -> Session | None:
@@ -113,18 +143,29 @@ class SessionStore:
         encrypted credential it points to."""
         if not session_id or len(session_id) > 128:
             return None
-        key = SESSION_PREFIX + _digest(session_id)
+        key = session_key(session_id)
         raw = self._redis.get(key)
         if raw is None:
             return None
-        try:
-            return Session(**json.loads(raw))
-        except (TypeError, ValueError):
+        session = decode_session(raw)
+        if session is None:
             self._redis.delete(key)
-            return None
+        return session
+
+    def claim_revalidation(self, session: Session) -> bool:
+        """Whether this request checks the session's token with GitHub now: one request per
+        session does, for at most 30 s, while the others go on."""
+        key = f"gitbrag:revalidating:{session.viewer_id}"
+        return bool(self._redis.set(key, "1", nx=True, ex=30))
+
+    def mark_validated(self, session_id: str, session: Session, now: float) -> None:
+        """GitHub confirmed the session's token at ``now`` (the expiry stays as it was)."""
+        updated = Session(**{**asdict(session), "validated_at": now})
+        value = json.dumps(asdict(updated))
+        self._redis.set(session_key(session_id), value, keepttl=True, xx=True)
 
     def delete(self, session_id: str) -> None:
-        self._redis.delete(SESSION_PREFIX + _digest(session_id))
+        self._redis.delete(session_key(session_id))
 
     # ------------------------------------------------------------------ OAuth state
 
@@ -146,21 +187,14 @@ class SessionStore:
     # ------------------------------------------------------------------ bearer tokens
 
     def get_bearer(self, token: str) -> BearerValidation | None:
-        raw = self._redis.get(BEARER_PREFIX + _digest(token))
-        if raw is None:
-            return None
-        try:
-            return BearerValidation(**json.loads(raw))
-        except (TypeError, ValueError):
-            return None
+        raw = self._redis.get(bearer_key(token))
+        return None if raw is None else decode_bearer(raw)
 
     def put_bearer(self, token: str, validation: BearerValidation) -> None:
-        self._redis.set(
-            BEARER_PREFIX + _digest(token), json.dumps(asdict(validation)), ex=self.bearer_ttl
-        )
+        self._redis.set(bearer_key(token), json.dumps(asdict(validation)), ex=self.bearer_ttl)
 
     def forget_bearer(self, token: str) -> None:
-        self._redis.delete(BEARER_PREFIX + _digest(token))
+        self._redis.delete(bearer_key(token))
 
     @staticmethod
     def bearer_viewer_id(token: str) -> str:
