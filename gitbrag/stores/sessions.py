@@ -154,7 +154,8 @@ class SessionStore:
 
     def claim_revalidation(self, session: Session) -> bool:
         """Whether this request checks the session's token with GitHub now: one request per
-        session does, for at most 30 s, while the others go on."""
+        session does, while the others go on (for at most 30 s: a check that failed on
+        GitHub's side is tried again after that)."""
         key = f"gitbrag:revalidating:{session.viewer_id}"
         return bool(self._redis.set(key, "1", nx=True, ex=30))
 
@@ -162,7 +163,10 @@ class SessionStore:
         """GitHub confirmed the session's token at ``now`` (the expiry stays as it was)."""
         updated = Session(**{**asdict(session), "validated_at": now})
         value = json.dumps(asdict(updated))
-        self._redis.set(session_key(session_id), value, keepttl=True, xx=True)
+        pipe = self._redis.pipeline()
+        pipe.set(session_key(session_id), value, keepttl=True, xx=True)
+        pipe.delete(f"gitbrag:revalidating:{session.viewer_id}")  # the next check may run
+        pipe.execute()
 
     def delete(self, session_id: str) -> None:
         self._redis.delete(session_key(session_id))
