@@ -8,7 +8,7 @@ token's SHA-256 digest.
 Keys (all with a TTL):
 
     session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
-    oauth-state:{state}            return_to path              single-use, ``state_ttl``
+    gitbrag:oauth-states, -return  pending logins (bounded)    single-use, ``state_ttl``
     bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
     gitbrag:revalidating:{viewer}  a session's GitHub check runs  30 s
     quota:refresh:{viewer}:{hour}  counter                     one hour
@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass
 
 import redis
 
+from gitbrag.stores.oauth_states import OAuthStates
+
 SESSION_PREFIX = "session:"
-STATE_PREFIX = "oauth-state:"
 BEARER_PREFIX = "bearer:"
 QUOTA_PREFIX = "quota:refresh:"
 
@@ -108,6 +109,7 @@ class SessionStore:
         self._redis = redis_client
         self.session_ttl = session_ttl
         self.state_ttl = state_ttl
+        self._states = OAuthStates(redis_client, ttl=state_ttl)
         self.bearer_ttl = bearer_ttl
 
     # ------------------------------------------------------------------ sessions
@@ -174,19 +176,13 @@ class SessionStore:
     # ------------------------------------------------------------------ OAuth state
 
     def issue_state(self, return_to: str) -> str:
-        """A fresh OAuth ``state`` remembering where to go after login."""
-        state = secrets.token_urlsafe(32)
-        self._redis.set(STATE_PREFIX + state, return_to, ex=self.state_ttl)
-        return state
+        """A fresh OAuth ``state`` remembering where to go after login (bounded: see
+        :mod:`gitbrag.stores.oauth_states`)."""
+        return self._states.issue(return_to)
 
     def consume_state(self, state: str) -> str | None:
         """The ``return_to`` of a valid, unexpired state, deleting it; ``None`` otherwise."""
-        if not state or len(state) > 128:
-            return None
-        raw = self._redis.getdel(STATE_PREFIX + state)
-        if raw is None:
-            return None
-        return raw.decode() if isinstance(raw, bytes) else str(raw)
+        return self._states.consume(state)
 
     # ------------------------------------------------------------------ bearer tokens
 
