@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
+    # Reverse proxies (comma-separated addresses or networks) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address (limits, /metrics) and https (secure
+    # cookies) come from them. Anyone else's forwarding headers are ignored.
+    trusted_proxies: str = "127.0.0.1"
     dev: bool = False
     # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so) and
     # the home page offers its sample users (comma-separated logins).

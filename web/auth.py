@@ -26,6 +26,30 @@ from web.serving.reader import Identity
 
 SESSION_COOKIE = "gitbrag_session"
 STATE_COOKIE = "gitbrag_oauth_state"
+# Over https the cookies carry the prefixes browsers enforce: ``__Host-`` (Secure, this host
+# only, path /: no subdomain or plain-http page can plant or overwrite a session) and
+# ``__Secure-`` for the login state, which lives under /auth.
+SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
+SECURE_STATE_COOKIE = "__Secure-" + STATE_COOKIE
+
+
+def served_over_https(request: Request) -> bool:
+    """``PUBLIC_URL`` says https, or the request came over https (directly, or through a
+    proxy in ``TRUSTED_PROXIES`` that said so)."""
+    public_url = request.app.state.context.settings.public_url
+    if public_url:
+        return str(public_url).startswith("https://")
+    return request.url.scheme == "https"
+
+
+def session_cookie_name(request: Request) -> str:
+    """The session cookie's name; over https only the ``__Host-`` one is read or written."""
+    return SECURE_SESSION_COOKIE if served_over_https(request) else SESSION_COOKIE
+
+
+def state_cookie_name(request: Request) -> str:
+    return SECURE_STATE_COOKIE if served_over_https(request) else STATE_COOKIE
+
 
 CSRF_TOKEN_MAX_LENGTH = 128
 RETURN_TO_MAX_LENGTH = 2048
@@ -170,7 +194,7 @@ async def _resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
             viewer_id=validation.viewer_id,
             credential=CredentialRef(validation.credential_ref),
         )
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_id = request.cookies.get(session_cookie_name(request))
     if session_id:
         session = await run_in_threadpool(ctx.sessions.get, session_id)
         if session is not None:
@@ -187,7 +211,7 @@ def identity_of(request: Request) -> Identity:
     token = _bearer_token(request)
     if token is not None:
         return Identity(bearer_token=token)
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_id = request.cookies.get(session_cookie_name(request))
     if session_id and len(session_id) <= 128:
         return Identity(session_id=session_id)
     return Identity()
