@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.runtime.background_server import BackgroundServer
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from tests.fixtures.web import csrf_token, key_for, login, settings_for, store_report
@@ -68,6 +70,7 @@ def test_one_token_asking_for_200_missing_reports_gets_its_limit_then_429s(
         answers = [client.get(_random_missing_report(rng, n), headers=flood) for n in range(200)]
         accepted = [r for r in answers if r.status_code == 202]
         refused = [r for r in answers if r.status_code == 429]
+        print(f"flood: {len(accepted)} x 202, {len(refused)} x 429")  # the note's numbers
         assert ACTIVE <= len(accepted) <= PER_HOUR
         assert len(accepted) + len(refused) == 200
         for response in refused:
@@ -169,3 +172,33 @@ def test_relogin_cancels_nothing_and_logout_hands_joined_jobs_over(
     assert credential is not None
     assert web_service.stores.credentials.token(credential) == hub.token("private-eye")
     assert cancelled is not None and cancelled.status == "cancelled"
+
+
+def test_anonymous_generation_is_limited_per_client_address(
+    redis_url: str, hub: FakeHub, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        redis_url,
+        hub,
+        tmp_path,
+        anonymous_generation=True,
+        github_token=hub.token("octocat"),
+        anonymous_active_jobs=2,
+        anonymous_jobs_per_hour=5,
+    )
+    server = BackgroundServer(create_app(settings), name="web")
+    url = server.start()
+
+    def ask(address: str, n: int) -> int:
+        transport = httpx.HTTPTransport(local_address=address)
+        with httpx.Client(transport=transport, base_url=url) as client:
+            login = f"anon-{address.rsplit('.', 1)[1]}-{n}"
+            return client.get(f"/api/reports/github/{login}").status_code
+
+    try:
+        first = [ask("127.0.0.21", n) for n in range(4)]
+        other = [ask("127.0.0.22", n) for n in range(3)]
+    finally:
+        server.stop()
+    # Two unfinished jobs per address (no worker runs them), whoever else asks.
+    assert first == [202, 202, 429, 429] and other == [202, 202, 429]
