@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,9 +48,16 @@ class ValidationDecision:
 
 class BearerChecks:
     def __init__(
-        self, client: redis.Redis, *, rejected_ttl: int, per_minute: int, max_rejected: int = 10_000
+        self,
+        client: redis.Redis,
+        *,
+        rejected_ttl: int,
+        per_minute: int,
+        max_rejected: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
+        self.clock = clock
         self.rejected_ttl = rejected_ttl
         self.per_minute = per_minute
         self.max_rejected = max_rejected
@@ -57,12 +65,12 @@ class BearerChecks:
 
     def rejected(self, token: str, *, now: float | None = None) -> bool:
         """GitHub said 401 for ``token`` less than ``rejected_ttl`` seconds ago."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         expiry = self._redis.zscore(REJECTED, _digest(token))
         return expiry is not None and expiry > now
 
     def remember_rejected(self, token: str, *, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         self._reject(
             keys=[REJECTED], args=[_digest(token), now + self.rejected_ttl, now, self.max_rejected]
         )
@@ -70,7 +78,7 @@ class BearerChecks:
     def take_validation(self, client: str, *, now: float | None = None) -> ValidationDecision:
         """Count one GitHub validation for ``client`` (a bounded name: a keyed digest of its
         address) in the current minute; refused beyond ``per_minute``."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         minute = int(now // 60)
         key = f"{VALIDATIONS_PREFIX}{minute}"
         pipe = self._redis.pipeline()
