@@ -23,6 +23,7 @@ PHASE_LABELS: dict[str, str] = {
     "queued": "Waiting for a worker",
     "profile": "Loading profile",
     "search": "Searching pull requests",
+    "activity": "Counting reviews and issues",
     "files": "Reading changed files",
     "stars": "Counting stars",
     "build": "Building report",

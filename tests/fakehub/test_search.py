@@ -111,7 +111,9 @@ def test_results_match_a_brute_force_search(gql: GraphQL, fakehub_data: DataSet)
     assert search_all(gql, "is:pr author:no-prs") == (0, [])
     assert search_all(gql, "is:pr author:nobody-at-all") == (0, [])
     count, nodes = search_all(gql, "is:issue author:octocat")
-    issues = run_search(parse_query("is:issue author:octocat"), fakehub_data.issues, fakehub_data.repos, "octocat")
+    issues = run_search(
+        parse_query("is:issue author:octocat"), fakehub_data.issues, fakehub_data.repos, "octocat"
+    )
     assert count == len(issues) > 0 and nodes == [{}] * count  # not PullRequest nodes
 
 

@@ -167,9 +167,7 @@ def test_collects_octocat_completely(hub: FakeHub) -> None:
             min(stars_in_range, 1000), stars_in_range >= 1000
         )
     phases = [phase for phase, _, _ in events]
-    assert phases == sorted(
-        phases, key=["profile", "search", "activity", "files", "stars"].index
-    )
+    assert phases == sorted(phases, key=["profile", "search", "activity", "files", "stars"].index)
     assert {"profile", "search", "activity", "files", "stars"} == set(phases)
     assert events[-1][1] == events[-1][2]
 
