@@ -5,8 +5,8 @@ windows under the 1000-result cap and paged exactly like pull requests
 Search rather than ``contributionsCollection.issueContributions``: GitHub leaves issues opened
 in forks out of contributions, and search needs no one-year spans (one request per 100 issues
 whatever the range). Private repositories are dropped even though the query says
-``is:public``. More issues than a report reads (the pull-request cap) leaves the issues out
-and says so, rather than refusing the whole report.
+``is:public``. More issues than a report reads (the pull-request cap), or a search GitHub
+keeps failing, leaves the issues out and says so, rather than failing the whole report.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from gitbrag.errors import ReportTooLarge
+from gitbrag.errors import GitHubUnavailable, ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_ISSUES
 from gitbrag.github.search import WindowedSearch, parse_time
@@ -71,6 +71,8 @@ async def search_issues(
         nodes = await searcher.run(date_range)
     except ReportTooLarge as too_many:
         return IssuesResult(None, [f"issues opened: {too_many}"])
+    except GitHubUnavailable:  # the pull requests still make a report
+        return IssuesResult(None, ["issues opened"])
     seen: set[tuple[str, int]] = set()
     issues = []
     for node in nodes:
