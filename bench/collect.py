@@ -1,8 +1,11 @@
 """Requests and time per report, collected from the simulated GitHub over loopback.
 
-For each sample user and period: GitHub requests made by ``collect`` (cold cache), wall time,
-and what the earlier GitBrag's access pattern (one search page per 100 PRs, one REST call per
-PR for files and one per repository, no cache) would have cost for the same report.
+For each sample user and period: GitHub requests made by ``collect`` (cold cache), as the
+simulated GitHub counted them, split into the pull-request part and the reviews-and-issues
+part (by GraphQL operation name: ``SearchIssues``, ``ReviewContributions``,
+``PullRequestReviews``), wall time, and what the earlier GitBrag's access pattern (one search
+page per 100 PRs, one REST call per PR for files and one per repository, no cache) would have
+cost for the same pull requests.
 Also the second report for the same user with a warm ``MemoryCache`` (5_years then 1_year).
 """
 
@@ -24,10 +27,12 @@ from gitbrag.github.collect import collect
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.report import build_report
 
+ACTIVITY_OPERATIONS = ("SearchIssues", "ReviewContributions", "PullRequestReviews")
+
 
 async def _report(
     hub: FakeHub, login: str, period: str, cache: MemoryCache | None
-) -> tuple[int, float, int, int]:
+) -> tuple[int, float, int, int, dict[str, int]]:
     key = ReportKey(login, DateRange.for_period(period, hub.data.today))  # type: ignore[arg-type]
     async with httpx.AsyncClient(timeout=30) as http:
         client = GitHubClient(
@@ -42,7 +47,16 @@ async def _report(
         1 for pr in collection.pull_requests if pr.state == "closed"
     )
     anchor = math.ceil(max(prs, 1) / 100) + prs + report.totals.repositories + 2
-    return hub.request_count(), elapsed, report.totals.pull_requests, anchor
+    counters = hub.counters
+    activity = sum(counters[f"operation.{name}"] for name in ACTIVITY_OPERATIONS)
+    details = {
+        "activity_requests": activity,
+        "pull_request_requests": hub.request_count() - activity,
+        "reviews": report.reviews.total if report.reviews else 0,
+        "pull_requests_reviewed": report.reviews.pull_requests if report.reviews else 0,
+        "issues": report.issues.total if report.issues else 0,
+    }
+    return hub.request_count(), elapsed, report.totals.pull_requests, anchor, details
 
 
 def main() -> dict[str, Any]:
@@ -50,12 +64,15 @@ def main() -> dict[str, Any]:
     with FakeHub() as hub:
         for login in SAMPLE_USERS:
             for period in ("1_year", "all_time"):
-                requests, seconds, prs, anchor = asyncio.run(_report(hub, login, period, None))
+                requests, seconds, prs, anchor, details = asyncio.run(
+                    _report(hub, login, period, None)
+                )
                 rows[f"{login}/{period}"] = {
                     "pull_requests": prs,
                     "requests": requests,
                     "anchor_style_requests": anchor,
                     "seconds": round(seconds, 3),
+                    **details,
                 }
         warm: dict[str, Any] = {}
         for login in ("octocat", "prolific-bot", "big-diff"):
