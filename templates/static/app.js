@@ -7,8 +7,8 @@
 
   // ------------------------------------------------------------------ long tables
   function collapseTables(root) {
-    root.querySelectorAll("tbody[data-collapsible]").forEach(function (body) {
-      var article = body.closest(".repo");
+    root.querySelectorAll("[data-collapsible]").forEach(function (body) {
+      var article = body.closest(".repo, [data-collapsible-scope]");
       var button = article && $(article, "[data-show-more]");
       if (!button) return;
       body.classList.add("is-collapsed");

@@ -185,3 +185,40 @@ def test_print_stylesheet_prints_a_light_report_without_chrome(
     assert not page.locator(".share").is_visible()
     assert page.locator(".cards").is_visible()
     context.close()
+
+
+def test_reviews_given_and_issues_opened_render(stack: LiveStack, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    target = "/user/github/octocat?period=all_time"
+    page.goto(stack.url + f"/auth/login?return_to={target}")
+    _authorize(page, "octocat")
+    page.locator(".report .activity-cards").wait_for(timeout=90_000)  # cached, or generated now
+    data = stack.hub.data
+    given = [
+        review
+        for pr, review in data.reviews_by("octocat")
+        if review.submitted_at is not None
+        and pr.author != "octocat"
+        and not data.repos[pr.repo].is_private
+    ]
+    opened = [i for i in data.issues_by("octocat") if not data.repos[i.repo].is_private]
+    cards = page.locator(".activity-cards .card")
+    assert cards.nth(0).locator(".card-label").text_content() == "Reviews given"
+    assert cards.nth(0).locator(".card-value").text_content() == str(len(given))
+    assert cards.nth(1).locator(".card-label").text_content() == "Issues opened"
+    assert cards.nth(1).locator(".card-value").text_content() == str(len(opened))
+    # Reviews per month drawn over the pull requests, and the state bar.
+    assert page.locator(".chart-months .review-line").is_visible()
+    assert page.locator("#reviews-given .states-bar").is_visible()
+    assert page.locator(".repo .reviews-here").first.is_visible()
+    # The issue list shows the newest eight; "Show more" opens the rest in place.
+    issues = page.locator("#issues-opened .issue")
+    assert issues.count() == len(opened) > 8
+    visible = [issues.nth(i).is_visible() for i in range(issues.count())]
+    assert visible == [True] * 8 + [False] * (len(opened) - 8)
+    page.locator("#issues-opened [data-show-more]").click()
+    assert all(issues.nth(i).is_visible() for i in range(issues.count()))
+    # Titles from GitHub are text, never markup.
+    assert page.locator("#issues-opened .issue-title", has_text="<script>").count() == 1
+    context.close()

@@ -7,6 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from gitbrag.models import Report
 from gitbrag.render.markdown import render_markdown
 from gitbrag.service import ReportService
 from tests.fixtures.web import HTML_TITLE, key_for, store_report
@@ -154,3 +155,78 @@ def test_incomplete_report_says_what_is_missing(
     page = web_client.get(PAGE).text
     assert "Some data could not be collected" in page
     assert "Stars of octo-org/engine could not be counted" in page
+
+
+def test_reviews_given_and_issues_opened_sections(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    report = store_report(web_service, key_for())
+    assert report.reviews is not None and report.issues is not None
+    page = web_client.get(PAGE).text
+    # Summary cards.
+    assert '<span class="card-label">Reviews given</span>' in page
+    assert f'<span class="card-value">{report.reviews.total}</span>' in page
+    assert "on 36 pull requests of other people in 2 repositories" in page
+    assert '<span class="card-label">Issues opened</span>' in page
+    issues = report.issues
+    assert (
+        f"{issues.open} open · {issues.completed} completed · {issues.not_planned} not planned"
+        in page
+    )
+    # Reviews per month on the months chart, on its own scale.
+    assert "Pull requests and reviews per month" in page
+    assert page.count('class="review-point"') == len(report.months)
+    assert 'class="review-line"' in page
+    # The reviews panel: states, the repositories (own-PR and private reviews left out).
+    assert 'class="states-bar"' in page and "Changes requested" in page
+    assert 'href="https://github.com/rust-lang/rust"' in page
+    assert "secret/lab" not in page
+    # Each repository of the pull-request list says how many reviews were given there.
+    engine = next(r for r in report.reviews.by_repository if r.name_with_owner == "octo-org/engine")
+    assert f"{engine.reviews} reviews given</span>" in page
+    # The issues panel: newest first, HTML in titles as text, bounded behind "Show more".
+    assert (
+        "&lt;img src=x onerror=alert(&#34;issue&#34;)&gt; Crash on &lt;i&gt;empty&lt;/i&gt;" in page
+    )
+    assert "<img src=x" not in page
+    assert page.count('<li class="issue">') == issues.total
+    assert f"Show {issues.total - 8} more</button>" in page
+    for badge in ("issue-open", "issue-completed", "issue-not_planned", ">Reopened<"):
+        assert badge in page
+
+
+def test_reports_made_before_reviews_counted_show_no_empty_sections(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    key = key_for()
+    stored = store_report(web_service, key).model_dump(mode="json")
+    del stored["reviews"], stored["issues"]
+    for month in stored["months"]:
+        del month["reviews"]
+    assert web_service.stores.reports.put(key, Report.model_validate(stored))
+    page = web_client.get(PAGE).text
+    assert "Reviews given" not in page and "Issues opened" not in page
+    assert "review-line" not in page and "Pull requests per month" in page
+
+
+def test_a_long_issue_list_stays_bounded(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    key = key_for()
+    report = store_report(web_service, key)
+    assert report.issues is not None
+    many = report.issues.by_repository[0]
+    extra = [
+        many.issues[0].model_copy(update={"number": 10_000 + i, "title": f"Bulk issue {i}"})
+        for i in range(400)
+    ]
+    repo = many.model_copy(update={"issues": extra + many.issues})
+    issues = report.issues.model_copy(
+        update={"total": report.issues.total + 400, "by_repository": [repo]}
+    )
+    assert web_service.stores.reports.put(key, report.model_copy(update={"issues": issues}))
+    page = web_client.get(PAGE).text
+    assert page.count('<li class="issue">') == 50
+    hidden = issues.total - 50
+    assert f"{hidden} older issues in the" in page
+    assert len(page.encode()) < 300_000
