@@ -51,6 +51,13 @@ def _lazy(target: str, *, extra: str | None = None) -> Handler:
     return run
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gitbrag",
@@ -88,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     web = commands.add_parser("web", help="serve the web app")
     web.add_argument("--host", default=None)
     web.add_argument("--port", type=int, default=None)
+    web.add_argument(
+        "--workers",
+        type=_count,
+        default=None,
+        help="web processes (default: GITBRAG_WEB_WORKERS, 0 = one per CPU)",
+    )
     web.set_defaults(handler=_lazy("web.server:run"))
 
     up = commands.add_parser("up", help="start Redis, web, worker and scheduler")

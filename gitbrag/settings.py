@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -86,6 +87,22 @@ class Settings(BaseSettings):
     job_record_ttl_seconds: int = 7 * 86_400
     credential_ttl_seconds: int = 86_400
 
+    # Web serving
+    # Web server processes (`gitbrag web`, `gitbrag up`); 0: one per CPU.
+    web_workers: int = Field(default=0, ge=0, le=64)
+    # One log line per request (method, path, status, time): off when a proxy in front logs
+    # requests already (it is a tenth of what a cached view costs).
+    access_log: bool = True
+    # Bounded report pages: repositories per page, the most recent pull requests shown for
+    # each, and pull requests per page of a repository's "Show all".
+    page_repositories: int = Field(default=20, ge=1, le=50)
+    page_recent_pull_requests: int = Field(default=10, ge=1, le=20)
+    page_pull_requests: int = Field(default=100, ge=10, le=300)
+    # Rendered pages each web process keeps in memory (MB), and how often it writes the views
+    # it counted to Redis (pre-warming reads them).
+    render_cache_mb: int = Field(default=64, ge=1)
+    view_flush_seconds: float = Field(default=5.0, gt=0)
+
     # Scheduler (pre-warming)
     prewarm_top_k: int = 20
     prewarm_min_views: int = 3
@@ -132,6 +149,11 @@ class Settings(BaseSettings):
             graphql_seconds_per_minute=self.github_graphql_seconds_per_minute,
             holder_ttl=self.http_timeout_seconds + 10,
         )
+
+    @property
+    def web_processes(self) -> int:
+        """``web_workers``, with 0 meaning one per CPU this process may use."""
+        return self.web_workers or max(1, len(os.sched_getaffinity(0)))
 
     @property
     def admins(self) -> frozenset[str]:

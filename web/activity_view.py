@@ -1,11 +1,12 @@
 """What the report page shows of reviews given and issues opened, as plain data: the state
-bar, the reviews-per-month line over the months chart, each repository's review count, and
-the bounded lists (``templates/_reviews.html`` and ``_issues.html`` render them).
+bar, the reviews-per-month line over the months chart, each repository's review count, the
+reviewed repositories and every issue newest first (``templates/_reviews.html`` and
+``_issues.html`` render them).
 
-Pure like :mod:`web.formatting`. Lists are bounded so a page stays small however busy the
-user: at most ``REPOSITORIES_SHOWN`` reviewed repositories and ``ISSUES_SHOWN`` issues are
-rendered (the first ``VISIBLE_ROWS`` open, the rest behind "Show more"); the Markdown and
-JSON exports hold everything.
+Pure like :mod:`web.formatting`. Lists stay bounded however busy the user: the page shows the
+``REPOSITORIES_SHOWN`` repositories reviewed most recently (the exports list them all) and the
+most recent issues, with the rest on paged pages like a repository's pull requests
+(``web.serving.bundle`` cuts :func:`issue_rows` into them).
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from typing import Any, Final
 from gitbrag.models import REVIEW_STATES, IssueOut, MonthCount, Report, ReviewedRepositoryOut
 from web.formatting import BarChart, Segment, month_label, nice_ceiling, plural, stacked_segments
 
-REPOSITORIES_SHOWN: Final = 30
-ISSUES_SHOWN: Final = 50
-VISIBLE_ROWS: Final = 8
+REPOSITORIES_SHOWN: Final = 10
 REVIEW_STATE_LABELS: Final = {
     "APPROVED": "Approved",
     "CHANGES_REQUESTED": "Changes requested",
@@ -92,21 +91,27 @@ class IssueRow:
     issue: IssueOut
 
 
+def issue_rows(report: Report) -> list[IssueRow]:
+    """Every issue of the report, newest first (then by number, highest first)."""
+    if report.issues is None:
+        return []
+    rows = [
+        IssueRow(repo.name_with_owner, issue)
+        for repo in report.issues.by_repository
+        for issue in repo.issues
+    ]
+    rows.sort(key=lambda row: (row.issue.created_at, row.issue.number), reverse=True)
+    return rows
+
+
 def activity_view(report: Report, months: BarChart) -> dict[str, Any]:
-    """The template's data for the reviews and issues parts of the page."""
-    reviews, issues = report.reviews, report.issues
+    """The template's data for the reviews and issues parts of the page (the issues
+    themselves come paged, see :func:`issue_rows`)."""
+    reviews = report.reviews
     by_repo: dict[str, ReviewedRepositoryOut] = {}
     if reviews is not None:
         by_repo = {repo.name_with_owner: repo for repo in reviews.by_repository}
-    rows: list[IssueRow] = []
-    if issues is not None:
-        every = [
-            IssueRow(repo.name_with_owner, issue)
-            for repo in issues.by_repository
-            for issue in repo.issues
-        ]
-        every.sort(key=lambda row: (row.issue.created_at, row.issue.number), reverse=True)
-        rows = every[:ISSUES_SHOWN]
+    issues = report.issues
     return {
         "has_activity": bool((reviews and reviews.total) or (issues and issues.total)),
         "review_states": review_states(report),
@@ -115,7 +120,4 @@ def activity_view(report: Report, months: BarChart) -> dict[str, Any]:
         "reviews_by_repo": by_repo,
         "reviewed_repositories": reviews.by_repository[:REPOSITORIES_SHOWN] if reviews else [],
         "reviewed_repositories_hidden": max(0, len(by_repo) - REPOSITORIES_SHOWN),
-        "issue_rows": rows,
-        "issues_hidden": max(0, (issues.total if issues else 0) - len(rows)),
-        "visible_rows": VISIBLE_ROWS,
     }

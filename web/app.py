@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +20,7 @@ from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.connection import connect
 from gitbrag.stores.job_stats import job_stats
+from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web.canonical import NotCanonical
@@ -25,7 +28,14 @@ from web.context import AppContext
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
-from web.routes import api, auth, ops, pages
+from web.routes import api, auth, exports, ops, pages, reports
+from web.serving.bundle import BundleRenderer
+from web.serving.cache import DocumentCache
+from web.serving.front import ServedPaths
+from web.serving.holes import HoleRenderer
+from web.serving.reader import ReportReader
+from web.serving.route import ServedRoute
+from web.serving.view_counts import ViewCounter
 from web.templating import STATIC_DIR, build_templates
 
 logger = logging.getLogger("gitbrag.web")
@@ -118,6 +128,13 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
     )
+    assert settings.redis_url is not None  # connect() checked it
+    serving = ServingStore(
+        settings.redis_url,
+        retention_seconds=settings.report_retention_days * 86_400,
+        view_window_days=settings.prewarm_view_window_days,
+    )
+    templates = build_templates()
     context = AppContext(
         settings=settings,
         service=service,
@@ -125,24 +142,54 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
             client,
             session_ttl=settings.credential_ttl_seconds,
         ),
-        templates=build_templates(),
+        templates=templates,
         metrics=metrics,
+        reader=ReportReader(
+            serving,
+            BundleRenderer(templates.env, settings),
+            DocumentCache(settings.render_cache_mb * 1024 * 1024),
+            metrics,
+        ),
+        holes=HoleRenderer(templates.env),
+        views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
     )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await context.views.aclose()  # the views counted since the last write
+        await serving.aclose()
+
     app = FastAPI(
         title="gitbrag",
         summary="Shareable reports of a GitHub user's pull requests.",
         version="1",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=lifespan,
+        # gitbrag exports its own Prometheus metrics (/metrics) and configures no OpenTelemetry
+        # provider: skip FastAPI's per-request telemetry checks.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.context = context
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops.router)
     app.include_router(auth.router)
+    app.include_router(exports.api)
     app.include_router(api.router)
+    app.include_router(exports.router)
+    app.include_router(reports.router)
     app.include_router(pages.router)
     _install_error_handlers(app, metrics)
-    # Big reports are ~1 MB of HTML/JSON that compress ~10x; SSE streams are left alone.
+    # Report views take the short way (and send bodies compressed once per version); the
+    # other pages are compressed per response.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    served = [
+        route
+        for router in (exports.api, exports.router, reports.router)  # in matching order
+        for route in router.routes
+        if isinstance(route, ServedRoute)
+    ]
+    app.add_middleware(ServedPaths, routes=served, exception_handlers=app.exception_handlers)
     app.add_middleware(WebMiddleware, settings=settings, metrics=metrics)
     return app

@@ -17,8 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
 from gitbrag.service import CredentialRef
+from gitbrag.stores.serving import ViewState
 from gitbrag.stores.sessions import BearerValidation, Session
 from web.context import AppContext
+from web.serving.reader import Identity
 
 SESSION_COOKIE = "gitbrag_session"
 STATE_COOKIE = "gitbrag_oauth_state"
@@ -79,7 +81,8 @@ def _bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer":
         return None
     token = token.strip()
-    if not token or len(token) > 512 or not token.isascii():
+    # GitHub tokens are printable ASCII without spaces; anything else never reaches GitHub.
+    if not token or len(token) > 512 or not all(33 <= ord(char) < 127 for char in token):
         raise HTTPException(status_code=401, detail="malformed bearer token")
     return token
 
@@ -144,6 +147,45 @@ async def resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
                 return _from_session(session_id, session)
             request.state.session_ended = True
     return await run_in_threadpool(_anonymous, ctx)
+
+
+def identity_of(request: Request) -> Identity:
+    """What the view's Redis read must look up for this request: the bearer token's
+    validation, or the session cookie's session (raises 401 for a malformed bearer token)."""
+    token = _bearer_token(request)
+    if token is not None:
+        return Identity(bearer_token=token)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id and len(session_id) <= 128:
+        return Identity(session_id=session_id)
+    return Identity()
+
+
+async def viewer_from_state(
+    request: Request, ctx: AppContext, who: Identity, state: ViewState
+) -> Viewer:
+    """The viewer, from what the view's Redis read found for ``who`` (``identity_of``).
+
+    Rare paths take more: a bearer token not validated lately is checked with GitHub, and a
+    session whose token GitHub rejected is ended (``request.state.session_ended``)."""
+    if who.bearer_token is not None:
+        validation = state.bearer
+        if validation is None or state.credential_revoked:
+            validation = await _validate_bearer(ctx, who.bearer_token)
+        return Viewer(
+            kind="bearer",
+            login=validation.login,
+            viewer_id=validation.viewer_id,
+            credential=CredentialRef(validation.credential_ref),
+        )
+    if who.session_id is not None and state.session is not None:
+        ended = state.credential_revoked and await run_in_threadpool(
+            _end_if_revoked, ctx, who.session_id, state.session
+        )
+        if not ended:
+            return _from_session(who.session_id, state.session)
+        request.state.session_ended = True
+    return _anonymous(ctx)
 
 
 def _end_if_revoked(ctx: AppContext, session_id: str, session: Session) -> bool:

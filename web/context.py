@@ -13,6 +13,9 @@ from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.sessions import SessionStore
 from web.metrics import Metrics
+from web.serving.holes import HoleRenderer
+from web.serving.reader import ReportReader
+from web.serving.view_counts import ViewCounter
 
 
 @dataclass(slots=True)
@@ -22,6 +25,9 @@ class AppContext:
     sessions: SessionStore
     templates: Jinja2Templates
     metrics: Metrics
+    reader: ReportReader  # report views: one Redis read, rendered documents
+    holes: HoleRenderer  # the viewer-specific parts of cached pages
+    views: ViewCounter  # views, written to Redis in batches
 
     @property
     def credential_ttl_seconds(self) -> int:

@@ -12,7 +12,9 @@
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
 
-Everything here is synchronous (the service is): call it through ``run_in_threadpool``.
+``decide`` works on the state one Redis read returned (``gitbrag.stores.serving.ViewState``)
+and counts the view; only a row that requests a job calls the (synchronous) service, in the
+threadpool. Everything else here is synchronous: call it through ``run_in_threadpool``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from starlette.concurrency import run_in_threadpool
+
 from gitbrag.periods import ReportKey
-from gitbrag.service import CredentialRef, Job, StoredReport
+from gitbrag.service import CredentialRef, Job
+from gitbrag.stores.serving import ReportMeta, ViewState
 from gitbrag.stores.sessions import QuotaDecision
 from web.auth import Viewer
 from web.context import AppContext
@@ -34,7 +39,7 @@ Notice = Literal["updating", "login_to_refresh"]
 class Outcome:
     state: OutcomeState
     key: ReportKey
-    stored: StoredReport | None = None
+    meta: ReportMeta | None = None
     job: Job | None = None
     notice: Notice | None = None
     not_found_reason: str | None = None  # "no_user" or "organization"
@@ -60,29 +65,27 @@ def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
     return job
 
 
-def decide(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Outcome:
-    """Apply the table above; may request one generation (never runs one)."""
-    service = ctx.service
-    reason = service.unknown_user_reason(key.username)
-    if reason is not None:
-        return Outcome("not_found", key, not_found_reason=reason)
-    stored = service.get_report(key)
-    active = service.current_job(key)  # an unfinished job: a finished one is no news here
-    if stored is not None:
-        service.record_view(key)
-        if stored.age_seconds(ctx.now()) < ctx.settings.report_fresh_seconds:
-            ctx.metrics.report_lookups.labels("fresh").inc()
-            return Outcome("fresh", key, stored, active, "updating" if active else None)
-        ctx.metrics.report_lookups.labels("stale").inc()
+async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewState) -> Outcome:
+    """Apply the table above to ``state``; may request one generation (never runs one)."""
+    if state.unknown_reason is not None:
+        return Outcome("not_found", key, not_found_reason=state.unknown_reason)
+    active = state.job
+    if state.meta is not None:
+        ctx.views.record(str(key))
+        if state.meta.age_seconds(ctx.now()) < ctx.settings.report_fresh_seconds:
+            ctx.metrics.lookup["fresh"].inc()
+            return Outcome("fresh", key, state.meta, active, "updating" if active else None)
+        ctx.metrics.lookup["stale"].inc()
         if active is None and viewer.can_generate:
-            active = request_job(ctx, key, viewer)
+            active = await run_in_threadpool(request_job, ctx, key, viewer)
         notice: Notice = "updating" if active is not None else "login_to_refresh"
-        return Outcome("stale", key, stored, active, notice)
-    ctx.metrics.report_lookups.labels("missing").inc()
+        return Outcome("stale", key, state.meta, active, notice)
+    ctx.metrics.lookup["missing"].inc()
     if active is not None:
         return Outcome("generating", key, None, active)
     if viewer.can_generate:
-        return Outcome("generating", key, None, request_job(ctx, key, viewer))
+        job = await run_in_threadpool(request_job, ctx, key, viewer)
+        return Outcome("generating", key, None, job)
     return Outcome("login_required", key)
 
 

@@ -96,6 +96,13 @@ def human_date(value: date | datetime | str) -> str:
     return f"{_MONTH_NAMES[value.month - 1]} {value.day}, {value.year}"
 
 
+def human_datetime(moment: datetime) -> str:
+    """``"Mar 5, 2026, 14:03 UTC"``: an absolute time that reads the same for every viewer
+    (pages cached for everyone show it; the browser turns it into "3 hours ago")."""
+    moment = moment.astimezone(UTC)
+    return f"{human_date(moment)}, {moment:%H:%M} UTC"
+
+
 def month_label(month: str, *, with_year: bool = True) -> str:
     """``"2026-03"`` -> ``"Mar 2026"`` (or ``"Mar"``)."""
     year, number_ = month.split("-")

@@ -156,6 +156,10 @@ class Metrics:
             ["cache"],
             registry=self.registry,
         )
+        # Resolved once: these are counted on every report view.
+        self.lookup = {
+            state: self.report_lookups.labels(state) for state in ("fresh", "stale", "missing")
+        }
         self.jobs_requested = Counter(
             "gitbrag_jobs_requested",
             "Generation requests by outcome: new job, or an already-running one (dedup hit).",
@@ -166,6 +170,12 @@ class Metrics:
             "gitbrag_job_states_observed",
             "Job states reported to viewers (page, API, SSE).",
             ["status"],
+            registry=self.registry,
+        )
+        self.renders = Counter(
+            "gitbrag_renders",
+            "Report versions rendered by this process: page bundles, compressed JSON.",
+            ["kind"],
             registry=self.registry,
         )
         self.refresh_quota_denied = Counter(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -69,6 +70,7 @@ class WebMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = settings.access_log
         self.headers = {
             "Content-Security-Policy": content_security_policy(settings),
             "X-Content-Type-Options": "nosniff",
@@ -91,47 +93,67 @@ class WebMiddleware:
                 "Strict-Transport-Security"
             ]
 
+        self._raw = _encoded(self.headers)
+        self._docs_raw = _encoded(self.docs_headers)
+        # Metric children by (method, route, status): ``labels()`` costs more than ``inc()``.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
-            response = _too_long(scope.get("path", ""))
-            await response(scope, receive, self._send_with_headers(send, self.headers))
-            self._record(scope, 400, time.perf_counter())
-            return
         started = time.perf_counter()
-        extra = self.docs_headers if scope.get("path") == "/docs" else self.headers
-        send_with_headers = self._send_with_headers(send, extra)
+        extra = self._docs_raw if scope["path"] == "/docs" else self._raw
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 self._record(scope, message["status"], started)
-            await send_with_headers(message)
+                message["headers"] = _with_defaults(message.get("headers", ()), extra)
+            await send(message)
 
+        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+            await _too_long(scope["path"])(scope, receive, send_wrapper)
+            return
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception:
             self._record(scope, 500, started)
             raise
 
-    @staticmethod
-    def _send_with_headers(send: Send, extra: dict[str, str]) -> Send:
-        async def sender(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        return sender
-
     def _record(self, scope: Scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "GET")
-        self.metrics.requests.labels(method, template, str(status)).inc()
-        self.metrics.duration.labels(template).observe(elapsed)
-        # The path only: query strings may carry OAuth codes and states.
-        logger.info("%s %s %d %.1fms", method, scope.get("path", ""), status, elapsed * 1000)
+        if method not in METHODS:
+            method = "OTHER"  # labels never grow with what clients send
+        children = self._children.get((method, template, status))
+        if children is None:
+            children = self._children[(method, template, status)] = (
+                self.metrics.requests.labels(method, template, str(status)),
+                self.metrics.duration.labels(template),
+            )
+        children[0].inc()
+        children[1].observe(elapsed)
+        if self.access_log:
+            # The path only: query strings may carry OAuth codes and states.
+            logger.info("%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000)
+
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def _encoded(headers: dict[str, str]) -> RawHeaders:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+
+
+def _with_defaults(raw: Iterable[tuple[bytes, bytes]], extra: RawHeaders) -> RawHeaders:
+    """``raw`` plus each of ``extra`` the response did not set itself."""
+    headers = list(raw)
+    present = {name.lower() for name, _ in headers}  # (Starlette's are lower case already)
+    headers.extend(pair for pair in extra if pair[0] not in present)
+    return headers

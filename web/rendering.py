@@ -11,11 +11,19 @@ from web.auth import ANONYMOUS, Viewer
 
 
 def public_base_url(request: Request) -> str:
-    """``https://gitbrag.example`` from ``PUBLIC_URL``, else from the (proxied) request."""
+    """``https://gitbrag.example`` from ``PUBLIC_URL``, else from the (proxied) request: its
+    scheme and ``Host`` header (or the server address), and the app's root path."""
     settings = request.app.state.context.settings
     if settings.public_url:
         return str(settings.public_url).rstrip("/")
-    return str(request.base_url).rstrip("/")
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    if host is not None:
+        netloc = host.decode("latin-1")
+    else:
+        server_host, port = scope.get("server") or ("localhost", 80)
+        netloc = server_host if port in (80, 443) else f"{server_host}:{port}"
+    return f"{scope.get('scheme', 'http')}://{netloc}{scope.get('root_path', '')}".rstrip("/")
 
 
 def render_page(
@@ -36,4 +44,9 @@ def render_page(
     response: HTMLResponse = app_context.templates.TemplateResponse(
         request, name, full, status_code=status_code
     )
+    # Pages rendered per request: never shared when they carry a session (its CSRF token) or
+    # answer one; revalidated otherwise.
+    private = viewer.logged_in or full["session_ended"]
+    response.headers["Cache-Control"] = "private, no-store" if private else "no-cache"
+    response.headers["Vary"] = "Cookie, Authorization"
     return response

@@ -1,11 +1,21 @@
-"""``gitbrag web [--host H] [--port P]``: serve the app with uvicorn."""
+"""``gitbrag web [--host H] [--port P] [--workers N]``: serve the app with uvicorn.
+
+uvicorn's standard extras (uvloop, httptools) do the HTTP work. The web processes are
+stateless (everything shared lives in Redis), so ``--workers`` (default
+``GITBRAG_WEB_WORKERS``, 0 = one per CPU) runs that many behind one listening socket, each
+building its app from the environment (:func:`app_from_environment`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import copy
+import gc
+from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 from gitbrag.settings import get_settings
 from web.app import create_app
@@ -16,19 +26,50 @@ from web.app import create_app
 GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
+def app_from_environment() -> FastAPI:
+    """The app, built in each worker process from ``GITBRAG_*`` (uvicorn's factory).
+
+    Everything built so far (the app, its templates, the libraries: ~100k objects) lives as
+    long as the process, so it is moved out of the garbage collector's sight (``gc.freeze``):
+    a full collection then scans only what requests left behind, instead of pausing every
+    request for tens of milliseconds now and then (measured: the p99 latency)."""
+    app = create_app(get_settings())
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def logging_config() -> dict[str, Any]:
+    """uvicorn's logging, plus gitbrag's own loggers (the request log) at INFO, in every
+    worker process."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["gitbrag"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["gitbrag"] = {
+        "formatter": "gitbrag",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["gitbrag"] = {"handlers": ["gitbrag"], "level": "INFO", "propagate": False}
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     host = getattr(args, "host", None) or settings.host
     port = getattr(args, "port", None) or settings.port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
+    workers = getattr(args, "workers", None) or settings.web_processes
     uvicorn.run(
-        app,
+        "web.server:app_from_environment",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
         proxy_headers=True,
         forwarded_allow_ips="*" if settings.public_url else "127.0.0.1",
         access_log=False,  # WebMiddleware logs each request (path only, no query secrets)
+        log_config=logging_config(),
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

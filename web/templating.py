@@ -43,6 +43,7 @@ def build_templates() -> Jinja2Templates:
             "compact": formatting.compact,
             "percent": formatting.percent,
             "human_date": formatting.human_date,
+            "human_datetime": formatting.human_datetime,
             "month_label": formatting.month_label,
             "role_label": formatting.role_label,
             "size_label": lambda bucket: SIZE_LABELS.get(bucket, bucket),

@@ -2,7 +2,8 @@
 
     gitbrag up
       ├── redis-server   embedded (unless GITBRAG_REDIS_URL), data in GITBRAG_DATA_DIR/redis
-      ├── web            gitbrag web --host H --port P
+      ├── web            gitbrag web --host H --port P   (one process per CPU, or
+      │                  GITBRAG_WEB_WORKERS, sharing the port)
       ├── worker         gitbrag worker
       ├── scheduler      gitbrag scheduler        (exactly one)
       └── watchdog       ends all of the above if `gitbrag up` dies (gitbrag.runtime.watchdog)

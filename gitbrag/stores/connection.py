@@ -2,7 +2,8 @@
 
 - :func:`connect` is the stores' client: a connection failure or timeout raises
   :class:`~gitbrag.errors.StoreUnavailable` (chained to redis-py's error), so nothing above
-  the stores handles redis-py exceptions.
+  the stores handles redis-py exceptions. :func:`async_connect` is its asyncio twin (the
+  web's page views, :mod:`gitbrag.stores.serving`), with the same translation.
 - :func:`broker_client` is a plain redis-py client for Dramatiq and its plugins (the broker,
   the limiter's and dramatiq-abort's backends): they handle redis-py's own exceptions (a
   consumer reconnects on ``ConnectionError``) and must see them unchanged.
@@ -15,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline as AsyncPipeline
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.retry import Retry
@@ -52,6 +55,44 @@ class StoreClient(redis.Redis):
         return _StorePipeline(
             self.connection_pool, self.response_callbacks, transaction, shard_hint
         )
+
+
+class _AsyncStorePipeline(AsyncPipeline):
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        try:
+            return await super().execute(raise_on_error)
+        except _UNAVAILABLE as exc:
+            raise _unavailable(exc) from exc
+
+
+class AsyncStoreClient(aioredis.Redis):
+    """The asyncio :class:`StoreClient`: unavailability errors are :class:`StoreUnavailable`."""
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except _UNAVAILABLE as exc:
+            raise _unavailable(exc) from exc
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> AsyncPipeline:
+        return _AsyncStorePipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+
+
+def async_connect(url: str, *, max_connections: int = 64) -> AsyncStoreClient:
+    """An asyncio client of the stores for ``url`` (bytes in, bytes out), made in the event
+    loop that uses it; a Redis that does not answer raises ``StoreUnavailable``."""
+    pool = aioredis.ConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        socket_connect_timeout=5,
+        socket_timeout=10,
+        health_check_interval=30,
+    )
+    client = AsyncStoreClient(connection_pool=pool)
+    client.auto_close_connection_pool = True  # the client owns its pool (redis-py's from_pool)
+    return client
 
 
 def _pool(settings: Settings) -> redis.BlockingConnectionPool:

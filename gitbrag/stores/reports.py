@@ -1,13 +1,25 @@
-"""Finished reports: versioned JSON envelopes, one Redis key per report key.
+"""Finished reports: one Redis hash per report key, holding the report's JSON as generated and
+what the web renders from it.
 
-A report and its metadata live in one value, so a reader never sees a report without its
-metadata; the write is one Lua script, so "an incomplete result never replaces a complete
-one" holds under any concurrency. Unknown users are remembered briefly (negative cache).
+``gitbrag:report:v2:<report key>`` fields:
+
+    version        content digest of ``json`` (names this stored version: ETags, render cache)
+    generated_at   ISO 8601
+    complete       "1" / "0"
+    json           the report, as ``Report.model_dump_json()`` wrote it (served untouched)
+    art:<bundle>:<name>   rendered artifacts of this version (``web.serving``), written later
+    bundle:<bundle>       "1" once every artifact of that bundle is there
+
+A report and its metadata are one value, so a reader never sees a report without its metadata
+or a rendering of another version: a new version replaces the whole hash (old renderings go with
+it), and an artifact is only written while its version is still the stored one. The write is one
+Lua script, so "an incomplete result never replaces a complete one" holds under any concurrency.
+Unknown users are remembered briefly (negative cache).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, cast
@@ -17,23 +29,50 @@ import redis
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
 
-ENVELOPE_VERSION: Final = 1
-REPORT_PREFIX: Final = "gitbrag:report:"
+REPORT_PREFIX: Final = "gitbrag:report:v2:"
 UNKNOWN_PREFIX: Final = "gitbrag:unknown-user:"
+ARTIFACT_FIELD: Final = "art:"  # + bundle + ":" + name
+BUNDLE_FIELD: Final = "bundle:"  # + bundle
 
-# KEYS[1] report key; ARGV[1] envelope, ARGV[2] complete ("1"/"0"), ARGV[3] ttl seconds.
+# KEYS[1] report hash; ARGV[1] complete ("1"/"0"), ARGV[2] ttl seconds, ARGV[3..] fields.
 # Refuses to replace a complete report with an incomplete one; returns 1 when written.
 _PUT = """
-local current = redis.call('GET', KEYS[1])
-if ARGV[2] == '0' and current then
-  local ok, decoded = pcall(cjson.decode, current)
-  if ok and decoded['complete'] then
+if ARGV[1] == '0' and redis.call('HGET', KEYS[1], 'complete') == '1' then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+"""
+
+# KEYS[1] report hash; ARGV[1] version, ARGV[2] the bundle marker the fields belong to (''
+# for none), ARGV[3] how many bundles a version may keep, ARGV[4..] fields. Writes only while
+# ARGV[1] is the stored version (a rendering of an older version never lands on a newer one),
+# and keeps a bounded number of bundles (one per site address: request data must not grow
+# Redis). Used by the web's async store (``gitbrag.stores.serving``).
+PUT_ARTIFACTS_SCRIPT: Final = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then
+  return 0
+end
+if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
+  local bundles = 0
+  for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(name, 1, 7) == 'bundle:' then bundles = bundles + 1 end
+  end
+  if bundles >= tonumber(ARGV[3]) then
     return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 return 1
 """
+MAX_BUNDLES: Final = 4
+
+
+def report_version(report_json: bytes) -> str:
+    """The name of one stored version: a digest of its JSON (which includes ``generated_at``)."""
+    return hashlib.sha256(report_json).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -43,6 +82,7 @@ class StoredReport:
     report: Report
     generated_at: datetime
     complete: bool
+    version: str = ""
 
     def age_seconds(self, now: datetime | None = None) -> float:
         now = now or datetime.now(UTC)
@@ -60,31 +100,42 @@ class ReportStore:
     def redis_key(key: ReportKey | str) -> str:
         return REPORT_PREFIX + str(key)
 
+    @property
+    def retention_seconds(self) -> int:
+        return self._retention
+
     def put(self, key: ReportKey, report: Report) -> bool:
         """Store ``report`` for ``key``; False when a complete report was kept instead."""
-        envelope = {
-            "version": ENVELOPE_VERSION,
-            "generated_at": report.generated_at.isoformat(),
-            "complete": report.complete,
-            "report": report.model_dump(mode="json"),
-        }
+        body = report.model_dump_json().encode()
+        fields: list[str | bytes] = [
+            "version",
+            report_version(body),
+            "generated_at",
+            report.generated_at.isoformat(),
+            "complete",
+            "1" if report.complete else "0",
+            "json",
+            body,
+        ]
         written = self._put(
             keys=[self.redis_key(key)],
-            args=[json.dumps(envelope), "1" if report.complete else "0", self._retention],
+            args=["1" if report.complete else "0", self._retention, *fields],
         )
         return bool(written)
 
     def get(self, key: ReportKey) -> StoredReport | None:
-        raw = cast(bytes | None, self._redis.get(self.redis_key(key)))
-        if raw is None:
+        raw = cast(
+            list[bytes | None],
+            self._redis.hmget(self.redis_key(key), ["version", "generated_at", "complete", "json"]),
+        )
+        version, generated_at, complete, body = raw
+        if version is None or generated_at is None or body is None:
             return None
-        envelope = json.loads(raw)
-        if envelope.get("version") != ENVELOPE_VERSION:
-            return None  # an older layout: treat as missing, it will be regenerated
         return StoredReport(
-            report=Report.model_validate(envelope["report"]),
-            generated_at=datetime.fromisoformat(envelope["generated_at"]),
-            complete=bool(envelope["complete"]),
+            report=Report.model_validate_json(body),
+            generated_at=datetime.fromisoformat(generated_at.decode()),
+            complete=complete == b"1",
+            version=version.decode(),
         )
 
     def delete(self, key: ReportKey | str) -> None:

@@ -33,6 +33,16 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def session_key(session_id: str) -> str:
+    """The Redis key of the session a (secret) cookie value names."""
+    return SESSION_PREFIX + _digest(session_id)
+
+
+def bearer_key(token: str) -> str:
+    """The Redis key of a bearer token's cached validation."""
+    return BEARER_PREFIX + _digest(token)
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A logged-in browser. ``viewer_id`` names this session's credential and jobs."""
@@ -52,6 +62,21 @@ class BearerValidation:
     login: str
     credential_ref: str
     viewer_id: str
+
+
+def decode_session(raw: bytes | str) -> Session | None:
+    """A stored session, or ``None`` when the value is not one (corrupt, older layout)."""
+    try:
+        return Session(**json.loads(raw))
+    except (TypeError, ValueError):
+        return None
+
+
+def decode_bearer(raw: bytes | str) -> BearerValidation | None:
+    try:
+        return BearerValidation(**json.loads(raw))
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +126,7 @@ class SessionStore:
             viewer_id=self.viewer_id_for(session_id),
             created_at=time.time(),
         )
-        self._redis.set(
-            SESSION_PREFIX + _digest(session_id), json.dumps(asdict(session)), ex=self.session_ttl
-        )
+        self._redis.set(session_key(session_id), json.dumps(asdict(session)), ex=self.session_ttl)
         return session
 
     def get(self, session_id: str) -> Session | None:
@@ -113,18 +136,17 @@ class SessionStore:
         encrypted credential it points to."""
         if not session_id or len(session_id) > 128:
             return None
-        key = SESSION_PREFIX + _digest(session_id)
+        key = session_key(session_id)
         raw = self._redis.get(key)
         if raw is None:
             return None
-        try:
-            return Session(**json.loads(raw))
-        except (TypeError, ValueError):
+        session = decode_session(raw)
+        if session is None:
             self._redis.delete(key)
-            return None
+        return session
 
     def delete(self, session_id: str) -> None:
-        self._redis.delete(SESSION_PREFIX + _digest(session_id))
+        self._redis.delete(session_key(session_id))
 
     # ------------------------------------------------------------------ OAuth state
 
@@ -146,21 +168,14 @@ class SessionStore:
     # ------------------------------------------------------------------ bearer tokens
 
     def get_bearer(self, token: str) -> BearerValidation | None:
-        raw = self._redis.get(BEARER_PREFIX + _digest(token))
-        if raw is None:
-            return None
-        try:
-            return BearerValidation(**json.loads(raw))
-        except (TypeError, ValueError):
-            return None
+        raw = self._redis.get(bearer_key(token))
+        return None if raw is None else decode_bearer(raw)
 
     def put_bearer(self, token: str, validation: BearerValidation) -> None:
-        self._redis.set(
-            BEARER_PREFIX + _digest(token), json.dumps(asdict(validation)), ex=self.bearer_ttl
-        )
+        self._redis.set(bearer_key(token), json.dumps(asdict(validation)), ex=self.bearer_ttl)
 
     def forget_bearer(self, token: str) -> None:
-        self._redis.delete(BEARER_PREFIX + _digest(token))
+        self._redis.delete(bearer_key(token))
 
     @staticmethod
     def bearer_viewer_id(token: str) -> str:

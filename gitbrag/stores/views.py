@@ -18,6 +18,16 @@ VIEWS_PREFIX: Final = "gitbrag:views:"
 LAST_VIEWED: Final = "gitbrag:last-viewed"
 
 
+def bucket_key(day: date) -> str:
+    """The sorted set counting the views of ``day`` (UTC)."""
+    return VIEWS_PREFIX + day.isoformat()
+
+
+def bucket_ttl_seconds(window_days: int) -> int:
+    """A day's bucket outlives the window by a day."""
+    return (window_days + 1) * 86_400
+
+
 @dataclass(frozen=True)
 class Popular:
     report_key: str
@@ -32,7 +42,7 @@ class ViewStore:
         self.decay = decay
 
     def _bucket(self, day: date) -> str:
-        return VIEWS_PREFIX + day.isoformat()
+        return bucket_key(day)
 
     def _days(self, now: datetime) -> list[date]:
         today = now.astimezone(UTC).date()
@@ -43,7 +53,7 @@ class ViewStore:
         bucket = self._bucket(now.astimezone(UTC).date())
         pipe = self._redis.pipeline(transaction=False)
         pipe.zincrby(bucket, 1, report_key)
-        pipe.expire(bucket, (self.window_days + 1) * 86_400)
+        pipe.expire(bucket, bucket_ttl_seconds(self.window_days))
         pipe.zadd(LAST_VIEWED, {report_key: now.timestamp()})
         pipe.execute()
 

@@ -1,22 +1,117 @@
 // gitbrag page behaviour: live job progress (SSE, polling fallback), swapping in the finished
-// report without a manual reload, copy-link, and collapsing long PR tables.
+// report without a manual reload, copy-link, relative times, and loading the pages of long
+// lists (a repository's pull requests, more repositories, the issues opened) in place.
 (function () {
   "use strict";
 
   function $(root, selector) { return root.querySelector(selector); }
 
-  // ------------------------------------------------------------------ long tables
-  function collapseTables(root) {
-    root.querySelectorAll("[data-collapsible]").forEach(function (body) {
-      var article = body.closest(".repo, [data-collapsible-scope]");
-      var button = article && $(article, "[data-show-more]");
-      if (!button) return;
-      body.classList.add("is-collapsed");
-      button.hidden = false;
-      button.addEventListener("click", function () {
-        body.classList.remove("is-collapsed");
-        button.hidden = true;
+  // ------------------------------------------------------------------ relative times
+  // Cached pages say when a report was generated as an absolute time (the same for every
+  // viewer); the browser says how long ago that is, and keeps it current.
+  var UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400],
+               ["hour", 3600], ["minute", 60]];
+
+  function ago(seconds) {
+    if (Math.abs(seconds) < 60) return "just now";
+    var future = seconds < 0;
+    seconds = Math.abs(seconds);
+    for (var i = 0; i < UNITS.length; i++) {
+      if (seconds >= UNITS[i][1]) {
+        var count = Math.floor(seconds / UNITS[i][1]);
+        var words = count + " " + UNITS[i][0] + (count === 1 ? "" : "s");
+        return future ? "in " + words : words + " ago";
+      }
+    }
+    return "just now";
+  }
+
+  function relativeTimes(root) {
+    root.querySelectorAll("time[data-relative]").forEach(function (element) {
+      var moment = Date.parse(element.getAttribute("datetime"));
+      if (!isNaN(moment)) element.textContent = ago((Date.now() - moment) / 1000);
+    });
+  }
+  setInterval(function () { relativeTimes(document); }, 60000);
+
+  // ------------------------------------------------------------------ paged lists in place
+  // "Show all N pull requests" and "Show more repositories" are links to paged pages (they
+  // work without JavaScript); here they fetch those pages and move their rows or
+  // repositories into this page, one page per click, until the list is complete.
+  function fetchPage(url) {
+    return fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+  }
+
+  function nextLink(doc) {
+    var next = doc.querySelector('.pager a[rel="next"]');
+    return next ? next.getAttribute("href") : null;
+  }
+
+  function pagedLink(link, load) {
+    link.addEventListener("click", function (event) {
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return;
+      link.setAttribute("aria-busy", "true");
+      fetchPage(link.getAttribute("href"))
+        .then(function (doc) {
+          var next = load(doc);
+          link.removeAttribute("aria-busy");
+          if (next) link.setAttribute("href", next);
+          else link.parentNode.remove();
+        })
+        .catch(function () { window.location.href = link.getAttribute("href"); });
+    });
+  }
+
+  function showAll(link) {
+    var article = link.closest(".repo");
+    var body = article && $(article, "tbody[data-pr-rows]");
+    if (!body) return;
+    var total = parseInt(link.dataset.total, 10);
+    var first = true;
+    pagedLink(link, function (doc) {
+      var rows = doc.querySelectorAll("tbody[data-pr-rows] tr");
+      if (first) { body.textContent = ""; first = false; }  // page 1 starts with the recent ones
+      rows.forEach(function (row) { body.appendChild(document.importNode(row, true)); });
+      var left = total - body.rows.length;
+      link.textContent = "Show more (" + left.toLocaleString() + " left)";
+      return left > 0 ? nextLink(doc) : null;
+    });
+  }
+
+  function showAllIssues(link) {
+    var panel = link.closest("[data-issues]");
+    var list = panel && $(panel, "ul[data-issue-rows]");
+    if (!list) return;
+    var total = parseInt(link.dataset.total, 10);
+    var first = true;
+    pagedLink(link, function (doc) {
+      var items = doc.querySelectorAll("ul[data-issue-rows] > li");
+      if (first) { list.textContent = ""; first = false; }  // page 1 starts with the recent ones
+      items.forEach(function (item) { list.appendChild(document.importNode(item, true)); });
+      var left = total - list.children.length;
+      link.textContent = "Show more (" + left.toLocaleString() + " left)";
+      return left > 0 ? nextLink(doc) : null;
+    });
+  }
+
+  function moreRepositories(link) {
+    var list = link.closest("[data-repositories]");
+    if (!list) return;
+    pagedLink(link, function (doc) {
+      var holder = link.parentNode;
+      doc.querySelectorAll("[data-repositories] > .repo").forEach(function (repo) {
+        var copy = document.importNode(repo, true);
+        list.insertBefore(copy, holder);
+        init(copy);
       });
+      return nextLink(doc);
     });
   }
 
@@ -131,7 +226,10 @@
   }
 
   function init(root) {
-    collapseTables(root);
+    relativeTimes(root);
+    root.querySelectorAll("a[data-show-all]").forEach(showAll);
+    root.querySelectorAll("a[data-show-all-issues]").forEach(showAllIssues);
+    root.querySelectorAll("a[data-more-repositories]").forEach(moreRepositories);
     root.querySelectorAll(".progress-panel[data-job-id]").forEach(function (panel) {
       var status = panel.dataset.status;
       if (status === "done" || status === "failed" || status === "cancelled" || status === "not_found") return;

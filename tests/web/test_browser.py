@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 
+from gitbrag.service import ReportService
+from tests.web.big_report import BIG_KEY, BIG_PAGE, BIG_REPO, big_report
 from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -187,6 +189,72 @@ def test_print_stylesheet_prints_a_light_report_without_chrome(
     context.close()
 
 
+def _rows(repo: Locator) -> list[int]:
+    texts = repo.locator("tbody[data-pr-rows] td.pr-number").all_text_contents()
+    return [int(text.lstrip("#")) for text in texts]
+
+
+def test_show_all_loads_every_pull_request_in_place(stack: LiveStack, page: Page) -> None:
+    """The big report's page shows each repository's most recent pull requests; "Show all"
+    loads the rest page by page into the same table, and "Show more repositories" the other
+    repositories, without leaving the page."""
+    assert stack.settings is not None
+    service = ReportService.from_settings(stack.settings)
+    report = big_report()
+    assert service.stores.reports.put(BIG_KEY, report)
+    service.redis.close()
+    page.goto(stack.url + BIG_PAGE)
+    marker = page.evaluate_handle("document.body")  # survives only if the page never reloads
+    # "Last updated": an absolute time in the HTML, said relatively by the browser.
+    updated = page.locator(".freshness time[data-relative]")
+    assert (updated.text_content() or "").endswith(" ago")
+    assert (updated.get_attribute("title") or "").endswith(" UTC")
+    repo = page.locator(f'article.repo[data-repository="{BIG_REPO}"]')
+    assert len(_rows(repo)) == 10
+    link = repo.locator("a[data-show-all]")
+    assert link.text_content() == "Show all 1,600 pull requests"
+    clicks = 0
+    while link.count():
+        before = len(_rows(repo))
+        link.click()
+        clicks += 1
+        page.wait_for_function(
+            '([repo, before]) => document.querySelector(`article.repo[data-repository="${repo}"]'
+            " tbody[data-pr-rows]`).rows.length !== before",
+            arg=[BIG_REPO, before],
+        )
+        assert clicks <= 16
+    expected = next(r for r in report.repositories if r.name_with_owner == BIG_REPO)
+    assert _rows(repo) == [pr.number for pr in expected.pull_requests]
+    assert clicks == 16
+    more = page.locator("a[data-more-repositories]")
+    while more.count():
+        before = page.locator("article.repo").count()
+        more.click()
+        page.wait_for_function(
+            "before => document.querySelectorAll('article.repo').length > before", arg=before
+        )
+    names = page.locator("article.repo").evaluate_all("els => els.map(e => e.dataset.repository)")
+    assert names == [repo.name_with_owner for repo in report.repositories]
+    # A repository loaded in place pages its pull requests in place too.
+    loaded = [repo for repo in report.repositories[20:] if len(repo.pull_requests) > 10][-1]
+    last = page.locator(f'article.repo[data-repository="{loaded.name_with_owner}"]')
+    expected_last = [pr.number for pr in loaded.pull_requests]
+    assert len(_rows(last)) == 10
+    last.locator("a[data-show-all]").click()
+    page.wait_for_function(
+        '([repo, total]) => document.querySelector(`article.repo[data-repository="${repo}"]'
+        " tbody[data-pr-rows]`).rows.length === total",
+        arg=[loaded.name_with_owner, len(expected_last)],
+    )
+    assert _rows(last) == expected_last and last.locator("a[data-show-all]").count() == 0
+    # The oldest repository has all its pull requests on the page: no "Show all".
+    few = page.locator('article.repo[data-repository="bot-farm/few"]')
+    assert len(_rows(few)) == 5 and few.locator("a[data-show-all]").count() == 0
+    assert marker.evaluate("body => body.isConnected") is True
+    assert page.url == stack.url + BIG_PAGE
+
+
 def test_reviews_given_and_issues_opened_render(stack: LiveStack, browser: Browser) -> None:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
@@ -212,13 +280,24 @@ def test_reviews_given_and_issues_opened_render(stack: LiveStack, browser: Brows
     assert page.locator(".chart-months .review-line").is_visible()
     assert page.locator("#reviews-given .states-bar").is_visible()
     assert page.locator(".repo .reviews-here").first.is_visible()
-    # The issue list shows the newest eight; "Show more" opens the rest in place.
+    # The issue list shows the newest ten; "Show all" loads the rest in place, newest first.
     issues = page.locator("#issues-opened .issue")
-    assert issues.count() == len(opened) > 8
-    visible = [issues.nth(i).is_visible() for i in range(issues.count())]
-    assert visible == [True] * 8 + [False] * (len(opened) - 8)
-    page.locator("#issues-opened [data-show-more]").click()
-    assert all(issues.nth(i).is_visible() for i in range(issues.count()))
+    assert issues.count() == 10 < len(opened)
+    link = page.locator("#issues-opened a[data-show-all-issues]")
+    assert link.text_content() == f"Show all {len(opened)} issues"
+    marker = page.evaluate_handle("document.body")  # survives only if the page never reloads
+    link.click()
+    page.wait_for_function(
+        "count => document.querySelectorAll('#issues-opened .issue').length === count",
+        arg=len(opened),
+    )
+    assert link.count() == 0  # nothing left to load
+    assert marker.evaluate("body => body.isConnected") is True
+    newest_first = sorted(opened, key=lambda i: (i.created_at, i.number), reverse=True)
+    shown = page.locator("#issues-opened .issue-meta").all_text_contents()
+    assert [text.split(" · ")[0] for text in shown] == [
+        f"{i.repo}#{i.number}" for i in newest_first
+    ]
     # Titles from GitHub are text, never markup.
     assert page.locator("#issues-opened .issue-title", has_text="<script>").count() == 1
     context.close()

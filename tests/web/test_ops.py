@@ -59,6 +59,15 @@ def test_openapi_documents_the_api(web_client: TestClient) -> None:
     }
     report = paths["/api/reports/github/{username}"]["get"]
     assert {"200", "202", "400", "401", "404"} <= set(report["responses"])
+    parameters = {(p["name"], p["in"]) for p in report["parameters"]}
+    assert parameters == {
+        ("username", "path"),
+        ("period", "query"),
+        ("since", "query"),
+        ("until", "query"),
+        ("include_closed", "query"),
+    }
+    assert "byte for byte" in report["description"]
     assert "429" in paths["/api/reports/github/{username}/refresh"]["post"]["responses"]
     assert "delete" in paths["/api/jobs/{job_id}"]
     docs = web_client.get("/docs")
@@ -74,6 +83,19 @@ def test_request_log_has_no_secrets(
     assert any(line.startswith("GET /auth/callback 303") for line in lines)
     assert not any("code=" in line or "state=" in line for line in lines)
     assert not any(hub.token("octocat") in line for line in lines)
+
+
+def test_request_log_can_be_turned_off(
+    redis_url: str, hub: FakeHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="gitbrag.web.access")
+    app = create_app(settings_for(redis_url, hub, tmp_path, access_log=False))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/user/github/octocat").status_code == 401
+        metrics = client.get("/metrics").text
+    assert not [r for r in caplog.records if r.name == "gitbrag.web.access"]
+    assert 'route="/user/github/{username}",status="401"} 1.0' in metrics  # still counted
 
 
 @pytest.fixture

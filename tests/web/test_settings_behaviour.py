@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
+import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
@@ -77,7 +79,12 @@ def test_sessions_work_across_app_instances(
     assert "@octocat" in other.get("/").text
 
 
-def test_gitbrag_web_command_serves_the_app(redis_url: str, hub: FakeHub, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [None, "3"])
+def test_gitbrag_web_command_serves_the_app(
+    redis_url: str, hub: FakeHub, tmp_path: Path, workers: str | None
+) -> None:
+    """``gitbrag web`` runs one process per CPU (or ``--workers``) on one port, and stops
+    on SIGTERM."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITBRAG_")}
     env.update(
@@ -89,8 +96,9 @@ def test_gitbrag_web_command_serves_the_app(redis_url: str, hub: FakeHub, tmp_pa
             "PYTHONPATH": str(ROOT),
         }
     )
+    command = [sys.executable, "-m", "gitbrag", "web", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gitbrag", "web", "--host", "127.0.0.1", "--port", str(port)],
+        command + (["--workers", workers] if workers else []),
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -117,6 +125,13 @@ def test_gitbrag_web_command_serves_the_app(redis_url: str, hub: FakeHub, tmp_pa
             f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}, timeout=5
         )
         assert f'<link rel="canonical" href="https://127.0.0.1:{port}/">' in page.text
+        expected = int(workers) if workers else len(os.sched_getaffinity(0))
+        serving = [  # uvicorn's worker processes (not multiprocessing's resource tracker)
+            child
+            for child in psutil.Process(process.pid).children()
+            if "spawn_main" in " ".join(child.cmdline())
+        ]
+        assert len(serving) == (expected if expected > 1 else 0)  # one process serves alone
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)

@@ -1,5 +1,6 @@
-"""The JSON API (documented at ``/docs``): reports, forced refreshes, jobs and their live
-progress as Server-Sent Events.
+"""The JSON API (documented at ``/docs``): forced refreshes, jobs and their live progress as
+Server-Sent Events. ``GET /api/reports/github/{username}`` is a cached view:
+``web.routes.exports``.
 
 Authentication: the browser session cookie (state-changing calls then need the
 ``X-CSRF-Token`` header) or ``Authorization: Bearer <GitHub token>``.
@@ -20,10 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from web.auth import CsrfHeader, Viewer, check_csrf
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
-from web.flow import Outcome, decide, force_refresh, needs_login_again
-from web.formatting import iso_utc
+from web.flow import force_refresh, needs_login_again
 from web.params import RequestedKey
-from web.presenters import job_api, job_payload, not_found_message
+from web.presenters import job_api, job_payload
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -34,47 +34,6 @@ JobId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_
 EVENT_POLL_SECONDS = 0.4
 EVENT_STREAM_SECONDS = 300.0
 EVENT_KEEPALIVE_SECONDS = 15.0
-
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "`fresh` or `stale` report, with the job regenerating it (if any)"},
-    202: {"description": "`generating`: no report yet, a job is collecting it"},
-    400: {"description": "invalid username, period or date range"},
-    401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
-    404: {
-        "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), or the "
-        "login is an organisation's (`reason`: `organization`); `detail` says so in words"
-    },
-}
-
-
-def _outcome_body(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:
-    now = ctx.now()
-    body: dict[str, Any] = {"state": outcome.state}
-    if outcome.state in {"fresh", "stale"}:
-        assert outcome.stored is not None
-        body.update(
-            {
-                "generated_at": iso_utc(outcome.stored.generated_at),
-                "age_seconds": round(outcome.stored.age_seconds(now)),
-                "job": job_api(outcome.job) if outcome.job else None,
-                "report": outcome.stored.report.model_dump(mode="json"),
-            }
-        )
-    elif outcome.state == "generating":
-        assert outcome.job is not None
-        body["job"] = job_api(outcome.job)
-    elif outcome.state == "not_found":
-        body["reason"] = outcome.not_found_reason or "no_user"
-        body["detail"] = not_found_message(body["reason"], outcome.key.username)
-    return body
-
-
-@router.get("/reports/github/{username}", responses=_RESPONSES)
-async def get_report(ctx: Ctx, viewer: CurrentViewer, key: RequestedKey) -> JSONResponse:
-    """A report by the SPEC section 5 table: served from the cache when present; generated in
-    the background when missing or stale and the caller may generate."""
-    outcome = await run_in_threadpool(decide, ctx, key, viewer)
-    return JSONResponse(_outcome_body(ctx, outcome), status_code=outcome.http_status)
 
 
 @router.post(

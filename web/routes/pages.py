@@ -1,35 +1,23 @@
-"""HTML pages: home, search, the report (or its generating/login/not-found states), the
-exports, and the two form actions (force refresh, cancel)."""
+"""HTML pages: home, search, and the two form actions (force refresh, cancel). The report and
+its exports are views of cached documents: ``web.routes.reports`` and ``exports``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
 from gitbrag.periods import ReportKey, validate_username
-from gitbrag.render.markdown import render_markdown
-from gitbrag.service import StoredReport
 from web.auth import CsrfForm, ReturnToForm, Viewer, check_csrf, safe_return_to
-from web.canonical import canonical_key
-from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
-from web.flow import Outcome, decide, force_refresh
+from web.flow import Outcome, force_refresh
 from web.params import report_key
-from web.presenters import (
-    NOT_FOUND_TITLES,
-    job_payload,
-    key_query,
-    not_found_message,
-    period_tabs,
-    report_path,
-    report_view,
-)
+from web.presenters import job_payload, key_query, period_tabs, report_path
 from web.rendering import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -56,11 +44,12 @@ async def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""
     return RedirectResponse(f"/user/github/{candidate.lower()}", status_code=303)
 
 
-def _report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[str, Any]:
+def report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[str, Any]:
+    """What the per-request report pages (generating, log in, not found) show."""
     ctx = request.app.state.context
     key = outcome.key
     now = ctx.now()
-    context: dict[str, Any] = {
+    return {
         "key": key,
         "outcome": outcome,
         "tabs": period_tabs(key),
@@ -69,89 +58,20 @@ def _report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[
         "md_path": report_path(key, ".md"),
         "refresh_path": f"/user/github/{key.username}/refresh",
         "login_path": "/auth/login?" + urlencode({"return_to": report_path(key)}),
-        "hidden_fields": _hidden_fields(key),
+        "hidden_fields": hidden_fields(key),
         "job": job_payload(outcome.job, now, key.username) if outcome.job else None,
         "can_cancel": outcome.job is not None
         and not outcome.job.finished
         and viewer.may_cancel(outcome.job.viewer_id, ctx.settings.admins),
         "now": now,
     }
-    if outcome.stored is not None:
-        report = outcome.stored.report
-        context.update(
-            {
-                "report": report,
-                "stored": outcome.stored,
-                "view": report_view(report),
-                "age_seconds": outcome.stored.age_seconds(now),
-            }
-        )
-    return context
 
 
-def _hidden_fields(key: ReportKey) -> dict[str, str]:
+def hidden_fields(key: ReportKey) -> dict[str, str]:
     """The refresh form's fields naming ``key``: its query, with the default period spelled
     out."""
     period = {"period": key.range.period} if key.range.period is not None else {}
     return period | key_query(key)
-
-
-# Each report route answers an upper-case login with a 301 to its lower-case URL.
-PageKey = Annotated[ReportKey, Depends(canonical_key())]
-JsonExportKey = Annotated[ReportKey, Depends(canonical_key(".json"))]
-MarkdownExportKey = Annotated[ReportKey, Depends(canonical_key(".md"))]
-
-
-async def _stored_report(ctx: AppContext, key: ReportKey) -> StoredReport:
-    """What the exports serve: the stored report, or a 404 pointing at the report page."""
-    stored = await run_in_threadpool(ctx.service.get_report, key)
-    if stored is None:
-        raise HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
-    return stored
-
-
-def _export_headers(key: ReportKey, extension: str) -> dict[str, str]:
-    return {"Content-Disposition": f'inline; filename="gitbrag-{key.username}{extension}"'}
-
-
-# Export routes come first: ``{username}`` would otherwise swallow ``name.json``.
-@router.get("/user/github/{username}.json")
-async def export_json(ctx: Ctx, key: JsonExportKey) -> Response:
-    stored = await _stored_report(ctx, key)
-    return JSONResponse(
-        stored.report.model_dump(mode="json"), headers=_export_headers(key, ".json")
-    )
-
-
-@router.get("/user/github/{username}.md")
-async def export_markdown(ctx: Ctx, key: MarkdownExportKey) -> Response:
-    stored = await _stored_report(ctx, key)
-    return PlainTextResponse(
-        render_markdown(stored.report),
-        media_type="text/markdown; charset=utf-8",
-        headers=_export_headers(key, ".md"),
-    )
-
-
-@router.get("/user/github/{username}", response_class=HTMLResponse)
-async def report_page(request: Request, ctx: Ctx, viewer: CurrentViewer, key: PageKey) -> Response:
-    outcome = await run_in_threadpool(decide, ctx, key, viewer)
-    if outcome.job is not None:
-        ctx.metrics.job_states_seen.labels(outcome.job.status).inc()
-    context = _report_context(request, outcome, viewer)
-    if outcome.state == "not_found":
-        reason = outcome.not_found_reason or "no_user"
-        context["error"] = {
-            "status": 404,
-            "title": NOT_FOUND_TITLES.get(reason, NOT_FOUND_TITLES["no_user"]),
-            "message": not_found_message(reason, key.username),
-        }
-        return render_page(request, "error.html", context, status_code=404)
-    if outcome.state == "login_required":
-        return render_page(request, "login_required.html", context, status_code=401)
-    if outcome.state == "generating":
-        return render_page(request, "generating.html", context)
-    return render_page(request, "report.html", context)
 
 
 @router.post("/user/github/{username}/refresh")
@@ -216,4 +136,4 @@ async def cancel_page(
     # Show the outcome here: the report URL would start a new job for a missing report.
     key = ReportKey.parse(cancelled.report_key)
     outcome = Outcome("generating", key, None, cancelled)
-    return render_page(request, "generating.html", _report_context(request, outcome, viewer))
+    return render_page(request, "generating.html", report_context(request, outcome, viewer))

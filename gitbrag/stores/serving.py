@@ -1,0 +1,239 @@
+"""What a report view needs from Redis, read in one round trip from the web's event loop.
+
+The web process serves cached reports with an async client (``redis.asyncio``): one
+``EVALSHA`` answers any number of :class:`ViewQuery` at once (the web coalesces concurrent
+views into one call, ``web.serving.coalesce``), each with
+
+* the stored version of the report (``version``, ``generated_at``, ``complete``),
+* a rendered artifact of it, or the report's JSON to render one, but only when the caller does
+  not hold that version already (steady state: no body crosses the wire),
+* the active job generating it (the claim's record, if still queued/running/waiting),
+* whether GitHub said the user does not exist,
+* the viewer's session or bearer validation, and whether its credential was revoked.
+
+Writes are rare: artifacts rendered from a version (kept beside it, only while it is still the
+stored one) and view counts, batched by the web and flushed in one pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from gitbrag.per_loop import PerLoop
+from gitbrag.stores.connection import AsyncStoreClient, async_connect
+from gitbrag.stores.credentials import CREDENTIAL_PREFIX
+from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
+from gitbrag.stores.lua import LuaScript
+from gitbrag.stores.reports import (
+    MAX_BUNDLES,
+    PUT_ARTIFACTS_SCRIPT,
+    REPORT_PREFIX,
+    UNKNOWN_PREFIX,
+)
+from gitbrag.stores.sessions import (
+    BearerValidation,
+    Session,
+    bearer_key,
+    decode_bearer,
+    decode_session,
+    session_key,
+)
+from gitbrag.stores.views import LAST_VIEWED, bucket_key, bucket_ttl_seconds
+
+BodyKind = Literal["none", "artifact", "absent"]
+JsonWanted = Literal["", "fallback", "always"]
+
+# KEYS: 4 per query (report hash, job claim, unknown-user flag, identity key or '').
+# ARGV[1] job prefix, ARGV[2] credential prefix, then 4 per query: the version the caller
+# holds, the artifact field wanted (''), the bundle marker field (''), and when to send the
+# report's JSON too ('', 'fallback': when neither the artifact nor the marker is there,
+# 'always'). Nothing is sent when the caller holds the stored version already.
+_READ = """
+local results = {}
+for i = 0, #KEYS / 4 - 1 do
+  local report, claim, unknown, identity = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
+  local have, artifact, bundle, want_json = ARGV[i*4+3], ARGV[i*4+4], ARGV[i*4+5], ARGV[i*4+6]
+  local meta = redis.call('HMGET', report, 'version', 'generated_at', 'complete')
+  local body, kind, json = false, 'none', false
+  if meta[1] and meta[1] ~= have then
+    if artifact ~= '' then
+      body = redis.call('HGET', report, artifact)
+      if body then
+        kind = 'artifact'
+      elseif bundle ~= '' and redis.call('HEXISTS', report, bundle) == 1 then
+        kind = 'absent'
+      end
+    end
+    if want_json == 'always' or (want_json == 'fallback' and kind == 'none') then
+      json = redis.call('HGET', report, 'json')
+    end
+  end
+  local job = false
+  local owner = redis.call('GET', claim)
+  if owner then job = redis.call('HGETALL', ARGV[1] .. owner) end
+  local found, revoked = false, 0
+  if identity ~= '' then
+    found = redis.call('GET', identity)
+    if found then
+      local ok, decoded = pcall(cjson.decode, found)
+      if ok and type(decoded) == 'table' and type(decoded['credential_ref']) == 'string' then
+        revoked = redis.call('HEXISTS', ARGV[2] .. decoded['credential_ref'], 'invalid')
+      end
+    end
+  end
+  results[i + 1] = {meta[1] or false, meta[2] or false, meta[3] or false, kind, body or false,
+                    json or false, job, redis.call('GET', unknown) or false, found, revoked}
+end
+return results
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewQuery:
+    """One view's question. Hashable: identical concurrent views share one answer."""
+
+    report_key: str
+    session_id: str | None = None
+    bearer_token: str | None = None
+    have_version: str = ""  # the version whose ``artifact`` the caller already holds
+    artifact: str = ""  # hash field of the rendered artifact wanted
+    bundle: str = ""  # marker field: set once all of a bundle's artifacts are stored
+    want_json: JsonWanted = ""  # when to send the report's JSON too
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMeta:
+    """A stored report version, without its content."""
+
+    version: str
+    generated_at: datetime
+    complete: bool
+
+    def age_seconds(self, now: datetime) -> float:
+        return max(0.0, (now - self.generated_at).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    meta: ReportMeta | None
+    body_kind: BodyKind  # the artifact is in ``body``, or not sent, or known not to exist
+    body: bytes | None
+    report_json: bytes | None  # the report as stored, when asked for
+    job: Job | None  # the active job generating the report
+    unknown_reason: str | None  # the user is not one GitHub has: "no_user", "organization"
+    session: Session | None = None
+    bearer: BearerValidation | None = None
+    credential_revoked: bool = False
+
+
+def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
+    (
+        version,
+        generated_at,
+        complete,
+        kind,
+        body,
+        report_json,
+        job_fields,
+        unknown,
+        found,
+        revoked,
+    ) = row
+    meta = (
+        ReportMeta(
+            version.decode(), datetime.fromisoformat(generated_at.decode()), complete == b"1"
+        )
+        if version and generated_at
+        else None
+    )
+    job: Job | None = None
+    if job_fields:
+        record = dict(zip(job_fields[::2], job_fields[1::2], strict=True))
+        if record.get(b"status", b"").decode() in ACTIVE_STATUSES:
+            job = JobStore._decode(record)
+    session = decode_session(found) if found and query.session_id else None
+    bearer = decode_bearer(found) if found and query.bearer_token else None
+    return ViewState(
+        meta=meta,
+        body_kind=cast(BodyKind, kind.decode()),
+        body=body or None,
+        report_json=report_json or None,
+        job=job,
+        unknown_reason=unknown.decode() if unknown else None,
+        session=session,
+        bearer=bearer,
+        credential_revoked=bool(revoked),
+    )
+
+
+class ServingStore:
+    """The async reads and writes of report views (``redis.asyncio``, bytes; one client per
+    event loop, made on first use)."""
+
+    def __init__(self, url: str, *, retention_seconds: int, view_window_days: int) -> None:
+        self._clients = PerLoop(lambda: async_connect(url))
+        self._retention = retention_seconds
+        self._view_window_days = view_window_days
+        self._read = LuaScript(_READ)
+        self._put_artifacts = LuaScript(PUT_ARTIFACTS_SCRIPT)
+
+    @property
+    def _redis(self) -> AsyncStoreClient:
+        return self._clients.get()
+
+    async def read(self, queries: Sequence[ViewQuery]) -> list[ViewState]:
+        """Answer every query with one ``EVALSHA`` (one round trip)."""
+        keys: list[str] = []
+        args: list[str] = [JOB_PREFIX, CREDENTIAL_PREFIX]
+        for query in queries:
+            identity = ""
+            if query.bearer_token:
+                identity = bearer_key(query.bearer_token)
+            elif query.session_id:
+                identity = session_key(query.session_id)
+            username = query.report_key.split(":", 1)[0]
+            keys += [
+                REPORT_PREFIX + query.report_key,
+                CLAIM_PREFIX + query.report_key,
+                UNKNOWN_PREFIX + username.lower(),
+                identity,
+            ]
+            args += [query.have_version, query.artifact, query.bundle, query.want_json]
+        rows = await self._read(self._redis, keys, args)
+        return [_decode(query, row) for query, row in zip(queries, rows, strict=True)]
+
+    async def put_artifacts(
+        self, report_key: str, version: str, fields: Mapping[str, bytes], *, bundle: str = ""
+    ) -> bool:
+        """Keep rendered ``fields`` beside ``version``. False if another version replaced it,
+        or if ``fields`` belong to a new ``bundle`` (its marker field) and the version keeps
+        ``MAX_BUNDLES`` already."""
+        args: list[str | bytes] = [version, bundle, str(MAX_BUNDLES)]
+        for name, value in fields.items():
+            args += [name, value]
+        keys = [REPORT_PREFIX + report_key]
+        return bool(await self._put_artifacts(self._redis, keys, args))
+
+    async def record_views(self, counts: Mapping[str, int], now: datetime | None = None) -> None:
+        """Add ``counts`` (report key -> views) to today's bucket, note when each report was
+        last viewed, and push back the expiry of the viewed reports; one pipeline."""
+        if not counts:
+            return
+        now = now or datetime.now(UTC)
+        bucket = bucket_key(now.astimezone(UTC).date())
+        pipe = self._redis.pipeline(transaction=False)
+        for report_key, views in counts.items():
+            pipe.zincrby(bucket, views, report_key)
+            pipe.expire(REPORT_PREFIX + report_key, self._retention)
+        pipe.expire(bucket, bucket_ttl_seconds(self._view_window_days))
+        pipe.zadd(LAST_VIEWED, dict.fromkeys(counts, now.timestamp()))
+        await pipe.execute()
+
+    async def aclose(self) -> None:
+        """Close the running loop's client."""
+        client = self._clients.current()
+        if client is not None:
+            await client.aclose()

@@ -1,0 +1,138 @@
+"""The exports (``.json``: the stored bytes; ``.md``: rendered once per version) and the API's
+report (``GET /api/reports/github/{username}``: the stored JSON in an envelope assembled per
+request). Served like the report page (``web.routes.reports``): one Redis read, cached bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gitbrag.periods import ReportKey
+from web.auth import ANONYMOUS
+from web.canonical import parsed_key, request_key
+from web.context import AppContext
+from web.flow import Outcome, decide
+from web.formatting import iso_utc
+from web.presenters import job_api, not_found_message
+from web.rendering import public_base_url
+from web.routes.reports import cache_control, missing, read_for_viewer
+from web.serving import http_cache
+from web.serving.bundle import MARKDOWN, bundle_name
+from web.serving.chunks import Chunk
+from web.serving.reader import ANONYMOUS_IDENTITY
+from web.serving.respond import Shared, bytes_response, document_response
+from web.serving.route import REPORT_PARAMETERS, ServedRoute, context_of
+
+# Declared before the report page's ``/user/github/{username}``, which would match
+# ``name.json`` too.
+router = APIRouter(route_class=ServedRoute, include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"], route_class=ServedRoute)
+
+_JSON_TAIL = Chunk.of(b"}")
+
+
+def _export_headers(key: ReportKey, extension: str) -> dict[str, str]:
+    return {"Content-Disposition": f'inline; filename="gitbrag-{key.username}{extension}"'}
+
+
+@router.get("/user/github/{username}.json")
+async def export_json(request: Request) -> Response:
+    """The report as stored (the bytes the worker wrote)."""
+    ctx = context_of(request)
+    key = request_key(request, request.path_params["username"], ".json")
+    read = await ctx.reader.json(key, ANONYMOUS_IDENTITY)
+    if read.state.meta is None or read.document is None:
+        raise missing(key)
+    meta = read.state.meta
+    return document_response(
+        request,
+        read.document,
+        media_type="application/json",
+        cache_control=cache_control(ctx, meta, ANONYMOUS, shared=True),
+        shared=Shared("json", (meta.version,)),
+        vary="Accept-Encoding",
+        headers=_export_headers(key, ".json"),
+    )
+
+
+@router.get("/user/github/{username}.md")
+async def export_markdown(request: Request) -> Response:
+    ctx = context_of(request)
+    key = request_key(request, request.path_params["username"], ".md")
+    base_url = public_base_url(request)
+    bundle = bundle_name(base_url, ctx.settings)
+    read = await ctx.reader.page(key, MARKDOWN, bundle, base_url, ANONYMOUS_IDENTITY)
+    if read.state.meta is None or read.document is None:
+        raise missing(key)
+    meta = read.state.meta
+    return document_response(
+        request,
+        read.document,
+        media_type="text/markdown; charset=utf-8",
+        cache_control=cache_control(ctx, meta, ANONYMOUS, shared=True),
+        shared=Shared("md", (meta.version, bundle)),
+        vary="Accept-Encoding",
+        headers=_export_headers(key, ".md"),
+    )
+
+
+def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
+    """The API body before the report: state, age and the job, then ``"report":``."""
+    assert outcome.meta is not None
+    head = {
+        "state": outcome.state,
+        "generated_at": iso_utc(outcome.meta.generated_at),
+        "age_seconds": round(outcome.meta.age_seconds(ctx.now())),
+        "job": job_api(outcome.job) if outcome.job else None,
+    }
+    return json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"report":'
+
+
+@api.get(
+    "/reports/github/{username}",
+    responses={
+        200: {"description": "`fresh` or `stale` report, with the job regenerating it (if any)"},
+        202: {"description": "`generating`: no report yet, a job is collecting it"},
+        400: {"description": "invalid username, period or date range"},
+        401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
+        404: {
+            "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), or the "
+            "login is an organisation's (`reason`: `organization`); `detail` says so in words"
+        },
+    },
+    openapi_extra={"parameters": REPORT_PARAMETERS},
+)
+async def get_report(request: Request) -> Response:
+    """A report by the SPEC section 5 table: served from the cache when present; generated in
+    the background when missing or stale and the caller may generate. `report` is the stored
+    report, byte for byte."""
+    ctx = context_of(request)
+    key = parsed_key(request, request.path_params["username"])
+    read, viewer = await read_for_viewer(request, ctx, lambda who: ctx.reader.json(key, who))
+    outcome = await decide(ctx, key, viewer, read.state)
+    cache_control = http_cache.PRIVATE if viewer.logged_in else http_cache.REVALIDATE
+    if outcome.state in ("fresh", "stale") and read.document is not None:
+        (report,) = read.document.document.parts
+        assert isinstance(report, Chunk)
+        parts: list[Chunk | bytes] = [_envelope(ctx, outcome), report, _JSON_TAIL]
+        return bytes_response(
+            request, parts, media_type="application/json", cache_control=cache_control
+        )
+    body: dict[str, Any] = {"state": outcome.state}
+    if outcome.state == "generating":
+        assert outcome.job is not None
+        body["job"] = job_api(outcome.job)
+    elif outcome.state == "not_found":
+        body["reason"] = outcome.not_found_reason or "no_user"
+        body["detail"] = not_found_message(body["reason"], outcome.key.username)
+    return JSONResponse(
+        body,
+        status_code=outcome.http_status,
+        headers={"Cache-Control": cache_control, "Vary": http_cache.VARY},
+    )

@@ -1,0 +1,158 @@
+"""Everything a report version looks like on the site, rendered once.
+
+A *bundle* is what one stored report version renders to for one site address: the report
+page, every page of its repositories, of each repository's pull requests and of its issues,
+and the Markdown export, each a :class:`~web.serving.document.Document` (precompressed, with
+holes for the viewer-specific parts). It is named by the rendering revision (templates,
+static assets and the code that lays pages out) and the site address, so a deploy or another
+host name gets its own bundle and never an old or foreign rendering.
+
+The JSON is decoded here and only here: once per version, in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+
+import gitbrag.render.markdown
+import web.activity_view
+import web.formatting
+import web.presenters
+import web.serving.paging
+import web.templating
+from gitbrag.models import Report, RepositoryOut
+from gitbrag.periods import ReportKey
+from gitbrag.render.markdown import render_markdown
+from gitbrag.settings import Settings
+from web.activity_view import issue_rows
+from web.presenters import period_tabs, report_path, report_view
+from web.serving.document import Document, HoleMarkers
+from web.serving.paging import (
+    issues_path,
+    issues_view,
+    paginate,
+    pulls_path,
+    repositories_path,
+    repository_views,
+)
+from web.templating import TEMPLATE_DIR
+
+PAGE: Final = "page"
+MARKDOWN: Final = "md"
+
+
+def _revision() -> str:
+    """A digest of everything a rendering depends on besides the report and the address."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in TEMPLATE_DIR.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(TEMPLATE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    for module in (
+        web.activity_view,
+        web.formatting,
+        gitbrag.render.markdown,
+        web.presenters,
+        web.serving.paging,
+        web.templating,
+    ):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+REVISION: Final = _revision()
+
+
+def bundle_name(base_url: str, settings: Settings) -> str:
+    """The bundle of this revision, site address and paging settings."""
+    paging = (
+        f"{settings.page_repositories}.{settings.page_recent_pull_requests}"
+        f".{settings.page_pull_requests}.{int(settings.demo)}"
+    )
+    site = hashlib.sha256(f"{base_url}|{paging}".encode()).hexdigest()[:10]
+    return f"{REVISION}.{site}"
+
+
+def repositories_name(page: int) -> str:
+    return f"repositories:{page}"
+
+
+def pulls_name(name_with_owner: str, page: int) -> str:
+    return f"pulls:{name_with_owner.lower()}:{page}"
+
+
+def issues_name(page: int) -> str:
+    return f"issues:{page}"
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRenderer:
+    env: jinja2.Environment
+    settings: Settings
+
+    def render(self, key: ReportKey, report_json: bytes, base_url: str) -> dict[str, Document]:
+        """Every document of the bundle, by name."""
+        report = Report.model_validate_json(report_json)
+        settings = self.settings
+        markers = HoleMarkers()
+        page_path = report_path(key)
+        common: dict[str, Any] = {
+            "hole": markers,
+            "settings": settings,
+            "base_url": base_url,
+            "canonical_url": base_url + page_path,
+            "key": key,
+            "report": report,
+            "view": report_view(report),
+            "generated_at": report.generated_at,
+            "tabs": period_tabs(key),
+            "page_path": page_path,
+            "json_path": report_path(key, ".json"),
+            "md_path": report_path(key, ".md"),
+        }
+        repositories = paginate(
+            repository_views(key, report.repositories, settings.page_recent_pull_requests),
+            settings.page_repositories,
+            lambda number: repositories_path(key, number),
+        )
+        documents: dict[str, Document] = {}
+
+        def render(name: str, template: str, **context: Any) -> None:
+            html = self.env.get_template(template).render(**common, **context)
+            documents[name] = Document.split(html, markers)
+
+        issues = issue_rows(report)
+        recent = settings.page_recent_pull_requests
+        render(
+            PAGE,
+            "report.html",
+            repositories=repositories[0],
+            issues=issues_view(key, issues, recent),
+        )
+        for pager in repositories:
+            render(repositories_name(pager.number), "repositories.html", pager=pager)
+        for repo in report.repositories:
+            if len(repo.pull_requests) <= settings.page_recent_pull_requests:
+                continue  # all on the report page already: no "Show all" pages to link
+            for pulls in paginate(
+                repo.pull_requests, settings.page_pull_requests, _pulls_paths(key, repo)
+            ):
+                name = pulls_name(repo.name_with_owner, pulls.number)
+                render(name, "pulls.html", repo=repo, pager=pulls)
+        if len(issues) > recent:  # else all on the report page: no "Show all" pages to link
+            for issues_page in paginate(
+                issues, settings.page_pull_requests, lambda number: issues_path(key, number)
+            ):
+                render(issues_name(issues_page.number), "issues.html", pager=issues_page)
+        documents[MARKDOWN] = Document.of(render_markdown(report).encode())
+        return documents
+
+
+def _pulls_paths(key: ReportKey, repo: RepositoryOut) -> Callable[[int], str]:
+    return lambda number: pulls_path(key, repo.name_with_owner, number)

@@ -1,0 +1,64 @@
+"""HTTP caching of report views: who may keep a copy, for how long, and revalidation.
+
+* Anonymous views of a fresh report are the same bytes for everyone until the report turns
+  stale: ``public, max-age, stale-while-revalidate`` (scaled to ``report_fresh_seconds``, and
+  never past the moment the report turns stale), so a CDN or reverse proxy can answer them.
+* Other anonymous views (a stale report, exports) may be stored but are revalidated first
+  (``no-cache``); their strong ``ETag`` makes that a ``304`` without a body.
+* Anything carrying a session or a CSRF token, or answering a bearer client: ``private,
+  no-store`` and no ``ETag``.
+
+ETags are strong: one per report version, rendering bundle, page, variant and content coding
+(a gzip body and its identity twin are different representations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+PRIVATE: Final = "private, no-store"
+REVALIDATE: Final = "no-cache"
+# Bodies differ by coding, by session cookie and by bearer token.
+VARY: Final = "Accept-Encoding, Cookie, Authorization"
+
+
+def public(fresh_seconds: int, age_seconds: float) -> str:
+    """For a fresh report ``age_seconds`` old: shared caches keep it a 96th of the freshness
+    period (15 minutes for a day), and may serve it stale for a 24th more while they
+    revalidate, but never keep it past the moment it turns stale."""
+    left = max(0, int(fresh_seconds - age_seconds))
+    max_age = min(fresh_seconds // 96, left)
+    revalidate = min(fresh_seconds // 24, max(0, left - max_age))
+    return f"public, max-age={max_age}, stale-while-revalidate={revalidate}"
+
+
+def accepts_gzip(headers: Mapping[str, str]) -> bool:
+    """``Accept-Encoding`` lists gzip (or ``*``) without ``q=0``."""
+    for item in headers.get("accept-encoding", "").split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "*"):
+            continue
+        quality = params.replace(" ", "").lower()
+        if quality.startswith("q="):
+            try:
+                if float(quality[2:]) == 0:
+                    continue
+            except ValueError:
+                continue
+        return True
+    return False
+
+
+def etag(*parts: str, gzip: bool) -> str:
+    return '"' + "-".join((*parts, "gz" if gzip else "id")) + '"'
+
+
+def matches(if_none_match: str | None, current: str) -> bool:
+    """``If-None-Match`` names ``current`` (weak comparison, as RFC 9110 asks for it)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = current.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))

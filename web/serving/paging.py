@@ -1,0 +1,130 @@
+"""Bounded pages for big reports: the report page lists the first repositories, each with its
+most recent pull requests; the rest is reached through paged URLs (``?page=N``) that work
+without JavaScript and that ``app.js`` loads in place.
+
+    /user/github/{login}/repositories?page=N                  repositories, N >= 1
+    /user/github/{login}/repositories/{owner}/{name}?page=N   one repository's pull requests
+    /user/github/{login}/issues?page=N                        the issues opened, newest first
+
+Both keep the report's own query (period, dates, include_closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from urllib.parse import quote, urlencode
+
+from gitbrag.models import PullRequestOut, RepositoryOut
+from gitbrag.periods import ReportKey
+from web.activity_view import IssueRow
+from web.presenters import key_query
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[Item]):
+    """Page ``number`` (from 1) of ``count``, holding ``items`` of ``total``."""
+
+    items: tuple[Item, ...]
+    number: int
+    count: int
+    total: int
+    per_page: int
+    path: str
+    previous_path: str | None
+    next_path: str | None
+
+    @property
+    def first(self) -> int:
+        """1-based index of the first item shown (0 when there are none)."""
+        return (self.number - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.items)
+
+    @property
+    def remaining(self) -> int:
+        """Items after this page."""
+        return self.total - self.last
+
+
+def paginate(
+    items: Sequence[Item], per_page: int, path_for: Callable[[int], str]
+) -> list[Page[Item]]:
+    """Every page of ``items`` (at least one, maybe empty)."""
+    count = max(1, -(-len(items) // per_page))
+    return [
+        Page(
+            items=tuple(items[(number - 1) * per_page : number * per_page]),
+            number=number,
+            count=count,
+            total=len(items),
+            per_page=per_page,
+            path=path_for(number),
+            previous_path=path_for(number - 1) if number > 1 else None,
+            next_path=path_for(number + 1) if number < count else None,
+        )
+        for number in range(1, count + 1)
+    ]
+
+
+def _with_query(path: str, key: ReportKey, page: int) -> str:
+    query = key_query(key) | ({"page": str(page)} if page > 1 else {})
+    return path + (f"?{urlencode(query)}" if query else "")
+
+
+def repositories_path(key: ReportKey, page: int) -> str:
+    return _with_query(f"/user/github/{key.username}/repositories", key, page)
+
+
+def pulls_path(key: ReportKey, name_with_owner: str, page: int) -> str:
+    owner, _, name = name_with_owner.partition("/")
+    base = (
+        f"/user/github/{key.username}/repositories/{quote(owner, safe='')}/{quote(name, safe='')}"
+    )
+    return _with_query(base, key, page)
+
+
+def issues_path(key: ReportKey, page: int) -> str:
+    return _with_query(f"/user/github/{key.username}/issues", key, page)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuesView:
+    """The issues the report page lists (the most recent) and the way to all of them."""
+
+    recent: tuple[IssueRow, ...]
+    total: int
+    path: str
+
+
+def issues_view(key: ReportKey, rows: Sequence[IssueRow], recent: int) -> IssuesView:
+    return IssuesView(tuple(rows[:recent]), len(rows), issues_path(key, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryView:
+    """A repository as the report lists it: its most recent pull requests and a way to all."""
+
+    repo: RepositoryOut
+    recent: tuple[PullRequestOut, ...]
+    total: int
+    pulls_path: str
+
+
+def repository_views(
+    key: ReportKey, repositories: Sequence[RepositoryOut], recent: int
+) -> list[RepositoryView]:
+    return [
+        RepositoryView(
+            repo=repo,
+            recent=tuple(repo.pull_requests[:recent]),
+            total=len(repo.pull_requests),
+            pulls_path=pulls_path(key, repo.name_with_owner, 1),
+        )
+        for repo in repositories
+    ]
