@@ -175,18 +175,16 @@ class ContributionsView:
 
     def _review_contributions(self) -> tuple[list[tuple[FakePR, FakeReview]], int]:
         """(visible contributions, restricted ones): the newest review in span per PR."""
-        latest: dict[tuple[str, int], tuple[FakePR, FakeReview]] = {}
+        latest: dict[tuple[str, int], tuple[FakePR, FakeReview, datetime]] = {}
         for pr, review in self.ctx.state.reviews_by_author.get(self.user.login.lower(), []):
-            if review.state == "PENDING" or not self._within(review.submitted_at):
+            when = review.submitted_at
+            if review.state == "PENDING" or when is None or not self._within(when):
                 continue
-            key = (pr.repo, pr.number)
-            held = latest.get(key)
-            if held is None or (review.submitted_at or self.end) >= (
-                held[1].submitted_at or self.end
-            ):
-                latest[key] = (pr, review)
+            held = latest.get((pr.repo, pr.number))
+            if held is None or when >= held[2]:
+                latest[(pr.repo, pr.number)] = (pr, review, when)
         visible, hidden = [], 0
-        for pr, review in latest.values():
+        for pr, review, _ in latest.values():
             if self._sees(pr.repo):
                 visible.append((pr, review))
             else:
