@@ -112,6 +112,7 @@ class IssueView:
         self.locked = False
         self.created_at = iso(issue.created_at)
         self.closed_at = iso(issue.closed_at)
+        self.updated_at = iso(issue.updated_at)
         self.body = ""
         self.database_id = self.full_database_id = issue.number
         self.id = base64.b64encode(f"I_{issue.repo}#{issue.number}".encode()).decode()

@@ -171,6 +171,7 @@ class PullRequestView(View):
         self.created_at = iso(pr.created_at)
         self.merged_at = iso(pr.merged_at)
         self.closed_at = iso(pr.closed_at)
+        self.updated_at = iso(pr.updated_at)
         self.additions = pr.additions
         self.deletions = pr.deletions
         # A diff too large to compute: GitHub says 0 changed files (and lists none).

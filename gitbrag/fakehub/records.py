@@ -98,6 +98,10 @@ class FakeIssue:
     def url(self) -> str:
         return f"https://github.com/{self.repo}/issues/{self.number}"
 
+    @property
+    def updated_at(self) -> datetime:
+        return max(self.created_at, self.closed_at or self.created_at)
+
 
 @dataclass
 class FakePR:
@@ -136,6 +140,13 @@ class FakePR:
     @property
     def url(self) -> str:
         return f"https://github.com/{self.repo}/pull/{self.number}"
+
+    @property
+    def updated_at(self) -> datetime:
+        """The last change: opened, closed or merged, or a review submitted."""
+        moments = [self.created_at, self.closed_at or self.created_at]
+        moments += [r.submitted_at for r in self.reviews if r.submitted_at is not None]
+        return max(moments)
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """GitHub's issue-search semantics for the qualifiers gitbrag sends, over the fake data set.
 
 Supported, in any order: ``is:pr`` / ``type:pr`` and ``is:issue`` / ``type:issue`` (neither:
-both kinds), ``author:LOGIN`` (case-insensitive), ``repo:OWNER/NAME``,
+both kinds), ``author:LOGIN`` and ``-author:LOGIN`` (case-insensitive), ``reviewed-by:LOGIN``
+(pull requests with a submitted review by LOGIN), ``repo:OWNER/NAME``,
 ``user:``/``org:`` (repository owner), ``is:public`` / ``is:private``, ``is:merged``,
 ``is:unmerged`` (open, or closed without merge; issues are never merged), ``is:open``,
-``is:closed`` (merged included, as on GitHub), ``created:`` with ``A..B``, ``A..*``, ``*..B``,
+``is:closed`` (merged included, as on GitHub), ``created:`` and ``updated:`` (the last
+change: opened, closed or reviewed) with ``A..B``, ``A..*``, ``*..B``,
 ``>=A``, ``>A``, ``<=B``, ``<B`` or a single ``A`` (dates ``YYYY-MM-DD`` cover their whole
 day; ISO datetimes are exact), and ``sort:created-asc|created-desc`` (default newest first).
 Other words must all appear in the title. Private repositories match only for their members
@@ -82,6 +84,27 @@ def _created_within(low: datetime | None, high: datetime | None) -> Predicate:
     )
 
 
+def _updated_within(low: datetime | None, high: datetime | None) -> Predicate:
+    return lambda item: (
+        (low is None or item.updated_at >= low) and (high is None or item.updated_at <= high)
+    )
+
+
+def _reviewed_by(login: str) -> Predicate:
+    """A pull request with a submitted review by ``login`` (a pending one is not a review)."""
+    return lambda item: (
+        isinstance(item, FakePR)
+        and any(
+            review.author.lower() == login and review.submitted_at is not None
+            for review in item.reviews
+        )
+    )
+
+
+def _not_by(login: str) -> Predicate:
+    return lambda item: item.author.lower() != login
+
+
 def parse_query(text: str) -> SearchQuery:
     query = SearchQuery()
     words: list[str] = []
@@ -94,12 +117,19 @@ def parse_query(text: str) -> SearchQuery:
             _apply_is(query, value.lower())
         elif key == "author":
             query.author = value.lower()
+        elif key == "-author":
+            query.predicates.append(_not_by(value.lower()))
+        elif key == "reviewed-by":
+            query.predicates.append(_reviewed_by(value.lower()))
+            query.kinds.add("pr")
         elif key == "repo":
             query.predicates.append(_in_repo(value.lower()))
         elif key in ("user", "org"):
             query.predicates.append(_owned_by(value.lower()))
         elif key == "created":
             query.predicates.append(_created_within(*_created_range(value)))
+        elif key == "updated":
+            query.predicates.append(_updated_within(*_created_range(value)))
         elif key == "sort":
             if value.lower() == "created-asc":
                 query.newest_first = False

@@ -128,10 +128,14 @@ class WindowedSearch:
         self.total = 0
         self.incomplete_reasons: list[str] = []
 
+    def query_for(self, window: Window) -> str:
+        """The search text of ``window``."""
+        return window.query(self.login, self.kind)
+
     async def page(self, window: Window, after: str | None) -> _Page:
         data = await self.client.graphql(
             self.document,
-            {"query": window.query(self.login, self.kind), "first": PAGE_SIZE, "after": after},
+            {"query": self.query_for(window), "first": PAGE_SIZE, "after": after},
         )
         search = data["search"]
         return _Page(

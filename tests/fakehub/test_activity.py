@@ -9,7 +9,7 @@ from typing import Any
 from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.fakehub.activity_data import HEAVY_REVIEWER
 from gitbrag.fakehub.records import FakePR, iso
-from tests.fakehub.helpers import GraphQL
+from tests.fakehub.helpers import GraphQL, search_all
 
 CONTRIBUTIONS = """
 query($user: String!, $from: DateTime, $to: DateTime, $first: Int!, $after: String) {
@@ -284,3 +284,31 @@ def test_operations_are_counted_by_name(hub: FakeHub, gql: GraphQL) -> None:
     gql("{ viewer { login } }")
     assert hub.counters["operation.Named"] == 1
     assert hub.counters["operation.anonymous"] == 1
+
+
+def test_reviewed_by_search_has_the_1000_cap(
+    hub: FakeHub, gql: GraphQL, fakehub_data: DataSet
+) -> None:
+    """Search's ``reviewed-by:`` (the plan docs/reviews-and-issues.md weighs against
+    contributions) answers like GitHub: pull requests with a submitted review, capped."""
+    login = HEAVY_REVIEWER
+    reviewed = {
+        (pr.repo, pr.number)
+        for pr, review in fakehub_data.reviews_by(login)
+        if review.submitted_at is not None
+        and pr.author != login
+        and not fakehub_data.repos[pr.repo].is_private
+    }
+    count, nodes = search_all(gql, f"is:pr reviewed-by:{login} -author:{login} is:public", login)
+    assert count == len(reviewed) > 1000
+    assert len(nodes) == 1000  # the cap: the rest only through narrower windows
+    assert {(n["repository"]["nameWithOwner"], n["number"]) for n in nodes} <= reviewed
+    since = datetime.combine(fakehub_data.today - timedelta(days=30), datetime.min.time(), UTC)
+    recent, _ = search_all(
+        gql, f"is:pr reviewed-by:{login} -author:{login} is:public updated:>={iso(since)}", login
+    )
+    assert recent == sum(
+        1
+        for pr in fakehub_data.pull_requests
+        if (pr.repo, pr.number) in reviewed and pr.updated_at >= since
+    )
