@@ -239,6 +239,7 @@ def test_a_long_issue_list_stays_bounded_and_pages_through_every_issue(
     page = web_client.get(PAGE).text
     assert page.count('<li class="issue">') == 10
     assert f"Show all {issues.total} issues</a>" in page
+    assert len(page.encode()) < 300_000
     seen: list[str] = []
     url: str | None = f"{PAGE}/issues"
     while url:
