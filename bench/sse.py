@@ -71,9 +71,10 @@ def _summary(times: list[float]) -> dict[str, float]:
 
 
 def _run(tmp: Path, caps: dict[str, int]) -> dict[str, Any]:
-    with EmbeddedRedis(tmp / "redis", persistence=False) as redis_server, FakeHub(
-        generate(seed=7)
-    ) as hub:
+    with (
+        EmbeddedRedis(tmp / "redis", persistence=False) as redis_server,
+        FakeHub(generate(seed=7)) as hub,
+    ):
         settings = test_settings(redis_server.url, tmp, hub=hub, **caps)
         app = create_app(settings)
         service = app.state.context.service
