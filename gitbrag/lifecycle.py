@@ -132,12 +132,16 @@ class JobLifecycle:
         viewer_id: str | None = None,
         limits: JobLimits = NO_LIMITS,
         can_take_over: Callable[[str, str], bool] | None = None,
-    ) -> Job:
+        seen_version: str | None = None,
+    ) -> Job | None:
         """The unfinished job for ``key``, or a new one (claimed atomically, then sent).
 
         ``can_take_over(waiting credential, ours)`` says whether ours is another token that
         can run a job now: then it takes over a job found waiting on its token's reset.
-        Raises ``JobLimitReached`` when a new job would pass ``limits``."""
+        Raises ``JobLimitReached`` when a new job would pass ``limits``. With
+        ``seen_version`` (the stored report version the caller decided on, ``""`` for none)
+        it returns ``None`` instead of a new job when another version has been stored since:
+        the report the caller wanted arrived meanwhile."""
         assert self._enqueue is not None, "this lifecycle cannot send messages"
         take_over: str | None = None
         for _ in range(5):
@@ -150,7 +154,10 @@ class JobLifecycle:
                 limits=limits,
                 take_over=take_over,
                 superseded_message=TAKEN_OVER,
+                seen_version=seen_version,
             )
+            if claim.changed:
+                return None
             if claim.refused:
                 limit = {"per_hour": limits.per_hour, "active": limits.active}.get(
                     claim.status, limits.queue

@@ -157,12 +157,35 @@ class ReportService:
         """The unfinished job for ``key`` (taken over with ``credential`` if it waits on a
         spent token and ours has budget), or a new one within ``limits`` (claimed
         atomically, then sent). Raises ``JobLimitReached`` over a limit."""
+        job = self.lifecycle.request(
+            key,
+            str(credential),
+            viewer_id=viewer_id,
+            limits=limits,
+            can_take_over=self.can_take_over,
+        )
+        assert job is not None  # only a seen version can make it None
+        return job
+
+    def request_report_seen(
+        self,
+        key: ReportKey,
+        credential: CredentialRef,
+        seen_version: str,
+        *,
+        viewer_id: str | None = None,
+        limits: JobLimits = NO_LIMITS,
+    ) -> Job | None:
+        """:meth:`request_report` for a caller that decided on the stored report version
+        ``seen_version`` (``""``: none): ``None`` instead of a new job when another version
+        has been stored since (a job finished between the caller's read and this request)."""
         return self.lifecycle.request(
             key,
             str(credential),
             viewer_id=viewer_id,
             limits=limits,
             can_take_over=self.can_take_over,
+            seen_version=seen_version,
         )
 
     def can_take_over(self, waiting: str, candidate: str) -> bool:

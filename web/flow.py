@@ -8,17 +8,19 @@
 | missing | can generate | ``generating`` with the (deduplicated) job                      |
 | missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
 | stale or missing, a new job over a limit | ``stale`` without a job, or ``JobLimitReached`` (429) |
+| unknown user, or an organisation's login | ``not_found`` (``not_found_reason`` says which) |
 
 A job that waits on its token's rate limit is asked for again by a viewer who can generate:
 if their token has budget, a new job takes it over (``gitbrag.lifecycle``).
-| unknown user, or an organisation's login | ``not_found`` (``not_found_reason`` says which) |
 
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
 
 ``decide`` works on the state one Redis read returned (``gitbrag.stores.serving.ViewState``)
 and counts the view; only a row that requests a job calls the (synchronous) service, in the
-threadpool. Everything else here is synchronous: call it through ``run_in_threadpool``.
+threadpool. That request carries the report version the read saw, so a job that finished
+between the read and the request is never started again for a report that just arrived.
+Everything else here is synchronous: call it through ``run_in_threadpool``.
 """
 
 from __future__ import annotations
@@ -69,18 +71,31 @@ def job_limits(ctx: AppContext, viewer: Viewer) -> JobLimits:
     return limits.for_address(ctx.settings, viewer.address or "unknown")
 
 
-def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
+def request_job(
+    ctx: AppContext, key: ReportKey, viewer: Viewer, seen_version: str | None = None
+) -> Job | None:
     """Ask the pipeline for a job (deduplicated there) and count new vs. joined. Raises
-    ``JobLimitReached`` when a new job would pass the viewer's limits or the queue cap."""
+    ``JobLimitReached`` when a new job would pass the viewer's limits or the queue cap. With
+    ``seen_version`` (the stored version the caller decided on, ``""`` for none), ``None``
+    when another version has been stored since: nothing was requested."""
     assert viewer.credential is not None
     before = ctx.service.current_job(key)
+    limits = job_limits(ctx, viewer)
     try:
-        job = ctx.service.request_report(
-            key, viewer.credential, viewer_id=viewer.viewer_id, limits=job_limits(ctx, viewer)
-        )
+        if seen_version is None:
+            job: Job | None = ctx.service.request_report(
+                key, viewer.credential, viewer_id=viewer.viewer_id, limits=limits
+            )
+        else:
+            job = ctx.service.request_report_seen(
+                key, viewer.credential, seen_version, viewer_id=viewer.viewer_id, limits=limits
+            )
     except JobLimitReached as refused:
         ctx.metrics.jobs_requested.labels("refused_" + refused.kind).inc()
         raise
+    if job is None:
+        ctx.metrics.jobs_requested.labels("arrived").inc()
+        return None
     joined = before is not None and before.id == job.id
     ctx.metrics.jobs_requested.labels("dedup" if joined else "new").inc()
     return job
@@ -98,19 +113,35 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
             return Outcome("fresh", key, state.meta, active, "updating" if active else None)
         ctx.metrics.lookup["stale"].inc()
         if _may_request(active, viewer):
+            seen = state.meta.version
             try:
-                active = await run_in_threadpool(request_job, ctx, key, viewer)
+                active = await run_in_threadpool(request_job, ctx, key, viewer, seen)
             except JobLimitReached:  # the stale report is still worth showing
+                return Outcome("stale", key, state.meta, None, None)
+            if active is None:  # a newer version arrived since the read: the next view has it
                 return Outcome("stale", key, state.meta, None, None)
         notice: Notice = "updating" if active is not None else "login_to_refresh"
         return Outcome("stale", key, state.meta, active, notice)
     ctx.metrics.lookup["missing"].inc()
     if _may_request(active, viewer):
-        job = await run_in_threadpool(request_job, ctx, key, viewer)
+        job = await run_in_threadpool(request_job, ctx, key, viewer, "")
+        if job is None:  # the report arrived since the read: show how its job ended
+            job = await run_in_threadpool(_arrived, ctx, key, viewer, active)
         return Outcome("generating", key, None, job)
     if active is not None:
         return Outcome("generating", key, None, active)
     return Outcome("login_required", key)
+
+
+def _arrived(ctx: AppContext, key: ReportKey, viewer: Viewer, seen: Job | None) -> Job:
+    """The report arrived between the read and the request: the job the read saw, finished
+    now (the generating page and API clients then load the report). Without one, a whole
+    job ran in between: ask again without the version check (at worst one regeneration)."""
+    job = ctx.service.get_job(seen.id) if seen is not None else None
+    if job is None:
+        job = request_job(ctx, key, viewer)
+    assert job is not None  # only a seen version makes the request come back empty
+    return job
 
 
 def _may_request(active: Job | None, viewer: Viewer) -> bool:

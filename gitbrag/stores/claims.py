@@ -8,9 +8,12 @@ One script makes each decision atomic under any concurrency:
 2. **take over**: when asked to, and that job still waits for its token's rate limit
    (``waiting_rate_limit``), it is finished as superseded (``superseded_by`` names the new
    job) and a new job takes the key with the requester's credential;
-3. **refuse**: a new job would pass a limit: the subject's jobs in the last hour, the
+3. **changed**: the caller decided on a report version (``seen_version``; empty: no report)
+   and another one has been stored since (a job finished between the caller's read and this
+   claim): nothing is written, so a report that just arrived is never generated again;
+4. **refuse**: a new job would pass a limit: the subject's jobs in the last hour, the
    subject's unfinished jobs, or every unfinished job (the queue cap). Nothing is written;
-4. **create**: the claim, the record, and the indexes the limits count.
+5. **create**: the claim, the record, and the indexes the limits count.
 
 Keys (``subject`` is bounded: a GitHub login, or a keyed digest of a client address):
 
@@ -42,11 +45,13 @@ NO_SUBJECT: Final = "-"
 LimitKind = Literal["per_hour", "active", "queue"]
 
 # KEYS[1] claim, [2] unfinished, [3] subject hour log, [4] subject active, [5] joiners of the
-# new job. ARGV[1] job id, [2] claim ttl ms, [3] record ttl s, [4] now ms, [5] now ISO,
-# [6] per-hour limit, [7] active limit, [8] queue limit (0: none), [9] take over this job id
-# (or ''), [10] viewer id (or ''), [11] credential, [12] subject ('-': none), [13] max
-# joiners, [14] superseded message, [15..] the new record's fields.
-# Returns {job id, 'created'|'joined'|'refused', status or limit kind, credential or retry ms}.
+# new job, [6] the stored report. ARGV[1] job id, [2] claim ttl ms, [3] record ttl s, [4] now
+# ms, [5] now ISO, [6] per-hour limit, [7] active limit, [8] queue limit (0: none), [9] take
+# over this job id (or ''), [10] viewer id (or ''), [11] credential, [12] subject ('-':
+# none), [13] max joiners, [14] superseded message, [15] the report version the caller saw
+# ('' none; '*' do not check), [16..] the new record's fields.
+# Returns {job id, 'created'|'joined'|'refused'|'changed', status or limit kind or the
+# stored version, credential or retry ms}.
 _CLAIM = """
 local function is_active(status)
   return status == 'queued' or status == 'running' or status == 'waiting_rate_limit'
@@ -81,6 +86,11 @@ if existing then
     if ARGV[9] ~= existing or status ~= 'waiting_rate_limit' then return join(existing, status) end
     takeover = true
   end
+end
+
+if ARGV[15] ~= '*' and not takeover then
+  local stored = redis.call('HGET', KEYS[6], 'version') or ''
+  if stored ~= ARGV[15] then return {'', 'changed', stored, ''} end
 end
 
 local refused, retry = nil, 0
@@ -126,7 +136,7 @@ if takeover then
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('EXPIRE', KEYS[5], ARGV[3]) end
 end
 redis.call('SET', KEYS[1], id, 'PX', ARGV[2])
-redis.call('HSET', record, unpack(ARGV, 15))
+redis.call('HSET', record, unpack(ARGV, 16))
 redis.call('EXPIRE', record, ARGV[3])
 redis.call('ZADD', KEYS[2], now, id)
 if ARGV[12] ~= '-' then
@@ -176,11 +186,12 @@ NO_LIMITS: Final = JobLimits()
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """What a claim decided. ``job_id`` is empty when refused; ``status`` is the owner's
-    status, or the limit kind when refused; ``credential`` is the joined job's."""
+    """What a claim decided. ``job_id`` is empty when refused or changed; ``status`` is the
+    owner's status, the limit kind when refused, or the stored version when changed;
+    ``credential`` is the joined job's."""
 
     job_id: str
-    outcome: Literal["created", "joined", "refused"]
+    outcome: Literal["created", "joined", "refused", "changed"]
     status: str
     credential: str = ""
     retry_after_ms: int = 0
@@ -192,6 +203,10 @@ class Claim:
     @property
     def refused(self) -> bool:
         return self.outcome == "refused"
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome == "changed"
 
 
 def _flatten(fields: Mapping[str, object]) -> list[str]:
@@ -222,8 +237,13 @@ class Claims:
         limits: JobLimits,
         take_over: str | None,
         superseded_message: str,
+        report_hash: str = "",
+        seen_version: str | None = None,
         now: datetime | None = None,
     ) -> Claim:
+        """Run the claim script (the module docstring). With ``seen_version`` (the version of
+        ``report_hash`` the caller saw, ``""`` for none), nothing is created when another
+        version has been stored since (``report_hash`` matters only then)."""
         now = now or datetime.now(UTC)
         subject = limits.subject or NO_SUBJECT
         raw = cast(
@@ -235,6 +255,7 @@ class Claims:
                     HOUR_PREFIX + subject,
                     ACTIVE_PREFIX + subject,
                     JOINERS_PREFIX + job_id,
+                    report_hash,
                 ],
                 args=[
                     job_id,
@@ -251,6 +272,7 @@ class Claims:
                     subject,
                     MAX_JOINERS,
                     superseded_message,
+                    "*" if seen_version is None else seen_version,
                     *_flatten(fields),
                 ],
             ),
@@ -258,6 +280,8 @@ class Claims:
         owner, outcome, status, extra = (value.decode() for value in raw)
         if outcome == "refused":
             return Claim("", "refused", status, retry_after_ms=int(extra))
+        if outcome == "changed":
+            return Claim("", "changed", status)
         return Claim(owner, cast(Literal["created", "joined"], outcome), status, extra)
 
     def forget_unfinished(self, job_id: str, subject: str | None) -> None:

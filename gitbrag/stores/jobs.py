@@ -22,6 +22,7 @@ import redis
 
 from gitbrag.stores.claims import NO_LIMITS, Claim, Claims, JobLimits
 from gitbrag.stores.job_stats import record_ended
+from gitbrag.stores.reports import REPORT_PREFIX
 
 JobStatus = Literal[
     "queued", "running", "waiting_rate_limit", "done", "failed", "cancelled", "not_found"
@@ -130,10 +131,12 @@ class JobStore:
         limits: JobLimits = NO_LIMITS,
         take_over: str | None = None,
         superseded_message: str = "Superseded",
+        seen_version: str | None = None,
     ) -> Claim:
         """Create job ``job_id`` for ``report_key`` unless another unfinished job has the key
-        (joined), or a limit refuses it; with ``take_over``, replace that job if it still
-        waits on its token's rate limit (see :mod:`gitbrag.stores.claims`)."""
+        (joined), a limit refuses it, or a report version other than ``seen_version`` has been
+        stored (changed); with ``take_over``, replace that job if it still waits on its
+        token's rate limit (see :mod:`gitbrag.stores.claims`)."""
         fields = {
             "id": job_id,
             "status": "queued",
@@ -151,6 +154,8 @@ class JobStore:
             limits=limits,
             take_over=take_over,
             superseded_message=superseded_message,
+            report_hash=REPORT_PREFIX + report_key,
+            seen_version=seen_version,
         )
 
     def owner(self, report_key: str) -> str | None:

@@ -186,3 +186,27 @@ def test_limits_name_viewers_and_addresses_without_storing_them(
         service.request_report(ReportKey("u3", YEAR), server, limits=a)
     assert refused.value.kind == "per_hour" and refused.value.retry_after_seconds > 3500
     assert "2 report generations" in str(refused.value)
+
+
+def test_a_claim_on_a_seen_version_creates_nothing_once_another_version_is_stored(
+    jobs: JobStore, redis_client: redis.Redis
+) -> None:
+    """The race a page view can meet: it read "no report, job j1 running"; j1 stores the
+    report and ends before the view's claim arrives. The claim must not start a second job."""
+    key = _key(1)
+    report = "gitbrag:report:v2:" + key
+    assert jobs.claim(key, "j1", credential="c", seen_version="").created
+    # While j1 runs, a claim on the seen "no report" joins it, whatever the version.
+    assert jobs.claim(key, "j2", credential="c", seen_version="").outcome == "joined"
+    redis_client.hset(report, mapping={"version": "v1"})
+    assert jobs.finish("j1", "done")
+    keys_before = sorted(redis_client.keys("*"))
+    changed = jobs.claim(key, "j3", credential="c", viewer_id="v", seen_version="")
+    assert (changed.outcome, changed.job_id, changed.status) == ("changed", "", "v1")
+    assert sorted(redis_client.keys("*")) == keys_before  # nothing written
+    # A view that saw v1 (stale, say) may regenerate it; one that saw v0 may not.
+    assert jobs.claim(key, "j4", credential="c", seen_version="v0").changed
+    assert jobs.claim(key, "j5", credential="c", seen_version="v1").created
+    # Without a seen version (a forced refresh, the scheduler) nothing is checked.
+    assert jobs.finish("j5", "done")
+    assert jobs.claim(key, "j6", credential="c").created
