@@ -173,6 +173,9 @@ class PullRequestOut(_Model):
     deletions: int
     changed_files: int
     size: SizeBucket
+    # Lines changed per language (as ``languages``, by file path); None in reports made before
+    # it was kept. Lets the author's curation recount languages without the files.
+    languages: dict[str, int] | None = None
 
 
 class RepositoryOut(_Model):
@@ -184,6 +187,29 @@ class RepositoryOut(_Model):
     stars_gained_capped: bool
     role: str
     pull_requests: list[PullRequestOut]
+
+
+class Highlights(_Model):
+    """Sentences built from the report alone (``gitbrag.highlights``): a summary paragraph and
+    one bullet per pinned pull request and notable repository, as plain text."""
+
+    summary: str
+    bullets: list[str]
+
+
+class PinnedOut(_Model):
+    name_with_owner: str
+    number: int
+
+
+class CurationOut(_Model):
+    """What the author's curation (``gitbrag.curation``) changed in this report: pull requests
+    and whole repositories left out (``hidden_pull_requests`` counts every pull request left
+    out, those of hidden repositories included), and the pinned pull requests it shows."""
+
+    hidden_pull_requests: int
+    hidden_repositories: int
+    pinned: list[PinnedOut]
 
 
 class Report(_Model):
@@ -203,3 +229,8 @@ class Report(_Model):
     languages: list[LanguageShare]
     months: list[MonthCount]
     repositories: list[RepositoryOut]
+    # None in reports made before highlights existed (the web fills them in when it renders).
+    highlights: Highlights | None = None
+    # None unless the author curated the report (the stored report never is: it is applied
+    # when served, so a regeneration keeps the author's choices).
+    curation: CurationOut | None = None
