@@ -39,10 +39,9 @@ def count(value: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def lines_changed(additions: int, deletions: int) -> str:
-    """``"+3.4k/\u22121.2k lines"`` (compact, with a real minus sign)."""
-    total = additions + deletions
-    word = "line" if total == 1 else "lines"
-    return f"+{compact(additions)}/{MINUS}{compact(deletions)} {word}"
+    """``"+3.4k/\u22121.2k lines"`` (compact, with a real minus sign; "lines" is the unit of
+    the pair, whatever the numbers)."""
+    return f"+{compact(additions)}/{MINUS}{compact(deletions)} lines"
 
 
 def percent(value: float) -> str:

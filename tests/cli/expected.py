@@ -74,6 +74,14 @@ def expected_report(
             continue
         chosen.append(pr)
 
+    def pr_languages(pr: FakePR) -> dict[str, int]:
+        found: Counter[str] = Counter()
+        for f in listed_files(pr):
+            language = detect(f.path)
+            if language and f.additions + f.deletions > 0:
+                found[language.name] += f.additions + f.deletions
+        return dict(sorted(found.items()))
+
     repos: dict[str, list[FakePR]] = {}
     for pr in chosen:
         repos.setdefault(pr.repo, []).append(pr)
@@ -108,6 +116,7 @@ def expected_report(
                         "deletions": p.deletions,
                         "changed_files": changed_files(p),
                         "size": _bucket(p.additions + p.deletions),
+                        "languages": pr_languages(p),
                     }
                     for p in prs
                 ],
@@ -187,4 +196,5 @@ def expected_report(
         "languages": languages,
         "months": months,
         "repositories": repositories,
+        "curation": None,  # reports are stored uncurated: curation is applied when served
     }

@@ -14,7 +14,7 @@ from gitbrag.errors import InvalidInput
 from gitbrag.highlights import highlights, pinned_pull_requests
 from gitbrag.models import Report
 from gitbrag.periods import PERIOD_LABELS
-from gitbrag.wording import MINUS, compact, count, human_date, number, percent
+from gitbrag.wording import compact, count, human_date, number, percent
 from web.embeds.fonts import fit
 
 DEFAULT_WIDTH: Final = 500
@@ -131,7 +131,7 @@ def card(report: Report, theme_name: str, width: int) -> Card:
         ("Pull requests", number(totals.pull_requests)),
         ("Merged", number(totals.merged)),
         ("Repositories", number(totals.repositories)),
-        ("Lines changed", f"+{compact(totals.additions)} / {MINUS}{compact(totals.deletions)}"),
+        ("Lines changed", compact(totals.additions + totals.deletions)),
         (stars_label, compact(totals.stars_gained) + capped),
     ]
     columns = 2 if width >= 450 else 1

@@ -9,7 +9,7 @@ from typing import Final
 from PIL import Image, ImageDraw
 
 from gitbrag.models import Report
-from gitbrag.wording import MINUS, compact, human_date, number
+from gitbrag.wording import compact, human_date, number
 from web.embeds.card import OTHER_COLOR, report_period_words
 from web.embeds.fonts import FontType, fit, font
 
@@ -55,7 +55,7 @@ def social_image(report: Report) -> bytes:
         (number(totals.pull_requests), prs),
         (number(totals.merged), "merged"),
         (number(totals.repositories), repos),
-        (f"+{compact(totals.additions)}/{MINUS}{compact(totals.deletions)}", "lines changed"),
+        (compact(totals.additions + totals.deletions), "lines changed"),
         (compact(totals.stars_gained), stars),
     ]  # fmt: skip
     column = inner / len(figures)
