@@ -24,7 +24,9 @@ ROLES = {
 }
 NUMBER = r"[\d,]+(?:\.\d)?[kMB]?"
 NOUNS = re.compile(
-    r"(?<![\w.#/\u2212+])(" + NUMBER + r") (pull requests?|repositor(?:y|ies)|files?|lines?|stars?)\b"
+    r"(?<![\w.#/\u2212+])("
+    + NUMBER
+    + r") (pull requests?|repositor(?:y|ies)|files?|lines?|stars?)\b"
 )
 
 
@@ -189,7 +191,9 @@ def check_repository_bullet(bullet: str, report: dict[str, Any], repo: dict[str,
         assert more_open is None and more_closed is None
         expected_still = states["open"] if states["open"] and states["closed"] else 0
         assert (int(still_open) if still_open else 0) == expected_still
-    largest = max(prs, key=lambda p: (p["additions"] + p["deletions"], p["created_at"], p["number"]))
+    largest = max(
+        prs, key=lambda p: (p["additions"] + p["deletions"], p["created_at"], p["number"])
+    )
     assert int(match.group("number")) == largest["number"]
     assert match.group("title") == largest["title"]
     shown_as(match.group("lines"), largest["additions"] + largest["deletions"])
@@ -250,7 +254,9 @@ def check_summary(report: dict[str, Any]) -> None:
         stars = totals["stars_gained"]
         if stars:
             if report["period"] == "all_time":
-                third = re.match(r"Those repositories have (?P<n>" + NUMBER + r") stars? in total\.", rest)
+                third = re.match(
+                    r"Those repositories have (?P<n>" + NUMBER + r") stars? in total\.", rest
+                )
             else:
                 third = re.match(
                     r"Those repositories gained (?P<floor>at least )?(?P<n>"
