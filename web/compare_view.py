@@ -47,7 +47,9 @@ def delta_view(delta: Delta) -> DeltaView:
         text, direction = "no change", "same"
     if delta.percent is not None and change:
         sign = "+" if change > 0 else MINUS
-        percent = f"{sign}{abs(delta.percent):.1f}%"
+        shown_percent = abs(delta.percent)
+        digits = f"{shown_percent:,.0f}" if shown_percent >= 100 else f"{shown_percent:.1f}"
+        percent = f"{sign}{digits}%"
     elif delta.previous == 0 and change > 0:
         percent = "new"
     else:

@@ -6,7 +6,6 @@ across a real regeneration; cards served with no GitHub request."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
