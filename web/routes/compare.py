@@ -136,7 +136,12 @@ async def compare_page(request: Request) -> Response:
         return Document.split(html, markers)
 
     cached = await _cached(ctx, key, f"page:{bundle}:{earlier}", _version(now, then), render)
-    same_for_everyone = viewer.kind == "anonymous" and current.job is None
+    same_for_everyone = (
+        viewer.kind == "anonymous"
+        and current.job is None
+        and previous.job is None
+        and not getattr(request.state, "session_ended", False)
+    )
     state = "fresh" if current.state == previous.state == "fresh" else "stale"
 
     def holes() -> dict[str, bytes]:
