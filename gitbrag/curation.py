@@ -1,5 +1,6 @@
 """The author's curation of their public reports: pull requests and whole repositories left
-out, and up to five pinned pull requests. Pure: a :class:`Curation` value and
+out (a hidden repository's reviews given and issues opened too), and up to five pinned pull
+requests. Pure: a :class:`Curation` value and
 :func:`curated`, which applies one to a report.
 
 A curation belongs to a user (every period of their reports), is kept apart from the reports
@@ -22,11 +23,14 @@ from gitbrag.highlights import highlights
 from gitbrag.models import (
     SIZE_BUCKETS,
     CurationOut,
+    IssuesOut,
     LanguageShare,
     PinnedOut,
     PullRequestOut,
     Report,
     RepositoryOut,
+    ReviewsOut,
+    ReviewStates,
     Sizes,
     Totals,
 )
@@ -215,6 +219,8 @@ def curated(report: Report, curation: Curation) -> Report:
         for pr in repo.pull_requests
         if ref(repo.name_with_owner, pr.number).lower() == pin.lower()
     ]
+    reviews = _reviews(report.reviews, curation)
+    per_month_reviews = _review_months(report.reviews, reviews)
     shown = report.model_copy(
         update={
             "complete": not reasons,
@@ -234,9 +240,18 @@ def curated(report: Report, curation: Curation) -> Report:
             "roles": dict(sorted(Counter(repo.role for repo in repositories).items())),
             "languages": _languages(report, prs),
             "months": [
-                month.model_copy(update={"pull_requests": per_month[month.month]})
+                month.model_copy(
+                    update={"pull_requests": per_month[month.month]}
+                    | (
+                        {"reviews": per_month_reviews[month.month]}
+                        if per_month_reviews is not None
+                        else {}
+                    )
+                )
                 for month in report.months
             ],
+            "reviews": reviews,
+            "issues": _issues(report.issues, curation),
             "repositories": repositories,
             "curation": CurationOut(
                 hidden_pull_requests=hidden_prs,
@@ -246,6 +261,64 @@ def curated(report: Report, curation: Curation) -> Report:
         }
     )
     return shown.model_copy(update={"highlights": highlights(shown)})
+
+
+def _reviews(reviews: ReviewsOut | None, curation: Curation) -> ReviewsOut | None:
+    """Reviews given without the hidden repositories' (recounted from their rows; states as
+    they were when a report made before per-repository states hides one)."""
+    if reviews is None:
+        return None
+    kept = [r for r in reviews.by_repository if not curation.hides_repository(r.name_with_owner)]
+    if len(kept) == len(reviews.by_repository):
+        return reviews
+    states = reviews.states
+    if all(row.states is not None for row in reviews.by_repository):
+        counted: Counter[str] = Counter()
+        for row in kept:
+            assert row.states is not None
+            counted.update(row.states.model_dump())
+        states = ReviewStates.model_validate(dict(counted))
+    return ReviewsOut(
+        total=sum(row.reviews for row in kept),
+        pull_requests=sum(row.pull_requests for row in kept),  # (repository, number) pairs
+        repositories=len(kept),
+        states=states,
+        by_repository=kept,
+    )
+
+
+def _review_months(before: ReviewsOut | None, after: ReviewsOut | None) -> Counter[str] | None:
+    """Reviews per month once hidden repositories are left out (None: unchanged, or not
+    known per repository)."""
+    if before is None or after is None or after is before:
+        return None
+    if any(row.months is None for row in before.by_repository):
+        return None
+    counted: Counter[str] = Counter()
+    for row in after.by_repository:
+        counted.update(row.months or {})
+    return counted
+
+
+def _issues(issues: IssuesOut | None, curation: Curation) -> IssuesOut | None:
+    """Issues opened without the hidden repositories' (every count recounted)."""
+    if issues is None:
+        return None
+    kept = [r for r in issues.by_repository if not curation.hides_repository(r.name_with_owner)]
+    if len(kept) == len(issues.by_repository):
+        return issues
+    every = [issue for row in kept for issue in row.issues]
+    closed = [issue for issue in every if issue.state == "closed"]
+    not_planned = sum(1 for issue in closed if issue.state_reason == "not_planned")
+    return IssuesOut(
+        total=len(every),
+        open=len(every) - len(closed),
+        closed=len(closed),
+        completed=len(closed) - not_planned,
+        not_planned=not_planned,
+        repositories=len(kept),
+        by_repository=kept,
+    )
 
 
 def _names(reason: str, hidden: str) -> bool:

@@ -2,8 +2,10 @@
 
 No model, no network, nothing invented: every number is one the report holds (or a sum of
 them), written for people (``2.1k``, ``1 pull request``/``2 pull requests``). A summary
-paragraph, then one bullet per pinned pull request (the author's curation) and per notable
-repository (most merged pull requests first, then most lines changed, then most stars).
+paragraph (with the reviews given and issues opened, when the report has them), then one
+bullet per pinned pull request (the author's curation), per notable repository (most merged
+pull requests first, then most lines changed, then most stars) and for the repository with
+the most reviews given.
 
 Sentences are kept as parts so each output escapes only what users wrote: ``str`` parts are
 gitbrag's own words; :class:`Part` is text from GitHub users (titles, repository names), shown
@@ -17,7 +19,13 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from gitbrag.models import Highlights, PullRequestOut, Report, RepositoryOut
+from gitbrag.models import (
+    Highlights,
+    PullRequestOut,
+    Report,
+    RepositoryOut,
+    ReviewedRepositoryOut,
+)
 from gitbrag.render.escaping import escape_markdown
 from gitbrag.wording import and_list, compact, count, human_date, lines_changed, number, percent
 
@@ -148,25 +156,58 @@ def _summary(report: Report) -> tuple[Sentence, ...]:
             )
         )
         sentences.extend(_stars_sentence(report))
+    sentences.extend(_activity_sentences(report))
     hidden = report.curation.hidden_pull_requests if report.curation else 0
     if hidden:
         sentences.append((f"The author hid {count(hidden, 'pull request')} from this report.",))
     return tuple(sentences)
 
 
+def _activity_sentences(report: Report) -> list[Sentence]:
+    """Reviews given and issues opened (reports that collected them)."""
+    sentences: list[Sentence] = []
+    reviews = report.reviews
+    if reviews is not None and reviews.total:
+        text = (
+            f"They gave {count(reviews.total, 'review')} on "
+            f"{count(reviews.pull_requests, 'pull request')} by others in "
+            f"{count(reviews.repositories, 'repository', 'repositories')}"
+        )
+        if reviews.states.APPROVED:
+            text += f", {number(reviews.states.APPROVED)} of them approving"
+        sentences.append((text + ".",))
+    issues = report.issues
+    if issues is not None and issues.total:
+        parts = [
+            f"{number(value)} {label}"
+            for value, label in (
+                (issues.completed, "completed"),
+                (issues.open, "still open"),
+                (issues.not_planned, "closed as not planned"),
+            )
+            if value
+        ]
+        sentences.append(
+            (
+                f"They opened {count(issues.total, 'issue')} in "
+                f"{count(issues.repositories, 'repository', 'repositories')} "
+                f"({and_list(parts)}).",
+            )
+        )
+    return sentences
+
+
 def _stars_sentence(report: Report) -> list[Sentence]:
     stars = report.totals.stars_gained
     if stars == 0:
         return []
+    one = report.totals.repositories == 1
+    subject = "That repository" if one else "Those repositories"
     if report.period == "all_time":
-        return [(f"Those repositories have {compact(stars)} {_stars_word(stars)} in total.",)]
+        have = "has" if one else "have"
+        return [(f"{subject} {have} {compact(stars)} {_stars_word(stars)} in total.",)]
     floor = "at least " if any(repo.stars_gained_capped for repo in report.repositories) else ""
-    return [
-        (
-            f"Those repositories gained {floor}{compact(stars)} {_stars_word(stars)} "
-            "during the period.",
-        )
-    ]
+    return [(f"{subject} gained {floor}{compact(stars)} {_stars_word(stars)} during the period.",)]
 
 
 def _stars_word(value: int) -> str:
@@ -288,6 +329,16 @@ def notable_repositories(report: Report) -> list[RepositoryOut]:
     return sorted(report.repositories, key=rank)[:NOTABLE_REPOSITORIES]
 
 
+def most_reviewed(report: Report) -> ReviewedRepositoryOut | None:
+    """The repository with the most reviews given (then the newest review, then name)."""
+    if report.reviews is None or not report.reviews.by_repository:
+        return None
+    return min(
+        report.reviews.by_repository,
+        key=lambda r: (-r.reviews, -r.last_reviewed_at.timestamp(), r.name_with_owner.lower()),
+    )
+
+
 def pinned_pull_requests(report: Report) -> list[tuple[RepositoryOut, PullRequestOut]]:
     """The pins of the report's curation that are in this report, in the author's order."""
     if report.curation is None:
@@ -308,6 +359,15 @@ def highlight_sentences(report: Report) -> HighlightSentences:
     repos = [repository_bullet(report, repo) for repo in notable_repositories(report)]
     # A repository whose one pull request is pinned already has its bullet.
     bullets = pinned + [bullet for bullet in repos if bullet not in pinned]
+    reviewed = most_reviewed(report)
+    if reviewed is not None:
+        bullets.append(
+            (
+                f"Reviewed {count(reviewed.pull_requests, 'pull request')} in ",
+                Part(reviewed.name_with_owner, reviewed.url),
+                f" ({count(reviewed.reviews, 'review')}).",
+            )
+        )
     return HighlightSentences(_summary(report), tuple(bullets))
 
 

@@ -241,6 +241,10 @@ class ReviewedRepositoryOut(_Model):
     reviews: int
     pull_requests: int  # distinct pull requests reviewed there
     last_reviewed_at: datetime
+    # The reviews there by state and by month ("2026-03"), so the author's curation can leave
+    # a repository out and recount; None in reports made before they were kept.
+    states: ReviewStates | None = None
+    months: dict[str, int] | None = None
 
 
 class ReviewsOut(_Model):

@@ -241,6 +241,13 @@ def _reviews_section(data: DataSet, reviews: list[tuple[str, int, str, datetime]
             "reviews": len(held),
             "pull_requests": len({number for _, number, _, _ in held}),
             "last_reviewed_at": max(when for _, _, _, when in held),
+            "states": {
+                s: sum(1 for _, _, state, _ in held if state == s)
+                for s in ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED")
+            },
+            "months": dict(
+                sorted(Counter(f"{when.year:04d}-{when.month:02d}" for *_, when in held).items())
+            ),
         }
         for name, held in per_repo.items()
     ]

@@ -253,13 +253,17 @@ def check_summary(report: dict[str, Any]) -> None:
         rest = rest[second.end() :].strip()
         stars = totals["stars_gained"]
         if stars:
+            one = totals["repositories"] == 1
+            subject = "That repository" if one else "Those repositories"
             if report["period"] == "all_time":
+                have = "has" if one else "have"
                 third = re.match(
-                    r"Those repositories have (?P<n>" + NUMBER + r") stars? in total\.", rest
+                    subject + f" {have} " + r"(?P<n>" + NUMBER + r") stars? in total\.", rest
                 )
             else:
                 third = re.match(
-                    r"Those repositories gained (?P<floor>at least )?(?P<n>"
+                    subject
+                    + r" gained (?P<floor>at least )?(?P<n>"
                     + NUMBER
                     + r") stars? during the period\.",
                     rest,
@@ -270,6 +274,7 @@ def check_summary(report: dict[str, Any]) -> None:
                 capped = any(r["stars_gained_capped"] for r in report["repositories"])
                 assert bool(third.group("floor")) == capped
             rest = rest[third.end() :].strip()
+    rest = _check_activity(report, rest)
     hidden = (report.get("curation") or {}).get("hidden_pull_requests", 0)
     if hidden:
         last = re.match(r"The author hid (?P<n>[\d,]+) pull requests? from this report\.", rest)
@@ -277,6 +282,50 @@ def check_summary(report: dict[str, Any]) -> None:
         shown_as(last.group("n"), hidden)
         rest = rest[last.end() :].strip()
     assert rest == "", f"unexplained text in the summary: {rest!r}"
+
+
+def _check_activity(report: dict[str, Any], rest: str) -> str:
+    """The reviews-given and issues-opened sentences (when the report has them)."""
+    reviews = report.get("reviews")
+    if reviews and reviews["total"]:
+        found = re.match(
+            r"They gave (?P<total>[\d,]+) reviews? on (?P<prs>[\d,]+) pull requests? by others "
+            r"in (?P<repos>[\d,]+) repositor(?:y|ies)(?:, (?P<approved>[\d,]+) of them approving)?"
+            r"\.",
+            rest,
+        )
+        assert found, rest
+        shown_as(found.group("total"), reviews["total"])
+        shown_as(found.group("prs"), reviews["pull_requests"])
+        shown_as(found.group("repos"), reviews["repositories"])
+        approved = reviews["states"]["APPROVED"]
+        if approved:
+            shown_as(found.group("approved"), approved)
+        else:
+            assert found.group("approved") is None
+        rest = rest[found.end() :].strip()
+    issues = report.get("issues")
+    if issues and issues["total"]:
+        found = re.match(
+            r"They opened (?P<total>[\d,]+) issues? in (?P<repos>[\d,]+) repositor(?:y|ies) "
+            r"\((?P<parts>[^)]*)\)\.",
+            rest,
+        )
+        assert found, rest
+        shown_as(found.group("total"), issues["total"])
+        shown_as(found.group("repos"), issues["repositories"])
+        parts = {}
+        for part in re.split(r", | and ", found.group("parts")):
+            value, _, what = part.partition(" ")
+            parts[what] = int(value.replace(",", ""))
+        expected = {
+            "completed": issues["completed"],
+            "still open": issues["open"],
+            "closed as not planned": issues["not_planned"],
+        }
+        assert parts == {what: n for what, n in expected.items() if n}, found.group(0)
+        rest = rest[found.end() :].strip()
+    return rest
 
 
 def _check_states(text: str, totals: dict[str, int]) -> None:
@@ -317,4 +366,27 @@ def check_highlights(report: dict[str, Any]) -> None:
             assert check_pull_request_bullet(bullets.pop(0), report, repo, prs[0])
         else:
             check_repository_bullet(bullets.pop(0), report, repo)
+    reviews = report.get("reviews")
+    if reviews and reviews["by_repository"]:
+        top = sorted(
+            reviews["by_repository"],
+            key=lambda r: (-r["reviews"], r["last_reviewed_at"], r["name_with_owner"].lower()),
+        )
+        # Most reviews first; among equals the newest review (ISO strings sort by time).
+        most = max(r["reviews"] for r in top)
+        tied = [r for r in top if r["reviews"] == most]
+        newest = max(r["last_reviewed_at"] for r in tied)
+        repo = min(
+            (r for r in tied if r["last_reviewed_at"] == newest),
+            key=lambda r: r["name_with_owner"].lower(),
+        )
+        found = re.fullmatch(
+            r"Reviewed (?P<prs>[\d,]+) pull requests? in "
+            + re.escape(repo["name_with_owner"])
+            + r" \((?P<reviews>[\d,]+) reviews?\)\.",
+            bullets.pop(0),
+        )
+        assert found, repo
+        shown_as(found.group("prs"), repo["pull_requests"])
+        shown_as(found.group("reviews"), repo["reviews"])
     assert bullets == [], f"bullets about nothing in the report: {bullets}"
