@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,10 +15,11 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gitbrag.errors import InvalidInput, StoreUnavailable
+from gitbrag.errors import InvalidInput, JobLimitReached, StoreUnavailable
 from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.job_stats import job_stats
@@ -27,6 +29,7 @@ from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web.canonical import NotCanonical
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
+from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
@@ -97,6 +100,22 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         message = str(exc)
         return _error_response(request, 400, message[:1].upper() + message[1:] + ".")
 
+    @app.exception_handler(JobLimitReached)
+    async def limit_reached(request: Request, exc: JobLimitReached) -> Response:
+        response = _error_response(request, 429, str(exc))
+        if isinstance(response, JSONResponse):
+            response = JSONResponse(
+                {
+                    "state": "limit_reached",
+                    "limit": exc.kind,
+                    "detail": str(exc),
+                    "retry_after_seconds": exc.retry_after_seconds,
+                },
+                status_code=429,
+            )
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+
     @app.exception_handler(NotCanonical)
     async def not_canonical(request: Request, exc: NotCanonical) -> Response:
         return exc.response()
@@ -126,15 +145,22 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
     client = connect(settings)
     service = service or ReportService(client, settings)
+    server_token = settings.github_token
     metrics = Metrics(
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
+        server_budget=(
+            functools.partial(service.stores.token_budgets.snapshot, server_token)
+            if server_token
+            else None
+        ),
     )
     assert settings.redis_url is not None  # connect() checked it
     serving = ServingStore(
         settings.redis_url,
         retention_seconds=settings.report_retention_days * 86_400,
         view_window_days=settings.prewarm_view_window_days,
+        readable_keys=service.stores.credentials.readable_keys,
     )
     templates = build_templates()
     context = AppContext(
@@ -143,9 +169,16 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         sessions=SessionStore(
             client,
             session_ttl=settings.credential_ttl_seconds,
+            bearer_ttl=settings.bearer_cache_seconds,
+        ),
+        bearer_checks=BearerChecks(
+            client,
+            rejected_ttl=settings.bearer_rejection_cache_seconds,
+            per_minute=settings.bearer_validations_per_minute,
         ),
         templates=templates,
         metrics=metrics,
+        feeds=job_feeds(settings, service),
         reader=ReportReader(
             serving,
             Family(BundleRenderer(templates.env, settings).render, whole=True, label="bundle"),

@@ -9,7 +9,8 @@ views into one call, ``web.serving.coalesce``), each with
   not hold that version already (steady state: no body crosses the wire),
 * the active job generating it (the claim's record, if still queued/running/waiting),
 * whether GitHub said the user does not exist,
-* the viewer's session or bearer validation, and whether its credential was revoked.
+* the viewer's session or bearer validation, and whether its credential was revoked (or was
+  encrypted by a key this process no longer has: a rotation without the previous key).
 
 Writes are rare: artifacts rendered from a version (kept beside it, only while it is still the
 stored one) and view counts, batched by the web and flushed in one pipeline.
@@ -90,7 +91,9 @@ for i = 0, #KEYS / 5 - 1 do
     if found then
       local ok, decoded = pcall(cjson.decode, found)
       if ok and type(decoded) == 'table' and type(decoded['credential_ref']) == 'string' then
-        revoked = redis.call('HEXISTS', ARGV[2] .. decoded['credential_ref'], 'invalid')
+        -- revoked: 1 when GitHub rejected it, else the id of the key that encrypted it
+        local state = redis.call('HMGET', ARGV[2] .. decoded['credential_ref'], 'invalid', 'key_id')
+        if state[1] then revoked = 1 elseif state[2] then revoked = state[2] end
       end
     end
   end
@@ -144,7 +147,15 @@ class ViewState:
     curation_json: bytes | None = None  # the author's curation, sent with ``report_json``
 
 
-def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
+def _revoked(flag: int | bytes, readable_keys: frozenset[str] | None) -> bool:
+    if isinstance(flag, bytes):  # the id of the key that encrypted the credential
+        return readable_keys is not None and flag.decode() not in readable_keys
+    return bool(flag)
+
+
+def _decode(
+    query: ViewQuery, row: list[Any], readable_keys: frozenset[str] | None = None
+) -> ViewState:
     (
         version,
         generated_at,
@@ -181,7 +192,7 @@ def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
         unknown_reason=unknown.decode() if unknown else None,
         session=session,
         bearer=bearer,
-        credential_revoked=bool(revoked),
+        credential_revoked=_revoked(revoked, readable_keys),
         curation_json=curation or None,
     )
 
@@ -190,8 +201,19 @@ class ServingStore:
     """The async reads and writes of report views (``redis.asyncio``, bytes; one client per
     event loop, made on first use)."""
 
-    def __init__(self, url: str, *, retention_seconds: int, view_window_days: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        retention_seconds: int,
+        view_window_days: int,
+        readable_keys: frozenset[str] | None = None,
+    ) -> None:
+        """``readable_keys``: the ids of the secret keys this process decrypts credentials
+        with (``CredentialStore.readable_keys``); a session whose credential another key
+        encrypted counts as revoked."""
         self._clients = PerLoop(lambda: async_connect(url))
+        self._readable_keys = readable_keys
         self._retention = retention_seconds
         self._view_window_days = view_window_days
         self._read = LuaScript(_READ)
@@ -221,7 +243,10 @@ class ServingStore:
             ]
             args += [query.have_version, query.artifact, query.bundle, query.want_json]
         rows = await self._read(self._redis, keys, args)
-        return [_decode(query, row) for query, row in zip(queries, rows, strict=True)]
+        return [
+            _decode(query, row, self._readable_keys)
+            for query, row in zip(queries, rows, strict=True)
+        ]
 
     async def put_artifacts(
         self, report_key: str, version: str, fields: Mapping[str, bytes], *, bundle: str = ""

@@ -210,7 +210,9 @@
       source.addEventListener("gone", function () { stop(); window.location.reload(); });
       source.onerror = function () {
         failures += 1;
-        if (!finished && failures >= 3) { stop(); poll(); }
+        // CLOSED: the server refused the stream (429: too many open), so no reconnect comes.
+        var refused = source && source.readyState === EventSource.CLOSED;
+        if (!finished && (refused || failures >= 3)) { stop(); poll(); }
       };
     }
 

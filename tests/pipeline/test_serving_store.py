@@ -144,7 +144,7 @@ def test_active_job_session_and_revoked_credential_in_the_same_read(
 ) -> None:
     jobs = JobStore(redis_client, claim_ttl_seconds=60, record_ttl_seconds=600)
     sessions = SessionStore(redis_client)
-    owner, _ = jobs.claim(str(KEY), "job-1", credential="c_ref", viewer_id="session:abc")
+    owner = jobs.claim(str(KEY), "job-1", credential="c_ref", viewer_id="session:abc").job_id
     sessions.save("cookie-value", login="octocat", avatar_url=None, credential_ref="c_ref")
     (state,) = read(redis_url, ViewQuery(str(KEY), session_id="cookie-value"))
     assert state.job is not None and state.job.id == owner == "job-1"

@@ -173,13 +173,16 @@ def test_force_refresh_api_same_job_then_quota(
     again = web_client.post(f"{API}/refresh", headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json()["job"]["id"] == again.json()["job"]["id"]  # the same job while it runs
-    # Use up the hourly quota on other reports (each is a new job), then get 429.
+    # Use up the hourly quota on other reports (each is a new job, done before the next:
+    # the limit on jobs at once is not what this checks), then get 429.
     limit = web_app.state.context.settings.refresh_quota_per_hour  # type: ignore[attr-defined]
+    web_service.stores.jobs.finish(first.json()["job"]["id"], "done")
     for index in range(limit - 1):
         ok = web_client.post(
             f"{API}/refresh", params={"since": f"2026-01-{index + 1:02d}"}, headers=headers
         )
         assert ok.status_code == 202, ok.text
+        web_service.stores.jobs.finish(ok.json()["job"]["id"], "done")
     over = web_client.post(f"{API}/refresh", params={"since": "2026-02-01"}, headers=headers)
     assert over.status_code == 429
     assert 0 < int(over.headers["Retry-After"]) <= 3600
