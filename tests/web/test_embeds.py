@@ -22,7 +22,14 @@ from gitbrag.models import Report
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.service import ReportService
 from gitbrag.stores.curation import CurationStore
-from tests.fixtures.web import HTML_TITLE, key_for, sample_collection, sample_report, settings_for
+from tests.fixtures.web import (
+    HTML_TITLE,
+    METRICS_AUTH,
+    key_for,
+    sample_collection,
+    sample_report,
+    settings_for,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -136,11 +143,14 @@ def test_caching_headers_etag_and_render_once(
     assert etag.startswith('"') and not etag.startswith("W/")
     again = web_client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    renders = web_client.get("/metrics").text
+    renders = web_client.get("/metrics", headers=METRICS_AUTH).text
     assert re.search(r'gitbrag_renders_total\{kind="embed"\} 1\.0', renders), renders
     for _ in range(3):
         web_client.get(url)
-    assert re.search(r'gitbrag_renders_total\{kind="embed"\} 1\.0', web_client.get("/metrics").text)
+    assert re.search(
+        r'gitbrag_renders_total\{kind="embed"\} 1\.0',
+        web_client.get("/metrics", headers=METRICS_AUTH).text,
+    )
     # Width hints are rounded (a bounded number of renderings) and bounded; themes checked.
     narrow = parse_svg(web_client.get(url, params={"width": "312"}).content)
     assert narrow.get("width") == "300"
