@@ -36,7 +36,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GITBRAG_DATA_DIR=/data \
     GITBRAG_HOST=0.0.0.0 \
     GITBRAG_PORT=8000
-RUN useradd --create-home --uid 10001 --user-group gitbrag \
+# DejaVu Sans draws the social preview images (web/embeds/fonts.py finds it there).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 --user-group gitbrag \
     && mkdir /data && chown gitbrag:gitbrag /data
 COPY --from=build /wheels /wheels
 # Without the demo extra: the production image never carries the simulated GitHub's GraphQL engine.

@@ -21,22 +21,24 @@ from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
+from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web.canonical import NotCanonical
 from web.context import AppContext
+from web.embeds.render import EmbedRenderer
 from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
-from web.routes import api, auth, exports, ops, pages, reports
+from web.routes import api, auth, compare, curation, embeds, exports, ops, pages, reports
 from web.serving.bundle import BundleRenderer
 from web.serving.cache import DocumentCache
 from web.serving.front import ServedPaths
 from web.serving.holes import HoleRenderer
-from web.serving.reader import ReportReader
+from web.serving.reader import Family, ReportReader
 from web.serving.route import ServedRoute
 from web.serving.view_counts import ViewCounter
 from web.templating import STATIC_DIR, build_templates
@@ -179,12 +181,14 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         feeds=job_feeds(settings, service),
         reader=ReportReader(
             serving,
-            BundleRenderer(templates.env, settings),
+            Family(BundleRenderer(templates.env, settings).render, whole=True, label="bundle"),
             DocumentCache(settings.render_cache_mb * 1024 * 1024),
             metrics,
         ),
         holes=HoleRenderer(templates.env),
         views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
+        embeds=EmbedRenderer(templates.env),
+        curation=CurationStore(client),
     )
 
     @asynccontextmanager
@@ -209,9 +213,14 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(exports.api)
+    app.include_router(compare.api)
     app.include_router(api.router)
+    app.include_router(curation.api)
     app.include_router(exports.router)
+    app.include_router(embeds.router)
+    app.include_router(compare.router)
     app.include_router(reports.router)
+    app.include_router(curation.router)
     app.include_router(pages.router)
     _install_error_handlers(app, metrics)
     # Report views take the short way (and send bodies compressed once per version); the
@@ -219,7 +228,14 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     served = [
         route
-        for router in (exports.api, exports.router, reports.router)  # in matching order
+        for router in (
+            exports.api,
+            compare.api,
+            exports.router,
+            embeds.router,
+            compare.router,
+            reports.router,
+        )  # in matching order
         for route in router.routes
         if isinstance(route, ServedRoute)
     ]

@@ -12,7 +12,9 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.bearer_checks import BearerChecks
+from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.sessions import SessionStore
+from web.embeds.render import EmbedRenderer
 from web.live import JobFeeds
 from web.metrics import Metrics
 from web.serving.holes import HoleRenderer
@@ -32,6 +34,8 @@ class AppContext:
     reader: ReportReader  # report views: one Redis read, rendered documents
     holes: HoleRenderer  # the viewer-specific parts of cached pages
     views: ViewCounter  # views, written to Redis in batches
+    embeds: EmbedRenderer  # cards, badges and social images of reports
+    curation: CurationStore  # the authors' choices of what their reports show
 
     @property
     def credential_ttl_seconds(self) -> int:
