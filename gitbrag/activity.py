@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
 
+from gitbrag import counts
 from gitbrag.models import (
     IssueOut,
     IssueRecord,
@@ -56,24 +56,15 @@ def reviews_section(reviews: list[ReviewRecord]) -> ReviewsOut:
             pull_requests=len({review.pull_request for review in held}),
             last_reviewed_at=max(review.submitted_at for review in held),
             states=ReviewStates.model_validate(dict(Counter(review.state for review in held))),
-            months=dict(sorted(Counter(_month(review.submitted_at) for review in held).items())),
+            months=dict(
+                sorted(Counter(counts.month_of(review.submitted_at) for review in held).items())
+            ),
         )
         for name, held in per_repo.items()
     ]
     repositories.sort(key=lambda repo: repo.name_with_owner.lower())
     repositories.sort(key=lambda repo: repo.last_reviewed_at, reverse=True)
-    states: Counter[str] = Counter(review.state for review in reviews)
-    return ReviewsOut(
-        total=len(reviews),
-        pull_requests=len({(review.repository, review.pull_request) for review in reviews}),
-        repositories=len(repositories),
-        states=ReviewStates.model_validate(dict(states)),
-        by_repository=repositories,
-    )
-
-
-def _month(moment: datetime) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"
+    return counts.reviews(repositories)
 
 
 def select_issues(records: Iterable[IssueRecord], date_range: DateRange) -> list[IssueRecord]:
@@ -106,17 +97,7 @@ def issues_section(issues: list[IssueRecord]) -> IssuesOut:
     ]
     repositories.sort(key=lambda repo: repo.name_with_owner.lower())
     repositories.sort(key=lambda repo: repo.issues[0].created_at, reverse=True)
-    closed = [issue for issue in issues if issue.state == "closed"]
-    not_planned = sum(1 for issue in closed if issue.state_reason == "not_planned")
-    return IssuesOut(
-        total=len(issues),
-        open=len(issues) - len(closed),
-        closed=len(closed),
-        completed=len(closed) - not_planned,
-        not_planned=not_planned,
-        repositories=len(repositories),
-        by_repository=repositories,
-    )
+    return counts.issues(repositories)
 
 
 def _issue_out(issue: IssueRecord) -> IssueOut:
@@ -129,7 +110,3 @@ def _issue_out(issue: IssueRecord) -> IssueOut:
         created_at=issue.created_at,
         closed_at=issue.closed_at,
     )
-
-
-def review_moments(reviews: Iterable[ReviewRecord]) -> list[datetime]:
-    return [review.submitted_at for review in reviews]

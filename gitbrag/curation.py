@@ -18,23 +18,18 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from gitbrag import counts
 from gitbrag.errors import InvalidInput
 from gitbrag.highlights import highlights
 from gitbrag.models import (
-    SIZE_BUCKETS,
     CurationOut,
     IssuesOut,
     LanguageShare,
     PinnedOut,
-    PullRequestOut,
     Report,
     RepositoryOut,
     ReviewsOut,
-    ReviewStates,
-    Sizes,
-    Totals,
 )
-from gitbrag.report import language_shares
 
 MAX_PINS: Final = 5
 MAX_HIDDEN: Final = 5000  # items per list: request data must not grow Redis without bound
@@ -163,17 +158,11 @@ class Curation(BaseModel):
 # --------------------------------------------------------------------------- applying it
 
 
-def _month(pr: PullRequestOut) -> str:
-    return f"{pr.created_at.year:04d}-{pr.created_at.month:02d}"
-
-
-def _languages(report: Report, prs: list[PullRequestOut]) -> list[LanguageShare]:
+def _languages(report: Report, repositories: list[RepositoryOut]) -> list[LanguageShare]:
     if any(pr.languages is None for repo in report.repositories for pr in repo.pull_requests):
         return list(report.languages)  # a report made before per-PR languages: as it was
-    lines: Counter[str] = Counter()
-    for pr in prs:
-        lines.update(pr.languages or {})
-    return language_shares(lines, {share.name: share.color for share in report.languages})
+    lines = counts.language_lines(pr for repo in repositories for pr in repo.pull_requests)
+    return counts.language_shares(lines, {share.name: share.color for share in report.languages})
 
 
 def curated(report: Report, curation: Curation) -> Report:
@@ -203,10 +192,7 @@ def curated(report: Report, curation: Curation) -> Report:
         if kept:
             same = len(kept) == len(repo.pull_requests)
             repositories.append(repo if same else repo.model_copy(update={"pull_requests": kept}))
-    prs = [pr for repo in repositories for pr in repo.pull_requests]
-    states = Counter(pr.state for pr in prs)
-    sizes = Counter(pr.size for pr in prs)
-    per_month = Counter(_month(pr) for pr in prs)
+    per_month = counts.pull_requests_by_month(repositories)
     reasons = [
         reason
         for reason in report.incomplete_reasons
@@ -225,20 +211,10 @@ def curated(report: Report, curation: Curation) -> Report:
         update={
             "complete": not reasons,
             "incomplete_reasons": reasons,
-            "totals": Totals(
-                pull_requests=len(prs),
-                merged=states["merged"],
-                open=states["open"],
-                closed=states["closed"],
-                repositories=len(repositories),
-                additions=sum(pr.additions for pr in prs),
-                deletions=sum(pr.deletions for pr in prs),
-                changed_files=sum(pr.changed_files for pr in prs),
-                stars_gained=sum(repo.stars_gained for repo in repositories),
-            ),
-            "sizes": Sizes(**{bucket: sizes[bucket] for bucket in SIZE_BUCKETS}),
-            "roles": dict(sorted(Counter(repo.role for repo in repositories).items())),
-            "languages": _languages(report, prs),
+            "totals": counts.totals(repositories),
+            "sizes": counts.sizes(repositories),
+            "roles": counts.roles(repositories),
+            "languages": _languages(report, repositories),
             "months": [
                 month.model_copy(
                     update={"pull_requests": per_month[month.month]}
@@ -271,20 +247,8 @@ def _reviews(reviews: ReviewsOut | None, curation: Curation) -> ReviewsOut | Non
     kept = [r for r in reviews.by_repository if not curation.hides_repository(r.name_with_owner)]
     if len(kept) == len(reviews.by_repository):
         return reviews
-    states = reviews.states
-    if all(row.states is not None for row in reviews.by_repository):
-        counted: Counter[str] = Counter()
-        for row in kept:
-            assert row.states is not None
-            counted.update(row.states.model_dump())
-        states = ReviewStates.model_validate(dict(counted))
-    return ReviewsOut(
-        total=sum(row.reviews for row in kept),
-        pull_requests=sum(row.pull_requests for row in kept),  # (repository, number) pairs
-        repositories=len(kept),
-        states=states,
-        by_repository=kept,
-    )
+    known = all(row.states is not None for row in reviews.by_repository)
+    return counts.reviews(kept, None if known else reviews.states)
 
 
 def _review_months(before: ReviewsOut | None, after: ReviewsOut | None) -> Counter[str] | None:
@@ -294,10 +258,7 @@ def _review_months(before: ReviewsOut | None, after: ReviewsOut | None) -> Count
         return None
     if any(row.months is None for row in before.by_repository):
         return None
-    counted: Counter[str] = Counter()
-    for row in after.by_repository:
-        counted.update(row.months or {})
-    return counted
+    return counts.reviews_by_month(after.by_repository)
 
 
 def _issues(issues: IssuesOut | None, curation: Curation) -> IssuesOut | None:
@@ -307,18 +268,7 @@ def _issues(issues: IssuesOut | None, curation: Curation) -> IssuesOut | None:
     kept = [r for r in issues.by_repository if not curation.hides_repository(r.name_with_owner)]
     if len(kept) == len(issues.by_repository):
         return issues
-    every = [issue for row in kept for issue in row.issues]
-    closed = [issue for issue in every if issue.state == "closed"]
-    not_planned = sum(1 for issue in closed if issue.state_reason == "not_planned")
-    return IssuesOut(
-        total=len(every),
-        open=len(every) - len(closed),
-        closed=len(closed),
-        completed=len(closed) - not_planned,
-        not_planned=not_planned,
-        repositories=len(kept),
-        by_repository=kept,
-    )
+    return counts.issues(kept)
 
 
 def _names(reason: str, hidden: str) -> bool:

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from gitbrag.counts import language_lines
 from gitbrag.models import (
     Highlights,
     PullRequestOut,
@@ -223,9 +224,7 @@ def _lines(pr: PullRequestOut) -> int:
 
 def _shares(prs: list[PullRequestOut]) -> list[tuple[str, float]]:
     """Languages of ``prs`` by lines changed, largest first, with their percentage."""
-    lines: Counter[str] = Counter()
-    for pr in prs:
-        lines.update(pr.languages or {})
+    lines = language_lines(prs)
     total = sum(lines.values())
     ordered = sorted(lines.items(), key=lambda item: (-item[1], item[0]))
     return [(name, 100 * value / total) for name, value in ordered if value > 0]

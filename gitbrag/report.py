@@ -10,24 +10,20 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from gitbrag import counts
 from gitbrag.activity import issues_section, reviews_section, select_issues, select_reviews
 from gitbrag.highlights import highlights
 from gitbrag.languages import detect
 from gitbrag.models import (
-    SIZE_BUCKETS,
     Collection,
-    LanguageShare,
     MonthCount,
     PullRequestOut,
     PullRequestRecord,
     Report,
     RepositoryOut,
-    ReviewRecord,
     SizeBucket,
-    Sizes,
     SocialAccountOut,
     StarCount,
-    Totals,
     UserOut,
 )
 from gitbrag.periods import ReportKey
@@ -100,29 +96,15 @@ def pull_request_languages(pr: PullRequestRecord) -> Counter[str]:
     return lines
 
 
-def language_shares(lines: Counter[str], colors: dict[str, str | None]) -> list[LanguageShare]:
-    """``lines`` per language as shares, largest first, percentages to one decimal."""
-    total = sum(lines.values())
-    ordered = sorted(((n, c) for n, c in lines.items() if c > 0), key=lambda i: (-i[1], i[0]))
-    return [
-        LanguageShare(
-            name=name, lines=count, percent=round(100 * count / total, 1), color=colors.get(name)
-        )
-        for name, count in ordered
-    ]
-
-
-def languages(prs: Iterable[PullRequestRecord]) -> list[LanguageShare]:
-    """Lines changed per Linguist language, largest first, percentages to one decimal."""
-    lines: Counter[str] = Counter()
+def _language_colors(prs: Iterable[PullRequestRecord]) -> dict[str, str | None]:
+    """The colour of every Linguist language among the PRs' listed files."""
     colors: dict[str, str | None] = {}
     for pr in prs:
         for change in pr.files:
             language = detect(change.path)
             if language is not None:
                 colors[language.name] = language.color
-        lines.update(pull_request_languages(pr))
-    return language_shares(lines, colors)
+    return colors
 
 
 FILES_UNREAD = "its changed files could not be read"
@@ -138,31 +120,25 @@ def languages_incomplete(prs: Iterable[PullRequestRecord]) -> list[str]:
     ]
 
 
-def _month_index(day: date | datetime) -> int:
+def _month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def months(
-    prs: list[PullRequestRecord], key: ReportKey, reviews: Iterable[ReviewRecord] = ()
-) -> list[MonthCount]:
-    """PRs opened and reviews given per calendar month across the range, zeros included;
-    past 60 months it starts at the month of the first PR or review (docs/architecture.md)."""
+def months(key: ReportKey, pull_requests: Counter[str], reviews: Counter[str]) -> list[MonthCount]:
+    """PRs opened and reviews given (per ``counts.month_of``) on every calendar month of the
+    range, zeros included; past 60 months it starts at the month of the first PR or review
+    (docs/architecture.md)."""
     first = _month_index(key.range.since)
     last = _month_index(key.range.until)
-    counts = Counter(_month_index(pr.created_at) for pr in prs)
-    reviewed = Counter(_month_index(review.submitted_at) for review in reviews)
     if last - first + 1 > MAX_MONTHS_FROM_RANGE_START:
-        active = [*counts, *reviewed]
+        active = [*pull_requests, *reviews]
         if not active:
             return []
-        first = min(active)
+        first = _month_index(date.fromisoformat(min(active) + "-01"))
+    labels = (f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(first, last + 1))
     return [
-        MonthCount(
-            month=f"{index // 12:04d}-{index % 12 + 1:02d}",
-            pull_requests=counts[index],
-            reviews=reviewed[index],
-        )
-        for index in range(first, last + 1)
+        MonthCount(month=month, pull_requests=pull_requests[month], reviews=reviews[month])
+        for month in labels
     ]
 
 
@@ -220,12 +196,10 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
     login = collection.profile.login
     reviews = None
     if collection.reviews is not None:
-        reviews = select_reviews(collection.reviews, login, key.range)
+        reviews = reviews_section(select_reviews(collection.reviews, login, key.range))
     issues = None
     if collection.issues is not None:
-        issues = select_issues(collection.issues, key.range)
-    states = Counter(pr.state for pr in prs)
-    sizes = Counter(size_bucket(pr.additions, pr.deletions) for pr in prs)
+        issues = issues_section(select_issues(collection.issues, key.range))
     reasons = list(collection.incomplete_reasons) + languages_incomplete(prs)
     report = Report(
         username=collection.profile.login,
@@ -237,23 +211,20 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
         complete=not reasons,
         incomplete_reasons=reasons,
         user=_user(collection),
-        totals=Totals(
-            pull_requests=len(prs),
-            merged=states["merged"],
-            open=states["open"],
-            closed=states["closed"],
-            repositories=len(repositories),
-            additions=sum(pr.additions for pr in prs),
-            deletions=sum(pr.deletions for pr in prs),
-            changed_files=sum(pr.changed_files for pr in prs),
-            stars_gained=sum(repo.stars_gained for repo in repositories),
+        totals=counts.totals(repositories),
+        sizes=counts.sizes(repositories),
+        roles=counts.roles(repositories),
+        languages=counts.language_shares(
+            counts.language_lines(pr for repo in repositories for pr in repo.pull_requests),
+            _language_colors(prs),
         ),
-        sizes=Sizes(**{bucket: sizes[bucket] for bucket in SIZE_BUCKETS}),
-        roles=dict(sorted(Counter(repo.role for repo in repositories).items())),
-        languages=languages(prs),
-        months=months(prs, key, reviews or ()),
+        months=months(
+            key,
+            counts.pull_requests_by_month(repositories),
+            counts.reviews_by_month(reviews.by_repository if reviews is not None else ()),
+        ),
         repositories=repositories,
-        reviews=reviews_section(reviews) if reviews is not None else None,
-        issues=issues_section(issues) if issues is not None else None,
+        reviews=reviews,
+        issues=issues,
     )
     return report.model_copy(update={"highlights": highlights(report)})
