@@ -15,15 +15,14 @@ from collections.abc import Iterable
 from gitbrag import counts
 from gitbrag.models import (
     IssueOut,
-    IssueRecord,
     IssueRepositoryOut,
     IssuesOut,
     ReviewedRepositoryOut,
-    ReviewRecord,
     ReviewsOut,
     ReviewStates,
 )
 from gitbrag.periods import DateRange
+from gitbrag.records import IssueRecord, ReviewRecord
 
 
 def select_reviews(

@@ -20,13 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from gitbrag.counts import language_lines
-from gitbrag.models import (
-    Highlights,
-    PullRequestOut,
-    Report,
-    RepositoryOut,
-    ReviewedRepositoryOut,
-)
+from gitbrag.models import Highlights, PullRequestOut, Report, RepositoryOut, ReviewedRepositoryOut
 from gitbrag.render.escaping import escape_markdown
 from gitbrag.wording import and_list, compact, count, human_date, lines_changed, number, percent
 

@@ -15,18 +15,16 @@ from gitbrag.activity import issues_section, reviews_section, select_issues, sel
 from gitbrag.highlights import highlights
 from gitbrag.languages import detect
 from gitbrag.models import (
-    Collection,
     MonthCount,
     PullRequestOut,
-    PullRequestRecord,
     Report,
     RepositoryOut,
     SizeBucket,
     SocialAccountOut,
-    StarCount,
     UserOut,
 )
 from gitbrag.periods import ReportKey
+from gitbrag.records import Collection, PullRequestRecord, StarCount
 
 _SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
     (1, "one_liner"),

@@ -31,8 +31,8 @@ from gitbrag.github.repositories import read_repositories
 from gitbrag.github.reviews import ReviewsResult, collect_reviews, spans
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.tasks import gather_pair
-from gitbrag.models import Collection, PullRequestRecord
 from gitbrag.periods import ReportKey
+from gitbrag.records import Collection, PullRequestRecord
 
 ProgressCallback = Callable[[str, int, int], None]
 

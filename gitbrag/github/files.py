@@ -25,7 +25,7 @@ from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_files_query
-from gitbrag.models import FileChange, PullRequestRecord
+from gitbrag.records import FileChange, PullRequestRecord
 
 FILES_BATCH: Final = 20
 FILES_PAGE: Final = 100

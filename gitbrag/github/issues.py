@@ -18,8 +18,8 @@ from gitbrag.errors import GitHubUnavailable, ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_ISSUES
 from gitbrag.github.search import WindowedSearch, parse_time
-from gitbrag.models import IssueRecord, IssueState, IssueStateReason
 from gitbrag.periods import DateRange
+from gitbrag.records import IssueRecord, IssueState, IssueStateReason
 
 _STATES: Final[dict[str, IssueState]] = {"OPEN": "open", "CLOSED": "closed"}
 _REASONS: Final[dict[str, IssueStateReason]] = {

@@ -13,7 +13,7 @@ from typing import Any
 from gitbrag.errors import GitHubUnavailable, IsOrganization
 from gitbrag.github.cache import PROFILE, PROFILE_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
-from gitbrag.models import SocialAccount, UserProfile
+from gitbrag.records import SocialAccount, UserProfile
 
 
 def _text(value: Any) -> str | None:

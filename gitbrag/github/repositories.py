@@ -25,8 +25,8 @@ from gitbrag.github.cache import (
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import repositories_query, stargazers_query
 from gitbrag.github.stargazers import StarPage, Timeline
-from gitbrag.models import RepositoryInfo, StarCount
 from gitbrag.periods import DateRange
+from gitbrag.records import RepositoryInfo, StarCount
 
 REPOSITORY_BATCH: Final = 20
 STAR_PAGE: Final = 100

@@ -30,8 +30,8 @@ from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_reviews_query, review_contributions_query
 from gitbrag.github.search import parse_time
-from gitbrag.models import REVIEW_STATES, ReviewRecord, ReviewState
 from gitbrag.periods import ALL_TIME_START, DateRange
+from gitbrag.records import REVIEW_STATES, ReviewRecord, ReviewState
 
 TILE_START: Final = DateRange.start_of(ALL_TIME_START)
 TILE: Final = timedelta(days=365)  # GitHub: "must not exceed 1 year"

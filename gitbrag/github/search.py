@@ -27,8 +27,8 @@ from gitbrag.errors import ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_PULL_REQUESTS
 from gitbrag.github.tasks import gather_all
-from gitbrag.models import PRState, PullRequestRecord
 from gitbrag.periods import DateRange
+from gitbrag.records import PRState, PullRequestRecord
 
 SEARCH_CAP: Final = 1000
 PAGE_SIZE: Final = 100

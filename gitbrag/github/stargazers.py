@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gitbrag.models import StarCount
 from gitbrag.periods import DateRange
+from gitbrag.records import StarCount
 
 
 def _time(value: str) -> datetime:

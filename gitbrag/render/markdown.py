@@ -8,16 +8,9 @@ cannot turn into links or emphasis.
 from __future__ import annotations
 
 from gitbrag.highlights import highlight_sentences
-from gitbrag.models import (
-    REVIEW_STATES,
-    SIZE_LABELS,
-    IssueOut,
-    IssuesOut,
-    Report,
-    RepositoryOut,
-    ReviewsOut,
-)
+from gitbrag.models import SIZE_LABELS, IssueOut, IssuesOut, Report, RepositoryOut, ReviewsOut
 from gitbrag.periods import PERIOD_LABELS
+from gitbrag.records import REVIEW_STATES
 from gitbrag.render.escaping import escape_markdown as escape
 
 STATE_LABELS = {"merged": "merged", "open": "open", "closed": "closed"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gitbrag.models import (
+from gitbrag.records import (
     Collection,
     FileChange,
     IssueRecord,

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from gitbrag.models import FileChange, StarCount
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.records import FileChange, StarCount
 from gitbrag.report import build_report, size_bucket
 from tests.core.builders import at, collection, pr, repo
 

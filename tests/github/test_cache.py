@@ -12,8 +12,8 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import STARGAZERS, MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.models import Collection
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.records import Collection
 
 
 def test_memory_cache_expires_and_copies() -> None:

@@ -19,8 +19,8 @@ from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.github.search import SEARCH_CAP, search_pull_requests
-from gitbrag.models import Collection, StarCount
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.records import Collection, StarCount
 from gitbrag.settings import Settings
 from tests.github.fake_time import FakeTime
 

@@ -16,8 +16,8 @@ from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.models import Collection
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.records import Collection
 from gitbrag.report import build_report
 
 Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]

@@ -16,8 +16,8 @@ from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.collect import collect
 from gitbrag.github.reviews import TILE, TILE_START, spans
-from gitbrag.models import Collection
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.records import Collection
 from gitbrag.report import build_report
 from tests.github.test_collect import (
     ACTIVITY_OPERATIONS,

@@ -8,8 +8,8 @@ import pytest
 
 from gitbrag.github.search import Window
 from gitbrag.github.stargazers import StarPage, Timeline
-from gitbrag.models import StarCount
 from gitbrag.periods import DateRange
+from gitbrag.records import StarCount
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RANGE = DateRange(date(2026, 1, 1), date(2026, 11, 28))

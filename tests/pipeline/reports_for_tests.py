@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gitbrag.models import Collection, Report, UserProfile
+from gitbrag.models import Report
 from gitbrag.periods import ReportKey
+from gitbrag.records import Collection, UserProfile
 from gitbrag.report import build_report
 
 

@@ -125,7 +125,7 @@ def test_installed_package_draws_cards_and_social_images(installed: Path, tmp_pa
     )
     (tmp_path / "tests_stub.py").write_text(
         "from datetime import UTC, datetime\n"
-        "from gitbrag.models import Collection, UserProfile\n"
+        "from gitbrag.records import Collection, UserProfile\n"
         "from gitbrag.periods import DateRange, ReportKey\n"
         "from gitbrag.report import build_report\n"
         "profile = UserProfile('octocat', 'The Octocat', '', 'https://github.com/octocat')\n"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gitbrag.models import Collection, FileChange, PullRequestRecord, Report, RepositoryInfo
+from gitbrag.models import Report
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.records import Collection, FileChange, PullRequestRecord, RepositoryInfo
 from gitbrag.report import build_report
 from tests.fixtures.web import sample_collection
 
