@@ -15,37 +15,38 @@ from __future__ import annotations
 from typing import Final
 
 RATE_LIMIT_FIELDS: Final = "rateLimit { cost remaining resetAt }"
+_PAGE_INFO: Final = "pageInfo { hasNextPage endCursor }"
+_STAR_ORDER: Final = "orderBy: {field: STARRED_AT, direction: DESC}"
 
-SEARCH_PULL_REQUESTS: Final = f"""
-query SearchPullRequests($query: String!, $first: Int!, $after: String) {{
+
+def _search(name: str, typename: str, fields: str) -> str:
+    """A search document (``$query``, ``$first``, ``$after``) of ``typename`` nodes with
+    ``fields`` (space-separated) and their repository's name, URL and visibility."""
+    lines = "".join(f"        {field}\n" for field in fields.split())
+    return f"""
+query {name}($query: String!, $first: Int!, $after: String) {{
   {RATE_LIMIT_FIELDS}
   search(type: ISSUE, query: $query, first: $first, after: $after) {{
     issueCount
-    pageInfo {{ hasNextPage endCursor }}
+    {_PAGE_INFO}
     nodes {{
       __typename
-      ... on PullRequest {{
-        number
-        title
-        url
-        state
-        createdAt
-        mergedAt
-        closedAt
-        additions
-        deletions
-        changedFiles
-        authorAssociation
-        repository {{ nameWithOwner url isPrivate }}
+      ... on {typename} {{
+{lines}        repository {{ nameWithOwner url isPrivate }}
       }}
     }}
   }}
 }}
 """
-"""One page of a user's authored pull requests. Light on purpose: no file lists."""
 
-_PAGE_INFO: Final = "pageInfo { hasNextPage endCursor }"
-_STAR_ORDER: Final = "orderBy: {field: STARRED_AT, direction: DESC}"
+
+SEARCH_PULL_REQUESTS: Final = _search(
+    "SearchPullRequests",
+    "PullRequest",
+    "number title url state createdAt mergedAt closedAt additions deletions changedFiles "
+    "authorAssociation",
+)
+"""One page of a user's authored pull requests. Light on purpose: no file lists."""
 
 
 def _batched(name: str, shared: str, per_alias: str, body: str, count: int, tail: str = "") -> str:
@@ -119,28 +120,9 @@ def stargazers_query(count: int) -> str:
     )
 
 
-SEARCH_ISSUES: Final = f"""
-query SearchIssues($query: String!, $first: Int!, $after: String) {{
-  {RATE_LIMIT_FIELDS}
-  search(type: ISSUE, query: $query, first: $first, after: $after) {{
-    issueCount
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{
-      __typename
-      ... on Issue {{
-        number
-        title
-        url
-        state
-        stateReason
-        createdAt
-        closedAt
-        repository {{ nameWithOwner url isPrivate }}
-      }}
-    }}
-  }}
-}}
-"""
+SEARCH_ISSUES: Final = _search(
+    "SearchIssues", "Issue", "number title url state stateReason createdAt closedAt"
+)
 """One page of a user's issues (``stateReason`` without ``enableDuplicate``: a duplicate
 reads as ``NOT_PLANNED``, as GitHub's "close as not planned" files it)."""
 
