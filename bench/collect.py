@@ -26,7 +26,7 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.github.search import Window, WindowedSearch
+from gitbrag.github.windows import Window, WindowedSearch
 from gitbrag.periods import ALL_TIME_START, DateRange, ReportKey
 from gitbrag.report import build_report
 

@@ -1,6 +1,6 @@
 """Issues a user opened in a date range: search ``is:issue author:LOGIN is:public``, split into
 windows under the 1000-result cap and paged exactly like pull requests
-(:class:`~gitbrag.github.search.WindowedSearch`).
+(:class:`~gitbrag.github.windows.WindowedSearch`).
 
 Search rather than ``contributionsCollection.issueContributions``: GitHub leaves issues opened
 in forks out of contributions, and search needs no one-year spans (one request per 100 issues
@@ -17,7 +17,7 @@ from typing import Any, Final
 from gitbrag.errors import GitHubUnavailable, ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_ISSUES
-from gitbrag.github.search import WindowedSearch, parse_time
+from gitbrag.github.windows import WindowedSearch, parse_time, public_records
 from gitbrag.periods import DateRange
 from gitbrag.records import IssueRecord, IssueState, IssueStateReason
 
@@ -73,16 +73,6 @@ async def search_issues(
         return IssuesResult(None, [f"issues opened: {too_many}"])
     except GitHubUnavailable:  # the pull requests still make a report
         return IssuesResult(None, ["issues opened"])
-    seen: set[tuple[str, int]] = set()
-    issues = []
-    for node in nodes:
-        if node.get("__typename") != "Issue" or node["repository"]["isPrivate"]:
-            continue
-        record = _record(node)
-        identity = (record.repository, record.number)
-        if identity in seen or not date_range.contains(record.created_at):
-            continue
-        seen.add(identity)
-        issues.append(record)
+    issues = [issue for issue, _ in public_records(nodes, "Issue", _record, date_range)]
     issues.sort(key=lambda issue: (issue.created_at, issue.repository, issue.number))
     return IssuesResult(issues, searcher.incomplete_reasons)

@@ -29,7 +29,7 @@ from typing import Any, Final
 from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_reviews_query, review_contributions_query
-from gitbrag.github.search import parse_time
+from gitbrag.github.windows import parse_time
 from gitbrag.periods import ALL_TIME_START, DateRange
 from gitbrag.records import REVIEW_STATES, ReviewRecord, ReviewState
 

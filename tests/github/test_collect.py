@@ -18,7 +18,8 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.github.search import SEARCH_CAP, search_pull_requests
+from gitbrag.github.search import search_pull_requests
+from gitbrag.github.windows import SEARCH_CAP
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.records import Collection, StarCount
 from gitbrag.settings import Settings

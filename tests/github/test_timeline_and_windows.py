@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from gitbrag.github.search import Window
 from gitbrag.github.stargazers import StarPage, Timeline
+from gitbrag.github.windows import Window
 from gitbrag.periods import DateRange
 from gitbrag.records import StarCount
 
