@@ -1,4 +1,4 @@
-"""GraphQL views of reviews, issues and ``User.contributionsCollection`` (see ``graphql_views``).
+"""GraphQL views of reviews and ``User.contributionsCollection`` (see ``graphql_views``).
 
 GitHub's semantics, as documented in its schema and docs:
 
@@ -10,18 +10,15 @@ GitHub's semantics, as documented in its schema and docs:
   in ``restrictedContributionsCount`` (with reviews, issues and pull requests opened there).
 - ``PullRequest.reviews(author:, states:)``: a pull request's reviews, oldest first; a
   ``PENDING`` review (started, not submitted, no ``submittedAt``) is seen only by its author.
-- ``Issue.stateReason(enableDuplicate:)``: ``DUPLICATE`` reads as ``NOT_PLANNED`` unless asked
-  for with ``enableDuplicate: true``.
 """
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from gitbrag.fakehub.graphql_connections import connection, fault, page
-from gitbrag.fakehub.records import FakeIssue, FakePR, FakeReview, FakeUser, iso
+from gitbrag.fakehub.records import FakePR, FakeReview, FakeUser, iso
 
 if TYPE_CHECKING:
     from gitbrag.fakehub.graphql_views import OwnerView, PullRequestView, RepoView, RequestContext
@@ -96,39 +93,6 @@ def pull_request_reviews(
     window, info = page(reviews, "reviews", first, after, last, before)
     views = [(pos, ReviewView(ctx, pr, review)) for pos, review in window]
     return connection(views, info, len(reviews))
-
-
-class IssueView:
-    typename = "Issue"
-
-    def __init__(self, ctx: RequestContext, issue: FakeIssue) -> None:
-        self.ctx, self.issue = ctx, issue
-        self.number = issue.number
-        self.title = issue.title
-        self.url = issue.url
-        self.resource_path = f"/{issue.repo}/issues/{issue.number}"
-        self.state = issue.state
-        self.closed = issue.closed_at is not None
-        self.locked = False
-        self.created_at = iso(issue.created_at)
-        self.closed_at = iso(issue.closed_at)
-        self.updated_at = iso(issue.updated_at)
-        self.body = ""
-        self.database_id = self.full_database_id = issue.number
-        self.id = base64.b64encode(f"I_{issue.repo}#{issue.number}".encode()).decode()
-
-    def state_reason(self, enable_duplicate: bool = False) -> str | None:
-        reason = self.issue.state_reason
-        if reason == "DUPLICATE" and not enable_duplicate:
-            return "NOT_PLANNED"
-        return reason
-
-    def author(self) -> OwnerView | None:
-        user = self.ctx.state.user(self.issue.author)
-        return _views().OwnerView(self.ctx, user) if user else None
-
-    def repository(self) -> RepoView:
-        return _views().RepoView(self.ctx, self.ctx.state.data.repos[self.issue.repo])  # type: ignore[no-any-return]
 
 
 class ReviewContributionView:

@@ -2,7 +2,8 @@
 
 The schema (``schema.graphql`` beside this module, a copy of octokit's published GitHub schema)
 is built once per process; queries are parsed and validated once per distinct text. Fields
-resolve against the views of ``graphql_views``. Errors carry GitHub's top-level ``type``.
+resolve against the query root (``graphql_root``) and the views of ``graphql_views``. Errors
+carry GitHub's top-level ``type``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from graphql import (
     validate,
 )
 
-from gitbrag.fakehub.graphql_views import QueryRoot, RequestContext
+from gitbrag.fakehub.graphql_root import QueryRoot
+from gitbrag.fakehub.graphql_views import RequestContext
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The objects GraphQL resolves against: one view per GitHub type, plus the query root.
+"""The objects GraphQL resolves against: one view per GitHub type (the query root is in
+``graphql_root``; reviews and ``contributionsCollection`` in ``graphql_activity``).
 
 A field ``nameWithOwner`` reads ``view.name_with_owner``; a callable attribute is called with
 the field's arguments in snake_case (see ``graphql_api.resolve_field``). Connections are plain
@@ -13,13 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitbrag.fakehub.budgets import Budget
-from gitbrag.fakehub.graphql_activity import ContributionsView, IssueView, pull_request_reviews
+from gitbrag.fakehub.graphql_activity import ContributionsView, pull_request_reviews
 from gitbrag.fakehub.graphql_connections import connection, encode_cursor, fault, page
 from gitbrag.fakehub.records import FakeIssue, FakePR, FakeRepo, FakeUser, iso
-from gitbrag.fakehub.search import SearchSyntaxError, parse_query, run_search
 from gitbrag.fakehub.state import HubState
 
-SEARCH_CAP = 1000  # GitHub never returns a search result past the 1000th
 FILES_CAP = 3000  # GitHub lists at most this many files of a pull request
 
 
@@ -155,40 +154,53 @@ class RepoView(View):
         }
 
 
-class PullRequestView(View):
+class _ConversationView(View):
+    """The fields GitHub's ``Issue`` and ``PullRequest`` share (one number sequence per
+    repository; ``kind`` is the URL path's ``issues`` or ``pull``)."""
+
+    def __init__(
+        self, ctx: RequestContext, item: FakePR | FakeIssue, kind: str, id_prefix: str
+    ) -> None:
+        self.ctx, self.item = ctx, item
+        self.number = item.number
+        self.title = item.title
+        self.url = item.url
+        self.resource_path = f"/{item.repo}/{kind}/{item.number}"
+        self.state = item.state
+        self.closed = item.closed_at is not None
+        self.locked = False
+        self.created_at = iso(item.created_at)
+        self.closed_at = iso(item.closed_at)
+        self.updated_at = iso(item.updated_at)
+        self.body = ""
+        self.full_database_id = self.database_id = item.number
+        self.id = base64.b64encode(f"{id_prefix}{item.repo}#{item.number}".encode()).decode()
+
+    def author(self) -> OwnerView | None:
+        user = self.ctx.state.user(self.item.author)
+        return OwnerView(self.ctx, user) if user else None
+
+    def repository(self) -> RepoView:
+        return RepoView(self.ctx, self.ctx.state.data.repos[self.item.repo])
+
+
+class PullRequestView(_ConversationView):
     typename = "PullRequest"
 
     def __init__(self, ctx: RequestContext, pr: FakePR) -> None:
-        self.ctx, self.pr = ctx, pr
-        self.number = pr.number
-        self.title = pr.title
-        self.url = pr.url
-        self.resource_path = f"/{pr.repo}/pull/{pr.number}"
-        self.state = pr.state
+        super().__init__(ctx, pr, "pull", "PR_")
+        self.pr = pr
         self.merged = pr.merged_at is not None
-        self.closed = pr.closed_at is not None
-        self.is_draft = self.locked = False
-        self.created_at = iso(pr.created_at)
+        self.is_draft = False
         self.merged_at = iso(pr.merged_at)
-        self.closed_at = iso(pr.closed_at)
-        self.updated_at = iso(pr.updated_at)
         self.additions = pr.additions
         self.deletions = pr.deletions
         # A diff too large to compute: GitHub says 0 changed files (and lists none).
         self.changed_files = 0 if pr.diff_too_large else pr.changed_files
         self.author_association = pr.author_association
-        self.body = ""
-        self.full_database_id = self.database_id = pr.number
-        self.id = base64.b64encode(f"PR_{pr.repo}#{pr.number}".encode()).decode()
 
-    def author(self) -> OwnerView | None:
-        user = self.ctx.state.user(self.pr.author)
-        return OwnerView(self.ctx, user) if user else None
-
-    def repository(self) -> RepoView:
-        return RepoView(self.ctx, self.ctx.state.data.repos[self.pr.repo])
-
-    base_repository = repository
+    def base_repository(self) -> RepoView:
+        return self.repository()
 
     def reviews(self, **args: Any) -> dict[str, Any]:
         return pull_request_reviews(self.ctx, self.pr, **args)
@@ -215,116 +227,16 @@ class PullRequestView(View):
         return connection(window, info, len(nodes))
 
 
-class QueryRoot:
-    """Top-level fields. Each resolution is counted under the field's name (e.g. ``search``)."""
+class IssueView(_ConversationView):
+    typename = "Issue"
 
-    def __init__(self, ctx: RequestContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: RequestContext, issue: FakeIssue) -> None:
+        super().__init__(ctx, issue, "issues", "I_")
+        self.issue = issue
 
-    def search(
-        self,
-        query: str,
-        type: str,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> dict[str, Any]:
-        state = self.ctx.state
-        state.count("search")
-        self.ctx.ask(first, last)
-        if type != "ISSUE":
-            raise fault(f"search type {type} is not simulated; use ISSUE", "UNSUPPORTED")
-        try:
-            parsed = parse_query(query)
-        except SearchSyntaxError as exc:
-            raise fault(str(exc), "INVALID") from None
-        candidates: list[FakePR | FakeIssue] = []
-        if parsed.author is not None:
-            candidates += state.prs_by_author.get(parsed.author, [])
-            candidates += state.issues_by_author.get(parsed.author, [])
-        else:
-            candidates += state.data.pull_requests
-            candidates += state.data.issues
-        matches = run_search(parsed, candidates, state.data.repos, self.ctx.viewer)
-        window, info = page(matches[:SEARCH_CAP], "search", first, after, last, before)
-        if window and self._short(query):
-            window = window[:-1]  # paging goes on after the result left out
-        nodes: list[View | IssueView] = [
-            PullRequestView(self.ctx, item)
-            if isinstance(item, FakePR)
-            else IssueView(self.ctx, item)
-            for _, item in window
-        ]
-        return {
-            "issueCount": len(matches),
-            "codeCount": 0,
-            "discussionCount": 0,
-            "repositoryCount": 0,
-            "userCount": 0,
-            "wikiCount": 0,
-            "pageInfo": info,
-            "nodes": nodes,
-            "edges": [
-                {"cursor": encode_cursor(pos), "node": node, "textMatches": []}
-                for (pos, _), node in zip(window, nodes, strict=True)
-            ],
-        }
-
-    def _short(self, query: str) -> bool:
-        """Leave this search page short (``Behaviours.short_search_pages``): always, or the
-        first page served for each query ("once")?"""
-        mode = self.ctx.state.behaviours.short_search_pages
-        if not mode:
-            return False
-        short = mode == "always" or self.ctx.state.first_serve((self.ctx.viewer.lower(), query))
-        if short:
-            self.ctx.state.count("short_search_page")
-        return short
-
-    def repository(self, owner: str, name: str, follow_renames: bool = True) -> RepoView | None:
-        self.ctx.state.count("repository")
-        repo = self.ctx.state.repo(owner, name)
-        if repo is None or not self.ctx.state.can_see(repo, self.ctx.viewer):
-            raise fault(
-                f"Could not resolve to a Repository with the name '{owner}/{name}'.", "NOT_FOUND"
-            )
-        return RepoView(self.ctx, repo)
-
-    def user(self, login: str) -> OwnerView | None:
-        self.ctx.state.count("user")
-        user = self.ctx.state.user(login)
-        if user is None or user.type != "User":
-            raise fault(f"Could not resolve to a User with the login of '{login}'.", "NOT_FOUND")
-        return OwnerView(self.ctx, user)
-
-    def organization(self, login: str) -> OwnerView | None:
-        self.ctx.state.count("organization")
-        user = self.ctx.state.user(login)
-        if user is None or user.type != "Organization":
-            raise fault(
-                f"Could not resolve to an Organization with the login of '{login}'.", "NOT_FOUND"
-            )
-        return OwnerView(self.ctx, user)
-
-    def repository_owner(self, login: str) -> OwnerView | None:
-        self.ctx.state.count("repositoryOwner")
-        user = self.ctx.state.user(login)
-        return OwnerView(self.ctx, user) if user else None
-
-    def viewer(self) -> OwnerView:
-        self.ctx.state.count("viewer")
-        user = self.ctx.state.user(self.ctx.viewer)
-        assert user is not None
-        return OwnerView(self.ctx, user)
-
-    def rate_limit(self, dry_run: bool = False) -> dict[str, Any]:
-        budget = self.ctx.budget
-        return {
-            "limit": budget.limit,
-            "cost": 1,
-            "remaining": budget.remaining,
-            "used": budget.used,
-            "resetAt": iso(datetime.fromtimestamp(budget.reset_epoch, UTC)),
-            "nodeCount": 0,
-        }
+    def state_reason(self, enable_duplicate: bool = False) -> str | None:
+        """``DUPLICATE`` reads as ``NOT_PLANNED`` unless asked with ``enableDuplicate``."""
+        reason = self.issue.state_reason
+        if reason == "DUPLICATE" and not enable_duplicate:
+            return "NOT_PLANNED"
+        return reason
