@@ -58,6 +58,11 @@ def human_date(value: date | datetime | str) -> str:
     return f"{MONTH_NAMES[value.month - 1]} {value.day}, {value.year}"
 
 
+def date_span(since: date | datetime | str, until: date | datetime | str) -> str:
+    """``"Mar 5, 2026 \u2013 Apr 1, 2026"``: a range's dates, an en dash between them."""
+    return f"{human_date(since)} \u2013 {human_date(until)}"
+
+
 def and_list(items: Sequence[str]) -> str:
     """``["a"]`` -> ``"a"``, ``["a", "b"]`` -> ``"a and b"``, three -> ``"a, b and c"``."""
     if not items:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from gitbrag.comparison import Comparison, Delta
-from gitbrag.wording import MINUS, compact, number
-from web.formatting import bar_chart, human_date, month_label, plural
+from gitbrag.wording import MINUS, compact, date_span, number
+from web.formatting import bar_chart, month_label, month_tick, plural
 
 CARDS: Final = ("pull_requests", "merged", "repositories", "lines_changed", "stars_gained")
 LABELS: Final = {
@@ -93,9 +93,7 @@ def months_chart(comparison: Comparison) -> StackedChart:
     pairs = comparison.months
     values = []
     for index, pair in enumerate(pairs):
-        tick = month_label(pair.month, with_year=False)
-        if index == 0 or pair.month.endswith("-01"):
-            tick = f"{tick} {pair.month[2:4]}'"
+        tick = month_tick(pair.month, index)
         label = (
             f"{month_label(pair.month)}: {plural(pair.previous + pair.current, 'pull request')}"
             f" ({number(pair.previous)} in the earlier period, {number(pair.current)} in this one)"
@@ -127,6 +125,6 @@ def compare_view(comparison: Comparison) -> dict[str, Any]:
     return {
         "cards": [delta_view(comparison.delta(name)) for name in CARDS],
         "chart": months_chart(comparison),
-        "current_range": f"{human_date(current.since)} \u2013 {human_date(current.until)}",
-        "previous_range": f"{human_date(previous.since)} \u2013 {human_date(previous.until)}",
+        "current_range": date_span(current.since, current.until),
+        "previous_range": date_span(previous.since, previous.until),
     }

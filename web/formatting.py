@@ -85,6 +85,15 @@ def month_label(month: str, *, with_year: bool = True) -> str:
     return f"{name} {year}" if with_year else name
 
 
+def month_tick(month: str, index: int, *, years: bool = True) -> str:
+    """The axis text under the ``index``-th month's bar: ``"Mar"``, with the year on the first
+    bar and every January (``"Jan 26'"``) when ``years``."""
+    tick = month_label(month, with_year=False)
+    if years and (index == 0 or month.endswith("-01")):
+        return f"{tick} {month[2:4]}'"
+    return tick
+
+
 def role_label(role: str) -> str:
     return ROLE_LABELS.get(role.upper(), role.replace("_", " ").title())
 
@@ -211,10 +220,7 @@ def months_chart(
     """The PRs-per-month chart: ticks show the month, with the year in January and first."""
     values = []
     for index, (month, count) in enumerate(months):
-        first_or_january = index == 0 or month.endswith("-01")
-        tick = month_label(month, with_year=False)
-        if first_or_january:
-            tick = f"{tick} {month[2:4]}'" if len(months) > 12 else tick
+        tick = month_tick(month, index, years=len(months) > 12)
         values.append((f"{month_label(month)}: {plural(count, 'pull request')}", count, tick))
     return bar_chart(values, width=width, height=height)
 

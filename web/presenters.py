@@ -12,10 +12,10 @@ from gitbrag.errors import InvalidInput
 from gitbrag.models import SIZE_BUCKETS, Report
 from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
 from gitbrag.service import Job, Progress
+from gitbrag.wording import date_span
 from web.activity_view import activity_view
 from web.formatting import (
     duration_words,
-    human_date,
     iso_utc,
     months_chart,
     progress_percent,
@@ -209,6 +209,6 @@ def report_view(report: Report) -> dict[str, Any]:
         "merge_rate": merge_rate,
         "lines_changed": totals.additions + totals.deletions,
         "external_repositories": external,
-        "range_text": f"{human_date(report.since)} \u2013 {human_date(report.until)}",
+        "range_text": date_span(report.since, report.until),
         "busiest_month": max(report.months, key=lambda m: m.pull_requests, default=None),
     }

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from gitbrag.wording import date_span
 from web import formatting as f
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -93,6 +94,24 @@ def test_external_url_only_http(value: str | None, expected: str) -> None:
 )
 def test_human_date(value: str | date, expected: str) -> None:
     assert f.human_date(value) == expected
+
+
+def test_date_span() -> None:
+    assert date_span("2025-12-01", date(2026, 12, 1)) == "Dec 1, 2025 \u2013 Dec 1, 2026"
+
+
+@pytest.mark.parametrize(
+    ("month", "index", "years", "expected"),
+    [
+        ("2026-03", 0, True, "Mar 26'"),
+        ("2026-03", 4, True, "Mar"),
+        ("2027-01", 9, True, "Jan 27'"),
+        ("2027-01", 9, False, "Jan"),
+        ("2026-03", 0, False, "Mar"),
+    ],
+)
+def test_month_tick(month: str, index: int, years: bool, expected: str) -> None:
+    assert f.month_tick(month, index, years=years) == expected
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from gitbrag.errors import InvalidInput
 from gitbrag.highlights import highlights, pinned_pull_requests
 from gitbrag.models import Report
 from gitbrag.periods import PERIOD_LABELS
-from gitbrag.wording import compact, count, human_date, number, percent
+from gitbrag.wording import compact, count, date_span, human_date, number, percent
 from web.embeds.fonts import fit
 
 DEFAULT_WIDTH: Final = 500
@@ -100,7 +100,7 @@ class Card:
 def period_words(period: str | None, since: str, until: str) -> str:
     """ "Past year, Dec 1, 2025 to Dec 1, 2026" (an en dash between the dates; a custom range:
     its dates only)."""
-    dates = f"{human_date(since)} \u2013 {human_date(until)}"
+    dates = date_span(since, until)
     label = PERIOD_LABELS.get(period) if period else None  # type: ignore[call-overload]
     return f"{label} \u00b7 {dates}" if label else dates
 
