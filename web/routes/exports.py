@@ -25,7 +25,7 @@ from web.routes.reports import cache_control, missing, read_for_viewer
 from web.serving import http_cache
 from web.serving.bundle import MARKDOWN, bundle_name
 from web.serving.chunks import Chunk
-from web.serving.reader import ANONYMOUS_IDENTITY
+from web.serving.reader import ANONYMOUS_IDENTITY, Read
 from web.serving.respond import Shared, bytes_response, document_response
 from web.serving.route import REPORT_PARAMETERS, ServedRoute, context_of
 
@@ -37,8 +37,29 @@ api = APIRouter(prefix="/api", tags=["api"], route_class=ServedRoute)
 _JSON_TAIL = Chunk.of(b"}")
 
 
-def _export_headers(key: ReportKey, extension: str) -> dict[str, str]:
-    return {"Content-Disposition": f'inline; filename="gitbrag-{key.username}{extension}"'}
+def _export(
+    request: Request,
+    ctx: AppContext,
+    key: ReportKey,
+    read: Read,
+    extension: str,
+    media_type: str,
+    *variant: str,
+) -> Response:
+    """An export: the same bytes for everyone (cached by version and ``variant``), a file
+    name of the user's, 404 while there is no report."""
+    if read.state.meta is None or read.document is None:
+        raise missing(key)
+    meta = read.state.meta
+    return document_response(
+        request,
+        read.document,
+        media_type=media_type,
+        cache_control=cache_control(ctx, meta, ANONYMOUS, shared=True),
+        shared=Shared(extension.lstrip("."), (meta.version, *variant)),
+        vary="Accept-Encoding",
+        headers={"Content-Disposition": f'inline; filename="gitbrag-{key.username}{extension}"'},
+    )
 
 
 @router.get("/user/github/{username}.json")
@@ -47,18 +68,7 @@ async def export_json(request: Request) -> Response:
     ctx = context_of(request)
     key = request_key(request, request.path_params["username"], ".json")
     read = await ctx.reader.json(key, ANONYMOUS_IDENTITY)
-    if read.state.meta is None or read.document is None:
-        raise missing(key)
-    meta = read.state.meta
-    return document_response(
-        request,
-        read.document,
-        media_type="application/json",
-        cache_control=cache_control(ctx, meta, ANONYMOUS, shared=True),
-        shared=Shared("json", (meta.version,)),
-        vary="Accept-Encoding",
-        headers=_export_headers(key, ".json"),
-    )
+    return _export(request, ctx, key, read, ".json", "application/json")
 
 
 @router.get("/user/github/{username}.md")
@@ -68,18 +78,7 @@ async def export_markdown(request: Request) -> Response:
     base_url = public_base_url(request)
     bundle = bundle_name(base_url, ctx.settings)
     read = await ctx.reader.page(key, MARKDOWN, bundle, base_url, ANONYMOUS_IDENTITY)
-    if read.state.meta is None or read.document is None:
-        raise missing(key)
-    meta = read.state.meta
-    return document_response(
-        request,
-        read.document,
-        media_type="text/markdown; charset=utf-8",
-        cache_control=cache_control(ctx, meta, ANONYMOUS, shared=True),
-        shared=Shared("md", (meta.version, bundle)),
-        vary="Accept-Encoding",
-        headers=_export_headers(key, ".md"),
-    )
+    return _export(request, ctx, key, read, ".md", "text/markdown; charset=utf-8", bundle)
 
 
 def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
