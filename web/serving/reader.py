@@ -34,7 +34,7 @@ from gitbrag.models import Report
 from gitbrag.per_loop import PerLoop
 from gitbrag.periods import ReportKey
 from gitbrag.stores.reports import artifact_field, bundle_field, curation_of
-from gitbrag.stores.serving import ServingStore, ViewQuery, ViewState
+from gitbrag.stores.serving import JsonWanted, ServingStore, ViewQuery, ViewState
 from web.metrics import Metrics
 from web.serving.cache import CachedDocument, DocumentCache
 from web.serving.chunks import Chunk
@@ -83,6 +83,28 @@ class Identity:
 ANONYMOUS_IDENTITY = Identity()
 
 
+def _view_query(
+    key: ReportKey,
+    who: Identity,
+    cached: CachedDocument | None,
+    *,
+    artifact: str,
+    want_json: JsonWanted,
+    bundle: str = "",
+) -> ViewQuery:
+    """The one read of a view of ``key`` by ``who``: the version of ``artifact`` we hold (an
+    unchanged one comes back without its body), and when to bring the report's JSON."""
+    return ViewQuery(
+        str(key),
+        who.session_id,
+        who.bearer_token,
+        have_version=cached.version if cached else "",
+        artifact=artifact,
+        bundle=bundle,
+        want_json=want_json,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Read:
     state: ViewState
@@ -119,11 +141,10 @@ class ReportReader:
         cache_key = (str(key), bundle, name)
         for _ in range(2):
             cached = self.cache.get(cache_key)
-            query = ViewQuery(
-                str(key),
-                who.session_id,
-                who.bearer_token,
-                have_version=cached.version if cached else "",
+            query = _view_query(
+                key,
+                who,
+                cached,
                 artifact=f"{bundle}:{name}",
                 bundle=bundle if family.whole else "",
                 want_json="fallback",
@@ -154,14 +175,7 @@ class ReportReader:
         bytes, or the curated report when its author curated it."""
         cache_key = (str(key), "", "json")
         cached = self.cache.get(cache_key)
-        query = ViewQuery(
-            str(key),
-            who.session_id,
-            who.bearer_token,
-            have_version=cached.version if cached else "",
-            artifact=JSON_ARTIFACT,
-            want_json="always",
-        )
+        query = _view_query(key, who, cached, artifact=JSON_ARTIFACT, want_json="always")
         state = await self.reads.get(query)
         meta = state.meta
         if meta is None:
