@@ -25,8 +25,10 @@ from redis.retry import Retry
 from gitbrag.errors import ConfigError, StoreUnavailable
 from gitbrag.settings import Settings
 
-# redis-py's errors that mean "Redis is not answering" (BusyLoadingError is a ConnectionError).
-_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# redis-py's errors that mean "Redis is not answering" (BusyLoadingError is a ConnectionError);
+# public for the Dramatiq side, which gets plain redis-py clients (``broker_client``).
+REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+_UNAVAILABLE = REDIS_UNAVAILABLE
 
 
 def _unavailable(exc: Exception) -> StoreUnavailable:
