@@ -1,0 +1,195 @@
+"""The JSON API's OpenAPI document, with every answer's body described.
+
+FastAPI documents what the routes declare; the API's routes answer with hand-built
+``JSONResponse``s (and the report bytes as stored), so their bodies are described here, in one
+table, as pydantic models. Also corrected here: invalid input is a ``400`` with the error body
+(``web.app``'s handler), never FastAPI's ``422``; and every route that reads Redis may answer
+``503`` while Redis is away. ``tests/fuzz/test_api_schema.py`` (schemathesis) checks every
+answer against this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
+
+from gitbrag.lifecycle import JobStatus
+from gitbrag.models import Report
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Body):
+    """Any refusal: invalid input (400), not logged in (401), not allowed (403), unknown
+    (404), Redis unavailable (503)."""
+
+    state: str
+    detail: str
+
+
+class LoginRequired(_Body):
+    state: Literal["login_required"]
+    detail: str | None = None
+
+
+class Progress(_Body):
+    phase: str
+    done: int
+    total: int
+
+
+class Job(_Body):
+    id: str
+    status: JobStatus
+    progress: Progress | None
+    report_key: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+    retry_at: str | None = None
+
+
+class JobStatusBody(Job):
+    """``GET /api/jobs/{id}``: the job plus what a progress bar shows."""
+
+    percent: float
+    message: str
+    headline: str
+    finished: bool
+    login_again: bool
+
+
+class Generating(_Body):
+    state: Literal["generating"]
+    job: Job
+
+
+class ReportEnvelope(_Body):
+    state: Literal["fresh", "stale"]
+    generated_at: str
+    age_seconds: int
+    job: Job | None
+    report: Report
+
+
+class NotFound(_Body):
+    state: Literal["not_found"]
+    reason: Literal["no_user", "organization"]
+    detail: str
+
+
+class QuotaExceeded(_Body):
+    state: Literal["quota_exceeded"]
+    detail: str
+    retry_after_seconds: int
+
+
+class Health(_Body):
+    status: Literal["ok"]
+
+
+class Readiness(_Body):
+    status: Literal["ready", "unavailable"]
+    redis: bool
+
+
+# (method, path) -> status -> the body's model. Statuses FastAPI did not list are added.
+BODIES: dict[tuple[str, str], dict[str, type[BaseModel]]] = {
+    ("get", "/healthz"): {"200": Health},
+    ("get", "/readyz"): {"200": Readiness, "503": Readiness},
+    ("get", "/api/reports/github/{username}"): {
+        "200": ReportEnvelope,
+        "202": Generating,
+        "401": LoginRequired,
+        "404": NotFound,
+    },
+    ("post", "/api/reports/github/{username}/refresh"): {
+        "202": Generating,
+        "401": LoginRequired,
+        "403": ErrorBody,
+        "429": QuotaExceeded,
+    },
+    ("get", "/api/jobs/{job_id}"): {"200": JobStatusBody, "404": ErrorBody},
+    ("delete", "/api/jobs/{job_id}"): {
+        "200": Job,
+        "401": ErrorBody,
+        "403": ErrorBody,
+        "404": ErrorBody,
+    },
+    ("get", "/api/jobs/{job_id}/events"): {},
+}
+NO_REDIS = {("get", "/healthz")}
+# What the report parameters accept, as far as a schema can say (``gitbrag.periods``): a
+# period or a date range (not both; since <= until <= today) are rules across parameters,
+# answered 400 with the reason.
+PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}$"},
+    "period": {"type": "string", "enum": ["1_year", "2_years", "5_years", "all_time"]},
+    "since": {"type": "string", "format": "date"},
+    "until": {"type": "string", "format": "date"},
+    "include_closed": {"type": "string", "enum": ["true", "false"]},
+}
+DESCRIPTIONS = {
+    "400": "invalid input (`detail` says what)",
+    "503": "Redis is unavailable (`Retry-After`); the answer comes back by itself",
+}
+MODELS: list[type[BaseModel]] = [
+    ErrorBody, LoginRequired, Job, JobStatusBody, Generating, ReportEnvelope, NotFound,
+    QuotaExceeded, Health, Readiness,
+]  # fmt: skip
+
+
+def _json(ref: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": ref}}}
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document with the bodies above (built once, then cached)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    refs, definitions = models_json_schema(
+        [(model, "serialization") for model in MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(definitions.get("$defs", {}))
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    error_ref = refs[(ErrorBody, "serialization")]["$ref"]
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in PARAMETER_SCHEMAS:
+                    parameter["schema"] = PARAMETER_SCHEMAS[parameter["name"]]
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            if operation.get("parameters"):
+                responses.setdefault("400", {"description": DESCRIPTIONS["400"]})
+                responses["400"]["content"] = _json(error_ref)
+            if (method, path) not in NO_REDIS:
+                responses.setdefault("503", {"description": DESCRIPTIONS["503"]})
+                responses["503"].setdefault("content", _json(error_ref))
+            for status, model in BODIES.get((method, path), {}).items():
+                response = responses.setdefault(status, {"description": model.__doc__ or ""})
+                response["content"] = _json(refs[(model, "serialization")]["$ref"])
+    app.openapi_schema = schema
+    return schema
+
+
+def install(app: FastAPI) -> None:
+    """Serve :func:`document` at ``/openapi.json`` (and in ``/docs``)."""
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
