@@ -7,8 +7,9 @@
   releases it (compare-and-delete).
 * The **record** (``gitbrag:job:<id>``, a hash) carries status, progress, timestamps, a
   user-safe error and ``deliveries`` (how many times a worker started it: more than one means
-  the broker redelivered it, or it was retried). The job id is the Dramatiq message id, so aborts and retries target it.
-  Status changes are compare-and-set: a finished job never changes again.
+  the broker redelivered it, or it was retried). The job id is the Dramatiq message id, so
+  aborts and retries target it. Status changes are compare-and-set: a finished job never
+  changes again.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from gitbrag.service import ReportService
 from tests.fixtures.web import key_for, store_report
+from tests.fuzz import record
 from tests.fuzz import strategies as fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
-RECORD = os.environ.get("FUZZ_RECORD")
 
 # Every route of the app, as (method, path template). ``test_the_table_covers_every_route``
 # fails when a route is added without being fuzzed here.
@@ -113,12 +113,6 @@ def requests(draw: st.DrawFn, method: str, template: str) -> tuple[str, dict[str
     return (path + ("?" + query if query else "")), headers, form
 
 
-def _record(template: str, status: int) -> None:
-    if RECORD:
-        with open(RECORD, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"route": template, "status": status}) + "\n")
-
-
 def test_the_table_covers_every_route(web_app: FastAPI) -> None:
     assert app_routes(web_app) == set(ROUTES)
 
@@ -136,7 +130,7 @@ def test_no_input_makes_a_route_fail(fuzz_client: TestClient, method: str, templ
         url, headers, form = request
         fuzz_client.cookies.clear()
         response = fuzz_client.request(method, url, headers=headers, data=form or None)
-        _record(template, response.status_code)
+        record("hypothesis", f"{method} {template}", response.status_code)
         context = f"{method} {url!r} headers={headers!r} -> {response.status_code}"
         assert response.status_code < 500, f"{context}: {response.text[:500]}"
         assert b"Traceback (most recent call last)" not in response.content, context
@@ -160,8 +154,8 @@ def test_a_username_that_is_valid_everywhere_gets_the_same_answer_on_every_view(
         name = quote(username, safe="")
         page = fuzz_client.get(f"/user/github/{name}")
         api = fuzz_client.get(f"/api/reports/github/{name}")
-        _record("/user/github/{username}", page.status_code)
-        _record("/api/reports/github/{username}", api.status_code)
+        record("hypothesis", "GET /user/github/{username}", page.status_code)
+        record("hypothesis", "GET /api/reports/github/{username}", api.status_code)
         assert page.status_code < 500 and api.status_code < 500
         if username and username != username.lower() and page.status_code == 301:
             return  # the page redirects to the lower-case login first
