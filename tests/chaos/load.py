@@ -209,7 +209,7 @@ class LoadDriver:
         with self._lock:
             self.samples.append(sample)
 
-    def _track(self, job: dict[str, Any], viewer: str, report: str) -> TrackedJob | None:
+    def track(self, job: dict[str, Any], viewer: str, report: str) -> TrackedJob | None:
         job_id = str(job.get("id", ""))
         if not job_id:
             return None
@@ -226,7 +226,7 @@ class LoadDriver:
                 )
         return tracked
 
-    def _new_query(self) -> str:
+    def new_query(self) -> str:
         """A custom range nobody asked for yet (so a new report, a new job)."""
         n = next(self._counter)
         since = date(2012, 1, 1) + timedelta(days=n % 3000)
@@ -283,14 +283,14 @@ class LoadDriver:
         if viewer.login in self.paused:
             return
         user = random.choice(self.users)
-        query = self._new_query()
+        query = self.new_query()
         path = f"/api/reports/github/{user.lower()}?{query}"
         response = await self.request(
             viewer.login, "GET /api/reports (new)", "GET", path, headers=self._bearer(viewer),
             api=True,
         )  # fmt: skip
         if response is not None and response.status_code == 202:
-            self._track(response.json()["job"], viewer.login, report_path(user, query))
+            self.track(response.json()["job"], viewer.login, report_path(user, query))
 
     async def _refresher(self) -> None:
         viewers = [v for v in self.api_viewers if v.login not in self.paused]
@@ -304,7 +304,7 @@ class LoadDriver:
             api=True,
         )  # fmt: skip
         if response is not None and response.status_code == 202:
-            self._track(response.json()["job"], viewer.login, report_path(user, query))
+            self.track(response.json()["job"], viewer.login, report_path(user, query))
 
     async def _canceller(self) -> None:
         viewers = [v for v in self.api_viewers if v.login not in self.paused]
@@ -312,7 +312,7 @@ class LoadDriver:
             return
         viewer = random.choice(viewers)
         user = random.choice(self.users)
-        query = self._new_query()
+        query = self.new_query()
         path = f"/api/reports/github/{user.lower()}?{query}"
         response = await self.request(
             viewer.login, "GET /api/reports (new)", "GET", path, headers=self._bearer(viewer),
@@ -320,7 +320,7 @@ class LoadDriver:
         )  # fmt: skip
         if response is None or response.status_code != 202:
             return
-        tracked = self._track(response.json()["job"], viewer.login, report_path(user, query))
+        tracked = self.track(response.json()["job"], viewer.login, report_path(user, query))
         if tracked is None:
             return
         await asyncio.sleep(random.uniform(0.2, 1.5))
@@ -342,7 +342,7 @@ class LoadDriver:
             api=True,
         )  # fmt: skip
         if response is not None and response.status_code == 202:
-            self._track(response.json()["job"], viewer.login, report_path(user, query))
+            self.track(response.json()["job"], viewer.login, report_path(user, query))
 
     async def _watch_jobs(self) -> None:
         with self._lock:

@@ -124,11 +124,13 @@ class Chaos:
             for case in self.plan.cases:
                 getattr(self, f"case_{case}")()
         finally:
-            if self.driver is not None:
-                self.driver.stop()
-            if self.client is not None:
-                self.client.close()
-            self.stack.stop()
+            try:
+                if self.driver is not None:
+                    self.driver.stop()
+                if self.client is not None:
+                    self.client.close()
+            finally:
+                self.stack.stop()
         return self.results
 
     @property
@@ -208,6 +210,19 @@ class Chaos:
 
         wait_for(all_final, timeout, interval=0.5, what=what)
         return found
+
+    def _heavy_job_running(self) -> None:
+        """Start a long job (a new range of the user with thousands of pull requests) and
+        wait until a job runs, so the fault that follows meets work in progress."""
+        query = self.load.new_query()
+        answer = self._api("GET", f"/api/reports/github/prolific-bot?{query}", "octocat")
+        if answer["status"] == 202:
+            self.load.track(answer["body"]["job"], "octocat", f"/user/github/prolific-bot?{query}")
+
+        def running() -> bool:
+            return any(job.status == "running" for job in checks.read_jobs(self.redis).values())
+
+        wait_for(running, 30, interval=0.1, what="a job running")
 
     def _active_ids(self) -> list[str]:
         return [i for i, job in checks.read_jobs(self.redis).items() if job.active]
@@ -292,6 +307,7 @@ class Chaos:
         for number, how in enumerate(self.plan.redis_kinds):
             if number:
                 time.sleep(self.plan.between_outages_seconds)
+            self._heavy_job_running()
             before = checks.read_reports(self.redis)
             active = self._active_ids()
             self.redis.close()
@@ -352,7 +368,8 @@ class Chaos:
         )
         kills = []
         for number in range(self.plan.kills):
-            time.sleep(every)
+            time.sleep(max(0.0, every - 3))
+            self._heavy_job_running()
             running = [
                 i for i, job in checks.read_jobs(self.redis).items() if job.status == "running"
             ]
@@ -367,6 +384,7 @@ class Chaos:
             not stuck,
             f"still active: {stuck[:5]}",
         )
+        wait_for(lambda: all(k.ready_at for k, _, _ in kills), 120, what="workers back")
         jobs = checks.read_jobs(self.redis)
         per_kill = []
         for kill, at, running in kills:
@@ -498,7 +516,7 @@ class Chaos:
             answer = self._api("GET", f"/api/reports/github/{user}?{query}", EXHAUSTED_VIEWER)
             assert answer["status"] == 202, answer
             theirs.append(answer["body"]["job"]["id"])
-            tracked = self.load._track(
+            tracked = self.load.track(
                 answer["body"]["job"], EXHAUSTED_VIEWER, f"/user/github/{user}?{query}"
             )
             assert tracked is not None

@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.runtime.supervisor import ChildSpec, Supervisor
+from gitbrag.runtime.watchdog import Watchdog
 from gitbrag.settings import Settings
 from tests.harness import (
     FAKEHUB_CLIENT_ID,
@@ -120,6 +121,8 @@ class ChaosStack:
         self._processes: dict[str, _Process] = {}
         self._hub: subprocess.Popen[bytes] | None = None
         self._settings: Settings | None = None
+        # Ends every process of the stack should this process die without stopping them.
+        self._watchdog: Watchdog | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -134,7 +137,9 @@ class ChaosStack:
 
     def start(self) -> ChaosStack:
         self.logs.mkdir(parents=True, exist_ok=True)
+        self._watchdog = Watchdog(grace_seconds=5.0)
         self.redis.start()
+        self._watch_redis()
         self._start_hub()
         values: dict[str, object] = {
             "secret_key": self.secret_key,
@@ -173,7 +178,13 @@ class ChaosStack:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         log.close()
+        assert self._watchdog is not None
+        self._watchdog.watch(self._hub.pid)
         wait_for(lambda: _answers(self.hub_url + "/"), 60, what="simulated GitHub ready")
+
+    def _watch_redis(self) -> None:
+        if self._watchdog is not None and self.redis.pid is not None:
+            self._watchdog.watch(self.redis.pid, last=True)
 
     def _supervise(self, name: str, argv: tuple[str, ...], env: dict[str, str]) -> None:
         log_path = self.logs / f"{name}.log"
@@ -186,6 +197,7 @@ class ChaosStack:
             stable_seconds=10.0,
             stdout=log,
             stderr=log,
+            watchdog=self._watchdog,
         )
         process = _Process(name, supervisor, log_path, log)
         process.thread = threading.Thread(
@@ -211,6 +223,9 @@ class ChaosStack:
                 self._hub.wait()
             self._hub = None
         self.redis.stop()
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
 
     def __enter__(self) -> ChaosStack:
         return self.start()
@@ -245,6 +260,8 @@ class ChaosStack:
         os.kill(pid, signal.SIGKILL if how == "SIGKILL" else signal.SIGTERM)
         wait_for(lambda: not self.redis.running, 30, what="redis-server exited")
         self.redis.stop()  # reaps it
+        if self._watchdog is not None:
+            self._watchdog.unwatch(pid)
         self.outages.append(outage)
         return outage
 
@@ -252,6 +269,7 @@ class ChaosStack:
         """Redis back on the same port, from its append-only file."""
         self.redis.start(timeout=30)
         outage.up_at = time.monotonic()
+        self._watch_redis()
 
     # ------------------------------------------------------------------ faults: workers
 
