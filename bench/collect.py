@@ -1,9 +1,14 @@
 """Requests and time per report, collected from the simulated GitHub over loopback.
 
-For each sample user and period: GitHub requests made by ``collect`` (cold cache), wall time,
-and what the earlier GitBrag's access pattern (one search page per 100 PRs, one REST call per
-PR for files and one per repository, no cache) would have cost for the same report.
-Also the second report for the same user with a warm ``MemoryCache`` (5_years then 1_year).
+For each sample user and period: GitHub requests made by ``collect`` (cold cache), as the
+simulated GitHub counted them, split into the pull-request part and the reviews-and-issues
+part (by GraphQL operation name: ``SearchIssues``, ``ReviewContributions``,
+``PullRequestReviews``), wall time, and what the earlier GitBrag's access pattern (one search
+page per 100 PRs, one REST call per PR for files and one per repository, no cache) would have
+cost for the same pull requests.
+Also the second report for the same user with a warm ``MemoryCache`` (5_years then 1_year),
+and what the plan not taken for reviews (search ``reviewed-by:``, docs/reviews-and-issues.md)
+would spend on its search pages alone.
 """
 
 from __future__ import annotations
@@ -21,13 +26,16 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.github.search import Window, WindowedSearch
+from gitbrag.periods import ALL_TIME_START, DateRange, ReportKey
 from gitbrag.report import build_report
+
+ACTIVITY_OPERATIONS = ("SearchIssues", "ReviewContributions", "PullRequestReviews")
 
 
 async def _report(
     hub: FakeHub, login: str, period: str, cache: MemoryCache | None
-) -> tuple[int, float, int, int]:
+) -> tuple[int, float, int, int, dict[str, int]]:
     key = ReportKey(login, DateRange.for_period(period, hub.data.today))  # type: ignore[arg-type]
     async with httpx.AsyncClient(timeout=30) as http:
         client = GitHubClient(
@@ -42,7 +50,44 @@ async def _report(
         1 for pr in collection.pull_requests if pr.state == "closed"
     )
     anchor = math.ceil(max(prs, 1) / 100) + prs + report.totals.repositories + 2
-    return hub.request_count(), elapsed, report.totals.pull_requests, anchor
+    counters = hub.counters
+    activity = sum(counters[f"operation.{name}"] for name in ACTIVITY_OPERATIONS)
+    details = {
+        "activity_requests": activity,
+        "pull_request_requests": hub.request_count() - activity,
+        "reviews": report.reviews.total if report.reviews else 0,
+        "pull_requests_reviewed": report.reviews.pull_requests if report.reviews else 0,
+        "issues": report.issues.total if report.issues else 0,
+    }
+    return hub.request_count(), elapsed, report.totals.pull_requests, anchor, details
+
+
+class _ReviewedBySearch(WindowedSearch):
+    """Plan 3 of docs/reviews-and-issues.md: pull requests the user reviewed, not theirs,
+    opened up to the range's end and updated in it, in windows split under the cap."""
+
+    def __init__(self, client: GitHubClient, login: str, since: datetime) -> None:
+        super().__init__(client, login, lambda *_: None, 10**9)
+        self.since = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def query_for(self, window: Window) -> str:
+        created = f"{window.start:%Y-%m-%dT%H:%M:%SZ}..{window.end:%Y-%m-%dT%H:%M:%SZ}"
+        return (
+            f"is:pr reviewed-by:{self.login} -author:{self.login} is:public "
+            f"created:{created} updated:>={self.since} sort:created-asc"
+        )
+
+
+async def _search_plan(hub: FakeHub, login: str, period: str) -> dict[str, int]:
+    date_range = DateRange.for_period(period, hub.data.today)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = GitHubClient(
+            http, token=token_for(login), api_url=hub.api_url, graphql_url=hub.graphql_url
+        )
+        hub.reset_counters()
+        search = _ReviewedBySearch(client, login, date_range.start)
+        nodes = await search.run(DateRange(ALL_TIME_START, date_range.until))
+    return {"search_requests": hub.request_count(), "pull_requests_found": len(nodes)}
 
 
 def main() -> dict[str, Any]:
@@ -50,12 +95,15 @@ def main() -> dict[str, Any]:
     with FakeHub() as hub:
         for login in SAMPLE_USERS:
             for period in ("1_year", "all_time"):
-                requests, seconds, prs, anchor = asyncio.run(_report(hub, login, period, None))
+                requests, seconds, prs, anchor, details = asyncio.run(
+                    _report(hub, login, period, None)
+                )
                 rows[f"{login}/{period}"] = {
                     "pull_requests": prs,
                     "requests": requests,
                     "anchor_style_requests": anchor,
                     "seconds": round(seconds, 3),
+                    **details,
                 }
         warm: dict[str, Any] = {}
         for login in ("octocat", "prolific-bot", "big-diff"):
@@ -63,4 +111,13 @@ def main() -> dict[str, Any]:
             first = asyncio.run(_report(hub, login, "5_years", cache))[0]
             second = asyncio.run(_report(hub, login, "1_year", cache))[0]
             warm[login] = {"5_years_cold": first, "1_year_warm": second}
-    return {"reports": rows, "second_report_with_cache": warm}
+        plan = {
+            f"{login}/{period}": asyncio.run(_search_plan(hub, login, period))
+            for login in ("review-machine", "octocat")
+            for period in ("1_year", "all_time")
+        }
+    return {
+        "reports": rows,
+        "second_report_with_cache": warm,
+        "reviewed_by_search_plan": plan,
+    }

@@ -23,6 +23,7 @@ from gitbrag.settings import Settings
 PHASE_LABELS = {
     "profile": "Reading profile",
     "search": "Searching pull requests",
+    "activity": "Counting reviews and issues",
     "files": "Reading changed files",
     "stars": "Counting stars",
     "build": "Building report",

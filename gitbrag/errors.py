@@ -69,11 +69,12 @@ class ReportTooLarge(GitBragError):
     """GitHub counts more pull requests in the range than one report may read (a setting):
     collecting them would hold the token's budget for hours, so the report is refused."""
 
-    def __init__(self, login: str, found: int, cap: int) -> None:
+    def __init__(self, login: str, found: int, cap: int, noun: str = "pull requests") -> None:
         super().__init__(
-            f"GitHub lists {found:,} pull requests by {login} in this range; a report reads at "
+            f"GitHub lists {found:,} {noun} by {login} in this range; a report reads at "
             f"most {cap:,}. Choose a shorter period."
         )
+        self.noun = noun
         self.login = login
         self.found = found
         self.cap = cap

@@ -14,6 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 PRState = Literal["merged", "open", "closed"]
+ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]
+REVIEW_STATES: tuple[ReviewState, ...] = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED")
+IssueState = Literal["open", "closed"]
+IssueStateReason = Literal["completed", "not_planned", "reopened"]
 SizeBucket = Literal["one_liner", "small", "medium", "large", "huge", "massive"]
 SIZE_BUCKETS: tuple[SizeBucket, ...] = ("one_liner", "small", "medium", "large", "huge", "massive")
 SIZE_LABELS: dict[str, str] = {
@@ -93,15 +97,49 @@ class StarCount:
     capped: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One submitted review of a pull request (``pull_request_author`` None: a deleted
+    account)."""
+
+    id: str
+    repository: str  # nameWithOwner
+    repository_url: str
+    repository_private: bool
+    pull_request: int
+    pull_request_author: str | None
+    state: ReviewState
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    repository: str  # nameWithOwner
+    repository_url: str
+    repository_private: bool
+    number: int
+    title: str
+    url: str
+    state: IssueState
+    state_reason: IssueStateReason | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
 @dataclass(slots=True)
 class Collection:
-    """Everything the builder needs, as collected from GitHub for one user and range."""
+    """Everything the builder needs, as collected from GitHub for one user and range.
+
+    ``reviews`` and ``issues`` are ``None`` when they were not collected at all (a caller
+    that asked only for pull requests), as opposed to collected and empty."""
 
     profile: UserProfile
     pull_requests: list[PullRequestRecord]
     repositories: dict[str, RepositoryInfo]
     stars_gained: dict[str, StarCount]
     incomplete_reasons: list[str] = field(default_factory=list)
+    reviews: list[ReviewRecord] | None = None
+    issues: list[IssueRecord] | None = None
 
 
 # --------------------------------------------------------------------------- the report
@@ -159,6 +197,7 @@ class LanguageShare(_Model):
 class MonthCount(_Model):
     month: str  # "2026-03"
     pull_requests: int
+    reviews: int = 0  # reviews given that month (0 in reports made before reviews counted)
 
 
 class PullRequestOut(_Model):
@@ -186,6 +225,62 @@ class RepositoryOut(_Model):
     pull_requests: list[PullRequestOut]
 
 
+class ReviewStates(_Model):
+    APPROVED: int = 0
+    CHANGES_REQUESTED: int = 0
+    COMMENTED: int = 0
+    DISMISSED: int = 0
+
+
+class ReviewedRepositoryOut(_Model):
+    name_with_owner: str
+    url: str
+    reviews: int
+    pull_requests: int  # distinct pull requests reviewed there
+    last_reviewed_at: datetime
+
+
+class ReviewsOut(_Model):
+    """Reviews given: submitted in the range, on other people's pull requests, public
+    repositories only."""
+
+    total: int
+    pull_requests: int
+    repositories: int
+    states: ReviewStates
+    by_repository: list[ReviewedRepositoryOut]  # newest review first
+
+
+class IssueOut(_Model):
+    number: int
+    title: str
+    url: str
+    state: IssueState
+    state_reason: IssueStateReason | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class IssueRepositoryOut(_Model):
+    name_with_owner: str
+    url: str
+    issues: list[IssueOut]  # newest first
+
+
+class IssuesOut(_Model):
+    """Issues opened in the range, public repositories only. ``closed`` = ``completed`` +
+    ``not_planned`` (a duplicate is not planned; closed before GitHub kept a reason:
+    completed, as GitHub shows it)."""
+
+    total: int
+    open: int
+    closed: int
+    completed: int
+    not_planned: int
+    repositories: int
+    by_repository: list[IssueRepositoryOut]  # newest issue first
+
+
 class Report(_Model):
     schema_version: int = SCHEMA_VERSION
     username: str
@@ -203,3 +298,6 @@ class Report(_Model):
     languages: list[LanguageShare]
     months: list[MonthCount]
     repositories: list[RepositoryOut]
+    # None in reports made before reviews and issues were collected.
+    reviews: ReviewsOut | None = None
+    issues: IssuesOut | None = None

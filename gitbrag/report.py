@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from gitbrag.activity import issues_section, reviews_section, select_issues, select_reviews
 from gitbrag.languages import detect
 from gitbrag.models import (
     SIZE_BUCKETS,
@@ -20,6 +21,7 @@ from gitbrag.models import (
     PullRequestRecord,
     Report,
     RepositoryOut,
+    ReviewRecord,
     SizeBucket,
     Sizes,
     SocialAccountOut,
@@ -126,17 +128,26 @@ def _month_index(day: date | datetime) -> int:
     return day.year * 12 + day.month - 1
 
 
-def months(prs: list[PullRequestRecord], key: ReportKey) -> list[MonthCount]:
-    """PRs per calendar month across the range, zeros included (see docs/architecture.md)."""
+def months(
+    prs: list[PullRequestRecord], key: ReportKey, reviews: Iterable[ReviewRecord] = ()
+) -> list[MonthCount]:
+    """PRs opened and reviews given per calendar month across the range, zeros included;
+    past 60 months it starts at the month of the first PR or review (docs/architecture.md)."""
     first = _month_index(key.range.since)
     last = _month_index(key.range.until)
-    if last - first + 1 > MAX_MONTHS_FROM_RANGE_START:
-        if not prs:
-            return []
-        first = min(_month_index(pr.created_at) for pr in prs)
     counts = Counter(_month_index(pr.created_at) for pr in prs)
+    reviewed = Counter(_month_index(review.submitted_at) for review in reviews)
+    if last - first + 1 > MAX_MONTHS_FROM_RANGE_START:
+        active = [*counts, *reviewed]
+        if not active:
+            return []
+        first = min(active)
     return [
-        MonthCount(month=f"{index // 12:04d}-{index % 12 + 1:02d}", pull_requests=counts[index])
+        MonthCount(
+            month=f"{index // 12:04d}-{index % 12 + 1:02d}",
+            pull_requests=counts[index],
+            reviews=reviewed[index],
+        )
         for index in range(first, last + 1)
     ]
 
@@ -192,6 +203,13 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
     repositories.sort(key=lambda r: r.name_with_owner.lower())
     repositories.sort(key=lambda r: r.pull_requests[0].created_at, reverse=True)
 
+    login = collection.profile.login
+    reviews = None
+    if collection.reviews is not None:
+        reviews = select_reviews(collection.reviews, login, key.range)
+    issues = None
+    if collection.issues is not None:
+        issues = select_issues(collection.issues, key.range)
     states = Counter(pr.state for pr in prs)
     sizes = Counter(size_bucket(pr.additions, pr.deletions) for pr in prs)
     reasons = list(collection.incomplete_reasons) + languages_incomplete(prs)
@@ -219,6 +237,8 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
         sizes=Sizes(**{bucket: sizes[bucket] for bucket in SIZE_BUCKETS}),
         roles=dict(sorted(Counter(repo.role for repo in repositories).items())),
         languages=languages(prs),
-        months=months(prs, key),
+        months=months(prs, key, reviews or ()),
         repositories=repositories,
+        reviews=reviews_section(reviews) if reviews is not None else None,
+        issues=issues_section(issues) if issues is not None else None,
     )

@@ -1,5 +1,6 @@
 """``make screenshots``: PNGs of the home, generating, report (light and dark) and mobile
-report pages, taken in headless Chromium against the whole stack on the simulated GitHub.
+report pages, and of the report's reviews-given and issues-opened cards and sections, taken in
+headless Chromium against the whole stack on the simulated GitHub.
 
     python -m tests.screenshots [--out docs/screenshots]
 """
@@ -12,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import FloatRect, Page, sync_playwright
 
 from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveStack
 
@@ -34,6 +35,21 @@ def wait_for_percent(page: Page, minimum: int, timeout: float = 60.0) -> int:
             return int(text.rstrip("%"))
         time.sleep(0.05)
     raise TimeoutError(f"progress never reached {minimum}%")
+
+
+def _around(page: Page, first: str, last: str, margin: float = 12) -> FloatRect:
+    """The page area from the top of ``first`` to the bottom of ``last``, in the page's
+    coordinates while it is scrolled to the top (as it is after loading)."""
+    top, bottom = page.locator(first).first.bounding_box(), page.locator(last).first.bounding_box()
+    assert top is not None and bottom is not None, (first, last)
+    left = min(top["x"], bottom["x"]) - margin
+    right = max(top["x"] + top["width"], bottom["x"] + bottom["width"]) + margin
+    return {
+        "x": max(0, left),
+        "y": max(0, top["y"] - margin),
+        "width": right - max(0, left),
+        "height": bottom["y"] + bottom["height"] - top["y"] + 2 * margin,
+    }
 
 
 def take(out: Path) -> list[Path]:
@@ -64,6 +80,10 @@ def take(out: Path) -> list[Path]:
         time.sleep(0.3)
         written.append(out / "report-light.png")
         page.screenshot(path=written[-1], full_page=True)
+
+        written.append(out / "report-activity.png")
+        clip = _around(page, ".cards", ".grid-2.activity")
+        page.screenshot(path=written[-1], full_page=True, clip=clip)
 
         dark = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
         dark_page = dark.new_page()

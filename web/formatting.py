@@ -282,7 +282,8 @@ def stacked_segments(
 # Share of the whole generation each collector phase stands for, in order (architecture.md).
 PHASE_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("profile", 5.0),
-    ("search", 45.0),
+    ("search", 37.0),
+    ("activity", 8.0),
     ("files", 30.0),
     ("stars", 18.0),
 )

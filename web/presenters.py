@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from gitbrag.models import SIZE_BUCKETS, Report
 from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
 from gitbrag.service import Job, Progress
+from web.activity_view import activity_view
 from web.formatting import (
     duration_words,
     human_date,
@@ -23,6 +24,7 @@ PHASE_LABELS: dict[str, str] = {
     "queued": "Waiting for a worker",
     "profile": "Loading profile",
     "search": "Searching pull requests",
+    "activity": "Counting reviews and issues",
     "files": "Reading changed files",
     "stars": "Counting stars",
     "build": "Building report",
@@ -187,8 +189,10 @@ def report_view(report: Report) -> dict[str, Any]:
     external = sum(
         count for role, count in report.roles.items() if role.upper() not in {"OWNER", "MEMBER"}
     )
+    months = months_chart([(month.month, month.pull_requests) for month in report.months])
     return {
-        "months": months_chart([(month.month, month.pull_requests) for month in report.months]),
+        **activity_view(report, months),
+        "months": months,
         "sizes": size_rows,
         "language_segments": languages,
         "merge_rate": merge_rate,

@@ -9,12 +9,13 @@ production code (an import-linter contract says so). Its GraphQL engine (graphql
 with the ``demo`` extra: ``pip install 'gitbrag[demo]'``. This package's names load lazily,
 so importing ``gitbrag.fakehub.data`` does not start the GraphQL machinery.
 
-Modules: ``data`` (the data set contract; ``records`` and ``builder`` behind it),
-``search`` (search qualifiers), ``graphql_api`` / ``graphql_views`` / ``graphql_connections``
-(GraphQL), ``rest`` (REST bodies), ``oauth`` (web flow), ``control`` (root, avatars,
-``/_fakehub/`` controls), ``budgets`` / ``faults`` / ``behaviours`` (limits, one-off
-misbehaviour, and GitHub's ways under load or at scale, each off by default), ``state``
-(shared state), ``app`` (ASGI app and API gate), ``server`` (``FakeHub`` runner, CLI).
+Modules: ``data`` (the data set contract; ``records``, ``builder`` and ``activity_data``
+behind it), ``search`` (search qualifiers), ``graphql_api`` / ``graphql_views`` /
+``graphql_activity`` / ``graphql_connections`` (GraphQL), ``rest`` (REST bodies), ``oauth``
+(web flow), ``control`` (root, avatars, ``/_fakehub/`` controls), ``budgets`` / ``faults`` /
+``behaviours`` (limits, one-off misbehaviour, and GitHub's ways under load or at scale, each
+off by default), ``state`` (shared state), ``app`` (ASGI app and API gate), ``server``
+(``FakeHub`` runner, CLI).
 """
 
 from __future__ import annotations

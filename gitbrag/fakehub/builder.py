@@ -1,5 +1,6 @@
-"""Builds a data set: seeded choices, file lists by repository flavour, PR numbering and
-author associations computed the way GitHub reports them."""
+"""Builds a data set: seeded choices, file lists by repository flavour, numbering (pull
+requests and issues share a repository's numbers, as on GitHub) and author associations
+computed the way GitHub reports them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
-from gitbrag.fakehub.records import EPOCH, DataSet, FakeFile, FakePR, FakeRepo, FakeUser, token_for
+from gitbrag.fakehub.records import (
+    EPOCH,
+    DataSet,
+    FakeFile,
+    FakeIssue,
+    FakePR,
+    FakeRepo,
+    FakeReview,
+    FakeUser,
+    IssueStateReason,
+    ReviewState,
+    token_for,
+)
 
 # --- file paths by flavour -------------------------------------------------------------------
 
@@ -47,6 +60,8 @@ class Builder:
         self.users: dict[str, FakeUser] = {}
         self.repos: dict[str, FakeRepo] = {}
         self.prs: list[FakePR] = []
+        self.issues: list[FakeIssue] = []
+        self._review_ids = 5_000_000
         self.orgs: dict[str, set[str]] = {}
         self.flavours: dict[str, tuple[str, ...]] = {}
         self._next_id = 1000
@@ -130,14 +145,41 @@ class Builder:
         self.prs.append(pr)
         return pr
 
+    def review(
+        self, pr: FakePR, author: str, state: ReviewState, submitted_at: datetime | None
+    ) -> FakeReview:
+        """A review of ``pr``; GitHub lists a PR's reviews oldest first (pending ones last)."""
+        self._review_ids += 1
+        review = FakeReview(self._review_ids, author, state, submitted_at)
+        pr.reviews.append(review)
+        pr.reviews.sort(key=lambda r: (r.submitted_at is None, r.submitted_at or self.cutoff))
+        return review
+
+    def issue(
+        self,
+        nwo: str,
+        author: str,
+        created: datetime,
+        title: str,
+        closed_at: datetime | None = None,
+        reason: IssueStateReason | None = None,
+    ) -> FakeIssue:
+        issue = FakeIssue(nwo, 0, title, author, created, closed_at, reason)
+        self.issues.append(issue)
+        return issue
+
     # -- final pass --
     def finish(self) -> DataSet:
         self.prs.sort(key=lambda p: (p.created_at, p.repo, p.title))
+        self.issues.sort(key=lambda i: (i.created_at, i.repo, i.title))
+        numbered: list[FakePR | FakeIssue] = [*self.prs, *self.issues]
+        numbered.sort(key=lambda item: (item.created_at, item.repo, item.title))
         numbers: dict[str, int] = {}
+        for item in numbered:  # one sequence per repository, as on GitHub
+            numbers[item.repo] = numbers.get(item.repo, 0) + self.rng.randint(1, 7)
+            item.number = numbers[item.repo]
         first_merge: dict[tuple[str, str], datetime] = {}
         for pr in self.prs:
-            numbers[pr.repo] = numbers.get(pr.repo, 0) + self.rng.randint(1, 7)
-            pr.number = numbers[pr.repo]
             if pr.merged_at is not None:
                 pair = (pr.repo, pr.author)
                 first_merge[pair] = min(first_merge.get(pair, pr.merged_at), pr.merged_at)
@@ -152,4 +194,4 @@ class Builder:
             else:
                 pr.author_association = "FIRST_TIME_CONTRIBUTOR"
         tokens = {token_for(u.login): u.login for u in self.users.values() if u.type == "User"}
-        return DataSet(self.users, self.repos, self.prs, tokens, self.today)
+        return DataSet(self.users, self.repos, self.prs, tokens, self.today, self.issues)

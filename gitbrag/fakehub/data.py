@@ -20,6 +20,9 @@ Sample users (``SAMPLE_USERS``):
   and one whose diff is too large for GitHub to list at all.
 - ``artur-`` and ``gil--dev``: legacy logins (a trailing and a double hyphen), which GitHub no
   longer issues but still serves.
+- ``review-machine``: reviews about 1,500 pull requests in the last year (past search's cap),
+  reviews its own pull requests, reviews in a private repository (see ``activity_data``, which
+  also gives most users reviews given and issues opened).
 
 Organisations (``octo-org``, ``bot-farm``...) are logins too: their reports are refused.
 """
@@ -30,12 +33,15 @@ import random
 from datetime import UTC, date, datetime
 from typing import Final
 
+from gitbrag.fakehub.activity_data import HEAVY_REVIEWER, add_activity
 from gitbrag.fakehub.builder import Builder
 from gitbrag.fakehub.records import (
     DataSet,
     FakeFile,
+    FakeIssue,
     FakePR,
     FakeRepo,
+    FakeReview,
     FakeUser,
     PRState,
     token_for,
@@ -45,8 +51,10 @@ __all__ = [
     "SAMPLE_USERS",
     "DataSet",
     "FakeFile",
+    "FakeIssue",
     "FakePR",
     "FakeRepo",
+    "FakeReview",
     "FakeUser",
     "PRState",
     "generate",
@@ -64,6 +72,7 @@ SAMPLE_USERS: Final[tuple[str, ...]] = (
     "giant-diff",
     "artur-",
     "gil--dev",
+    HEAVY_REVIEWER,
 )
 
 HUGE_PR_FILES: Final = 3500  # one giant-diff PR changes this many files
@@ -103,6 +112,7 @@ def generate(seed: int = 7, today: date | None = None) -> DataSet:
     _star_gazer(b)
     _stars(b)
     _late_additions(b)
+    add_activity(b)
     return b.finish()
 
 

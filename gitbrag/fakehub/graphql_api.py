@@ -17,6 +17,7 @@ from graphql import (
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
+    OperationDefinitionNode,
     build_schema,
     execute_sync,
     parse,
@@ -78,6 +79,13 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def _operation_name(document: DocumentNode) -> str:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else "anonymous"
+    return "anonymous"
+
+
 def execute_query(
     ctx: RequestContext,
     query: str,
@@ -88,6 +96,7 @@ def execute_query(
     prepared = prepare(query)
     if isinstance(prepared, tuple):
         return {"errors": [format_error(e) for e in prepared]}
+    ctx.state.count(f"operation.{operation_name or _operation_name(prepared)}")
     result = execute_sync(
         github_schema(),
         prepared,

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitbrag.fakehub.budgets import Budget
+from gitbrag.fakehub.graphql_activity import ContributionsView, IssueView, pull_request_reviews
 from gitbrag.fakehub.graphql_connections import connection, encode_cursor, fault, page
-from gitbrag.fakehub.records import FakePR, FakeRepo, FakeUser, iso
+from gitbrag.fakehub.records import FakeIssue, FakePR, FakeRepo, FakeUser, iso
 from gitbrag.fakehub.search import SearchSyntaxError, parse_query, run_search
 from gitbrag.fakehub.state import HubState
 
@@ -35,6 +36,9 @@ class RequestContext:
 
     def avatar(self, login: str) -> str:
         return f"{self.base_url}/avatars/{login}.svg"
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.state.clock(), UTC)
 
     def ask(self, first: int | None, last: int | None = None) -> None:
         """A connection asks for ``first`` (or ``last``) nodes; past the resource limit it
@@ -74,6 +78,9 @@ class OwnerView(View):
     def avatar_url(self, size: int | None = None) -> str:
         url = self.ctx.avatar(self.user.login)
         return f"{url}?s={size}" if size else url
+
+    def contributions_collection(self, **args: Any) -> ContributionsView:
+        return ContributionsView(self.ctx, self.user, args)
 
     def social_accounts(
         self, first: int | None = None, after: str | None = None, **more: Any
@@ -164,6 +171,7 @@ class PullRequestView(View):
         self.created_at = iso(pr.created_at)
         self.merged_at = iso(pr.merged_at)
         self.closed_at = iso(pr.closed_at)
+        self.updated_at = iso(pr.updated_at)
         self.additions = pr.additions
         self.deletions = pr.deletions
         # A diff too large to compute: GitHub says 0 changed files (and lists none).
@@ -181,6 +189,9 @@ class PullRequestView(View):
         return RepoView(self.ctx, self.ctx.state.data.repos[self.pr.repo])
 
     base_repository = repository
+
+    def reviews(self, **args: Any) -> dict[str, Any]:
+        return pull_request_reviews(self.ctx, self.pr, **args)
 
     def files(
         self, first: int | None = None, after: str | None = None, **more: Any
@@ -228,16 +239,23 @@ class QueryRoot:
             parsed = parse_query(query)
         except SearchSyntaxError as exc:
             raise fault(str(exc), "INVALID") from None
-        candidates = (
-            state.prs_by_author.get(parsed.author, [])
-            if parsed.author is not None
-            else state.data.pull_requests
-        )
+        candidates: list[FakePR | FakeIssue] = []
+        if parsed.author is not None:
+            candidates += state.prs_by_author.get(parsed.author, [])
+            candidates += state.issues_by_author.get(parsed.author, [])
+        else:
+            candidates += state.data.pull_requests
+            candidates += state.data.issues
         matches = run_search(parsed, candidates, state.data.repos, self.ctx.viewer)
         window, info = page(matches[:SEARCH_CAP], "search", first, after, last, before)
         if window and self._short(query):
             window = window[:-1]  # paging goes on after the result left out
-        nodes = [PullRequestView(self.ctx, pr) for _, pr in window]
+        nodes: list[View | IssueView] = [
+            PullRequestView(self.ctx, item)
+            if isinstance(item, FakePR)
+            else IssueView(self.ctx, item)
+            for _, item in window
+        ]
         return {
             "issueCount": len(matches),
             "codeCount": 0,

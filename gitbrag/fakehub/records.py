@@ -8,6 +8,11 @@ from datetime import UTC, date, datetime
 from typing import Final, Literal
 
 PRState = Literal["OPEN", "CLOSED", "MERGED"]
+# PENDING: started and not submitted (``submitted_at`` None), seen only by its author.
+ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
+# Why a closed issue is closed (None: closed before GitHub had reasons, or an open issue never
+# reopened). GraphQL shows DUPLICATE as NOT_PLANNED unless asked ``enableDuplicate: true``.
+IssueStateReason = Literal["COMPLETED", "NOT_PLANNED", "DUPLICATE", "REOPENED"]
 EPOCH: Final = datetime(2008, 2, 8, tzinfo=UTC)
 
 
@@ -62,6 +67,43 @@ class FakeRepo:
 
 
 @dataclass
+class FakeReview:
+    """A pull-request review by ``author``, in the order GitHub lists them (oldest first)."""
+
+    id: int
+    author: str
+    state: ReviewState
+    submitted_at: datetime | None  # None while PENDING
+
+    @property
+    def node_id(self) -> str:
+        return f"PRR_fake{self.id}"
+
+
+@dataclass
+class FakeIssue:
+    repo: str
+    number: int
+    title: str
+    author: str
+    created_at: datetime
+    closed_at: datetime | None
+    state_reason: IssueStateReason | None = None
+
+    @property
+    def state(self) -> Literal["OPEN", "CLOSED"]:
+        return "CLOSED" if self.closed_at is not None else "OPEN"
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/{self.repo}/issues/{self.number}"
+
+    @property
+    def updated_at(self) -> datetime:
+        return max(self.created_at, self.closed_at or self.created_at)
+
+
+@dataclass
 class FakePR:
     repo: str
     number: int
@@ -75,6 +117,7 @@ class FakePR:
     # GitHub could not compute the diff: GraphQL answers ``files: null`` (no error) and
     # ``changedFiles: 0``, while additions and deletions stay right.
     diff_too_large: bool = False
+    reviews: list[FakeReview] = field(default_factory=list)  # oldest first
 
     @property
     def state(self) -> PRState:
@@ -98,6 +141,13 @@ class FakePR:
     def url(self) -> str:
         return f"https://github.com/{self.repo}/pull/{self.number}"
 
+    @property
+    def updated_at(self) -> datetime:
+        """The last change: opened, closed or merged, or a review submitted."""
+        moments = [self.created_at, self.closed_at or self.created_at]
+        moments += [r.submitted_at for r in self.reviews if r.submitted_at is not None]
+        return max(moments)
+
 
 @dataclass
 class DataSet:
@@ -106,6 +156,7 @@ class DataSet:
     pull_requests: list[FakePR]
     tokens: dict[str, str]  # token -> login
     today: date
+    issues: list[FakeIssue] = field(default_factory=list)  # oldest first
 
     def prs_by(self, login: str) -> list[FakePR]:
         """Every PR authored by ``login`` (case-insensitive), oldest first."""
@@ -114,6 +165,21 @@ class DataSet:
 
     def user(self, login: str) -> FakeUser | None:
         return self.users.get(login.lower())
+
+    def issues_by(self, login: str) -> list[FakeIssue]:
+        """Every issue opened by ``login`` (case-insensitive), oldest first."""
+        wanted = login.lower()
+        return [issue for issue in self.issues if issue.author.lower() == wanted]
+
+    def reviews_by(self, login: str) -> list[tuple[FakePR, FakeReview]]:
+        """Every review ``login`` started or submitted (pending ones too), with its PR."""
+        wanted = login.lower()
+        return [
+            (pr, review)
+            for pr in self.pull_requests
+            for review in pr.reviews
+            if review.author.lower() == wanted
+        ]
 
 
 def iso(moment: datetime | None) -> str | None:

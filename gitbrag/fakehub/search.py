@@ -1,13 +1,16 @@
 """GitHub's issue-search semantics for the qualifiers gitbrag sends, over the fake data set.
 
-Supported, in any order: ``is:pr`` / ``type:pr`` (``is:issue`` matches nothing: the data set
-has only pull requests), ``author:LOGIN`` (case-insensitive), ``repo:OWNER/NAME``,
+Supported, in any order: ``is:pr`` / ``type:pr`` and ``is:issue`` / ``type:issue`` (neither:
+both kinds), ``author:LOGIN`` and ``-author:LOGIN`` (case-insensitive), ``reviewed-by:LOGIN``
+(pull requests with a submitted review by LOGIN), ``repo:OWNER/NAME``,
 ``user:``/``org:`` (repository owner), ``is:public`` / ``is:private``, ``is:merged``,
-``is:unmerged`` (open, or closed without merge), ``is:open``, ``is:closed`` (merged included,
-as on GitHub), ``created:`` with ``A..B``, ``A..*``, ``*..B``, ``>=A``, ``>A``, ``<=B``, ``<B``
-or a single ``A`` (dates ``YYYY-MM-DD`` cover their whole day; ISO datetimes are exact), and
-``sort:created-asc|created-desc`` (default newest first). Other words must all appear in the
-title. Private repositories match only for their members and never with ``is:public``.
+``is:unmerged`` (open, or closed without merge; issues are never merged), ``is:open``,
+``is:closed`` (merged included, as on GitHub), ``created:`` and ``updated:`` (the last
+change: opened, closed or reviewed) with ``A..B``, ``A..*``, ``*..B``,
+``>=A``, ``>A``, ``<=B``, ``<B`` or a single ``A`` (dates ``YYYY-MM-DD`` cover their whole
+day; ISO datetimes are exact), and ``sort:created-asc|created-desc`` (default newest first).
+Other words must all appear in the title. Private repositories match only for their members
+and never with ``is:public``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from gitbrag.fakehub.data import FakePR, FakeRepo
+from gitbrag.fakehub.data import FakeIssue, FakePR, FakeRepo
 
-Predicate = Callable[[FakePR], bool]
+Item = FakePR | FakeIssue
+Predicate = Callable[[Item], bool]
 
 
 class SearchSyntaxError(ValueError):
@@ -30,7 +34,7 @@ class SearchQuery:
     author: str | None = None
     newest_first: bool = True
     visibility: str | None = None  # "public" | "private" | None
-    issues_only: bool = False
+    kinds: set[str] = field(default_factory=set)  # "pr", "issue"; empty: both
     predicates: list[Predicate] = field(default_factory=list)
 
 
@@ -80,6 +84,27 @@ def _created_within(low: datetime | None, high: datetime | None) -> Predicate:
     )
 
 
+def _updated_within(low: datetime | None, high: datetime | None) -> Predicate:
+    return lambda item: (
+        (low is None or item.updated_at >= low) and (high is None or item.updated_at <= high)
+    )
+
+
+def _reviewed_by(login: str) -> Predicate:
+    """A pull request with a submitted review by ``login`` (a pending one is not a review)."""
+    return lambda item: (
+        isinstance(item, FakePR)
+        and any(
+            review.author.lower() == login and review.submitted_at is not None
+            for review in item.reviews
+        )
+    )
+
+
+def _not_by(login: str) -> Predicate:
+    return lambda item: item.author.lower() != login
+
+
 def parse_query(text: str) -> SearchQuery:
     query = SearchQuery()
     words: list[str] = []
@@ -92,12 +117,19 @@ def parse_query(text: str) -> SearchQuery:
             _apply_is(query, value.lower())
         elif key == "author":
             query.author = value.lower()
+        elif key == "-author":
+            query.predicates.append(_not_by(value.lower()))
+        elif key == "reviewed-by":
+            query.predicates.append(_reviewed_by(value.lower()))
+            query.kinds.add("pr")
         elif key == "repo":
             query.predicates.append(_in_repo(value.lower()))
         elif key in ("user", "org"):
             query.predicates.append(_owned_by(value.lower()))
         elif key == "created":
             query.predicates.append(_created_within(*_created_range(value)))
+        elif key == "updated":
+            query.predicates.append(_updated_within(*_created_range(value)))
         elif key == "sort":
             if value.lower() == "created-asc":
                 query.newest_first = False
@@ -110,35 +142,38 @@ def parse_query(text: str) -> SearchQuery:
     return query
 
 
+def _merged(item: Item) -> bool:
+    return isinstance(item, FakePR) and item.merged_at is not None
+
+
 def _apply_is(query: SearchQuery, value: str) -> None:
     if value in ("public", "private"):
         query.visibility = value
-    elif value == "issue":
-        query.issues_only = True
+    elif value in ("issue", "pr"):
+        query.kinds.add(value)
     elif value == "merged":
-        query.predicates.append(lambda pr: pr.merged_at is not None)
+        query.predicates.append(_merged)
     elif value == "unmerged":
-        query.predicates.append(lambda pr: pr.merged_at is None)
+        query.predicates.append(lambda item: not _merged(item))
     elif value == "open":
         query.predicates.append(lambda pr: pr.closed_at is None)
     elif value == "closed":
         query.predicates.append(lambda pr: pr.closed_at is not None)
-    elif value != "pr":
+    else:
         raise SearchSyntaxError(f"unsupported qualifier is:{value}")
 
 
 def run_search(
     query: SearchQuery,
-    candidates: Iterable[FakePR],
+    candidates: Iterable[Item],
     repos: dict[str, FakeRepo],
     viewer: str | None,
-) -> list[FakePR]:
+) -> list[Item]:
     """Every match, in the query's order (the caller applies GitHub's 1000-result cap)."""
-    if query.issues_only:
-        return []
     viewer_key = viewer.lower() if viewer else None
+    kinds = query.kinds or {"pr", "issue"}
 
-    def visible(pr: FakePR) -> bool:
+    def visible(pr: Item) -> bool:
         repo = repos[pr.repo]
         if not repo.is_private:
             return query.visibility != "private"
@@ -149,7 +184,8 @@ def run_search(
     matches = [
         pr
         for pr in candidates
-        if (query.author is None or pr.author.lower() == query.author)
+        if ("pr" if isinstance(pr, FakePR) else "issue") in kinds
+        and (query.author is None or pr.author.lower() == query.author)
         and visible(pr)
         and all(p(pr) for p in query.predicates)
     ]

@@ -22,7 +22,9 @@ class FakeHub:
     OAuth at ``github_url``. Start with ``start()`` or ``with FakeHub() as hub:``.
 
     ``counters`` counts API requests (``"rest"``, ``"graphql"``, route keys such as
-    ``"GET /users/{login}"``, top-level GraphQL fields such as ``"search"``, and ``"oauth"``).
+    ``"GET /users/{login}"``, GraphQL documents by operation name such as
+    ``"operation.SearchPullRequests"``, top-level GraphQL fields such as ``"search"``, and
+    ``"oauth"``).
     """
 
     def __init__(

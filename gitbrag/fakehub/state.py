@@ -16,7 +16,7 @@ from typing import Final
 
 from gitbrag.fakehub.behaviours import Behaviours
 from gitbrag.fakehub.budgets import Budgets
-from gitbrag.fakehub.data import DataSet, FakePR, FakeRepo, FakeUser
+from gitbrag.fakehub.data import DataSet, FakeIssue, FakePR, FakeRepo, FakeReview, FakeUser
 from gitbrag.fakehub.faults import Faults
 
 CLIENT_ID: Final = "fakehub-client-id"
@@ -55,6 +55,14 @@ class HubState:
         self.prs_by_repo: dict[tuple[str, int], FakePR] = {
             (pr.repo.lower(), pr.number): pr for pr in data.pull_requests
         }
+        self.issues_by_author: dict[str, list[FakeIssue]] = {}
+        for issue in data.issues:
+            self.issues_by_author.setdefault(issue.author.lower(), []).append(issue)
+        # login -> (PR, review) for every review the login started or submitted
+        self.reviews_by_author: dict[str, list[tuple[FakePR, FakeReview]]] = {}
+        for pr in data.pull_requests:
+            for review in pr.reviews:
+                self.reviews_by_author.setdefault(review.author.lower(), []).append((pr, review))
 
     # -- lookups --
     def user(self, login: str) -> FakeUser | None:

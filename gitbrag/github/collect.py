@@ -1,4 +1,4 @@
-"""Collecting one report's data from GitHub: profile, search, files, stars.
+"""Collecting one report's data from GitHub: profile, search, activity, files, stars.
 
 The contract (``docs/architecture.md``)::
 
@@ -6,13 +6,15 @@ The contract (``docs/architecture.md``)::
                       max_pull_requests=20_000) -> Collection
 
 Phases, reported through ``progress(phase, done, total)`` in order: ``profile``, ``search``,
-``files``, ``stars``. ``NotFound`` (``IsOrganization`` for an organisation's login),
-``Unauthorized``, ``RateLimited`` and ``ReportTooLarge`` (more than ``max_pull_requests`` in
-the range) propagate. Without the profile or the search there is no report, so their
-``GitHubUnavailable`` propagates too; repository details, stars, social accounts and search
-windows that keep failing after retries are named in ``Collection.incomplete_reasons``
-("stars for o/r") instead, and pull requests whose files could not be read, or that GitHub
-lists only in part, carry ``files_complete=False`` and a ``files_note`` the builder reports.
+``activity`` (reviews given and issues opened, read side by side; done counts review spans
+read and the issue search), ``files``, ``stars``. ``NotFound`` (``IsOrganization`` for an
+organisation's login), ``Unauthorized``, ``RateLimited`` and ``ReportTooLarge`` (more than
+``max_pull_requests`` in the range) propagate. Without the profile or the search there is no
+report, so their ``GitHubUnavailable`` propagates too; repository details, stars, social
+accounts, search windows, review spans and issue searches that keep failing after retries are
+named in ``Collection.incomplete_reasons`` ("stars for o/r") instead, and pull requests whose
+files could not be read, or that GitHub lists only in part, carry ``files_complete=False``
+and a ``files_note`` the builder reports.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from dataclasses import replace
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.files import FilesResult, fetch_files, pr_key
+from gitbrag.github.issues import IssuesResult, search_issues
 from gitbrag.github.profile import fetch_profile
 from gitbrag.github.repositories import read_repositories
+from gitbrag.github.reviews import ReviewsResult, collect_reviews, spans
 from gitbrag.github.search import search_pull_requests
+from gitbrag.github.tasks import gather_pair
 from gitbrag.models import Collection, PullRequestRecord
 from gitbrag.periods import ReportKey
 
@@ -66,6 +71,11 @@ async def collect(
     reasons += found.incomplete_reasons
     report("search", len(found.pull_requests), len(found.pull_requests))
 
+    reviews, issues = await _activity(
+        client, profile.login, key, report, max_items=max_pull_requests
+    )
+    reasons += reviews.incomplete_reasons + issues.incomplete_reasons
+
     report("files", 0, len(found.pull_requests))
     files = await fetch_files(client, found.pull_requests, cache=cache, progress=report)
 
@@ -89,7 +99,35 @@ async def collect(
         repositories={name: repos.repositories[name] for name in sorted(public)},
         stars_gained={name: count for name, count in repos.stars_gained.items() if name in public},
         incomplete_reasons=reasons,
+        reviews=reviews.reviews,
+        issues=issues.issues,
     )
+
+
+async def _activity(
+    client: GitHubClient,
+    login: str,
+    key: ReportKey,
+    report: ProgressCallback,
+    *,
+    max_items: int,
+) -> tuple[ReviewsResult, IssuesResult]:
+    """Reviews given and issues opened, side by side (the ``activity`` phase)."""
+    total = len(spans(key.range)) + 1
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        report("activity", done, total)
+
+    async def issues() -> IssuesResult:
+        found = await search_issues(client, login, key.range, max_issues=max_items)
+        advance()
+        return found
+
+    report("activity", 0, total)
+    return await gather_pair(collect_reviews(client, login, key.range, advance=advance), issues())
 
 
 def _with_files(pr: PullRequestRecord, files: FilesResult) -> PullRequestRecord:

@@ -119,11 +119,85 @@ def stargazers_query(count: int) -> str:
     )
 
 
+SEARCH_ISSUES: Final = f"""
+query SearchIssues($query: String!, $first: Int!, $after: String) {{
+  {RATE_LIMIT_FIELDS}
+  search(type: ISSUE, query: $query, first: $first, after: $after) {{
+    issueCount
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      __typename
+      ... on Issue {{
+        number
+        title
+        url
+        state
+        stateReason
+        createdAt
+        closedAt
+        repository {{ nameWithOwner url isPrivate }}
+      }}
+    }}
+  }}
+}}
+"""
+"""One page of a user's issues (``stateReason`` without ``enableDuplicate``: a duplicate
+reads as ``NOT_PLANNED``, as GitHub's "close as not planned" files it)."""
+
+_REVIEWS: Final = f"{_PAGE_INFO} nodes {{ id state submittedAt }}"
+
+
+def review_contributions_query(count: int) -> str:
+    """The pull requests ``login`` reviewed in ``count`` spans of at most a year each (one
+    ``contributionsCollection`` per alias: GitHub refuses longer ones), one page each, with
+    the first ``reviews`` of ``login``'s reviews of each pull request.
+
+    GitHub lists one contribution per pull request reviewed in the span (its most recent
+    review there), so the reviews themselves come from ``reviews(author:)``.
+    Variables: ``login``, ``first`` (contributions per page, at most 100), ``reviews``
+    (reviews per pull request) and per alias ``f{i}``/``t{i}`` the span (inclusive) and
+    ``a{i}`` the cursor (null for the first page).
+    """
+    return _batched(
+        "ReviewContributions",
+        "$login: String!, $first: Int!, $reviews: Int!",
+        "$f{i}: DateTime!, $t{i}: DateTime!, $a{i}: String",
+        "user(login: $login) { contributionsCollection(from: $f{i}, to: $t{i}) { "
+        "pullRequestReviewContributions(first: $first, after: $a{i}) { "
+        + _PAGE_INFO
+        + " nodes { pullRequest { ...ReviewedPullRequest } } } } }",
+        count,
+        tail=(
+            "fragment ReviewedPullRequest on PullRequest {\n"
+            "  number author { login } repository { nameWithOwner url isPrivate }\n"
+            f"  reviews(author: $login, first: $reviews) {{ {_REVIEWS} }}\n}}\n"
+        ),
+    )
+
+
+def pull_request_reviews_query(count: int) -> str:
+    """More of ``login``'s reviews of ``count`` pull requests (after the first page), one
+    page each. Variables: ``login``, ``first`` and per alias ``o{i}`` owner, ``n{i}`` name,
+    ``p{i}`` number and ``a{i}`` the cursor to continue after.
+    """
+    return _batched(
+        "PullRequestReviews",
+        "$login: String!, $first: Int!",
+        "$o{i}: String!, $n{i}: String!, $p{i}: Int!, $a{i}: String",
+        "repository(owner: $o{i}, name: $n{i}) { pullRequest(number: $p{i}) { "
+        f"reviews(author: $login, first: $first, after: $a{{i}}) {{ {_REVIEWS} }} }} }}",
+        count,
+    )
+
+
 ALL_QUERIES: Final[dict[str, str]] = {
     "SearchPullRequests": SEARCH_PULL_REQUESTS,
     "PullRequestFiles": pull_request_files_query(1),
     "Repositories": repositories_query(1),
     "Stargazers": stargazers_query(1),
+    "SearchIssues": SEARCH_ISSUES,
+    "ReviewContributions": review_contributions_query(1),
+    "PullRequestReviews": pull_request_reviews_query(1),
 }
 
 
@@ -133,4 +207,6 @@ def representative_batched_queries(count: int = 3) -> dict[str, str]:
         f"PullRequestFiles[{count}]": pull_request_files_query(count),
         f"Repositories[{count}]": repositories_query(count),
         f"Stargazers[{count}]": stargazers_query(count),
+        f"ReviewContributions[{count}]": review_contributions_query(count),
+        f"PullRequestReviews[{count}]": pull_request_reviews_query(count),
     }

@@ -1,4 +1,4 @@
-"""Finding every pull request a user authored in a date range, past search's 1000 cap.
+"""Finding every pull request (or issue) a user authored in a date range, past search's cap.
 
 GitHub search returns at most 1000 results per query. A window whose ``issueCount`` is over
 the cap is split in halves by time, recursively, until every window fits; then each window
@@ -11,6 +11,9 @@ hours. GitHub documents that searches can time out and return what was found so 
 paging is not always stable: a window whose pages brought fewer distinct pull requests than
 ``min(issueCount, 1000)`` is read again once, and if it is still short it is named in the
 incomplete reasons instead of silently making the report smaller.
+
+The windows and their paging are the same for issues (``kind="issue"``,
+:mod:`gitbrag.github.issues`); only the document and the records differ.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from gitbrag.errors import ReportTooLarge
 from gitbrag.github.client import GitHubClient
@@ -33,6 +36,8 @@ ONE_SECOND: Final = timedelta(seconds=1)
 _STATES: Final[dict[str, PRState]] = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
 
 Progress = Callable[[str, int, int], None]
+Kind = Literal["pr", "issue"]
+_NOUNS: Final[dict[Kind, str]] = {"pr": "pull requests", "issue": "issues"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +51,9 @@ class Window:
     def for_range(cls, date_range: DateRange) -> Window:
         return cls(date_range.start, date_range.end - ONE_SECOND)
 
-    def query(self, login: str) -> str:
+    def query(self, login: str, kind: Kind = "pr") -> str:
         return (
-            f"is:pr author:{login} is:public created:{_iso(self.start)}..{_iso(self.end)} "
+            f"is:{kind} author:{login} is:public created:{_iso(self.start)}..{_iso(self.end)} "
             "sort:created-asc"
         )
 
@@ -95,22 +100,42 @@ def _identity(node: dict[str, Any]) -> tuple[str, int] | None:
     return (str(repository.get("nameWithOwner")), int(node["number"]))
 
 
-class _Searcher:
+class WindowedSearch:
+    """Every node of one kind (``pr`` or ``issue``) ``login`` authored in a range: windows
+    split under the cap, each paged to its end (``run``). ``document`` is a search query
+    taking ``query``, ``first`` and ``after``; ``phase`` names its progress reports."""
+
     def __init__(
-        self, client: GitHubClient, login: str, progress: Progress, max_pull_requests: int
+        self,
+        client: GitHubClient,
+        login: str,
+        progress: Progress,
+        max_items: int,
+        *,
+        kind: Kind = "pr",
+        document: str = SEARCH_PULL_REQUESTS,
+        phase: str = "search",
     ) -> None:
         self.client = client
         self.login = login
         self.progress = progress
-        self.max_pull_requests = max_pull_requests
+        self.max_items = max_items
+        self.kind: Kind = kind
+        self.noun = _NOUNS[kind]
+        self.document = document
+        self.phase = phase
         self.done = 0
         self.total = 0
-        self.result = SearchResult()
+        self.incomplete_reasons: list[str] = []
+
+    def query_for(self, window: Window) -> str:
+        """The search text of ``window``."""
+        return window.query(self.login, self.kind)
 
     async def page(self, window: Window, after: str | None) -> _Page:
         data = await self.client.graphql(
-            SEARCH_PULL_REQUESTS,
-            {"query": window.query(self.login), "first": PAGE_SIZE, "after": after},
+            self.document,
+            {"query": self.query_for(window), "first": PAGE_SIZE, "after": after},
         )
         search = data["search"]
         return _Page(
@@ -127,8 +152,8 @@ class _Searcher:
         if first.issue_count <= SEARCH_CAP:
             return [first]
         if not window.can_split():
-            self.result.incomplete_reasons.append(
-                f"more than {SEARCH_CAP} pull requests created at {_iso(window.start)}"
+            self.incomplete_reasons.append(
+                f"more than {SEARCH_CAP} {self.noun} created at {_iso(window.start)}"
             )
             return [first]
         left, right = await gather_all(self.first_pages(half) for half in window.halves())
@@ -153,21 +178,23 @@ class _Searcher:
         nodes += await self.rest_of_window(again, counted=False)
         found = _distinct(nodes)
         if found < expected:
-            self.result.incomplete_reasons.append(
-                f"search for pull requests created {_iso(first.window.start)} to "
+            self.incomplete_reasons.append(
+                f"search for {self.noun} created {_iso(first.window.start)} to "
                 f"{_iso(first.window.end)} returned {found} of {expected}"
             )
         return nodes
 
     def advance(self, count: int) -> None:
         self.done += count
-        self.progress("search", self.done, self.total)
+        self.progress(self.phase, self.done, self.total)
 
     async def run(self, date_range: DateRange) -> list[dict[str, Any]]:
+        """Every node found (duplicates possible across re-read windows). Raises
+        ``ReportTooLarge`` when the range holds more than ``max_items``."""
         whole = Window.for_range(date_range)
         first = await self.page(whole, None)
-        if first.issue_count > self.max_pull_requests:
-            raise ReportTooLarge(self.login, first.issue_count, self.max_pull_requests)
+        if first.issue_count > self.max_items:
+            raise ReportTooLarge(self.login, first.issue_count, self.max_items, self.noun)
         firsts = await self.first_pages(whole, first)
         self.total = sum(page.issue_count for page in firsts)
         self.advance(sum(len(page.nodes) for page in firsts))
@@ -213,9 +240,9 @@ async def search_pull_requests(
     (a token that sees private work must never leak it); closed-unmerged PRs are dropped
     unless ``include_closed``. PRs come back oldest first, each once.
     """
-    searcher = _Searcher(client, login, progress, max_pull_requests)
+    searcher = WindowedSearch(client, login, progress, max_pull_requests)
     nodes = await searcher.run(date_range)
-    result = searcher.result
+    result = SearchResult(incomplete_reasons=searcher.incomplete_reasons)
     seen: set[tuple[str, int]] = set()
     for node in nodes:
         if node.get("__typename") != "PullRequest" or node["repository"]["isPrivate"]:

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
@@ -22,3 +24,9 @@ async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
+
+
+async def gather_pair(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Two awaitables of different types side by side, as :func:`gather_all` runs them."""
+    results: list[object] = await gather_all([first, second])
+    return results[0], results[1]  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""A report for the terminal: a summary panel and one table of pull requests (rich)."""
+"""A report for the terminal: a summary panel, one table of pull requests per repository,
+then reviews given per repository and issues opened (rich)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gitbrag.models import SIZE_LABELS, Report, RepositoryOut
-from gitbrag.render.markdown import period_label, plural
+from gitbrag.models import SIZE_LABELS, IssueRepositoryOut, Report, RepositoryOut, ReviewsOut
+from gitbrag.render.markdown import (
+    issue_state,
+    issues_summary,
+    period_label,
+    plural,
+    reviews_summary,
+)
 
 _STATE_STYLES = {"merged": "magenta", "open": "green", "closed": "red"}
 
@@ -39,6 +46,10 @@ def summary(report: Report) -> Panel:
         lines.append(
             Text("Roles: " + ", ".join(f"{role}: {n}" for role, n in report.roles.items()))
         )
+    if report.reviews is not None:
+        lines.append(Text("Reviews given: " + reviews_summary(report.reviews)))
+    if report.issues is not None:
+        lines.append(Text("Issues opened: " + issues_summary(report.issues)))
     if not report.complete:
         lines.append(Text("Incomplete: " + "; ".join(report.incomplete_reasons), style="yellow"))
     return Panel(Group(*lines), title="gitbrag", expand=False)
@@ -71,6 +82,38 @@ def pull_request_table(repo: RepositoryOut) -> Table:
     return table
 
 
+def reviews_table(reviews: ReviewsOut) -> Table:
+    table = Table(title="Reviews given", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Repository", ratio=1, overflow="fold")
+    for column in ("Reviews", "Pull requests"):
+        table.add_column(column, no_wrap=True, justify="right")
+    table.add_column("Last", no_wrap=True)
+    for repo in reviews.by_repository:
+        table.add_row(
+            Text(repo.name_with_owner),
+            f"{repo.reviews:,}",
+            f"{repo.pull_requests:,}",
+            repo.last_reviewed_at.date().isoformat(),
+        )
+    return table
+
+
+def issues_table(issues: IssueRepositoryOut) -> Table:
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Issue", no_wrap=True, justify="right")
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("State", no_wrap=True)
+    table.add_column("Opened", no_wrap=True)
+    for issue in issues.issues:
+        table.add_row(
+            f"#{issue.number}",
+            Text(issue.title),  # user input, never markup
+            Text(issue_state(issue), style="green" if issue.state == "open" else "magenta"),
+            issue.created_at.date().isoformat(),
+        )
+    return table
+
+
 def print_report(report: Report, console: Console) -> None:
     console.print(summary(report))
     for repo in report.repositories:
@@ -79,3 +122,13 @@ def print_report(report: Report, console: Console) -> None:
         console.print(pull_request_table(repo))
     if not report.repositories:
         console.print("No pull requests in this period.")
+    if report.reviews is not None and report.reviews.total:
+        console.print()
+        console.print(reviews_table(report.reviews))
+    if report.issues is not None and report.issues.total:
+        console.print()
+        console.print(Text("Issues opened", style="bold"))
+        for held in report.issues.by_repository:
+            count = plural(len(held.issues), "issue")
+            console.print(Text.assemble((held.name_with_owner, "bold cyan"), f"  {count}"))
+            console.print(issues_table(held))

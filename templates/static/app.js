@@ -1,6 +1,6 @@
 // gitbrag page behaviour: live job progress (SSE, polling fallback), swapping in the finished
 // report without a manual reload, copy-link, relative times, and loading the pages of long
-// lists (a repository's pull requests, more repositories) in place.
+// lists (a repository's pull requests, more repositories, the issues opened) in place.
 (function () {
   "use strict";
 
@@ -80,6 +80,22 @@
       if (first) { body.textContent = ""; first = false; }  // page 1 starts with the recent ones
       rows.forEach(function (row) { body.appendChild(document.importNode(row, true)); });
       var left = total - body.rows.length;
+      link.textContent = "Show more (" + left.toLocaleString() + " left)";
+      return left > 0 ? nextLink(doc) : null;
+    });
+  }
+
+  function showAllIssues(link) {
+    var panel = link.closest("[data-issues]");
+    var list = panel && $(panel, "ul[data-issue-rows]");
+    if (!list) return;
+    var total = parseInt(link.dataset.total, 10);
+    var first = true;
+    pagedLink(link, function (doc) {
+      var items = doc.querySelectorAll("ul[data-issue-rows] > li");
+      if (first) { list.textContent = ""; first = false; }  // page 1 starts with the recent ones
+      items.forEach(function (item) { list.appendChild(document.importNode(item, true)); });
+      var left = total - list.children.length;
       link.textContent = "Show more (" + left.toLocaleString() + " left)";
       return left > 0 ? nextLink(doc) : null;
     });
@@ -212,6 +228,7 @@
   function init(root) {
     relativeTimes(root);
     root.querySelectorAll("a[data-show-all]").forEach(showAll);
+    root.querySelectorAll("a[data-show-all-issues]").forEach(showAllIssues);
     root.querySelectorAll("a[data-more-repositories]").forEach(moreRepositories);
     root.querySelectorAll(".progress-panel[data-job-id]").forEach(function (panel) {
       var status = panel.dataset.status;

@@ -1,8 +1,14 @@
 """The report of SPEC section 3 recomputed by brute force straight from the fake data set.
 
-Deliberately written without ``gitbrag.report``: it scans every PR of the data set with plain
-loops, so a bug in the builder or the collector cannot hide by being repeated here.
-Only Linguist's file -> language table (``gitbrag.languages.detect``) is shared.
+Deliberately written without ``gitbrag.report`` or ``gitbrag.activity``: it scans every PR,
+review and issue of the data set with plain loops, so a bug in the builder or the collector
+cannot hide by being repeated here. Only Linguist's file -> language table
+(``gitbrag.languages.detect``) is shared.
+
+Reviews given, from SPEC 3 and GitHub's documentation: a review counts when the user
+submitted it (a pending review is not submitted) in the range, on a pull request someone
+else opened, in a public repository. Issues opened: created in the range, public
+repositories; GitHub's API shows a duplicate as "not planned" unless asked otherwise.
 
 What GitHub shows of huge pull requests is spelled out here from GitHub's documentation, not
 taken from the collector: a PR's file list stops at 3,000 files, and a PR whose diff is too
@@ -134,11 +140,17 @@ def expected_report(
         return moment.year * 12 + moment.month - 1
 
     first, last = month(since), month(until)
-    if last - first + 1 > 60:
-        first = min((month(p.created_at) for p in chosen), default=last + 1)
+    reviews = _reviews(data, login, start, end)
     per_month = Counter(month(p.created_at) for p in chosen)
+    reviews_per_month = Counter(month(when) for _, _, _, when in reviews)
+    if last - first + 1 > 60:
+        first = min([*per_month, *reviews_per_month], default=last + 1)
     months = [
-        {"month": f"{m // 12:04d}-{m % 12 + 1:02d}", "pull_requests": per_month[m]}
+        {
+            "month": f"{m // 12:04d}-{m % 12 + 1:02d}",
+            "pull_requests": per_month[m],
+            "reviews": reviews_per_month[m],
+        }
         for m in range(first, last + 1)
     ]
     reasons = []
@@ -187,4 +199,98 @@ def expected_report(
         "languages": languages,
         "months": months,
         "repositories": repositories,
+        "reviews": _reviews_section(data, reviews),
+        "issues": expected_issues(data, login, start, end),
+    }
+
+
+def _reviews(
+    data: DataSet, login: str, start: datetime, end: datetime
+) -> list[tuple[str, int, str, datetime]]:
+    """(repository, PR number, state, submitted) of every review given in the range."""
+    found = []
+    for pr in data.pull_requests:
+        if data.repos[pr.repo].is_private or pr.author.lower() == login.lower():
+            continue
+        for review in pr.reviews:
+            if review.author.lower() != login.lower() or review.submitted_at is None:
+                continue
+            if review.state != "PENDING" and start <= review.submitted_at < end:
+                found.append((pr.repo, pr.number, review.state, review.submitted_at))
+    return found
+
+
+def _reviews_section(data: DataSet, reviews: list[tuple[str, int, str, datetime]]) -> Any:
+    per_repo: dict[str, list[tuple[str, int, str, datetime]]] = {}
+    for review in reviews:
+        per_repo.setdefault(review[0], []).append(review)
+    repositories = [
+        {
+            "name_with_owner": name,
+            "url": data.repos[name].url,
+            "reviews": len(held),
+            "pull_requests": len({number for _, number, _, _ in held}),
+            "last_reviewed_at": max(when for _, _, _, when in held),
+        }
+        for name, held in per_repo.items()
+    ]
+    repositories.sort(
+        key=lambda r: (-r["last_reviewed_at"].timestamp(), r["name_with_owner"].lower())
+    )
+    for repo in repositories:
+        repo["last_reviewed_at"] = _iso(repo["last_reviewed_at"])
+    states = Counter(state for _, _, state, _ in reviews)
+    return {
+        "total": len(reviews),
+        "pull_requests": len({(repo, number) for repo, number, _, _ in reviews}),
+        "repositories": len(repositories),
+        "states": {
+            s: states[s] for s in ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED")
+        },
+        "by_repository": repositories,
+    }
+
+
+REASONS = {"COMPLETED": "completed", "NOT_PLANNED": "not_planned", "DUPLICATE": "not_planned"}
+
+
+def expected_issues(data: DataSet, login: str, start: datetime, end: datetime) -> Any:
+    chosen = [
+        issue
+        for issue in data.issues
+        if issue.author.lower() == login.lower()
+        and not data.repos[issue.repo].is_private
+        and start <= issue.created_at < end
+    ]
+    chosen.sort(key=lambda issue: (issue.created_at, issue.number), reverse=True)
+    per_repo: dict[str, list[Any]] = {}
+    for issue in chosen:
+        reason = issue.state_reason
+        per_repo.setdefault(issue.repo, []).append(
+            {
+                "number": issue.number,
+                "title": issue.title,
+                "url": issue.url,
+                "state": issue.state.lower(),
+                "state_reason": "reopened" if reason == "REOPENED" else REASONS.get(reason or ""),
+                "created_at": _iso(issue.created_at),
+                "closed_at": _iso(issue.closed_at),
+            }
+        )
+    repositories = [
+        {"name_with_owner": name, "url": data.repos[name].url, "issues": issues}
+        for name, issues in per_repo.items()
+    ]
+    repositories.sort(key=lambda r: r["name_with_owner"].lower())
+    repositories.sort(key=lambda r: r["issues"][0]["created_at"], reverse=True)
+    closed = [issue for issue in chosen if issue.closed_at is not None]
+    not_planned = sum(1 for issue in closed if issue.state_reason in ("NOT_PLANNED", "DUPLICATE"))
+    return {
+        "total": len(chosen),
+        "open": len(chosen) - len(closed),
+        "closed": len(closed),
+        "completed": len(closed) - not_planned,
+        "not_planned": not_planned,
+        "repositories": len(repositories),
+        "by_repository": repositories,
     }

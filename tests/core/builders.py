@@ -7,9 +7,14 @@ from datetime import UTC, datetime
 from gitbrag.models import (
     Collection,
     FileChange,
+    IssueRecord,
+    IssueState,
+    IssueStateReason,
     PRState,
     PullRequestRecord,
     RepositoryInfo,
+    ReviewRecord,
+    ReviewState,
     StarCount,
     UserProfile,
 )
@@ -56,6 +61,9 @@ def collection(
     prs: list[PullRequestRecord],
     repos: list[RepositoryInfo] | None = None,
     stars: dict[str, StarCount] | None = None,
+    *,
+    reviews: list[ReviewRecord] | None = None,
+    issues: list[IssueRecord] | None = None,
 ) -> Collection:
     names = {p.repository for p in prs}
     repos = repos if repos is not None else [repo(name) for name in sorted(names)]
@@ -66,4 +74,54 @@ def collection(
         pull_requests=prs,
         repositories={r.name_with_owner: r for r in repos},
         stars_gained=stars or {},
+        reviews=reviews,
+        issues=issues,
+    )
+
+
+def review(
+    repo: str,
+    number: int,
+    submitted: str,
+    state: ReviewState = "APPROVED",
+    *,
+    author: str | None = "someone-else",
+    review_id: str | None = None,
+    private: bool = False,
+) -> ReviewRecord:
+    """A review by the report's user of ``repo#number``, a pull request ``author`` opened."""
+    return ReviewRecord(
+        id=review_id or f"{repo}#{number}@{submitted}",
+        repository=repo,
+        repository_url=f"https://github.com/{repo}",
+        repository_private=private,
+        pull_request=number,
+        pull_request_author=author,
+        state=state,
+        submitted_at=at(submitted),
+    )
+
+
+def issue(
+    repo: str,
+    number: int,
+    created: str,
+    state: IssueState = "open",
+    reason: IssueStateReason | None = None,
+    *,
+    private: bool = False,
+    title: str = "Something is wrong",
+) -> IssueRecord:
+    created_at = at(created)
+    return IssueRecord(
+        repository=repo,
+        repository_url=f"https://github.com/{repo}",
+        repository_private=private,
+        number=number,
+        title=title,
+        url=f"https://github.com/{repo}/issues/{number}",
+        state=state,
+        state_reason=reason,
+        created_at=created_at,
+        closed_at=created_at if state == "closed" else None,
     )

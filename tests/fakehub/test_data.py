@@ -123,3 +123,68 @@ def test_every_user_has_a_token(fakehub_data: DataSet) -> None:
     assert token_for("OCTOCAT") == token_for("octocat")
     for login in SAMPLE_USERS:
         assert fakehub_data.users[login.lower()].login == login
+
+
+def test_reviews_and_issues_happen_when_they_can(fakehub_data: DataSet) -> None:
+    cutoff = _since(fakehub_data, 0)
+    for pr in fakehub_data.pull_requests:
+        for review in pr.reviews:
+            assert review.author.lower() in fakehub_data.users
+            if review.state == "PENDING":
+                assert review.submitted_at is None
+            else:
+                assert review.submitted_at is not None
+                assert pr.created_at < review.submitted_at < cutoff
+    numbers = [(i.repo, i.number) for i in fakehub_data.issues]
+    numbers += [(p.repo, p.number) for p in fakehub_data.pull_requests]
+    assert len(numbers) == len(set(numbers))  # issues and PRs share a repository's numbers
+    for issue in fakehub_data.issues:
+        assert fakehub_data.repos[issue.repo].created_at <= issue.created_at < cutoff
+        assert issue.closed_at is None or issue.created_at < issue.closed_at < cutoff
+        assert (issue.state_reason == "REOPENED") <= (issue.closed_at is None)
+    day = date(2026, 3, 1)
+    first, second = generate(7, day), generate(7, day)
+    assert first.issues == second.issues
+    assert [p.reviews for p in first.pull_requests] == [p.reviews for p in second.pull_requests]
+
+
+def test_the_heavy_reviewer_and_the_activity_edge_cases(fakehub_data: DataSet) -> None:
+    year_ago = _since(fakehub_data, 365)
+    heavy = fakehub_data.reviews_by("review-machine")
+    given = [
+        (pr, r)
+        for pr, r in heavy
+        if r.submitted_at is not None
+        and r.submitted_at >= year_ago
+        and pr.author != "review-machine"
+        and not fakehub_data.repos[pr.repo].is_private
+    ]
+    assert len({(pr.repo, pr.number) for pr, _ in given}) > 1400  # past search's 1000 cap
+    assert 2000 <= len(given) <= 2600
+    assert max(Counter((pr.repo, pr.number) for pr, _ in given).values()) > 100
+    assert any(pr.author == "review-machine" for pr, _ in heavy)  # its own pull requests
+    assert any(r.state == "PENDING" for _, r in heavy)
+    assert any(fakehub_data.repos[pr.repo].is_private for pr, _ in heavy)
+    assert {r.state for _, r in given} == {
+        "APPROVED",
+        "CHANGES_REQUESTED",
+        "COMMENTED",
+        "DISMISSED",
+    }
+    assert any(pr.created_at < year_ago <= r.submitted_at for pr, r in given)  # type: ignore[operator]
+
+    edges = {r.submitted_at for _, r in fakehub_data.reviews_by("Mixed-Case-Dev")}
+    second = timedelta(seconds=1)
+    for day in (365, 500):
+        assert {_since(fakehub_data, day), _since(fakehub_data, day) - second} <= edges
+    assert {_since(fakehub_data, 29), _since(fakehub_data, 29) - second} <= edges
+    octocat = fakehub_data.reviews_by("octocat")
+    assert any(pr.author == "octocat" for pr, _ in octocat)
+    assert any(fakehub_data.repos[pr.repo].is_private for pr, _ in octocat)
+    reasons = {i.state_reason for i in fakehub_data.issues_by("octocat")}
+    assert {None, "COMPLETED", "NOT_PLANNED", "DUPLICATE", "REOPENED"} <= reasons
+    assert any("<script>" in i.title for i in fakehub_data.issues_by("octocat"))
+    eye = fakehub_data.issues_by("private-eye")
+    assert any(fakehub_data.repos[i.repo].is_private for i in eye)
+    assert any(not fakehub_data.repos[i.repo].is_private for i in eye)
+    assert fakehub_data.reviews_by("no-prs") == [] and fakehub_data.issues_by("no-prs") == []

@@ -77,6 +77,7 @@ def test_stale_timelines_are_topped_up_not_reread(hub: FakeHub) -> None:
     refreshed = asyncio.run(fetched_times())
     assert len(refreshed) == aged
     assert all(datetime.now(UTC) - moment < timedelta(minutes=5) for moment in refreshed)
-    # search + open PRs' files + one batch of newest stargazer pages for every repository
+    # search + open PRs' files + one batch of newest stargazer pages for every repository,
+    # and the issue search and review spans (never cached: states and reviews change)
     assert aged <= 20
-    assert again_requests <= 4 < first_requests
+    assert again_requests <= 6 < first_requests

@@ -77,6 +77,14 @@ def expected_prs(hub: FakeHub, login: str, date_range: DateRange, include_closed
     return wanted
 
 
+ACTIVITY_OPERATIONS = ("SearchIssues", "ReviewContributions", "PullRequestReviews")
+
+
+def activity_requests(hub: FakeHub) -> int:
+    """Requests for reviews given and issues opened, as the simulated GitHub counted them."""
+    return sum(hub.counters[f"operation.{name}"] for name in ACTIVITY_OPERATIONS)
+
+
 def found_prs(collection: Collection) -> set[Any]:
     return {
         (pr.repository, pr.number, pr.state, pr.additions, pr.changed_files)
@@ -159,7 +167,8 @@ def test_collects_octocat_completely(hub: FakeHub) -> None:
             min(stars_in_range, 1000), stars_in_range >= 1000
         )
     phases = [phase for phase, _, _ in events]
-    assert phases == sorted(phases, key=["profile", "search", "files", "stars"].index)
+    assert phases == sorted(phases, key=["profile", "search", "activity", "files", "stars"].index)
+    assert {"profile", "search", "activity", "files", "stars"} == set(phases)
     assert events[-1][1] == events[-1][2]
 
 
@@ -196,7 +205,10 @@ def test_all_time_counts_every_star_with_ten_times_fewer_requests(hub: FakeHub) 
     # The anchor: a search page per 100 PRs, then one request per PR and one per repository.
     prs, repos = len(collection.pull_requests), len(collection.repositories)
     anchor = -(-prs // 100) + prs + repos
-    assert requests * 10 <= anchor, (requests, anchor)
+    # (reviews given and issues opened are extra work the anchor never did)
+    pull_request_requests = requests - activity_requests(hub)
+    assert activity_requests(hub) == 2  # one issue search, one review span document
+    assert pull_request_requests * 10 <= anchor, (pull_request_requests, anchor)
 
 
 def test_mixed_case_login_and_user_without_prs(hub: FakeHub) -> None:
@@ -206,7 +218,8 @@ def test_mixed_case_login_and_user_without_prs(hub: FakeHub) -> None:
     assert mixed.pull_requests
     empty, requests = collect_with(hub, ReportKey("no-prs", DateRange.for_period("all_time")))
     assert (empty.pull_requests, empty.repositories, empty.incomplete_reasons) == ([], {}, [])
-    assert requests == 3  # profile, social accounts, one search page
+    # profile, social accounts, one search page; one issue search, one review span document
+    assert requests == 5
 
 
 def test_faults_and_secondary_limits_change_nothing(hub: FakeHub) -> None:
@@ -332,10 +345,13 @@ def test_search_pages_that_stay_short_make_the_report_incomplete(hub: FakeHub) -
     short, _ = collect_with(hub, key)
     assert hub.counters["short_search_page"] >= 2  # the window was read twice
     assert len(short.pull_requests) < len(clean.pull_requests)
-    (reason,) = short.incomplete_reasons
+    reason, issues_reason = short.incomplete_reasons
     assert reason.startswith("search for pull requests created 2008-01-01T00:00:00Z to ")
     found = len(expected_prs(hub, "octocat", key.range, include_closed=True))
     assert reason.endswith(f"returned {found - 1} of {found}")
+    assert issues_reason.startswith("search for issues created 2008-01-01T00:00:00Z to ")
+    assert short.issues is not None and clean.issues is not None
+    assert issues_reason.endswith(f"returned {len(clean.issues) - 1} of {len(clean.issues)}")
 
 
 def test_a_short_page_read_again_once_loses_nothing(hub: FakeHub) -> None:

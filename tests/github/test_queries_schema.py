@@ -45,6 +45,9 @@ def test_every_query_is_listed() -> None:
         "PullRequestFiles",
         "Repositories",
         "Stargazers",
+        "SearchIssues",
+        "ReviewContributions",
+        "PullRequestReviews",
     }
 
 

@@ -45,7 +45,7 @@ def test_job_status_shape(web_client: TestClient, web_service: ReportService, hu
     assert body["report_key"] == "octocat:1_year:merged-open"
     assert body["started_at"] is not None and body["finished_at"] is None and body["error"] is None
     assert body["message"] == "Searching pull requests 300/2600"
-    assert body["percent"] == 10.2
+    assert body["percent"] == 9.3  # profile 5% + search 37% x 300/2600
     assert web_client.get("/api/jobs/does-not-exist").status_code == 404
     assert web_client.get("/api/jobs/bad%20id!").status_code == 400
 

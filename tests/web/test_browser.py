@@ -253,3 +253,51 @@ def test_show_all_loads_every_pull_request_in_place(stack: LiveStack, page: Page
     assert len(_rows(few)) == 5 and few.locator("a[data-show-all]").count() == 0
     assert marker.evaluate("body => body.isConnected") is True
     assert page.url == stack.url + BIG_PAGE
+
+
+def test_reviews_given_and_issues_opened_render(stack: LiveStack, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    target = "/user/github/octocat?period=all_time"
+    page.goto(stack.url + f"/auth/login?return_to={target}")
+    _authorize(page, "octocat")
+    page.locator(".report .activity-cards").wait_for(timeout=90_000)  # cached, or generated now
+    data = stack.hub.data
+    given = [
+        review
+        for pr, review in data.reviews_by("octocat")
+        if review.submitted_at is not None
+        and pr.author != "octocat"
+        and not data.repos[pr.repo].is_private
+    ]
+    opened = [i for i in data.issues_by("octocat") if not data.repos[i.repo].is_private]
+    cards = page.locator(".activity-cards .card")
+    assert cards.nth(0).locator(".card-label").text_content() == "Reviews given"
+    assert cards.nth(0).locator(".card-value").text_content() == str(len(given))
+    assert cards.nth(1).locator(".card-label").text_content() == "Issues opened"
+    assert cards.nth(1).locator(".card-value").text_content() == str(len(opened))
+    # Reviews per month drawn over the pull requests, and the state bar.
+    assert page.locator(".chart-months .review-line").is_visible()
+    assert page.locator("#reviews-given .states-bar").is_visible()
+    assert page.locator(".repo .reviews-here").first.is_visible()
+    # The issue list shows the newest ten; "Show all" loads the rest in place, newest first.
+    issues = page.locator("#issues-opened .issue")
+    assert issues.count() == 10 < len(opened)
+    link = page.locator("#issues-opened a[data-show-all-issues]")
+    assert link.text_content() == f"Show all {len(opened)} issues"
+    marker = page.evaluate_handle("document.body")  # survives only if the page never reloads
+    link.click()
+    page.wait_for_function(
+        "count => document.querySelectorAll('#issues-opened .issue').length === count",
+        arg=len(opened),
+    )
+    assert link.count() == 0  # nothing left to load
+    assert marker.evaluate("body => body.isConnected") is True
+    newest_first = sorted(opened, key=lambda i: (i.created_at, i.number), reverse=True)
+    shown = page.locator("#issues-opened .issue-meta").all_text_contents()
+    assert [text.split(" · ")[0] for text in shown] == [
+        f"{i.repo}#{i.number}" for i in newest_first
+    ]
+    # Titles from GitHub are text, never markup.
+    assert page.locator("#issues-opened .issue-title", has_text="<script>").count() == 1
+    context.close()

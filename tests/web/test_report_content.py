@@ -7,6 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from gitbrag.models import Report
 from gitbrag.render.markdown import render_markdown
 from gitbrag.service import ReportService
 from tests.fixtures.web import HTML_TITLE, key_for, store_report
@@ -154,3 +155,120 @@ def test_incomplete_report_says_what_is_missing(
     page = web_client.get(PAGE).text
     assert "Some data could not be collected" in page
     assert "Stars of octo-org/engine could not be counted" in page
+
+
+def test_reviews_given_and_issues_opened_sections(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    report = store_report(web_service, key_for())
+    assert report.reviews is not None and report.issues is not None
+    page = web_client.get(PAGE).text
+    # Summary cards.
+    assert '<span class="card-label">Reviews given</span>' in page
+    assert f'<span class="card-value">{report.reviews.total}</span>' in page
+    assert "on 36 pull requests of other people in 2 repositories" in page
+    assert '<span class="card-label">Issues opened</span>' in page
+    issues = report.issues
+    assert (
+        f"{issues.open} open · {issues.completed} completed · {issues.not_planned} not planned"
+        in page
+    )
+    # Reviews per month on the months chart, on its own scale.
+    assert "Pull requests and reviews per month" in page
+    assert page.count('class="review-point"') == len(report.months)
+    assert 'class="review-line"' in page
+    # The reviews panel: states, the repositories (own-PR and private reviews left out).
+    assert 'class="states-bar"' in page and "Changes requested" in page
+    assert 'href="https://github.com/rust-lang/rust"' in page
+    assert "secret/lab" not in page
+    # Each repository of the pull-request list says how many reviews were given there.
+    engine = next(r for r in report.reviews.by_repository if r.name_with_owner == "octo-org/engine")
+    assert f"{engine.reviews} reviews given</span>" in page
+    # The issues panel: the newest ten, HTML in titles as text, the rest a link away.
+    assert (
+        "&lt;img src=x onerror=alert(&#34;issue&#34;)&gt; Crash on &lt;i&gt;empty&lt;/i&gt;" in page
+    )
+    assert "<img src=x" not in page
+    assert page.count('<li class="issue">') == 10 < issues.total
+    assert (
+        f'href="/user/github/octocat/issues" data-show-all-issues data-total="{issues.total}">'
+        f"Show all {issues.total} issues</a>" in page
+    )
+    for badge in ("issue-open", "issue-completed", "issue-not_planned", ">Reopened<"):
+        assert badge in page
+    every = web_client.get(f"{PAGE}/issues")
+    assert every.status_code == 200
+    assert every.text.count('<li class="issue">') == issues.total
+    numbers = [int(n) for n in re.findall(r"#(\d+) · <time", every.text)]
+    newest_first = sorted(
+        (i for repo in issues.by_repository for i in repo.issues),
+        key=lambda i: (i.created_at, i.number),
+        reverse=True,
+    )
+    assert numbers == [i.number for i in newest_first]
+
+
+def test_reports_made_before_reviews_counted_show_no_empty_sections(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    key = key_for()
+    stored = store_report(web_service, key).model_dump(mode="json")
+    del stored["reviews"], stored["issues"]
+    for month in stored["months"]:
+        del month["reviews"]
+    assert web_service.stores.reports.put(key, Report.model_validate(stored))
+    page = web_client.get(PAGE).text
+    assert "Reviews given" not in page and "Issues opened" not in page
+    assert "review-line" not in page and "Pull requests per month" in page
+
+
+def test_a_long_issue_list_stays_bounded_and_pages_through_every_issue(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    key = key_for()
+    report = store_report(web_service, key)
+    assert report.issues is not None
+    many = report.issues.by_repository[0]
+    extra = [
+        many.issues[0].model_copy(update={"number": 10_000 + i, "title": f"Bulk issue {i}"})
+        for i in range(400)
+    ]
+    repo = many.model_copy(update={"issues": extra + many.issues})
+    issues = report.issues.model_copy(update={"total": len(repo.issues), "by_repository": [repo]})
+    assert web_service.stores.reports.put(key, report.model_copy(update={"issues": issues}))
+    page = web_client.get(PAGE).text
+    assert page.count('<li class="issue">') == 10
+    assert f"Show all {issues.total} issues</a>" in page
+    assert len(page.encode()) < 300_000
+    seen: list[str] = []
+    url: str | None = f"{PAGE}/issues"
+    while url:
+        paged = web_client.get(url)
+        assert paged.status_code == 200
+        seen += re.findall(r"#(\d+) · <time", paged.text)
+        found = re.search(r'href="([^"]+)" rel="next"', paged.text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert len(seen) == len(set(seen)) == issues.total
+    assert web_client.get(f"{PAGE}/issues?page={len(seen) // 100 + 2}").status_code == 404
+
+
+def test_issue_pages_only_when_the_report_page_cannot_hold_them(
+    web_client: TestClient, web_service: ReportService
+) -> None:
+    key = key_for()
+    report = store_report(web_service, key)
+    assert report.issues is not None
+    few = report.issues.model_copy(
+        update={
+            "total": 3,
+            "by_repository": [
+                report.issues.by_repository[0].model_copy(
+                    update={"issues": report.issues.by_repository[0].issues[:3]}
+                )
+            ],
+        }
+    )
+    assert web_service.stores.reports.put(key, report.model_copy(update={"issues": few}))
+    page = web_client.get(PAGE).text
+    assert page.count('<li class="issue">') == 3 and "data-show-all-issues" not in page
+    assert web_client.get(f"{PAGE}/issues").status_code == 404

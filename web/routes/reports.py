@@ -1,5 +1,5 @@
-"""Report views: the report page and its paged repositories and pull requests, served from
-documents rendered once per report version (``web.serving``) after one Redis read. The
+"""Report views: the report page and its paged repositories, pull requests and issues, served
+from documents rendered once per report version (``web.serving``) after one Redis read. The
 exports and the API's report: ``web.routes.exports``.
 
 A view: parse the request · one (shared) Redis read: version, job, session · the flow table ·
@@ -30,8 +30,8 @@ from web.presenters import NOT_FOUND_TITLES, job_payload, not_found_message, rep
 from web.rendering import public_base_url, render_page
 from web.routes.pages import hidden_fields, report_context
 from web.serving import http_cache
-from web.serving.bundle import PAGE, bundle_name, pulls_name, repositories_name
-from web.serving.paging import pulls_path, repositories_path
+from web.serving.bundle import PAGE, bundle_name, issues_name, pulls_name, repositories_name
+from web.serving.paging import issues_path, pulls_path, repositories_path
 from web.serving.reader import ANONYMOUS_IDENTITY, Identity, Read
 from web.serving.respond import Shared, document_response
 from web.serving.route import ServedRoute, context_of
@@ -206,3 +206,11 @@ async def pulls_page(request: Request) -> Response:
     page = _page_number(request)
     full_name = f"{owner}/{name}"
     return await _paged(request, key, pulls_name(full_name, page), pulls_path(key, full_name, page))
+
+
+@router.get("/user/github/{username}/issues")
+async def issues_page(request: Request) -> Response:
+    """One page of the issues the report's user opened ("Show all N issues")."""
+    key = request_key(request, request.path_params["username"], "/issues")
+    page = _page_number(request)
+    return await _paged(request, key, issues_name(page), issues_path(key, page))

@@ -1,11 +1,11 @@
 """Everything a report version looks like on the site, rendered once.
 
 A *bundle* is what one stored report version renders to for one site address: the report
-page, every page of its repositories and of each repository's pull requests, and the
-Markdown export, each a :class:`~web.serving.document.Document` (precompressed, with holes for
-the viewer-specific parts). It is named by the rendering revision (templates, static assets and
-the code that lays pages out) and the site address, so a deploy or another host name gets its
-own bundle and never an old or foreign rendering.
+page, every page of its repositories, of each repository's pull requests and of its issues,
+and the Markdown export, each a :class:`~web.serving.document.Document` (precompressed, with
+holes for the viewer-specific parts). It is named by the rendering revision (templates,
+static assets and the code that lays pages out) and the site address, so a deploy or another
+host name gets its own bundle and never an old or foreign rendering.
 
 The JSON is decoded here and only here: once per version, in a worker thread.
 """
@@ -21,6 +21,7 @@ from typing import Any, Final
 import jinja2
 
 import gitbrag.render.markdown
+import web.activity_view
 import web.formatting
 import web.presenters
 import web.serving.paging
@@ -29,9 +30,17 @@ from gitbrag.models import Report, RepositoryOut
 from gitbrag.periods import ReportKey
 from gitbrag.render.markdown import render_markdown
 from gitbrag.settings import Settings
+from web.activity_view import issue_rows
 from web.presenters import period_tabs, report_path, report_view
 from web.serving.document import Document, HoleMarkers
-from web.serving.paging import paginate, pulls_path, repositories_path, repository_views
+from web.serving.paging import (
+    issues_path,
+    issues_view,
+    paginate,
+    pulls_path,
+    repositories_path,
+    repository_views,
+)
 from web.templating import TEMPLATE_DIR
 
 PAGE: Final = "page"
@@ -45,6 +54,7 @@ def _revision() -> str:
         digest.update(path.relative_to(TEMPLATE_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     for module in (
+        web.activity_view,
         web.formatting,
         gitbrag.render.markdown,
         web.presenters,
@@ -75,6 +85,10 @@ def repositories_name(page: int) -> str:
 
 def pulls_name(name_with_owner: str, page: int) -> str:
     return f"pulls:{name_with_owner.lower()}:{page}"
+
+
+def issues_name(page: int) -> str:
+    return f"issues:{page}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +127,14 @@ class BundleRenderer:
             html = self.env.get_template(template).render(**common, **context)
             documents[name] = Document.split(html, markers)
 
-        render(PAGE, "report.html", repositories=repositories[0])
+        issues = issue_rows(report)
+        recent = settings.page_recent_pull_requests
+        render(
+            PAGE,
+            "report.html",
+            repositories=repositories[0],
+            issues=issues_view(key, issues, recent),
+        )
         for pager in repositories:
             render(repositories_name(pager.number), "repositories.html", pager=pager)
         for repo in report.repositories:
@@ -124,6 +145,11 @@ class BundleRenderer:
             ):
                 name = pulls_name(repo.name_with_owner, pulls.number)
                 render(name, "pulls.html", repo=repo, pager=pulls)
+        if len(issues) > recent:  # else all on the report page: no "Show all" pages to link
+            for issues_page in paginate(
+                issues, settings.page_pull_requests, lambda number: issues_path(key, number)
+            ):
+                render(issues_name(issues_page.number), "issues.html", pager=issues_page)
         documents[MARKDOWN] = Document.of(render_markdown(report).encode())
         return documents
 

@@ -4,6 +4,7 @@ without JavaScript and that ``app.js`` loads in place.
 
     /user/github/{login}/repositories?page=N                  repositories, N >= 1
     /user/github/{login}/repositories/{owner}/{name}?page=N   one repository's pull requests
+    /user/github/{login}/issues?page=N                        the issues opened, newest first
 
 Both keep the report's own query (period, dates, include_closed).
 """
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from gitbrag.models import PullRequestOut, RepositoryOut
 from gitbrag.periods import ReportKey
+from web.activity_view import IssueRow
 from web.presenters import key_query
 
 Item = TypeVar("Item")
@@ -85,6 +87,23 @@ def pulls_path(key: ReportKey, name_with_owner: str, page: int) -> str:
         f"/user/github/{key.username}/repositories/{quote(owner, safe='')}/{quote(name, safe='')}"
     )
     return _with_query(base, key, page)
+
+
+def issues_path(key: ReportKey, page: int) -> str:
+    return _with_query(f"/user/github/{key.username}/issues", key, page)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuesView:
+    """The issues the report page lists (the most recent) and the way to all of them."""
+
+    recent: tuple[IssueRow, ...]
+    total: int
+    path: str
+
+
+def issues_view(key: ReportKey, rows: Sequence[IssueRow], recent: int) -> IssuesView:
+    return IssuesView(tuple(rows[:recent]), len(rows), issues_path(key, 1))
 
 
 @dataclass(frozen=True, slots=True)

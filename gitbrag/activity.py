@@ -1,0 +1,129 @@
+"""The report's "invisible work" sections: reviews given and issues opened. Pure, like
+:mod:`gitbrag.report` (records + report key in, report models out).
+
+Reviews given (SPEC 3): reviews submitted (``submitted_at``) in the range, on pull requests
+someone else opened, in public repositories; each review counts once, wherever and however
+often it was collected; a pull request opened before the range but reviewed in it counts.
+Issues opened: issues created in the range in public repositories, each once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from gitbrag.models import (
+    IssueOut,
+    IssueRecord,
+    IssueRepositoryOut,
+    IssuesOut,
+    ReviewedRepositoryOut,
+    ReviewRecord,
+    ReviewsOut,
+    ReviewStates,
+)
+from gitbrag.periods import DateRange
+
+
+def select_reviews(
+    records: Iterable[ReviewRecord], login: str, date_range: DateRange
+) -> list[ReviewRecord]:
+    """The reviews a report counts, each once, oldest first."""
+    wanted = login.lower()
+    chosen: dict[str, ReviewRecord] = {}
+    for review in records:
+        if review.repository_private or not date_range.contains(review.submitted_at):
+            continue
+        author = review.pull_request_author
+        if author is not None and author.lower() == wanted:
+            continue  # a note on one's own pull request is not a review given
+        chosen.setdefault(review.id, review)
+    return sorted(chosen.values(), key=lambda r: (r.submitted_at, r.repository, r.id))
+
+
+def reviews_section(reviews: list[ReviewRecord]) -> ReviewsOut:
+    """Totals, states and per-repository counts of already selected ``reviews``; repositories
+    by their newest review, newest first (then by name)."""
+    per_repo: dict[str, list[ReviewRecord]] = {}
+    for review in reviews:
+        per_repo.setdefault(review.repository, []).append(review)
+    repositories = [
+        ReviewedRepositoryOut(
+            name_with_owner=name,
+            url=held[0].repository_url,
+            reviews=len(held),
+            pull_requests=len({review.pull_request for review in held}),
+            last_reviewed_at=max(review.submitted_at for review in held),
+        )
+        for name, held in per_repo.items()
+    ]
+    repositories.sort(key=lambda repo: repo.name_with_owner.lower())
+    repositories.sort(key=lambda repo: repo.last_reviewed_at, reverse=True)
+    states: Counter[str] = Counter(review.state for review in reviews)
+    return ReviewsOut(
+        total=len(reviews),
+        pull_requests=len({(review.repository, review.pull_request) for review in reviews}),
+        repositories=len(repositories),
+        states=ReviewStates.model_validate(dict(states)),
+        by_repository=repositories,
+    )
+
+
+def select_issues(records: Iterable[IssueRecord], date_range: DateRange) -> list[IssueRecord]:
+    """The issues a report counts: opened in the range, public repositories, each once."""
+    chosen: dict[tuple[str, int], IssueRecord] = {}
+    for issue in records:
+        if issue.repository_private or not date_range.contains(issue.created_at):
+            continue
+        chosen.setdefault((issue.repository.lower(), issue.number), issue)
+    return list(chosen.values())
+
+
+def _newest_first(issues: Iterable[IssueRecord]) -> list[IssueRecord]:
+    return sorted(issues, key=lambda issue: (issue.created_at, issue.number), reverse=True)
+
+
+def issues_section(issues: list[IssueRecord]) -> IssuesOut:
+    """Counts by state and reason, and the issues per repository (repositories by their
+    newest issue, issues newest first)."""
+    per_repo: dict[str, list[IssueRecord]] = {}
+    for issue in _newest_first(issues):
+        per_repo.setdefault(issue.repository, []).append(issue)
+    repositories = [
+        IssueRepositoryOut(
+            name_with_owner=name,
+            url=held[0].repository_url,
+            issues=[_issue_out(issue) for issue in held],
+        )
+        for name, held in per_repo.items()
+    ]
+    repositories.sort(key=lambda repo: repo.name_with_owner.lower())
+    repositories.sort(key=lambda repo: repo.issues[0].created_at, reverse=True)
+    closed = [issue for issue in issues if issue.state == "closed"]
+    not_planned = sum(1 for issue in closed if issue.state_reason == "not_planned")
+    return IssuesOut(
+        total=len(issues),
+        open=len(issues) - len(closed),
+        closed=len(closed),
+        completed=len(closed) - not_planned,
+        not_planned=not_planned,
+        repositories=len(repositories),
+        by_repository=repositories,
+    )
+
+
+def _issue_out(issue: IssueRecord) -> IssueOut:
+    return IssueOut(
+        number=issue.number,
+        title=issue.title,
+        url=issue.url,
+        state=issue.state,
+        state_reason=issue.state_reason,
+        created_at=issue.created_at,
+        closed_at=issue.closed_at,
+    )
+
+
+def review_moments(reviews: Iterable[ReviewRecord]) -> list[datetime]:
+    return [review.submitted_at for review in reviews]

@@ -1,0 +1,88 @@
+"""Issues a user opened in a date range: search ``is:issue author:LOGIN is:public``, split into
+windows under the 1000-result cap and paged exactly like pull requests
+(:class:`~gitbrag.github.search.WindowedSearch`).
+
+Search rather than ``contributionsCollection.issueContributions``: GitHub leaves issues opened
+in forks out of contributions, and search needs no one-year spans (one request per 100 issues
+whatever the range). Private repositories are dropped even though the query says
+``is:public``. More issues than a report reads (the pull-request cap), or a search GitHub
+keeps failing, leaves the issues out and says so, rather than failing the whole report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from gitbrag.errors import GitHubUnavailable, ReportTooLarge
+from gitbrag.github.client import GitHubClient
+from gitbrag.github.queries import SEARCH_ISSUES
+from gitbrag.github.search import WindowedSearch, parse_time
+from gitbrag.models import IssueRecord, IssueState, IssueStateReason
+from gitbrag.periods import DateRange
+
+_STATES: Final[dict[str, IssueState]] = {"OPEN": "open", "CLOSED": "closed"}
+_REASONS: Final[dict[str, IssueStateReason]] = {
+    "COMPLETED": "completed",
+    "NOT_PLANNED": "not_planned",
+    "DUPLICATE": "not_planned",  # only with enableDuplicate, which the query does not ask
+    "REOPENED": "reopened",
+}
+
+
+@dataclass(slots=True)
+class IssuesResult:
+    """The issues found (``None``: too many to read), and what could not be had."""
+
+    issues: list[IssueRecord] | None = field(default_factory=list)
+    incomplete_reasons: list[str] = field(default_factory=list)
+
+
+def _record(node: dict[str, Any]) -> IssueRecord:
+    created_at = parse_time(node["createdAt"])
+    assert created_at is not None
+    reason = node.get("stateReason")
+    return IssueRecord(
+        repository=node["repository"]["nameWithOwner"],
+        repository_url=node["repository"]["url"],
+        repository_private=bool(node["repository"]["isPrivate"]),
+        number=int(node["number"]),
+        title=node["title"],
+        url=node["url"],
+        state=_STATES[node["state"]],
+        state_reason=_REASONS.get(reason) if isinstance(reason, str) else None,
+        created_at=created_at,
+        closed_at=parse_time(node.get("closedAt")),
+    )
+
+
+def _silent(phase: str, done: int, total: int) -> None:
+    """Issue windows report no progress of their own (the activity phase does)."""
+
+
+async def search_issues(
+    client: GitHubClient, login: str, date_range: DateRange, *, max_issues: int
+) -> IssuesResult:
+    """Every issue ``login`` opened in ``date_range`` in a public repository, oldest first."""
+    searcher = WindowedSearch(
+        client, login, _silent, max_issues, kind="issue", document=SEARCH_ISSUES
+    )
+    try:
+        nodes = await searcher.run(date_range)
+    except ReportTooLarge as too_many:
+        return IssuesResult(None, [f"issues opened: {too_many}"])
+    except GitHubUnavailable:  # the pull requests still make a report
+        return IssuesResult(None, ["issues opened"])
+    seen: set[tuple[str, int]] = set()
+    issues = []
+    for node in nodes:
+        if node.get("__typename") != "Issue" or node["repository"]["isPrivate"]:
+            continue
+        record = _record(node)
+        identity = (record.repository, record.number)
+        if identity in seen or not date_range.contains(record.created_at):
+            continue
+        seen.add(identity)
+        issues.append(record)
+    issues.sort(key=lambda issue: (issue.created_at, issue.repository, issue.number))
+    return IssuesResult(issues, searcher.incomplete_reasons)
