@@ -9,7 +9,8 @@ own statistics, and gevent's monkey-patching in the same process as the orchestr
 
 Virtual users (each pauses between requests, so the load is steady, not a flood):
 
-- readers: anonymous page views, exports, paged repositories, the home page, probes;
+- readers: anonymous page views, exports, paged repositories and issues, the home page,
+  probes;
 - sessions: logged-in browsers (OAuth through the simulated GitHub) viewing reports and
   pressing "Refresh now" (CSRF form posts);
 - requesters: API clients with their own tokens asking for reports nobody has yet;
@@ -249,11 +250,14 @@ class LoadDriver:
         elif choice < 0.85:
             path = f"/user/github/{user.lower()}.md" + (f"?{query}" if query else "")
             await self.request("reader", "GET .md", "GET", path)
-        elif choice < 0.95:
+        elif choice < 0.9:
             path = f"/user/github/{user.lower()}/repositories?page=1" + (
                 f"&{query}" if query else ""
             )
             await self.request("reader", "GET repositories page", "GET", path)
+        elif choice < 0.95:
+            path = f"/user/github/{user.lower()}/issues?page=1" + (f"&{query}" if query else "")
+            await self.request("reader", "GET issues page", "GET", path)
         else:
             await self.request("reader", "GET /readyz", "GET", "/readyz")
 

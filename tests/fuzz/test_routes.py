@@ -51,6 +51,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/user/github/{username}"),
     ("GET", "/user/github/{username}/repositories"),
     ("GET", "/user/github/{username}/repositories/{owner}/{name}"),
+    ("GET", "/user/github/{username}/issues"),
     ("POST", "/user/github/{username}/refresh"),
     ("POST", "/jobs/{job_id}/cancel"),
 )
