@@ -2,7 +2,9 @@
 
 Middleware (in processing order): Dramatiq's defaults (AgeLimit, TimeLimit,
 ShutdownNotifications, Callbacks, Pipelines, Retries), CurrentMessage (actors read their
-message id = job id), AsyncIO (the collector is async), Abortable (dramatiq-abort), Periodiq
+message id = job id), AsyncIO (the collector is async), Abortable (dramatiq-abort),
+:class:`~actors.cancels.FinishSkippedCancels` (a cancelled job whose message Abortable skips
+still ends ``cancelled``), Periodiq
 (scheduled actors), then :class:`~actors.limiter.ReportedUserLimiter` — last, so messages that
 Abortable cancels or Periodiq skips never take a slot.
 
@@ -42,6 +44,8 @@ from dramatiq_abort import Abortable
 from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
+from actors.cancels import FinishSkippedCancels
+from actors.jobs import worker_context
 from actors.limiter import ReportedUserLimiter
 from gitbrag.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
@@ -129,6 +133,8 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(AsyncIO())
     broker.add_middleware(Abortable(backend=abort_backend))
+    if not stub:
+        broker.add_middleware(FinishSkippedCancels(lifecycle=lambda: worker_context().lifecycle))
     broker.add_middleware(PeriodiqMiddleware(skip_delay=settings.periodiq_skip_delay_seconds))
     broker.add_middleware(
         ReportedUserLimiter(
