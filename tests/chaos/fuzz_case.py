@@ -59,5 +59,7 @@ def run_fuzz_case(examples: int = EXAMPLES) -> CaseResult:
         summary if run.returncode else "",
     )
     if run.returncode:
-        result.measurements["failures"] = run.stdout[-3000:]
+        lines = run.stdout.splitlines()
+        found = [line for line in lines if line.startswith(("E   ", "FAILED"))]
+        result.measurements["failures"] = "\n".join(found[:40])
     return result
