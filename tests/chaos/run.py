@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 
-from gitbrag.fakehub import generate
+from gitbrag.fakehub import generate, token_for
 from tests.chaos import checks
 from tests.chaos.load import LoadDriver, Sample, TrackedJob, Viewer, log_in
 from tests.chaos.results import CaseResult
@@ -60,6 +60,8 @@ STACK_SETTINGS: dict[str, object] = {
     # Waits for a rate-limit reset longer than this go back to the queue
     # (``waiting_rate_limit``) instead of holding a worker thread: case 4 takes that path.
     "github_max_wait_seconds": 10.0,
+    # The scheduler's server token (pre-warming): one more secret for the scan to look for.
+    "github_token": token_for("giant-diff"),
 }
 
 
@@ -303,6 +305,7 @@ class Chaos:
         kinds = " and ".join(self.plan.redis_kinds)
         result, started, wall = self._begin("redis", f"1. Redis restarted ({kinds})")
         restarts_before = {name: self.stack.restarts(name) for name in self.stack.worker_names}
+        scheduler_before = self.stack.restarts("scheduler")
         recoveries: list[float] = []
         for number, how in enumerate(self.plan.redis_kinds):
             if number:
@@ -346,6 +349,9 @@ class Chaos:
             name: self.stack.restarts(name) - restarts_before[name]
             for name in self.stack.worker_names
         }
+        result.measurements["scheduler restarts (periodiq exits when it cannot reach Redis)"] = (
+            self.stack.restarts("scheduler") - scheduler_before
+        )
         result.check(
             "workers reconnect by themselves (no restart needed)",
             not any(restarted.values()),
