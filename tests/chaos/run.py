@@ -224,7 +224,7 @@ class Chaos:
         def running() -> bool:
             return any(job.status == "running" for job in checks.read_jobs(self.redis).values())
 
-        wait_for(running, 30, interval=0.1, what="a job running")
+        wait_for(running, 90, interval=0.1, what="a job running")
 
     def _active_ids(self) -> list[str]:
         return [i for i, job in checks.read_jobs(self.redis).items() if job.active]
@@ -362,7 +362,7 @@ class Chaos:
     def _webs_ready(self, outage: Outage) -> float:
         """Seconds from Redis answering until every web process's /readyz says ready."""
         for url in self.stack.web_urls:
-            wait_for(lambda url=url: _ready(url), 60, interval=0.05, what=f"{url} ready")
+            wait_for(lambda url=url: _ready(url), 120, interval=0.05, what=f"{url} ready")
         return time.monotonic() - outage.up_at
 
     # ------------------------------------------------------------------ case 2: workers
