@@ -129,16 +129,33 @@ NO_REDIS = {("get", "/healthz")}
 # What the report parameters accept, as far as a schema can say (``gitbrag.periods``): a
 # period or a date range (not both; since <= until <= today) are rules across parameters,
 # answered 400 with the reason.
+# An empty value counts as absent (an empty form field); periods and flags are read
+# case-insensitively.
+_DATE = {"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
 PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
     "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}$"},
-    "period": {"type": "string", "enum": ["1_year", "2_years", "5_years", "all_time"]},
-    "since": {"type": "string", "format": "date"},
-    "until": {"type": "string", "format": "date"},
-    "include_closed": {"type": "string", "enum": ["true", "false"]},
+    "period": {"type": "string", "enum": ["", "1_year", "2_years", "5_years", "all_time"]},
+    "since": _DATE,
+    "until": _DATE,
+    "include_closed": {
+        "type": "string",
+        "enum": ["", "true", "false", "1", "0", "yes", "no", "on", "off"],
+    },
 }
 DESCRIPTIONS = {
     "400": "invalid input (`detail` says what)",
     "503": "Redis is unavailable (`Retry-After`); the answer comes back by itself",
+}
+# OpenAPI links: an answer naming a job leads to its status and its cancellation (clients, and
+# schemathesis's workflows, follow them). (method, path) -> (status, JSON pointer to the id).
+JOB_LINKS: dict[tuple[str, str], tuple[str, str]] = {
+    ("get", "/api/reports/github/{username}"): ("202", "/job/id"),
+    ("post", "/api/reports/github/{username}/refresh"): ("202", "/job/id"),
+    ("delete", "/api/jobs/{job_id}"): ("200", "/id"),
+}
+JOB_OPERATIONS = {
+    "GetJob": ("get", "/api/jobs/{job_id}"),
+    "CancelJob": ("delete", "/api/jobs/{job_id}"),
 }
 MODELS: list[type[BaseModel]] = [
     ErrorBody, LoginRequired, Job, JobStatusBody, Generating, ReportEnvelope, NotFound,
@@ -186,8 +203,29 @@ def document(app: FastAPI) -> dict[str, Any]:
             for status, model in BODIES.get((method, path), {}).items():
                 response = responses.setdefault(status, {"description": model.__doc__ or ""})
                 response["content"] = _json(refs[(model, "serialization")]["$ref"])
+    _link_jobs(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _link_jobs(schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    targets = {
+        name: paths[path][method]["operationId"]
+        for name, (method, path) in JOB_OPERATIONS.items()
+        if method in paths.get(path, {})
+    }
+    for (method, path), (status, pointer) in JOB_LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        response["links"] = {
+            name: {
+                "operationId": operation_id,
+                "parameters": {"job_id": f"$response.body#{pointer}"},
+            }
+            for name, operation_id in targets.items()
+        }
 
 
 def install(app: FastAPI) -> None:
