@@ -81,9 +81,10 @@ def markdown(results: list[CaseResult], *, header: str) -> str:
             lines.append(f"- {mark} — {invariant.name}{detail}")
         if result.data_lost:
             lines += ["", "Lost:", *(f"- {item}" for item in result.data_lost[:20])]
-        if result.measurements:
+        shown = {k: v for k, v in result.measurements.items() if k != "window_wall"}
+        if shown:
             lines += ["", "Measured:"]
-            for name, value in result.measurements.items():
+            for name, value in shown.items():
                 lines.append(f"- {name}: {value}")
         if result.statuses:
             statuses = ", ".join(f"{code}: {n}" for code, n in sorted(result.statuses.items()))
