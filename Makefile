@@ -4,15 +4,25 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint format bench chaos screenshots clean
+.PHONY: install run demo test lint format bench chaos screenshots lock clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every dependency at the version and hashes of the lock file (pip refuses anything else),
+# then gitbrag itself, editable, without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,demo]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Re-resolve the locks after changing dependencies in pyproject.toml (pip's own index
+# configuration decides where from; the lock names no index).
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+lock: install
+	$(LOCK) -o requirements.lock pyproject.toml
+	$(LOCK) --extra dev --extra demo -o requirements-dev.lock pyproject.toml
 
 run: install
 	$(BIN)/gitbrag up

@@ -14,8 +14,8 @@ waits in a message option of its own, up to ``max_rate_limit_waits``. A job whos
 known (from the shared per-token budget in Redis) to be spent waits before it sends a single
 request; otherwise the GitHub client raises ``RateLimited`` when it finds out.
 
-Whatever the path, the GitHub requests the attempt made and the last budget GitHub reported
-are added to the worker metrics (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
+Whatever the path, the GitHub requests the attempt made are added to the worker metrics
+(:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
 
 Redis going away (restarted, failed over) never strands a job. A missed heartbeat is skipped
 (the claim outlives many of them); a finished generation waits for Redis to answer again to
@@ -75,12 +75,6 @@ class GitHubUsage(Protocol):
     @property
     def requests_made(self) -> int: ...
 
-    @property
-    def remaining(self) -> int | None: ...
-
-    @property
-    def reset_at(self) -> datetime | None: ...
-
 
 class GitHubClients:
     """The GitHub clients one job attempt opened: ``generate`` hands each one to
@@ -96,15 +90,10 @@ class GitHubClients:
             self._clients.append(client)
 
     def record(self, metrics: WorkerMetricsStore) -> None:
-        """Add the requests made to ``metrics`` and keep the last budget GitHub reported."""
+        """Add the requests made to ``metrics``."""
         with self._lock:
             clients = list(self._clients)
         metrics.incr_github_requests(sum(client.requests_made for client in clients))
-        for client in reversed(clients):
-            remaining, reset_at = client.remaining, client.reset_at
-            if remaining is not None and reset_at is not None:
-                metrics.record_budget(remaining, reset_at)
-                break
 
 
 Generate = Callable[
@@ -268,6 +257,9 @@ def _run(
     def finish(status: JobStatus, error: str | None = None) -> None:
         lifecycle.finish(job_id, key_text, status, error)
 
+    # The record's credential is the current one: a job can change hands before it starts
+    # (its viewer logged out and another who asked for it lends theirs).
+    credential = stores.jobs.credential(job_id) or credential
     token = stores.credentials.token(credential)
     if token is None:
         finish("failed", LOGIN_EXPIRED)

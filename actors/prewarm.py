@@ -25,6 +25,8 @@ from periodiq import cron
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
 from actors.jobs import worker_context
+from gitbrag import limits
+from gitbrag.errors import JobLimitReached
 from gitbrag.models import Report
 from gitbrag.periods import ReportKey
 from gitbrag.service import ReportService
@@ -123,7 +125,11 @@ def prewarm_once(
                 len(sent),
             )
             break
-        service.request_report(key, credential)
+        try:
+            service.request_report(key, credential, limits=limits.for_scheduler(settings))
+        except JobLimitReached:
+            log.info("pre-warming stops: the job queue is full (%d sent)", len(sent))
+            break
         budget -= cost
         sent.append(candidate.report_key)
     return sent

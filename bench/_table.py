@@ -15,7 +15,7 @@ def _table(runs: list[dict[str, Any]]) -> list[str]:
     floors = {run["name"]: run for run in runs if run["server"] == "floor"}
     small_floor = floors.get("small page", next(iter(floors.values())))
     lines = [
-        "| target | HTML/JSON bytes | req/s (floor) | req/s ratio to the floor "
+        "| target | body bytes (uncompressed) | req/s (floor) | req/s ratio to the floor "
         "| ratio to the small-page floor | p50 ms (floor) | p99 ms (floor) "
         "| server CPU ms/req (floor) | CPU ratio to the floor | Redis CPU ms/req |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

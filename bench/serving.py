@@ -98,6 +98,8 @@ def _targets(etag_of_small_gz: str) -> list[Target]:
         Target("big page, gzip", big, GZIP, "big page, gzip"),
         Target("big page", big, {}, "big page"),
         Target("JSON API", f"/api/reports/github/{SMALL[0]}?period={SMALL[1]}", {}, "JSON API"),
+        # The README card as an image proxy (camo) or a CDN fetches it: compressed.
+        Target("card, gzip", f"/user/github/{SMALL[0]}/card.svg?period={SMALL[1]}", GZIP, "card"),
         Target(
             "304 revalidation",
             small,
@@ -234,4 +236,4 @@ def main() -> dict[str, Any]:
     return results
 
 
-MULTI = ("small page, gzip", "JSON API")
+MULTI = ("small page, gzip", "JSON API", "card, gzip")

@@ -55,6 +55,8 @@ def reviews_section(reviews: list[ReviewRecord]) -> ReviewsOut:
             reviews=len(held),
             pull_requests=len({review.pull_request for review in held}),
             last_reviewed_at=max(review.submitted_at for review in held),
+            states=ReviewStates.model_validate(dict(Counter(review.state for review in held))),
+            months=dict(sorted(Counter(_month(review.submitted_at) for review in held).items())),
         )
         for name, held in per_repo.items()
     ]
@@ -68,6 +70,10 @@ def reviews_section(reviews: list[ReviewRecord]) -> ReviewsOut:
         states=ReviewStates.model_validate(dict(states)),
         by_repository=repositories,
     )
+
+
+def _month(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 def select_issues(records: Iterable[IssueRecord], date_range: DateRange) -> list[IssueRecord]:

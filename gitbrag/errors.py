@@ -6,6 +6,7 @@
     ├── StoreUnavailable      Redis does not answer (HTTP 503; the next request retries)
     ├── StackError            `gitbrag up` cannot start (gitbrag.runtime.stack)
     ├── ReportTooLarge        the user has more pull requests in the range than one report reads
+    ├── JobLimitReached       a new job would pass an abuse limit (HTTP 429 + Retry-After)
     └── GitHubError           anything GitHub answered that we could not turn into data
         ├── NotFound          the user does not exist (HTTP 404)
         │   └── IsOrganization  the login is an organisation's, not a person's (HTTP 404)
@@ -21,6 +22,7 @@ translated from redis-py's connection errors by the stores' client
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 
@@ -78,6 +80,28 @@ class ReportTooLarge(GitBragError):
         self.login = login
         self.found = found
         self.cap = cap
+
+
+class JobLimitReached(GitBragError):
+    """A new report job would pass a limit (SPEC 10): ``kind`` is ``per_hour`` (the
+    requester's new jobs in the last hour), ``active`` (their unfinished jobs) or ``queue``
+    (every unfinished job). Cached reports are still served; ask again after
+    ``retry_after_seconds``."""
+
+    MESSAGES = {
+        "per_hour": "You have started {limit} report generations in the last hour, the most "
+        "allowed. Reports already generated are still here for everyone.",
+        "active": "You already have {limit} reports generating. Wait for one to finish before "
+        "starting another.",
+        "queue": "gitbrag is generating as many reports as it can right now. Please try again "
+        "in a minute.",
+    }
+
+    def __init__(self, kind: str, retry_after_seconds: float, limit: int = 0) -> None:
+        super().__init__(self.MESSAGES.get(kind, self.MESSAGES["queue"]).format(limit=limit))
+        self.kind = kind
+        self.limit = limit
+        self.retry_after_seconds = max(1, math.ceil(retry_after_seconds))
 
 
 class Unauthorized(GitHubError):

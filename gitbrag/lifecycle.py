@@ -9,7 +9,17 @@ and every rule that moves it from one status to the next.
 
 * **request**: one atomic claim per report key (:meth:`JobStore.claim
   <gitbrag.stores.jobs.JobStore.claim>`), then the message is sent; a message that cannot be
-  sent fails its job and frees the claim. Callers that lose the race get the winner's job.
+  sent fails its job and frees the claim. Callers that lose the race get the winner's job
+  (and are remembered as depending on it). A new job must fit the requester's limits (jobs
+  per hour, jobs at once) and the queue cap, or :class:`~gitbrag.errors.JobLimitReached`
+  is raised; joining a job is always free.
+* **take over**: a job waiting for its token's rate limit is not held hostage by that
+  token: when a requester whose credential has budget asks for the same report, a new job
+  with that credential replaces it at once (same claim script, so still one job per key);
+  the old one finishes ``cancelled`` with ``superseded_by``, and :meth:`JobLifecycle.get`
+  follows that link, so everyone watching the old job sees the new one.
+* **hand over**: a viewer who logs out (or whose session is replaced) takes only their own
+  jobs with them: a job another viewer joined continues with that viewer's credential.
 * **finish**: a finished job never changes again (first writer wins), and every final status
   frees the claim (owner only), so the next request starts a new job.
 * **get**: an active job always owns its claim (created together, renewed while running,
@@ -35,8 +45,9 @@ from typing import Final
 
 from dramatiq import Message
 
-from gitbrag.errors import StoreUnavailable
+from gitbrag.errors import JobLimitReached, StoreUnavailable
 from gitbrag.periods import ReportKey
+from gitbrag.stores.claims import NO_LIMITS, JobLimits
 from gitbrag.stores.jobs import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
@@ -70,6 +81,9 @@ REPORT_ACTOR: Final = "generate_report"
 LOST_JOB: Final = "This job was lost before it could finish; please try again."
 CANCELLED: Final = "Cancelled"
 SUPERSEDED: Final = "Superseded by another job for the same report"
+TAKEN_OVER: Final = "Continued by a new job with another viewer's GitHub token"
+# How many take-overs a watcher's job id is followed through.
+_MAX_FOLLOW: Final = 8
 ENQUEUE_FAILED: Final = "Could not queue the job"
 
 # Statuses a cancel can end at once: the job is not running anywhere.
@@ -110,33 +124,79 @@ class JobLifecycle:
 
     # ------------------------------------------------------------------ requesting side
 
-    def request(self, key: ReportKey, credential: str, *, viewer_id: str | None = None) -> Job:
-        """The active job for ``key``, or a new one (claimed atomically, then sent)."""
+    def request(
+        self,
+        key: ReportKey,
+        credential: str,
+        *,
+        viewer_id: str | None = None,
+        limits: JobLimits = NO_LIMITS,
+        can_take_over: Callable[[str, str], bool] | None = None,
+        seen_version: str | None = None,
+    ) -> Job | None:
+        """The unfinished job for ``key``, or a new one (claimed atomically, then sent).
+
+        ``can_take_over(waiting credential, ours)`` says whether ours is another token that
+        can run a job now: then it takes over a job found waiting on its token's reset.
+        Raises ``JobLimitReached`` when a new job would pass ``limits``. With
+        ``seen_version`` (the stored report version the caller decided on, ``""`` for none)
+        it returns ``None`` instead of a new job when another version has been stored since:
+        the report the caller wanted arrived meanwhile."""
         assert self._enqueue is not None, "this lifecycle cannot send messages"
-        message = report_message(key, credential)
+        take_over: str | None = None
         for _ in range(5):
-            owner, created = self.jobs.claim(
-                str(key), message.message_id, credential=credential, viewer_id=viewer_id
+            message = report_message(key, credential)
+            claim = self.jobs.claim(
+                str(key),
+                message.message_id,
+                credential=credential,
+                viewer_id=viewer_id,
+                limits=limits,
+                take_over=take_over,
+                superseded_message=TAKEN_OVER,
+                seen_version=seen_version,
             )
-            if created:
+            if claim.changed:
+                return None
+            if claim.refused:
+                limit = {"per_hour": limits.per_hour, "active": limits.active}.get(
+                    claim.status, limits.queue
+                )
+                raise JobLimitReached(claim.status, claim.retry_after_ms / 1000, limit)
+            if claim.created:
                 try:
                     self._enqueue(message)
                 except Exception:
-                    self.finish(owner, str(key), "failed", ENQUEUE_FAILED)
+                    self.finish(claim.job_id, str(key), "failed", ENQUEUE_FAILED)
                     raise
-            job = self.jobs.get(owner)
+            elif (
+                claim.status == "waiting_rate_limit"
+                and take_over is None
+                and can_take_over is not None
+                and claim.credential != credential
+                and can_take_over(claim.credential, credential)
+            ):
+                take_over = claim.job_id  # claim again, replacing exactly that job
+                continue
+            job = self.jobs.get(claim.job_id)
             if job is not None:
                 return job
         # The claimed records vanished five times in a row: Redis is being wiped under us.
         raise StoreUnavailable(f"job records for {key} vanished while claiming")
 
     def get(self, job_id: str) -> Job | None:
-        """The job as its record says; an active job that lost its claim is reported failed."""
+        """The job as its record says, following take-overs to the job that continued it; an
+        active job that lost its claim is reported failed."""
         job = self.jobs.get(job_id)
-        if job is None or job.finished or self.jobs.owner(job.report_key) == job_id:
+        for _ in range(_MAX_FOLLOW):
+            successor = self.jobs.get(job.superseded_by) if job and job.superseded_by else None
+            if successor is None:
+                break
+            job = successor
+        if job is None or job.finished or self.jobs.owner(job.report_key) == job.id:
             return job
-        self.jobs.finish(job_id, "failed", LOST_JOB)
-        return self.jobs.get(job_id)
+        self.jobs.finish(job.id, "failed", LOST_JOB)
+        return self.jobs.get(job.id)
 
     def current(self, key: ReportKey) -> Job | None:
         """The queued/running/waiting job generating ``key``, if any."""
@@ -146,23 +206,43 @@ class JobLifecycle:
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued or waiting job at once, or abort a running one (its worker then
-        finishes it as ``cancelled``)."""
+        finishes it as ``cancelled``). A taken-over job id cancels the job that continued it."""
         assert self._abort is not None, "this lifecycle cannot abort jobs"
-        job = self.jobs.get(job_id)
+        job = self.get(job_id)
         if job is None or job.finished:
             return job
-        self.jobs.request_cancel(job_id)
-        self._abort(job_id)
-        if self.jobs.finish(job_id, "cancelled", CANCELLED, allowed_from=_NOT_RUNNING):
-            self.jobs.release(job.report_key, job_id)
-        return self.jobs.get(job_id)
+        self.jobs.request_cancel(job.id)
+        self._abort(job.id)
+        if self.jobs.finish(job.id, "cancelled", CANCELLED, allowed_from=_NOT_RUNNING):
+            self.jobs.release(job.report_key, job.id)
+        return self.jobs.get(job.id)
 
-    def cancel_waiting_jobs_of(self, viewer_id: str) -> None:
-        """Logout: cancel the viewer's jobs that have not started (they would use a token
-        that is being deleted)."""
+    def leave(
+        self,
+        viewer_id: str,
+        *,
+        usable: Callable[[str], bool],
+        successor: tuple[str, str] | None = None,
+    ) -> None:
+        """``viewer_id``'s credential goes away (logout, or a new login replacing the session).
+
+        Each of their jobs that has not started continues with ``successor`` (viewer id,
+        credential: the same person, logged in again) when given, else with the credential
+        of a viewer who joined it (one that is still ``usable``); only a job nobody else
+        depends on is cancelled. A job handed over while waiting for its token's reset
+        resumes then, with the new credential."""
         for job_id in self.jobs.jobs_of_viewer(viewer_id):
             job = self.jobs.get(job_id)
-            if job is not None and job.status in _NOT_RUNNING:
+            if job is None or job.status not in _NOT_RUNNING:
+                continue
+            candidates = [successor] if successor else []
+            joiners = self.jobs.claims.joiners(job_id)
+            candidates += [(other, ref) for other, ref in joiners.items() if other != viewer_id]
+            claims = self.jobs.claims
+            if not any(
+                usable(credential) and claims.hand_over(job_id, viewer_id, other, credential)
+                for other, credential in candidates
+            ):
                 self.cancel(job_id)
 
     # ------------------------------------------------------------------ worker side

@@ -212,6 +212,9 @@ class PullRequestOut(_Model):
     deletions: int
     changed_files: int
     size: SizeBucket
+    # Lines changed per language (as ``languages``, by file path); None in reports made before
+    # it was kept. Lets the author's curation recount languages without the files.
+    languages: dict[str, int] | None = None
 
 
 class RepositoryOut(_Model):
@@ -238,6 +241,10 @@ class ReviewedRepositoryOut(_Model):
     reviews: int
     pull_requests: int  # distinct pull requests reviewed there
     last_reviewed_at: datetime
+    # The reviews there by state and by month ("2026-03"), so the author's curation can leave
+    # a repository out and recount; None in reports made before they were kept.
+    states: ReviewStates | None = None
+    months: dict[str, int] | None = None
 
 
 class ReviewsOut(_Model):
@@ -281,6 +288,29 @@ class IssuesOut(_Model):
     by_repository: list[IssueRepositoryOut]  # newest issue first
 
 
+class Highlights(_Model):
+    """Sentences built from the report alone (``gitbrag.highlights``): a summary paragraph and
+    one bullet per pinned pull request and notable repository, as plain text."""
+
+    summary: str
+    bullets: list[str]
+
+
+class PinnedOut(_Model):
+    name_with_owner: str
+    number: int
+
+
+class CurationOut(_Model):
+    """What the author's curation (``gitbrag.curation``) changed in this report: pull requests
+    and whole repositories left out (``hidden_pull_requests`` counts every pull request left
+    out, those of hidden repositories included), and the pinned pull requests it shows."""
+
+    hidden_pull_requests: int
+    hidden_repositories: int
+    pinned: list[PinnedOut]
+
+
 class Report(_Model):
     schema_version: int = SCHEMA_VERSION
     username: str
@@ -301,3 +331,8 @@ class Report(_Model):
     # None in reports made before reviews and issues were collected.
     reviews: ReviewsOut | None = None
     issues: IssuesOut | None = None
+    # None in reports made before highlights existed (the web fills them in when it renders).
+    highlights: Highlights | None = None
+    # None unless the author curated the report (the stored report never is: it is applied
+    # when served, so a regeneration keeps the author's choices).
+    curation: CurationOut | None = None

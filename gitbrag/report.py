@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from gitbrag.activity import issues_section, reviews_section, select_issues, select_reviews
+from gitbrag.highlights import highlights
 from gitbrag.languages import detect
 from gitbrag.models import (
     SIZE_BUCKETS,
@@ -84,7 +85,31 @@ def _pull_request_out(pr: PullRequestRecord) -> PullRequestOut:
         deletions=pr.deletions,
         changed_files=pr.changed_files,
         size=size_bucket(pr.additions, pr.deletions),
+        languages=dict(sorted(pull_request_languages(pr).items())),
     )
+
+
+def pull_request_languages(pr: PullRequestRecord) -> Counter[str]:
+    """Lines changed per Linguist language in one PR's listed files."""
+    lines: Counter[str] = Counter()
+    for change in pr.files:
+        language = detect(change.path)
+        changed = change.additions + change.deletions
+        if language is not None and changed > 0:
+            lines[language.name] += changed
+    return lines
+
+
+def language_shares(lines: Counter[str], colors: dict[str, str | None]) -> list[LanguageShare]:
+    """``lines`` per language as shares, largest first, percentages to one decimal."""
+    total = sum(lines.values())
+    ordered = sorted(((n, c) for n, c in lines.items() if c > 0), key=lambda i: (-i[1], i[0]))
+    return [
+        LanguageShare(
+            name=name, lines=count, percent=round(100 * count / total, 1), color=colors.get(name)
+        )
+        for name, count in ordered
+    ]
 
 
 def languages(prs: Iterable[PullRequestRecord]) -> list[LanguageShare]:
@@ -94,21 +119,10 @@ def languages(prs: Iterable[PullRequestRecord]) -> list[LanguageShare]:
     for pr in prs:
         for change in pr.files:
             language = detect(change.path)
-            if language is None:
-                continue
-            changed = change.additions + change.deletions
-            if changed <= 0:
-                continue
-            lines[language.name] += changed
-            colors[language.name] = language.color
-    total = sum(lines.values())
-    ordered = sorted(lines.items(), key=lambda item: (-item[1], item[0]))
-    return [
-        LanguageShare(
-            name=name, lines=count, percent=round(100 * count / total, 1), color=colors[name]
-        )
-        for name, count in ordered
-    ]
+            if language is not None:
+                colors[language.name] = language.color
+        lines.update(pull_request_languages(pr))
+    return language_shares(lines, colors)
 
 
 FILES_UNREAD = "its changed files could not be read"
@@ -213,7 +227,7 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
     states = Counter(pr.state for pr in prs)
     sizes = Counter(size_bucket(pr.additions, pr.deletions) for pr in prs)
     reasons = list(collection.incomplete_reasons) + languages_incomplete(prs)
-    return Report(
+    report = Report(
         username=collection.profile.login,
         period=key.range.period,
         since=key.range.since.isoformat(),
@@ -242,3 +256,4 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
         reviews=reviews_section(reviews) if reviews is not None else None,
         issues=issues_section(issues) if issues is not None else None,
     )
+    return report.model_copy(update={"highlights": highlights(report)})

@@ -9,7 +9,9 @@ carry the report key and a credential *ref*, never a token. Redis failures surfa
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq_abort import Abortable
@@ -27,6 +29,7 @@ from gitbrag.lifecycle import (
 )
 from gitbrag.periods import ReportKey
 from gitbrag.settings import Settings
+from gitbrag.stores.claims import NO_LIMITS, JobLimits
 from gitbrag.stores.connection import StoreClient, connect, ping
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import JobStore
@@ -63,8 +66,12 @@ class Stores:
             claim_ttl_seconds=settings.job_time_limit_seconds + settings.job_queue_wait_seconds,
             record_ttl_seconds=settings.job_record_ttl_seconds,
         )
+        current, *previous = settings.secret_keys()
         self.credentials = CredentialStore(
-            client, secret_key=settings.resolved_secret_key(), server_token=settings.github_token
+            client,
+            secret_key=current,
+            server_token=settings.github_token,
+            previous_keys=tuple(previous),
         )
         self.views = ViewStore(client, window_days=settings.prewarm_view_window_days)
         self.ticks = TickGuard(client)
@@ -115,18 +122,85 @@ class ReportService:
         """GitHub rejected this credential (401) during a job: the viewer must log in again."""
         return self.stores.credentials.is_invalid(credential)
 
-    def delete_viewer_credentials(self, viewer_id: str) -> None:
-        """Logout: delete the viewer's credentials and cancel their jobs that have not started."""
+    def job_needs_login_again(self, job: Job) -> bool:
+        """The job failed because GitHub rejected its viewer's token (expired or revoked)."""
+        if job.status != "failed":
+            return False
+        credential = self.stores.jobs.credential(job.id)
+        return credential is not None and self.credential_is_invalid(CredentialRef(credential))
+
+    def delete_viewer_credentials(
+        self, viewer_id: str, *, successor: tuple[str, CredentialRef] | None = None
+    ) -> None:
+        """Logout (or a new login replacing this session): the viewer's jobs that have not
+        started continue with ``successor`` (viewer id, credential: the same person logged in
+        again) or with a viewer who joined them, else are cancelled; then the viewer's
+        credentials are deleted."""
+        usable = functools.partial(self._usable, leaving=viewer_id)
+        self.lifecycle.leave(viewer_id, usable=usable, successor=successor)
         self.stores.credentials.delete_viewer(viewer_id)
-        self.lifecycle.cancel_waiting_jobs_of(viewer_id)
+
+    def _usable(self, credential: str, *, leaving: str) -> bool:
+        owner = self.stores.credentials.viewer_of(credential)
+        return owner != leaving and self.stores.credentials.token(credential) is not None
 
     # ------------------------------------------------------------------ jobs
 
     def request_report(
-        self, key: ReportKey, credential: CredentialRef, *, viewer_id: str | None = None
+        self,
+        key: ReportKey,
+        credential: CredentialRef,
+        *,
+        viewer_id: str | None = None,
+        limits: JobLimits = NO_LIMITS,
     ) -> Job:
-        """The active job for ``key``, or a new one (claimed atomically, then sent)."""
-        return self.lifecycle.request(key, str(credential), viewer_id=viewer_id)
+        """The unfinished job for ``key`` (taken over with ``credential`` if it waits on a
+        spent token and ours has budget), or a new one within ``limits`` (claimed
+        atomically, then sent). Raises ``JobLimitReached`` over a limit."""
+        job = self.lifecycle.request(
+            key,
+            str(credential),
+            viewer_id=viewer_id,
+            limits=limits,
+            can_take_over=self.can_take_over,
+        )
+        assert job is not None  # only a seen version can make it None
+        return job
+
+    def request_report_seen(
+        self,
+        key: ReportKey,
+        credential: CredentialRef,
+        seen_version: str,
+        *,
+        viewer_id: str | None = None,
+        limits: JobLimits = NO_LIMITS,
+    ) -> Job | None:
+        """:meth:`request_report` for a caller that decided on the stored report version
+        ``seen_version`` (``""``: none): ``None`` instead of a new job when another version
+        has been stored since (a job finished between the caller's read and this request)."""
+        return self.lifecycle.request(
+            key,
+            str(credential),
+            viewer_id=viewer_id,
+            limits=limits,
+            can_take_over=self.can_take_over,
+            seen_version=seen_version,
+        )
+
+    def can_take_over(self, waiting: str, candidate: str) -> bool:
+        """Whether ``candidate`` may take over a job waiting on ``waiting``'s rate limit: a
+        different token (not the same one under another ref), that decrypts, that GitHub
+        has not rejected, and whose shared budget is not known to be spent right now."""
+        credentials = self.stores.credentials
+        if credentials.is_invalid(candidate):
+            return False
+        token = credentials.token(candidate)
+        if token is None or token == credentials.token(waiting):
+            return False
+        now = time.time()
+        blocked = self.stores.token_budgets.blocked_until(token, now)
+        return blocked is None or blocked <= now
 
     def get_job(self, job_id: str) -> Job | None:
         """The job, as its record says; an active job that lost its claim is reported failed."""

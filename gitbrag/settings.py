@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gitbrag.errors import ConfigError
 from gitbrag.github.budget import Limits
+
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -25,6 +28,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
+    # Reverse proxies (comma-separated addresses or networks) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address (limits, /metrics) and https (secure
+    # cookies) come from them. Anyone else's forwarding headers are ignored.
+    trusted_proxies: str = "127.0.0.1"
     dev: bool = False
     # Set by `gitbrag demo`: the stack runs against the simulated GitHub (pages say so) and
     # the home page offers its sample users (comma-separated logins).
@@ -55,6 +62,12 @@ class Settings(BaseSettings):
 
     # Secrets
     secret_key: str | None = Field(default=None, repr=False)
+    # /metrics answers requests carrying `Authorization: Bearer <this>`; unset, it answers only
+    # direct connections from this machine (loopback, nothing forwarded by a proxy).
+    metrics_token: str | None = Field(default=None, repr=False)
+    # The key before a rotation: stored tokens it encrypted are still read (and re-encrypted
+    # with the current key), nothing new is encrypted with it.
+    secret_key_previous: str | None = Field(default=None, repr=False)
 
     # Reports
     anonymous_generation: bool = False
@@ -75,6 +88,29 @@ class Settings(BaseSettings):
     # How often one job may wait for a rate-limit reset before it fails (waits spend no retry).
     max_rate_limit_waits: int = Field(default=12, ge=0)
     refresh_quota_per_hour: int = 10
+
+    # Abuse limits (SPEC 10); 0 turns one off. New report jobs a viewer (one GitHub account,
+    # across its sessions and tokens) may start in any hour, and may have unfinished at once;
+    # the same for anonymous generation per client address; unfinished jobs of everyone at
+    # once (the queue cap). Over a limit: 429 with Retry-After, cached reports still served.
+    viewer_jobs_per_hour: int = Field(default=30, ge=0)
+    viewer_active_jobs: int = Field(default=3, ge=0)
+    anonymous_jobs_per_hour: int = Field(default=10, ge=0)
+    anonymous_active_jobs: int = Field(default=2, ge=0)
+    max_queued_jobs: int = Field(default=500, ge=0)
+    # Live-progress streams (SSE) one web process serves at once, in total and per client
+    # address; beyond them the API answers 429 and the page polls instead.
+    sse_max_streams: int = Field(default=200, ge=1)
+    sse_max_streams_per_client: int = Field(default=4, ge=1)
+    # Bearer tokens: a valid one is trusted this long before GitHub is asked again (a revoked
+    # token stops working within it); one GitHub rejected is refused without asking for this
+    # long; each client address may have this many validated per minute.
+    bearer_cache_seconds: int = Field(default=60, ge=1)
+    bearer_rejection_cache_seconds: int = Field(default=120, ge=1)
+    bearer_validations_per_minute: int = Field(default=10, ge=1)
+    # A browser session's token is checked with GitHub again when the session is used this
+    # long after the last check (a revoked token ends the session with "log in again").
+    session_revalidate_seconds: int = Field(default=300, ge=30)
     # Comma-separated GitHub logins that may cancel anyone's job (web admins).
     admin_logins: str = ""
     # Crash recovery: a worker silent this long is dead; maintenance runs on this share
@@ -135,6 +171,21 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _secret_key_long_enough(self) -> Settings:
+        # A short key is guessable offline from any stored ciphertext; dev mode's own key is
+        # generated, and a developer's short one is their business.
+        if (
+            self.secret_key
+            and not self.dev
+            and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES
+        ):
+            raise ValueError(
+                f"GITBRAG_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes (generate one: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self
+
     @property
     def graphql_url(self) -> str:
         assert self.github_graphql_url is not None
@@ -166,21 +217,40 @@ class Settings(BaseSettings):
         return tuple(login.strip() for login in self.demo_users.split(",") if login.strip())
 
     def resolved_secret_key(self) -> str:
-        """The secret key; in dev a random one is generated once and kept in the data dir."""
+        """The secret key; in dev a random one is generated once and kept in the data dir
+        (readable by its owner only, from the moment it exists)."""
         if self.secret_key:
             return self.secret_key
         if not self.dev:
             raise ConfigError(
                 "GITBRAG_SECRET_KEY is required (set GITBRAG_DEV=1 to generate one for development)"
             )
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        return private_file(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """The keys that may decrypt stored tokens: the current one first, then the previous."""
+        current = self.resolved_secret_key()
+        previous = self.secret_key_previous
+        return (current, previous) if previous and previous != current else (current,)
+
+
+def private_file(path: Path, make: Callable[[], str]) -> str:
+    """The content of ``path``, created with ``make()`` and mode 0600 if missing. Created with
+    O_EXCL and that mode, so there is no moment when others can read it, and two processes
+    starting at once agree on one value."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = make()
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its value
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(value)
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from gitbrag.runtime.background_server import BackgroundServer
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET = "harness-secret-key"
+SECRET = "harness-secret-key-of-at-least-32-bytes"
 # The simulated GitHub's OAuth app (gitbrag.fakehub.state).
 FAKEHUB_CLIENT_ID = "fakehub-client-id"
 FAKEHUB_CLIENT_SECRET = "fakehub-client-secret"

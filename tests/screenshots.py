@@ -1,6 +1,7 @@
 """``make screenshots``: PNGs of the home, generating, report (light and dark) and mobile
-report pages, and of the report's reviews-given and issues-opened cards and sections, taken in
-headless Chromium against the whole stack on the simulated GitHub.
+report pages, of the report's reviews-given and issues-opened cards and sections, of the
+comparison page and of the README card (both themes), taken in headless Chromium against the
+whole stack on the simulated GitHub.
 
     python -m tests.screenshots [--out docs/screenshots]
 """
@@ -90,6 +91,23 @@ def take(out: Path) -> list[Path]:
         dark_page.goto(stack.url + "/user/github/octocat")
         written.append(out / "report-dark.png")
         dark_page.screenshot(path=written[-1], full_page=True)
+
+        # The past year beside the year before: the earlier report is generated first.
+        page.goto(stack.url + "/user/github/octocat/compare")
+        page.wait_for_selector(".compare-cards", timeout=120_000)
+        written.append(out / "compare.png")
+        page.screenshot(path=written[-1], full_page=True)
+
+        # The README card, as GitHub's image proxy would fetch it, in both themes.
+        for theme in ("light", "dark"):
+            page.goto(f"{stack.url}/user/github/octocat/card.svg?theme={theme}")
+            box = page.locator("svg").bounding_box()
+            assert box is not None
+            written.append(out / f"card-{theme}.png")
+            page.screenshot(
+                path=written[-1],
+                clip={"x": 0, "y": 0, "width": box["width"], "height": box["height"]},
+            )
 
         mobile = browser.new_context(
             viewport={"width": 390, "height": 844},

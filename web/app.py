@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,11 +15,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gitbrag.errors import InvalidInput, StoreUnavailable
+from gitbrag.errors import InvalidInput, JobLimitReached, StoreUnavailable
 from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
+from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
@@ -26,15 +29,17 @@ from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web import openapi
 from web.canonical import NotCanonical
 from web.context import AppContext
+from web.embeds.render import EmbedRenderer
+from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
-from web.routes import api, auth, exports, ops, pages, reports
+from web.routes import api, auth, compare, curation, embeds, exports, ops, pages, reports
 from web.serving.bundle import BundleRenderer
 from web.serving.cache import DocumentCache
 from web.serving.front import ServedPaths
 from web.serving.holes import HoleRenderer
-from web.serving.reader import ReportReader
+from web.serving.reader import Family, ReportReader
 from web.serving.route import ServedRoute
 from web.serving.view_counts import ViewCounter
 from web.templating import STATIC_DIR, build_templates
@@ -96,6 +101,22 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         message = str(exc)
         return _error_response(request, 400, message[:1].upper() + message[1:] + ".")
 
+    @app.exception_handler(JobLimitReached)
+    async def limit_reached(request: Request, exc: JobLimitReached) -> Response:
+        response = _error_response(request, 429, str(exc))
+        if isinstance(response, JSONResponse):
+            response = JSONResponse(
+                {
+                    "state": "limit_reached",
+                    "limit": exc.kind,
+                    "detail": str(exc),
+                    "retry_after_seconds": exc.retry_after_seconds,
+                },
+                status_code=429,
+            )
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+
     @app.exception_handler(NotCanonical)
     async def not_canonical(request: Request, exc: NotCanonical) -> Response:
         return exc.response()
@@ -125,15 +146,22 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
     client = connect(settings)
     service = service or ReportService(client, settings)
+    server_token = settings.github_token
     metrics = Metrics(
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
+        server_budget=(
+            functools.partial(service.stores.token_budgets.snapshot, server_token)
+            if server_token
+            else None
+        ),
     )
     assert settings.redis_url is not None  # connect() checked it
     serving = ServingStore(
         settings.redis_url,
         retention_seconds=settings.report_retention_days * 86_400,
         view_window_days=settings.prewarm_view_window_days,
+        readable_keys=service.stores.credentials.readable_keys,
     )
     templates = build_templates()
     context = AppContext(
@@ -142,17 +170,26 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         sessions=SessionStore(
             client,
             session_ttl=settings.credential_ttl_seconds,
+            bearer_ttl=settings.bearer_cache_seconds,
+        ),
+        bearer_checks=BearerChecks(
+            client,
+            rejected_ttl=settings.bearer_rejection_cache_seconds,
+            per_minute=settings.bearer_validations_per_minute,
         ),
         templates=templates,
         metrics=metrics,
+        feeds=job_feeds(settings, service),
         reader=ReportReader(
             serving,
-            BundleRenderer(templates.env, settings),
+            Family(BundleRenderer(templates.env, settings).render, whole=True, label="bundle"),
             DocumentCache(settings.render_cache_mb * 1024 * 1024),
             metrics,
         ),
         holes=HoleRenderer(templates.env),
         views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
+        embeds=EmbedRenderer(templates.env),
+        curation=CurationStore(client),
     )
 
     @asynccontextmanager
@@ -177,9 +214,14 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(exports.api)
+    app.include_router(compare.api)
     app.include_router(api.router)
+    app.include_router(curation.api)
     app.include_router(exports.router)
+    app.include_router(embeds.router)
+    app.include_router(compare.router)
     app.include_router(reports.router)
+    app.include_router(curation.router)
     app.include_router(pages.router)
     _install_error_handlers(app, metrics)
     openapi.install(app)  # every answer's body documented (and 400, not 422)
@@ -188,7 +230,14 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     served = [
         route
-        for router in (exports.api, exports.router, reports.router)  # in matching order
+        for router in (
+            exports.api,
+            compare.api,
+            exports.router,
+            embeds.router,
+            compare.router,
+            reports.router,
+        )  # in matching order
         for route in router.routes
         if isinstance(route, ServedRoute)
     ]

@@ -9,13 +9,15 @@ request. An invalid token is a 401, never a silent anonymous downgrade.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from fastapi import Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
+from gitbrag.limits import address_subject
 from gitbrag.service import CredentialRef
 from gitbrag.stores.serving import ViewState
 from gitbrag.stores.sessions import BearerValidation, Session
@@ -24,6 +26,30 @@ from web.serving.reader import Identity
 
 SESSION_COOKIE = "gitbrag_session"
 STATE_COOKIE = "gitbrag_oauth_state"
+# Over https the cookies carry the prefixes browsers enforce: ``__Host-`` (Secure, this host
+# only, path /: no subdomain or plain-http page can plant or overwrite a session) and
+# ``__Secure-`` for the login state, which lives under /auth.
+SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
+SECURE_STATE_COOKIE = "__Secure-" + STATE_COOKIE
+
+
+def served_over_https(request: Request) -> bool:
+    """``PUBLIC_URL`` says https, or the request came over https (directly, or through a
+    proxy in ``TRUSTED_PROXIES`` that said so)."""
+    public_url = request.app.state.context.settings.public_url
+    if public_url:
+        return str(public_url).startswith("https://")
+    return request.url.scheme == "https"
+
+
+def session_cookie_name(request: Request) -> str:
+    """The session cookie's name; over https only the ``__Host-`` one is read or written."""
+    return SECURE_SESSION_COOKIE if served_over_https(request) else SESSION_COOKIE
+
+
+def state_cookie_name(request: Request) -> str:
+    return SECURE_STATE_COOKIE if served_over_https(request) else STATE_COOKIE
+
 
 CSRF_TOKEN_MAX_LENGTH = 128
 RETURN_TO_MAX_LENGTH = 2048
@@ -48,6 +74,7 @@ class Viewer:
     credential: CredentialRef | None = None
     session_id: str | None = None
     csrf_token: str | None = None
+    address: str | None = None  # the client's address (limits anonymous generation)
 
     @property
     def logged_in(self) -> bool:
@@ -61,6 +88,9 @@ class Viewer:
     def quota_key(self) -> str:
         """Forced-refresh quotas count per GitHub account, not per session."""
         return (self.login or self.viewer_id or "anonymous").lower()
+
+    def with_address(self, address: str | None) -> Viewer:
+        return replace(self, address=address)
 
     def owns(self, job_viewer_id: str | None) -> bool:
         return job_viewer_id is not None and job_viewer_id == self.viewer_id
@@ -87,7 +117,10 @@ def _bearer_token(request: Request) -> str | None:
     return token
 
 
-async def _validate_bearer(ctx: AppContext, token: str) -> BearerValidation:
+async def _validate_bearer(request: Request, ctx: AppContext, token: str) -> BearerValidation:
+    """A validation from the cache (``BEARER_CACHE_SECONDS``), else from GitHub: never for a
+    token GitHub rejected lately, and at most ``BEARER_VALIDATIONS_PER_MINUTE`` per client
+    address, so a flood of made-up tokens cannot get this server's address throttled."""
     cached = await run_in_threadpool(ctx.sessions.get_bearer, token)
     if cached is not None:
         revoked = await run_in_threadpool(
@@ -96,9 +129,21 @@ async def _validate_bearer(ctx: AppContext, token: str) -> BearerValidation:
         if not revoked:
             return cached
         await run_in_threadpool(ctx.sessions.forget_bearer, token)
+    checks = ctx.bearer_checks
+    if await run_in_threadpool(checks.rejected, token):
+        raise HTTPException(status_code=401, detail="GitHub rejected the token")
+    client = address_subject(_address(request) or "unknown", ctx.settings.resolved_secret_key())
+    decision = await run_in_threadpool(checks.take_validation, client)
+    if not decision.allowed:
+        raise HTTPException(
+            status_code=429,
+            detail="Too many new tokens to check from this address; try again in a minute.",
+            headers={"Retry-After": str(decision.retry_after_seconds)},
+        )
     try:
         login = await ctx.github_login(token)
     except Unauthorized:
+        await run_in_threadpool(checks.remember_rejected, token)
         raise HTTPException(status_code=401, detail="GitHub rejected the token") from None
     except GitHubError as exc:
         raise HTTPException(status_code=503, detail=f"could not validate the token: {exc}") from exc
@@ -107,6 +152,10 @@ async def _validate_bearer(ctx: AppContext, token: str) -> BearerValidation:
     validation = BearerValidation(login=login, credential_ref=str(credential), viewer_id=viewer_id)
     await run_in_threadpool(ctx.sessions.put_bearer, token, validation)
     return validation
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def _anonymous(ctx: AppContext) -> Viewer:
@@ -129,23 +178,30 @@ def _from_session(session_id: str, session: Session) -> Viewer:
 
 
 async def resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
-    """Bearer token first (API clients), then the session cookie, else anonymous."""
+    """Bearer token first (API clients), then the session cookie, else anonymous; with the
+    client's address (as the trusted proxies forward it)."""
+    viewer = await _resolve_viewer(request, ctx)
+    return viewer.with_address(_address(request))
+
+
+async def _resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
     token = _bearer_token(request)
     if token is not None:
-        validation = await _validate_bearer(ctx, token)
+        validation = await _validate_bearer(request, ctx, token)
         return Viewer(
             kind="bearer",
             login=validation.login,
             viewer_id=validation.viewer_id,
             credential=CredentialRef(validation.credential_ref),
         )
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_id = request.cookies.get(session_cookie_name(request))
     if session_id:
         session = await run_in_threadpool(ctx.sessions.get, session_id)
         if session is not None:
-            if not await run_in_threadpool(_end_if_revoked, ctx, session_id, session):
-                return _from_session(session_id, session)
-            request.state.session_ended = True
+            revoked = await run_in_threadpool(_revoked, ctx, session)
+            viewer = await _session_viewer(request, ctx, session_id, session, revoked=revoked)
+            if viewer is not None:
+                return viewer
     return await run_in_threadpool(_anonymous, ctx)
 
 
@@ -155,7 +211,7 @@ def identity_of(request: Request) -> Identity:
     token = _bearer_token(request)
     if token is not None:
         return Identity(bearer_token=token)
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_id = request.cookies.get(session_cookie_name(request))
     if session_id and len(session_id) <= 128:
         return Identity(session_id=session_id)
     return Identity()
@@ -164,14 +220,23 @@ def identity_of(request: Request) -> Identity:
 async def viewer_from_state(
     request: Request, ctx: AppContext, who: Identity, state: ViewState
 ) -> Viewer:
-    """The viewer, from what the view's Redis read found for ``who`` (``identity_of``).
+    """The viewer, from what the view's Redis read found for ``who`` (``identity_of``), with
+    the client's address.
 
-    Rare paths take more: a bearer token not validated lately is checked with GitHub, and a
-    session whose token GitHub rejected is ended (``request.state.session_ended``)."""
+    Rare paths take more: a bearer token not validated lately is checked with GitHub, a
+    session whose token GitHub rejected is ended (``request.state.session_ended``), and a
+    session not checked for ``SESSION_REVALIDATE_SECONDS`` is checked with GitHub again."""
+    viewer = await _viewer_from_state(request, ctx, who, state)
+    return viewer.with_address(_address(request))
+
+
+async def _viewer_from_state(
+    request: Request, ctx: AppContext, who: Identity, state: ViewState
+) -> Viewer:
     if who.bearer_token is not None:
         validation = state.bearer
         if validation is None or state.credential_revoked:
-            validation = await _validate_bearer(ctx, who.bearer_token)
+            validation = await _validate_bearer(request, ctx, who.bearer_token)
         return Viewer(
             kind="bearer",
             login=validation.login,
@@ -179,23 +244,61 @@ async def viewer_from_state(
             credential=CredentialRef(validation.credential_ref),
         )
     if who.session_id is not None and state.session is not None:
-        ended = state.credential_revoked and await run_in_threadpool(
-            _end_if_revoked, ctx, who.session_id, state.session
+        viewer = await _session_viewer(
+            request, ctx, who.session_id, state.session, revoked=state.credential_revoked
         )
-        if not ended:
-            return _from_session(who.session_id, state.session)
-        request.state.session_ended = True
+        if viewer is not None:
+            return viewer
     return _anonymous(ctx)
 
 
-def _end_if_revoked(ctx: AppContext, session_id: str, session: Session) -> bool:
-    """GitHub rejected the session's token during a job (expired or revoked): end the
-    session so the viewer sees "log in again" instead of jobs that can never run."""
-    if not ctx.service.credential_is_invalid(CredentialRef(session.credential_ref)):
+def _revoked(ctx: AppContext, session: Session) -> bool:
+    return ctx.service.credential_is_invalid(CredentialRef(session.credential_ref))
+
+
+async def _session_viewer(
+    request: Request, ctx: AppContext, session_id: str, session: Session, *, revoked: bool
+) -> Viewer | None:
+    """The session's viewer, or ``None`` when the session just ended: its token was revoked
+    (GitHub said so during a job, or no configured key decrypts it any more), or GitHub
+    rejects it now, asked because the last check is ``SESSION_REVALIDATE_SECONDS`` old.
+    An ended session shows "log in again" (``request.state.session_ended``)."""
+    now = time.time()
+    if not revoked and session.validation_due(now, ctx.settings.session_revalidate_seconds):
+        revoked = await _rejected_now(ctx, session_id, session, now)
+    if not revoked:
+        return _from_session(session_id, session)
+    await run_in_threadpool(_end_session, ctx, session_id, session)
+    request.state.session_ended = True
+    return None
+
+
+async def _rejected_now(ctx: AppContext, session_id: str, session: Session, now: float) -> bool:
+    """Ask GitHub about the session's token (one request per session does, the others go
+    on); True when GitHub rejects it or it cannot be decrypted. GitHub not answering keeps
+    the session: it is asked again on a later request."""
+    if not await run_in_threadpool(ctx.sessions.claim_revalidation, session):
         return False
+    credentials = ctx.service.stores.credentials
+    token = await run_in_threadpool(credentials.token, session.credential_ref)
+    if token is None:
+        return True
+    try:
+        await ctx.github_login(token)
+    except Unauthorized:
+        await run_in_threadpool(credentials.mark_invalid, session.credential_ref)
+        return True
+    except GitHubError:
+        return False
+    await run_in_threadpool(ctx.sessions.mark_validated, session_id, session, now)
+    return False
+
+
+def _end_session(ctx: AppContext, session_id: str, session: Session) -> None:
+    """GitHub rejected the session's token (expired or revoked): end the session so the
+    viewer sees "log in again" instead of jobs that can never run."""
     ctx.service.delete_viewer_credentials(session.viewer_id)
     ctx.sessions.delete(session_id)
-    return True
 
 
 def check_csrf(viewer: Viewer, submitted: str | None) -> None:

@@ -11,7 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from gitbrag.github.client import GitHubClient
 from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.bearer_checks import BearerChecks
+from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.sessions import SessionStore
+from web.embeds.render import EmbedRenderer
+from web.live import JobFeeds
 from web.metrics import Metrics
 from web.serving.holes import HoleRenderer
 from web.serving.reader import ReportReader
@@ -23,11 +27,15 @@ class AppContext:
     settings: Settings
     service: ReportService
     sessions: SessionStore
+    bearer_checks: BearerChecks
     templates: Jinja2Templates
     metrics: Metrics
+    feeds: JobFeeds
     reader: ReportReader  # report views: one Redis read, rendered documents
     holes: HoleRenderer  # the viewer-specific parts of cached pages
     views: ViewCounter  # views, written to Redis in batches
+    embeds: EmbedRenderer  # cards, badges and social images of reports
+    curation: CurationStore  # the authors' choices of what their reports show
 
     @property
     def credential_ttl_seconds(self) -> int:

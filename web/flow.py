@@ -7,14 +7,20 @@
 | stale   | anonymous    | ``stale`` + "log in to refresh" (or "updating" if a job runs)   |
 | missing | can generate | ``generating`` with the (deduplicated) job                      |
 | missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
+| stale or missing, a new job over a limit | ``stale`` without a job, or ``JobLimitReached`` (429) |
 | unknown user, or an organisation's login | ``not_found`` (``not_found_reason`` says which) |
+
+A job that waits on its token's rate limit is asked for again by a viewer who can generate:
+if their token has budget, a new job takes it over (``gitbrag.lifecycle``).
 
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
 
 ``decide`` works on the state one Redis read returned (``gitbrag.stores.serving.ViewState``)
 and counts the view; only a row that requests a job calls the (synchronous) service, in the
-threadpool. Everything else here is synchronous: call it through ``run_in_threadpool``.
+threadpool. That request carries the report version the read saw, so a job that finished
+between the read and the request is never started again for a report that just arrived.
+Everything else here is synchronous: call it through ``run_in_threadpool``.
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
+from gitbrag import limits
+from gitbrag.errors import JobLimitReached
+from gitbrag.limits import JobLimits
 from gitbrag.periods import ReportKey
-from gitbrag.service import CredentialRef, Job
+from gitbrag.service import Job
 from gitbrag.stores.serving import ReportMeta, ViewState
 from gitbrag.stores.sessions import QuotaDecision
 from web.auth import Viewer
@@ -55,11 +64,38 @@ class Outcome:
         }[self.state]
 
 
-def request_job(ctx: AppContext, key: ReportKey, viewer: Viewer) -> Job:
-    """Ask the pipeline for a job (deduplicated there) and count new vs. joined."""
+def job_limits(ctx: AppContext, viewer: Viewer) -> JobLimits:
+    """A viewer counts as their GitHub account; anonymous generation as the client address."""
+    if viewer.login:
+        return limits.for_viewer(ctx.settings, viewer.login)
+    return limits.for_address(ctx.settings, viewer.address or "unknown")
+
+
+def request_job(
+    ctx: AppContext, key: ReportKey, viewer: Viewer, seen_version: str | None = None
+) -> Job | None:
+    """Ask the pipeline for a job (deduplicated there) and count new vs. joined. Raises
+    ``JobLimitReached`` when a new job would pass the viewer's limits or the queue cap. With
+    ``seen_version`` (the stored version the caller decided on, ``""`` for none), ``None``
+    when another version has been stored since: nothing was requested."""
     assert viewer.credential is not None
     before = ctx.service.current_job(key)
-    job = ctx.service.request_report(key, viewer.credential, viewer_id=viewer.viewer_id)
+    limits = job_limits(ctx, viewer)
+    try:
+        if seen_version is None:
+            job: Job | None = ctx.service.request_report(
+                key, viewer.credential, viewer_id=viewer.viewer_id, limits=limits
+            )
+        else:
+            job = ctx.service.request_report_seen(
+                key, viewer.credential, seen_version, viewer_id=viewer.viewer_id, limits=limits
+            )
+    except JobLimitReached as refused:
+        ctx.metrics.jobs_requested.labels("refused_" + refused.kind).inc()
+        raise
+    if job is None:
+        ctx.metrics.jobs_requested.labels("arrived").inc()
+        return None
     joined = before is not None and before.id == job.id
     ctx.metrics.jobs_requested.labels("dedup" if joined else "new").inc()
     return job
@@ -76,17 +112,43 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
             ctx.metrics.lookup["fresh"].inc()
             return Outcome("fresh", key, state.meta, active, "updating" if active else None)
         ctx.metrics.lookup["stale"].inc()
-        if active is None and viewer.can_generate:
-            active = await run_in_threadpool(request_job, ctx, key, viewer)
+        if _may_request(active, viewer):
+            seen = state.meta.version
+            try:
+                active = await run_in_threadpool(request_job, ctx, key, viewer, seen)
+            except JobLimitReached:  # the stale report is still worth showing
+                return Outcome("stale", key, state.meta, None, None)
+            if active is None:  # a newer version arrived since the read: the next view has it
+                return Outcome("stale", key, state.meta, None, None)
         notice: Notice = "updating" if active is not None else "login_to_refresh"
         return Outcome("stale", key, state.meta, active, notice)
     ctx.metrics.lookup["missing"].inc()
+    if _may_request(active, viewer):
+        job = await run_in_threadpool(request_job, ctx, key, viewer, "")
+        if job is None:  # the report arrived since the read: show how its job ended
+            job = await run_in_threadpool(_arrived, ctx, key, viewer, active)
+        return Outcome("generating", key, None, job)
     if active is not None:
         return Outcome("generating", key, None, active)
-    if viewer.can_generate:
-        job = await run_in_threadpool(request_job, ctx, key, viewer)
-        return Outcome("generating", key, None, job)
     return Outcome("login_required", key)
+
+
+def _arrived(ctx: AppContext, key: ReportKey, viewer: Viewer, seen: Job | None) -> Job:
+    """The report arrived between the read and the request: the job the read saw, finished
+    now (the generating page and API clients then load the report). Without one, a whole
+    job ran in between: ask again without the version check (at worst one regeneration)."""
+    job = ctx.service.get_job(seen.id) if seen is not None else None
+    if job is None:
+        job = request_job(ctx, key, viewer)
+    assert job is not None  # only a seen version makes the request come back empty
+    return job
+
+
+def _may_request(active: Job | None, viewer: Viewer) -> bool:
+    """A viewer who can generate always asks the pipeline, even when a job runs: joining is
+    remembered (a logout then hands the job over rather than cancelling it), and a job that
+    waits on its token's rate limit is taken over by a token with budget."""
+    return viewer.can_generate
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +176,4 @@ def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshRes
 
 def needs_login_again(ctx: AppContext, job: Job) -> bool:
     """The job failed because GitHub rejected its viewer's token (expired or revoked)."""
-    if job.status != "failed":
-        return False
-    credential = ctx.service.stores.jobs.credential(job.id)
-    return credential is not None and ctx.service.credential_is_invalid(CredentialRef(credential))
+    return ctx.service.job_needs_login_again(job)

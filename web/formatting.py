@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+
+from gitbrag.wording import MONTH_NAMES as _MONTH_NAMES
+from gitbrag.wording import compact, human_date, percent
+
+__all__ = ["compact", "human_date", "percent"]  # shared with the sentences gitbrag writes
 
 _UNITS: tuple[tuple[str, int], ...] = (
     ("year", 365 * 86_400),
@@ -29,8 +34,6 @@ ROLE_LABELS: dict[str, str] = {
     "MANNEQUIN": "Mannequin",
     "NONE": "Contributor",
 }
-
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def duration_words(seconds: float) -> str:
@@ -62,38 +65,10 @@ def number(value: int | float) -> str:
     return f"{int(value):,}"
 
 
-def compact(value: int) -> str:
-    """Short form for cards: ``950`` -> ``"950"``, ``12_345`` -> ``"12.3k"``,
-    ``2_500_000`` -> ``"2.5M"``."""
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value < 10_000:
-        return f"{sign}{value:,}"
-    for suffix, size in (("k", 1_000), ("M", 1_000_000)):
-        shown = round(value / size, 1)
-        if shown < 1000:
-            return f"{sign}{shown:.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{sign}{value / 1_000_000_000:.1f}".rstrip("0").rstrip(".") + "B"
-
-
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``plural(1, "repository", "repositories")`` -> ``"1 repository"``."""
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{count:,} {word}"
-
-
-def percent(value: float) -> str:
-    """Language shares: one decimal, but never ``"0.0%"`` for a non-zero share."""
-    if 0 < value < 0.1:
-        return "<0.1%"
-    return f"{value:.1f}%"
-
-
-def human_date(value: date | datetime | str) -> str:
-    """``2026-03-05`` -> ``"Mar 5, 2026"`` (accepts ISO strings as stored in reports)."""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return f"{_MONTH_NAMES[value.month - 1]} {value.day}, {value.year}"
 
 
 def human_datetime(moment: datetime) -> str:

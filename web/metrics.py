@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -15,17 +16,16 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gitbrag.errors import StoreUnavailable
 from gitbrag.lifecycle import FINISHED_STATUSES
-from gitbrag.stores.job_stats import JobStats
+from gitbrag.stores.job_stats import RUN_BUCKETS, JobStats
+from gitbrag.stores.token_budget import BudgetSnapshot
 from gitbrag.stores.worker_metrics import WorkerMetrics
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 
-RUN_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0)
-
-
 class JobCollector:
-    """Background work as the pipeline left it in Redis, read at scrape time."""
+    """Background work as the pipeline left it in Redis, read at scrape time (a few round
+    trips, no keyspace scan: ``gitbrag.stores.job_stats``)."""
 
     def __init__(self, stats: Callable[[], JobStats]) -> None:
         self._stats = stats
@@ -44,7 +44,12 @@ class JobCollector:
     def _families(stats: JobStats | None) -> Iterator[Metric]:
         jobs = GaugeMetricFamily(
             "gitbrag_jobs",
-            "Job records by status (kept job_record_ttl_seconds).",
+            "Unfinished jobs by status (queued, running, waiting_rate_limit).",
+            labels=["status"],
+        )
+        ended = CounterMetricFamily(
+            "gitbrag_jobs_ended",
+            "Jobs that reached a final status, by status (workers and web alike).",
             labels=["status"],
         )
         queue = GaugeMetricFamily(
@@ -54,19 +59,59 @@ class JobCollector:
             "gitbrag_job_run_seconds", "Run time of finished jobs (started to finished)."
         )
         if stats is not None:
-            for status, count in sorted(stats.by_status.items()):
+            for status, count in sorted(stats.unfinished.items()):
                 jobs.add_metric([status], count)
+            counts = {status: 0 for status in FINISHED_STATUSES} | stats.ended
+            for status, count in sorted(counts.items()):
+                ended.add_metric([status], count)
             queue.add_metric(["ready"], stats.queued_messages)
             queue.add_metric(["delayed"], stats.delayed_messages)
-            buckets = [
-                (str(bound), sum(1 for value in stats.run_seconds if value <= bound))
-                for bound in RUN_BUCKETS
-            ]
-            buckets.append(("+Inf", len(stats.run_seconds)))
-            runs.add_metric([], buckets, sum(stats.run_seconds))
+            bounds = [*map(str, RUN_BUCKETS), "+Inf"]
+            runs.add_metric([], list(zip(bounds, stats.run_buckets, strict=True)), stats.run_sum)
         yield jobs
+        yield ended
         yield queue
         yield runs
+
+
+class ServerBudgetCollector:
+    """The server token's GitHub budget (``GITBRAG_GITHUB_TOKEN``), as the workers and the
+    scheduler last saw it. Only the server's own token: a viewer's budget is nobody's
+    business here."""
+
+    def __init__(self, snapshot: Callable[[float], BudgetSnapshot]) -> None:
+        self._snapshot = snapshot
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families(None, 0.0)
+
+    def collect(self) -> Iterator[Metric]:
+        now = time.time()
+        try:
+            snapshot = self._snapshot(now)
+        except StoreUnavailable:
+            return
+        yield from self._families(snapshot, now)
+
+    @staticmethod
+    def _families(snapshot: BudgetSnapshot | None, now: float) -> Iterator[Metric]:
+        remaining = GaugeMetricFamily(
+            "gitbrag_github_rate_limit_remaining",
+            "The server token's GitHub budget left, by resource (graphql, core).",
+            labels=["resource"],
+        )
+        reset = GaugeMetricFamily(
+            "gitbrag_github_rate_limit_reset_timestamp_seconds",
+            "When that budget resets (Unix time).",
+            labels=["resource"],
+        )
+        if snapshot is not None:
+            for resource, (left, reset_at) in sorted(snapshot.resources.items()):
+                if reset_at > now:
+                    remaining.add_metric([resource], left)
+                    reset.add_metric([resource], reset_at)
+        yield remaining
+        yield reset
 
 
 class WorkerCollector:
@@ -101,29 +146,15 @@ class WorkerCollector:
             "Jobs a worker brought to a final status (queued jobs cancelled by the web excluded).",
             labels=["status"],
         )
-        remaining = GaugeMetricFamily(
-            "gitbrag_github_rate_limit_remaining",
-            "GitHub rate-limit budget left, as last reported to any job (budgets are per token).",
-        )
-        reset = GaugeMetricFamily(
-            "gitbrag_github_rate_limit_reset_timestamp_seconds",
-            "When that GitHub budget resets (Unix time).",
-        )
         if worker is not None:
             requests.add_metric([], worker.github_requests)
             waits.add_metric([], worker.limiter_waits)
             counts = {status: 0 for status in FINISHED_STATUSES} | worker.jobs_finished
             for status, count in sorted(counts.items()):
                 finished.add_metric([status], count)
-            if worker.budget_remaining is not None:
-                remaining.add_metric([], worker.budget_remaining)
-            if worker.budget_reset_at is not None:
-                reset.add_metric([], worker.budget_reset_at.timestamp())
         yield requests
         yield waits
         yield finished
-        yield remaining
-        yield reset
 
 
 class Metrics:
@@ -131,12 +162,15 @@ class Metrics:
         self,
         job_stats: Callable[[], JobStats] | None = None,
         worker_metrics: Callable[[], WorkerMetrics] | None = None,
+        server_budget: Callable[[float], BudgetSnapshot] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         if job_stats is not None:
             self.registry.register(JobCollector(job_stats))
         if worker_metrics is not None:
             self.registry.register(WorkerCollector(worker_metrics))
+        if server_budget is not None:
+            self.registry.register(ServerBudgetCollector(server_budget))
         self.requests = Counter(
             "gitbrag_http_requests",
             "HTTP requests served, by route template and status.",
@@ -162,7 +196,8 @@ class Metrics:
         }
         self.jobs_requested = Counter(
             "gitbrag_jobs_requested",
-            "Generation requests by outcome: new job, or an already-running one (dedup hit).",
+            "Generation requests by outcome: new job, an already-running one (dedup hit), or "
+            "refused by a limit (refused_per_hour, refused_active, refused_queue).",
             ["outcome"],
             registry=self.registry,
         )

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from gitbrag.comparison import previous_range
+from gitbrag.errors import InvalidInput
 from gitbrag.models import SIZE_BUCKETS, Report
 from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
 from gitbrag.service import Job, Progress
@@ -152,6 +154,15 @@ def key_query(key: ReportKey, *, period: str | None = None) -> dict[str, str]:
 def report_path(key: ReportKey, suffix: str = "", *, period: str | None = None) -> str:
     query = urlencode(key_query(key, period=period))
     return f"/user/github/{key.username}{suffix}" + (f"?{query}" if query else "")
+
+
+def compare_path(key: ReportKey) -> str | None:
+    """The comparison of ``key``'s period with the one before it (None: there is none)."""
+    try:
+        previous_range(key.range)
+    except InvalidInput:
+        return None
+    return report_path(key, "/compare")
 
 
 @dataclass(frozen=True, slots=True)

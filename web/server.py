@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 
-from gitbrag.settings import get_settings
+from gitbrag.settings import Settings, get_settings
 from web.app import create_app
 
 # On SIGINT/SIGTERM, open responses (an SSE stream lives up to 300 s) get this long to finish
@@ -58,19 +58,23 @@ def run(args: argparse.Namespace) -> int:
     host = getattr(args, "host", None) or settings.host
     port = getattr(args, "port", None) or settings.port
     workers = getattr(args, "workers", None) or settings.web_processes
-    uvicorn.run(
-        "web.server:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=True,
-        forwarded_allow_ips="*" if settings.public_url else "127.0.0.1",
-        access_log=False,  # WebMiddleware logs each request (path only, no query secrets)
-        log_config=logging_config(),
-        log_level="info",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    uvicorn.run("web.server:app_from_environment", **uvicorn_options(settings, host, port, workers))
     return 0
+
+
+def uvicorn_options(settings: Settings, host: str, port: int, workers: int) -> dict[str, Any]:
+    return {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "proxy_headers": True,
+        # Only the configured proxies may say who the client is and whether it used https.
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "access_log": False,  # WebMiddleware logs each request (path only, no query secrets)
+        "log_config": logging_config(),
+        "log_level": "info",
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }

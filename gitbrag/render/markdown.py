@@ -7,8 +7,7 @@ cannot turn into links or emphasis.
 
 from __future__ import annotations
 
-import re
-
+from gitbrag.highlights import highlight_sentences
 from gitbrag.models import (
     REVIEW_STATES,
     SIZE_LABELS,
@@ -19,8 +18,8 @@ from gitbrag.models import (
     ReviewsOut,
 )
 from gitbrag.periods import PERIOD_LABELS
+from gitbrag.render.escaping import escape_markdown as escape
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 STATE_LABELS = {"merged": "merged", "open": "open", "closed": "closed"}
 REVIEW_STATE_LABELS = {
     "APPROVED": "approved",
@@ -29,13 +28,6 @@ REVIEW_STATE_LABELS = {
     "DISMISSED": "dismissed",
 }
 REASON_LABELS = {"completed": "completed", "not_planned": "not planned", "reopened": "reopened"}
-
-
-def escape(text: str) -> str:
-    """Escape user text so Markdown renderers show it literally."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return " ".join(text.split())
 
 
 def number(value: int) -> str:
@@ -137,8 +129,13 @@ def render_markdown(report: Report) -> str:
     ]
     if user.bio:
         lines += [f"> {escape(user.bio)}", ""]
+    sentences = highlight_sentences(report)
+    lines += ["## Highlights", "", sentences.markdown_summary(), ""]
+    if sentences.bullets:
+        lines += [sentences.markdown_bullets(), ""]
+    hidden = report.curation.hidden_pull_requests if report.curation else 0
     lines += [
-        "## Highlights",
+        "## In numbers",
         "",
         f"- **{number(totals.pull_requests)}** "
         + ("pull request" if totals.pull_requests == 1 else "pull requests")
@@ -146,7 +143,8 @@ def render_markdown(report: Report) -> str:
         f"({number(totals.merged)} merged, {number(totals.open)} open"
         + (f", {number(totals.closed)} closed" if report.include_closed else "")
         + f") across **{number(totals.repositories)}** "
-        + ("repository" if totals.repositories == 1 else "repositories"),
+        + ("repository" if totals.repositories == 1 else "repositories")
+        + (f" ({number(hidden)} hidden by the author)" if hidden else ""),
         f"- **+{number(totals.additions)} / -{number(totals.deletions)}** lines in "
         f"{number(totals.changed_files)} changed files",
         f"- **{number(totals.stars_gained)}** stars gained by those repositories"

@@ -20,7 +20,16 @@ class BackgroundServer:
     ``stop()`` returns within seconds, open connections or not.
     """
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "asgi"):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "asgi",
+        **options: Any,
+    ):
+        """``options``: more ``uvicorn.Config`` settings (``forwarded_allow_ips``, ...)."""
         config = uvicorn.Config(
             app,
             host=host,
@@ -29,6 +38,7 @@ class BackgroundServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **options,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)

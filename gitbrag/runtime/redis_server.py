@@ -4,17 +4,35 @@ With no ``GITBRAG_REDIS_URL`` the stack starts :class:`EmbeddedRedis` with its d
 ``GITBRAG_DATA_DIR`` (RDB snapshots + append-only file) and hands its URL to every child
 process, which connects with :func:`gitbrag.stores.connection.connect`. Tests start the same
 binary on free ports; nothing here is a mock.
+
+Locked down: it listens on 127.0.0.1 only, asks for a random password kept in the data dir
+(``redis_password``, mode 0600, the same across restarts), and the commands that can rewrite
+its configuration, crash it or load code (``CONFIG``, ``DEBUG``, ``MODULE``) are renamed away.
+The password and those settings reach the server through a config file of mode 0600, never
+its command line (which every local user can read). The URL with the password goes to the
+children in their environment; logs name :attr:`EmbeddedRedis.display_url`, without it.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
+from gitbrag.settings import private_file
 from gitbrag.stores.connection import local_server_answers, shutdown_local_server
+
+# Commands no gitbrag process needs and an intruder would love: rewriting the configuration
+# (CONFIG SET dir/dbfilename writes files anywhere), crashing or hanging the server (DEBUG),
+# loading native code (MODULE LOAD).
+RENAMED_AWAY = ("CONFIG", "DEBUG", "MODULE")
+PASSWORD_FILE = "redis_password"
+CONFIG_FILE = "redis.conf"
 
 
 def _redis_executable() -> str:
@@ -42,15 +60,43 @@ class EmbeddedRedis:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persistence = persistence
+        self._password: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def password(self) -> str:
+        """The server's password, made once per data dir and kept there (mode 0600)."""
+        if self._password is None:
+            self._password = private_file(
+                self.data_dir / PASSWORD_FILE, lambda: secrets.token_urlsafe(32)
+            )
+        return self._password
+
+    @property
     def url(self) -> str:
+        """What clients connect with: secret (it carries the password)."""
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}/0"
+
+    @property
+    def display_url(self) -> str:
+        """The URL without the password, for logs and messages."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def _write_config(self) -> Path:
+        """The password and the renamed commands, in a file only the owner can read."""
+        lines = [f"requirepass {self.password}"]
+        lines += [f'rename-command {command} ""' for command in RENAMED_AWAY]
+        path = self.data_dir / CONFIG_FILE
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write("\n".join(lines) + "\n")
+        path.chmod(0o600)  # an older file may have had a looser mode
+        return path
 
     def _arguments(self) -> list[str]:
         args = [
             _redis_executable(),
+            str(self._write_config()),
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.data_dir.resolve()),
@@ -71,7 +117,7 @@ class EmbeddedRedis:
         """Start the server and wait until it answers PING."""
         if self._process is not None:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             self._arguments(),
             cwd=self.data_dir,
@@ -83,7 +129,7 @@ class EmbeddedRedis:
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        while not local_server_answers(self.port):
+        while not local_server_answers(self.port, self.password):
             if self._process.poll() is not None:
                 stderr = self._process.stderr.read().decode() if self._process.stderr else ""
                 self._process = None
@@ -100,7 +146,7 @@ class EmbeddedRedis:
         if process is None:
             return
         if process.poll() is None:
-            shutdown_local_server(self.port, save=self.persistence, timeout=timeout)
+            shutdown_local_server(self.port, self.password, save=self.persistence, timeout=timeout)
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -189,7 +189,7 @@ def redis_for(
         server.start()
     except RuntimeError as exc:
         raise StackError(f"embedded Redis did not start: {exc}") from exc
-    logger.info("embedded Redis on %s, data in %s", server.url, directory)
+    logger.info("embedded Redis on %s, data in %s", server.display_url, directory)
     assert server.pid is not None
     watchdog.watch(server.pid, last=True)
     try:

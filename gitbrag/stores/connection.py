@@ -25,9 +25,15 @@ from redis.retry import Retry
 from gitbrag.errors import ConfigError, StoreUnavailable
 from gitbrag.settings import Settings
 
-# redis-py's errors that mean "Redis is not answering" (BusyLoadingError is a ConnectionError);
-# public for the Dramatiq side, which gets plain redis-py clients (``broker_client``).
-REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# redis-py's errors that mean "Redis cannot serve us now" (BusyLoadingError is a
+# ConnectionError; OutOfMemoryError is a write refused at maxmemory under `noeviction`, which
+# the deployment chooses so the broker's keys are never evicted); public for the Dramatiq
+# side, which gets plain redis-py clients (``broker_client``).
+REDIS_UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.OutOfMemoryError,
+)
 _UNAVAILABLE = REDIS_UNAVAILABLE
 
 
@@ -136,9 +142,11 @@ def ping(client: redis.Redis) -> None:
         raise _unavailable(exc) from exc
 
 
-def local_server_answers(port: int) -> bool:
+def local_server_answers(port: int, password: str | None = None) -> bool:
     """Whether a Redis on 127.0.0.1:``port`` answers PING now (a starting server does not)."""
-    client = redis.Redis(port=port, socket_connect_timeout=0.5, socket_timeout=1.0)
+    client = redis.Redis(
+        port=port, password=password, socket_connect_timeout=0.5, socket_timeout=1.0
+    )
     try:
         return bool(client.ping())
     except redis.exceptions.ConnectionError:
@@ -147,10 +155,14 @@ def local_server_answers(port: int) -> bool:
         client.close()
 
 
-def shutdown_local_server(port: int, *, save: bool, timeout: float) -> None:
+def shutdown_local_server(
+    port: int, password: str | None = None, *, save: bool, timeout: float
+) -> None:
     """Ask the Redis on 127.0.0.1:``port`` to shut down (``SAVE`` first with ``save``)."""
     # No retries: the server closing the connection is the success case.
-    client = redis.Redis(port=port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+    client = redis.Redis(
+        port=port, password=password, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+    )
     try:
         client.shutdown(save=save, nosave=not save)
     except redis.exceptions.RedisError:

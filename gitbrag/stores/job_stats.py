@@ -1,68 +1,89 @@
-"""A read-only summary of the background work, for ``/metrics``: job records by status, how
-long finished jobs ran, and how many messages wait in the report queue.
+"""A read-only summary of the background work, for ``/metrics``, without scanning the keyspace:
 
-Computed at scrape time from what the pipeline already keeps in Redis (job records live for
-``job_record_ttl_seconds``), so every web process reports the same numbers without the
-workers exporting anything. The scan is bounded (``limit`` records) to keep a scrape cheap.
+* unfinished jobs by status: the jobs the queue cap counts (``gitbrag.stores.claims``'s
+  index, at most ``max_queued_jobs`` plus any finished since the last prune), one ``HGET``
+  each in a pipeline;
+* jobs ended by final status and how long they ran: counters every writer of a final status
+  adds to (:func:`record_ended`, in ``gitbrag:job-stats``), monotonic like Prometheus
+  counters;
+* messages waiting in the report queue: ``HLEN`` of Dramatiq's message hashes (its Redis
+  layout: ``<namespace>:<queue>.msgs`` and the delay queue's, named by ``dq_name``).
 
-The queue depth is read from Dramatiq's Redis layout (``<namespace>:<queue>.msgs`` and the
-delay queue's ``.msgs``, named by ``dramatiq.common.dq_name``); the caller names the queue and
-namespace, which the job lifecycle declares once.
+Every scrape costs the same few round trips however many jobs ever ran.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import cast
+from typing import Final, cast
 
 import redis
 from dramatiq.common import dq_name
 
-from gitbrag.stores.jobs import JOB_PREFIX, JOB_STATUSES
+from gitbrag.stores.claims import UNFINISHED
+
+JOB_STATS: Final = "gitbrag:job-stats"
+ENDED: Final = "ended:"  # + final status
+RUN_BUCKETS: Final = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0)
+RUN_COUNT, RUN_SUM, RUN_BUCKET = "run_count", "run_sum", "run_le:"
+ACTIVE: Final = ("queued", "running", "waiting_rate_limit")
 
 
 @dataclass(frozen=True, slots=True)
 class JobStats:
-    by_status: dict[str, int]
-    run_seconds: list[float] = field(default_factory=list)  # finished jobs, started -> finished
+    unfinished: dict[str, int]
+    ended: dict[str, int] = field(default_factory=dict)
+    # Cumulative counts per bound of RUN_BUCKETS, then +Inf (Prometheus histogram buckets).
+    run_buckets: list[int] = field(default_factory=list)
+    run_sum: float = 0.0
     queued_messages: int = 0
     delayed_messages: int = 0
-    truncated: bool = False
 
 
-def _parse(value: bytes | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.decode())
-    except ValueError:
-        return None
+def record_ended(pipe: redis.client.Pipeline, status: str, run_seconds: float | None) -> None:
+    """Count a job that reached final ``status`` (after ``run_seconds``, if it ran)."""
+    pipe.hincrby(JOB_STATS, ENDED + status, 1)
+    if run_seconds is not None:
+        index = bisect.bisect_left(RUN_BUCKETS, run_seconds)
+        bound = str(RUN_BUCKETS[index]) if index < len(RUN_BUCKETS) else "+Inf"
+        pipe.hincrby(JOB_STATS, RUN_BUCKET + bound, 1)
+        pipe.hincrby(JOB_STATS, RUN_COUNT, 1)
+        pipe.hincrbyfloat(JOB_STATS, RUN_SUM, run_seconds)
 
 
-def job_stats(client: redis.Redis, *, namespace: str, queue: str, limit: int = 5000) -> JobStats:
-    counts: Counter[str] = Counter({status: 0 for status in JOB_STATUSES})
-    durations: list[float] = []
-    keys: list[bytes] = []
-    truncated = False
-    for key in client.scan_iter(match=JOB_PREFIX + "*", count=500):
-        if len(keys) >= limit:
-            truncated = True
-            break
-        keys.append(cast(bytes, key))
-    pipe = client.pipeline(transaction=False)
-    for key in keys:
-        pipe.hmget(key, "status", "started_at", "finished_at")
-    for status, started, finished in cast(list[list[bytes | None]], pipe.execute()):
-        if status is None:
-            continue  # expired between SCAN and HMGET
-        counts[status.decode()] += 1
-        begin, end = _parse(started), _parse(finished)
-        if begin is not None and end is not None and end >= begin:
-            durations.append((end - begin).total_seconds())
-    depth = client.pipeline(transaction=False)
-    depth.hlen(f"{namespace}:{queue}.msgs")
-    depth.hlen(f"{namespace}:{dq_name(queue)}.msgs")
-    queued, delayed = depth.execute()
-    return JobStats(dict(counts), durations, int(queued), int(delayed), truncated)
+def job_stats(client: redis.Redis, *, namespace: str, queue: str) -> JobStats:
+    first = client.pipeline(transaction=False)
+    first.zrange(UNFINISHED, 0, -1)
+    first.hgetall(JOB_STATS)
+    first.hlen(f"{namespace}:{queue}.msgs")
+    first.hlen(f"{namespace}:{dq_name(queue)}.msgs")
+    ids, raw, queued, delayed = first.execute()
+    statuses = client.pipeline(transaction=False)
+    for job_id in cast(list[bytes], ids):
+        statuses.hget(b"gitbrag:job:" + job_id, "status")
+    unfinished: Counter[str] = Counter({status: 0 for status in ACTIVE})
+    for status in cast(list[bytes | None], statuses.execute() if ids else []):
+        if status is not None and status.decode() in ACTIVE:
+            unfinished[status.decode()] += 1
+    values = {
+        name.decode(): value.decode() for name, value in cast(dict[bytes, bytes], raw).items()
+    }
+    ended = {
+        name.removeprefix(ENDED): int(count)
+        for name, count in values.items()
+        if name.startswith(ENDED)
+    }
+    buckets, running_total = [], 0
+    for bound in [*map(str, RUN_BUCKETS), "+Inf"]:
+        running_total += int(values.get(RUN_BUCKET + bound, 0))
+        buckets.append(running_total)
+    return JobStats(
+        unfinished=dict(unfinished),
+        ended=ended,
+        run_buckets=buckets,
+        run_sum=float(values.get(RUN_SUM, 0.0)),
+        queued_messages=int(queued),
+        delayed_messages=int(delayed),
+    )

@@ -1,10 +1,11 @@
 """Generation jobs: one claim per report key, one record per job.
 
 * The **claim** (``gitbrag:job-claim:<report key>``) holds the id of the job generating that
-  report. It is taken with one Lua script (``SET NX`` + the job record), so under any
-  concurrency one request creates the job and every other request gets its id. It expires
-  after ``time limit + queue wait`` unless renewed by the running job, and only its owner
-  releases it (compare-and-delete).
+  report. It is taken with one Lua script (:mod:`gitbrag.stores.claims`: ``SET NX`` + the
+  job record, with the abuse limits and the take-over of a job stuck on a spent token), so
+  under any concurrency one request creates the job and every other request gets its id. It
+  expires after ``time limit + queue wait`` unless renewed by the running job, and only its
+  owner releases it (compare-and-delete).
 * The **record** (``gitbrag:job:<id>``, a hash) carries status, progress, timestamps, a
   user-safe error and ``deliveries`` (how many times a worker started it: more than one means
   the broker redelivered it, or it was retried). The job id is the Dramatiq message id, so
@@ -21,6 +22,10 @@ from typing import Final, Literal, cast, get_args
 
 import redis
 
+from gitbrag.stores.claims import NO_LIMITS, Claim, Claims, JobLimits
+from gitbrag.stores.job_stats import record_ended
+from gitbrag.stores.reports import REPORT_PREFIX
+
 JobStatus = Literal[
     "queued", "running", "waiting_rate_limit", "done", "failed", "cancelled", "not_found"
 ]
@@ -30,24 +35,6 @@ FINISHED_STATUSES: Final[frozenset[str]] = frozenset(JOB_STATUSES) - ACTIVE_STAT
 
 JOB_PREFIX: Final = "gitbrag:job:"
 CLAIM_PREFIX: Final = "gitbrag:job-claim:"
-VIEWER_JOBS_PREFIX: Final = "gitbrag:viewer-jobs:"
-
-# KEYS[1] claim; ARGV[1] job id, ARGV[2] claim ttl ms, ARGV[3] record ttl s, ARGV[4..] fields.
-# Returns the id of the job that owns the claim afterwards (ours when we created it).
-_CLAIM = """
-local existing = redis.call('GET', KEYS[1])
-if existing then
-  local status = redis.call('HGET', 'gitbrag:job:' .. existing, 'status')
-  if status == 'queued' or status == 'running' or status == 'waiting_rate_limit' then
-    return existing
-  end
-end
-local job = 'gitbrag:job:' .. ARGV[1]
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('HSET', job, unpack(ARGV, 4))
-redis.call('EXPIRE', job, ARGV[3])
-return ARGV[1]
-"""
 
 # KEYS[1] job record; ARGV[1] comma-separated statuses allowed before, ARGV[2..] fields.
 _TRANSITION = """
@@ -95,6 +82,8 @@ class Job:
     error: str | None
     retry_at: datetime | None
     viewer_id: str | None
+    superseded_by: str | None = None  # the job that took over (see gitbrag.stores.claims)
+    subject: str | None = None  # whose limits the job counts toward
 
     @property
     def finished(self) -> bool:
@@ -127,7 +116,7 @@ class JobStore:
         self._redis = client
         self.claim_ttl_ms = claim_ttl_seconds * 1000
         self.record_ttl = record_ttl_seconds
-        self._claim = client.register_script(_CLAIM)
+        self.claims = Claims(client, claim_ttl_ms=self.claim_ttl_ms, record_ttl=record_ttl_seconds)
         self._transition = client.register_script(_TRANSITION)
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
@@ -135,12 +124,21 @@ class JobStore:
     # ------------------------------------------------------------------ claims
 
     def claim(
-        self, report_key: str, job_id: str, *, credential: str, viewer_id: str | None = None
-    ) -> tuple[str, bool]:
-        """Create job ``job_id`` for ``report_key`` unless another active job has the key.
-
-        Returns ``(owner job id, created)``.
-        """
+        self,
+        report_key: str,
+        job_id: str,
+        *,
+        credential: str,
+        viewer_id: str | None = None,
+        limits: JobLimits = NO_LIMITS,
+        take_over: str | None = None,
+        superseded_message: str = "Superseded",
+        seen_version: str | None = None,
+    ) -> Claim:
+        """Create job ``job_id`` for ``report_key`` unless another unfinished job has the key
+        (joined), a limit refuses it, or a report version other than ``seen_version`` has been
+        stored (changed); with ``take_over``, replace that job if it still waits on its
+        token's rate limit (see :mod:`gitbrag.stores.claims`)."""
         fields = {
             "id": job_id,
             "status": "queued",
@@ -149,19 +147,18 @@ class JobStore:
             "credential": credential,
             "viewer_id": viewer_id or "",
         }
-        owner = cast(
-            bytes,
-            self._claim(
-                keys=[CLAIM_PREFIX + report_key],
-                args=[job_id, self.claim_ttl_ms, self.record_ttl, *_flatten(fields)],
-            ),
-        ).decode()
-        created = owner == job_id
-        if created and viewer_id:
-            index = VIEWER_JOBS_PREFIX + viewer_id
-            self._redis.sadd(index, job_id)
-            self._redis.expire(index, self.record_ttl)
-        return owner, created
+        return self.claims.claim(
+            CLAIM_PREFIX + report_key,
+            job_id,
+            fields,
+            viewer_id=viewer_id,
+            credential=credential,
+            limits=limits,
+            take_over=take_over,
+            superseded_message=superseded_message,
+            report_hash=REPORT_PREFIX + report_key,
+            seen_version=seen_version,
+        )
 
     def owner(self, report_key: str) -> str | None:
         return _text(cast(bytes | None, self._redis.get(CLAIM_PREFIX + report_key)))
@@ -203,8 +200,7 @@ class JobStore:
         self._redis.hset(JOB_PREFIX + job_id, "cancel_requested", "1")
 
     def jobs_of_viewer(self, viewer_id: str) -> list[str]:
-        members = cast(set[bytes], self._redis.smembers(VIEWER_JOBS_PREFIX + viewer_id))
-        return sorted(member.decode() for member in members)
+        return self.claims.jobs_of_viewer(viewer_id)
 
     def _set(self, job_id: str, allowed_from: Iterable[str], fields: Mapping[str, object]) -> bool:
         return bool(
@@ -256,13 +252,26 @@ class JobStore:
         *,
         allowed_from: Iterable[str] = ACTIVE_STATUSES,
     ) -> bool:
-        """Move an active job to a final status (first writer wins)."""
+        """Move an active job to a final status (first writer wins); it stops counting
+        toward the limits."""
         assert status in FINISHED_STATUSES, status
-        return self._set(
+        finished = self._set(
             job_id,
             allowed_from,
             {"status": status, "finished_at": _now(), "error": error, "retry_at": None},
         )
+        if finished:
+            raw = cast(
+                list[bytes | None],
+                self._redis.hmget(JOB_PREFIX + job_id, "subject", "started_at", "finished_at"),
+            )
+            subject, started, ended = _text(raw[0]), _time(raw[1]), _time(raw[2])
+            self.claims.forget_unfinished(job_id, subject)
+            run = (ended - started).total_seconds() if started and ended else None
+            pipe = self._redis.pipeline(transaction=False)
+            record_ended(pipe, status, run if run is None or run >= 0 else None)
+            pipe.execute()
+        return finished
 
     @staticmethod
     def _decode(raw: dict[bytes, bytes]) -> Job:
@@ -284,4 +293,6 @@ class JobStore:
             error=_text(raw.get(b"error")),
             retry_at=_time(raw.get(b"retry_at")),
             viewer_id=_text(raw.get(b"viewer_id")),
+            superseded_by=_text(raw.get(b"superseded_by")),
+            subject=_text(raw.get(b"subject")),
         )

@@ -9,8 +9,9 @@ what the web renders from it.
     json           the report, as ``Report.model_dump_json()`` wrote it (served untouched)
     writes         how many times a report was stored under this key (kept across versions):
                    one per finished generation, so a duplicate generation shows
-    art:<bundle>:<name>   rendered artifacts of this version (``web.serving``), written later
-    bundle:<bundle>       "1" once every artifact of that bundle is there
+    art:<curation>:<bundle>:<name>   rendered artifacts of this version under the author's
+                                     curation version (``web.serving``), written later
+    bundle:<curation>:<bundle>       "1" once every artifact of that bundle is there
 
 A report and its metadata are one value, so a reader never sees a report without its metadata
 or a rendering of another version: a new version replaces the whole hash (old renderings go with
@@ -33,8 +34,23 @@ from gitbrag.periods import ReportKey
 
 REPORT_PREFIX: Final = "gitbrag:report:v2:"
 UNKNOWN_PREFIX: Final = "gitbrag:unknown-user:"
-ARTIFACT_FIELD: Final = "art:"  # + bundle + ":" + name
-BUNDLE_FIELD: Final = "bundle:"  # + bundle
+ARTIFACT_FIELD: Final = "art:"  # + curation version + ":" + bundle + ":" + name
+BUNDLE_FIELD: Final = "bundle:"  # + curation version + ":" + bundle
+
+
+def curation_of(rendered_version: str) -> str:
+    """The curation part of a rendered version (``"<report version>.<curation version>"``)."""
+    return rendered_version.rpartition(".")[2]
+
+
+def artifact_field(rendered_version: str, name: str) -> str:
+    """The hash field of rendering ``name`` of a rendered version."""
+    return f"{ARTIFACT_FIELD}{curation_of(rendered_version)}:{name}"
+
+
+def bundle_field(rendered_version: str, bundle: str) -> str:
+    return f"{BUNDLE_FIELD}{curation_of(rendered_version)}:{bundle}"
+
 
 # KEYS[1] report hash; ARGV[1] complete ("1"/"0"), ARGV[2] ttl seconds, ARGV[3..] fields.
 # Refuses to replace a complete report with an incomplete one; returns 1 when written.
@@ -49,23 +65,41 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
 
-# KEYS[1] report hash; ARGV[1] version, ARGV[2] the bundle marker the fields belong to (''
+# KEYS[1] report hash, KEYS[2] the user's curation hash; ARGV[1] the rendered version
+# ("<report version>.<curation version>"), ARGV[2] the bundle marker the fields belong to (''
 # for none), ARGV[3] how many bundles a version may keep, ARGV[4..] fields. Writes only while
-# ARGV[1] is the stored version (a rendering of an older version never lands on a newer one),
-# and keeps a bounded number of bundles (one per site address: request data must not grow
-# Redis). Used by the web's async store (``gitbrag.stores.serving``).
+# ARGV[1] is still what a view would read (a rendering of an older report or of earlier
+# choices never lands beside the current ones), drops the renderings of other curation
+# states, and keeps a bounded number of bundles (one per site address: request data must not
+# grow Redis). Used by the web's async store (``gitbrag.stores.serving``).
 PUT_ARTIFACTS_SCRIPT: Final = """
-if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then
+local stored = redis.call('HGET', KEYS[1], 'version')
+if not stored then
   return 0
 end
-if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
-  local bundles = 0
-  for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(name, 1, 7) == 'bundle:' then bundles = bundles + 1 end
+local curation = redis.call('HGET', KEYS[2], 'version') or '0'
+if stored .. '.' .. curation ~= ARGV[1] then
+  return 0
+end
+local art, marker = 'art:' .. curation .. ':', 'bundle:' .. curation .. ':'
+local stale, bundles = {}, 0
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 4) == 'art:' and string.sub(name, 1, #art) ~= art then
+    stale[#stale + 1] = name
+  elseif string.sub(name, 1, 7) == 'bundle:' then
+    if string.sub(name, 1, #marker) ~= marker then
+      stale[#stale + 1] = name
+    else
+      bundles = bundles + 1
+    end
   end
-  if bundles >= tonumber(ARGV[3]) then
-    return 0
-  end
+end
+for i = 1, #stale, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(stale, i, math.min(i + 999, #stale)))
+end
+local new_bundle = ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0
+if new_bundle and bundles >= tonumber(ARGV[3]) then
+  return 0
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 return 1

@@ -9,7 +9,8 @@ views into one call, ``web.serving.coalesce``), each with
   not hold that version already (steady state: no body crosses the wire),
 * the active job generating it (the claim's record, if still queued/running/waiting),
 * whether GitHub said the user does not exist,
-* the viewer's session or bearer validation, and whether its credential was revoked.
+* the viewer's session or bearer validation, and whether its credential was revoked (or was
+  encrypted by a key this process no longer has: a rotation without the previous key).
 
 Writes are rare: artifacts rendered from a version (kept beside it, only while it is still the
 stored one) and view counts, batched by the web and flushed in one pipeline.
@@ -25,6 +26,7 @@ from typing import Any, Literal, cast
 from gitbrag.per_loop import PerLoop
 from gitbrag.stores.connection import AsyncStoreClient, async_connect
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX
+from gitbrag.stores.curation import curation_key
 from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
 from gitbrag.stores.lua import LuaScript
 from gitbrag.stores.reports import (
@@ -46,29 +48,38 @@ from gitbrag.stores.views import LAST_VIEWED, bucket_key, bucket_ttl_seconds
 BodyKind = Literal["none", "artifact", "absent"]
 JsonWanted = Literal["", "fallback", "always"]
 
-# KEYS: 4 per query (report hash, job claim, unknown-user flag, identity key or '').
-# ARGV[1] job prefix, ARGV[2] credential prefix, then 4 per query: the version the caller
-# holds, the artifact field wanted (''), the bundle marker field (''), and when to send the
-# report's JSON too ('', 'fallback': when neither the artifact nor the marker is there,
-# 'always'). Nothing is sent when the caller holds the stored version already.
+# KEYS: 5 per query (report hash, job claim, unknown-user flag, identity key or '', the
+# user's curation hash). ARGV[1] job prefix, ARGV[2] credential prefix, then 4 per query: the
+# rendered version the caller holds, the artifact wanted ('' none), the bundle it belongs to
+# (''), and when to send the report's JSON (and the curation's) too ('', 'fallback': when
+# neither the artifact nor the bundle's marker is there, 'always'). A rendered version is
+# "<report version>.<curation version>" ('0': nothing curated), and renderings are stored
+# under the curation version they show (``art:<curation>:<name>``). Nothing is sent when the
+# caller holds the rendered version already.
 _READ = """
 local results = {}
-for i = 0, #KEYS / 4 - 1 do
-  local report, claim, unknown, identity = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
+for i = 0, #KEYS / 5 - 1 do
+  local report, claim, unknown, identity = KEYS[i*5+1], KEYS[i*5+2], KEYS[i*5+3], KEYS[i*5+4]
+  local curated = KEYS[i*5+5]
   local have, artifact, bundle, want_json = ARGV[i*4+3], ARGV[i*4+4], ARGV[i*4+5], ARGV[i*4+6]
   local meta = redis.call('HMGET', report, 'version', 'generated_at', 'complete')
-  local body, kind, json = false, 'none', false
-  if meta[1] and meta[1] ~= have then
+  local curation = redis.call('HGET', curated, 'version') or '0'
+  local version = false
+  if meta[1] then version = meta[1] .. '.' .. curation end
+  local body, kind, json, choices = false, 'none', false, false
+  if version and version ~= have then
     if artifact ~= '' then
-      body = redis.call('HGET', report, artifact)
+      body = redis.call('HGET', report, 'art:' .. curation .. ':' .. artifact)
       if body then
         kind = 'artifact'
-      elseif bundle ~= '' and redis.call('HEXISTS', report, bundle) == 1 then
+      elseif bundle ~= '' and
+             redis.call('HEXISTS', report, 'bundle:' .. curation .. ':' .. bundle) == 1 then
         kind = 'absent'
       end
     end
     if want_json == 'always' or (want_json == 'fallback' and kind == 'none') then
       json = redis.call('HGET', report, 'json')
+      if curation ~= '0' then choices = redis.call('HGET', curated, 'json') end
     end
   end
   local job = false
@@ -80,12 +91,15 @@ for i = 0, #KEYS / 4 - 1 do
     if found then
       local ok, decoded = pcall(cjson.decode, found)
       if ok and type(decoded) == 'table' and type(decoded['credential_ref']) == 'string' then
-        revoked = redis.call('HEXISTS', ARGV[2] .. decoded['credential_ref'], 'invalid')
+        -- revoked: 1 when GitHub rejected it, else the id of the key that encrypted it
+        local state = redis.call('HMGET', ARGV[2] .. decoded['credential_ref'], 'invalid', 'key_id')
+        if state[1] then revoked = 1 elseif state[2] then revoked = state[2] end
       end
     end
   end
-  results[i + 1] = {meta[1] or false, meta[2] or false, meta[3] or false, kind, body or false,
-                    json or false, job, redis.call('GET', unknown) or false, found, revoked}
+  results[i + 1] = {version, meta[2] or false, meta[3] or false, kind, body or false,
+                    json or false, job, redis.call('GET', unknown) or false, found, revoked,
+                    choices or false}
 end
 return results
 """
@@ -98,15 +112,18 @@ class ViewQuery:
     report_key: str
     session_id: str | None = None
     bearer_token: str | None = None
-    have_version: str = ""  # the version whose ``artifact`` the caller already holds
-    artifact: str = ""  # hash field of the rendered artifact wanted
-    bundle: str = ""  # marker field: set once all of a bundle's artifacts are stored
+    have_version: str = ""  # the rendered version whose ``artifact`` the caller already holds
+    artifact: str = ""  # the rendered artifact wanted (``<bundle>:<name>``)
+    bundle: str = ""  # its bundle, whose marker is set once all its artifacts are stored
     want_json: JsonWanted = ""  # when to send the report's JSON too
 
 
 @dataclass(frozen=True, slots=True)
 class ReportMeta:
-    """A stored report version, without its content."""
+    """A stored report version, without its content. ``version`` is the *rendered* version:
+    the report's version and the version of its author's curation
+    (``"<report>.<curation>"``), so everything rendered, cached or tagged by it changes when
+    either does."""
 
     version: str
     generated_at: datetime
@@ -127,9 +144,18 @@ class ViewState:
     session: Session | None = None
     bearer: BearerValidation | None = None
     credential_revoked: bool = False
+    curation_json: bytes | None = None  # the author's curation, sent with ``report_json``
 
 
-def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
+def _revoked(flag: int | bytes, readable_keys: frozenset[str] | None) -> bool:
+    if isinstance(flag, bytes):  # the id of the key that encrypted the credential
+        return readable_keys is not None and flag.decode() not in readable_keys
+    return bool(flag)
+
+
+def _decode(
+    query: ViewQuery, row: list[Any], readable_keys: frozenset[str] | None = None
+) -> ViewState:
     (
         version,
         generated_at,
@@ -141,6 +167,7 @@ def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
         unknown,
         found,
         revoked,
+        curation,
     ) = row
     meta = (
         ReportMeta(
@@ -165,7 +192,8 @@ def _decode(query: ViewQuery, row: list[Any]) -> ViewState:
         unknown_reason=unknown.decode() if unknown else None,
         session=session,
         bearer=bearer,
-        credential_revoked=bool(revoked),
+        credential_revoked=_revoked(revoked, readable_keys),
+        curation_json=curation or None,
     )
 
 
@@ -173,8 +201,19 @@ class ServingStore:
     """The async reads and writes of report views (``redis.asyncio``, bytes; one client per
     event loop, made on first use)."""
 
-    def __init__(self, url: str, *, retention_seconds: int, view_window_days: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        retention_seconds: int,
+        view_window_days: int,
+        readable_keys: frozenset[str] | None = None,
+    ) -> None:
+        """``readable_keys``: the ids of the secret keys this process decrypts credentials
+        with (``CredentialStore.readable_keys``); a session whose credential another key
+        encrypted counts as revoked."""
         self._clients = PerLoop(lambda: async_connect(url))
+        self._readable_keys = readable_keys
         self._retention = retention_seconds
         self._view_window_days = view_window_days
         self._read = LuaScript(_READ)
@@ -200,21 +239,27 @@ class ServingStore:
                 CLAIM_PREFIX + query.report_key,
                 UNKNOWN_PREFIX + username.lower(),
                 identity,
+                curation_key(username),
             ]
             args += [query.have_version, query.artifact, query.bundle, query.want_json]
         rows = await self._read(self._redis, keys, args)
-        return [_decode(query, row) for query, row in zip(queries, rows, strict=True)]
+        return [
+            _decode(query, row, self._readable_keys)
+            for query, row in zip(queries, rows, strict=True)
+        ]
 
     async def put_artifacts(
         self, report_key: str, version: str, fields: Mapping[str, bytes], *, bundle: str = ""
     ) -> bool:
-        """Keep rendered ``fields`` beside ``version``. False if another version replaced it,
-        or if ``fields`` belong to a new ``bundle`` (its marker field) and the version keeps
-        ``MAX_BUNDLES`` already."""
+        """Keep rendered ``fields`` (named as ``artifact_field`` names them) beside the
+        rendered ``version``. False if another report version or curation replaced it, or if
+        ``fields`` belong to a new ``bundle`` (its marker field) and the version keeps
+        ``MAX_BUNDLES`` already. Renderings of other curation states are dropped."""
         args: list[str | bytes] = [version, bundle, str(MAX_BUNDLES)]
         for name, value in fields.items():
             args += [name, value]
-        keys = [REPORT_PREFIX + report_key]
+        username = report_key.split(":", 1)[0]
+        keys = [REPORT_PREFIX + report_key, curation_key(username)]
         return bool(await self._put_artifacts(self._redis, keys, args))
 
     async def record_views(self, counts: Mapping[str, int], now: datetime | None = None) -> None:

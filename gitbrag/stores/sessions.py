@@ -8,8 +8,9 @@ token's SHA-256 digest.
 Keys (all with a TTL):
 
     session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
-    oauth-state:{state}            return_to path              single-use, ``state_ttl``
+    gitbrag:oauth-states, -return  pending logins (bounded)    single-use, ``state_ttl``
     bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
+    gitbrag:revalidating:{viewer}  a session's GitHub check runs  30 s
     quota:refresh:{viewer}:{hour}  counter                     one hour
 """
 
@@ -23,8 +24,9 @@ from dataclasses import asdict, dataclass
 
 import redis
 
+from gitbrag.stores.oauth_states import OAuthStates
+
 SESSION_PREFIX = "session:"
-STATE_PREFIX = "oauth-state:"
 BEARER_PREFIX = "bearer:"
 QUOTA_PREFIX = "quota:refresh:"
 
@@ -53,6 +55,12 @@ class Session:
     csrf_token: str
     viewer_id: str
     created_at: float
+    # When GitHub last confirmed the session's token (sessions from before this field: 0,
+    # i.e. at once).
+    validated_at: float = 0.0
+
+    def validation_due(self, now: float, every_seconds: float) -> bool:
+        return now - max(self.validated_at, self.created_at) >= every_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,7 @@ class SessionStore:
         self._redis = redis_client
         self.session_ttl = session_ttl
         self.state_ttl = state_ttl
+        self._states = OAuthStates(redis_client, ttl=state_ttl)
         self.bearer_ttl = bearer_ttl
 
     # ------------------------------------------------------------------ sessions
@@ -145,25 +154,35 @@ class SessionStore:
             self._redis.delete(key)
         return session
 
+    def claim_revalidation(self, session: Session) -> bool:
+        """Whether this request checks the session's token with GitHub now: one request per
+        session does, while the others go on (for at most 30 s: a check that failed on
+        GitHub's side is tried again after that)."""
+        key = f"gitbrag:revalidating:{session.viewer_id}"
+        return bool(self._redis.set(key, "1", nx=True, ex=30))
+
+    def mark_validated(self, session_id: str, session: Session, now: float) -> None:
+        """GitHub confirmed the session's token at ``now`` (the expiry stays as it was)."""
+        updated = Session(**{**asdict(session), "validated_at": now})
+        value = json.dumps(asdict(updated))
+        pipe = self._redis.pipeline()
+        pipe.set(session_key(session_id), value, keepttl=True, xx=True)
+        pipe.delete(f"gitbrag:revalidating:{session.viewer_id}")  # the next check may run
+        pipe.execute()
+
     def delete(self, session_id: str) -> None:
         self._redis.delete(session_key(session_id))
 
     # ------------------------------------------------------------------ OAuth state
 
     def issue_state(self, return_to: str) -> str:
-        """A fresh OAuth ``state`` remembering where to go after login."""
-        state = secrets.token_urlsafe(32)
-        self._redis.set(STATE_PREFIX + state, return_to, ex=self.state_ttl)
-        return state
+        """A fresh OAuth ``state`` remembering where to go after login (bounded: see
+        :mod:`gitbrag.stores.oauth_states`)."""
+        return self._states.issue(return_to)
 
     def consume_state(self, state: str) -> str | None:
         """The ``return_to`` of a valid, unexpired state, deleting it; ``None`` otherwise."""
-        if not state or len(state) > 128:
-            return None
-        raw = self._redis.getdel(STATE_PREFIX + state)
-        if raw is None:
-            return None
-        return raw.decode() if isinstance(raw, bytes) else str(raw)
+        return self._states.consume(state)
 
     # ------------------------------------------------------------------ bearer tokens
 

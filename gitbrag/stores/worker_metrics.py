@@ -1,13 +1,13 @@
-"""Counters the workers keep for the web's ``/metrics``: GitHub requests, limiter waits, the
-last GitHub rate-limit budget seen, and finished jobs by status.
+"""Counters the workers keep for the web's ``/metrics``: GitHub requests, limiter waits and
+finished jobs by status.
 
 Limiter waits and GitHub calls happen in the Dramatiq worker processes, which serve no HTTP,
 so they add to one Redis hash, ``gitbrag:worker-metrics``, and every web process reads it at
 scrape time. The counters are monotonic and never expire (Prometheus ``_total`` semantics:
 they only go back to zero when Redis is wiped, which Prometheus treats as a reset).
 
-The budget is the latest one any worker recorded (``remaining`` and the reset time), without
-saying whose: budgets are per token, and no token or token-derived id is ever stored here.
+No budget is kept here: whose would it be? ``/metrics`` shows the server token's budget from
+the shared per-token budgets (:mod:`gitbrag.stores.token_budget`), never a viewer's.
 
 Recording is best effort: a Redis error while recording is logged at debug level and
 swallowed, so metrics never fail a job. :meth:`WorkerMetricsStore.snapshot` raises
@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Final, cast
 
 import redis
@@ -31,8 +30,6 @@ log = logging.getLogger(__name__)
 WORKER_METRICS: Final = "gitbrag:worker-metrics"
 GITHUB_REQUESTS: Final = "github_requests"
 LIMITER_WAITS: Final = "limiter_waits"
-BUDGET_REMAINING: Final = "budget_remaining"
-BUDGET_RESET_AT: Final = "budget_reset_at"  # epoch seconds
 JOBS_FINISHED: Final = "jobs_finished:"  # + status
 
 
@@ -40,8 +37,6 @@ JOBS_FINISHED: Final = "jobs_finished:"  # + status
 class WorkerMetrics:
     github_requests: int = 0
     limiter_waits: int = 0
-    budget_remaining: int | None = None  # the latest GitHub rate-limit budget recorded
-    budget_reset_at: datetime | None = None
     jobs_finished: dict[str, int] = field(default_factory=dict)  # final status -> count
 
 
@@ -62,16 +57,6 @@ class WorkerMetricsStore:
             "a limiter wait", lambda: self._redis.hincrby(WORKER_METRICS, LIMITER_WAITS, 1)
         )
 
-    def record_budget(self, remaining: int, reset_at: datetime) -> None:
-        """Keep ``remaining`` and ``reset_at`` as the latest budget GitHub reported."""
-        self._record(
-            "the GitHub budget",
-            lambda: self._redis.hset(
-                WORKER_METRICS,
-                mapping={BUDGET_REMAINING: remaining, BUDGET_RESET_AT: repr(reset_at.timestamp())},
-            ),
-        )
-
     def incr_jobs_finished(self, status: str) -> None:
         """One job reached the final ``status`` (done, failed, cancelled, not_found)."""
         self._record(
@@ -82,13 +67,9 @@ class WorkerMetricsStore:
     def snapshot(self) -> WorkerMetrics:
         raw = cast(dict[bytes, bytes], self._redis.hgetall(WORKER_METRICS))
         values = {name.decode(): value.decode() for name, value in raw.items()}
-        reset = values.get(BUDGET_RESET_AT)
-        remaining = values.get(BUDGET_REMAINING)
         return WorkerMetrics(
             github_requests=int(values.get(GITHUB_REQUESTS, 0)),
             limiter_waits=int(values.get(LIMITER_WAITS, 0)),
-            budget_remaining=int(remaining) if remaining is not None else None,
-            budget_reset_at=datetime.fromtimestamp(float(reset), UTC) if reset else None,
             jobs_finished={
                 name.removeprefix(JOBS_FINISHED): int(count)
                 for name, count in sorted(values.items())

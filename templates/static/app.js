@@ -115,21 +115,24 @@
     });
   }
 
-  // ------------------------------------------------------------------ copy link
+  // ------------------------------------------------------------------ copy buttons
+  // A button with data-copy puts that text on the clipboard: the report's link, the
+  // highlights as Markdown bullets, a README snippet.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
     if (!button) return;
     var text = button.getAttribute("data-copy");
+    var copiedLabel = button.getAttribute("data-copied-label") || "Link copied";
     var done = function () {
       var label = button.textContent;
-      button.textContent = "Link copied";
+      button.textContent = copiedLabel;
       button.classList.add("is-copied");
       setTimeout(function () { button.textContent = label; button.classList.remove("is-copied"); }, 2000);
     };
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(done, function () { window.prompt("Copy this link", text); });
+      navigator.clipboard.writeText(text).then(done, function () { window.prompt("Copy this", text); });
     } else {
-      window.prompt("Copy this link", text);
+      window.prompt("Copy this", text);
     }
   });
 
@@ -168,7 +171,16 @@
     function onFinished(job) {
       var cancel = $(panel, ".job-cancel");
       if (cancel) cancel.hidden = true;
-      if (job.status === "done") { loadReport(panel.dataset.reportUrl, 0); return; }
+      if (job.status === "done") {
+        // A comparison waits for both of its reports: the last one to finish loads the page.
+        var others = document.querySelectorAll('.progress-panel[data-mode="generating"]');
+        for (var i = 0; i < others.length; i++) {
+          var running = ["queued", "running", "waiting_rate_limit"].indexOf(others[i].dataset.status) >= 0;
+          if (others[i] !== panel && running) return;
+        }
+        loadReport(panel.dataset.reportUrl, 0);
+        return;
+      }
       // Unknown user (404 page) or a rejected token (the page ends the session and asks
       // for a new login): the server renders the right page.
       if (job.status === "not_found" || job.login_again) { window.location.reload(); return; }
@@ -198,7 +210,9 @@
       source.addEventListener("gone", function () { stop(); window.location.reload(); });
       source.onerror = function () {
         failures += 1;
-        if (!finished && failures >= 3) { stop(); poll(); }
+        // CLOSED: the server refused the stream (429: too many open), so no reconnect comes.
+        var refused = source && source.readyState === EventSource.CLOSED;
+        if (!finished && (refused || failures >= 3)) { stop(); poll(); }
       };
     }
 

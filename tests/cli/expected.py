@@ -80,6 +80,14 @@ def expected_report(
             continue
         chosen.append(pr)
 
+    def pr_languages(pr: FakePR) -> dict[str, int]:
+        found: Counter[str] = Counter()
+        for f in listed_files(pr):
+            language = detect(f.path)
+            if language and f.additions + f.deletions > 0:
+                found[language.name] += f.additions + f.deletions
+        return dict(sorted(found.items()))
+
     repos: dict[str, list[FakePR]] = {}
     for pr in chosen:
         repos.setdefault(pr.repo, []).append(pr)
@@ -114,6 +122,7 @@ def expected_report(
                         "deletions": p.deletions,
                         "changed_files": changed_files(p),
                         "size": _bucket(p.additions + p.deletions),
+                        "languages": pr_languages(p),
                     }
                     for p in prs
                 ],
@@ -201,6 +210,7 @@ def expected_report(
         "repositories": repositories,
         "reviews": _reviews_section(data, reviews),
         "issues": expected_issues(data, login, start, end),
+        "curation": None,  # reports are stored uncurated: curation is applied when served
     }
 
 
@@ -231,6 +241,13 @@ def _reviews_section(data: DataSet, reviews: list[tuple[str, int, str, datetime]
             "reviews": len(held),
             "pull_requests": len({number for _, number, _, _ in held}),
             "last_reviewed_at": max(when for _, _, _, when in held),
+            "states": {
+                s: sum(1 for _, _, state, _ in held if state == s)
+                for s in ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED")
+            },
+            "months": dict(
+                sorted(Counter(f"{when.year:04d}-{when.month:02d}" for *_, when in held).items())
+            ),
         }
         for name, held in per_repo.items()
     ]

@@ -35,6 +35,8 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
     report = dict(report)
     report.pop("generated_at")
+    # Sentences built from the rest: checked number by number in tests/core/test_highlights.py.
+    assert isinstance(report.pop("highlights")["summary"], str)
     user = dict(report["user"])
     user.pop("avatar_url")
     user.pop("html_url")

@@ -28,6 +28,7 @@ from gitbrag.github.collect import collect
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.report import build_report
 from tests.cli.expected import expected_report
+from tests.core.highlights_check import check_highlights
 from tests.github.fake_time import FakeTime
 
 GENERATED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -141,6 +142,7 @@ def fault_free(timed_hub: FakeHub, clock: FakeTime) -> dict[str, dict[str, Any]]
 def _comparable(report: dict[str, Any]) -> dict[str, Any]:
     report = dict(report)
     report.pop("generated_at")
+    report.pop("highlights")  # sentences from the rest, read back by check_highlights
     user = dict(report["user"])
     user.pop("avatar_url")
     user.pop("html_url")
@@ -158,6 +160,7 @@ def test_fault_free_reports_match_the_oracle(
             data, login, date_range.since, date_range.until, PERIOD, include_closed=False
         )
         assert _comparable(fault_free[login]) == expected, login
+        check_highlights(fault_free[login])
 
 
 @pytest.mark.parametrize("behaviour", list(BEHAVIOURS))

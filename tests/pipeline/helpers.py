@@ -38,8 +38,10 @@ def scrape_metrics(settings: Settings) -> dict[str, float]:
 
     from web.app import create_app
 
-    with TestClient(create_app(settings), base_url="http://testserver") as client:
-        response = client.get("/metrics")
+    token = "scrape-metrics-token"
+    app = create_app(settings.model_copy(update={"metrics_token": token}))
+    with TestClient(app, base_url="http://testserver") as client:
+        response = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     samples: dict[str, float] = {}
     for family in text_string_to_metric_families(response.text):

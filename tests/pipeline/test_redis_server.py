@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
 import pytest
 import redis
 
@@ -15,10 +16,10 @@ from gitbrag.stores.connection import broker_client, connect
 
 def test_embedded_redis_keeps_data_across_restarts(tmp_path: Path) -> None:
     server = EmbeddedRedis(tmp_path / "data").start()
-    assert server.running and server.url.startswith("redis://127.0.0.1:")
+    assert server.running and server.display_url.startswith("redis://127.0.0.1:")
     client = connect(Settings(redis_url=server.url))
     client.set("gitbrag:probe", b"kept")
-    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert client.info("persistence")["aof_enabled"] == 1
     server.stop()
     assert not server.running
     with pytest.raises(StoreUnavailable):  # the stores' client translates redis-py's error
@@ -39,7 +40,7 @@ def test_without_persistence_nothing_is_written(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path, persistence=False) as server:
         client = redis.Redis.from_url(server.url)
         client.set("x", 1)
-        assert client.config_get("save") == {"save": ""}
+        assert client.info("persistence")["aof_enabled"] == 0
         client.close()
     assert not (tmp_path / "dump.rdb").exists()
 
@@ -70,3 +71,35 @@ def test_store_client_translates_unavailability_and_broker_client_does_not() -> 
     with pytest.raises(redis.exceptions.ConnectionError):
         plain.get("a")
     plain.close()
+
+
+def test_embedded_redis_is_locked_down(tmp_path: Path) -> None:
+    data = tmp_path / "locked"
+    with EmbeddedRedis(data, persistence=False) as server:
+        password = server.password
+        # A random password, kept (0600) in the data dir; clients need it, the URL carries it.
+        assert len(password) >= 32 and password in server.url
+        assert password not in server.display_url
+        for name in ("redis_password", "redis.conf"):
+            assert (data / name).stat().st_mode & 0o777 == 0o600, name
+        anonymous = redis.Redis(port=server.port)
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            anonymous.ping()
+        anonymous.close()
+        client = redis.Redis.from_url(server.url)
+        assert client.ping()
+        # Configuration, debugging and module loading are gone.
+        for command in (("CONFIG", "GET", "dir"), ("DEBUG", "SLEEP", "0"), ("MODULE", "LIST")):
+            with pytest.raises(redis.exceptions.ResponseError, match="unknown command"):
+                client.execute_command(*command)
+        client.close()
+        # Loopback only, and the password never on the command line (any local user reads it).
+        assert server.pid is not None
+        process = psutil.Process(server.pid)
+        listening = {c.laddr.ip for c in process.net_connections() if c.status == "LISTEN"}
+        assert listening == {"127.0.0.1"}
+        assert password not in " ".join(process.cmdline())
+    # Restarted on the same data dir: the same password.
+    with EmbeddedRedis(data, persistence=False) as again:
+        assert again.password == password
+        assert redis.Redis.from_url(again.url).ping()

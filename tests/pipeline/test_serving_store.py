@@ -11,7 +11,9 @@ from typing import TypeVar
 import pytest
 import redis
 
+from gitbrag.curation import Curation
 from gitbrag.periods import DateRange, ReportKey
+from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore
 from gitbrag.stores.serving import ServingStore, ViewQuery, ViewState
@@ -44,7 +46,7 @@ def reports(redis_client: redis.Redis) -> ReportStore:
 
 
 def test_missing_report_unknown_user_and_no_identity(redis_url: str, reports: ReportStore) -> None:
-    (state,) = read(redis_url, ViewQuery(str(KEY), want_json="fallback", artifact="art:b:page"))
+    (state,) = read(redis_url, ViewQuery(str(KEY), want_json="fallback", artifact="b:page"))
     assert state.meta is None and state.body is None and state.report_json is None
     assert state.job is None and state.unknown_reason is None and state.session is None
     reports.mark_unknown_user("OctoCat")
@@ -60,34 +62,81 @@ def test_the_body_comes_only_when_the_caller_lacks_the_version(
 ) -> None:
     report = empty_report(KEY)
     reports.put(KEY, report)
-    wanted = ViewQuery(str(KEY), artifact="art:b1:page", bundle="bundle:b1", want_json="fallback")
+    wanted = ViewQuery(str(KEY), artifact="b1:page", bundle="b1", want_json="fallback")
     (state,) = read(redis_url, wanted)
     assert state.meta is not None and state.meta.generated_at == report.generated_at
     assert state.body_kind == "none"
     assert state.report_json == report.model_dump_json().encode()  # not rendered yet: the JSON
     version = state.meta.version
+    assert version.endswith(".0")  # the rendered version: nothing curated
     stored = run(
         redis_url,
         lambda store: store.put_artifacts(
-            str(KEY), version, {"art:b1:page": b"<page>", "bundle:b1": b"1"}
+            str(KEY), version, {"art:0:b1:page": b"<page>", "bundle:0:b1": b"1"}
         ),
     )
     assert stored
     (state,) = read(redis_url, wanted)
     assert (state.body_kind, state.body, state.report_json) == ("artifact", b"<page>", None)
-    absent = ViewQuery(
-        str(KEY), artifact="art:b1:nothing", bundle="bundle:b1", want_json="fallback"
-    )
+    absent = ViewQuery(str(KEY), artifact="b1:nothing", bundle="b1", want_json="fallback")
     (state,) = read(redis_url, absent)
     assert (state.body_kind, state.body, state.report_json) == ("absent", None, None)
-    holding = ViewQuery(str(KEY), have_version=version, artifact="art:b1:page", want_json="always")
+    holding = ViewQuery(str(KEY), have_version=version, artifact="b1:page", want_json="always")
     (state,) = read(redis_url, holding)
     assert (state.body_kind, state.body, state.report_json) == ("none", None, None)
     # A rendering of an older version never lands beside a newer one.
     reports.put(KEY, empty_report(KEY, generated_at=datetime.now(UTC) - timedelta(hours=1)))
-    late = run(redis_url, lambda store: store.put_artifacts(str(KEY), version, {"art:x": b"old"}))
+    late = run(redis_url, lambda store: store.put_artifacts(str(KEY), version, {"art:0:x": b"o"}))
     assert not late
-    assert redis_client.hget(reports.redis_key(KEY), "art:x") is None
+    assert redis_client.hget(reports.redis_key(KEY), "art:0:x") is None
+
+
+def test_the_authors_curation_is_part_of_the_rendered_version(
+    redis_url: str, reports: ReportStore, redis_client: redis.Redis
+) -> None:
+    """A curation change names new renderings (served from the next read on), sends the
+    curation with the JSON, guards writes, and drops the renderings of earlier choices."""
+    reports.put(KEY, empty_report(KEY))
+    curations = CurationStore(redis_client)
+    wanted = ViewQuery(str(KEY), artifact="b1:page", bundle="b1", want_json="fallback")
+    (state,) = read(redis_url, wanted)
+    assert state.meta is not None and state.curation_json is None
+    plain = state.meta.version
+    assert run(
+        redis_url,
+        lambda store: store.put_artifacts(
+            str(KEY), plain, {"art:0:b1:page": b"plain", "bundle:0:b1": b"1"}
+        ),
+    )
+    chosen = curations.change("OctoCat", lambda c: c.hide_repository("octo-org/engine"))
+    (state,) = read(redis_url, wanted)
+    assert state.meta is not None
+    curated_version = state.meta.version
+    assert curated_version == plain.rpartition(".")[0] + "." + chosen.version
+    assert state.body_kind == "none"  # the plain rendering is not this curation's
+    assert state.curation_json is not None
+    assert Curation.model_validate_json(state.curation_json) == chosen
+    # The rendering of the plain version cannot land now; the curated one can, and the
+    # plain one's fields go with that write.
+    assert not run(
+        redis_url, lambda store: store.put_artifacts(str(KEY), plain, {"art:0:b1:x": b"late"})
+    )
+    field = f"art:{chosen.version}:b1:page"
+    assert run(
+        redis_url,
+        lambda store: store.put_artifacts(
+            str(KEY), curated_version, {field: b"curated", f"bundle:{chosen.version}:b1": b"1"}
+        ),
+    )
+    fields = set(redis_client.hkeys(reports.redis_key(KEY)))
+    assert field.encode() in fields and b"art:0:b1:page" not in fields
+    assert b"bundle:0:b1" not in fields
+    (state,) = read(redis_url, wanted)
+    assert (state.body_kind, state.body) == ("artifact", b"curated")
+    # Undo: back to the plain version's name (its renderings will be made again).
+    curations.undo("octocat")
+    (state,) = read(redis_url, wanted)
+    assert state.meta is not None and state.meta.version == plain
 
 
 def test_active_job_session_and_revoked_credential_in_the_same_read(
@@ -95,7 +144,7 @@ def test_active_job_session_and_revoked_credential_in_the_same_read(
 ) -> None:
     jobs = JobStore(redis_client, claim_ttl_seconds=60, record_ttl_seconds=600)
     sessions = SessionStore(redis_client)
-    owner, _ = jobs.claim(str(KEY), "job-1", credential="c_ref", viewer_id="session:abc")
+    owner = jobs.claim(str(KEY), "job-1", credential="c_ref", viewer_id="session:abc").job_id
     sessions.save("cookie-value", login="octocat", avatar_url=None, credential_ref="c_ref")
     (state,) = read(redis_url, ViewQuery(str(KEY), session_id="cookie-value"))
     assert state.job is not None and state.job.id == owner == "job-1"

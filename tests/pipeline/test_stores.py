@@ -15,6 +15,7 @@ from gitbrag.lifecycle import LOST_JOB
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.service import CredentialRef, ReportService
 from gitbrag.stores.cache import RedisImmutableCache
+from gitbrag.stores.claims import Claim
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX, SERVER_REF, CredentialStore
 from gitbrag.stores.jobs import JobStore, Progress
 from gitbrag.stores.reports import ReportStore
@@ -85,8 +86,13 @@ def test_unknown_users_are_remembered_briefly(
     assert 0 < redis_client.ttl("gitbrag:unknown-user:ghost") <= 60
 
 
+def _claim(jobs: JobStore, job_id: str) -> tuple[str, bool]:
+    claim = jobs.claim(str(KEY), job_id, credential="c_ref")
+    return claim.job_id, claim.created
+
+
 def test_concurrent_claims_create_exactly_one_job(jobs: JobStore) -> None:
-    results: list[tuple[str, bool]] = []
+    results: list[Claim] = []
     barrier = threading.Barrier(50)
 
     def claim(number: int) -> None:
@@ -98,24 +104,24 @@ def test_concurrent_claims_create_exactly_one_job(jobs: JobStore) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    owners = {owner for owner, _ in results}
-    assert len(owners) == 1 and sum(created for _, created in results) == 1
+    owners = {result.job_id for result in results}
+    assert len(owners) == 1 and sum(result.created for result in results) == 1
     job = jobs.get(owners.pop())
     assert job is not None and job.status == "queued"
 
 
 def test_claim_release_is_owner_only_and_finished_jobs_free_the_key(jobs: JobStore) -> None:
-    assert jobs.claim(str(KEY), "job-a", credential="c_ref") == ("job-a", True)
+    assert _claim(jobs, "job-a") == ("job-a", True)
     assert not jobs.release(str(KEY), "job-b")
     assert jobs.owner(str(KEY)) == "job-a"
-    assert jobs.claim(str(KEY), "job-b", credential="c_ref") == ("job-a", False)
+    assert _claim(jobs, "job-b") == ("job-a", False)
 
     assert jobs.finish("job-a", "done")
     assert not jobs.finish("job-a", "failed", "late")  # a finished job never changes
     finished = jobs.get("job-a")
     assert finished is not None and finished.status == "done" and finished.error is None
     # Even before the owner releases, a finished owner does not block a new job.
-    assert jobs.claim(str(KEY), "job-c", credential="c_ref") == ("job-c", True)
+    assert _claim(jobs, "job-c") == ("job-c", True)
     assert jobs.release(str(KEY), "job-c") and jobs.owner(str(KEY)) is None
 
 

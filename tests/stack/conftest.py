@@ -27,6 +27,7 @@ class StackProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
+        self.data_dir = data_dir
         argv = [sys.executable, "-m", "gitbrag", command, "--host", "127.0.0.1"]
         argv += ["--port", str(self.port)]
         # Only the GITBRAG_* settings the test chooses: none from the developer's shell.

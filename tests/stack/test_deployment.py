@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,13 @@ from gitbrag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("web", "worker", "scheduler")
-COMPOSE_ONLY_VARIABLES = {"GITBRAG_PUBLISH_PORT"}
+COMPOSE_ONLY_VARIABLES = {
+    "GITBRAG_PUBLISH_PORT",
+    "GITBRAG_REDIS_PASSWORD",
+    "GITBRAG_REDIS_MAXMEMORY",
+    "GITBRAG_PYTHON_IMAGE",
+    "GITBRAG_REDIS_IMAGE",
+}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +52,7 @@ def test_app_services_share_one_image_built_from_the_dockerfile(
     services: dict[str, dict[str, Any]],
 ) -> None:
     for name in APP_SERVICES:
-        assert services[name]["build"] == ".", name
+        assert services[name]["build"]["context"] == ".", name
         assert services[name]["image"] == services["web"]["image"]
     assert (ROOT / "Dockerfile").is_file()
 
@@ -85,7 +92,8 @@ def test_app_services_wait_for_a_healthy_redis(services: dict[str, dict[str, Any
     for name in APP_SERVICES:
         assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
         env = services[name]["environment"]
-        assert env["GITBRAG_REDIS_URL"].startswith("redis://redis:6379")
+        assert env["GITBRAG_REDIS_URL"].startswith("redis://:${GITBRAG_REDIS_PASSWORD:?")
+        assert env["GITBRAG_REDIS_URL"].endswith("}@redis:6379/0")
         assert env["GITBRAG_SECRET_KEY"].startswith("${GITBRAG_SECRET_KEY:?")
 
 
@@ -138,3 +146,47 @@ def test_readme_configuration_table_lists_every_setting() -> None:
     rows = set(re.findall(r"^\| `(GITBRAG_[A-Z0-9_]+)` \|", text, flags=re.MULTILINE))
     assert setting_variables() - rows == set(), "settings missing from the README table"
     assert rows - setting_variables() == set(), "README lists settings that do not exist"
+
+
+def test_compose_redis_has_a_password_a_memory_limit_and_never_evicts(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    redis = services["redis"]
+    command = shlex.split(redis["command"])
+    options = {command[i]: command[i + 1] for i in range(1, len(command) - 1, 1)}
+    assert options["--requirepass"].startswith("${GITBRAG_REDIS_PASSWORD:?")
+    assert options["--maxmemory"] == "${GITBRAG_REDIS_MAXMEMORY:-512mb}"
+    # The broker's queues and messages must never be evicted: refuse writes instead.
+    assert options["--maxmemory-policy"] == "noeviction"
+    renamed = [command[i + 1] for i, word in enumerate(command) if word == "--rename-command"]
+    assert renamed == ["CONFIG", "DEBUG", "MODULE"]
+    assert redis["environment"]["REDISCLI_AUTH"] == "${GITBRAG_REDIS_PASSWORD}"
+    assert redis["image"].startswith("${GITBRAG_REDIS_IMAGE:-redis:")
+
+
+def test_images_install_only_locked_and_hash_checked_packages() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line.strip() for line in text.splitlines()]
+    froms = [line for line in lines if line.startswith("FROM ")]
+    assert froms and all(line.split()[1] == "${PYTHON_IMAGE}" for line in froms)
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in lines
+    assert "--require-hashes" in text and "-r requirements.lock" in text
+    # The runtime stage reaches no index: only the wheels the build stage checked.
+    runtime = text[text.rindex("FROM ") :]
+    install = next(line for line in runtime.splitlines() if "pip install" in line)
+    assert "--no-index" in install and "--no-deps" in install
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes --no-deps -r requirements-dev.lock" in makefile
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_lock_files_pin_every_package_with_hashes(lock: str) -> None:
+    text = (ROOT / lock).read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^ ]+) \\$", text, flags=re.MULTILINE)
+    assert len(pins) > 30
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", text, flags=re.MULTILINE)[1:]
+    assert all("--hash=sha256:" in block for block in blocks)
+    versions = {name.lower(): version for name, version in pins}
+    multipart = tuple(int(part) for part in versions["python-multipart"].split("."))
+    assert multipart >= (0, 0, 18)
+    assert "--index-url" not in text and "/opt/" not in text  # no machine's index in the lock

@@ -73,7 +73,7 @@ from fastapi.testclient import TestClient
 import actors, web.app
 from gitbrag.settings import Settings
 
-settings = Settings(_env_file=None, redis_url=sys.argv[1], secret_key="s", demo=True,
+settings = Settings(_env_file=None, redis_url=sys.argv[1], secret_key="s" * 32, demo=True,
                     demo_users="octocat,Mixed-Case-Dev")
 with TestClient(web.app.create_app(settings)) as client:
     home = client.get("/")

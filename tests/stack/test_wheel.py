@@ -104,3 +104,37 @@ def test_installed_package_resolves_its_own_templates(installed: Path, tmp_path:
     assert Path(found["gitbrag"]).is_relative_to(env_dir)
     assert Path(found["templates"]).is_relative_to(env_dir)
     assert found["html"] and found["static"]
+
+
+def test_installed_package_draws_cards_and_social_images(installed: Path, tmp_path: Path) -> None:
+    """The card and badge templates ship, and the social image finds a font (DejaVu Sans where
+    the system has it, Pillow's own otherwise) from an installed package."""
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import io, json\n"
+        "from PIL import Image\n"
+        "from tests_stub import report\n"
+        "import web.templating as t\n"
+        "from web.embeds.card import card\n"
+        "from web.embeds.fonts import font_path\n"
+        "from web.embeds.social_image import social_image\n"
+        "env = t.build_templates().env\n"
+        "svg = env.get_template('card.svg').render(card=card(report, 'dark', 500))\n"
+        "png = Image.open(io.BytesIO(social_image(report)))\n"
+        "print(json.dumps({'svg': svg[:200], 'size': png.size, 'font': str(font_path())}))\n"
+    )
+    (tmp_path / "tests_stub.py").write_text(
+        "from datetime import UTC, datetime\n"
+        "from gitbrag.models import Collection, UserProfile\n"
+        "from gitbrag.periods import DateRange, ReportKey\n"
+        "from gitbrag.report import build_report\n"
+        "profile = UserProfile('octocat', 'The Octocat', '', 'https://github.com/octocat')\n"
+        "key = ReportKey('octocat', DateRange.for_period('1_year'))\n"
+        "report = build_report(Collection(profile, [], {}, {}), key, datetime.now(UTC))\n"
+    )
+    result = subprocess.run(
+        [str(installed / "python"), str(script)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert "<svg" in found["svg"] and found["size"] == [1200, 630]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -12,7 +13,8 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.github.oauth import authorize_url
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
-from gitbrag.stores.sessions import SESSION_PREFIX, STATE_PREFIX
+from gitbrag.stores.oauth_states import STATES, OAuthStates
+from gitbrag.stores.sessions import SESSION_PREFIX
 from tests.fixtures.web import csrf_token, key_for, login
 
 API = "/api/reports/github/octocat"
@@ -75,8 +77,9 @@ def test_state_is_single_use(web_client: TestClient, hub: FakeHub) -> None:
 
 def test_state_expires(web_client: TestClient, hub: FakeHub, redis_client: redis.Redis) -> None:
     query = _authorize(web_client)
-    assert 590 <= redis_client.ttl(STATE_PREFIX + query["state"]) <= 600
-    redis_client.delete(STATE_PREFIX + query["state"])  # what the 10-minute TTL does
+    expiry = redis_client.zscore(STATES, query["state"])
+    assert expiry is not None and 590 <= expiry - time.time() <= 600
+    redis_client.zadd(STATES, {query["state"]: time.time() - 1})  # ten minutes later
     approve = httpx.post(
         f"{hub.github_url}/login/oauth/authorize", data={**query, "login": "octocat"}
     )
@@ -228,3 +231,17 @@ def test_the_login_asks_github_for_no_scope(web_settings: Settings) -> None:
     query = parse_qs(urlsplit(url).query)
     assert "scope" not in query
     assert query["client_id"] == [web_settings.github_client_id]
+
+
+def test_pending_logins_live_in_two_bounded_keys(redis_client: redis.Redis) -> None:
+    states = OAuthStates(redis_client, ttl=600, max_pending=50)
+    issued = [states.issue(f"/user/github/u{n}", now=1000.0 + n) for n in range(120)]
+    assert sorted(redis_client.keys("*")) == [b"gitbrag:oauth-return", b"gitbrag:oauth-states"]
+    assert redis_client.zcard(STATES) == 50 == redis_client.hlen("gitbrag:oauth-return")
+    assert states.consume(issued[0], now=1200.0) is None  # pushed out by newer logins
+    assert states.consume(issued[-1], now=1200.0) == "/user/github/u119"
+    assert states.consume(issued[-1], now=1200.0) is None  # single use
+    assert states.consume(issued[-2], now=2000.0) is None  # expired
+    # Expired logins are dropped by the next one.
+    states.issue("/", now=5000.0)
+    assert redis_client.zcard(STATES) == 1

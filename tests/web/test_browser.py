@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 
+from gitbrag.periods import DateRange, ReportKey
 from gitbrag.service import ReportService
+from tests.fixtures.web import sample_report
 from tests.web.big_report import BIG_KEY, BIG_PAGE, BIG_REPO, big_report
 from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveStack
 
@@ -300,4 +303,27 @@ def test_reviews_given_and_issues_opened_render(stack: LiveStack, browser: Brows
     ]
     # Titles from GitHub are text, never markup.
     assert page.locator("#issues-opened .issue-title", has_text="<script>").count() == 1
+    context.close()
+
+
+def test_copy_as_bullets_puts_the_markdown_bullets_on_the_clipboard(
+    stack: LiveStack, browser: Browser
+) -> None:
+    key = ReportKey("octocat", DateRange.for_period("5_years"))
+    service = ReportService.from_settings(stack.settings)
+    assert service.stores.reports.put(key, sample_report(key))
+    service.redis.close()
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
+    page = context.new_page()
+    page.goto(stack.url + "/user/github/octocat?period=5_years")
+    button = page.get_by_role("button", name="Copy as bullets")
+    button.click()
+    page.get_by_role("button", name="Bullets copied").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    markdown = httpx.get(stack.url + "/user/github/octocat.md?period=5_years").text
+    highlights = markdown.split("## Highlights", 1)[1].split("\n## ", 1)[0]
+    bullets = [line for line in highlights.splitlines() if line.startswith("- ")]
+    assert copied.splitlines() == bullets and len(bullets) == 4  # 3 repositories, 1 reviewed
+    assert "\\<" not in copied and "&lt;script&gt;" in copied  # titles escaped for Markdown
     context.close()

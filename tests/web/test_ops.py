@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from gitbrag.fakehub import FakeHub
 from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.service import ReportService
-from tests.fixtures.web import key_for, login, settings_for, store_report
+from tests.fixtures.web import METRICS_AUTH, key_for, login, settings_for, store_report
 from web.app import create_app
 
 
@@ -32,7 +32,7 @@ def test_metrics_count_requests_cache_and_jobs(
     web_client.get("/api/reports/github/octocat?period=2_years")
     web_client.get("/api/reports/github/octocat?period=2_years")
     web_client.get("/readyz")
-    text = web_client.get("/metrics").text
+    text = web_client.get("/metrics", headers=METRICS_AUTH).text
     assert (
         'gitbrag_http_requests_total{method="GET",route="/user/github/{username}",status="200"} 1.0'
         in text
@@ -93,7 +93,7 @@ def test_request_log_can_be_turned_off(
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/user/github/octocat").status_code == 401
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=METRICS_AUTH).text
     assert not [r for r in caplog.records if r.name == "gitbrag.web.access"]
     assert 'route="/user/github/{username}",status="401"} 1.0' in metrics  # still counted
 
@@ -125,13 +125,18 @@ def test_redis_down_gives_a_friendly_503_then_recovers(
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
     assert client.get("/").status_code == 200  # the home page needs no Redis
-    assert "gitbrag_redis_up 0.0" in client.get("/metrics").text  # metrics still answer
+    assert (
+        "gitbrag_redis_up 0.0" in client.get("/metrics", headers=METRICS_AUTH).text
+    )  # metrics still answer
 
     own_redis.start()  # same port, empty data: the app reconnects by itself
     store_report(app.state.context.service, key_for())
     assert client.get("/readyz").status_code == 200
     assert client.get("/user/github/octocat").status_code == 200
-    assert "gitbrag_redis_unavailable_responses_total 2.0" in client.get("/metrics").text
+    assert (
+        "gitbrag_redis_unavailable_responses_total 2.0"
+        in client.get("/metrics", headers=METRICS_AUTH).text
+    )
 
 
 def test_metrics_show_jobs_by_state_queue_and_run_times(
@@ -142,14 +147,15 @@ def test_metrics_show_jobs_by_state_queue_and_run_times(
     web_client.get("/api/reports/github/star-gazer")
     jobs = web_service.stores.jobs
     jobs.mark_running(first)
-    jobs.finish(first, "done")
     # Pretend it ran 42 seconds.
     started = datetime.now(UTC) - timedelta(seconds=42)
     web_service.redis.hset(f"gitbrag:job:{first}", "started_at", started.isoformat())
-    text = web_client.get("/metrics").text
-    assert 'gitbrag_jobs{status="done"} 1.0' in text
+    jobs.finish(first, "done")
+    text = web_client.get("/metrics", headers=METRICS_AUTH).text
+    assert 'gitbrag_jobs_ended_total{status="done"} 1.0' in text
+    assert 'gitbrag_jobs_ended_total{status="failed"} 0.0' in text
     assert 'gitbrag_jobs{status="queued"} 1.0' in text
-    assert 'gitbrag_jobs{status="failed"} 0.0' in text
+    assert 'gitbrag_jobs{status="running"} 0.0' in text
     assert 'gitbrag_queue_messages{kind="ready"} 2.0' in text
     assert 'gitbrag_job_run_seconds_bucket{le="30.0"} 0.0' in text
     assert 'gitbrag_job_run_seconds_bucket{le="60.0"} 1.0' in text

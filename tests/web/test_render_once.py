@@ -23,7 +23,7 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.models import Report
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
-from tests.fixtures.web import key_for, login, sample_report, store_report
+from tests.fixtures.web import METRICS_AUTH, key_for, login, sample_report, store_report
 from web.app import create_app
 
 PAGE = "/user/github/octocat"
@@ -70,7 +70,9 @@ class RoundTrips:
 
 def _renders(client: TestClient) -> float:
     found = re.search(
-        r'^gitbrag_renders_total\{kind="bundle"\} (\S+)$', client.get("/metrics").text, re.M
+        r'^gitbrag_renders_total\{kind="bundle"\} (\S+)$',
+        client.get("/metrics", headers=METRICS_AUTH).text,
+        re.M,
     )
     return float(found.group(1)) if found else 0.0
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from gitbrag.models import Report
 from gitbrag.render.markdown import render_markdown
@@ -80,8 +82,16 @@ def test_social_cards_and_canonical_url(web_client: TestClient, web_service: Rep
     assert f'<meta property="og:url" content="{canonical}">' in page
     assert '<meta property="og:type" content="profile">' in page
     assert re.search(r'<meta property="og:title" content="The Octocat \(@octocat\): \d+ pull', page)
-    assert '<meta name="twitter:card" content="summary">' in page
-    assert '<meta property="og:image" content="data:image/gif' in page  # the avatar
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    # The social image: an absolute URL of the report's own 1200 x 630 PNG.
+    image_url = "http://testserver/user/github/octocat/og.png?period=5_years"
+    assert f'<meta property="og:image" content="{image_url}">' in page
+    assert f'<meta name="twitter:image" content="{image_url}">' in page
+    assert '<meta property="og:image:width" content="1200">' in page
+    image = web_client.get(image_url)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(image.content)) as png:
+        assert (png.format, png.size) == ("PNG", (1200, 630))
     description = re.search(r'<meta name="description" content="([^"]+)"', page)
     assert description and "authored" in description.group(1)
 

@@ -6,11 +6,18 @@ Reports are written with the real report store; jobs are requested through the r
 
 from __future__ import annotations
 
+import asyncio
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.service import ReportService
+from gitbrag.stores.serving import ServingStore, ViewQuery
 from tests.fixtures.web import csrf_token, key_for, login, store_report
+from web.auth import Viewer
+from web.context import AppContext
+from web.flow import decide
 from web.formatting import human_datetime, iso_utc
 
 PAGE = "/user/github/octocat"
@@ -173,13 +180,16 @@ def test_force_refresh_api_same_job_then_quota(
     again = web_client.post(f"{API}/refresh", headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json()["job"]["id"] == again.json()["job"]["id"]  # the same job while it runs
-    # Use up the hourly quota on other reports (each is a new job), then get 429.
+    # Use up the hourly quota on other reports (each is a new job, done before the next:
+    # the limit on jobs at once is not what this checks), then get 429.
     limit = web_app.state.context.settings.refresh_quota_per_hour  # type: ignore[attr-defined]
+    web_service.stores.jobs.finish(first.json()["job"]["id"], "done")
     for index in range(limit - 1):
         ok = web_client.post(
             f"{API}/refresh", params={"since": f"2026-01-{index + 1:02d}"}, headers=headers
         )
         assert ok.status_code == 202, ok.text
+        web_service.stores.jobs.finish(ok.json()["job"]["id"], "done")
     over = web_client.post(f"{API}/refresh", params={"since": "2026-02-01"}, headers=headers)
     assert over.status_code == 429
     assert 0 < int(over.headers["Retry-After"]) <= 3600
@@ -239,3 +249,29 @@ def test_upper_case_login_redirects_to_lower_case_keeping_query(web_client: Test
     )
     export = web_client.get("/user/github/OctoCat.md")
     assert export.status_code == 301 and export.headers["location"] == "/user/github/octocat.md"
+
+
+def test_a_report_that_arrives_between_the_read_and_the_request_is_not_generated_again(
+    web_app: FastAPI, web_service: ReportService, hub: FakeHub
+) -> None:
+    """A page view reads "no report, job running"; the job stores the report and ends before
+    the view asks the pipeline (to record that it joined). No second job may start: the view
+    answers with the job it saw, now done, and the next view gets the report."""
+    ctx: AppContext = web_app.state.context
+    key = key_for("octocat")
+    credential = web_service.store_credential(
+        hub.token("octocat"), viewer_id="viewer-1", ttl_seconds=600
+    )
+    viewer = Viewer(kind="bearer", login="octocat", viewer_id="viewer-1", credential=credential)
+    job = web_service.request_report(key, credential, viewer_id="viewer-1")
+    store = ServingStore(ctx.settings.redis_url or "", retention_seconds=600, view_window_days=7)
+    (state,) = asyncio.run(store.read([ViewQuery(str(key))]))
+    assert state.meta is None and state.job is not None and state.job.id == job.id
+
+    store_report(web_service, key)  # the job stores its report and ends...
+    web_service.lifecycle.finish(job.id, str(key), "done")
+    outcome = asyncio.run(decide(ctx, key, viewer, state))  # ...before the view's request
+
+    assert outcome.state == "generating"
+    assert outcome.job is not None and (outcome.job.id, outcome.job.status) == (job.id, "done")
+    assert web_service.current_job(key) is None, "no second job for a report that arrived"

@@ -8,32 +8,22 @@ Authentication: the browser session cookie (state-changing calls then need the
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from web.auth import CsrfHeader, Viewer, check_csrf
-from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.flow import force_refresh, needs_login_again
+from web.job_events import event_stream
 from web.params import RequestedKey
 from web.presenters import job_api, job_payload
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 JobId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-# SSE: how often the job record is polled, how long one stream lives (the browser's
-# EventSource reconnects by itself), and the keep-alive interval for proxies.
-EVENT_POLL_SECONDS = 0.4
-EVENT_STREAM_SECONDS = 300.0
-EVENT_KEEPALIVE_SECONDS = 15.0
 
 
 @router.post(
@@ -80,52 +70,19 @@ async def get_job(ctx: Ctx, job_id: JobId) -> JSONResponse:
     return JSONResponse(job_payload(job, ctx.now(), username, login_again=login_again))
 
 
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-async def _job_events(request: Request, ctx: AppContext, job_id: str) -> AsyncIterator[str]:
-    username = ""
-    last: str | None = None
-    started = last_sent = time.monotonic()
-    yield "retry: 2000\n\n"
-    while True:
-        job = await run_in_threadpool(ctx.service.get_job, job_id)
-        if job is None:
-            yield _sse("gone", {"id": job_id})
-            return
-        if not username:
-            username = job.report_key.split(":", 1)[0]
-        login_again = job.finished and await run_in_threadpool(needs_login_again, ctx, job)
-        payload = job_payload(job, ctx.now(), username, login_again=login_again)
-        encoded = json.dumps(payload, sort_keys=True)
-        if encoded != last:
-            last = encoded
-            last_sent = time.monotonic()
-            yield _sse("job", payload)
-        if job.finished:
-            return
-        if time.monotonic() - last_sent > EVENT_KEEPALIVE_SECONDS:
-            last_sent = time.monotonic()
-            yield ": keep-alive\n\n"
-        if time.monotonic() - started > EVENT_STREAM_SECONDS or await request.is_disconnected():
-            return
-        await asyncio.sleep(EVENT_POLL_SECONDS)
-
-
 @router.get(
     "/jobs/{job_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "`job` events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`job` events"},
+        429: {"description": "`too_many_streams`: poll the job instead; see `Retry-After`"},
+    },
 )
-async def job_events(request: Request, ctx: Ctx, job_id: JobId) -> StreamingResponse:
+async def job_events(request: Request, ctx: Ctx, job_id: JobId) -> Response:
     """Server-Sent Events: a `job` event (the job plus `percent` and `message`) on every
-    change, until the job finishes; `gone` if the job does not exist."""
-    return StreamingResponse(
-        _job_events(request, ctx, job_id),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    change, until the job finishes; `gone` if the job does not exist. 429 (`Retry-After`)
+    when too many streams are open: poll `GET /api/jobs/{id}` instead."""
+    return event_stream(request, ctx.feeds, job_id)
 
 
 @router.delete(

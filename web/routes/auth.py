@@ -5,12 +5,14 @@
   comes back to the browser that started it.
 - ``/auth/callback``: consume the state, exchange the code, ask GitHub who the token belongs
   to, store the token only through the service (encrypted), start a server-side session.
-- ``POST /auth/logout`` (CSRF): delete the session, the viewer's credential, and abort the
-  viewer's queued jobs.
+- ``POST /auth/logout`` (CSRF): delete the session and the viewer's credential; the viewer's
+  jobs that have not started are cancelled, unless another viewer joined them (those carry
+  on with that viewer's credential). Logging in again over a session cancels nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from typing import Annotated
@@ -24,12 +26,13 @@ from gitbrag.errors import GitHubError, Unauthorized
 from gitbrag.github import oauth
 from web.auth import (
     RETURN_TO_MAX_LENGTH,
-    SESSION_COOKIE,
-    STATE_COOKIE,
     CsrfForm,
     ReturnToForm,
     check_csrf,
     safe_return_to,
+    served_over_https,
+    session_cookie_name,
+    state_cookie_name,
 )
 from web.deps import Ctx, CurrentViewer
 from web.rendering import public_base_url, render_page
@@ -48,8 +51,15 @@ def _set_cookie(
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=public_base_url(request).startswith("https://"),
+        secure=served_over_https(request),
         path=path,
+    )
+
+
+def _delete_cookie(response: Response, request: Request, name: str, *, path: str) -> None:
+    # A prefixed cookie is only accepted (and so only deleted) with the attributes it needs.
+    response.delete_cookie(
+        name, path=path, secure=served_over_https(request), httponly=True, samesite="lax"
     )
 
 
@@ -72,7 +82,12 @@ async def login(
         status_code=302,
     )
     _set_cookie(
-        response, request, STATE_COOKIE, state, max_age=ctx.sessions.state_ttl, path="/auth"
+        response,
+        request,
+        state_cookie_name(request),
+        state,
+        max_age=ctx.sessions.state_ttl,
+        path="/auth",
     )
     return response
 
@@ -83,7 +98,7 @@ def _login_failed(request: Request, message: str, status: int = 400) -> Response
         "show_login": True,
     }
     response = render_page(request, "error.html", context, status_code=status)
-    response.delete_cookie(STATE_COOKIE, path="/auth")
+    _delete_cookie(response, request, state_cookie_name(request), path="/auth")
     return response
 
 
@@ -95,7 +110,7 @@ async def callback(
     state: Annotated[str | None, Query(max_length=256)] = None,
     error: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Response:
-    expected = request.cookies.get(STATE_COOKIE, "")
+    expected = request.cookies.get(state_cookie_name(request), "")
     if not state or not expected or not hmac.compare_digest(state.encode(), expected.encode()):
         ctx.metrics.logins.labels("bad_state").inc()
         return _login_failed(request, "This login link is not valid here. Please try again.")
@@ -117,15 +132,25 @@ async def callback(
     except GitHubError as exc:
         ctx.metrics.logins.labels("github_error").inc()
         return _login_failed(request, f"GitHub is not answering right now: {exc}", 503)
-    previous = request.cookies.get(SESSION_COOKIE)
-    if previous:  # logging in again: the old session (and its credential) ends here
-        old = await run_in_threadpool(ctx.sessions.get, previous)
-        if old is not None:
-            await run_in_threadpool(ctx.service.delete_viewer_credentials, old.viewer_id)
-            await run_in_threadpool(ctx.sessions.delete, previous)
     session_id = ctx.sessions.new_session_id()
     viewer_id = ctx.sessions.viewer_id_for(session_id)
     credential = await ctx.store_credential(token, viewer_id)
+    previous = request.cookies.get(session_cookie_name(request))
+    if previous:  # logging in again: the old session (and its credential) ends here
+        old = await run_in_threadpool(ctx.sessions.get, previous)
+        if old is not None:
+            # Nothing the old session asked for is cancelled: the same account's jobs carry
+            # on with the new credential; another account's leave like a logout (jobs that
+            # someone else joined continue with theirs).
+            same = old.login.lower() == login.lower()
+            await run_in_threadpool(
+                functools.partial(
+                    ctx.service.delete_viewer_credentials,
+                    old.viewer_id,
+                    successor=(viewer_id, credential) if same else None,
+                )
+            )
+            await run_in_threadpool(ctx.sessions.delete, previous)
     await run_in_threadpool(
         ctx.sessions.save,
         session_id,
@@ -136,9 +161,14 @@ async def callback(
     ctx.metrics.logins.labels("ok").inc()
     logger.info("login ok for %s", login)
     response = RedirectResponse(safe_return_to(return_to), status_code=303)
-    response.delete_cookie(STATE_COOKIE, path="/auth")
+    _delete_cookie(response, request, state_cookie_name(request), path="/auth")
     _set_cookie(
-        response, request, SESSION_COOKIE, session_id, max_age=ctx.sessions.session_ttl, path="/"
+        response,
+        request,
+        session_cookie_name(request),
+        session_id,
+        max_age=ctx.sessions.session_ttl,
+        path="/",
     )
     return response
 
@@ -157,5 +187,5 @@ async def logout(
         await run_in_threadpool(ctx.service.delete_viewer_credentials, viewer.viewer_id)
         await run_in_threadpool(ctx.sessions.delete, viewer.session_id)
     response = RedirectResponse(safe_return_to(return_to), status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    _delete_cookie(response, request, session_cookie_name(request), path="/")
     return response

@@ -1,8 +1,11 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics (the metrics for allowed clients only)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+import ipaddress
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -33,7 +36,34 @@ async def readyz(ctx: Ctx) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(ctx: Ctx) -> Response:
-    """Web counters plus job/queue state read from Redis (in a thread: it does I/O)."""
+async def metrics(request: Request, ctx: Ctx) -> Response:
+    """Web counters plus job/queue state read from Redis (in a thread: it does I/O), for
+    allowed clients only (``may_read_metrics``)."""
+    token = ctx.settings.metrics_token
+    if not may_read_metrics(request, token):
+        if token:
+            return JSONResponse(
+                {"detail": "send the metrics token: Authorization: Bearer <token>"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
     body = await run_in_threadpool(ctx.metrics.render)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def may_read_metrics(request: Request, token: str | None) -> bool:
+    """With ``GITBRAG_METRICS_TOKEN``: whoever sends it as a bearer token. Without: direct
+    connections from this machine only (a loopback address, and no forwarding header: a
+    reverse proxy on the same machine relays the public, and says so)."""
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        )
+    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host if request.client else "").is_loopback
+    except ValueError:
+        return False

@@ -118,6 +118,8 @@ async def report_page(request: Request) -> Response:
                 "generated_at": meta.generated_at,
                 "refresh_path": f"/user/github/{key.username}/refresh",
                 "hidden_fields": hidden_fields(key),
+                "report_username": key.username,
+                "curate_path": report_path(key, "/curate"),
             }
         )
         return ctx.holes.render(cached.document.holes, context)

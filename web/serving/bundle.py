@@ -7,7 +7,8 @@ holes for the viewer-specific parts). It is named by the rendering revision (tem
 static assets and the code that lays pages out) and the site address, so a deploy or another
 host name gets its own bundle and never an old or foreign rendering.
 
-The JSON is decoded here and only here: once per version, in a worker thread.
+It renders the report as its author chose to show it (``web.serving.reader.shown_report``
+decodes the JSON and applies the curation: once per rendered version, in a worker thread).
 """
 
 from __future__ import annotations
@@ -20,18 +21,22 @@ from typing import Any, Final
 
 import jinja2
 
+import gitbrag.curation
+import gitbrag.highlights
 import gitbrag.render.markdown
+import gitbrag.wording
 import web.activity_view
 import web.formatting
 import web.presenters
 import web.serving.paging
 import web.templating
+from gitbrag.highlights import highlight_sentences, pinned_pull_requests
 from gitbrag.models import Report, RepositoryOut
 from gitbrag.periods import ReportKey
 from gitbrag.render.markdown import render_markdown
 from gitbrag.settings import Settings
 from web.activity_view import issue_rows
-from web.presenters import period_tabs, report_path, report_view
+from web.presenters import compare_path, period_tabs, report_path, report_view
 from web.serving.document import Document, HoleMarkers
 from web.serving.paging import (
     issues_path,
@@ -56,6 +61,9 @@ def _revision() -> str:
     for module in (
         web.activity_view,
         web.formatting,
+        gitbrag.wording,
+        gitbrag.highlights,
+        gitbrag.curation,
         gitbrag.render.markdown,
         web.presenters,
         web.serving.paging,
@@ -63,6 +71,8 @@ def _revision() -> str:
     ):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
+    for path in sorted((Path(__file__).parents[1] / "embeds").glob("*.py")):  # cards, images
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -96,9 +106,10 @@ class BundleRenderer:
     env: jinja2.Environment
     settings: Settings
 
-    def render(self, key: ReportKey, report_json: bytes, base_url: str) -> dict[str, Document]:
-        """Every document of the bundle, by name."""
-        report = Report.model_validate_json(report_json)
+    def render(
+        self, key: ReportKey, report: Report, base_url: str, name: str = PAGE
+    ) -> dict[str, Document]:
+        """Every document of the bundle, by name (whichever ``name`` was asked for)."""
         settings = self.settings
         markers = HoleMarkers()
         page_path = report_path(key)
@@ -115,6 +126,13 @@ class BundleRenderer:
             "page_path": page_path,
             "json_path": report_path(key, ".json"),
             "md_path": report_path(key, ".md"),
+            "og_path": report_path(key, "/og.png"),
+            "card_path": report_path(key, "/card.svg"),
+            "badge_path": report_path(key, "/badge.svg"),
+            "compare_path": compare_path(key),
+            "highlights": highlight_sentences(report),
+            "pinned_count": len(pinned_pull_requests(report)),
+            "hidden_count": report.curation.hidden_pull_requests if report.curation else 0,
         }
         repositories = paginate(
             repository_views(key, report.repositories, settings.page_recent_pull_requests),

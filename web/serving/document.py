@@ -54,9 +54,10 @@ class Document:
         return cls(tuple(parts))
 
     @classmethod
-    def of(cls, raw: bytes) -> Document:
-        """A document without holes (an export)."""
-        return cls((Chunk.of(raw),))
+    def of(cls, raw: bytes, *, level: int = 9) -> Document:
+        """A document without holes (an export, an image: ``level=1`` for bytes that are
+        compressed already)."""
+        return cls((Chunk.of(raw, level=level),))
 
     @property
     def holes(self) -> frozenset[str]:

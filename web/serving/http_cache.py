@@ -7,6 +7,11 @@
   (``no-cache``); their strong ``ETag`` makes that a ``304`` without a body.
 * Anything carrying a session or a CSRF token, or answering a bearer client: ``private,
   no-store`` and no ``ETag``.
+* Embeds (cards, badges, the social image) are fetched by image proxies (GitHub's camo) and
+  CDNs, never with a session: ``public`` with a ``max-age`` of a 24th of the freshness period,
+  ``stale-while-revalidate`` of a whole one and ``stale-if-error`` of a week of them, so a
+  README card keeps showing while gitbrag is briefly down; a card saying "not generated yet"
+  only a 288th (five minutes for a day), so the real one shows soon after.
 
 ETags are strong: one per report version, rendering bundle, page, variant and content coding
 (a gzip body and its identity twin are different representations).
@@ -31,6 +36,21 @@ def public(fresh_seconds: int, age_seconds: float) -> str:
     max_age = min(fresh_seconds // 96, left)
     revalidate = min(fresh_seconds // 24, max(0, left - max_age))
     return f"public, max-age={max_age}, stale-while-revalidate={revalidate}"
+
+
+def embedded(fresh_seconds: int) -> str:
+    """For cards, badges and the social image of a stored report (fresh or stale)."""
+    max_age = max(60, fresh_seconds // 24)
+    return (
+        f"public, max-age={max_age}, stale-while-revalidate={fresh_seconds}, "
+        f"stale-if-error={7 * fresh_seconds}"
+    )
+
+
+def embedded_missing(fresh_seconds: int) -> str:
+    """For the card or badge standing in for a report not generated yet (or no such user)."""
+    max_age = max(30, fresh_seconds // 288)
+    return f"public, max-age={max_age}, stale-while-revalidate={max_age}"
 
 
 def accepts_gzip(headers: Mapping[str, str]) -> bool:

@@ -39,8 +39,11 @@ def document_response(
     status_code: int = 200,
     vary: str = http_cache.VARY,
     headers: Mapping[str, str] | None = None,
+    compressible: bool = True,
 ) -> Response:
-    gzip = http_cache.accepts_gzip(request.headers)
+    """``cached`` with the viewer's holes filled; ``compressible=False`` for bytes that are
+    compressed already (a PNG), always sent as they are."""
+    gzip = compressible and http_cache.accepts_gzip(request.headers)
     out = {"Cache-Control": cache_control, "Vary": vary, **(headers or {})}
     if shared is not None:
         tag = http_cache.etag(*shared.etag_parts, shared.variant, gzip=gzip)

@@ -1,0 +1,331 @@
+"""The author's curation of their public reports: pull requests and whole repositories left
+out (a hidden repository's reviews given and issues opened too), and up to five pinned pull
+requests. Pure: a :class:`Curation` value and
+:func:`curated`, which applies one to a report.
+
+A curation belongs to a user (every period of their reports), is kept apart from the reports
+(``gitbrag.stores.curation``) so a regeneration keeps it, and is applied when a report is
+served: totals, sizes, languages, months, highlights and the exports all count only what is
+shown, and ``Report.curation`` says how much the author hid, so the numbers stay honest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict
+
+from gitbrag.errors import InvalidInput
+from gitbrag.highlights import highlights
+from gitbrag.models import (
+    SIZE_BUCKETS,
+    CurationOut,
+    IssuesOut,
+    LanguageShare,
+    PinnedOut,
+    PullRequestOut,
+    Report,
+    RepositoryOut,
+    ReviewsOut,
+    ReviewStates,
+    Sizes,
+    Totals,
+)
+from gitbrag.report import language_shares
+
+MAX_PINS: Final = 5
+MAX_HIDDEN: Final = 5000  # items per list: request data must not grow Redis without bound
+NO_CURATION: Final = "0"  # the version of an empty curation
+
+_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_PULL_REQUEST = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#([0-9]{1,9})$")
+
+
+def repository_name(value: str) -> str:
+    """``owner/name`` as given, or ``InvalidInput``."""
+    value = value.strip()
+    if not _REPOSITORY.fullmatch(value):
+        raise InvalidInput("not a repository name (owner/name)")
+    return value
+
+
+def pull_request_ref(value: str) -> tuple[str, int]:
+    """``owner/name#123`` -> ``("owner/name", 123)``, or ``InvalidInput``."""
+    found = _PULL_REQUEST.fullmatch(value.strip())
+    if found is None or int(found.group(2)) == 0:
+        raise InvalidInput("not a pull request (owner/name#number)")
+    return found.group(1), int(found.group(2))
+
+
+def ref(name_with_owner: str, number: int) -> str:
+    return f"{name_with_owner}#{number}"
+
+
+def _without(items: tuple[str, ...], value: str) -> tuple[str, ...]:
+    return tuple(item for item in items if item.lower() != value.lower())
+
+
+def _has(items: tuple[str, ...], value: str) -> bool:
+    return any(item.lower() == value.lower() for item in items)
+
+
+class Curation(BaseModel):
+    """One user's choices. Names compare case-insensitively (as GitHub's do)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hidden_repositories: tuple[str, ...] = ()  # "owner/name"
+    hidden_pull_requests: tuple[str, ...] = ()  # "owner/name#123"
+    pinned: tuple[str, ...] = ()  # "owner/name#123", in the author's order
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hidden_repositories or self.hidden_pull_requests or self.pinned)
+
+    @property
+    def version(self) -> str:
+        """A digest of the choices (``"0"`` when there are none): the same choices always
+        have the same version, so renderings of them can be reused after an undo."""
+        if self.empty:
+            return NO_CURATION
+        canonical = self.model_dump_json().lower().encode()
+        return hashlib.sha256(canonical).hexdigest()[:16]
+
+    def _check_size(self, items: tuple[str, ...]) -> None:
+        if len(items) >= MAX_HIDDEN:
+            raise InvalidInput(f"at most {MAX_HIDDEN:,} hidden items of a kind")
+
+    def hide_repository(self, name: str) -> Curation:
+        name = repository_name(name)
+        if _has(self.hidden_repositories, name):
+            return self
+        self._check_size(self.hidden_repositories)
+        pinned = tuple(p for p in self.pinned if pull_request_ref(p)[0].lower() != name.lower())
+        hidden = tuple(sorted((*self.hidden_repositories, name), key=str.lower))
+        return self.model_copy(update={"hidden_repositories": hidden, "pinned": pinned})
+
+    def show_repository(self, name: str) -> Curation:
+        name = repository_name(name)
+        return self.model_copy(
+            update={"hidden_repositories": _without(self.hidden_repositories, name)}
+        )
+
+    def hide_pull_request(self, value: str) -> Curation:
+        repo, number = pull_request_ref(value)
+        key = ref(repo, number)
+        if _has(self.hidden_pull_requests, key):
+            return self
+        self._check_size(self.hidden_pull_requests)
+        hidden = tuple(sorted((*self.hidden_pull_requests, key), key=str.lower))
+        return self.model_copy(
+            update={"hidden_pull_requests": hidden, "pinned": _without(self.pinned, key)}
+        )
+
+    def show_pull_request(self, value: str) -> Curation:
+        key = ref(*pull_request_ref(value))
+        return self.model_copy(
+            update={"hidden_pull_requests": _without(self.hidden_pull_requests, key)}
+        )
+
+    def pin(self, value: str) -> Curation:
+        """Pin a pull request (shown again if it was hidden, and its repository too)."""
+        repo, number = pull_request_ref(value)
+        key = ref(repo, number)
+        if _has(self.pinned, key):
+            return self
+        if len(self.pinned) >= MAX_PINS:
+            raise InvalidInput(f"you can pin at most {MAX_PINS} pull requests; unpin one first")
+        return self.model_copy(
+            update={
+                "pinned": (*self.pinned, key),
+                "hidden_pull_requests": _without(self.hidden_pull_requests, key),
+                "hidden_repositories": _without(self.hidden_repositories, repo),
+            }
+        )
+
+    def unpin(self, value: str) -> Curation:
+        key = ref(*pull_request_ref(value))
+        return self.model_copy(update={"pinned": _without(self.pinned, key)})
+
+    def hides_repository(self, name: str) -> bool:
+        return _has(self.hidden_repositories, name)
+
+    def hides_pull_request(self, name_with_owner: str, number: int) -> bool:
+        return _has(self.hidden_pull_requests, ref(name_with_owner, number))
+
+    def pins(self, name_with_owner: str, number: int) -> bool:
+        return _has(self.pinned, ref(name_with_owner, number))
+
+
+# --------------------------------------------------------------------------- applying it
+
+
+def _month(pr: PullRequestOut) -> str:
+    return f"{pr.created_at.year:04d}-{pr.created_at.month:02d}"
+
+
+def _languages(report: Report, prs: list[PullRequestOut]) -> list[LanguageShare]:
+    if any(pr.languages is None for repo in report.repositories for pr in repo.pull_requests):
+        return list(report.languages)  # a report made before per-PR languages: as it was
+    lines: Counter[str] = Counter()
+    for pr in prs:
+        lines.update(pr.languages or {})
+    return language_shares(lines, {share.name: share.color for share in report.languages})
+
+
+def curated(report: Report, curation: Curation) -> Report:
+    """``report`` as its author chose to show it, with its highlights (also filled in for a
+    report stored before highlights existed)."""
+    if curation.empty:
+        if report.highlights is not None:
+            return report
+        return report.model_copy(update={"highlights": highlights(report)})
+    repositories: list[RepositoryOut] = []
+    hidden_prs = hidden_repos = 0
+    left_out: list[str] = []
+    for repo in report.repositories:
+        name = repo.name_with_owner
+        if curation.hides_repository(name):
+            hidden_repos += 1
+            hidden_prs += len(repo.pull_requests)
+            left_out.append(name.lower())
+            continue
+        kept = [pr for pr in repo.pull_requests if not curation.hides_pull_request(name, pr.number)]
+        hidden_prs += len(repo.pull_requests) - len(kept)
+        left_out += [
+            f"{name.lower()}#{pr.number}:"
+            for pr in repo.pull_requests
+            if curation.hides_pull_request(name, pr.number)
+        ]
+        if kept:
+            same = len(kept) == len(repo.pull_requests)
+            repositories.append(repo if same else repo.model_copy(update={"pull_requests": kept}))
+    prs = [pr for repo in repositories for pr in repo.pull_requests]
+    states = Counter(pr.state for pr in prs)
+    sizes = Counter(pr.size for pr in prs)
+    per_month = Counter(_month(pr) for pr in prs)
+    reasons = [
+        reason
+        for reason in report.incomplete_reasons
+        if not any(_names(reason, hidden) for hidden in left_out)
+    ]
+    pinned = [
+        PinnedOut(name_with_owner=repo.name_with_owner, number=pr.number)
+        for pin in curation.pinned
+        for repo in repositories
+        for pr in repo.pull_requests
+        if ref(repo.name_with_owner, pr.number).lower() == pin.lower()
+    ]
+    reviews = _reviews(report.reviews, curation)
+    per_month_reviews = _review_months(report.reviews, reviews)
+    shown = report.model_copy(
+        update={
+            "complete": not reasons,
+            "incomplete_reasons": reasons,
+            "totals": Totals(
+                pull_requests=len(prs),
+                merged=states["merged"],
+                open=states["open"],
+                closed=states["closed"],
+                repositories=len(repositories),
+                additions=sum(pr.additions for pr in prs),
+                deletions=sum(pr.deletions for pr in prs),
+                changed_files=sum(pr.changed_files for pr in prs),
+                stars_gained=sum(repo.stars_gained for repo in repositories),
+            ),
+            "sizes": Sizes(**{bucket: sizes[bucket] for bucket in SIZE_BUCKETS}),
+            "roles": dict(sorted(Counter(repo.role for repo in repositories).items())),
+            "languages": _languages(report, prs),
+            "months": [
+                month.model_copy(
+                    update={"pull_requests": per_month[month.month]}
+                    | (
+                        {"reviews": per_month_reviews[month.month]}
+                        if per_month_reviews is not None
+                        else {}
+                    )
+                )
+                for month in report.months
+            ],
+            "reviews": reviews,
+            "issues": _issues(report.issues, curation),
+            "repositories": repositories,
+            "curation": CurationOut(
+                hidden_pull_requests=hidden_prs,
+                hidden_repositories=hidden_repos,
+                pinned=pinned,
+            ),
+        }
+    )
+    return shown.model_copy(update={"highlights": highlights(shown)})
+
+
+def _reviews(reviews: ReviewsOut | None, curation: Curation) -> ReviewsOut | None:
+    """Reviews given without the hidden repositories' (recounted from their rows; states as
+    they were when a report made before per-repository states hides one)."""
+    if reviews is None:
+        return None
+    kept = [r for r in reviews.by_repository if not curation.hides_repository(r.name_with_owner)]
+    if len(kept) == len(reviews.by_repository):
+        return reviews
+    states = reviews.states
+    if all(row.states is not None for row in reviews.by_repository):
+        counted: Counter[str] = Counter()
+        for row in kept:
+            assert row.states is not None
+            counted.update(row.states.model_dump())
+        states = ReviewStates.model_validate(dict(counted))
+    return ReviewsOut(
+        total=sum(row.reviews for row in kept),
+        pull_requests=sum(row.pull_requests for row in kept),  # (repository, number) pairs
+        repositories=len(kept),
+        states=states,
+        by_repository=kept,
+    )
+
+
+def _review_months(before: ReviewsOut | None, after: ReviewsOut | None) -> Counter[str] | None:
+    """Reviews per month once hidden repositories are left out (None: unchanged, or not
+    known per repository)."""
+    if before is None or after is None or after is before:
+        return None
+    if any(row.months is None for row in before.by_repository):
+        return None
+    counted: Counter[str] = Counter()
+    for row in after.by_repository:
+        counted.update(row.months or {})
+    return counted
+
+
+def _issues(issues: IssuesOut | None, curation: Curation) -> IssuesOut | None:
+    """Issues opened without the hidden repositories' (every count recounted)."""
+    if issues is None:
+        return None
+    kept = [r for r in issues.by_repository if not curation.hides_repository(r.name_with_owner)]
+    if len(kept) == len(issues.by_repository):
+        return issues
+    every = [issue for row in kept for issue in row.issues]
+    closed = [issue for issue in every if issue.state == "closed"]
+    not_planned = sum(1 for issue in closed if issue.state_reason == "not_planned")
+    return IssuesOut(
+        total=len(every),
+        open=len(every) - len(closed),
+        closed=len(closed),
+        completed=len(closed) - not_planned,
+        not_planned=not_planned,
+        repositories=len(kept),
+        by_repository=kept,
+    )
+
+
+def _names(reason: str, hidden: str) -> bool:
+    """Whether an incomplete reason is about a hidden pull request (``repo#1:``) or
+    repository (its name as a word), so it does not give the hidden item away."""
+    lowered = reason.lower()
+    if hidden.endswith(":"):
+        return hidden in lowered
+    pattern = rf"(?<![\w./-]){re.escape(hidden)}(?![\w-]|\.\w)"
+    return re.search(pattern, lowered) is not None

@@ -1,0 +1,62 @@
+"""Who a new report job counts against, and how many it may have (SPEC 10).
+
+A logged-in viewer (browser session or bearer token) counts as their GitHub account, across
+sessions and tokens; anonymous generation (``ANONYMOUS_GENERATION``, the server token)
+counts per client address, IPv6 addresses per /64 (one subscriber's whole network) and
+named by a keyed digest, so no address is stored and the keys stay few; the scheduler
+counts only toward the queue cap. The limits themselves are settings; the claim script of
+:mod:`gitbrag.stores.claims` applies them atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+
+from gitbrag.settings import Settings
+from gitbrag.stores.claims import JobLimits
+
+__all__ = ["JobLimits", "address_subject", "for_address", "for_scheduler", "for_viewer"]
+
+
+def address_subject(address: str, secret_key: str) -> str:
+    """A short, keyed name for a client address (its /64 for IPv6); unparsable addresses
+    (a test client's "testclient") share one name."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        network = "unknown"
+    else:
+        if isinstance(parsed, ipaddress.IPv6Address):
+            mapped = parsed.ipv4_mapped
+            network = str(mapped or ipaddress.ip_network(f"{parsed}/64", strict=False))
+        else:
+            network = str(parsed)
+    digest = hmac.new(secret_key.encode(), b"address:" + network.encode(), hashlib.sha256)
+    return "addr:" + digest.hexdigest()[:20]
+
+
+def for_viewer(settings: Settings, login: str) -> JobLimits:
+    """A logged-in viewer's limits (``login`` is what GitHub said the token belongs to)."""
+    return JobLimits(
+        subject="login:" + login.lower(),
+        per_hour=settings.viewer_jobs_per_hour,
+        active=settings.viewer_active_jobs,
+        queue=settings.max_queued_jobs,
+    )
+
+
+def for_address(settings: Settings, address: str) -> JobLimits:
+    """Anonymous generation's limits, per client address."""
+    return JobLimits(
+        subject=address_subject(address, settings.resolved_secret_key()),
+        per_hour=settings.anonymous_jobs_per_hour,
+        active=settings.anonymous_active_jobs,
+        queue=settings.max_queued_jobs,
+    )
+
+
+def for_scheduler(settings: Settings) -> JobLimits:
+    """Pre-warming: no viewer, only the queue cap (a full queue skips the tick's rest)."""
+    return JobLimits(queue=settings.max_queued_jobs)

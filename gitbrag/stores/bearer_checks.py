@@ -1,0 +1,89 @@
+"""What keeps bad bearer tokens from costing GitHub calls: tokens GitHub rejected lately, and
+how many validations each client asked for this minute.
+
+Both are bounded whatever the requests carry:
+
+    gitbrag:bearer-rejected           zset sha256(token) → expiry (epoch s); at most
+                                      ``max_rejected`` members, the soonest to expire go first
+    gitbrag:limits:validate:<minute>  hash client name → validations that minute; two minutes
+                                      alive at most (each expires after 120 s)
+
+A flood of made-up tokens therefore reaches GitHub at most ``per_minute`` times per client
+per minute, and never twice for the same token within ``rejected_ttl`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import redis
+
+REJECTED: Final = "gitbrag:bearer-rejected"
+VALIDATIONS_PREFIX: Final = "gitbrag:limits:validate:"
+
+# KEYS[1] rejected zset; ARGV[1] digest, ARGV[2] expiry, ARGV[3] now, ARGV[4] cap.
+_REJECT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1) end
+redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[2])))
+return 1
+"""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationDecision:
+    allowed: bool
+    retry_after_seconds: int
+
+
+class BearerChecks:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        rejected_ttl: int,
+        per_minute: int,
+        max_rejected: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._redis = client
+        self.clock = clock
+        self.rejected_ttl = rejected_ttl
+        self.per_minute = per_minute
+        self.max_rejected = max_rejected
+        self._reject = client.register_script(_REJECT)
+
+    def rejected(self, token: str, *, now: float | None = None) -> bool:
+        """GitHub said 401 for ``token`` less than ``rejected_ttl`` seconds ago."""
+        now = self.clock() if now is None else now
+        expiry = self._redis.zscore(REJECTED, _digest(token))
+        return expiry is not None and expiry > now
+
+    def remember_rejected(self, token: str, *, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
+        self._reject(
+            keys=[REJECTED], args=[_digest(token), now + self.rejected_ttl, now, self.max_rejected]
+        )
+
+    def take_validation(self, client: str, *, now: float | None = None) -> ValidationDecision:
+        """Count one GitHub validation for ``client`` (a bounded name: a keyed digest of its
+        address) in the current minute; refused beyond ``per_minute``."""
+        now = self.clock() if now is None else now
+        minute = int(now // 60)
+        key = f"{VALIDATIONS_PREFIX}{minute}"
+        pipe = self._redis.pipeline()
+        pipe.hincrby(key, client, 1)
+        pipe.expire(key, 120)
+        used, _ = pipe.execute()
+        retry_after = max(1, int((minute + 1) * 60 - now))
+        return ValidationDecision(int(used) <= self.per_minute, retry_after)

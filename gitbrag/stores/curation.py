@@ -1,0 +1,96 @@
+"""Each user's curation of their reports (``gitbrag.curation``), with the changes to undo.
+
+Keys (no expiry: the author's choices last until they change them):
+
+    gitbrag:curation:{login lower}           hash: version, json (absent: nothing curated)
+    gitbrag:curation:{login lower}:history   list of earlier JSON states, newest first
+
+The hash is apart from every report, so a regeneration (which replaces a report's hash) keeps
+the choices; the web's one read per view (``gitbrag.stores.serving``) reads ``version`` beside
+the report's own, and renderings are named by both, so a change is served from the next
+request on. Every change is an optimistic transaction (``WATCH``): two tabs changing at once
+never lose one another's change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, cast
+
+import redis
+
+from gitbrag.curation import Curation
+
+CURATION_PREFIX: Final = "gitbrag:curation:"
+HISTORY_SUFFIX: Final = ":history"
+HISTORY_LENGTH: Final = 20  # changes that can be undone
+
+
+def curation_key(username: str) -> str:
+    return CURATION_PREFIX + username.lower()
+
+
+class CurationStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def get(self, username: str) -> Curation:
+        raw = cast(bytes | None, self._redis.hget(curation_key(username), "json"))
+        return Curation.model_validate_json(raw) if raw else Curation()
+
+    def can_undo(self, username: str) -> bool:
+        return bool(self._redis.llen(curation_key(username) + HISTORY_SUFFIX))
+
+    def change(self, username: str, edit: Callable[[Curation], Curation]) -> Curation:
+        """Apply ``edit`` to the current choices and keep the earlier ones for an undo.
+        ``edit`` may raise (``InvalidInput``): nothing changes then."""
+        key = curation_key(username)
+        history = key + HISTORY_SUFFIX
+
+        result: list[Curation] = []
+
+        def transaction(pipe: redis.client.Pipeline) -> None:
+            result.clear()
+            raw = cast(bytes | None, pipe.hget(key, "json"))
+            current = Curation.model_validate_json(raw) if raw else Curation()
+            changed = edit(current)
+            result.append(changed)
+            if changed == current:
+                return
+            pipe.multi()
+            pipe.lpush(history, current.model_dump_json())
+            pipe.ltrim(history, 0, HISTORY_LENGTH - 1)
+            self._write(pipe, key, changed)
+
+        self._redis.transaction(transaction, key)
+        return result[0]
+
+    def undo(self, username: str) -> Curation | None:
+        """Go back to the choices before the last change; None when there is nothing to undo."""
+        key = curation_key(username)
+        history = key + HISTORY_SUFFIX
+
+        result: list[Curation] = []
+
+        def transaction(pipe: redis.client.Pipeline) -> None:
+            result.clear()
+            raw = cast(bytes | None, pipe.lindex(history, 0))
+            if raw is None:
+                return
+            earlier = Curation.model_validate_json(raw)
+            result.append(earlier)
+            pipe.multi()
+            pipe.lpop(history)
+            self._write(pipe, key, earlier)
+
+        self._redis.transaction(transaction, key, history)
+        return result[0] if result else None
+
+    @staticmethod
+    def _write(pipe: redis.client.Pipeline, key: str, curation: Curation) -> None:
+        if curation.empty:
+            pipe.delete(key)  # "nothing curated" reads as version 0 without a key
+        else:
+            pipe.hset(
+                key, mapping={"version": curation.version, "json": curation.model_dump_json()}
+            )

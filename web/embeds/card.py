@@ -1,0 +1,232 @@
+"""The README card: a report's headline numbers and languages laid out for ``templates/
+card.svg`` (pure: a report in, positions and strings out; the template escapes the strings).
+
+Sizes are in pixels of a ``width`` x ``height`` SVG; text is cut to fit, measured in DejaVu
+Sans (``web.embeds.fonts``), which runs wider than the fonts most viewers have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from gitbrag.errors import InvalidInput
+from gitbrag.highlights import highlights, pinned_pull_requests
+from gitbrag.models import Report
+from gitbrag.periods import PERIOD_LABELS
+from gitbrag.wording import compact, count, human_date, number, percent
+from web.embeds.fonts import fit
+
+DEFAULT_WIDTH: Final = 500
+MIN_WIDTH: Final = 300
+MAX_WIDTH: Final = 1000
+WIDTH_STEP: Final = 50  # widths are rounded to this: a bounded number of renderings
+PAD: Final = 20
+OTHER_COLOR: Final = "#8b949e"
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    background: str
+    border: str
+    text: str
+    muted: str
+    accent: str
+    track: str
+
+
+THEMES: Final = {
+    "light": Theme("#ffffff", "#d0d7de", "#1f2328", "#59636e", "#0969da", "#eaeef2"),
+    "dark": Theme("#0d1117", "#30363d", "#e6edf3", "#9198a1", "#4493f8", "#21262d"),
+}
+
+
+def parse_theme(value: str | None) -> str:
+    theme = (value or "light").strip().lower()
+    if theme not in THEMES:
+        raise InvalidInput("theme must be light or dark")
+    return theme
+
+
+def parse_width(value: str | None) -> int:
+    """A width hint in pixels, rounded to the nearest ``WIDTH_STEP`` within bounds."""
+    if value is None or value == "":
+        return DEFAULT_WIDTH
+    if not value.isdigit() or len(value) > 5:
+        raise InvalidInput(f"width must be a number of pixels from {MIN_WIDTH} to {MAX_WIDTH}")
+    width = min(MAX_WIDTH, max(MIN_WIDTH, int(value)))
+    return int(round(width / WIDTH_STEP) * WIDTH_STEP)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    x: float
+    y: float
+    text: str
+    size: int
+    fill: str
+    bold: bool = False
+    anchor: str = "start"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    width: float
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dot:
+    x: float
+    y: float
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    width: int
+    height: int
+    theme: Theme
+    title: str  # for screen readers (<title>)
+    description: str  # <desc>
+    texts: tuple[Text, ...]
+    bar_y: float | None  # the language bar, if any
+    bar_width: float
+    bars: tuple[Bar, ...]
+    dots: tuple[Dot, ...]
+
+
+def period_words(period: str | None, since: str, until: str) -> str:
+    """ "Past year, Dec 1, 2025 to Dec 1, 2026" (an en dash between the dates; a custom range:
+    its dates only)."""
+    dates = f"{human_date(since)} \u2013 {human_date(until)}"
+    label = PERIOD_LABELS.get(period) if period else None  # type: ignore[call-overload]
+    return f"{label} \u00b7 {dates}" if label else dates
+
+
+def report_period_words(report: Report) -> str:
+    return period_words(report.period, report.since, report.until)
+
+
+def _header(login: str, name: str | None, subtitle: str, theme: Theme, width: int) -> list[Text]:
+    inner = width - 2 * PAD
+    title = f"{name}\u2019s pull requests" if name else f"@{login}\u2019s pull requests"
+    return [
+        Text(PAD, 34, fit(title, 16, inner, bold=True), 16, theme.text, bold=True),
+        Text(PAD, 54, fit(subtitle, 12, inner), 12, theme.muted),
+    ]
+
+
+def card(report: Report, theme_name: str, width: int) -> Card:
+    theme = THEMES[theme_name]
+    totals = report.totals
+    login = report.user.login
+    texts = _header(
+        login, report.user.name, f"@{login} \u00b7 {report_period_words(report)}", theme, width
+    )
+    stars_label = "Stars" if report.period == "all_time" else "Stars gained"
+    capped = "+" if any(repo.stars_gained_capped for repo in report.repositories) else ""
+    stats = [
+        ("Pull requests", number(totals.pull_requests)),
+        ("Merged", number(totals.merged)),
+        ("Repositories", number(totals.repositories)),
+        ("Lines changed", compact(totals.additions + totals.deletions)),
+        (stars_label, compact(totals.stars_gained) + capped),
+    ]
+    columns = 2 if width >= 450 else 1
+    column_width = (width - 2 * PAD - 24 * (columns - 1)) / columns
+    y = 84.0
+    for index, (label, value) in enumerate(stats):
+        column, row = index % columns, index // columns
+        x = PAD + column * (column_width + 24)
+        top = y + row * 24
+        texts.append(Text(x, top, label, 12, theme.muted))
+        texts.append(Text(x + column_width, top, value, 14, theme.text, bold=True, anchor="end"))
+    y += ((len(stats) + columns - 1) // columns) * 24 - 6
+    inner = width - 2 * PAD
+    hidden = report.curation.hidden_pull_requests if report.curation else 0
+    if hidden:
+        y += 18
+        note = f"{count(hidden, 'pull request')} hidden by the author"
+        texts.append(Text(PAD, y, fit(note, 11, inner), 11, theme.muted))
+    pins = pinned_pull_requests(report)
+    if pins:
+        y += 18
+        repo, pr = pins[0]
+        pinned = f"Pinned: {repo.name_with_owner}#{pr.number} \u201c{pr.title}\u201d"
+        texts.append(Text(PAD, y, fit(pinned, 11, inner), 11, theme.text))
+    bars: list[Bar] = []
+    dots: list[Dot] = []
+    bar_y: float | None = None
+    if report.languages:
+        bar_y = y + 16
+        shares = report.languages[:6]
+        rest = sum(share.lines for share in report.languages[6:])
+        total = sum(share.lines for share in report.languages)
+        x = float(PAD)
+        for share in shares:
+            part = inner * share.lines / total
+            bars.append(Bar(round(x, 2), round(part, 2), share.color or OTHER_COLOR))
+            x += part
+        if rest:
+            bars.append(Bar(round(x, 2), round(inner * rest / total, 2), OTHER_COLOR))
+        per_row = 3 if width >= 600 else 2
+        legend_width = inner / per_row
+        legend_y = bar_y + 28
+        for index, share in enumerate(report.languages[: per_row * 2]):
+            column, row = index % per_row, index // per_row
+            lx = PAD + column * legend_width
+            ly = legend_y + row * 18
+            dots.append(Dot(lx + 4, ly - 4, share.color or OTHER_COLOR))
+            label = fit(f"{share.name} {percent(share.percent)}", 11, legend_width - 16)
+            texts.append(Text(lx + 12, ly, label, 11, theme.text))
+        rows = (min(len(report.languages), per_row * 2) + per_row - 1) // per_row
+        y = legend_y + (rows - 1) * 18
+    else:
+        y += 22
+        texts.append(Text(PAD, y, "No code changes counted in this period", 11, theme.muted))
+    y += 24
+    footer = f"gitbrag \u00b7 updated {human_date(report.generated_at)}"
+    if not report.complete:
+        footer += " \u00b7 some data could not be collected"
+    texts.append(Text(PAD, y, fit(footer, 10, inner), 10, theme.muted))
+    summary = highlights(report).summary if totals.pull_requests else ""
+    return Card(
+        width=width,
+        height=int(y + 16),
+        theme=theme,
+        title=(
+            f"@{login} on gitbrag: {count(totals.pull_requests, 'pull request')} "
+            f"({number(totals.merged)} merged) in "
+            f"{count(totals.repositories, 'repository', 'repositories')}, "
+            f"{report_period_words(report)}"
+        ),
+        description=summary,
+        texts=tuple(texts),
+        bar_y=bar_y,
+        bar_width=inner,
+        bars=tuple(bars),
+        dots=tuple(dots),
+    )
+
+
+def message_card(login: str, subtitle: str, message: str, theme_name: str, width: int) -> Card:
+    """A card without a report: "not generated yet", "no such user"."""
+    theme = THEMES[theme_name]
+    inner = width - 2 * PAD
+    texts = _header(login, None, f"@{login} \u00b7 {subtitle}", theme, width)
+    texts.append(Text(PAD, 86, fit(message, 13, inner), 13, theme.text))
+    texts.append(Text(PAD, 112, "gitbrag", 10, theme.muted))
+    return Card(
+        width=width,
+        height=128,
+        theme=theme,
+        title=f"@{login} on gitbrag: {message}",
+        description="",
+        texts=tuple(texts),
+        bar_y=None,
+        bar_width=inner,
+        bars=(),
+        dots=(),
+    )

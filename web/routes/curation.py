@@ -1,0 +1,208 @@
+"""The author's curation of their public reports (``gitbrag.curation``): a page to hide pull
+requests or whole repositories and pin up to five pull requests, its form action, and the same
+through the API.
+
+Only the report's own user may curate it: a viewer whose GitHub login is the report's
+(case-insensitively); anyone else gets 403. Cookie sessions send their CSRF token (the form
+field, or the API's ``X-CSRF-Token``). Every change can be undone (the last 20). A change is
+served from the next request on: renderings are named by the curation's version
+(``gitbrag.stores.serving``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from gitbrag.curation import MAX_PINS, Curation
+from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
+from web.auth import CsrfForm, CsrfHeader, ReturnToForm, Viewer, check_csrf, safe_return_to
+from web.context import AppContext
+from web.deps import Ctx, CurrentViewer
+from web.params import Options
+from web.presenters import Tab, key_query, report_path
+from web.rendering import render_page
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+
+ROWS_PER_PAGE = 100
+Action = Literal[
+    "hide_repository",
+    "show_repository",
+    "hide_pull_request",
+    "show_pull_request",
+    "pin",
+    "unpin",
+    "undo",
+    "reset",
+]
+EDITS: dict[str, Callable[[Curation, str], Curation]] = {
+    "hide_repository": Curation.hide_repository,
+    "show_repository": Curation.show_repository,
+    "hide_pull_request": Curation.hide_pull_request,
+    "show_pull_request": Curation.show_pull_request,
+    "pin": Curation.pin,
+    "unpin": Curation.unpin,
+}
+
+
+def require_owner(viewer: Viewer, username: str) -> None:
+    """Only the report's own user (by GitHub login, case-insensitively) may curate it."""
+    if not viewer.logged_in or viewer.login is None:
+        raise HTTPException(401, "log in first")
+    if viewer.login.lower() != username.lower():
+        raise HTTPException(403, f"Only @{username} can curate @{username}'s reports.")
+
+
+def apply_action(ctx: AppContext, username: str, action: str, target: str) -> Curation:
+    """Change ``username``'s curation (raises ``InvalidInput`` for a bad target)."""
+    store = ctx.curation
+    if action == "undo":
+        return store.undo(username) or store.get(username)
+    if action == "reset":
+        return store.change(username, lambda _: Curation())
+    edit = EDITS[action]
+    return store.change(username, lambda current: edit(current, target))
+
+
+def curate_path(key: ReportKey, **extra: str) -> str:
+    query = urlencode(key_query(key) | extra)
+    return f"/user/github/{key.username}/curate" + (f"?{query}" if query else "")
+
+
+# ------------------------------------------------------------------ the page
+
+
+@router.get("/user/github/{username}/curate")
+async def curate_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    options: Options,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The owner's curation page for one period's report (every pull request, hidden or not)."""
+    key = options.key(username.lower())
+    path = curate_path(key, **({"page": str(page)} if page > 1 else {}))
+    if not viewer.logged_in:
+        return RedirectResponse("/auth/login?" + urlencode({"return_to": path}), status_code=303)
+    require_owner(viewer, key.username)
+    stored = await run_in_threadpool(ctx.service.get_report, key)
+    curation = await run_in_threadpool(ctx.curation.get, key.username)
+    can_undo = await run_in_threadpool(ctx.curation.can_undo, key.username)
+    rows: list[tuple[Any, Any]] = []
+    if stored is not None:
+        rows = [(repo, pr) for repo in stored.report.repositories for pr in repo.pull_requests]
+    pages = max(1, -(-len(rows) // ROWS_PER_PAGE))
+    shown = rows[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE]
+    groups: list[tuple[Any, list[Any]]] = []
+    for repo, pr in shown:
+        if not groups or groups[-1][0] is not repo:
+            groups.append((repo, []))
+        groups[-1][1].append(pr)
+    context = {
+        "key": key,
+        "report": stored.report if stored else None,
+        "curation": curation,
+        "can_undo": can_undo,
+        "groups": groups,
+        "page": page,
+        "pages": pages,
+        "page_path": report_path(key),
+        "current_path": path,
+        "action_path": f"/user/github/{key.username}/curation",
+        "previous_path": curate_path(key, page=str(page - 1)) if page > 1 else None,
+        "next_path": curate_path(key, page=str(page + 1)) if page < pages else None,
+        "tabs": [
+            Tab(PERIOD_LABELS[period], _curate_tab(key, period), key.range.period == period)
+            for period in PERIODS
+        ],
+        "max_pins": MAX_PINS,
+    }
+    return render_page(request, "curate.html", context)
+
+
+def _curate_tab(key: ReportKey, period: str) -> str:
+    query = urlencode(key_query(key, period=period))
+    return f"/user/github/{key.username}/curate" + (f"?{query}" if query else "")
+
+
+@router.post("/user/github/{username}/curation")
+async def curation_form(
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    action: Annotated[Action, Form()],
+    csrf_token: CsrfForm = "",
+    target: Annotated[str, Form(max_length=200)] = "",
+    return_to: ReturnToForm = "",
+) -> Response:
+    """The curation page's buttons: hide, show, pin, unpin, undo, reset; then back."""
+    require_owner(viewer, username)
+    check_csrf(viewer, csrf_token)
+    await run_in_threadpool(apply_action, ctx, username.lower(), action, target)
+    back = safe_return_to(return_to, default=f"/user/github/{username.lower()}/curate")
+    return RedirectResponse(back, status_code=303)
+
+
+# ------------------------------------------------------------------ the API
+
+
+class CurationChange(BaseModel):
+    action: Action
+    target: str = Field("", max_length=200, description="owner/name, or owner/name#number")
+
+
+def _curation_json(ctx: AppContext, username: str, curation: Curation) -> dict[str, Any]:
+    return {
+        "username": username,
+        "hidden_repositories": list(curation.hidden_repositories),
+        "hidden_pull_requests": list(curation.hidden_pull_requests),
+        "pinned": list(curation.pinned),
+        "version": curation.version,
+        "can_undo": ctx.curation.can_undo(username),
+    }
+
+
+CURATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a target that is not a repository or pull request, or a sixth pin"},
+    401: {"description": "not logged in (session or bearer token)"},
+    403: {"description": "not the report's user, or a missing `X-CSRF-Token` (sessions)"},
+}
+
+
+@api.get("/curation/github/{username}", responses=CURATION_RESPONSES)
+async def get_curation(ctx: Ctx, viewer: CurrentViewer, username: str) -> JSONResponse:
+    """Your curation (pull requests and repositories hidden from your public reports, pins).
+    Only for the user themself."""
+    require_owner(viewer, username)
+    curation = await run_in_threadpool(ctx.curation.get, username.lower())
+    body = await run_in_threadpool(_curation_json, ctx, username.lower(), curation)
+    return JSONResponse(body, headers={"Cache-Control": "private, no-store"})
+
+
+@api.post("/curation/github/{username}", responses=CURATION_RESPONSES)
+async def change_curation(
+    ctx: Ctx,
+    viewer: CurrentViewer,
+    username: str,
+    change: CurationChange,
+    x_csrf_token: CsrfHeader = None,
+) -> JSONResponse:
+    """Hide or show a repository (`owner/name`) or pull request (`owner/name#123`), pin or
+    unpin a pull request (at most five), `undo` the last change or `reset` everything."""
+    require_owner(viewer, username)
+    check_csrf(viewer, x_csrf_token)
+    name = username.lower()
+    curation = await run_in_threadpool(apply_action, ctx, name, change.action, change.target)
+    body = await run_in_threadpool(_curation_json, ctx, name, curation)
+    return JSONResponse(body, headers={"Cache-Control": "private, no-store"})

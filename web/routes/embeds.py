@@ -1,0 +1,128 @@
+"""A report outside gitbrag: the README card (``card.svg``), the badge (``badge.svg``) and the
+social preview image (``og.png``). Served like the report page (``web.routes.reports``): one
+Redis read, a document rendered once per report version and curation (``web.embeds``),
+``ETag``/``304`` and caching headers for image proxies and CDNs. Never a GitHub call and never
+a generation: a report nobody generated yet gets a tidy card saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gitbrag.periods import ReportKey
+from web.canonical import query_of, request_key
+from web.context import AppContext
+from web.embeds.card import parse_theme, parse_width
+from web.embeds.render import BADGE, BUNDLE, PNG, SOCIAL_IMAGE, SVG, card_name
+from web.rendering import public_base_url
+from web.serving import http_cache
+from web.serving.reader import ANONYMOUS_IDENTITY, Read
+from web.serving.respond import Shared, document_response
+from web.serving.route import REPORT_PARAMETERS, ServedRoute, context_of, query_parameter
+
+router = APIRouter(tags=["embeds"], route_class=ServedRoute)
+
+VARY = "Accept-Encoding"
+MISSING = "Report not generated yet: open it on gitbrag to generate it"
+UNKNOWN = {"no_user": "No such GitHub user", "organization": "An organisation, not a person"}
+CARD_PARAMETERS: list[dict[str, Any]] = [
+    *REPORT_PARAMETERS,
+    query_parameter("theme", "light (default) or dark", max_length=8),
+    query_parameter("width", "width hint in pixels, 300-1000 (default 500)", max_length=5),
+]
+
+
+async def _read(request: Request, ctx: AppContext, key: ReportKey, name: str) -> Read:
+    base_url = public_base_url(request)
+    family = ctx.embeds.family
+    return await ctx.reader.page(key, name, BUNDLE, base_url, ANONYMOUS_IDENTITY, family)
+
+
+def _served(
+    request: Request, ctx: AppContext, key: ReportKey, read: Read, name: str, media_type: str
+) -> Response:
+    meta = read.state.meta
+    assert meta is not None and read.document is not None
+    ctx.views.record(str(key))  # a README card keeps its report popular, so pre-warmed
+    return document_response(
+        request,
+        read.document,
+        media_type=media_type,
+        cache_control=http_cache.embedded(ctx.settings.report_fresh_seconds),
+        shared=Shared(name, (meta.version, BUNDLE)),
+        vary=VARY,
+        compressible=media_type != PNG,
+    )
+
+
+def _stand_in(ctx: AppContext, body: bytes, status_code: int) -> Response:
+    headers = {
+        "Cache-Control": http_cache.embedded_missing(ctx.settings.report_fresh_seconds),
+        "Vary": VARY,
+    }
+    return Response(body, status_code=status_code, media_type=SVG, headers=headers)
+
+
+@router.get(
+    "/user/github/{username}/card.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the card (SVG)"}},
+    openapi_extra={"parameters": CARD_PARAMETERS},
+)
+async def card_svg(request: Request) -> Response:
+    """The report's summary numbers and top languages as an SVG card for a README
+    (`theme`: light or dark; `width` hint). A report not generated yet is a card saying so."""
+    ctx = context_of(request)
+    key = request_key(request, request.path_params["username"], "/card.svg")
+    query = query_of(request)
+    theme, width = parse_theme(query.get("theme")), parse_width(query.get("width"))
+    read = await _read(request, ctx, key, card_name(theme, width))
+    reason = read.state.unknown_reason
+    if reason is not None:
+        body = ctx.embeds.missing_card(key, UNKNOWN.get(reason, UNKNOWN["no_user"]), theme, width)
+        return _stand_in(ctx, body, 404)
+    if read.state.meta is None:
+        return _stand_in(ctx, ctx.embeds.missing_card(key, MISSING, theme, width), 200)
+    return _served(request, ctx, key, read, card_name(theme, width), SVG)
+
+
+@router.get(
+    "/user/github/{username}/badge.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the badge (SVG)"}},
+    openapi_extra={"parameters": REPORT_PARAMETERS},
+)
+async def badge_svg(request: Request) -> Response:
+    """A shields-style badge: "merged PRs · 1 year | 36"."""
+    ctx = context_of(request)
+    key = request_key(request, request.path_params["username"], "/badge.svg")
+    read = await _read(request, ctx, key, BADGE)
+    reason = read.state.unknown_reason
+    if reason is not None:
+        return _stand_in(ctx, ctx.embeds.missing_badge(key, "no such user", True), 404)
+    if read.state.meta is None:
+        return _stand_in(ctx, ctx.embeds.missing_badge(key, "not generated yet", False), 200)
+    return _served(request, ctx, key, read, BADGE, SVG)
+
+
+@router.get(
+    "/user/github/{username}/og.png",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "1200 x 630 PNG"},
+        404: {"description": "no report (yet), or no such user"},
+    },
+    openapi_extra={"parameters": REPORT_PARAMETERS},
+)
+async def social_image_png(request: Request) -> Response:
+    """The social preview image (`og:image`) of a report: 1200 x 630 PNG."""
+    ctx = context_of(request)
+    key = request_key(request, request.path_params["username"], "/og.png")
+    read = await _read(request, ctx, key, SOCIAL_IMAGE)
+    if read.state.meta is None:
+        raise HTTPException(404, f"No report for {key.username} yet.")
+    return _served(request, ctx, key, read, SOCIAL_IMAGE, PNG)
