@@ -85,10 +85,63 @@ class NotFound(_Body):
     detail: str
 
 
-class QuotaExceeded(_Body):
-    state: Literal["quota_exceeded"]
+class TooMany(_Body):
+    """Over a limit (``Retry-After`` says when to come back): ``limit_reached`` (jobs per
+    viewer or address, queue cap: ``limit`` names it), ``quota_exceeded`` (forced refreshes
+    per hour, new tokens to check per address), ``too_many_streams`` (live progress: ``poll``
+    the job instead)."""
+
+    state: Literal["limit_reached", "quota_exceeded", "too_many_streams"]
     detail: str
-    retry_after_seconds: int
+    limit: str | None = None
+    retry_after_seconds: int | None = None
+    poll: str | None = None
+
+
+class CompareJobs(_Body):
+    current: Job | None
+    previous: Job | None
+
+
+class CompareGenerating(_Body):
+    state: Literal["generating"]
+    jobs: CompareJobs
+
+
+class NewRepository(_Body):
+    name_with_owner: str
+    url: str
+    pull_requests: int
+
+
+class MonthPair(_Body):
+    month: str
+    previous: int
+    current: int
+
+
+class Comparison(BaseModel):
+    """The period beside the one before it (``gitbrag.comparison``); each side's summary is
+    described loosely (``current``, ``previous``, ``deltas``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["fresh", "stale"]
+    current: dict[str, Any]
+    previous: dict[str, Any]
+    deltas: dict[str, Any]
+    languages_gained: list[str]
+    languages_lost: list[str]
+    new_repositories: list[NewRepository]
+    months: list[MonthPair]
+
+
+class CurationBody(_Body):
+    username: str
+    hidden_repositories: list[str]
+    hidden_pull_requests: list[str]
+    pinned: list[str]
+    version: int
+    can_undo: bool
 
 
 class Health(_Body):
@@ -114,7 +167,6 @@ BODIES: dict[tuple[str, str], dict[str, type[BaseModel]]] = {
         "202": Generating,
         "401": LoginRequired,
         "403": ErrorBody,
-        "429": QuotaExceeded,
     },
     ("get", "/api/jobs/{job_id}"): {"200": JobStatusBody, "404": ErrorBody},
     ("delete", "/api/jobs/{job_id}"): {
@@ -124,6 +176,34 @@ BODIES: dict[tuple[str, str], dict[str, type[BaseModel]]] = {
         "404": ErrorBody,
     },
     ("get", "/api/jobs/{job_id}/events"): {},
+    ("get", "/api/reports/github/{username}/compare"): {
+        "200": Comparison,
+        "202": CompareGenerating,
+        "401": LoginRequired,
+        "404": NotFound,
+    },
+    ("get", "/api/curation/github/{username}"): {
+        "200": CurationBody,
+        "401": ErrorBody,
+        "403": ErrorBody,
+    },
+    ("post", "/api/curation/github/{username}"): {
+        "200": CurationBody,
+        "401": ErrorBody,
+        "403": ErrorBody,
+    },
+    # The embeds answer images (a stand-in card or badge for a missing report or user).
+    ("get", "/user/github/{username}/card.svg"): {},
+    ("get", "/user/github/{username}/badge.svg"): {},
+    ("get", "/user/github/{username}/og.png"): {},
+}
+# Beyond the bodies above: what else an operation answers, with which content.
+SVG_STAND_IN = {"image/svg+xml": {"schema": {"type": "string"}}}
+HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("get", "/user/github/{username}/card.svg"): {"404": SVG_STAND_IN},
+    ("get", "/user/github/{username}/badge.svg"): {"404": SVG_STAND_IN},
+    ("get", "/user/github/{username}/og.png"): {"404": HTML_PAGE},
 }
 NO_REDIS = {("get", "/healthz")}
 # What the report parameters accept, as far as a schema can say (``gitbrag.periods``): a
@@ -143,6 +223,7 @@ PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 DESCRIPTIONS = {
+    "301": "the same address with the login in lower case (`Location`)",
     "400": "invalid input (`detail` says what)",
     "503": "Redis is unavailable (`Retry-After`); the answer comes back by itself",
 }
@@ -159,7 +240,7 @@ JOB_OPERATIONS = {
 }
 MODELS: list[type[BaseModel]] = [
     ErrorBody, LoginRequired, Job, JobStatusBody, Generating, ReportEnvelope, NotFound,
-    QuotaExceeded, Health, Readiness,
+    TooMany, Health, Readiness, Comparison, CompareGenerating, CurationBody,
 ]  # fmt: skip
 
 
@@ -188,18 +269,27 @@ def document(app: FastAPI) -> dict[str, Any]:
         components.pop(name, None)
     error_ref = refs[(ErrorBody, "serialization")]["$ref"]
     for path, operations in schema.get("paths", {}).items():
+        # Errors are JSON for the API, the error page elsewhere (``web.app``).
+        error = _json(error_ref) if path.startswith("/api/") else HTML_PAGE
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
                 if parameter["name"] in PARAMETER_SCHEMAS:
                     parameter["schema"] = PARAMETER_SCHEMAS[parameter["name"]]
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            if operation.get("parameters"):
+            if operation.get("parameters") or operation.get("requestBody"):
                 responses.setdefault("400", {"description": DESCRIPTIONS["400"]})
-                responses["400"]["content"] = _json(error_ref)
+                responses["400"]["content"] = error
             if (method, path) not in NO_REDIS:
                 responses.setdefault("503", {"description": DESCRIPTIONS["503"]})
-                responses["503"].setdefault("content", _json(error_ref))
+                responses["503"]["content"] = error
+            if path.startswith("/api/"):  # who asks is checked, and what they may start
+                response = responses.setdefault("429", {"description": TooMany.__doc__ or ""})
+                response["content"] = _json(refs[(TooMany, "serialization")]["$ref"])
+            if path.startswith("/user/github/{username}"):
+                responses.setdefault("301", {"description": DESCRIPTIONS["301"]})
+            for status, content in EXTRA_CONTENT.get((method, path), {}).items():
+                responses.setdefault(status, {"description": ""})["content"] = content
             for status, model in BODIES.get((method, path), {}).items():
                 response = responses.setdefault(status, {"description": model.__doc__ or ""})
                 response["content"] = _json(refs[(model, "serialization")]["$ref"])

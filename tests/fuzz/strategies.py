@@ -67,6 +67,15 @@ QUERY_VALUES = {
         st.sampled_from(["/", "//evil.example", "https://evil.example/", "/user/github/x"]),
         printable,
     ),
+    "theme": st.one_of(st.sampled_from(["light", "dark", "", "LIGHT"]), printable),
+    "width": numbers,
+    "action": st.one_of(
+        st.sampled_from(["hide", "show", "pin", "unpin", "undo", "reset", "hide_repository"]),
+        printable,
+    ),
+    "target": st.one_of(
+        st.sampled_from(["octo-org/engine", "octo-org/engine#4211", ""]), printable
+    ),
     "code": printable,
     "state": printable,
     "error": printable,
@@ -122,7 +131,17 @@ headers = st.fixed_dictionaries(
 
 form_bodies = st.dictionaries(
     st.sampled_from(
-        ["csrf_token", "period", "since", "until", "include_closed", "return_to", "junk"]
+        [
+            "csrf_token",
+            "period",
+            "since",
+            "until",
+            "include_closed",
+            "return_to",
+            "junk",
+            "action",
+            "target",
+        ]
     ),
     printable,
     max_size=5,
