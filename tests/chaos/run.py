@@ -60,6 +60,10 @@ STACK_SETTINGS: dict[str, object] = {
     # Waits for a rate-limit reset longer than this go back to the queue
     # (``waiting_rate_limit``) instead of holding a worker thread: case 4 takes that path.
     "github_max_wait_seconds": 10.0,
+    # The abuse limits (jobs per viewer per hour and at once) are not what this run measures:
+    # its few viewers ask for far more reports than a person would.
+    "viewer_jobs_per_hour": 0,
+    "viewer_active_jobs": 0,
     # The scheduler's server token (pre-warming): one more secret for the scan to look for.
     "github_token": token_for("giant-diff"),
 }
