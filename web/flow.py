@@ -113,7 +113,7 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
             return Outcome("fresh", key, state.meta, active, "updating" if active else None)
         ctx.metrics.lookup["stale"].inc()
         if _may_request(active, viewer):
-            seen = state.meta.version
+            seen = state.meta.report_version
             try:
                 active = await run_in_threadpool(request_job, ctx, key, viewer, seen)
             except JobLimitReached:  # the stale report is still worth showing

@@ -129,6 +129,11 @@ class ReportMeta:
     generated_at: datetime
     complete: bool
 
+    @property
+    def report_version(self) -> str:
+        """The stored report's own version (what a job claim compares), without curation."""
+        return self.version.split(".", 1)[0]
+
     def age_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.generated_at).total_seconds())
 

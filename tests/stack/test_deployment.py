@@ -190,3 +190,31 @@ def test_lock_files_pin_every_package_with_hashes(lock: str) -> None:
     multipart = tuple(int(part) for part in versions["python-multipart"].split("."))
     assert multipart >= (0, 0, 18)
     assert "--index-url" not in text and "/opt/" not in text  # no machine's index in the lock
+
+
+def _requirement_name(requirement: str) -> str:
+    """``"uvicorn[standard]>=0.30"`` → ``"uvicorn"``, normalised as pip compares names."""
+    name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked_names(lock: str) -> set[str]:
+    text = (ROOT / lock).read_text()
+    names = re.findall(r"^([A-Za-z0-9_.-]+)==", text, flags=re.MULTILINE)
+    return {re.sub(r"[-_.]+", "-", name).lower() for name in names}
+
+
+def test_every_declared_dependency_is_in_its_lock() -> None:
+    """A dependency added to pyproject.toml without `make lock` would install nowhere (the
+    installs take only what the lock pins): a fresh clone's CI would fail to import it."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_requirement_name(r) for r in project["dependencies"]}
+    extras = {
+        _requirement_name(r)
+        for extra in ("dev", "demo")
+        for r in project["optional-dependencies"][extra]
+    }
+    assert runtime - _locked_names("requirements.lock") == set()
+    assert (runtime | extras) - _locked_names("requirements-dev.lock") == set()
