@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint format bench screenshots lock clean
+.PHONY: install run demo test lint format bench chaos screenshots lock clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Faults under load (not part of `make test`, which runs a smoke of it): writes
+# docs/reliability.md and docs/reliability.json; fails when an invariant broke.
+chaos: install
+	$(BIN)/python -m tests.chaos
 
 screenshots: install
 	$(BIN)/python -m tests.screenshots

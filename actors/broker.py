@@ -2,7 +2,9 @@
 
 Middleware (in processing order): Dramatiq's defaults (AgeLimit, TimeLimit,
 ShutdownNotifications, Callbacks, Pipelines, Retries), CurrentMessage (actors read their
-message id = job id), AsyncIO (the collector is async), Abortable (dramatiq-abort), Periodiq
+message id = job id), AsyncIO (the collector is async), Abortable (dramatiq-abort),
+:class:`~actors.cancels.FinishSkippedCancels` (a cancelled job whose message Abortable skips
+still ends ``cancelled``), Periodiq
 (scheduled actors), then :class:`~actors.limiter.ReportedUserLimiter` — last, so messages that
 Abortable cancels or Periodiq skips never take a slot.
 
@@ -13,6 +15,12 @@ commands (5 %, i.e. every couple of seconds for an idle worker instead of ~13 mi
 SIGKILLed job is redelivered about 20-30 s after the kill once any worker polls the queue.
 The redelivered message has the same id, which still owns the job claim, so it simply runs.
 
+A Redis restart must not strand delayed messages (limiter deferrals, rate-limit waits,
+retries): Dramatiq's delay-queue consumer drops the messages it holds in memory when it loses
+its connection, while their ids stay in this live worker's acknowledgement set, where the
+maintenance pass (which recovers only dead workers' messages) never looks.
+:class:`RecoveringRedisBroker`'s replacement consumer puts them back on their queue first.
+
 ``GITBRAG_STUB_BROKER=1`` builds a :class:`~dramatiq.brokers.stub.StubBroker` with stub
 backends for unit tests.
 """
@@ -20,11 +28,15 @@ backends for unit tests.
 from __future__ import annotations
 
 import os
+import threading
+from typing import Any, cast
 
 import dramatiq
-from dramatiq import Broker
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq import Broker, Consumer
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AsyncIO, CurrentMessage
 from dramatiq.rate_limits.backends import RedisBackend as LimiterRedisBackend
 from dramatiq.rate_limits.backends import StubBackend as LimiterStubBackend
@@ -32,12 +44,63 @@ from dramatiq_abort import Abortable
 from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
+from actors.cancels import FinishSkippedCancels
+from actors.jobs import worker_context
 from actors.limiter import ReportedUserLimiter
 from gitbrag.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
-from gitbrag.stores.connection import broker_client, connect
+from gitbrag.stores.connection import REDIS_UNAVAILABLE, broker_client, connect
 from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
+
+
+class _RecordingConsumer(_RedisConsumer):
+    """Dramatiq's Redis consumer, telling its broker when a delay queue lost its connection
+    (the consumer thread then drops the delayed messages it held in memory)."""
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()  # type: ignore[no-untyped-call]
+        except ConnectionClosed:
+            if self.queue_name == dq_name(self.queue_name):
+                self.broker.note_dropped_delays(self.queue_name)
+            raise
+
+
+class RecoveringRedisBroker(RedisBroker):
+    """A :class:`~dramatiq.brokers.redis.RedisBroker` whose delay-queue consumer, restarted
+    after a connection error, first requeues the delayed messages its predecessor fetched
+    (see the module docstring)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)  # type: ignore[no-untyped-call]
+        self._dropped: set[str] = set()
+        self._dropped_lock = threading.Lock()
+
+    @property
+    def consumer_class(self) -> type[_RedisConsumer]:
+        return _RecordingConsumer
+
+    def note_dropped_delays(self, queue_name: str) -> None:
+        with self._dropped_lock:
+            self._dropped.add(queue_name)
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Consumer:
+        with self._dropped_lock:
+            dropped = queue_name in self._dropped
+        if dropped:
+            acks = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
+            try:
+                members = cast(set[bytes], self.client.smembers(acks))
+                held = [member.decode() for member in members]
+                if held:
+                    self.do_requeue(queue_name, *held)
+            except REDIS_UNAVAILABLE as exc:
+                # Still down: the consumer thread tries again a few seconds later.
+                raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+            with self._dropped_lock:
+                self._dropped.discard(queue_name)
+        return super().consume(queue_name, prefetch, timeout)
 
 
 def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
@@ -55,7 +118,7 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
         # Dramatiq and its plugins get plain redis-py clients (they handle its errors
         # themselves); gitbrag's own stores get the store client.
         client = broker_client(settings)
-        broker = RedisBroker(  # type: ignore[no-untyped-call]
+        broker = RecoveringRedisBroker(
             client=client,
             namespace=DRAMATIQ_NAMESPACE,
             heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
@@ -70,6 +133,8 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(AsyncIO())
     broker.add_middleware(Abortable(backend=abort_backend))
+    if not stub:
+        broker.add_middleware(FinishSkippedCancels(lifecycle=lambda: worker_context().lifecycle))
     broker.add_middleware(PeriodiqMiddleware(skip_delay=settings.periodiq_skip_delay_seconds))
     broker.add_middleware(
         ReportedUserLimiter(

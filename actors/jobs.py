@@ -16,11 +16,20 @@ request; otherwise the GitHub client raises ``RateLimited`` when it finds out.
 
 Whatever the path, the GitHub requests the attempt made are added to the worker metrics
 (:mod:`gitbrag.stores.worker_metrics`) for ``/metrics``.
+
+Redis going away (restarted, failed over) never strands a job. A missed heartbeat is skipped
+(the claim outlives many of them); a finished generation waits for Redis to answer again to
+store its report and final status (``STORE_WAIT_SECONDS``), rather than lose its work; and
+anything else the outage interrupts waits the same way, then puts the message back for
+another delivery (the broker lives in Redis too, so a retry sent while it is down would be
+dropped and the message acknowledged: the job would stay ``running`` until its claim
+expired).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import threading
@@ -29,7 +38,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
@@ -41,6 +50,7 @@ from gitbrag.errors import (
     NotFound,
     RateLimited,
     ReportTooLarge,
+    StoreUnavailable,
     Unauthorized,
 )
 from gitbrag.github.cache import ImmutableCache
@@ -50,12 +60,13 @@ from gitbrag.periods import ReportKey
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
-from gitbrag.stores.connection import connect
+from gitbrag.stores.connection import connect, ping
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 class GitHubUsage(Protocol):
@@ -92,11 +103,14 @@ Generate = Callable[
 Defer = Callable[[int], None]
 
 HEARTBEAT_SECONDS = 1.0
+# How long a job waits for Redis to answer again (a restart, a failover) before giving up.
+STORE_WAIT_SECONDS = 300.0
 LOGIN_EXPIRED = "Your GitHub login has expired. Log in again to generate this report."
 TOKEN_REJECTED = "GitHub rejected the token (invalid, expired or revoked). Log in again."
 TOO_LONG = "Generating this report took too long and was stopped."
 INTERNAL = "Something went wrong while generating this report."
 RATE_LIMIT_STAYED = "GitHub's rate limit stayed exhausted; try again later."
+STORE_LOST = "Our storage kept going away while generating this report; please try again."
 
 
 class JobCancelled(Exception):
@@ -174,10 +188,45 @@ def run_report_job(
     except (Abort, TimeLimitExceeded) as interrupt:
         aborted = isinstance(interrupt, Abort)
         status: JobStatus = "cancelled" if aborted else "failed"
-        ctx.lifecycle.finish(job_id, key_text, status, CANCELLED if aborted else TOO_LONG)
+        error = CANCELLED if aborted else TOO_LONG
+        when_store_answers(ctx, lambda: ctx.lifecycle.finish(job_id, key_text, status, error))
         raise
+    except StoreUnavailable:
+        # Redis went away mid-job: once it answers again, this message comes back (a retry
+        # sent now would be lost with the broker) and the job runs again.
+        log.warning("job %s: Redis is unavailable; retrying once it answers", job_id)
+        wait_for_store(ctx)
+        if retries >= max_retries:  # a retry now would be dead-lettered, the job left active
+            ctx.lifecycle.finish(job_id, key_text, "failed", STORE_LOST)
+            return
+        raise dramatiq.Retry(delay=random.randint(500, 2000)) from None
     finally:
-        clients.record(ctx.metrics)
+        with contextlib.suppress(StoreUnavailable):
+            clients.record(ctx.metrics)
+
+
+def wait_for_store(ctx: WorkerContext, timeout: float = STORE_WAIT_SECONDS) -> None:
+    """Return once Redis answers PING; ``StoreUnavailable`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = 0.2
+    while True:
+        try:
+            ping(ctx.stores.redis)
+            return
+        except StoreUnavailable:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
+
+
+def when_store_answers(ctx: WorkerContext, write: Callable[[], T]) -> T:
+    """``write()``, again once Redis answers if it was away (bounded by ``wait_for_store``)."""
+    try:
+        return write()
+    except StoreUnavailable:
+        wait_for_store(ctx)
+        return write()
 
 
 @dataclass(frozen=True)
@@ -235,8 +284,12 @@ def _run(
     progress = _ProgressBox()
 
     def beat() -> bool:
-        """Renew the claim, publish progress; True when the job was cancelled meanwhile."""
-        return lifecycle.heartbeat(job_id, key_text, progress.take())
+        """Renew the claim, publish progress; True when the job was cancelled meanwhile. A
+        beat Redis misses is skipped: the claim outlives many, the generation goes on."""
+        try:
+            return lifecycle.heartbeat(job_id, key_text, progress.take())
+        except StoreUnavailable:
+            return False
 
     async def supervised() -> Report:
         work = asyncio.ensure_future(generate(key, token, progress.update, ctx.cache, clients))
@@ -272,6 +325,8 @@ def _run(
     except RateLimited as exc:
         wait_for_github(exc.reset_at)
         return
+    except StoreUnavailable:
+        raise  # the GitHub budget or cache lost Redis: wait for it and run again
     except GitHubUnavailable:
         retries = attempt.retries
         if retries >= attempt.max_retries:
@@ -284,11 +339,15 @@ def _run(
         finish("failed", INTERNAL)
         return
 
-    lifecycle.progress(job_id, Progress("build", 1, 1))
-    kept_previous = not stores.reports.put(key, report)
-    finish(
-        "done",
-        "GitHub returned partial data; the previous complete report was kept"
-        if kept_previous
-        else None,
+    # The report is made: if Redis is away now, wait for it rather than lose the work.
+    when_store_answers(ctx, lambda: lifecycle.progress(job_id, Progress("build", 1, 1)))
+    kept_previous = not when_store_answers(ctx, lambda: stores.reports.put(key, report))
+    when_store_answers(
+        ctx,
+        lambda: finish(
+            "done",
+            "GitHub returned partial data; the previous complete report was kept"
+            if kept_previous
+            else None,
+        ),
     )

@@ -21,12 +21,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
+import redis
 
 from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.settings import Settings
@@ -132,6 +133,29 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     env.update(PYTHONPATH=str(ROOT), TZ="UTC", PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
+
+
+# --------------------------------------------------------------------------- Redis, read whole
+
+
+def values_in_redis(client: redis.Redis) -> Iterator[tuple[bytes, bytes]]:
+    """Every (key, stored bytes) pair in the keyspace, whatever the key's type."""
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key)
+        values: list[Any] = [key]
+        if kind == b"string":
+            values.append(client.get(key) or b"")
+        elif kind == b"hash":
+            for field_name, value in client.hgetall(key).items():
+                values += [field_name, value]
+        elif kind == b"list":
+            values += client.lrange(key, 0, -1)
+        elif kind == b"set":
+            values += list(client.smembers(key))
+        elif kind == b"zset":
+            values += list(client.zrange(key, 0, -1))
+        for value in values:
+            yield key, value
 
 
 # --------------------------------------------------------------------------- processes

@@ -26,6 +26,7 @@ from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
+from web import openapi
 from web.canonical import NotCanonical
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
@@ -223,6 +224,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     app.include_router(curation.router)
     app.include_router(pages.router)
     _install_error_handlers(app, metrics)
+    openapi.install(app)  # every answer's body documented (and 400, not 422)
     # Report views take the short way (and send bodies compressed once per version); the
     # other pages are compressed per response.
     app.add_middleware(GZipMiddleware, minimum_size=2048)

@@ -27,12 +27,14 @@ from gitbrag.settings import Settings
 
 # redis-py's errors that mean "Redis cannot serve us now" (BusyLoadingError is a
 # ConnectionError; OutOfMemoryError is a write refused at maxmemory under `noeviction`, which
-# the deployment chooses so the broker's keys are never evicted).
-_UNAVAILABLE = (
+# the deployment chooses so the broker's keys are never evicted); public for the Dramatiq
+# side, which gets plain redis-py clients (``broker_client``).
+REDIS_UNAVAILABLE = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.OutOfMemoryError,
 )
+_UNAVAILABLE = REDIS_UNAVAILABLE
 
 
 def _unavailable(exc: Exception) -> StoreUnavailable:

@@ -6,9 +6,11 @@
   under any concurrency one request creates the job and every other request gets its id. It
   expires after ``time limit + queue wait`` unless renewed by the running job, and only its
   owner releases it (compare-and-delete).
-* The **record** (``gitbrag:job:<id>``, a hash) carries status, progress, timestamps and a
-  user-safe error. The job id is the Dramatiq message id, so aborts and retries target it.
-  Status changes are compare-and-set: a finished job never changes again.
+* The **record** (``gitbrag:job:<id>``, a hash) carries status, progress, timestamps, a
+  user-safe error and ``deliveries`` (how many times a worker started it: more than one means
+  the broker redelivered it, or it was retried). The job id is the Dramatiq message id, so
+  aborts and retries target it. Status changes are compare-and-set: a finished job never
+  changes again.
 """
 
 from __future__ import annotations
@@ -208,12 +210,21 @@ class JobStore:
         )
 
     def mark_running(self, job_id: str) -> bool:
-        """queued/waiting/running (a redelivery) → running; False if the job is finished."""
+        """queued/waiting/running (a redelivery) → running, one more delivery counted; False
+        if the job is finished."""
         fields: dict[str, object] = {"status": "running", "retry_at": None}
         job = self.get(job_id)
         if job is not None and job.started_at is None:
             fields["started_at"] = _now()
-        return self._set(job_id, ACTIVE_STATUSES, fields)
+        running = self._set(job_id, ACTIVE_STATUSES, fields)
+        if running:
+            self._redis.hincrby(JOB_PREFIX + job_id, "deliveries", 1)
+        return running
+
+    def deliveries(self, job_id: str) -> int:
+        """How many times a worker started ``job_id`` (see :meth:`mark_running`)."""
+        raw = cast(bytes | None, self._redis.hget(JOB_PREFIX + job_id, "deliveries"))
+        return int(raw) if raw else 0
 
     def set_progress(self, job_id: str, progress: Progress) -> bool:
         return self._set(

@@ -7,6 +7,8 @@ what the web renders from it.
     generated_at   ISO 8601
     complete       "1" / "0"
     json           the report, as ``Report.model_dump_json()`` wrote it (served untouched)
+    writes         how many times a report was stored under this key (kept across versions):
+                   one per finished generation, so a duplicate generation shows
     art:<curation>:<bundle>:<name>   rendered artifacts of this version under the author's
                                      curation version (``web.serving``), written later
     bundle:<curation>:<bundle>       "1" once every artifact of that bundle is there
@@ -56,8 +58,9 @@ _PUT = """
 if ARGV[1] == '0' and redis.call('HGET', KEYS[1], 'complete') == '1' then
   return 0
 end
+local writes = tonumber(redis.call('HGET', KEYS[1], 'writes') or '0') + 1
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'writes', writes, unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
@@ -171,6 +174,11 @@ class ReportStore:
             complete=complete == b"1",
             version=version.decode(),
         )
+
+    def writes(self, key: ReportKey | str) -> int:
+        """How many times a report was stored under ``key`` (0: never, or it expired)."""
+        raw = cast(bytes | None, self._redis.hget(self.redis_key(key), "writes"))
+        return int(raw) if raw else 0
 
     def delete(self, key: ReportKey | str) -> None:
         self._redis.delete(self.redis_key(key))

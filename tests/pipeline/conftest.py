@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -20,7 +19,7 @@ from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
-from tests.harness import ROOT, Worker, test_settings, worker_env
+from tests.harness import ROOT, Worker, test_settings, values_in_redis, worker_env
 
 __all__ = ["ROOT", "Pipeline", "Worker", "pipeline_settings"]
 
@@ -53,26 +52,6 @@ class Pipeline:
 
 def pipeline_settings(redis_url: str, tmp: Path, **overrides: object) -> Settings:
     return test_settings(redis_url, tmp, **overrides)
-
-
-def values_in_redis(client: redis.Redis) -> Iterator[tuple[bytes, bytes]]:
-    """Every (key, stored bytes) pair in the keyspace, whatever the key's type."""
-    for key in client.scan_iter(count=1000):
-        kind = client.type(key)
-        values: list[Any] = [key]
-        if kind == b"string":
-            values.append(client.get(key) or b"")
-        elif kind == b"hash":
-            for field_name, value in client.hgetall(key).items():
-                values += [field_name, value]
-        elif kind == b"list":
-            values += client.lrange(key, 0, -1)
-        elif kind == b"set":
-            values += list(client.smembers(key))
-        elif kind == b"zset":
-            values += list(client.zrange(key, 0, -1))
-        for value in values:
-            yield key, value
 
 
 TEST_TOKENS = ("ghp_pipeline_test_token_0001", "ghp_limiter")

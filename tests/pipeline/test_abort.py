@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
 from tests.pipeline.conftest import Pipeline
@@ -90,3 +92,32 @@ def test_aborted_running_job_stops_and_keeps_the_old_report(
     hub.faults.configure(latency_ms=0)
     (again,) = wait_finished(service, [service.request_report(KEY, credential).id], timeout=30)
     assert again.status == "done" and again.id != running.id
+
+
+@pytest.mark.slow
+def test_a_running_job_cancelled_as_its_worker_dies_ends_cancelled(
+    hub_pipeline: Pipeline, hub: FakeHub
+) -> None:
+    """The abort never reaches the dead worker; the broker redelivers the message, Abortable
+    skips it (cancelled), and the job still ends ``cancelled`` (not ``running`` until its
+    claim expires). Found by ``make chaos``."""
+    hub.faults.configure(latency_ms=400)
+    service = hub_pipeline.service
+    credential = service.store_credential(hub.token("octocat"), viewer_id="v", ttl_seconds=600)
+    first = hub_pipeline.start_worker()
+    job = service.request_report(KEY, credential)
+
+    def running() -> bool:
+        current = service.get_job(job.id)
+        return current is not None and current.status == "running" and hub.request_count() > 0
+
+    wait_for(running, timeout=30)
+    first.stop()  # SIGKILL, master and worker process: nothing of the job runs any more
+    cancelling = service.cancel_job(job.id)
+    assert cancelling is not None and cancelling.status == "running"  # only a worker ends it
+
+    hub_pipeline.start_worker()  # redelivered after the dead worker's heartbeat times out
+    (ended,) = wait_finished(service, [job.id], timeout=120)
+    assert ended.status == "cancelled", ended.error
+    assert service.current_job(KEY) is None  # the claim is free
+    assert service.get_report(KEY) is None  # it never ran to the end

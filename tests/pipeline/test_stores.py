@@ -56,6 +56,18 @@ def test_report_round_trip_and_incomplete_never_replaces_complete(reports: Repor
     assert latest is not None and latest.report == newer
 
 
+def test_every_stored_report_counts_one_write_across_versions(reports: ReportStore) -> None:
+    assert reports.writes(KEY) == 0
+    assert reports.put(KEY, empty_report(KEY, generated_at=datetime.now(UTC) - timedelta(1)))
+    assert reports.put(KEY, empty_report(KEY))
+    assert reports.writes(KEY) == 2
+    # A refused (incomplete over complete) write is no write.
+    assert not reports.put(KEY, empty_report(KEY, incomplete="files: GitHub kept failing"))
+    assert reports.writes(KEY) == 2
+    stored = reports.get(KEY)
+    assert stored is not None and stored.complete
+
+
 def test_incomplete_report_is_stored_when_nothing_better_exists(reports: ReportStore) -> None:
     partial = empty_report(KEY, incomplete="files: GitHub kept failing")
     assert reports.put(KEY, partial)
@@ -131,6 +143,18 @@ def test_running_job_renews_its_claim_and_publishes_progress(
         "id", "status", "progress", "report_key", "created_at", "started_at", "finished_at", "error"
     }  # fmt: skip
     assert not jobs.renew(str(KEY), "job-b")
+
+
+def test_each_start_of_a_job_counts_one_delivery(jobs: JobStore) -> None:
+    jobs.claim(str(KEY), "job-a", credential="c_ref")
+    assert jobs.deliveries("job-a") == 0
+    assert jobs.mark_running("job-a")
+    assert jobs.requeue("job-a", "GitHub is having trouble")
+    assert jobs.mark_running("job-a")  # the retry
+    assert jobs.deliveries("job-a") == 2
+    assert jobs.finish("job-a", "done")
+    assert not jobs.mark_running("job-a")  # a late duplicate of a finished job is no delivery
+    assert jobs.deliveries("job-a") == 2
 
 
 def test_progress_text_for_each_phase() -> None:

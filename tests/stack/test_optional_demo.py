@@ -79,12 +79,14 @@ with TestClient(web.app.create_app(settings)) as client:
     home = client.get("/")
 print(json.dumps({"status": home.status_code,
                   "listed": "/user/github/mixed-case-dev" in home.text,
-                  "broker": type(actors.broker.broker).__name__}))
+                  "broker": [c.__name__ for c in type(actors.broker.broker).__mro__]}))
 """
     )
     result = _python(code, tmp_path, redis_url)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"status": 200, "listed": True, "broker": "RedisBroker"}
+    answer = json.loads(result.stdout)
+    assert answer["status"] == 200 and answer["listed"]
+    assert "RedisBroker" in answer["broker"]  # the real broker (RecoveringRedisBroker is one)
 
 
 @pytest.mark.parametrize(

@@ -205,7 +205,7 @@ def test_renders_are_kept_beside_the_version_and_dropped_with_it(
     assert any(name.startswith(b"bundle:") for name in fields)
     store_report(web_service, key, age_seconds=1)  # a new version: the hash is replaced
     fields = set(redis_client.hkeys(web_service.stores.reports.redis_key(key)))
-    assert fields == {b"version", b"generated_at", b"complete", b"json"}
+    assert fields == {b"version", b"generated_at", b"complete", b"json", b"writes"}
 
 
 def test_site_addresses_from_requests_cannot_grow_redis(

@@ -1,0 +1,154 @@
+"""Hypothesis strategies for what a client can put in a gitbrag request: usernames, periods,
+dates, query strings and headers, each mixing valid values (so the request gets deep into a
+route) with hostile ones (so it meets every validation path)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import quote
+
+from hypothesis import strategies as st
+
+VALID_LOGINS = ("octocat", "Octocat", "mixed-case-dev", "artur-", "gil--dev", "a", "x" * 39)
+PERIOD_NAMES = ("1_year", "2_years", "5_years", "all_time")
+# Characters that break naive parsing: separators, encodings, controls, non-ASCII, lookalikes.
+NASTY = "-_.~%/?#&=+;:@!$'()*,[]{}<>\"\\|^` \t\x00\x7f\u00e9\u0131\u212a\u202e\ufeff\U0001f600"
+
+printable = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+loginish = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", max_size=45
+)
+
+usernames = st.one_of(
+    st.sampled_from(VALID_LOGINS),
+    loginish,
+    st.text(alphabet=st.sampled_from(list(NASTY) + list("abc123-")), max_size=50),
+    printable,
+)
+
+periods = st.one_of(
+    st.sampled_from(PERIOD_NAMES),
+    st.sampled_from([p.upper() for p in PERIOD_NAMES] + [" 1_year ", "1_years", "0_years"]),
+    printable,
+)
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+dates = st.one_of(
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(_iso),
+    st.dates(min_value=date(2007, 12, 1), max_value=date.today() + timedelta(days=3)).map(_iso),
+    st.sampled_from(["2024-02-30", "2024-13-01", "20240101", "2024-1-1", "today", "", "-1"]),
+    printable,
+)
+
+flags = st.one_of(
+    st.sampled_from(["true", "false", "1", "0", "yes", "no", "on", "off", "", "TRUE", "maybe"]),
+    printable,
+)
+
+numbers = st.one_of(
+    st.integers(min_value=-10, max_value=10**12).map(str),
+    st.sampled_from(["1", "2", "0", "-1", "1e3", "0x10", "", " 1", "٣"]),
+    printable,
+)
+
+# The names routes read, plus ones they do not.
+QUERY_VALUES = {
+    "period": periods,
+    "since": dates,
+    "until": dates,
+    "include_closed": flags,
+    "page": numbers,
+    "q": st.one_of(usernames, printable.map(lambda s: "https://github.com/" + s)),
+    "return_to": st.one_of(
+        st.sampled_from(["/", "//evil.example", "https://evil.example/", "/user/github/x"]),
+        printable,
+    ),
+    "theme": st.one_of(st.sampled_from(["light", "dark", "", "LIGHT"]), printable),
+    "width": numbers,
+    "action": st.one_of(
+        st.sampled_from(["hide", "show", "pin", "unpin", "undo", "reset", "hide_repository"]),
+        printable,
+    ),
+    "target": st.one_of(
+        st.sampled_from(["octo-org/engine", "octo-org/engine#4211", ""]), printable
+    ),
+    "code": printable,
+    "state": printable,
+    "error": printable,
+}
+
+
+@st.composite
+def query_strings(draw: st.DrawFn) -> str:
+    """A raw query string: known names with fuzzed values, repeats, junk and oversize."""
+    pairs: list[tuple[str, str]] = []
+    names = draw(st.lists(st.sampled_from(sorted(QUERY_VALUES)), max_size=5))
+    for name in names:
+        pairs.append((name, draw(QUERY_VALUES[name])))
+    pairs += draw(st.lists(st.tuples(printable, printable), max_size=2))
+    encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+    tail = draw(st.sampled_from(["", "&", "&&", "=x", "%", "%zz", "&period", "a" * 3000]))
+    return encoded + tail
+
+
+_header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "Authorization": st.one_of(
+            st.sampled_from(
+                ["Bearer ", "Bearer", "Basic abc", "bearer x y", "Bearer " + "x" * 500]
+            ),
+            _header_text.map(lambda s: "Bearer " + s),
+            _header_text,
+        ),
+        "Cookie": st.one_of(
+            _header_text.map(lambda s: "gitbrag_session=" + s),
+            _header_text.map(lambda s: "gitbrag_oauth_state=" + s),
+            _header_text,
+        ),
+        "Accept": st.sampled_from(["*/*", "application/json", "text/html", "", "x/y;q=oops"]),
+        "Accept-Encoding": st.sampled_from(["gzip", "br", "gzip;q=0", "identity", "*", ""]),
+        "If-None-Match": st.one_of(st.sampled_from(['"abc"', "*", 'W/"x"', ""]), _header_text),
+        "X-CSRF-Token": _header_text,
+        "Host": st.sampled_from(["testserver", "example.com", "[::1]:80", "a" * 200]),
+        "Content-Type": st.sampled_from(
+            [
+                "application/x-www-form-urlencoded",
+                "application/json",
+                "multipart/form-data",
+                "text/plain",
+                "",
+            ]
+        ),
+    },
+)
+
+form_bodies = st.dictionaries(
+    st.sampled_from(
+        [
+            "csrf_token",
+            "period",
+            "since",
+            "until",
+            "include_closed",
+            "return_to",
+            "junk",
+            "action",
+            "target",
+        ]
+    ),
+    printable,
+    max_size=5,
+)
+
+job_ids = st.one_of(
+    st.uuids().map(str),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.:", min_size=1, max_size=140),
+    printable,
+)

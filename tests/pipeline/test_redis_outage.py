@@ -1,0 +1,113 @@
+"""Redis going away under a real worker (its own persistent Redis, restarted on the same
+port): a running job and a job waiting in the delay queue both finish once it is back."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gitbrag.fakehub import FakeHub
+from gitbrag.periods import DateRange, ReportKey
+from gitbrag.runtime.redis_server import EmbeddedRedis
+from gitbrag.service import ReportService
+from tests.harness import Worker, test_settings, wait_for, worker_env
+from tests.pipeline.helpers import wait_finished
+
+CONNECTION_LOST = "Consumer encountered a connection error"
+
+
+@dataclass
+class OwnRedis:
+    server: EmbeddedRedis
+    service: ReportService
+    worker: Worker
+
+    def kill(self) -> None:
+        """SIGKILL redis-server (no save: it comes back from its append-only file)."""
+        pid = self.server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not self.server.running, 10, what="redis-server gone")
+        self.server.stop()  # reaps it
+
+    def lost_connection(self) -> int:
+        return self.worker.log().count(CONNECTION_LOST)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path, hub: FakeHub) -> Iterator[OwnRedis]:
+    server = EmbeddedRedis(tmp_path / "redis", persistence=True).start()
+    # Rate-limit resets further than a second away are waited for in the queue.
+    settings = test_settings(server.url, tmp_path, hub=hub, github_max_wait_seconds=1.0)
+    service = ReportService.from_settings(settings)
+    worker = Worker(worker_env(settings), tmp_path / "worker", threads=4, via_gitbrag=True)
+    try:
+        yield OwnRedis(server, service, worker.start())
+    finally:
+        worker.stop()
+        service.redis.close()
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_job_running_when_redis_dies_finishes_once_it_is_back(
+    own_redis: OwnRedis, hub: FakeHub
+) -> None:
+    hub.faults.configure(latency_ms=150)
+    service = own_redis.service
+    credential = service.store_credential(hub.token("octocat"), viewer_id=None, ttl_seconds=600)
+    key = ReportKey("octocat", DateRange.for_period("5_years"))
+    job = service.request_report(key, credential)
+
+    def running() -> bool:
+        current = service.get_job(job.id)
+        return current is not None and current.status == "running" and hub.request_count() > 0
+
+    wait_for(running, 30)
+    before = own_redis.lost_connection()
+    own_redis.kill()
+    # The worker noticed (its consumers lost Redis) before Redis comes back.
+    wait_for(lambda: own_redis.lost_connection() > before, 30, what="the worker saw it")
+    own_redis.server.start()
+
+    (done,) = wait_finished(service, [job.id], timeout=120)
+    assert done.status == "done", done.error
+    stored = service.get_report(key)
+    assert stored is not None and stored.complete
+    assert service.current_job(key) is None  # the claim was released
+
+
+@pytest.mark.slow
+def test_a_job_waiting_in_the_delay_queue_when_redis_dies_still_runs(
+    own_redis: OwnRedis, hub: FakeHub
+) -> None:
+    """The worker holds delayed messages in memory; Dramatiq drops them when its consumer
+    loses Redis, while their ids stay in the live worker's acknowledgements."""
+    service = own_redis.service
+    token = hub.token("octocat")
+    hub.set_budget(token, remaining=0, reset_in=15)  # spent: the job waits for the reset
+    credential = service.store_credential(token, viewer_id=None, ttl_seconds=600)
+    key = ReportKey("octocat", DateRange.for_period("1_year"))
+    job = service.request_report(key, credential)
+    redis = service.redis
+
+    def held_by_the_worker() -> bool:
+        current = service.get_job(job.id)
+        waiting = current is not None and current.status == "waiting_rate_limit"
+        fetched = any(redis.scard(k) for k in redis.scan_iter("dramatiq:__acks__.*.reports.DQ"))
+        return waiting and fetched and redis.llen("dramatiq:reports.DQ") == 0
+
+    wait_for(held_by_the_worker, 30, what="the delayed message in the worker's memory")
+    before = own_redis.lost_connection()
+    own_redis.kill()
+    wait_for(lambda: own_redis.lost_connection() > before, 30, what="the worker saw it")
+    own_redis.server.start()
+
+    (done,) = wait_finished(service, [job.id], timeout=90)
+    assert done.status == "done", done.error
+    assert service.get_report(key) is not None
