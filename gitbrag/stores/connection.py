@@ -18,6 +18,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline as AsyncPipeline
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.retry import Retry
@@ -35,6 +36,13 @@ REDIS_UNAVAILABLE = (
     redis.exceptions.OutOfMemoryError,
 )
 _UNAVAILABLE = REDIS_UNAVAILABLE
+
+# A pooled connection that Redis closed while it sat idle (a Redis restart; health checks run
+# only every 30 s) fails its next command once: such a command is retried at once on a fresh
+# connection. redis-py's pools otherwise retry nothing, and a web process answered 503 twenty
+# seconds after Redis was back (found by the chaos smoke). A Redis that is really away still
+# fails fast: the retry's connect is refused.
+_ONE_RECONNECT = 1
 
 
 def _unavailable(exc: Exception) -> StoreUnavailable:
@@ -97,6 +105,7 @@ def async_connect(url: str, *, max_connections: int = 64) -> AsyncStoreClient:
         socket_connect_timeout=5,
         socket_timeout=10,
         health_check_interval=30,
+        retry=AsyncRetry(NoBackoff(), _ONE_RECONNECT),
     )
     client = AsyncStoreClient(connection_pool=pool)
     client.auto_close_connection_pool = True  # the client owns its pool (redis-py's from_pool)
@@ -119,6 +128,7 @@ def _pool(settings: Settings) -> redis.BlockingConnectionPool:
         socket_connect_timeout=5,
         socket_timeout=10,
         health_check_interval=30,
+        retry=Retry(NoBackoff(), _ONE_RECONNECT),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import psutil
@@ -11,7 +12,7 @@ import redis
 from gitbrag.errors import ConfigError, StoreUnavailable
 from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.settings import Settings
-from gitbrag.stores.connection import broker_client, connect
+from gitbrag.stores.connection import async_connect, broker_client, connect
 
 
 def test_embedded_redis_keeps_data_across_restarts(tmp_path: Path) -> None:
@@ -103,3 +104,43 @@ def test_embedded_redis_is_locked_down(tmp_path: Path) -> None:
     with EmbeddedRedis(data, persistence=False) as again:
         assert again.password == password
         assert redis.Redis.from_url(again.url).ping()
+
+
+def _restart(server: EmbeddedRedis, data: Path) -> EmbeddedRedis:
+    server.stop()
+    return EmbeddedRedis(data, port=server.port).start()
+
+
+def test_pooled_connections_survive_a_redis_restart(tmp_path: Path) -> None:
+    """Connections idle in the pools when Redis restarts are stale; the next command on each
+    reconnects instead of raising (the web answered 503 after Redis was back)."""
+    data = tmp_path / "data"
+    server = EmbeddedRedis(data).start()
+    client = connect(Settings(redis_url=server.url))
+    held = [client.connection_pool.get_connection() for _ in range(3)]
+    for connection in held:
+        connection.send_command("PING")
+        assert connection.read_response() == b"PONG"
+        client.connection_pool.release(connection)
+    server = _restart(server, data)
+    try:
+        assert [client.set("gitbrag:probe", b"x") for _ in range(3)] == [True] * 3
+        client.close()
+
+        async def async_views() -> list[bytes | None]:
+            nonlocal server
+            aclient = async_connect(server.url)
+            opened = [await aclient.connection_pool.get_connection() for _ in range(3)]
+            for connection in opened:
+                await connection.send_command("PING")
+                assert await connection.read_response() == b"PONG"
+                await aclient.connection_pool.release(connection)
+            server = _restart(server, data)
+            try:
+                return [await aclient.get("gitbrag:probe") for _ in range(3)]
+            finally:
+                await aclient.aclose()
+
+        assert asyncio.run(async_views()) == [b"x"] * 3
+    finally:
+        server.stop()
