@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -15,6 +16,7 @@ from gitbrag.fakehub.faults import Faults
 from gitbrag.fakehub.graphql_api import github_schema
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState
 from gitbrag.runtime.background_server import BackgroundServer
+from gitbrag.runtime.signals import stop_on_signals
 
 
 class FakeHub:
@@ -136,19 +138,19 @@ class FakeHub:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gitbrag fakehub``: serve in the foreground until interrupted."""
-    hub = FakeHub(host=args.host, port=args.port, latency_ms=args.latency_ms)
-    hub.faults.configure(rate=args.fault_rate)
-    hub.start()
-    print(f"Simulated GitHub at {hub.url}  (GraphQL {hub.graphql_url})", flush=True)
-    print(f"OAuth client id {CLIENT_ID!r}, secret {CLIENT_SECRET!r}", flush=True)
-    for login in SAMPLE_USERS:
-        print(f"  {login:<16} token {token_for(login)}", flush=True)
-    try:
-        while hub.running:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        hub.stop()
+    """``gitbrag fakehub``: serve in the foreground until SIGINT, SIGTERM or SIGHUP."""
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        hub = FakeHub(host=args.host, port=args.port, latency_ms=args.latency_ms)
+        hub.faults.configure(rate=args.fault_rate)
+        hub.start()
+        try:
+            print(f"Simulated GitHub at {hub.url}  (GraphQL {hub.graphql_url})", flush=True)
+            print(f"OAuth client id {CLIENT_ID!r}, secret {CLIENT_SECRET!r}", flush=True)
+            for login in SAMPLE_USERS:
+                print(f"  {login:<16} token {token_for(login)}", flush=True)
+            while hub.running and not stop.wait(0.5):
+                pass
+        finally:
+            hub.stop()
     return 0

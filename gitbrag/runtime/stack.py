@@ -27,7 +27,6 @@ import fcntl
 import importlib.util
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -38,10 +37,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 from gitbrag.errors import GitBragError
 from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.signals import stop_on_signals
 from gitbrag.runtime.supervisor import ChildSpec, Supervisor
 from gitbrag.runtime.watchdog import Watchdog
 from gitbrag.settings import Settings
@@ -55,7 +54,6 @@ DEMO_SERVER_LOGIN = "octocat"
 READY_TIMEOUT_SECONDS = 120.0
 # How long a child may take to stop after SIGTERM before its whole group is SIGKILLed.
 GRACE_SECONDS = 10.0
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DEMO_EXTRA_MISSING = (
     "the simulated GitHub needs the demo extra: pip install 'gitbrag[demo]' (make install does)"
 )
@@ -254,23 +252,6 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
         finally:
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP (terminal closed) set ``stop``; the previous handlers come
-    back afterwards."""
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        logger.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handle) for sig in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def wait_until_ready(
