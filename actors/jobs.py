@@ -60,7 +60,7 @@ from gitbrag.periods import ReportKey
 from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
-from gitbrag.stores.connection import connect, ping
+from gitbrag.stores.connection import connect, wait_until_answers
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
@@ -207,17 +207,7 @@ def run_report_job(
 
 def wait_for_store(ctx: WorkerContext, timeout: float = STORE_WAIT_SECONDS) -> None:
     """Return once Redis answers PING; ``StoreUnavailable`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = 0.2
-    while True:
-        try:
-            ping(ctx.stores.redis)
-            return
-        except StoreUnavailable:
-            if time.monotonic() + pause > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(2.0, pause * 2)
+    wait_until_answers(ctx.stores.redis, timeout)
 
 
 def when_store_answers(ctx: WorkerContext, write: Callable[[], T]) -> T:

@@ -37,6 +37,7 @@ from dramatiq.logging import get_logger
 from dramatiq.middleware import MiddlewareError, SkipMessage
 from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiterBackend
 
+from gitbrag.stores.connection import REDIS_UNAVAILABLE, wait_until_answers
 from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
@@ -58,8 +59,11 @@ class ReportedUserLimiter(Middleware):
         key_prefix: str = "gitbrag:limiter:",
         metrics: WorkerMetricsStore | None = None,
         slots: LimiterSlots | None = None,
+        redis_wait_seconds: float = 300.0,
     ) -> None:
         self.backend = backend
+        # How long taking a slot waits for a Redis that went away (see ``_take``).
+        self.redis_wait_seconds = redis_wait_seconds
         self.metrics = metrics
         # Renews the held slots' TTL; None (the stub backend's in-memory slots) skips it.
         self.slots = slots
@@ -112,7 +116,7 @@ class ReportedUserLimiter(Middleware):
             return
         limiter = self.limiter_for(key, actor.options.get("concurrency_limit"))
         try:
-            acquired = limiter._acquire()  # type: ignore[no-untyped-call]
+            acquired = self._take(limiter)
         except Exception as exc:
             # Anything but a MiddlewareError would be swallowed and the actor run unguarded.
             raise LimiterUnavailable(f"could not take the slot for {key}: {exc}") from exc
@@ -148,6 +152,23 @@ class ReportedUserLimiter(Middleware):
         self._release(message)
 
     # ------------------------------------------------------------------ internals
+
+    def _take(self, limiter: ConcurrentRateLimiter) -> bool:
+        """Try to take ``limiter``'s slot; if Redis is away, once it answers again.
+
+        Failing the message while Redis is down loses it: the Retries middleware's retry and
+        the worker's ack both go to the dead broker, and the message sits in this live
+        worker's acks, its job 'running', until the claim expires (found by the chaos smoke).
+        """
+        try:
+            return bool(limiter._acquire())  # type: ignore[no-untyped-call]
+        except REDIS_UNAVAILABLE:
+            client = getattr(self.backend, "client", None)
+            if client is None:
+                raise
+            self.logger.warning("Redis is unavailable; taking the slot once it answers")
+            wait_until_answers(client, self.redis_wait_seconds)
+            return bool(limiter._acquire())  # type: ignore[no-untyped-call]
 
     def _quiet_deferrals(self, record: logging.LogRecord) -> bool:
         if record.msg != "Message %s was skipped." or not record.args:

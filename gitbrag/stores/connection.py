@@ -7,12 +7,14 @@
 - :func:`broker_client` is a plain redis-py client for Dramatiq and its plugins (the broker,
   the limiter's and dramatiq-abort's backends): they handle redis-py's own exceptions (a
   consumer reconnects on ``ConnectionError``) and must see them unchanged.
-- :func:`ping`, :func:`local_server_answers` and :func:`shutdown_local_server` are what the
+- :func:`ping` and :func:`wait_until_answers` are how a process waits out a Redis restart;
+  :func:`local_server_answers` and :func:`shutdown_local_server` are what the
   readiness probes and :class:`~gitbrag.runtime.redis_server.EmbeddedRedis` ask of Redis.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -150,6 +152,22 @@ def ping(client: redis.Redis) -> None:
         client.ping()
     except _UNAVAILABLE as exc:
         raise _unavailable(exc) from exc
+
+
+def wait_until_answers(client: redis.Redis, timeout: float) -> None:
+    """Return once Redis answers PING (backing off up to 2 s between tries);
+    ``StoreUnavailable`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = 0.2
+    while True:
+        try:
+            ping(client)
+            return
+        except StoreUnavailable:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
 
 
 def local_server_answers(port: int, password: str | None = None) -> bool:

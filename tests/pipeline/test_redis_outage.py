@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dramatiq
 import pytest
+from dramatiq import Message
+from dramatiq.broker import MessageProxy
 
+from actors.broker import build_broker, limiter_of
 from gitbrag.fakehub import FakeHub
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.runtime.redis_server import EmbeddedRedis
@@ -111,3 +116,35 @@ def test_a_job_waiting_in_the_delay_queue_when_redis_dies_still_runs(
     (done,) = wait_finished(service, [job.id], timeout=90)
     assert done.status == "done", done.error
     assert service.get_report(key) is not None
+
+
+def test_a_message_taking_its_limiter_slot_while_redis_is_down_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """The per-reported-user limiter takes its slot once Redis is back instead of failing the
+    message: failed while Redis is down, its retry and its ack were lost with the broker and
+    the job stayed 'running' (the chaos smoke caught it)."""
+    data = tmp_path / "redis"
+    server = EmbeddedRedis(data, persistence=True).start()
+    broker = build_broker(test_settings(server.url, tmp_path))
+
+    @dramatiq.actor(broker=broker, concurrency_key=lambda message: message.args[0])
+    def generate(user: str) -> None:  # never run: only its options matter
+        raise AssertionError
+
+    message = MessageProxy(Message(generate.queue_name, generate.actor_name, ("octocat",), {}, {}))
+    limiter = limiter_of(broker)
+    server.stop()
+    back = threading.Timer(1.5, server.start)
+    back.start()
+    try:
+        limiter.before_process_message(broker, message)  # raised LimiterUnavailable before
+        assert server.running
+        slot = limiter.limiter_for("octocat")
+        assert slot._acquire() is False  # the slot is held: a second job of octocat defers
+        limiter.after_process_message(broker, message)
+        assert slot._acquire() is True
+    finally:
+        back.join()
+        broker.close()
+        server.stop()
