@@ -279,8 +279,12 @@ class LoadDriver:
             data=data, cookies=viewer.cookies,
         )  # fmt: skip
 
-    def _bearer(self, viewer: Viewer) -> dict[str, str]:
-        return {"Authorization": f"Bearer {viewer.token}"}
+    async def _api(
+        self, viewer: Viewer, route: str, method: str, path: str
+    ) -> httpx.Response | None:
+        """An API request with ``viewer``'s token (see :meth:`request`)."""
+        headers = {"Authorization": f"Bearer {viewer.token}"}
+        return await self.request(viewer.login, route, method, path, headers=headers, api=True)
 
     async def _new(self, viewer: Viewer) -> None:
         """A report nobody has: a 202 and a job to follow."""
@@ -289,10 +293,7 @@ class LoadDriver:
         user = random.choice(self.users)
         query = self.new_query()
         path = f"/api/reports/github/{user.lower()}?{query}"
-        response = await self.request(
-            viewer.login, "GET /api/reports (new)", "GET", path, headers=self._bearer(viewer),
-            api=True,
-        )  # fmt: skip
+        response = await self._api(viewer, "GET /api/reports (new)", "GET", path)
         if response is not None and response.status_code == 202:
             self.track(response.json()["job"], viewer.login, report_path(user, query))
 
@@ -303,10 +304,7 @@ class LoadDriver:
         viewer = random.choice(viewers)
         user, query = random.choice(self.cached)
         path = f"/api/reports/github/{user.lower()}/refresh" + (f"?{query}" if query else "")
-        response = await self.request(
-            viewer.login, "POST /api/.../refresh", "POST", path, headers=self._bearer(viewer),
-            api=True,
-        )  # fmt: skip
+        response = await self._api(viewer, "POST /api/.../refresh", "POST", path)
         if response is not None and response.status_code == 202:
             self.track(response.json()["job"], viewer.login, report_path(user, query))
 
@@ -318,10 +316,7 @@ class LoadDriver:
         user = random.choice(self.users)
         query = self.new_query()
         path = f"/api/reports/github/{user.lower()}?{query}"
-        response = await self.request(
-            viewer.login, "GET /api/reports (new)", "GET", path, headers=self._bearer(viewer),
-            api=True,
-        )  # fmt: skip
+        response = await self._api(viewer, "GET /api/reports (new)", "GET", path)
         if response is None or response.status_code != 202:
             return
         tracked = self.track(response.json()["job"], viewer.login, report_path(user, query))
@@ -329,10 +324,7 @@ class LoadDriver:
             return
         await asyncio.sleep(random.uniform(0.2, 1.5))
         tracked.cancel_sent = True
-        await self.request(
-            viewer.login, "DELETE /api/jobs/{id}", "DELETE", f"/api/jobs/{tracked.id}",
-            headers=self._bearer(viewer), api=True,
-        )  # fmt: skip
+        await self._api(viewer, "DELETE /api/jobs/{id}", "DELETE", f"/api/jobs/{tracked.id}")
 
     async def _api_reader(self) -> None:
         """An API client reading cached reports (200, or 202 while one regenerates)."""
@@ -341,10 +333,7 @@ class LoadDriver:
         viewer = random.choice(self.api_viewers)
         user, query = random.choice(self.cached)
         path = f"/api/reports/github/{user.lower()}" + (f"?{query}" if query else "")
-        response = await self.request(
-            viewer.login, "GET /api/reports (cached)", "GET", path, headers=self._bearer(viewer),
-            api=True,
-        )  # fmt: skip
+        response = await self._api(viewer, "GET /api/reports (cached)", "GET", path)
         if response is not None and response.status_code == 202:
             self.track(response.json()["job"], viewer.login, report_path(user, query))
 
