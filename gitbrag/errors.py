@@ -9,7 +9,8 @@
     ├── JobLimitReached       a new job would pass an abuse limit (HTTP 429 + Retry-After)
     └── GitHubError           anything GitHub answered that we could not turn into data
         ├── NotFound          the user does not exist (HTTP 404)
-        │   └── IsOrganization  the login is an organisation's, not a person's (HTTP 404)
+        │   ├── IsOrganization  the login is an organisation's, not a person's (HTTP 404)
+        │   └── ProfilePrivate  the user hid their activity ("private profile"; HTTP 404)
         ├── Unauthorized      the token is invalid, expired or revoked (401)
         ├── RateLimited       the token's budget is exhausted until ``reset_at``
         └── GitHubUnavailable transient failures that outlived every retry
@@ -64,6 +65,22 @@ class IsOrganization(NotFound):
             login,
             f"{login} is a GitHub organisation, not a user: gitbrag reports the pull requests "
             "a person authored",
+        )
+
+
+class ProfilePrivate(NotFound):
+    """The account exists but its owner turned on "Make profile private and hide activity":
+    GitHub's searches answer as if it had no activity at all, so any report would be a
+    confident list of zeros. There is nothing to report, and nothing is cached as a report."""
+
+    reason = "private_profile"
+
+    def __init__(self, login: str) -> None:
+        super().__init__(
+            login,
+            f"{login}'s activity is private: they turned on “Make profile private and hide "
+            "activity” in their GitHub profile settings, so GitHub does not show their pull "
+            "requests, reviews or issues to anyone else",
         )
 
 

@@ -44,6 +44,9 @@ class UserOut(_Model):
     location: str | None
     blog: str | None
     social_accounts: list[SocialAccountOut] = []
+    # GitHub's immutable account id (``None`` in reports made before it was recorded): what
+    # belongs to a person (curation, ownership) follows it, not the login.
+    id: int | None = None
 
 
 class Totals(_Model):

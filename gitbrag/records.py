@@ -71,6 +71,9 @@ class UserProfile:
     location: str | None = None
     blog: str | None = None
     social_accounts: tuple[SocialAccount, ...] = ()
+    # GitHub's immutable account id (REST ``id``, GraphQL ``databaseId``): a login can be
+    # renamed away and registered again by someone else; the id stays with the person.
+    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,7 @@ def _user(collection: Collection) -> UserOut:
             SocialAccountOut(provider=account.provider, url=account.url)
             for account in profile.social_accounts
         ],
+        id=profile.id,
     )
 
 

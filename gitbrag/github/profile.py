@@ -32,6 +32,7 @@ def profile_to_json(profile: UserProfile) -> dict[str, Any]:
         "location": profile.location,
         "blog": profile.blog,
         "social_accounts": [[a.provider, a.url] for a in profile.social_accounts],
+        "id": profile.id,
     }
 
 
@@ -48,6 +49,7 @@ def profile_from_json(data: dict[str, Any]) -> UserProfile:
         social_accounts=tuple(
             SocialAccount(provider, url) for provider, url in data.get("social_accounts", [])
         ),
+        id=data["id"] if isinstance(data.get("id"), int) else None,
     )
 
 
@@ -79,6 +81,7 @@ async def fetch_profile(
     data = {
         **{field: user.get(field) for field in ("name", "bio", "company", "location", "blog")},
         "login": user["login"],
+        "id": user.get("id"),
         "avatar_url": user["avatar_url"],
         "html_url": user["html_url"],
         "social_accounts": [

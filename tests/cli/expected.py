@@ -191,6 +191,7 @@ def expected_report(
             "location": user.location,
             "blog": user.blog,
             "social_accounts": [{"provider": p, "url": u} for p, u in user.social_accounts],
+            "id": user.id,
         },
         "totals": {
             "pull_requests": len(chosen),

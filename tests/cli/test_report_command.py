@@ -85,7 +85,7 @@ def test_json_equals_brute_force(
 def test_usage_errors_exit_2(cli_env: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
     token = token_for("octocat")
     for args in (
-        ["bad_name", "--token", token],
+        ["bad.name", "--token", token],
         ["x" * 40, "--token", token],
         ["octocat", "--period", "3_years", "--token", token],
         ["octocat", "--since", "2026-05-01", "--until", "2026-04-01", "--token", token],

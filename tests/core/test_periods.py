@@ -10,15 +10,33 @@ TODAY = date(2026, 11, 29)
 
 @pytest.mark.parametrize(
     "name",
-    # Legacy accounts end with a hyphen or hold two in a row: they exist and must work.
-    ["a", "octocat", "Mixed-Case-Dev", "a1-b2-c3", "x" * 39, "artur-", "gil--dev", "a-", "0---0"],
+    # Legacy accounts begin or end with a hyphen or hold two in a row, and Enterprise Managed
+    # Users are handle_shortcode: they exist and must work.
+    [
+        "a",
+        "octocat",
+        "Mixed-Case-Dev",
+        "a1-b2-c3",
+        "x" * 39,
+        "artur-",
+        "gil--dev",
+        "a-",
+        "0---0",
+        "-jerry-",
+        "-a",
+        "octo_acme",
+        "a_b",
+        "mona-lisa_octo-corp",
+        "_x",
+    ],
 )
 def test_valid_usernames(name: str) -> None:
     assert validate_username(name) == name
 
 
 @pytest.mark.parametrize(
-    "name", ["", "-a", "-", "x" * 40, "a-" * 20, "a b", "a_b", "a/b", "é", "a:b", "../etc", "a\n"]
+    "name",
+    ["", "-", "_", "-_-", "x" * 40, "a-" * 20, "a b", "a/b", "é", "a:b", "../etc", "a\n", "a.b"],
 )
 def test_invalid_usernames(name: str) -> None:
     with pytest.raises(InvalidInput):

@@ -12,10 +12,10 @@ from tests.fixtures.web import key_for, store_report
 @pytest.mark.parametrize(
     "path",
     [
-        "/user/github/-octocat",
+        "/user/github/-_-",
         "/user/github/--",
         "/user/github/" + "a" * 40,
-        "/user/github/octo_cat",
+        "/user/github/octo!cat",
         "/user/github/octo.cat",
         "/user/github/%F0%9F%90%99",
         "/user/github/octo%20cat",
@@ -46,7 +46,7 @@ def test_invalid_page_input_is_a_400_page(web_client: TestClient, path: str) -> 
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/reports/github/-bad",
+        "/api/reports/github/_-_",
         "/api/reports/github/octocat?period=forever",
         "/api/reports/github/octocat?since=2026-05-01&until=2026-04-01",
         "/api/reports/github/octocat?since=%ff%fe",
@@ -79,7 +79,7 @@ def test_error_page_escapes_what_the_user_typed(web_client: TestClient) -> None:
 def test_exports_of_a_missing_report_are_404(web_client: TestClient) -> None:
     assert web_client.get("/user/github/octocat.json").status_code == 404
     assert web_client.get("/user/github/octocat.md").status_code == 404
-    assert web_client.get("/user/github/-x-.json").status_code == 400
+    assert web_client.get("/user/github/-_-.json").status_code == 400
 
 
 def test_search_redirects_to_the_canonical_report(
