@@ -40,6 +40,11 @@ class FakeUser:
     social_accounts: list[tuple[str, str]] = field(default_factory=list)
     created_at: datetime = EPOCH
     type: str = "User"  # "User" or "Organization", as GitHub's REST ``type``
+    # "Make profile private and hide activity" (shown only with ``Behaviours.private_profiles``)
+    private_profile: bool = False
+    # An organisation enforcing SAML single sign-on (``Behaviours.sso_enforcement``)
+    sso_enforced: bool = False
+    members: set[str] = field(default_factory=set)  # an organisation's member logins
 
 
 @dataclass
