@@ -163,6 +163,12 @@ def _item(state: HubState, item: FakePR | FakeIssue, api: str) -> dict[str, Any]
         "author_association": _association(state, item),
         "active_lock_reason": None,
         "body": "",
+        "reactions": {
+            "url": f"{url}/reactions",
+            "total_count": 0,
+            **dict.fromkeys(("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket"), 0),
+            "eyes": 0,
+        },
         "timeline_url": f"{url}/timeline",
         "performed_via_github_app": None,
         "state_reason": None,
