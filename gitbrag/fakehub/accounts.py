@@ -1,6 +1,7 @@
 """Accounts change names, and released names change hands (GitHub docs "Changing your GitHub
-username": the old name answers 404 at once and "becomes available for anyone else to claim";
-repositories move to the new name, with redirects GitHub keeps for web and git traffic only).
+username": the old username "becomes available for anyone else to claim", and repositories
+move to the new name). Here the old login answers 404 / ``NOT_FOUND`` (and REST search by it
+422) at once, and no redirect is kept: a client must not rely on one.
 
 The data set itself never changes: ``renamed`` and ``registered`` build a new ``DataSet`` that
 shares every record the change does not touch, so the original stays what tests compute their
@@ -77,9 +78,12 @@ def renamed(data: DataSet, old: str, new: str) -> DataSet:
 
     def person(u: FakeUser) -> FakeUser:
         changes = _changes(u, login=name(u.login), members={name(m) for m in u.members})
+        if u.id == user.id:
+            changes["avatar_seed"] = u.avatar_name  # the picture stays the account's
         return dataclasses.replace(u, **changes) if changes else u
 
-    users = {person(u).login.lower(): person(u) for u in data.users.values()}
+    people = [person(u) for u in data.users.values()]
+    users = {u.login.lower(): u for u in people}
     repos = {r.name_with_owner: r for r in map(repo, data.repos.values())}
     tokens = {token: name(login) for token, login in data.tokens.items()}
     return _with(data, users, repos, [pr(p) for p in data.pull_requests], tokens, issue)
@@ -97,7 +101,8 @@ def registered(data: DataSet, login: str, account_id: int, **profile: Any) -> Da
         wanted = bool if key == "private_profile" else (str, type(None))
         if not isinstance(value, wanted):
             raise AccountError(f"profile field {key} has the wrong type: {value!r}")
-    user = FakeUser(login=login, id=account_id, **profile)
+    # A new person gets a picture of their own, whatever login they took.
+    user = FakeUser(login=login, id=account_id, avatar_seed=f"~{account_id}", **profile)
     users = {**data.users, login.lower(): user}
     return _with(data, users, data.repos, data.pull_requests, data.tokens, lambda i: i)
 

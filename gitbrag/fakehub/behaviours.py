@@ -36,6 +36,13 @@ Round two (issue 18; each answer and its public source in the module that gives 
   ``x-ratelimit-*`` headers, GraphQL ``rateLimit: null``, ``GET /rate_limit`` 404, never
   rate limited (``enterprise``).
 
+Counters prove a behaviour was shown (``FakeHub.counters``): ``resource_limits``,
+``timeout``, ``short_search_page``, ``secondary.concurrency``, ``social_accounts_404``,
+``private_profile.search`` / ``private_profile.contributions``, ``saml.forbidden`` /
+``saml.partial_results``, ``token_permissions.forbidden``, ``legacy_schema.undefined_field``,
+``rate_limiting_disabled.not_enabled``; and for accounts ``rename``, ``register``,
+``rename.old_login`` (a released login looked up).
+
 Presets (``configure(preset=...)`` starts from every switch off, then applies the preset,
 then the other arguments):
 

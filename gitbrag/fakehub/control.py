@@ -160,7 +160,7 @@ async def control_register(request: Request) -> Response:
         if unknown:
             raise AccountError(f"unknown fields {sorted(unknown)}")
         user, token = request.app.state.hub.register(
-            _text(payload, "login"), _kind(payload), **profile
+            _text(payload, "login"), kind=_kind(payload), **profile
         )
     except (AccountError, TypeError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)

@@ -69,7 +69,8 @@ class ReviewView:
         return _views().conversation_view(self.ctx, self.pr)  # type: ignore[no-any-return]
 
     def repository(self) -> RepoView | GraphQLError:
-        return _views().repository_view(self.ctx, self.ctx.state.data.repos[self.pr.repo])  # type: ignore[no-any-return]
+        repo = self.ctx.state.data.repos[self.pr.repo]
+        return _views().repository_view(self.ctx, repo)  # type: ignore[no-any-return]
 
 
 def pull_request_reviews(
@@ -115,7 +116,8 @@ class ReviewContributionView:
         return self.ctx.sso_refusal(self.pr.repo) or ReviewView(self.ctx, self.pr, self.review)
 
     def repository(self) -> RepoView | GraphQLError:
-        return _views().repository_view(self.ctx, self.ctx.state.data.repos[self.pr.repo])  # type: ignore[no-any-return]
+        repo = self.ctx.state.data.repos[self.pr.repo]
+        return _views().repository_view(self.ctx, repo)  # type: ignore[no-any-return]
 
     def user(self) -> OwnerView | None:
         user = self.ctx.state.user(self.review.author)

@@ -119,7 +119,7 @@ class OwnerView(View):
         )
 
     def avatar_url(self, size: int | None = None) -> str:
-        url = self.ctx.avatar(self.user.login)
+        url = self.ctx.avatar(self.user.avatar_name)
         return f"{url}?s={size}" if size else url
 
     def contributions_collection(self, **args: Any) -> ContributionsView | GraphQLError:

@@ -89,7 +89,7 @@ def simple_user(user: FakeUser, api: str) -> dict[str, Any]:
         "login": user.login,
         "id": user.id,
         "node_id": f"MDQ6VXNlcj{user.id}",
-        "avatar_url": f"{api}/avatars/{user.login}.svg",
+        "avatar_url": f"{api}/avatars/{user.avatar_name}.svg",
         "gravatar_id": "",
         "html_url": f"https://github.com/{user.login}",
         **_links(api, user.login),

@@ -164,11 +164,11 @@ class FakeHub:
         ``NOT_FOUND`` / search 422 until someone registers it."""
         return self.state.rename(old, new)
 
-    def register(self, login: str, kind: TokenKind = "oauth", **profile: Any) -> str:
+    def register(self, login: str, *, kind: TokenKind = "oauth", **profile: Any) -> str:
         """A new account called ``login`` (a released login too): a new id, no history.
         ``profile``: ``name``, ``bio``, ``company``, ``location``, ``blog``,
         ``private_profile``. Returns a token of ``kind`` for it."""
-        return self.state.register(login, kind, **profile)[1]
+        return self.state.register(login, kind=kind, **profile)[1]
 
     def grant_sso(self, login: str, org: str) -> None:
         """``login``'s tokens get an SAML SSO session for organisation ``org``."""

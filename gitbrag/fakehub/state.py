@@ -166,7 +166,7 @@ class HubState:
         return user
 
     def register(
-        self, login: str, kind: TokenKind = "oauth", **profile: Any
+        self, login: str, *, kind: TokenKind = "oauth", **profile: Any
     ) -> tuple[FakeUser, str]:
         """A new account (new id, no history) called ``login``, and a token for it."""
         with self._lock:

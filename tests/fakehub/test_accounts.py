@@ -48,7 +48,9 @@ def test_a_renamed_account_keeps_its_token_history_and_repositories(
     me = _me(http, token_for("star-gazer"))  # the account's token still works
     assert (me["login"], me["id"]) == ("stellar-gazer", account.id)
     assert http.get("/users/star-gazer", headers=auth("octocat")).status_code == 404
-    assert http.get("/users/stellar-gazer").json()["id"] == account.id
+    profile = http.get("/users/stellar-gazer").json()
+    assert profile["id"] == account.id
+    assert profile["avatar_url"] == f"{hub.url}/avatars/star-gazer.svg"  # the same picture
     gone = gql(USER, who="star-gazer")
     assert gone["data"] == {"user": None} and gone["errors"][0]["type"] == "NOT_FOUND"
     assert gql(USER, who="Stellar-Gazer")["data"]["user"]["databaseId"] == account.id
@@ -108,6 +110,13 @@ def test_a_released_login_taken_by_someone_else_is_a_new_person(
         u.id for u in fakehub_data.users.values()
     )
     assert http.get("/users/artur-").json()["id"] == newcomer["id"]
+    pictures = {_me(http, t)["avatar_url"] for t in (token, token_for("artur-"))}
+    assert len(pictures) == 2  # a new person, a new picture
+    assert all(http.get(url).text.startswith("<svg") for url in pictures)
+    assert (
+        gql('{ user(login: "artur-") { avatarUrl } }')["data"]["user"]["avatarUrl"]
+        == (newcomer["avatar_url"])
+    )
     assert gql(USER, who="artur-")["data"]["user"]["databaseId"] == newcomer["id"]
     assert search_all(gql, "author:artur-") == (0, [])  # no history
     empty = http.get("/search/issues", params={"q": "author:artur-"}, headers=bearer(token))
