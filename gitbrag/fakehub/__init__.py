@@ -9,13 +9,16 @@ production code (an import-linter contract says so). Its GraphQL engine (graphql
 with the ``demo`` extra: ``pip install 'gitbrag[demo]'``. This package's names load lazily,
 so importing ``gitbrag.fakehub.data`` does not start the GraphQL machinery.
 
-Modules: ``data`` (the data set contract; ``records``, ``builder`` and ``activity_data``
-behind it), ``search`` (search qualifiers), ``graphql_api`` / ``graphql_root`` /
-``graphql_views`` / ``graphql_activity`` / ``graphql_connections`` (GraphQL), ``rest`` (REST
-bodies), ``oauth`` (web flow), ``control`` (root, avatars, ``/_fakehub/`` controls),
-``budgets`` / ``faults`` / ``behaviours`` (limits, one-off misbehaviour, and GitHub's ways
-under load or at scale, each off by default), ``state`` (shared state), ``app`` (ASGI app and
-API gate), ``server`` (``FakeHub`` runner, CLI).
+Modules: ``data`` (the data set contract; ``records``, ``builder``, ``activity_data`` and
+``identity_data`` behind it), ``accounts`` (renames and registrations at run time),
+``search`` (search qualifiers), ``graphql_api`` / ``graphql_root`` / ``graphql_views`` /
+``graphql_activity`` / ``graphql_connections`` (GraphQL), ``rest`` / ``rest_search`` (REST
+bodies, issue search), ``oauth`` (web flow), ``control`` (root, avatars, ``/_fakehub/``
+controls), ``budgets`` / ``faults`` / ``behaviours`` (limits, one-off misbehaviour, and
+GitHub's ways, each off by default, with the ``real_github`` and ``old_enterprise`` presets),
+``visibility`` (private profiles, SAML SSO), ``tokens`` (token kinds and permissions),
+``enterprise`` (older Enterprise Server), ``state`` (shared state), ``app`` (ASGI app and API
+gate), ``server`` (``FakeHub`` runner, CLI).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gitbrag.fakehub.data import (
+        ROUND_TWO_USERS,
         SAMPLE_USERS,
         DataSet,
         FakeFile,
@@ -43,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "CLIENT_ID": "state",
     "CLIENT_SECRET": "state",
     "FAULT_KINDS": "faults",
+    "ROUND_TWO_USERS": "data",
     "SAMPLE_USERS": "data",
     "DataSet": "data",
     "FakeFile": "data",
@@ -59,6 +64,7 @@ __all__ = [
     "CLIENT_ID",
     "CLIENT_SECRET",
     "FAULT_KINDS",
+    "ROUND_TWO_USERS",
     "SAMPLE_USERS",
     "DataSet",
     "FakeFile",

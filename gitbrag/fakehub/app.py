@@ -5,9 +5,10 @@ count it (and count it in flight for its token, keeping the peak), add latency, 
 ``User-Agent`` (403, as GitHub does), authenticate (401), refuse more concurrent requests
 than ``Behaviours.max_in_flight`` (403 secondary limit), maybe inject a fault, spend the
 token's budget (403 REST / 200 GraphQL with a ``RATE_LIMITED`` or ``RATE_LIMIT`` error when
-exhausted), answer, and attach the ``x-ratelimit-*`` headers. OAuth pages, avatars and the
-``/_fakehub/`` control endpoints are not API requests: they are neither counted as such nor
-rate limited.
+exhausted), answer, and attach the ``x-ratelimit-*`` headers (none at all, and no budget
+spent, with ``Behaviours.rate_limiting_disabled``). The caller is an account (id, current
+login) and a token kind. OAuth pages, avatars and the ``/_fakehub/`` control endpoints are
+not API requests: they are neither counted as such nor rate limited.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ from starlette.routing import Route
 
 from gitbrag.fakehub import control, oauth, rest
 from gitbrag.fakehub.budgets import Budget
+from gitbrag.fakehub.enterprise import RATE_LIMITING_NOT_ENABLED
 from gitbrag.fakehub.graphql_api import execute_query
 from gitbrag.fakehub.graphql_views import RequestContext
+from gitbrag.fakehub.rest_search import search_issues
 from gitbrag.fakehub.state import HubState
+from gitbrag.fakehub.tokens import TokenKind, integration_forbidden_body
+from gitbrag.fakehub.visibility import saml_forbidden_body, sso_block, sso_required
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Caller:
     key: str  # budget key: the token, or "anon:<address>"
     budget: Budget
     base_url: str
+    account_id: int | None = None  # the account the token belongs to
+    token_kind: TokenKind = "oauth"
 
 
 Handler = Callable[[Request, Caller], Awaitable[Response]]
@@ -100,10 +107,16 @@ def _rate_limited(
 
 
 def api(
-    api: str, route_key: str, handler: Handler, *, consumes: bool = True
+    api: str,
+    route_key: str,
+    handler: Handler,
+    *,
+    consumes: bool = True,
+    resource: str | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap ``handler`` in the API gate (``api`` is ``"rest"`` or ``"graphql"``)."""
-    resource = "graphql" if api == "graphql" else "core"
+    """Wrap ``handler`` in the API gate (``api`` is ``"rest"`` or ``"graphql"``; the budget
+    spent is ``resource``'s, by default ``graphql`` or ``core``)."""
+    resource = resource or ("graphql" if api == "graphql" else "core")
     needs_user = api == "graphql" or route_key == "GET /user"
 
     async def endpoint(request: Request) -> Response:
@@ -115,9 +128,13 @@ def api(
         key = token if token and login else f"anon:{address}"
         in_flight = state.enter(key)
         try:
-            return await gate(request, state, token, login, address, key, in_flight)
+            response = await gate(request, state, token, login, address, key, in_flight)
         finally:
             state.leave(key)
+        if state.behaviours.rate_limiting_disabled:  # GHES with rate limiting off: no headers
+            for name in [h for h in response.headers if h.startswith("x-ratelimit-")]:
+                del response.headers[name]
+        return response
 
     async def gate(
         request: Request,
@@ -145,6 +162,9 @@ def api(
             state.count("secondary.concurrency")
             return _secondary(state.budgets.peek(key, resource))
         kind = state.faults.pick()
+        unlimited = state.behaviours.rate_limiting_disabled
+        if kind == "primary" and unlimited:
+            kind = None  # no budget to spend: nothing is ever rate limited
         if kind == "primary":
             state.count("fault.primary")
             state.budgets.set(key, 0, state.behaviours.primary_reset_seconds)
@@ -152,13 +172,17 @@ def api(
         if kind is not None:
             state.count(f"fault.{kind}")
             return _fault_response(kind, api, state.budgets.peek(key, resource))
-        if consumes:
+        if consumes and not unlimited:
             allowed, budget = state.budgets.consume(key, resource)
         else:
             allowed, budget = True, state.budgets.peek(key, resource)
         if not allowed:
             return _rate_limited(state, api, login, address, budget)
-        caller = Caller(login, key, budget, str(request.base_url).rstrip("/"))
+        base_url = str(request.base_url).rstrip("/")
+        caller = Caller(login, key, budget, base_url)
+        if token and login:
+            caller.account_id = state.account_for(token)
+            caller.token_kind = state.token_kind(token)
         response = await handler(request, caller)
         response.headers.update(budget.headers())
         return response
@@ -182,13 +206,23 @@ async def graphql_endpoint(request: Request, caller: Caller) -> Response:
     operation = payload.get("operationName") or None
     assert caller.login is not None
     state: HubState = request.app.state.hub
-    ctx = RequestContext(state, caller.login, caller.base_url, caller.budget)
+    ctx = RequestContext(
+        state,
+        caller.login,
+        caller.base_url,
+        caller.budget,
+        account_id=caller.account_id,
+        token_kind=caller.token_kind,
+    )
     body = await run_in_threadpool(execute_query, ctx, query, variables, operation)
     limit = state.behaviours.timeout_nodes
     if limit and ctx.requested_nodes > limit:
         state.count("timeout")  # GitHub's 10 s limit, for a query asking for too much
         return _json(rest.GRAPHQL_TIMEOUT)
-    return _json(body)
+    response = _json(body)
+    if ctx.sso_refused and caller.account_id is not None:
+        response.headers["x-github-sso"] = sso_required(ctx.sso_refused[0], caller.account_id)
+    return response
 
 
 def _public_repo_count(state: HubState, login: str) -> int:
@@ -219,7 +253,12 @@ async def get_social_accounts(request: Request, caller: Caller) -> Response:
     state: HubState = request.app.state.hub
     user = state.user(request.path_params["login"])
     if user is None or state.behaviours.social_accounts_404:  # GHES < 3.9 has no endpoint
+        if user is not None:
+            state.count("social_accounts_404")
         return _json(rest.NOT_FOUND, 404)
+    if caller.token_kind == "app" and state.behaviours.token_permissions:
+        state.count("token_permissions.forbidden")
+        return _json(integration_forbidden_body(rest.SOCIAL_ACCOUNTS_DOCS), 403)
     return _json(rest.social_accounts(user))
 
 
@@ -228,12 +267,30 @@ async def get_repository(request: Request, caller: Caller) -> Response:
     repo = state.repo(request.path_params["owner"], request.path_params["repo"])
     if repo is None or not state.can_see(repo, caller.login):
         return _json(rest.NOT_FOUND, 404)
+    org = sso_block(state, caller.account_id, repo.name_with_owner)
+    if org is not None and caller.account_id is not None:
+        state.count("saml.forbidden")
+        refused = _json(saml_forbidden_body(), 403)
+        refused.headers["x-github-sso"] = sso_required(org, caller.account_id)
+        return refused
     owner = state.user(repo.owner)
     assert owner is not None
     return _json(rest.repository(repo, owner, caller.base_url))
 
 
+async def get_search_issues(request: Request, caller: Caller) -> Response:
+    state: HubState = request.app.state.hub
+    params = dict(request.query_params)
+    answer = search_issues(state, params, caller.login, caller.account_id, caller.base_url)
+    response = _json(answer.body, answer.status)
+    response.headers.update(answer.headers)
+    return response
+
+
 async def get_rate_limit(request: Request, caller: Caller) -> Response:
+    if request.app.state.hub.behaviours.rate_limiting_disabled:
+        request.app.state.hub.count("rate_limiting_disabled.not_enabled")
+        return _json(RATE_LIMITING_NOT_ENABLED, 404)
     budgets = request.app.state.hub.budgets
     core = budgets.peek(caller.key, "core")
     graphql = budgets.peek(caller.key, "graphql") if caller.login else core
@@ -251,6 +308,10 @@ def create_app(state: HubState) -> Starlette:
             api("rest", "GET /users/{login}/social_accounts", get_social_accounts),
         ),
         Route("/repos/{owner}/{repo}", api("rest", "GET /repos/{owner}/{repo}", get_repository)),
+        Route(
+            "/search/issues",
+            api("rest", "GET /search/issues", get_search_issues, resource="search"),
+        ),
         Route("/rate_limit", api("rest", "GET /rate_limit", get_rate_limit, consumes=False)),
         Route("/", control.root),
         Route("/avatars/{login}.svg", control.avatar),
@@ -266,6 +327,10 @@ def create_app(state: HubState) -> Starlette:
         Route("/_fakehub/budget", control.control_budget, methods=["POST"]),
         Route("/_fakehub/revoke", control.control_revoke, methods=["POST"]),
         Route("/_fakehub/users", control.control_users),
+        Route("/_fakehub/rename", control.control_rename, methods=["POST"]),
+        Route("/_fakehub/register", control.control_register, methods=["POST"]),
+        Route("/_fakehub/sso", control.control_sso, methods=["POST"]),
+        Route("/_fakehub/tokens", control.control_tokens, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.hub = state

@@ -20,6 +20,39 @@ load or at scale:
   Enterprise Server before 3.9.
 - ``max_in_flight``: more concurrent requests than this for one token get a 403 secondary
   rate limit with ``Retry-After: 1`` (GitHub allows 100).
+
+Round two (issue 18; each answer and its public source in the module that gives it):
+
+- ``private_profiles``: users with a private profile hide their activity from searches and
+  ``contributionsCollection``; REST search by them is 422 (``visibility``).
+- ``sso_enforcement``: organisations enforcing SAML SSO hide what they own from their
+  members' tokens without an SSO session (``visibility``).
+- ``token_permissions``: fine-grained and GitHub App tokens are refused what they may not
+  read (``tokens``).
+- ``legacy_schema``: GraphQL is an older GitHub Enterprise Server's, without
+  ``Issue.stateReason`` and ``User.socialAccounts``; a document selecting one fails whole
+  (``enterprise``).
+- ``rate_limiting_disabled``: an Enterprise Server with API rate limiting turned off: no
+  ``x-ratelimit-*`` headers, GraphQL ``rateLimit: null``, ``GET /rate_limit`` 404, never
+  rate limited (``enterprise``).
+
+Counters prove a behaviour was shown (``FakeHub.counters``): ``resource_limits``,
+``timeout``, ``short_search_page``, ``secondary.concurrency``, ``social_accounts_404``,
+``private_profile.search`` / ``private_profile.contributions``, ``saml.forbidden`` /
+``saml.partial_results``, ``token_permissions.forbidden``, ``legacy_schema.undefined_field``,
+``rate_limiting_disabled.not_enabled``; and for accounts ``rename``, ``register``,
+``rename.old_login`` (a released login looked up).
+
+Presets (``configure(preset=...)`` starts from every switch off, then applies the preset,
+then the other arguments):
+
+- ``"real_github"``: github.com as a well-behaved client meets it: round one's behaviours at
+  realistic levels (the ``RATE_LIMIT`` error shape, resource limits and timeouts only for
+  queries far bigger than a careful client sends, the first page of each search short once,
+  GitHub's 100 requests in flight) and round two's github.com behaviours (private profiles,
+  SAML SSO, token permissions).
+- ``"old_enterprise"``: an older GitHub Enterprise Server: ``legacy_schema``,
+  ``rate_limiting_disabled`` and ``social_accounts_404``.
 """
 
 from __future__ import annotations
@@ -29,6 +62,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Final
 
 RATE_LIMIT_TYPES: Final = ("RATE_LIMITED", "RATE_LIMIT")
+# GitHub's documented ceiling is 500,000 nodes a query; its resource limits and 10-second
+# timeout strike well below that for heavy queries. These levels let what a careful client
+# sends through (gitbrag's documents ask for at most ~4,000 nodes) and refuse, in part, a
+# page of 100 pull requests with 100 files each (~10,100), or time out twice that.
+REAL_RESOURCE_LIMIT_NODES: Final = 10_000
+REAL_TIMEOUT_NODES: Final = 20_000
 SHORT_PAGE_MODES: Final = ("", "once", "always")
 
 
@@ -41,6 +80,38 @@ class _Settings:
     short_search_pages: str = ""
     social_accounts_404: bool = False
     max_in_flight: int = 0
+    private_profiles: bool = False
+    sso_enforcement: bool = False
+    token_permissions: bool = False
+    legacy_schema: bool = False
+    rate_limiting_disabled: bool = False
+
+
+_SWITCHES: Final = (
+    "social_accounts_404",
+    "private_profiles",
+    "sso_enforcement",
+    "token_permissions",
+    "legacy_schema",
+    "rate_limiting_disabled",
+)
+PRESETS: Final[dict[str, dict[str, Any]]] = {
+    "real_github": {
+        "graphql_rate_limit_type": "RATE_LIMIT",
+        "resource_limit_nodes": REAL_RESOURCE_LIMIT_NODES,
+        "timeout_nodes": REAL_TIMEOUT_NODES,
+        "short_search_pages": "once",
+        "max_in_flight": 100,
+        "private_profiles": True,
+        "sso_enforcement": True,
+        "token_permissions": True,
+    },
+    "old_enterprise": {
+        "legacy_schema": True,
+        "rate_limiting_disabled": True,
+        "social_accounts_404": True,
+    },
+}
 
 
 class Behaviours:
@@ -50,13 +121,17 @@ class Behaviours:
         self._lock = threading.Lock()
         self._settings = _Settings()
 
-    def configure(self, **changes: Any) -> None:
-        """Change some switches; unknown names or bad values raise ``ValueError``."""
+    def configure(self, preset: str | None = None, **changes: Any) -> None:
+        """Change some switches, or start from a preset (see the module docstring); unknown
+        names or bad values raise ``ValueError``."""
         names = {f.name: f.type for f in fields(_Settings)}
         unknown = set(changes) - set(names)
         if unknown:
             raise ValueError(f"unknown behaviours {sorted(unknown)}; known: {sorted(names)}")
-        updated = _Settings(**{**asdict(self._settings), **changes})
+        if preset is not None and preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; known: {sorted(PRESETS)}")
+        base = asdict(_Settings()) | PRESETS[preset] if preset else asdict(self._settings)
+        updated = _Settings(**{**base, **changes})
         if updated.graphql_rate_limit_type not in RATE_LIMIT_TYPES:
             raise ValueError(f"graphql_rate_limit_type must be one of {RATE_LIMIT_TYPES}")
         if updated.short_search_pages not in SHORT_PAGE_MODES:
@@ -65,8 +140,9 @@ class Behaviours:
             value = getattr(updated, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0 (0 = off)")
-        if not isinstance(updated.social_accounts_404, bool):
-            raise ValueError("social_accounts_404 must be true or false")
+        for name in _SWITCHES:
+            if not isinstance(getattr(updated, name), bool):
+                raise ValueError(f"{name} must be true or false")
         if float(updated.primary_reset_seconds) < 0:
             raise ValueError("primary_reset_seconds must be >= 0")
         with self._lock:
@@ -107,3 +183,23 @@ class Behaviours:
     @property
     def max_in_flight(self) -> int:
         return self._settings.max_in_flight
+
+    @property
+    def private_profiles(self) -> bool:
+        return self._settings.private_profiles
+
+    @property
+    def sso_enforcement(self) -> bool:
+        return self._settings.sso_enforcement
+
+    @property
+    def token_permissions(self) -> bool:
+        return self._settings.token_permissions
+
+    @property
+    def legacy_schema(self) -> bool:
+        return self._settings.legacy_schema
+
+    @property
+    def rate_limiting_disabled(self) -> bool:
+        return self._settings.rate_limiting_disabled

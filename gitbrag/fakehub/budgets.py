@@ -1,7 +1,9 @@
 """Per-token (or per-address, when anonymous) rate-limit budgets, GitHub style.
 
-Each key has one budget per resource (``core`` for REST, ``graphql``). A window starts at the
-first request and lasts an hour; when ``reset`` (epoch seconds) has passed the budget refills.
+Each key has one budget per resource (``core`` for REST, ``graphql``, ``search`` for REST
+search). A window starts at the first request and lasts an hour (a minute for ``search``: 30
+requests a minute, docs "Rate limits for the REST API"); when ``reset`` (epoch seconds) has
+passed the budget refills.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 WINDOW_SECONDS: Final = 3600.0
+SEARCH_WINDOW_SECONDS: Final = 60.0
 LIMITS: Final[dict[str, int]] = {"core": 5000, "graphql": 5000, "search": 30}
 ANONYMOUS_LIMITS: Final[dict[str, int]] = {"core": 60, "graphql": 0, "search": 10}
 
@@ -58,7 +61,8 @@ class Budgets:
         budget = self._budgets.get((key, resource))
         if budget is None or budget.reset_at <= now:
             limits = ANONYMOUS_LIMITS if key.startswith("anon:") else LIMITS
-            budget = Budget(resource, limits[resource], limits[resource], now + WINDOW_SECONDS)
+            window = SEARCH_WINDOW_SECONDS if resource == "search" else WINDOW_SECONDS
+            budget = Budget(resource, limits[resource], limits[resource], now + window)
             self._budgets[(key, resource)] = budget
         return budget
 

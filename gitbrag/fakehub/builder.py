@@ -65,6 +65,8 @@ class Builder:
         self.orgs: dict[str, set[str]] = {}
         self.flavours: dict[str, tuple[str, ...]] = {}
         self._next_id = 1000
+        # Repositories numbered from a random stream of their own (see ``finish``).
+        self.late_repos: set[str] = set()
 
     # -- primitives --
     def user(self, login: str, **profile: object) -> FakeUser:
@@ -77,9 +79,11 @@ class Builder:
         self.users[login.lower()] = user
         return user
 
-    def org(self, login: str, members: set[str], name: str) -> None:
-        self.user(login, name=name, type="Organization")
+    def org(self, login: str, members: set[str], name: str, **profile: object) -> FakeUser:
+        user = self.user(login, name=name, type="Organization", **profile)
+        user.members = members  # the same set: members added later show on both
         self.orgs[login] = members
+        return user
 
     def repo(
         self,
@@ -175,8 +179,12 @@ class Builder:
         numbered: list[FakePR | FakeIssue] = [*self.prs, *self.issues]
         numbered.sort(key=lambda item: (item.created_at, item.repo, item.title))
         numbers: dict[str, int] = {}
+        # Late repositories draw from their own stream, so adding them moves no number
+        # elsewhere.
+        late = random.Random(self.seed * 5_501 + 17)
         for item in numbered:  # one sequence per repository, as on GitHub
-            numbers[item.repo] = numbers.get(item.repo, 0) + self.rng.randint(1, 7)
+            rng = late if item.repo in self.late_repos else self.rng
+            numbers[item.repo] = numbers.get(item.repo, 0) + rng.randint(1, 7)
             item.number = numbers[item.repo]
         first_merge: dict[tuple[str, str], datetime] = {}
         for pr in self.prs:

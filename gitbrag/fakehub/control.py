@@ -2,7 +2,10 @@
 
 The controls let an out-of-process user (``gitbrag fakehub``) do what ``FakeHub`` offers in
 process: read counters and the peak of requests in flight per login, reset, configure
-faults and behaviours, force a budget, revoke a token, list tokens.
+faults and behaviours (``{"preset": "real_github"}`` too), force a budget, revoke a token,
+list tokens, rename an account (``{"old", "new"}``), register one (``{"login", "name"...,
+"kind"}`` -> its token), grant an SSO session (``{"login", "org"}``) and issue a token of a
+kind (``{"login", "kind"}``). Bad input answers 400 with ``{"error": ...}``.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gitbrag.fakehub.accounts import PROFILE_FIELDS, AccountError
 from gitbrag.fakehub.avatars import identicon_svg
-from gitbrag.fakehub.data import SAMPLE_USERS, token_for
+from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.state import HubState
+from gitbrag.fakehub.tokens import TOKEN_KINDS
 
 
 async def root(request: Request) -> Response:
@@ -114,5 +119,74 @@ async def control_revoke(request: Request) -> Response:
 
 
 async def control_users(request: Request) -> Response:
-    """The sample users and their tokens (for demos and out-of-process tests)."""
-    return JSONResponse([{"login": u, "token": token_for(u)} for u in SAMPLE_USERS])
+    """The sample and round-two users, under their current logins, with their data set
+    tokens (for demos and out-of-process tests)."""
+    state: HubState = request.app.state.hub
+    original = {u.id: u.login for u in state.original.users.values()}
+    listed = [u for u in state.people() if u.id in original]
+    return JSONResponse([{"login": u.login, "token": token_for(original[u.id])} for u in listed])
+
+
+def _text(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise AccountError(f"{name} is required (a string)")
+    return value
+
+
+def _kind(payload: dict[str, Any]) -> Any:
+    kind = payload.get("kind", "oauth")
+    if kind not in TOKEN_KINDS:
+        raise AccountError(f"kind must be one of {TOKEN_KINDS}")
+    return kind
+
+
+async def control_rename(request: Request) -> Response:
+    """``{"old": login, "new": login}``: the account keeps its id, tokens and history."""
+    payload = await _body(request)
+    try:
+        user = request.app.state.hub.rename(_text(payload, "old"), _text(payload, "new"))
+    except AccountError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"login": user.login, "id": user.id})
+
+
+async def control_register(request: Request) -> Response:
+    """``{"login": ..., "name": ..., "kind": "oauth"}``: a new account and a token for it."""
+    payload = await _body(request)
+    try:
+        profile = {k: v for k, v in payload.items() if k in PROFILE_FIELDS}
+        unknown = set(payload) - set(PROFILE_FIELDS) - {"login", "kind"}
+        if unknown:
+            raise AccountError(f"unknown fields {sorted(unknown)}")
+        user, token = request.app.state.hub.register(
+            _text(payload, "login"), kind=_kind(payload), **profile
+        )
+    except (AccountError, TypeError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"login": user.login, "id": user.id, "token": token})
+
+
+async def control_sso(request: Request) -> Response:
+    """``{"login": ..., "org": ...}``: the account's tokens may read the organisation."""
+    payload = await _body(request)
+    try:
+        request.app.state.hub.grant_sso(_text(payload, "login"), _text(payload, "org"))
+    except AccountError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"ok": True})
+
+
+async def control_tokens(request: Request) -> Response:
+    """``{"login": ..., "kind": "oauth" | "fine_grained" | "app"}``: a new token."""
+    state: HubState = request.app.state.hub
+    payload = await _body(request)
+    try:
+        user = state.user(_text(payload, "login"))
+        if user is None:
+            raise AccountError(f"no account is called {payload['login']!r}")
+        kind = _kind(payload)
+        token = state.issue_token(user.id, kind)
+    except AccountError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"login": user.login, "id": user.id, "kind": kind, "token": token})

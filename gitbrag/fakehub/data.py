@@ -25,6 +25,20 @@ Sample users (``SAMPLE_USERS``):
   also gives most users reviews given and issues opened).
 
 Organisations (``octo-org``, ``bot-farm``...) are logins too: their reports are refused.
+
+Round two (``ROUND_TWO_USERS``, see ``identity_data``; not in ``SAMPLE_USERS``):
+
+- ``hidden-hand``: a private profile (``FakeUser.private_profile``) with pull requests, issues
+  and reviews in public repositories.
+- ``sso-corp``: an organisation enforcing SAML SSO (``FakeUser.sso_enforced``) with public
+  repositories; ``octocat`` and ``Mixed-Case-Dev`` are members with three merged pull
+  requests, an issue and a review each there.
+- ``octo_acme`` (an Enterprise Managed User) and ``-jerry-`` (a legacy leading hyphen), each
+  with a few pull requests.
+
+At run time (``FakeHub.rename`` / ``FakeHub.register``, see ``accounts``) a login can move to
+another name and a released login can be taken by a new account; the data set itself never
+changes: the simulated GitHub serves a renamed copy.
 """
 
 from __future__ import annotations
@@ -35,6 +49,7 @@ from typing import Final
 
 from gitbrag.fakehub.activity_data import HEAVY_REVIEWER, add_activity
 from gitbrag.fakehub.builder import Builder
+from gitbrag.fakehub.identity_data import ROUND_TWO_USERS, add_identities
 from gitbrag.fakehub.records import (
     DataSet,
     FakeFile,
@@ -48,6 +63,7 @@ from gitbrag.fakehub.records import (
 )
 
 __all__ = [
+    "ROUND_TWO_USERS",
     "SAMPLE_USERS",
     "DataSet",
     "FakeFile",
@@ -113,6 +129,7 @@ def generate(seed: int = 7, today: date | None = None) -> DataSet:
     _stars(b)
     _late_additions(b)
     add_activity(b)
+    add_identities(b)
     return b.finish()
 
 

@@ -17,8 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from graphql import GraphQLError
+
 from gitbrag.fakehub.graphql_connections import connection, fault, page
 from gitbrag.fakehub.records import FakePR, FakeReview, FakeUser, iso
+from gitbrag.fakehub.visibility import hides_activity
 
 if TYPE_CHECKING:
     from gitbrag.fakehub.graphql_views import OwnerView, PullRequestView, RepoView, RequestContext
@@ -62,11 +65,12 @@ class ReviewView:
         user = self.ctx.state.user(self.review.author)
         return _views().OwnerView(self.ctx, user) if user else None
 
-    def pull_request(self) -> PullRequestView:
-        return _views().PullRequestView(self.ctx, self.pr)  # type: ignore[no-any-return]
+    def pull_request(self) -> PullRequestView | GraphQLError:
+        return _views().conversation_view(self.ctx, self.pr)  # type: ignore[no-any-return]
 
-    def repository(self) -> RepoView:
-        return self.pull_request().repository()
+    def repository(self) -> RepoView | GraphQLError:
+        repo = self.ctx.state.data.repos[self.pr.repo]
+        return _views().repository_view(self.ctx, repo)  # type: ignore[no-any-return]
 
 
 def pull_request_reviews(
@@ -105,17 +109,19 @@ class ReviewContributionView:
         self.url = f"{pr.url}#pullrequestreview-{review.id}"
         self.resource_path = f"/{pr.repo}/pull/{pr.number}#pullrequestreview-{review.id}"
 
-    def pull_request(self) -> PullRequestView:
-        return _views().PullRequestView(self.ctx, self.pr)  # type: ignore[no-any-return]
+    def pull_request(self) -> PullRequestView | GraphQLError:
+        return _views().conversation_view(self.ctx, self.pr)  # type: ignore[no-any-return]
 
-    def pull_request_review(self) -> ReviewView:
-        return ReviewView(self.ctx, self.pr, self.review)
+    def pull_request_review(self) -> ReviewView | GraphQLError:
+        return self.ctx.sso_refusal(self.pr.repo) or ReviewView(self.ctx, self.pr, self.review)
 
-    def repository(self) -> RepoView:
-        return self.pull_request().repository()
+    def repository(self) -> RepoView | GraphQLError:
+        repo = self.ctx.state.data.repos[self.pr.repo]
+        return _views().repository_view(self.ctx, repo)  # type: ignore[no-any-return]
 
     def user(self) -> OwnerView | None:
-        return self.pull_request_review().author()
+        user = self.ctx.state.user(self.review.author)
+        return _views().OwnerView(self.ctx, user) if user else None
 
 
 class ContributionsView:
@@ -134,6 +140,9 @@ class ContributionsView:
             )
         self.ctx, self.user, self.start, self.end = ctx, user, start, end
         self.started_at, self.ended_at = iso(start), iso(end)
+        self.hidden = hides_activity(ctx.state, user.login)  # a private profile: empty
+        if self.hidden:
+            ctx.state.count("private_profile.contributions")
 
     def _within(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment <= self.end
@@ -141,6 +150,8 @@ class ContributionsView:
     def _review_contributions(self) -> tuple[list[tuple[FakePR, FakeReview]], int]:
         """(visible contributions, restricted ones): the newest review in span per PR."""
         latest: dict[tuple[str, int], tuple[FakePR, FakeReview, datetime]] = {}
+        if self.hidden:
+            return [], 0
         for pr, review in self.ctx.state.reviews_by_author.get(self.user.login.lower(), []):
             when = review.submitted_at
             if review.state == "PENDING" or when is None or not self._within(when):
@@ -180,6 +191,8 @@ class ContributionsView:
     @property
     def restricted_contributions_count(self) -> int:
         """Contributions in repositories the viewer cannot see: counted, never listed."""
+        if self.hidden:
+            return 0
         login = self.user.login.lower()
         _, reviews = self._review_contributions()
         issues = sum(

@@ -1,9 +1,11 @@
 """GraphQL over the fake data set, executed by graphql-core against GitHub's published schema.
 
 The schema (``schema.graphql`` beside this module, a copy of octokit's published GitHub schema)
-is built once per process; queries are parsed and validated once per distinct text. Fields
-resolve against the query root (``graphql_root``) and the views of ``graphql_views``. Errors
-carry GitHub's top-level ``type``.
+is built once per process (and, with ``Behaviours.legacy_schema``, an older Enterprise
+Server's without a few fields: ``enterprise``); queries are parsed and validated once per
+distinct text and schema. Fields resolve against the query root (``graphql_root``) and the
+views of ``graphql_views``. Errors carry GitHub's top-level ``type``; a field the schema lacks
+fails the whole document with GitHub's ``undefinedField`` error.
 """
 
 from __future__ import annotations
@@ -25,28 +27,41 @@ from graphql import (
     validate,
 )
 
+from gitbrag.fakehub.enterprise import github_errors, legacy_field_names, without_legacy_fields
 from gitbrag.fakehub.graphql_root import QueryRoot
 from gitbrag.fakehub.graphql_views import RequestContext
 
 
-@cache
-def github_schema() -> GraphQLSchema:
-    """GitHub's schema, built once (~0.6 s). SDL validation is skipped as SPEC prescribes."""
+def _build() -> GraphQLSchema:
     sdl = resources.files("gitbrag.fakehub").joinpath("schema.graphql").read_text("utf-8")
     schema = build_schema(sdl, assume_valid_sdl=True)
     schema._validation_errors = []  # the published SDL has harmless violations
     return schema
 
 
-@lru_cache(maxsize=256)
-def prepare(query: str) -> DocumentNode | tuple[GraphQLError, ...]:
-    """Parse and validate once per distinct query text."""
+@cache
+def github_schema() -> GraphQLSchema:
+    """GitHub's schema, built once (~0.6 s). SDL validation is skipped as SPEC prescribes."""
+    return _build()
+
+
+@cache
+def legacy_schema() -> GraphQLSchema:
+    """An older GitHub Enterprise Server's schema (``enterprise``), built once, when first
+    asked for."""
+    return without_legacy_fields(_build())
+
+
+@lru_cache(maxsize=512)
+def prepare(query: str, legacy: bool = False) -> DocumentNode | tuple[dict[str, Any], ...]:
+    """Parse and validate once per distinct query text and schema; errors come formatted
+    (unknown fields as GitHub's ``undefinedField``)."""
     try:
         document = parse(query)
     except GraphQLError as exc:
-        return (exc,)
-    errors = validate(github_schema(), document)
-    return tuple(errors) if errors else document
+        return (format_error(exc),)
+    errors = validate(legacy_schema() if legacy else github_schema(), document)
+    return github_errors(document, errors) if errors else document
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -95,12 +110,19 @@ def execute_query(
     operation_name: str | None = None,
 ) -> dict[str, Any]:
     """The JSON body GitHub would answer (always HTTP 200 once authenticated)."""
-    prepared = prepare(query)
+    legacy = ctx.state.behaviours.legacy_schema
+    prepared = prepare(query, legacy)
     if isinstance(prepared, tuple):
-        return {"errors": [format_error(e) for e in prepared]}
+        if legacy:
+            missing = legacy_field_names()
+            for error in prepared:
+                extensions = error.get("extensions", {})
+                if (extensions.get("typeName"), extensions.get("fieldName")) in missing:
+                    ctx.state.count("legacy_schema.undefined_field")
+        return {"errors": [dict(e) for e in prepared]}  # no ``data``: the document failed whole
     ctx.state.count(f"operation.{operation_name or _operation_name(prepared)}")
     result = execute_sync(
-        github_schema(),
+        legacy_schema() if legacy else github_schema(),
         prepared,
         root_value=QueryRoot(ctx),
         variable_values=variables,

@@ -1,12 +1,17 @@
 """The GraphQL query root: ``search``, ``repository``, ``user``, ``organization``,
 ``repositoryOwner``, ``viewer`` and ``rateLimit``, each resolution counted under its field's
-name; the objects it returns are the views of ``graphql_views``.
+name; the objects it returns are the views of ``graphql_views`` (through its
+``repository_view`` / ``conversation_view``, which apply SAML SSO enforcement). Search hides a
+private profile's activity and ``rateLimit`` is ``null`` with rate limiting off
+(``visibility``, ``enterprise``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+
+from graphql import GraphQLError
 
 from gitbrag.fakehub.graphql_connections import encode_cursor, fault, page
 from gitbrag.fakehub.graphql_views import (
@@ -15,11 +20,45 @@ from gitbrag.fakehub.graphql_views import (
     PullRequestView,
     RepoView,
     RequestContext,
+    conversation_view,
+    repository_view,
 )
 from gitbrag.fakehub.records import FakeIssue, FakePR, iso
 from gitbrag.fakehub.search import SearchSyntaxError, parse_query, run_search
+from gitbrag.fakehub.visibility import hides_activity
 
 SEARCH_CAP = 1000  # GitHub never returns a search result past the 1000th
+
+
+class SearchResult:
+    """``SearchResultItemConnection``. Nodes resolve only when selected: one an organisation's
+    SAML SSO hides is ``null`` with its error where it is asked for (``nodes``, ``edges``),
+    and ``issueCount`` still counts it."""
+
+    typename = "SearchResultItemConnection"
+    code_count = discussion_count = repository_count = user_count = wiki_count = 0
+
+    def __init__(
+        self,
+        ctx: RequestContext,
+        count: int,
+        window: list[tuple[int, FakePR | FakeIssue]],
+        info: dict[str, Any],
+    ) -> None:
+        self.ctx, self.issue_count, self.window, self.page_info = ctx, count, window, info
+
+    def nodes(self) -> list[PullRequestView | IssueView | GraphQLError]:
+        return [conversation_view(self.ctx, item) for _, item in self.window]
+
+    def edges(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "cursor": encode_cursor(pos),
+                "node": conversation_view(self.ctx, item),
+                "textMatches": [],
+            }
+            for pos, item in self.window
+        ]
 
 
 class QueryRoot:
@@ -36,7 +75,7 @@ class QueryRoot:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> SearchResult:
         state = self.ctx.state
         state.count("search")
         self.ctx.ask(first, last)
@@ -46,6 +85,11 @@ class QueryRoot:
             parsed = parse_query(query)
         except SearchSyntaxError as exc:
             raise fault(str(exc), "INVALID") from None
+        named = [*parsed.reviewers, *([parsed.author] if parsed.author else [])]
+        if any(hides_activity(state, login) for login in named):
+            # A private profile: nothing found, and no error either.
+            state.count("private_profile.search")
+            return SearchResult(self.ctx, 0, [], page([], "search", first, after, last, before)[1])
         candidates: list[FakePR | FakeIssue] = []
         if parsed.author is not None:
             candidates += state.prs_by_author.get(parsed.author, [])
@@ -57,26 +101,7 @@ class QueryRoot:
         window, info = page(matches[:SEARCH_CAP], "search", first, after, last, before)
         if window and self._short(query):
             window = window[:-1]  # paging goes on after the result left out
-        nodes: list[PullRequestView | IssueView] = [
-            PullRequestView(self.ctx, item)
-            if isinstance(item, FakePR)
-            else IssueView(self.ctx, item)
-            for _, item in window
-        ]
-        return {
-            "issueCount": len(matches),
-            "codeCount": 0,
-            "discussionCount": 0,
-            "repositoryCount": 0,
-            "userCount": 0,
-            "wikiCount": 0,
-            "pageInfo": info,
-            "nodes": nodes,
-            "edges": [
-                {"cursor": encode_cursor(pos), "node": node, "textMatches": []}
-                for (pos, _), node in zip(window, nodes, strict=True)
-            ],
-        }
+        return SearchResult(self.ctx, len(matches), window, info)
 
     def _short(self, query: str) -> bool:
         """Leave this search page short (``Behaviours.short_search_pages``): always, or the
@@ -89,14 +114,16 @@ class QueryRoot:
             self.ctx.state.count("short_search_page")
         return short
 
-    def repository(self, owner: str, name: str, follow_renames: bool = True) -> RepoView | None:
+    def repository(
+        self, owner: str, name: str, follow_renames: bool = True
+    ) -> RepoView | GraphQLError:
         self.ctx.state.count("repository")
         repo = self.ctx.state.repo(owner, name)
         if repo is None or not self.ctx.state.can_see(repo, self.ctx.viewer):
             raise fault(
                 f"Could not resolve to a Repository with the name '{owner}/{name}'.", "NOT_FOUND"
             )
-        return RepoView(self.ctx, repo)
+        return repository_view(self.ctx, repo)
 
     def user(self, login: str) -> OwnerView | None:
         self.ctx.state.count("user")
@@ -125,7 +152,10 @@ class QueryRoot:
         assert user is not None
         return OwnerView(self.ctx, user)
 
-    def rate_limit(self, dry_run: bool = False) -> dict[str, Any]:
+    def rate_limit(self, dry_run: bool = False) -> dict[str, Any] | None:
+        if self.ctx.state.behaviours.rate_limiting_disabled:
+            self.ctx.state.count("rate_limiting_disabled.not_enabled")
+            return None  # GHES with rate limiting off answers rateLimit: null
         budget = self.ctx.budget
         return {
             "limit": budget.limit,

@@ -9,29 +9,38 @@ dicts keyed by GraphQL field names.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from graphql import GraphQLError
 
 from gitbrag.fakehub.budgets import Budget
 from gitbrag.fakehub.graphql_activity import ContributionsView, pull_request_reviews
 from gitbrag.fakehub.graphql_connections import connection, encode_cursor, fault, page
 from gitbrag.fakehub.records import FakeIssue, FakePR, FakeRepo, FakeUser, iso
 from gitbrag.fakehub.state import HubState
+from gitbrag.fakehub.tokens import BY_INTEGRATION, BY_PERSONAL_ACCESS_TOKEN, TokenKind, forbidden
+from gitbrag.fakehub.visibility import saml_error, sso_block
 
 FILES_CAP = 3000  # GitHub lists at most this many files of a pull request
 
 
 @dataclass
 class RequestContext:
-    """Who asks, where the hub lives, the GraphQL budget after this query's cost, and how
-    many connection nodes the query asked for so far (GitHub's resource limits)."""
+    """Who asks (the viewer's login, account id and token kind), where the hub lives, the
+    GraphQL budget after this query's cost, how many connection nodes the query asked for so
+    far (GitHub's resource limits), and the organisations whose SAML SSO refused something."""
 
     state: HubState
     viewer: str
     base_url: str
     budget: Budget
     requested_nodes: int = 0
+    account_id: int | None = None
+    token_kind: TokenKind = "oauth"
+    sso_refused: list[FakeUser] = field(default_factory=list)
+    saml_errors: int = 0
 
     def avatar(self, login: str) -> str:
         return f"{self.base_url}/avatars/{login}.svg"
@@ -47,6 +56,41 @@ class RequestContext:
         if limit and self.requested_nodes > limit:
             self.state.count("resource_limits")
             raise fault("Resource limits for this query exceeded.", "RESOURCE_LIMITS_EXCEEDED")
+
+    def sso_refusal(self, nwo: str) -> GraphQLError | None:
+        """The error nulling an object of repository ``nwo`` (``owner/name``) when SAML SSO
+        hides it from this token (``visibility``), else ``None``."""
+        org = sso_block(self.state, self.account_id, nwo)
+        if org is None:
+            return None
+        if all(seen.id != org.id for seen in self.sso_refused):
+            self.sso_refused.append(org)
+        self.state.count("saml.forbidden")
+        self.saml_errors += 1
+        # Every second one without ``extensions``, as GitHub sends them (Homebrew/brew#18778).
+        return saml_error(with_extensions=self.saml_errors % 2 == 1)
+
+    def refuse(self, kind: TokenKind) -> GraphQLError | None:
+        """The ``FORBIDDEN`` error a token of ``kind`` gets here (``tokens``), else ``None``."""
+        if self.token_kind != kind or not self.state.behaviours.token_permissions:
+            return None
+        self.state.count("token_permissions.forbidden")
+        return forbidden(BY_INTEGRATION if kind == "app" else BY_PERSONAL_ACCESS_TOKEN)
+
+
+def repository_view(ctx: RequestContext, repo: FakeRepo) -> RepoView | GraphQLError:
+    """A repository as this token sees it: its view, or the error that nulls it. Every path
+    to a repository, pull request or issue goes through here or ``conversation_view``."""
+    return ctx.sso_refusal(repo.name_with_owner) or RepoView(ctx, repo)
+
+
+def conversation_view(
+    ctx: RequestContext, item: FakePR | FakeIssue
+) -> PullRequestView | IssueView | GraphQLError:
+    refusal = ctx.sso_refusal(item.repo)
+    if refusal is not None:
+        return refusal
+    return PullRequestView(ctx, item) if isinstance(item, FakePR) else IssueView(ctx, item)
 
 
 class View:
@@ -75,11 +119,12 @@ class OwnerView(View):
         )
 
     def avatar_url(self, size: int | None = None) -> str:
-        url = self.ctx.avatar(self.user.login)
+        url = self.ctx.avatar(self.user.avatar_name)
         return f"{url}?s={size}" if size else url
 
-    def contributions_collection(self, **args: Any) -> ContributionsView:
-        return ContributionsView(self.ctx, self.user, args)
+    def contributions_collection(self, **args: Any) -> ContributionsView | GraphQLError:
+        # Non-null: a refusal nulls the user (or viewer) object itself.
+        return self.ctx.refuse("app") or ContributionsView(self.ctx, self.user, args)
 
     def social_accounts(
         self, first: int | None = None, after: str | None = None, **more: Any
@@ -116,13 +161,13 @@ class RepoView(View):
         assert user is not None, f"data set lacks owner {self.repo.owner}"
         return OwnerView(self.ctx, user)
 
-    def pull_request(self, number: int) -> PullRequestView | None:
+    def pull_request(self, number: int) -> PullRequestView | IssueView | GraphQLError:
         pr = self.ctx.state.prs_by_repo.get((self.repo.name_with_owner.lower(), number))
         if pr is None:
             raise fault(
                 f"Could not resolve to a PullRequest with the number of {number}.", "NOT_FOUND"
             )
-        return PullRequestView(self.ctx, pr)
+        return conversation_view(self.ctx, pr)
 
     def stargazers(
         self,
@@ -131,7 +176,10 @@ class RepoView(View):
         last: int | None = None,
         before: str | None = None,
         order_by: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | GraphQLError:
+        refusal = self.ctx.refuse("fine_grained")  # non-null: nulls the repository
+        if refusal is not None:
+            return refusal
         self.ctx.ask(first, last)
         stars = self.repo.stargazers
         if order_by and order_by.get("direction") == "DESC":
@@ -180,8 +228,8 @@ class _ConversationView(View):
         user = self.ctx.state.user(self.item.author)
         return OwnerView(self.ctx, user) if user else None
 
-    def repository(self) -> RepoView:
-        return RepoView(self.ctx, self.ctx.state.data.repos[self.item.repo])
+    def repository(self) -> RepoView | GraphQLError:
+        return repository_view(self.ctx, self.ctx.state.data.repos[self.item.repo])
 
 
 class PullRequestView(_ConversationView):
@@ -199,7 +247,7 @@ class PullRequestView(_ConversationView):
         self.changed_files = 0 if pr.diff_too_large else pr.changed_files
         self.author_association = pr.author_association
 
-    def base_repository(self) -> RepoView:
+    def base_repository(self) -> RepoView | GraphQLError:
         return self.repository()
 
     def reviews(self, **args: Any) -> dict[str, Any]:

@@ -1,14 +1,17 @@
 """The OAuth web flow of the simulated GitHub (authorize page, code-for-token exchange).
 
-One client is accepted: ``CLIENT_ID`` / ``CLIENT_SECRET``. Codes are single use and expire
-after ten minutes; each exchange issues a fresh ``gho_`` token for the approving user.
+One client is accepted: ``CLIENT_ID`` / ``CLIENT_SECRET``. The consent page offers the
+sample accounts (under their current logins, renamed or not) and accounts registered at run
+time. Codes are single use and expire after ten minutes; each exchange issues a fresh ``gho_``
+token for the approving account (by id: a rename between approval and exchange changes
+nothing).
 """
 
 from __future__ import annotations
 
 import hmac
 from html import escape
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -20,8 +23,8 @@ from starlette.responses import (
     Response,
 )
 
-from gitbrag.fakehub.data import SAMPLE_USERS
-from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState
+from gitbrag.fakehub.accounts import AccountError
+from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState, OAuthGrant
 
 _TROUBLESHOOTING = (
     "https://docs.github.com/apps/managing-oauth-apps/"
@@ -67,10 +70,9 @@ async def authorize_page(request: Request) -> Response:
     }
     buttons = "".join(
         f'<form method="post" action="/login/oauth/authorize">{_hidden(fields)}'
-        f'<input type="hidden" name="login" value="{escape(login)}">'
-        f'<button type="submit">Authorize as {escape(login)}</button></form>'
-        for login in SAMPLE_USERS
-        if state.user(login) is not None
+        f'<input type="hidden" name="login" value="{escape(user.login)}">'
+        f'<button type="submit">Authorize as {escape(user.login)}</button></form>'
+        for user in state.people()
     )
     deny = _with_query(
         "/login/oauth/authorize/deny", {"redirect_uri": redirect_uri, "state": fields["state"]}
@@ -93,7 +95,7 @@ async def authorize_approve(request: Request) -> Response:
     if user is None or user.type != "User":
         return _page("Not Found", "<p>No such user in the simulated GitHub.</p>", 404)
     state.count("oauth", "oauth.authorize")
-    code = state.issue_code(user.login, CLIENT_ID, values["redirect_uri"], values["scope"])
+    code = state.issue_code(user.id, CLIENT_ID, values["redirect_uri"], values["scope"])
     target = _with_query(values["redirect_uri"], {"code": code, "state": values["state"]})
     return RedirectResponse(target, status_code=302)
 
@@ -128,6 +130,21 @@ async def _exchange_params(request: Request) -> dict[str, str]:
     return values
 
 
+_BAD_CODE: Final = {
+    "error": "bad_verification_code",
+    "error_description": "The code passed is incorrect or expired.",
+    "error_uri": _TROUBLESHOOTING + "#bad-verification-code",
+}
+
+
+def _token_for(state: HubState, grant: OAuthGrant) -> dict[str, str]:
+    try:
+        token = state.issue_token(grant.account_id)
+    except AccountError:  # the account is gone (one registered at run time, after a reset)
+        return dict(_BAD_CODE)
+    return {"access_token": token, "token_type": "bearer", "scope": grant.scope}
+
+
 async def access_token(request: Request) -> Response:
     state: HubState = request.app.state.hub
     state.count("oauth", "oauth.access_token")
@@ -144,11 +161,7 @@ async def access_token(request: Request) -> Response:
             "error_uri": _TROUBLESHOOTING + "#incorrect-client-credentials",
         }
     elif (grant := state.redeem_code(params.get("code", ""))) is None:
-        result = {
-            "error": "bad_verification_code",
-            "error_description": "The code passed is incorrect or expired.",
-            "error_uri": _TROUBLESHOOTING + "#bad-verification-code",
-        }
+        result = dict(_BAD_CODE)
     elif params.get("redirect_uri") and params["redirect_uri"] != grant.redirect_uri:
         result = {
             "error": "redirect_uri_mismatch",
@@ -157,8 +170,7 @@ async def access_token(request: Request) -> Response:
             "error_uri": _TROUBLESHOOTING + "#redirect-uri-mismatch2",
         }
     else:
-        token = state.issue_token(grant.login)
-        result = {"access_token": token, "token_type": "bearer", "scope": grant.scope}
+        result = _token_for(state, grant)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(result)
     return PlainTextResponse(urlencode(result), media_type="application/x-www-form-urlencoded")

@@ -40,6 +40,20 @@ class FakeUser:
     social_accounts: list[tuple[str, str]] = field(default_factory=list)
     created_at: datetime = EPOCH
     type: str = "User"  # "User" or "Organization", as GitHub's REST ``type``
+    # "Make profile private and hide activity" (shown only with ``Behaviours.private_profiles``)
+    private_profile: bool = False
+    # An organisation enforcing SAML single sign-on (``Behaviours.sso_enforcement``)
+    sso_enforced: bool = False
+    members: set[str] = field(default_factory=set)  # an organisation's member logins
+    # What the avatar is drawn from ("": the login). GitHub's avatars belong to the account
+    # (``avatars.githubusercontent.com/u/<id>``): a renamed account keeps its picture, a new
+    # holder of a released login gets another one (``accounts``).
+    avatar_seed: str = ""
+
+    @property
+    def avatar_name(self) -> str:
+        """The name in the account's avatar URL (``/avatars/<name>.svg``)."""
+        return self.avatar_seed or self.login
 
 
 @dataclass

@@ -38,6 +38,9 @@ USER_AGENT_REQUIRED: Final = (
     "header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required"
     "). Check https://developer.github.com for other possible causes.\n"
 )
+SOCIAL_ACCOUNTS_DOCS: Final = (
+    "https://docs.github.com/rest/users/social-accounts#list-social-accounts-for-a-user"
+)
 SERVER_ERROR: Final = {"message": "Server Error"}
 REST_TIMEOUT: Final = {
     "message": "We couldn't respond to your request in time. Sorry about that. Please try "
@@ -86,7 +89,7 @@ def simple_user(user: FakeUser, api: str) -> dict[str, Any]:
         "login": user.login,
         "id": user.id,
         "node_id": f"MDQ6VXNlcj{user.id}",
-        "avatar_url": f"{api}/avatars/{user.login}.svg",
+        "avatar_url": f"{api}/avatars/{user.avatar_name}.svg",
         "gravatar_id": "",
         "html_url": f"https://github.com/{user.login}",
         **_links(api, user.login),

@@ -32,6 +32,8 @@ class SearchSyntaxError(ValueError):
 @dataclass
 class SearchQuery:
     author: str | None = None
+    reviewers: list[str] = field(default_factory=list)  # reviewed-by: logins (lower case)
+    excluded: list[str] = field(default_factory=list)  # -author: logins (lower case)
     newest_first: bool = True
     visibility: str | None = None  # "public" | "private" | None
     kinds: set[str] = field(default_factory=set)  # "pr", "issue"; empty: both
@@ -119,8 +121,10 @@ def parse_query(text: str) -> SearchQuery:
             query.author = value.lower()
         elif key == "-author":
             query.predicates.append(_not_by(value.lower()))
+            query.excluded.append(value.lower())
         elif key == "reviewed-by":
             query.predicates.append(_reviewed_by(value.lower()))
+            query.reviewers.append(value.lower())
             query.kinds.add("pr")
         elif key == "repo":
             query.predicates.append(_in_repo(value.lower()))
@@ -140,6 +144,11 @@ def parse_query(text: str) -> SearchQuery:
     if words:
         query.predicates.append(lambda pr: all(w in pr.title.lower() for w in words))
     return query
+
+
+def named_users(query: SearchQuery) -> list[str]:
+    """Every login a user qualifier names (``author:``, ``-author:``, ``reviewed-by:``)."""
+    return ([query.author] if query.author else []) + query.reviewers + query.excluded
 
 
 def _merged(item: Item) -> bool:

@@ -8,13 +8,23 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
+from gitbrag.fakehub.accounts import AccountError
 from gitbrag.fakehub.app import create_app
 from gitbrag.fakehub.behaviours import Behaviours
-from gitbrag.fakehub.data import SAMPLE_USERS, DataSet, generate, token_for
+from gitbrag.fakehub.data import (
+    ROUND_TWO_USERS,
+    SAMPLE_USERS,
+    DataSet,
+    FakeUser,
+    generate,
+    token_for,
+)
 from gitbrag.fakehub.faults import Faults
 from gitbrag.fakehub.graphql_api import github_schema
 from gitbrag.fakehub.state import CLIENT_ID, CLIENT_SECRET, HubState
+from gitbrag.fakehub.tokens import TokenKind
 from gitbrag.runtime.background_server import BackgroundServer
 from gitbrag.runtime.signals import stop_on_signals
 
@@ -25,8 +35,13 @@ class FakeHub:
 
     ``counters`` counts API requests (``"rest"``, ``"graphql"``, route keys such as
     ``"GET /users/{login}"``, GraphQL documents by operation name such as
-    ``"operation.SearchPullRequests"``, top-level GraphQL fields such as ``"search"``, and
-    ``"oauth"``).
+    ``"operation.SearchPullRequests"``, top-level GraphQL fields such as ``"search"``,
+    ``"oauth"``, and each behaviour shown, such as ``"saml.forbidden"``; see
+    ``gitbrag.fakehub.behaviours``).
+
+    Accounts can be renamed and registered at run time (``rename``, ``register``); tokens
+    belong to accounts, and ``token(login)`` stays the data set's token of the account that
+    had ``login`` when the data set was built. ``reset()`` undoes renames and registrations.
     """
 
     def __init__(
@@ -136,6 +151,37 @@ class FakeHub:
         """The data set's token for ``login``."""
         return token_for(login)
 
+    # -- accounts (``gitbrag.fakehub.accounts``) and tokens (``gitbrag.fakehub.tokens``) --
+    @property
+    def live_data(self) -> DataSet:
+        """The data set as served now: ``data`` with the renames and registrations made
+        since the last reset (which drops them)."""
+        return self.state.data
+
+    def rename(self, old: str, new: str) -> FakeUser:
+        """The account called ``old`` is called ``new``: it keeps its id, its tokens and its
+        history (repositories it owns move to the new name); ``old`` answers 404 /
+        ``NOT_FOUND`` / search 422 until someone registers it."""
+        return self.state.rename(old, new)
+
+    def register(self, login: str, *, kind: TokenKind = "oauth", **profile: Any) -> str:
+        """A new account called ``login`` (a released login too): a new id, no history.
+        ``profile``: ``name``, ``bio``, ``company``, ``location``, ``blog``,
+        ``private_profile``. Returns a token of ``kind`` for it."""
+        return self.state.register(login, kind=kind, **profile)[1]
+
+    def grant_sso(self, login: str, org: str) -> None:
+        """``login``'s tokens get an SAML SSO session for organisation ``org``."""
+        self.state.grant_sso(login, org)
+
+    def issue_token(self, login: str, kind: TokenKind = "oauth") -> str:
+        """A new token of ``kind`` (``oauth``, ``fine_grained``, ``app``) for the account
+        now called ``login``."""
+        user = self.state.user(login)
+        if user is None:
+            raise AccountError(f"no account is called {login!r}")
+        return self.state.issue_token(user.id, kind)
+
 
 def run(args: argparse.Namespace) -> int:
     """``gitbrag fakehub``: serve in the foreground until SIGINT, SIGTERM or SIGHUP."""
@@ -147,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             print(f"Simulated GitHub at {hub.url}  (GraphQL {hub.graphql_url})", flush=True)
             print(f"OAuth client id {CLIENT_ID!r}, secret {CLIENT_SECRET!r}", flush=True)
-            for login in SAMPLE_USERS:
+            for login in (*SAMPLE_USERS, *ROUND_TWO_USERS):
                 print(f"  {login:<16} token {token_for(login)}", flush=True)
             while hub.running and not stop.wait(0.5):
                 pass

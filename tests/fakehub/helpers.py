@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from gitbrag.fakehub import token_for
 
 GraphQL = Callable[..., dict[str, Any]]
@@ -37,3 +39,14 @@ def search_all(gql: GraphQL, q: str, login: str = "octocat") -> tuple[int, list[
         if not result["pageInfo"]["hasNextPage"]:
             return result["issueCount"], nodes
         after = result["pageInfo"]["endCursor"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"bearer {token}"}
+
+
+def post_graphql(http: httpx.Client, query: str, token: str, **variables: Any) -> httpx.Response:
+    """A GraphQL request with any token (``gql`` uses the data set's token of a login)."""
+    return http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=bearer(token)
+    )
