@@ -5,6 +5,12 @@ GitHub refuses as too large are read again smaller (:mod:`gitbrag.github.batches
 
 Metadata is cached for ``REPOSITORY_TTL``; a stargazer timeline younger than that is reused
 as it is, an older one is topped up with the newest page.
+
+A repository GitHub withholds from the token (its organisation's SAML single sign-on; a
+fine-grained token without access to stargazers, whose ``FORBIDDEN`` nulls the whole
+repository) is read with the fallback token where there is one
+(:mod:`gitbrag.github.batches`), else named: ``"stars for o/r: <why>"``
+(:mod:`gitbrag.github.withheld`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from gitbrag.github.cache import (
 )
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import repositories_query, stargazers_query
+from gitbrag.github.responses import Denial
 from gitbrag.github.stargazers import StarPage, Timeline
+from gitbrag.github.withheld import reason
 from gitbrag.periods import DateRange
 from gitbrag.records import RepositoryInfo, StarCount
 
@@ -50,6 +58,7 @@ class _Repo:
     timeline: Timeline | None = None
     stars_read: int = 0
     failed: bool = False
+    withheld: Denial | None = None  # why GitHub withholds it from the token, if it does
     # stargazer page size and batch (smaller while GitHub finds a batch too big)
     size: Size = field(default_factory=lambda: Size(STAR_PAGE, REPOSITORY_BATCH))
 
@@ -131,6 +140,8 @@ class _Reader:
         read = []
         for repo in answer.failed:
             repo.failed = True
+        for repo, denials in answer.denied:
+            repo.withheld = denials[0]
         for repo, node in answer.read:
             if node is None:
                 repo.failed = True
@@ -152,6 +163,9 @@ class _Reader:
                     REPOSITORY, repo.name.lower(), _info_to_json(repo.info), REPOSITORY_TTL
                 )
             if self.want_stars:
+                if node.get("stargazers") is None:  # withheld with the rest kept
+                    repo.failed = True
+                    continue
                 page = StarPage.from_connection(node["stargazers"])
                 old = repo.timeline
                 repo.timeline = (
@@ -161,7 +175,7 @@ class _Reader:
 
     async def read_older(self, repos: list[_Repo]) -> None:
         for repo, node in await self.batch_nodes(repos, self.older_query):
-            if repo.timeline is None:
+            if repo.timeline is None or node.get("stargazers") is None:
                 repo.failed = True
                 continue
             page = StarPage.from_connection(node["stargazers"])
@@ -202,7 +216,10 @@ async def read_repositories(
             repo.name, repo.search_url, None, 0
         )
         count = _stars(reader, repo)
-        if count is None:
+        if count is None and repo.withheld is not None:
+            owner = repo.owner_and_name[0]
+            result.incomplete_reasons.append(reason(f"stars for {repo.name}", repo.withheld, owner))
+        elif count is None:
             result.incomplete_reasons.append(f"stars for {repo.name}")
         else:
             result.stars_gained[repo.name] = count
