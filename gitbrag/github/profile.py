@@ -98,7 +98,8 @@ async def fetch_profile(
     if isinstance(social, GitHubUnavailable):
         social, reasons = [], ["social accounts"]
     elif isinstance(social, NotAccessible):
-        social, reasons = [], [f"social accounts: the token cannot read them ({social})"]
+        why = social.github_message
+        social, reasons = [], [f"social accounts: the token cannot read them ({why})"]
     elif isinstance(social, BaseException):
         raise social
     accounts = [

@@ -10,7 +10,8 @@ A repository GitHub withholds from the token (its organisation's SAML single sig
 fine-grained token without access to stargazers, whose ``FORBIDDEN`` nulls the whole
 repository) is read with the fallback token where there is one
 (:mod:`gitbrag.github.batches`), else named: ``"stars for o/r: <why>"``
-(:mod:`gitbrag.github.withheld`).
+(:mod:`gitbrag.github.withheld`). A repository nulled only for its stargazers is read again
+without them, so its description and star total stay right.
 """
 
 from __future__ import annotations
@@ -152,6 +153,16 @@ class _Reader:
     def newest_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
         return repositories_query(len(repos)), self.variables(repos, first, stars=self.want_stars)
 
+    def metadata_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+        return repositories_query(len(repos)), self.variables(repos, first, stars=False)
+
+    async def read_metadata(self, repos: list[_Repo]) -> None:
+        """Metadata only, for repositories GitHub nulled whole because the token may not read
+        their stargazers: the description and star total stay right, only the stars gained
+        are named as missing."""
+        for repo, node in await self.batch_nodes(repos, self.metadata_query):
+            repo.info = _info_from_node(node)
+
     def older_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
         return stargazers_query(len(repos)), self.variables(repos, first)
 
@@ -207,6 +218,8 @@ async def read_repositories(
     stale = [repo for repo in repos if await reader.load_cached(repo)]
     if stale:
         await reader.read_newest(stale)
+    if unstarred := [repo for repo in stale if repo.info is None and _stars_refused(repo)]:
+        await reader.read_metadata(unstarred)
     while older := [repo for repo in repos if reader.needs_older(repo)]:
         await reader.read_older(older)
         progress("stars", total - len(older), total)
@@ -227,6 +240,12 @@ async def read_repositories(
             await cache.set(STARGAZERS, repo.name.lower(), repo.timeline.to_json(), STARGAZERS_TTL)
     progress("stars", total, total)
     return result
+
+
+def _stars_refused(repo: _Repo) -> bool:
+    """GitHub refused the token the stargazers (and so nulled the whole repository)."""
+    denial = repo.withheld
+    return denial is not None and denial.kind == "token" and denial.field == "stargazers"
 
 
 def _stars(reader: _Reader, repo: _Repo) -> StarCount | None:
