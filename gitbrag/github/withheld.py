@@ -52,7 +52,7 @@ def explain(denial: Denial, owner: str | None = None) -> str:
     """Why GitHub withholds it, and how to fix it where GitHub said (see the module
     docstring). ``owner``: the organisation the part belongs to, when the caller knows."""
     if denial.kind == "saml":
-        organization = denial.organization or owner
+        organization = owner or denial.organization  # the owner asked for is certain
         if organization is None:
             return (
                 "an organisation enforcing SAML single sign-on (GitHub did not say which) "

@@ -29,6 +29,7 @@ from gitbrag.github.responses import (
     sso_hint,
 )
 from gitbrag.github.schema_gaps import Document, SchemaGaps, send
+from gitbrag.github.withheld import Withheld, explain, reason
 from tests.github.test_client import NOW, Sleeps, make_client, ok_data, run, scripted
 
 SAML_MESSAGE = (
@@ -394,3 +395,48 @@ def test_a_gap_is_believed_for_a_while_only() -> None:
     assert gaps.lacks("u", ("Issue", "stateReason"))
     moment[0] = 600
     assert not gaps.lacks("u", ("Issue", "stateReason"))
+
+
+# --------------------------------------------------------------------------- naming what is missing
+
+
+def test_reasons_name_the_organisation_github_named_or_the_owner_asked_for() -> None:
+    saml = Denial(("r0",), "saml", SAML_MESSAGE, "sso-corp", SSO_URL)
+    anonymous = Denial(("r0",), "saml", SAML_MESSAGE)
+    linked = (
+        "the organisation sso-corp enforces SAML single sign-on and the token has no SSO "
+        f"session for it; authorise the token at {SSO_URL}"
+    )
+    assert explain(saml) == explain(saml, "sso-corp") == linked
+    # the header named another organisation: the owner's, without someone else's link
+    assert explain(saml, "other-org") == (
+        "the organisation other-org enforces SAML single sign-on and the token has no SSO "
+        "session for it"
+    )
+    assert explain(anonymous, "acme") == explain(saml, "acme")
+    assert explain(anonymous) == (
+        "an organisation enforcing SAML single sign-on (GitHub did not say which) hides them "
+        "from the token"
+    )
+    assert reason("stars for o/r", Denial(("r0", "stargazers"), "token", BY_PAT)) == (
+        f"stars for o/r: the token cannot read stargazers ({BY_PAT})"
+    )
+    assert reason("x", Denial(("r0",), "forbidden", "restricted")) == (
+        "x: GitHub refused the token (restricted)"
+    )
+
+
+def test_withheld_items_are_counted_per_organisation_never_past_what_is_missing() -> None:
+    a = Denial(("search", "nodes", 0), "saml", SAML_MESSAGE, "a-org", "https://a/sso")
+    b = Denial(("search", "nodes", 1), "saml", SAML_MESSAGE, "b-org", "https://b/sso")
+    withheld = Withheld()
+    assert not withheld
+    assert withheld.add("pull requests", [a, a, a, b], missing=3) == 3  # one came back later
+    assert withheld.add("issues", [b], missing=1) == 1
+    assert withheld.add("issues", [b], missing=0) == 0
+    assert withheld.reasons() == [
+        "3 pull requests: the organisation a-org enforces SAML single sign-on and the token "
+        "has no SSO session for it; authorise the token at https://a/sso",
+        "1 issue: the organisation b-org enforces SAML single sign-on and the token has no SSO "
+        "session for it; authorise the token at https://b/sso",
+    ]
