@@ -108,4 +108,5 @@ def _issue_out(issue: IssueRecord) -> IssueOut:
         state_reason=issue.state_reason,
         created_at=issue.created_at,
         closed_at=issue.closed_at,
+        state_reason_known=issue.state_reason_known,
     )

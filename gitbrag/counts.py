@@ -122,13 +122,15 @@ def issues(rows: list[IssueRepositoryOut]) -> IssuesOut:
     """Issues opened, counted by state and reason from their repositories' rows."""
     every = [issue for row in rows for issue in row.issues]
     closed = [issue for issue in every if issue.state == "closed"]
+    unknown = sum(1 for issue in closed if not issue.state_reason_known)
     not_planned = sum(1 for issue in closed if issue.state_reason == "not_planned")
     return IssuesOut(
         total=len(every),
         open=len(every) - len(closed),
         closed=len(closed),
-        completed=len(closed) - not_planned,
+        completed=len(closed) - not_planned - unknown,
         not_planned=not_planned,
         repositories=len(rows),
         by_repository=rows,
+        closed_reason_unknown=unknown,
     )

@@ -13,7 +13,15 @@
         │   └── ProfilePrivate  the user hid their activity ("private profile"; HTTP 404)
         ├── Unauthorized      the token is invalid, expired or revoked (401)
         ├── RateLimited       the token's budget is exhausted until ``reset_at``
-        └── GitHubUnavailable transient failures that outlived every retry
+        ├── GitHubUnavailable transient failures that outlived every retry
+        ├── SsoRequired       an organisation's SAML single sign-on hides it from this token
+        ├── NotAccessible     the token lacks a permission ("Resource not accessible by …")
+        ├── UserNotSearchable REST search refuses the login (hidden activity, or no such user)
+        └── SchemaMismatch    the server's GraphQL schema lacks a field (older Enterprise)
+
+The last four are permanent for the token or the server: never retried. The collector turns
+them into data ("incomplete because …", ``ProfilePrivate``, a document without the field);
+only where it cannot do without the part do they reach the caller.
 
 Only ``gitbrag.github`` raises the ``GitHubError`` family; it translates httpx and HTTP
 statuses once, at the boundary. Likewise only ``gitbrag.stores`` raises ``StoreUnavailable``,
@@ -138,3 +146,46 @@ class RateLimited(GitHubError):
 
 class GitHubUnavailable(GitHubError):
     """GitHub kept failing (5xx, timeouts) after all retries."""
+
+
+class SsoRequired(GitHubError):
+    """An organisation enforcing SAML single sign-on hides what was asked from this token: the
+    token has no SSO session for it (GitHub's 403 with ``X-GitHub-SSO: required; url=…``).
+    ``organization`` and ``url`` (where to authorise the token) are what GitHub named."""
+
+    def __init__(self, organization: str | None, url: str | None, message: str) -> None:
+        where = f"the organisation {organization}" if organization else "an organisation"
+        fix = f"; authorise the token at {url}" if url else ""
+        super().__init__(
+            f"{where} enforces SAML single sign-on and the token has no SSO session for it"
+            f"{fix} (GitHub: {message})"
+        )
+        self.organization = organization
+        self.url = url
+
+
+class NotAccessible(GitHubError):
+    """The token may not read this at all (a fine-grained token or a GitHub App without the
+    permission): GitHub's "Resource not accessible by personal access token / integration"."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"the token cannot read this ({message})")
+        self.github_message = message
+
+
+class UserNotSearchable(GitHubError):
+    """REST search refused to search a login: "The listed users cannot be searched either
+    because the users do not exist or you do not have permission to view the users." For a
+    login that exists, that is a private profile (the collector raises ``ProfilePrivate``)."""
+
+
+class SchemaMismatch(GitHubError):
+    """The server's GraphQL schema lacks a field the document selects (an older GitHub
+    Enterprise Server): the whole document failed (``undefinedField``), no data."""
+
+    def __init__(self, type_name: str, field_name: str, message: str) -> None:
+        super().__init__(
+            f"this GitHub server has no field {type_name}.{field_name} (GitHub: {message})"
+        )
+        self.type_name = type_name
+        self.field_name = field_name

@@ -9,6 +9,7 @@ The one path shared by the report actor (:mod:`actors.report`) and ``gitbrag rep
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
 from gitbrag.github.budget import TokenBudget
@@ -30,6 +31,8 @@ async def generate_report(
     cache: ImmutableCache | None = None,
     on_client: Callable[[GitHubClient], None] | None = None,
     budget: TokenBudget | None = None,
+    fallback_token: str | None = None,
+    fallback_budget: TokenBudget | None = None,
 ) -> Report:
     """Collect ``key`` with ``token`` from the configured GitHub and build its report.
 
@@ -39,11 +42,28 @@ async def generate_report(
     ``budget`` is the token's state shared with other processes (in this process only without
     one). A range with more pull requests than ``max_report_pull_requests`` is refused
     (:class:`~gitbrag.errors.ReportTooLarge`) after one search.
-    Raises the :class:`~gitbrag.errors.GitHubError` family.
+
+    ``fallback_token`` (the server's token, with ``fallback_budget`` its shared budget): what
+    GitHub withholds from ``token`` for good (an organisation's SAML single sign-on the
+    viewer has no session for, a permission the token lacks) is read again with it; without
+    one, or where it cannot read it either, the report names what is missing and is not
+    complete. Its client is handed to ``on_client`` too (the job counts its requests); its
+    troubles never fail the report (they leave the parts named as missing).
+    Raises the :class:`~gitbrag.errors.GitHubError` family (``ProfilePrivate`` for a user who
+    hid their activity).
     """
-    async with GitHubClient.from_settings(settings, token, budget=budget) as client:
+    async with AsyncExitStack() as clients:
+        client = await clients.enter_async_context(
+            GitHubClient.from_settings(settings, token, budget=budget)
+        )
         if on_client is not None:
             on_client(client)
+        if fallback_token and fallback_token != token:
+            client.fallback = await clients.enter_async_context(
+                GitHubClient.from_settings(settings, fallback_token, budget=fallback_budget)
+            )
+            if on_client is not None:
+                on_client(client.fallback)
         collection = await collect(
             client,
             key,

@@ -179,6 +179,7 @@ def _activity_sentences(report: Report) -> list[Sentence]:
                 (issues.completed, "completed"),
                 (issues.open, "still open"),
                 (issues.not_planned, "closed as not planned"),
+                (issues.closed_reason_unknown, "closed for an unknown reason"),
             )
             if value
         ]

@@ -149,6 +149,9 @@ class IssueOut(_Model):
     state_reason: IssueStateReason | None
     created_at: datetime
     closed_at: datetime | None
+    # False when the server could not say why it was closed (an older GitHub Enterprise
+    # Server has no ``stateReason``); True in reports made before it was kept.
+    state_reason_known: bool = True
 
 
 class IssueRepositoryOut(_Model):
@@ -159,8 +162,10 @@ class IssueRepositoryOut(_Model):
 
 class IssuesOut(_Model):
     """Issues opened in the range, public repositories only. ``closed`` = ``completed`` +
-    ``not_planned`` (a duplicate is not planned; closed before GitHub kept a reason:
-    completed, as GitHub shows it)."""
+    ``not_planned`` + ``closed_reason_unknown`` (a duplicate is not planned; closed before
+    GitHub kept a reason, ``stateReason: null``: completed, as GitHub shows it; closed on a
+    server that cannot say, an older Enterprise Server without ``stateReason``: unknown, never
+    called completed)."""
 
     total: int
     open: int
@@ -169,6 +174,7 @@ class IssuesOut(_Model):
     not_planned: int
     repositories: int
     by_repository: list[IssueRepositoryOut]  # newest issue first
+    closed_reason_unknown: int = 0  # 0 in reports made before it was counted
 
 
 class Highlights(_Model):

@@ -111,6 +111,10 @@ class IssueRecord:
     state_reason: IssueStateReason | None
     created_at: datetime
     closed_at: datetime | None
+    # False when the server could not say (an older GitHub Enterprise Server has no
+    # ``Issue.stateReason``): a closed issue then counts as closed, its reason unknown. True
+    # with ``state_reason`` None: GitHub has the field and kept no reason (completed).
+    state_reason_known: bool = True
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -158,7 +159,24 @@ class Settings(BaseSettings):
             if api.endswith("/api/v3"):
                 self.github_graphql_url = api[: -len("/v3")] + "/graphql"
             else:
+                # github.com, and GHE.com (data residency): https://api.SUBDOMAIN.ghe.com/graphql
                 self.github_graphql_url = api + "/graphql"
+        return self
+
+    @model_validator(mode="after")
+    def _derive_github_url(self) -> Settings:
+        """The web root (the OAuth login) follows from the API root unless it is given:
+        GHE.com serves the API at ``https://api.SUBDOMAIN.ghe.com`` and the web at
+        ``https://SUBDOMAIN.ghe.com``; GitHub Enterprise Server the API at
+        ``https://HOST/api/v3`` and the web at ``https://HOST``."""
+        if "github_url" in self.model_fields_set:
+            return self
+        parts = urlsplit(self.github_api_url.rstrip("/"))
+        host = parts.hostname or ""
+        if host.startswith("api.") and host.endswith(".ghe.com") and parts.path in ("", "/"):
+            self.github_url = f"{parts.scheme}://{parts.netloc.removeprefix('api.')}"
+        elif parts.path.endswith("/api/v3"):
+            self.github_url = f"{parts.scheme}://{parts.netloc}{parts.path[: -len('/api/v3')]}"
         return self
 
     @model_validator(mode="after")

@@ -13,6 +13,12 @@ An item remembers its smaller size (:class:`Size`): later pages of a connection 
 big are read at the size that worked. After ``GROW_AFTER`` pages read in a row it tries twice
 the size again, up to where it started: a timeout or a 502 is often a blip, and a 3,000-file
 pull request read one file per request for good would spend the token's budget for nothing.
+
+What GitHub withholds from the token for good (an organisation's SAML single sign-on, a
+permission the token lacks: :class:`~gitbrag.github.responses.Denial`) is never retried
+smaller. Items with a denial under their alias are read again with the client's
+``fallback`` (the server's token) if it has one, and that answer replaces theirs; what the
+fallback cannot read either stays in ``denied`` for the caller to name.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, Protocol, TypeVar
 
-from gitbrag.errors import GitHubUnavailable
+from gitbrag.errors import GitHubError, GitHubUnavailable
 from gitbrag.github.client import BatchAnswer, BatchTooLarge, GitHubClient
+from gitbrag.github.responses import Denial
 from gitbrag.github.tasks import gather_all
 
 log = logging.getLogger(__name__)
@@ -78,10 +85,15 @@ Build = Callable[[list[T], int], tuple[str, dict[str, Any]]]
 @dataclass(slots=True)
 class BatchResult(Generic[T]):
     """Each item read, with its alias's node (``None``: GitHub has nothing there, e.g. a
-    ``NOT_FOUND``), and the items given up on."""
+    ``NOT_FOUND``), the items given up on, and the items read whose node GitHub withholds
+    (in part) from the token, with the denials under their alias."""
 
     read: list[tuple[T, dict[str, Any] | None]] = field(default_factory=list)
     failed: list[T] = field(default_factory=list)
+    denied: list[tuple[T, tuple[Denial, ...]]] = field(default_factory=list)
+
+    def denials_of(self, item: T) -> tuple[Denial, ...]:
+        return next((found for held, found in self.denied if held is item), ())
 
 
 def _chunks(items: list[T]) -> list[list[T]]:
@@ -97,7 +109,28 @@ def _chunks(items: list[T]) -> list[list[T]]:
 
 
 async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) -> BatchResult[T]:
-    """One node per item (alias ``r{i}`` of its document), shrinking what GitHub refuses."""
+    """One node per item (alias ``r{i}`` of its document), shrinking what GitHub refuses;
+    what it withholds from the token read again with ``client.fallback``."""
+    result = await _read_all(client, items, build)
+    fallback = client.fallback
+    if not result.denied or fallback is None:
+        return result
+    denied = [item for item, _ in result.denied]
+    try:
+        again = await _read_all(fallback, denied, build)
+    except GitHubError as exc:  # the fallback's trouble: the parts stay named as withheld
+        log.warning("the fallback token could not read %d withheld parts: %s", len(denied), exc)
+        return result
+    recovered = {id(item): node for item, node in again.read if not again.denials_of(item)}
+    return BatchResult(
+        [(item, recovered.get(id(item), node)) for item, node in result.read],
+        result.failed,
+        [(item, found) for item, found in result.denied if id(item) not in recovered],
+    )
+
+
+async def _read_all(client: GitHubClient, items: list[T], build: Build[T]) -> BatchResult[T]:
+    """:func:`read_batched` with one client."""
     result: BatchResult[T] = BatchResult()
     pending = list(items)
     while pending:
@@ -115,9 +148,12 @@ async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) ->
                 for i, item in enumerate(chunk):
                     if f"r{i}" in answer.failed:
                         retry.append(item)
-                    else:
-                        item.size.read_well()
-                        result.read.append((item, answer.data.get(f"r{i}")))
+                        continue
+                    item.size.read_well()
+                    result.read.append((item, answer.data.get(f"r{i}")))
+                    found = tuple(d for d in answer.denied if d.alias == f"r{i}")
+                    if found:
+                        result.denied.append((item, found))
             for item in retry:
                 if item.size.smallest:
                     result.failed.append(item)

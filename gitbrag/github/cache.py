@@ -1,5 +1,5 @@
-"""Caching of data GitHub will not change under us (profiles, repository metadata, the files
-of finished pull requests, stargazer timelines).
+"""Caching of data GitHub will not change under us (an account's social accounts, repository
+metadata, the files of finished pull requests, stargazer timelines).
 
 The collector only needs :class:`ImmutableCache`; ``gitbrag.stores.cache`` implements it on
 Redis, :class:`MemoryCache` implements it in-process for the CLI and tests. Values are
@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
-# Namespaces and how long their entries live (seconds).
-PROFILE: Final = "profile"
+# Namespaces and how long their entries live (seconds). Social accounts are keyed by the
+# account's immutable id, never by login (a login can change hands).
+SOCIAL_ACCOUNTS: Final = "social_accounts"
 REPOSITORY: Final = "repository"
 PR_FILES: Final = "pr_files"
 STARGAZERS: Final = "stargazers"
 
-PROFILE_TTL: Final = 3600
+SOCIAL_ACCOUNTS_TTL: Final = 3600
 REPOSITORY_TTL: Final = 6 * 3600
 PR_FILES_TTL: Final = 30 * 86_400
 STARGAZERS_TTL: Final = 30 * 86_400

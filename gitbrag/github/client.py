@@ -15,6 +15,12 @@ table lives there); this module sends, waits and retries accordingly:
   A batched GraphQL document (:meth:`GitHubClient.graphql_batch`) that fails twice in a
   row where asking for less may help is not retried whole: ``BatchTooLarge`` tells the
   caller to split it.
+- What GitHub withholds from the token for good (an organisation's SAML single sign-on, a
+  permission the token lacks) comes back with the data as ``denied``
+  (:class:`~gitbrag.github.responses.Denial`); a client may carry a ``fallback`` client (the
+  server's token) the collector reads such parts again with.
+- A server without rate limiting (GitHub Enterprise with it turned off) sends no
+  ``x-ratelimit-*`` headers and ``rateLimit: null``: nothing is observed, nothing blocks.
 
 The token is sent as ``Authorization: Bearer`` and never logged or shown in ``repr``.
 """
@@ -35,7 +41,16 @@ import httpx
 
 from gitbrag.errors import GitHubError, GitHubUnavailable
 from gitbrag.github.budget import Api, Limits, LocalTokenBudget, Seen, TokenBudget
-from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
+from gitbrag.github.responses import (
+    Denial,
+    Outcome,
+    SsoHint,
+    classify,
+    denials,
+    failed_aliases,
+    reset_time,
+    sso_hint,
+)
 from gitbrag.github.waits import Clock, Sleep, Waits
 
 if TYPE_CHECKING:
@@ -69,18 +84,32 @@ class BatchTooLarge(GitHubError):
 
 
 @dataclass(frozen=True, slots=True)
+class GraphQLAnswer:
+    """A document's ``data``, the parts GitHub withholds from the token for good
+    (``denied``), and the ``X-GitHub-SSO`` header, if any."""
+
+    data: dict[str, Any]
+    denied: tuple[Denial, ...] = ()
+    sso: SsoHint | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BatchAnswer:
-    """A batched document's ``data`` and the aliases to retry smaller (alias -> message)."""
+    """A batched document's ``data``, the aliases to retry smaller (alias -> message), and
+    the parts GitHub withholds from the token for good (``denied``)."""
 
     data: dict[str, Any]
     failed: dict[str, str]
+    denied: tuple[Denial, ...] = ()
 
 
 class GitHubClient:
     """Talks to GitHub's REST and GraphQL APIs (or GitHub Enterprise, or the simulated one).
 
     ``requests_made`` counts HTTP requests sent (retries included); ``remaining`` and
-    ``reset_at`` are the last budget GitHub reported.
+    ``reset_at`` are the last budget GitHub reported. ``fallback``: another client (the
+    server's token) to read again what GitHub withholds from this one (SAML single sign-on,
+    missing permissions); the collector uses it, the client never does by itself.
     """
 
     def __init__(
@@ -123,6 +152,7 @@ class GitHubClient:
         self.requests_made = 0
         self.remaining: int | None = None
         self.reset_at: datetime | None = None
+        self.fallback: GitHubClient | None = None
 
     @classmethod
     def from_settings(
@@ -171,11 +201,19 @@ class GitHubClient:
         self, query: str, variables: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Run a GraphQL document and return its ``data``. Fields GitHub could not resolve
-        (``NOT_FOUND``/``FORBIDDEN``) come back as ``None``."""
-        payload = await self._request("POST", self.graphql_url, body=_body(query, variables))
+        (``NOT_FOUND``/``FORBIDDEN``, SAML, "not accessible") come back as ``None``."""
+        return (await self.graphql_answer(query, variables)).data
+
+    async def graphql_answer(
+        self, query: str, variables: Mapping[str, Any] | None = None
+    ) -> GraphQLAnswer:
+        """Like :meth:`graphql`, with what GitHub withholds from the token (``denied``)."""
+        payload, headers = await self._request(
+            "POST", self.graphql_url, body=_body(query, variables)
+        )
         data: dict[str, Any] = payload["data"]
         await self._observe_graphql_budget(data.get("rateLimit"))
-        return data
+        return GraphQLAnswer(data, denials(payload, headers), sso_hint(headers))
 
     async def graphql_batch(
         self, query: str, variables: Mapping[str, Any], *, splittable: bool = True
@@ -183,12 +221,12 @@ class GitHubClient:
         """Run a batched document (aliases ``r0``, ``r1``...). Errors with a ``path`` make a
         partial answer: the data that came, and the aliases worth retrying smaller. With
         ``splittable``, a failure a smaller document may avoid raises ``BatchTooLarge``."""
-        payload = await self._request(
+        payload, headers = await self._request(
             "POST", self.graphql_url, body=_body(query, variables), partial=True, split=splittable
         )
         data: dict[str, Any] = payload["data"]
         await self._observe_graphql_budget(data.get("rateLimit"))
-        return BatchAnswer(data, failed_aliases(payload))
+        return BatchAnswer(data, failed_aliases(payload), denials(payload, headers))
 
     async def rest_get(
         self,
@@ -201,7 +239,10 @@ class GitHubClient:
         """GET ``path`` under the API root and return the decoded JSON. With ``login``, a 404
         means that user does not exist (``NotFound``); with ``missing_ok`` it returns None."""
         url = f"{self.api_url}/{path.lstrip('/')}"
-        return await self._request("GET", url, params=params, login=login, missing_ok=missing_ok)
+        payload, _ = await self._request(
+            "GET", url, params=params, login=login, missing_ok=missing_ok
+        )
+        return payload
 
     async def viewer_login(self) -> str:
         """The login the token belongs to (``GET /user``); ``Unauthorized`` if it is invalid."""
@@ -233,22 +274,23 @@ class GitHubClient:
         missing_ok: bool = False,
         partial: bool = False,
         split: bool = False,
-    ) -> Any:
-        """Send until GitHub gives an answer to return, or an error to raise. ``partial``:
-        a batched GraphQL document (errors with a path are a partial answer); ``split``: raise
-        ``BatchTooLarge`` rather than retry a failure a smaller document may avoid."""
+    ) -> tuple[Any, Mapping[str, str]]:
+        """Send until GitHub gives an answer to return (payload and headers), or an error to
+        raise. ``partial``: a batched GraphQL document (errors with a path are a partial
+        answer); ``split``: raise ``BatchTooLarge`` rather than retry a failure a smaller
+        document may avoid."""
         api: Api = "graphql" if body is not None else "rest"
         failures = 0
         waits = 0
         secondary_hits = 0  # secondary limits without Retry-After this request met
         while True:
-            payload, outcome = await self._send(
+            payload, headers, outcome = await self._send(
                 api, method, url, body, params, login=login, missing_ok=missing_ok, partial=partial
             )
             if outcome.error is not None:
                 raise outcome.error
             if outcome.absent:
-                return None
+                return None, headers
             if outcome.primary_reset is not None or outcome.secondary:
                 waits += 1
                 secondary_hits += outcome.secondary and outcome.retry_after is None
@@ -269,7 +311,7 @@ class GitHubClient:
                     body = _smaller_pages(body)  # (a batch is split by its caller instead)
                 await self._sleep(self._backoff(failures))
                 continue
-            return payload
+            return payload, headers
 
     async def _send(
         self,
@@ -282,7 +324,7 @@ class GitHubClient:
         login: str | None,
         missing_ok: bool,
         partial: bool,
-    ) -> tuple[Any, Outcome]:
+    ) -> tuple[Any, Mapping[str, str], Outcome]:
         holder = await self._waits.admit(api)
         started = time.monotonic()
         try:
@@ -291,7 +333,7 @@ class GitHubClient:
                 method, url, json=body, params=params, headers=self._headers()
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            return None, Outcome(transient=type(exc).__name__, shrink=True)
+            return None, {}, Outcome(transient=type(exc).__name__, shrink=True)
         finally:
             await self.budget.release(holder, api, time.monotonic() - started, self._epoch())
         await self._observe_budget(response.headers)
@@ -307,7 +349,7 @@ class GitHubClient:
             missing_ok=missing_ok,
         )
         log.debug("GitHub %s %s -> %s", method, url, response.status_code)
-        return payload, outcome
+        return payload, response.headers, outcome
 
     def _backoff(self, failures: int) -> float:
         """Exponential backoff with "equal jitter": between half and all of the step."""

@@ -15,6 +15,17 @@ accounts, search windows, review spans and issue searches that keep failing afte
 named in ``Collection.incomplete_reasons`` ("stars for o/r") instead, and pull requests whose
 files could not be read, or that GitHub lists only in part, carry ``files_complete=False``
 and a ``files_note`` the builder reports.
+
+A private profile ("Make profile private and hide activity") looks like no activity at all:
+GraphQL search counts nothing and says nothing, the contributions are empty. So when every
+search counted nothing and every review span listed nothing, one REST search probe tells
+the two apart (:func:`probe_private`): ``ProfilePrivate`` propagates, and nothing about such
+a user is ever reported as zeros. A user with any activity never pays for the probe.
+
+What GitHub withholds from the token for good (an organisation's SAML single sign-on, a
+permission the token lacks) is read again with ``client.fallback`` where the caller set one
+(the server's token), else named in the incomplete reasons (:mod:`gitbrag.github.withheld`):
+such a report is never complete.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from gitbrag.errors import ProfilePrivate, UserNotSearchable
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.files import FilesResult, fetch_files, pr_key
@@ -31,6 +43,7 @@ from gitbrag.github.repositories import read_repositories
 from gitbrag.github.reviews import ReviewsResult, collect_reviews, spans
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.tasks import gather_pair
+from gitbrag.github.windows import author_qualifier
 from gitbrag.periods import ReportKey
 from gitbrag.records import Collection, PullRequestRecord
 
@@ -75,6 +88,8 @@ async def collect(
         client, profile.login, key, report, max_items=max_pull_requests
     )
     reasons += reviews.incomplete_reasons + issues.incomplete_reasons
+    if (found.counted, issues.counted, reviews.contributions) == (0, 0, 0):
+        await probe_private(client, profile.login)  # nothing at all: hidden, or true?
 
     report("files", 0, len(found.pull_requests))
     files = await fetch_files(client, found.pull_requests, cache=cache, progress=report)
@@ -130,9 +145,27 @@ async def _activity(
     return await gather_pair(collect_reviews(client, login, key.range, advance=advance), issues())
 
 
+async def probe_private(client: GitHubClient, login: str) -> None:
+    """Raise ``ProfilePrivate`` if ``login`` (an existing account) hid its activity.
+
+    GitHub's GraphQL search answers a private profile with ``issueCount: 0`` and no error,
+    like a user who never did anything; REST search refuses it with 422 "The listed users
+    cannot be searched either because the users do not exist or you do not have permission
+    to view the users." (docs "Setting your profile to private", changelog 2022-04-21
+    "Private profiles", cli/cli#6879; the body as in mathlib4#31286 and zephyr#94070). An
+    answer (200) means the empty report is true; so does a server without REST search (404):
+    only GitHub's refusal proves the activity hidden.
+    """
+    params: dict[str, str | int] = {"q": author_qualifier(login), "per_page": 1}
+    try:
+        await client.rest_get("/search/issues", params=params, missing_ok=True)
+    except UserNotSearchable:
+        raise ProfilePrivate(login) from None
+
+
 def _with_files(pr: PullRequestRecord, files: FilesResult) -> PullRequestRecord:
     key = pr_key(pr)
-    if key not in files.files:
-        return replace(pr, files_complete=False)  # unreadable: the builder says so
+    if key not in files.files:  # unreadable: the builder says so (and why, if GitHub said)
+        return replace(pr, files_complete=False, files_note=files.unread.get(key))
     note = files.truncated.get(key)
     return replace(pr, files=files.files[key], files_complete=note is None, files_note=note)

@@ -13,6 +13,10 @@ were complete.
 
 Files of merged or closed PRs never change and are cached (with whether the list is
 complete); open PRs are always read afresh.
+
+A pull request GitHub withholds from the token (its organisation's SAML single sign-on) is
+read with the fallback token where there is one (:mod:`gitbrag.github.batches`); else its
+files are unread with a note saying why (``unread``), which the report names.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_files_query
+from gitbrag.github.withheld import explain
 from gitbrag.records import FileChange, PullRequestRecord
 
 FILES_BATCH: Final = 20
 FILES_PAGE: Final = 100
 GITHUB_FILES_CAP: Final = 3000  # GitHub lists at most this many files of one pull request
+FILES_UNREAD: Final = "its changed files could not be read"
 
 Progress = Callable[[str, int, int], None]
 PRKey = tuple[str, int]
@@ -65,11 +71,12 @@ class _Job:
 @dataclass(slots=True)
 class FilesResult:
     """Files per PR read (complete or not), the PRs whose lists GitHub truncated (with why),
-    and the PRs whose files could not be read at all."""
+    the PRs whose files could not be read at all, and why, where GitHub said (``unread``)."""
 
     files: dict[PRKey, tuple[FileChange, ...]] = field(default_factory=dict)
     truncated: dict[PRKey, str] = field(default_factory=dict)
     failed: list[PullRequestRecord] = field(default_factory=list)
+    unread: dict[PRKey, str] = field(default_factory=dict)
 
 
 def _build(jobs: list[_Job], first: int) -> tuple[str, dict[str, Any]]:
@@ -99,8 +106,10 @@ class _FileReader:
             self.result.truncated[pr_key(pr)] = why
         self._advance()
 
-    def fail(self, pr: PullRequestRecord) -> None:
+    def fail(self, pr: PullRequestRecord, why: str | None = None) -> None:
         self.result.failed.append(pr)
+        if why is not None:
+            self.result.unread[pr_key(pr)] = why
         self._advance()
 
     async def round(self, jobs: list[_Job]) -> list[_Job]:
@@ -111,8 +120,11 @@ class _FileReader:
         unfinished = []
         for job, node in answer.read:
             pull_request = (node or {}).get("pullRequest")
-            if pull_request is None:
-                self.fail(job.pr)  # NOT_FOUND: the PR is gone or hidden
+            if pull_request is None:  # NOT_FOUND (gone or hidden), or withheld from the token
+                withheld = answer.denials_of(job)
+                owner = job.pr.repository.split("/", 1)[0]
+                why = f"{FILES_UNREAD}: {explain(withheld[0], owner)}" if withheld else None
+                self.fail(job.pr, why)
                 continue
             connection = pull_request.get("files")
             if connection is None:  # GitHub's "diff too large": null files, no error

@@ -7,6 +7,12 @@ in forks out of contributions, and search needs no one-year spans (one request p
 whatever the range). Private repositories are dropped even though the query says
 ``is:public``. More issues than a report reads (the pull-request cap), or a search GitHub
 keeps failing, leaves the issues out and says so, rather than failing the whole report.
+
+An older GitHub Enterprise Server has no ``Issue.stateReason``: the search is then sent
+without it (:mod:`gitbrag.github.schema_gaps`) and its closed issues have an unknown reason
+(``state_reason_known`` false: the report counts them closed and shows the split as
+unknown), as opposed to ``stateReason: null`` from a server that has the field (an issue
+closed before GitHub kept reasons: completed, as GitHub shows it).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from typing import Any, Final
 
 from gitbrag.errors import GitHubUnavailable, ReportTooLarge
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.queries import SEARCH_ISSUES
+from gitbrag.github.queries import SEARCH_ISSUES, SEARCH_ISSUES_WITHOUT_REASON
+from gitbrag.github.schema_gaps import Document
 from gitbrag.github.windows import WindowedSearch, parse_time, public_records
 from gitbrag.periods import DateRange
 from gitbrag.records import IssueRecord, IssueState, IssueStateReason
@@ -28,14 +35,21 @@ _REASONS: Final[dict[str, IssueStateReason]] = {
     "DUPLICATE": "not_planned",  # only with enableDuplicate, which the query does not ask
     "REOPENED": "reopened",
 }
+ISSUES_DOCUMENT: Final = Document(
+    SEARCH_ISSUES,
+    needs=(("Issue", "stateReason"),),
+    instead=Document(SEARCH_ISSUES_WITHOUT_REASON),
+)
 
 
 @dataclass(slots=True)
 class IssuesResult:
-    """The issues found (``None``: too many to read), and what could not be had."""
+    """The issues found (``None``: too many to read), what could not be had, and how many
+    issues GitHub counted in the range (``issueCount``; ``None``: the search failed)."""
 
     issues: list[IssueRecord] | None = field(default_factory=list)
     incomplete_reasons: list[str] = field(default_factory=list)
+    counted: int | None = 0
 
 
 def _record(node: dict[str, Any]) -> IssueRecord:
@@ -53,6 +67,7 @@ def _record(node: dict[str, Any]) -> IssueRecord:
         state_reason=_REASONS.get(reason) if isinstance(reason, str) else None,
         created_at=created_at,
         closed_at=parse_time(node.get("closedAt")),
+        state_reason_known="stateReason" in node,  # asked without it: an older server
     )
 
 
@@ -65,14 +80,14 @@ async def search_issues(
 ) -> IssuesResult:
     """Every issue ``login`` opened in ``date_range`` in a public repository, oldest first."""
     searcher = WindowedSearch(
-        client, login, _silent, max_issues, kind="issue", document=SEARCH_ISSUES
+        client, login, _silent, max_issues, kind="issue", document=ISSUES_DOCUMENT
     )
     try:
         nodes = await searcher.run(date_range)
     except ReportTooLarge as too_many:
-        return IssuesResult(None, [f"issues opened: {too_many}"])
+        return IssuesResult(None, [f"issues opened: {too_many}"], searcher.counted)
     except GitHubUnavailable:  # the pull requests still make a report
-        return IssuesResult(None, ["issues opened"])
+        return IssuesResult(None, ["issues opened"], None)
     issues = [issue for issue, _ in public_records(nodes, "Issue", _record, date_range)]
     issues.sort(key=lambda issue: (issue.created_at, issue.repository, issue.number))
-    return IssuesResult(issues, searcher.incomplete_reasons)
+    return IssuesResult(issues, searcher.incomplete_reasons, searcher.counted)

@@ -3,6 +3,11 @@
 An organisation's login answers ``/users/{login}`` too (``"type": "Organization"``): that is
 ``IsOrganization``, not an empty report. GitHub Enterprise Server before 3.9 has no social
 accounts endpoint and answers 404: no social accounts, not "no such user".
+
+Logins are not people: after a rename the old login is free for anyone to claim (docs
+"Changing your GitHub username"). The account's immutable ``id`` comes with every profile,
+and the only cached part (social accounts) is keyed by it, so a login now held by someone
+else never shows the previous person's name, picture or links.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from gitbrag.errors import GitHubUnavailable, IsOrganization
-from gitbrag.github.cache import PROFILE, PROFILE_TTL, ImmutableCache
+from gitbrag.errors import GitHubError, GitHubUnavailable, IsOrganization, NotAccessible
+from gitbrag.github.cache import SOCIAL_ACCOUNTS, SOCIAL_ACCOUNTS_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.records import SocialAccount, UserProfile
 
@@ -56,41 +61,78 @@ def profile_from_json(data: dict[str, Any]) -> UserProfile:
 async def fetch_profile(
     client: GitHubClient, username: str, cache: ImmutableCache | None
 ) -> tuple[UserProfile, list[str]]:
-    """The profile (login as GitHub spells it) and any part that could not be read.
+    """The profile (login as GitHub spells it, the account's immutable ``id``) and any part
+    that could not be read.
 
     ``NotFound`` if the user does not exist, ``IsOrganization`` if the login is an
-    organisation's. Social accounts are optional: if they keep failing the profile comes back
-    without them, a reason is given, and nothing is cached.
+    organisation's. ``/users/{login}`` is always read: a login can change hands (renamed
+    away, registered again by someone else), so nothing about the person is taken from a
+    cache by login. Only the social accounts are cached, under the account id the answer
+    gives. They are optional: if they keep failing, or the token may not read them (a GitHub
+    App's "Resource not accessible by integration", read again with the fallback token where
+    there is one), the profile comes back without them, a reason is given, and nothing is
+    cached.
     """
-    key = username.lower()
-    if cache is not None and (cached := await cache.get(PROFILE, key)) is not None:
-        return profile_from_json(cached), []
     user_call = client.rest_get(f"/users/{username}", login=username)
-    social_call = client.rest_get(f"/users/{username}/social_accounts", missing_ok=True)
-    answers: tuple[Any, Any] = await asyncio.gather(user_call, social_call, return_exceptions=True)
-    user, social = answers
-    if isinstance(user, BaseException):
-        raise user
+    if cache is None:  # nothing to look up by id first: both at once
+        answers: tuple[Any, Any] = await asyncio.gather(
+            user_call, _social_accounts(client, username), return_exceptions=True
+        )
+        user, social = answers
+        if isinstance(user, BaseException):
+            raise user
+    else:
+        user = await user_call
+        social = None
     if user.get("type") == "Organization":
         raise IsOrganization(str(user.get("login") or username))
+    account = user.get("id") if isinstance(user.get("id"), int) else None
+    cached = None
+    if cache is not None and account is not None:
+        cached = await cache.get(SOCIAL_ACCOUNTS, str(account))
+    if cached is not None:
+        social = cached
+    elif cache is not None:
+        social = await _social_accounts(client, username)
     reasons: list[str] = []
     if isinstance(social, GitHubUnavailable):
         social, reasons = [], ["social accounts"]
+    elif isinstance(social, NotAccessible):
+        why = social.github_message
+        social, reasons = [], [f"social accounts: the token cannot read them ({why})"]
     elif isinstance(social, BaseException):
         raise social
+    accounts = [
+        [account["provider"], account["url"]]
+        for account in social or ()
+        if isinstance(account, dict) and account.get("url")
+    ]
     data = {
         **{field: user.get(field) for field in ("name", "bio", "company", "location", "blog")},
         "login": user["login"],
-        "id": user.get("id"),
+        "id": account,
         "avatar_url": user["avatar_url"],
         "html_url": user["html_url"],
-        "social_accounts": [
-            [account["provider"], account["url"]]
-            for account in social or ()
-            if isinstance(account, dict) and account.get("url")
-        ],
+        "social_accounts": accounts,
     }
-    profile = profile_from_json(data)
-    if cache is not None and not reasons:
-        await cache.set(PROFILE, key, profile_to_json(profile), PROFILE_TTL)
-    return profile, reasons
+    if cache is not None and cached is None and account is not None and not reasons:
+        raw = [{"provider": p, "url": u} for p, u in accounts]
+        await cache.set(SOCIAL_ACCOUNTS, str(account), raw, SOCIAL_ACCOUNTS_TTL)
+    return profile_from_json(data), reasons
+
+
+async def _social_accounts(client: GitHubClient, username: str) -> Any:
+    """``/users/{login}/social_accounts`` (``None`` on a server without it), or the
+    ``GitHubError`` that stopped it: a token refused them tries the fallback token."""
+    path = f"/users/{username}/social_accounts"
+    try:
+        return await client.rest_get(path, missing_ok=True)
+    except NotAccessible as refused:
+        if client.fallback is None:
+            return refused
+        try:
+            return await client.fallback.rest_get(path, missing_ok=True)
+        except GitHubError:
+            return refused
+    except GitHubError as failed:
+        return failed

@@ -126,6 +126,35 @@ SEARCH_ISSUES: Final = _search(
 """One page of a user's issues (``stateReason`` without ``enableDuplicate``: a duplicate
 reads as ``NOT_PLANNED``, as GitHub's "close as not planned" files it)."""
 
+SEARCH_ISSUES_WITHOUT_REASON: Final = _search(
+    "SearchIssuesWithoutReason", "Issue", "number title url state createdAt closedAt"
+)
+""":data:`SEARCH_ISSUES` for an older Enterprise Server whose schema has no
+``Issue.stateReason`` (:mod:`gitbrag.github.schema_gaps`): closed issues of unknown reason."""
+
+TOKEN_CAPABILITIES: Final = f"""
+query TokenCapabilities {{
+  {RATE_LIMIT_FIELDS}
+  me: viewer {{ login }}
+  contributions: viewer {{
+    contributionsCollection {{ pullRequestReviewContributions(first: 1) {{ totalCount }} }}
+  }}
+  search(type: ISSUE, query: "is:pr is:public is:merged", first: 1) {{
+    issueCount
+    nodes {{
+      ... on PullRequest {{
+        files(first: 1) {{ nodes {{ path }} }}
+        repository {{ stargazers(first: 1, {_STAR_ORDER}) {{ edges {{ starredAt }} }} }}
+      }}
+    }}
+  }}
+}}
+"""
+"""What the token can read, in one request (:mod:`gitbrag.github.capabilities`): search,
+contributions (``viewer`` twice, so a refused ``contributionsCollection``, which nulls its
+parent, leaves the login readable), a pull request's files and its repository's stargazers.
+Nothing an older Enterprise Server lacks (no ``stateReason``, no ``socialAccounts``)."""
+
 _REVIEWS: Final = f"{_PAGE_INFO} nodes {{ id state submittedAt }}"
 
 
@@ -178,6 +207,8 @@ ALL_QUERIES: Final[dict[str, str]] = {
     "Repositories": repositories_query(1),
     "Stargazers": stargazers_query(1),
     "SearchIssues": SEARCH_ISSUES,
+    "SearchIssuesWithoutReason": SEARCH_ISSUES_WITHOUT_REASON,
+    "TokenCapabilities": TOKEN_CAPABILITIES,
     "ReviewContributions": review_contributions_query(1),
     "PullRequestReviews": pull_request_reviews_query(1),
 }

@@ -5,6 +5,13 @@ GitHub refuses as too large are read again smaller (:mod:`gitbrag.github.batches
 
 Metadata is cached for ``REPOSITORY_TTL``; a stargazer timeline younger than that is reused
 as it is, an older one is topped up with the newest page.
+
+A repository GitHub withholds from the token (its organisation's SAML single sign-on; a
+fine-grained token without access to stargazers, whose ``FORBIDDEN`` nulls the whole
+repository) is read with the fallback token where there is one
+(:mod:`gitbrag.github.batches`), else named: ``"stars for o/r: <why>"``
+(:mod:`gitbrag.github.withheld`). A repository nulled only for its stargazers is read again
+without them, so its description and star total stay right.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from gitbrag.github.cache import (
 )
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import repositories_query, stargazers_query
+from gitbrag.github.responses import Denial
 from gitbrag.github.stargazers import StarPage, Timeline
+from gitbrag.github.withheld import reason
 from gitbrag.periods import DateRange
 from gitbrag.records import RepositoryInfo, StarCount
 
@@ -50,6 +59,7 @@ class _Repo:
     timeline: Timeline | None = None
     stars_read: int = 0
     failed: bool = False
+    withheld: Denial | None = None  # why GitHub withholds it from the token, if it does
     # stargazer page size and batch (smaller while GitHub finds a batch too big)
     size: Size = field(default_factory=lambda: Size(STAR_PAGE, REPOSITORY_BATCH))
 
@@ -131,6 +141,8 @@ class _Reader:
         read = []
         for repo in answer.failed:
             repo.failed = True
+        for repo, denials in answer.denied:
+            repo.withheld = denials[0]
         for repo, node in answer.read:
             if node is None:
                 repo.failed = True
@@ -140,6 +152,16 @@ class _Reader:
 
     def newest_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
         return repositories_query(len(repos)), self.variables(repos, first, stars=self.want_stars)
+
+    def metadata_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+        return repositories_query(len(repos)), self.variables(repos, first, stars=False)
+
+    async def read_metadata(self, repos: list[_Repo]) -> None:
+        """Metadata only, for repositories GitHub nulled whole because the token may not read
+        their stargazers: the description and star total stay right, only the stars gained
+        are named as missing."""
+        for repo, node in await self.batch_nodes(repos, self.metadata_query):
+            repo.info = _info_from_node(node)
 
     def older_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
         return stargazers_query(len(repos)), self.variables(repos, first)
@@ -152,6 +174,9 @@ class _Reader:
                     REPOSITORY, repo.name.lower(), _info_to_json(repo.info), REPOSITORY_TTL
                 )
             if self.want_stars:
+                if node.get("stargazers") is None:  # withheld with the rest kept
+                    repo.failed = True
+                    continue
                 page = StarPage.from_connection(node["stargazers"])
                 old = repo.timeline
                 repo.timeline = (
@@ -161,7 +186,7 @@ class _Reader:
 
     async def read_older(self, repos: list[_Repo]) -> None:
         for repo, node in await self.batch_nodes(repos, self.older_query):
-            if repo.timeline is None:
+            if repo.timeline is None or node.get("stargazers") is None:
                 repo.failed = True
                 continue
             page = StarPage.from_connection(node["stargazers"])
@@ -193,6 +218,8 @@ async def read_repositories(
     stale = [repo for repo in repos if await reader.load_cached(repo)]
     if stale:
         await reader.read_newest(stale)
+    if unstarred := [repo for repo in stale if repo.info is None and _stars_refused(repo)]:
+        await reader.read_metadata(unstarred)
     while older := [repo for repo in repos if reader.needs_older(repo)]:
         await reader.read_older(older)
         progress("stars", total - len(older), total)
@@ -202,7 +229,10 @@ async def read_repositories(
             repo.name, repo.search_url, None, 0
         )
         count = _stars(reader, repo)
-        if count is None:
+        if count is None and repo.withheld is not None:
+            owner = repo.owner_and_name[0]
+            result.incomplete_reasons.append(reason(f"stars for {repo.name}", repo.withheld, owner))
+        elif count is None:
             result.incomplete_reasons.append(f"stars for {repo.name}")
         else:
             result.stars_gained[repo.name] = count
@@ -210,6 +240,12 @@ async def read_repositories(
             await cache.set(STARGAZERS, repo.name.lower(), repo.timeline.to_json(), STARGAZERS_TTL)
     progress("stars", total, total)
     return result
+
+
+def _stars_refused(repo: _Repo) -> bool:
+    """GitHub refused the token the stargazers (and so nulled the whole repository)."""
+    denial = repo.withheld
+    return denial is not None and denial.kind == "token" and denial.field == "stargazers"
 
 
 def _stars(reader: _Reader, repo: _Repo) -> StarCount | None:

@@ -17,6 +17,14 @@ range, each once (a pull request reviewed in two spans is listed by both).
 
 Private repositories are dropped here, whatever the token sees (the builder drops them
 again), and so are the user's own pull requests: neither is ever read on.
+
+What GitHub withholds from the token for good is read with the fallback token where there is
+one (:mod:`gitbrag.github.batches`), else named (:mod:`gitbrag.github.withheld`): reviewed
+pull requests of an organisation enforcing SAML single sign-on come back ``null`` inside a
+span (``"<n> pull requests reviewed: the organisation <org> enforces …"``), and a token
+refused ``contributionsCollection`` (a GitHub App's: "Resource not accessible by
+integration") loses the whole ``user`` (``"reviews given: the token cannot read
+contributions (…)"``, once for all spans).
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from typing import Any, Final
 from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_reviews_query, review_contributions_query
+from gitbrag.github.responses import Denial
 from gitbrag.github.windows import parse_time
+from gitbrag.github.withheld import Withheld, reason
 from gitbrag.periods import ALL_TIME_START, DateRange
 from gitbrag.records import REVIEW_STATES, ReviewRecord, ReviewState
 
@@ -98,8 +108,13 @@ class _Reviewed:
 
 @dataclass(slots=True)
 class ReviewsResult:
+    """The reviews, what could not be had, and how many review contributions GitHub listed
+    (every one, the user's own pull requests' and private ones included; 0 with no
+    activity at all, as for a private profile)."""
+
     reviews: list[ReviewRecord] = field(default_factory=list)
     incomplete_reasons: list[str] = field(default_factory=list)
+    contributions: int = 0
 
 
 class _Reader:
@@ -109,6 +124,9 @@ class _Reader:
         self.reviewed: dict[PRKey, _Reviewed] = {}
         self.more: list[_MoreReviews] = []
         self.reasons: list[str] = []
+        self.contributions = 0
+        self.withheld = Withheld()  # reviewed pull requests GitHub withholds
+        self.refused: dict[str, None] = {}  # whole spans withheld: one reason each, in order
 
     def spans_query(self, jobs: list[_SpanJob], first: int) -> tuple[str, dict[str, Any]]:
         variables: dict[str, Any] = {
@@ -139,13 +157,21 @@ class _Reader:
                 advance()
             unfinished = []
             for job, node in answer.read:
+                withheld = answer.denials_of(job)
                 contributions = _contributions(node)
                 if contributions is None:
-                    self.reasons.append(f"reviews given from {job.span.label()}")
+                    if withheld:
+                        self.refused[reason("reviews given", withheld[0])] = None
+                    else:
+                        self.reasons.append(f"reviews given from {job.span.label()}")
                     advance()
                     continue
-                for contribution in contributions["nodes"] or ():
+                nodes = contributions["nodes"] or ()
+                self.contributions += len(nodes)
+                for contribution in nodes:
                     self.take((contribution or {}).get("pullRequest"))
+                per_node = _per_node(withheld)
+                self.withheld.add("pull requests reviewed", per_node, len(per_node))
                 info = contributions["pageInfo"]
                 if info["hasNextPage"]:
                     job.cursor = info["endCursor"]
@@ -188,7 +214,12 @@ class _Reader:
             for job, node in answer.read:
                 reviews = ((node or {}).get("pullRequest") or {}).get("reviews")
                 if reviews is None:
-                    self.reasons.append(f"reviews of {job.repository}#{job.number}")
+                    subject = f"reviews of {job.repository}#{job.number}"
+                    withheld = answer.denials_of(job)
+                    owner = job.repository.split("/", 1)[0]
+                    self.reasons.append(
+                        reason(subject, withheld[0], owner) if withheld else subject
+                    )
                     continue
                 self.add(self.reviewed[(job.repository, job.number)], reviews["nodes"])
                 if reviews["pageInfo"]["hasNextPage"]:
@@ -213,6 +244,16 @@ class _Reader:
         ]
 
 
+def _per_node(denials: tuple[Denial, ...]) -> list[Denial]:
+    """One denial per contribution GitHub nulled (the first index in each path)."""
+    by_node: dict[int, Denial] = {}
+    for denial in denials:
+        index = next((step for step in denial.path if isinstance(step, int)), None)
+        if index is not None:
+            by_node.setdefault(index, denial)
+    return list(by_node.values())
+
+
 def _contributions(node: dict[str, Any] | None) -> dict[str, Any] | None:
     collection = (node or {}).get("contributionsCollection")
     if not isinstance(collection, dict):
@@ -231,7 +272,8 @@ async def collect_reviews(
     reader = _Reader(client, login)
     await reader.read_spans([_SpanJob(span) for span in spans(date_range)], advance or _none)
     await reader.read_more()
-    return ReviewsResult(reader.records(), reader.reasons)
+    reasons = reader.reasons + list(reader.refused) + reader.withheld.reasons()
+    return ReviewsResult(reader.records(), reasons, reader.contributions)
 
 
 def _none() -> None:

@@ -18,11 +18,13 @@ _STATES: Final[dict[str, PRState]] = {"MERGED": "merged", "OPEN": "open", "CLOSE
 
 @dataclass(slots=True)
 class SearchResult:
-    """The PRs found (files not yet read), each repository's URL, and what could not be had."""
+    """The PRs found (files not yet read), each repository's URL, what could not be had, and
+    how many pull requests GitHub counted in the range (``issueCount``, before any filter)."""
 
     pull_requests: list[PullRequestRecord] = field(default_factory=list)
     repository_urls: dict[str, str] = field(default_factory=dict)
     incomplete_reasons: list[str] = field(default_factory=list)
+    counted: int = 0
 
 
 def _record(node: dict[str, Any]) -> PullRequestRecord:
@@ -59,7 +61,7 @@ async def search_pull_requests(
     """
     searcher = WindowedSearch(client, login, progress, max_pull_requests)
     nodes = await searcher.run(date_range)
-    result = SearchResult(incomplete_reasons=searcher.incomplete_reasons)
+    result = SearchResult(incomplete_reasons=searcher.incomplete_reasons, counted=searcher.counted)
 
     def wanted(pr: PullRequestRecord) -> bool:
         return include_closed or pr.state != "closed"

@@ -12,23 +12,38 @@ not always stable: a window whose pages brought fewer distinct nodes than
 ``min(issueCount, 1000)`` is read again once, and if it is still short it is named in the
 incomplete reasons instead of silently making the report smaller.
 
+Nodes GitHub withholds from the token for good come back ``null`` with an error each (an
+organisation enforcing SAML single sign-on the token has no session for), while
+``issueCount`` still counts them: reading the window again would not bring them. With a
+fallback client (the server's token) the window is read again with it; what is still
+missing is named per organisation (:mod:`gitbrag.github.withheld`: how many, which
+organisation, GitHub's link to authorise the token) rather than as a short search.
+
 Pull requests (:mod:`gitbrag.github.search`) and issues (:mod:`gitbrag.github.issues`) are
 searched alike; only the document and the records differ (:func:`public_records` turns the
-nodes of either into records).
+nodes of either into records). The searched login is spliced into the query text as
+``author:LOGIN`` only once it is a valid GitHub login (letters, digits, ``-`` and ``_``:
+nothing that could end the qualifier or start another).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-from gitbrag.errors import ReportTooLarge
+from gitbrag.errors import GitHubError, NotAccessible, ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_PULL_REQUESTS
+from gitbrag.github.responses import Denial
+from gitbrag.github.schema_gaps import Document, send
 from gitbrag.github.tasks import gather_all
-from gitbrag.periods import DateRange
+from gitbrag.github.withheld import Withheld
+from gitbrag.periods import DateRange, validate_username
+
+log = logging.getLogger(__name__)
 
 SEARCH_CAP: Final = 1000
 PAGE_SIZE: Final = 100
@@ -52,8 +67,8 @@ class Window:
 
     def query(self, login: str, kind: Kind = "pr") -> str:
         return (
-            f"is:{kind} author:{login} is:public created:{_iso(self.start)}..{_iso(self.end)} "
-            "sort:created-asc"
+            f"is:{kind} {author_qualifier(login)} is:public "
+            f"created:{_iso(self.start)}..{_iso(self.end)} sort:created-asc"
         )
 
     def can_split(self) -> bool:
@@ -64,6 +79,11 @@ class Window:
         return Window(self.start, middle), Window(middle + ONE_SECOND, self.end)
 
 
+def author_qualifier(login: str) -> str:
+    """``author:LOGIN`` for search text; ``InvalidInput`` for anything not a GitHub login."""
+    return f"author:{validate_username(login)}"
+
+
 @dataclass(slots=True)
 class _Page:
     window: Window
@@ -71,6 +91,17 @@ class _Page:
     nodes: list[dict[str, Any]]
     cursor: str | None
     has_next: bool
+    withheld: list[Denial] = field(default_factory=list)  # one per node GitHub nulled for good
+
+
+def _withheld_nodes(denied: Iterable[Denial]) -> list[Denial]:
+    """One denial per search node GitHub nulled (``["search", "nodes", i, ...]``)."""
+    by_node: dict[int, Denial] = {}
+    for denial in denied:
+        path = denial.path
+        if path[:2] == ("search", "nodes") and len(path) > 2 and isinstance(path[2], int):
+            by_node.setdefault(path[2], denial)
+    return list(by_node.values())
 
 
 def _iso(moment: datetime) -> str:
@@ -93,7 +124,10 @@ def _identity(node: dict[str, Any]) -> tuple[str, int] | None:
 class WindowedSearch:
     """Every node of one kind (``pr`` or ``issue``) ``login`` authored in a range: windows
     split under the cap, each paged to its end (``run``). ``document`` is a search query
-    taking ``query``, ``first`` and ``after``; ``phase`` names its progress reports."""
+    taking ``query``, ``first`` and ``after``; ``phase`` names its progress reports.
+
+    After ``run``: ``counted`` is GitHub's ``issueCount`` for the whole range, and
+    ``incomplete_reasons`` names what could not be read."""
 
     def __init__(
         self,
@@ -103,7 +137,7 @@ class WindowedSearch:
         max_items: int,
         *,
         kind: Kind = "pr",
-        document: str = SEARCH_PULL_REQUESTS,
+        document: Document | str = SEARCH_PULL_REQUESTS,
         phase: str = "search",
     ) -> None:
         self.client = client
@@ -112,28 +146,37 @@ class WindowedSearch:
         self.max_items = max_items
         self.kind: Kind = kind
         self.noun = _NOUNS[kind]
-        self.document = document
+        self.document = document if isinstance(document, Document) else Document(document)
         self.phase = phase
         self.done = 0
         self.total = 0
+        self.counted = 0
         self.incomplete_reasons: list[str] = []
+        self.withheld = Withheld()
 
     def query_for(self, window: Window) -> str:
         """The search text of ``window``."""
         return window.query(self.login, self.kind)
 
-    async def page(self, window: Window, after: str | None) -> _Page:
-        data = await self.client.graphql(
+    async def page(
+        self, window: Window, after: str | None, client: GitHubClient | None = None
+    ) -> _Page:
+        answer = await send(
+            client or self.client,
             self.document,
             {"query": self.query_for(window), "first": PAGE_SIZE, "after": after},
         )
-        search = data["search"]
+        search = answer.data["search"]
+        if search is None:  # the token may not search at all: no report without it
+            refused = next((d.message for d in answer.denied if d.path == ("search",)), None)
+            raise NotAccessible(refused or "GitHub answered search: null")
         return _Page(
             window,
             int(search["issueCount"]),
             [node for node in search["nodes"] if node],
             search["pageInfo"]["endCursor"],
             bool(search["pageInfo"]["hasNextPage"]),
+            _withheld_nodes(answer.denied),
         )
 
     async def first_pages(self, window: Window, first: _Page | None = None) -> list[_Page]:
@@ -149,28 +192,53 @@ class WindowedSearch:
         left, right = await gather_all(self.first_pages(half) for half in window.halves())
         return left + right
 
-    async def rest_of_window(self, page: _Page, *, counted: bool = True) -> list[dict[str, Any]]:
-        nodes = list(page.nodes)
+    async def rest_of_window(
+        self, page: _Page, *, counted: bool = True, client: GitHubClient | None = None
+    ) -> tuple[list[dict[str, Any]], list[Denial]]:
+        """The nodes of ``page``'s window from ``page`` on, and the nodes GitHub withheld."""
+        nodes, withheld = list(page.nodes), list(page.withheld)
         while page.has_next:
-            page = await self.page(page.window, page.cursor)
+            page = await self.page(page.window, page.cursor, client)
             nodes.extend(page.nodes)
+            withheld.extend(page.withheld)
             if counted:
                 self.advance(len(page.nodes))
-        return nodes
+        return nodes, withheld
+
+    async def with_fallback(self, window: Window) -> tuple[list[dict[str, Any]], bool] | None:
+        """``window`` read by the fallback client: its nodes, and whether it was refused some
+        too. ``None`` if it could not be read (the fallback's own trouble never fails the
+        report: what it was to bring stays named as withheld)."""
+        fallback = self.client.fallback
+        if fallback is None:
+            return None
+        try:
+            first = await self.page(window, None, fallback)
+            nodes, withheld = await self.rest_of_window(first, counted=False, client=fallback)
+        except GitHubError as exc:
+            log.warning("the fallback token could not read a search window: %s", exc)
+            return None
+        return nodes, bool(withheld)
 
     async def whole_window(self, first: _Page) -> list[dict[str, Any]]:
-        """Every node of ``first``'s window; read again once if it came back short."""
+        """Every node of ``first``'s window: what GitHub withholds read with the fallback
+        client, a window still short beyond that read again once."""
         expected = min(first.issue_count, SEARCH_CAP)
-        nodes = await self.rest_of_window(first)
-        if _distinct(nodes) >= expected:
-            return nodes
-        again = await self.page(first.window, None)
-        nodes += await self.rest_of_window(again, counted=False)
-        found = _distinct(nodes)
-        if found < expected:
+        nodes, withheld = await self.rest_of_window(first)
+        if withheld and (again := await self.with_fallback(first.window)) is not None:
+            more, refused_too = again
+            nodes += more
+            withheld = withheld if refused_too else []
+        if _distinct(nodes) + len(withheld) < expected:
+            page = await self.page(first.window, None)
+            more, _ = await self.rest_of_window(page, counted=False)
+            nodes += more
+        missing = expected - _distinct(nodes)
+        named = self.withheld.add(self.noun, withheld, missing)
+        if missing > named:
             self.incomplete_reasons.append(
                 f"search for {self.noun} created {_iso(first.window.start)} to "
-                f"{_iso(first.window.end)} returned {found} of {expected}"
+                f"{_iso(first.window.end)} returned {expected - missing + named} of {expected}"
             )
         return nodes
 
@@ -183,12 +251,14 @@ class WindowedSearch:
         ``ReportTooLarge`` when the range holds more than ``max_items``."""
         whole = Window.for_range(date_range)
         first = await self.page(whole, None)
+        self.counted = first.issue_count
         if first.issue_count > self.max_items:
             raise ReportTooLarge(self.login, first.issue_count, self.max_items, self.noun)
         firsts = await self.first_pages(whole, first)
         self.total = sum(page.issue_count for page in firsts)
         self.advance(sum(len(page.nodes) for page in firsts))
         windows = await gather_all(self.whole_window(page) for page in firsts)
+        self.incomplete_reasons += self.withheld.reasons()
         return [node for nodes in windows for node in nodes]
 
 
@@ -223,7 +293,10 @@ def public_records(
     """
     seen: set[tuple[str, int]] = set()
     for node in nodes:
-        if node.get("__typename") != typename or node["repository"]["isPrivate"]:
+        repository = node.get("repository")
+        if node.get("__typename") != typename or not isinstance(repository, dict):
+            continue  # another kind, or a repository GitHub withheld
+        if repository["isPrivate"]:
             continue
         found = record(node)
         identity = (found.repository, found.number)

@@ -67,10 +67,13 @@ def reviews_summary(reviews: ReviewsOut) -> str:
 
 
 def issues_summary(issues: IssuesOut) -> str:
-    """ "12 issues (4 open, 6 completed, 2 not planned) in 3 repositories"."""
+    """ "12 issues (4 open, 6 completed, 2 not planned) in 3 repositories"; closed issues
+    whose reason the server could not say: "…, 3 closed, reason unknown"."""
     parts = [f"{number(issues.open)} open", f"{number(issues.completed)} completed"]
     if issues.not_planned:
         parts.append(f"{number(issues.not_planned)} not planned")
+    if issues.closed_reason_unknown:
+        parts.append(f"{number(issues.closed_reason_unknown)} closed, reason unknown")
     text = plural(issues.total, "issue")
     if issues.total:
         text += f" ({', '.join(parts)}) in " + plural(
@@ -80,7 +83,9 @@ def issues_summary(issues: IssuesOut) -> str:
 
 
 def issue_state(issue: IssueOut) -> str:
-    """ "open", "open (reopened)", "closed (not planned)"..."""
+    """ "open", "open (reopened)", "closed (not planned)", "closed (reason unknown)"..."""
+    if issue.state == "closed" and not issue.state_reason_known:
+        return "closed (reason unknown)"
     if issue.state_reason is None or (issue.state == "closed" and issue.state_reason == "reopened"):
         return issue.state
     return f"{issue.state} ({REASON_LABELS[issue.state_reason]})"

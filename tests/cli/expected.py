@@ -58,7 +58,12 @@ def expected_report(
     period: str | None,
     include_closed: bool,
     stars_cap: int = 1000,
+    *,
+    issue_reasons_known: bool = True,
 ) -> dict[str, Any]:
+    """The report of ``login`` straight from the data set (``issue_reasons_known`` false: as
+    collected from a server without ``Issue.stateReason``)."""
+
     def changed_files(pr: FakePR) -> int:
         return 0 if pr.diff_too_large else len(pr.files)
 
@@ -210,7 +215,7 @@ def expected_report(
         "months": months,
         "repositories": repositories,
         "reviews": _reviews_section(data, reviews),
-        "issues": expected_issues(data, login, start, end),
+        "issues": expected_issues(data, login, start, end, reasons_known=issue_reasons_known),
         "curation": None,  # reports are stored uncurated: curation is applied when served
     }
 
@@ -272,7 +277,11 @@ def _reviews_section(data: DataSet, reviews: list[tuple[str, int, str, datetime]
 REASONS = {"COMPLETED": "completed", "NOT_PLANNED": "not_planned", "DUPLICATE": "not_planned"}
 
 
-def expected_issues(data: DataSet, login: str, start: datetime, end: datetime) -> Any:
+def expected_issues(
+    data: DataSet, login: str, start: datetime, end: datetime, *, reasons_known: bool = True
+) -> Any:
+    """Issues opened; ``reasons_known`` false: as read from a server without
+    ``Issue.stateReason`` (an older Enterprise Server): closed ones of unknown reason."""
     chosen = [
         issue
         for issue in data.issues
@@ -290,9 +299,16 @@ def expected_issues(data: DataSet, login: str, start: datetime, end: datetime) -
                 "title": issue.title,
                 "url": issue.url,
                 "state": issue.state.lower(),
-                "state_reason": "reopened" if reason == "REOPENED" else REASONS.get(reason or ""),
+                "state_reason": (
+                    None
+                    if not reasons_known
+                    else "reopened"
+                    if reason == "REOPENED"
+                    else REASONS.get(reason or "")
+                ),
                 "created_at": _iso(issue.created_at),
                 "closed_at": _iso(issue.closed_at),
+                "state_reason_known": reasons_known,
             }
         )
     repositories = [
@@ -303,12 +319,16 @@ def expected_issues(data: DataSet, login: str, start: datetime, end: datetime) -
     repositories.sort(key=lambda r: r["issues"][0]["created_at"], reverse=True)
     closed = [issue for issue in chosen if issue.closed_at is not None]
     not_planned = sum(1 for issue in closed if issue.state_reason in ("NOT_PLANNED", "DUPLICATE"))
+    if not reasons_known:
+        not_planned = 0
+    unknown = 0 if reasons_known else len(closed)
     return {
         "total": len(chosen),
         "open": len(chosen) - len(closed),
         "closed": len(closed),
-        "completed": len(closed) - not_planned,
+        "completed": len(closed) - not_planned - unknown,
         "not_planned": not_planned,
         "repositories": len(repositories),
         "by_repository": repositories,
+        "closed_reason_unknown": unknown,
     }

@@ -12,8 +12,12 @@ import pytest
 from gitbrag.cli import main
 from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.server import FakeHub
+from gitbrag.github.budget import TokenBudget
+from gitbrag.github.client import GitHubClient
 from gitbrag.periods import DateRange
+from gitbrag.settings import Settings
 from tests.cli.expected import expected_report
+from tests.github.gates import Gate
 
 
 @pytest.fixture
@@ -162,3 +166,54 @@ def test_more_pull_requests_than_a_report_reads_exits_1_after_one_search(
     err = capsys.readouterr().err
     assert "lists 2," in err and "reads at most 1,000" in err and "shorter period" in err
     assert cli_env.counters["search"] == 1  # refused on the first page's issueCount
+
+
+@pytest.fixture
+def gated(cli_env: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Gate:
+    """The command's GitHub client talks through a gate (``tests/github/gates.py``) in front
+    of the simulated GitHub, which answers REST search as github.com does for a private
+    profile."""
+    gate = Gate(cli_env)
+
+    def through_gate(
+        cls: type[GitHubClient],
+        settings: Settings,
+        token: str | None,
+        http: httpx.AsyncClient | None = None,
+        budget: TokenBudget | None = None,
+    ) -> GitHubClient:
+        return cls(
+            httpx.AsyncClient(transport=gate),
+            token=token,
+            api_url=settings.github_api_url,
+            graphql_url=settings.graphql_url,
+            budget=budget,
+            owns_http=True,
+        )
+
+    monkeypatch.setattr(GitHubClient, "from_settings", classmethod(through_gate))
+    return gate
+
+
+def test_a_private_profile_exits_1_naming_the_privacy_setting(
+    gated: Gate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gated.hidden = frozenset({"no-prs"})
+    assert main(["report", "no-prs", "--token", token_for("octocat"), "--quiet"]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == (
+        "gitbrag: no-prs's activity is private: they turned on “Make profile private and hide "
+        "activity” in their GitHub profile settings, so GitHub does not show their pull "
+        "requests, reviews or issues to anyone else\n"
+    )
+    assert gated.rest_searches == ["author:no-prs"]
+
+
+def test_an_empty_profile_search_answers_is_an_empty_report(
+    gated: Gate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gated.searchable = frozenset({"no-prs"})
+    report = run_json(capsys, "no-prs", "--token", token_for("octocat"))
+    assert report["totals"]["pull_requests"] == 0 and report["complete"] is True
+    assert gated.rest_searches == ["author:no-prs"]

@@ -111,6 +111,7 @@ def issue(
     *,
     private: bool = False,
     title: str = "Something is wrong",
+    reason_known: bool = True,
 ) -> IssueRecord:
     created_at = at(created)
     return IssueRecord(
@@ -124,4 +125,5 @@ def issue(
         state_reason=reason,
         created_at=created_at,
         closed_at=created_at if state == "closed" else None,
+        state_reason_known=reason_known,
     )

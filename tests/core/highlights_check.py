@@ -322,6 +322,7 @@ def _check_activity(report: dict[str, Any], rest: str) -> str:
             "completed": issues["completed"],
             "still open": issues["open"],
             "closed as not planned": issues["not_planned"],
+            "closed for an unknown reason": issues.get("closed_reason_unknown", 0),
         }
         assert parts == {what: n for what, n in expected.items() if n}, found.group(0)
         rest = rest[found.end() :].strip()

@@ -10,6 +10,7 @@ from gitbrag.models import Report
 from gitbrag.periods import DateRange, ReportKey
 from gitbrag.report import build_report
 from tests.core.builders import at, collection, issue, pr, review
+from tests.core.highlights_check import check_highlights
 from tests.core.test_report import GENERATED, ONE_YEAR, TODAY
 
 
@@ -146,6 +147,39 @@ def test_issues_counted_by_state_and_reason_newest_first() -> None:
         ("c/d", [5, 4, 2]),
     ]
     assert issues.repositories == 2
+
+
+def test_closed_issues_of_unknown_reason_are_closed_but_never_completed() -> None:
+    """An older Enterprise Server cannot say why an issue was closed (no ``stateReason``):
+    it counts as closed, the split shows it as unknown. ``stateReason: null`` from a server
+    that has the field stays completed (closed before GitHub kept reasons)."""
+    issues = [
+        issue("a/b", 1, "2026-03-01T00:00:00", "closed", None, reason_known=False),
+        issue("a/b", 2, "2026-03-02T00:00:00", "closed", None, reason_known=False),
+        issue("a/b", 3, "2026-03-03T00:00:00", "open", None, reason_known=False),
+        issue("c/d", 4, "2026-04-01T00:00:00", "closed", None),
+        issue("c/d", 5, "2026-04-02T00:00:00", "closed", "not_planned"),
+    ]
+    report = build_report(collection([], issues=issues), ONE_YEAR, GENERATED)
+    check_highlights(report.model_dump(mode="json"))
+    assert "2 closed for an unknown reason" in report.highlights.summary  # type: ignore[union-attr]
+    found = report.issues
+    assert found is not None
+    assert (found.total, found.open, found.closed) == (5, 1, 4)
+    assert (found.completed, found.not_planned, found.closed_reason_unknown) == (1, 1, 2)
+    assert found.closed == found.completed + found.not_planned + found.closed_reason_unknown
+    unknown = [i.number for r in found.by_repository for i in r.issues if not i.state_reason_known]
+    assert sorted(unknown) == [1, 2, 3]
+
+
+def test_reports_made_before_unknown_reasons_load_with_every_reason_known() -> None:
+    issues = [issue("a/b", 1, "2026-03-01T00:00:00", "closed", "completed")]
+    report = build_report(collection([], issues=issues), ONE_YEAR, GENERATED)
+    old = report.model_dump(mode="json")
+    del old["issues"]["closed_reason_unknown"]
+    del old["issues"]["by_repository"][0]["issues"][0]["state_reason_known"]
+    loaded = Report.model_validate(old)
+    assert loaded == report
 
 
 def test_reports_without_collected_activity_say_so() -> None:

@@ -84,6 +84,34 @@ def test_markdown_reviews_and_issues_sections() -> None:
     assert "<script>" not in text and "<b>" not in text
 
 
+def unknown_reasons_report():  # type: ignore[no-untyped-def]
+    key = ReportKey("octo-cat", DateRange.for_period("1_year", TODAY))
+    issues = [
+        issue("a/b", 3, "2026-03-01T00:00:00", "closed", None, reason_known=False),
+        issue("a/b", 4, "2026-03-02T00:00:00", "closed", None),
+        issue("a/b", 5, "2026-03-03T00:00:00", "open", None, reason_known=False),
+    ]
+    return build_report(collection([], issues=issues), key, GENERATED)
+
+
+def test_unknown_reasons_are_said_unknown_never_completed() -> None:
+    text = render_markdown(unknown_reasons_report())
+    assert (
+        "- Issues opened: **3** issues (1 open, 1 completed, 1 closed, reason unknown) "
+        "in 1 repository" in text
+    )
+    assert "[#3](https://github.com/a/b/issues/3) Something is wrong — closed (reason unknown)" in (
+        text
+    )
+    assert "[#4](https://github.com/a/b/issues/4) Something is wrong — closed, 2026" in text
+    assert "[#5](https://github.com/a/b/issues/5) Something is wrong — open, 2026" in text
+    out = io.StringIO()
+    print_report(unknown_reasons_report(), Console(file=out, width=200, color_system=None))
+    table = out.getvalue()
+    assert "(1 open, 1 completed, 1 closed, reason unknown)" in table
+    assert "closed (reason unknown)" in table
+
+
 def test_markdown_leaves_out_what_was_not_collected() -> None:
     text = render_markdown(evil_report())
     assert "Reviews given" not in text and "Issues opened" not in text

@@ -51,3 +51,35 @@ def test_the_command_reports_bad_settings_without_a_traceback(
     assert result.returncode == 2, result.stderr
     assert "gitbrag: configuration error" in result.stderr and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("api_url", "graphql_url", "web_url"),
+    [
+        ("https://api.github.com", "https://api.github.com/graphql", "https://github.com"),
+        # GHE.com (data residency): API and GraphQL on api.SUBDOMAIN, the web on SUBDOMAIN
+        ("https://api.octo-corp.ghe.com", "https://api.octo-corp.ghe.com/graphql",
+         "https://octo-corp.ghe.com"),
+        ("https://api.octo-corp.ghe.com/", "https://api.octo-corp.ghe.com/graphql",
+         "https://octo-corp.ghe.com"),
+        # GitHub Enterprise Server
+        ("https://ghe.example.com/api/v3", "https://ghe.example.com/api/graphql",
+         "https://ghe.example.com"),
+        ("https://ghe.example.com:8443/api/v3/", "https://ghe.example.com:8443/api/graphql",
+         "https://ghe.example.com:8443"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765/graphql", "https://github.com"),
+    ],
+)  # fmt: skip
+def test_graphql_and_web_roots_follow_the_api_root(
+    api_url: str, graphql_url: str, web_url: str
+) -> None:
+    settings = Settings(_env_file=None, github_api_url=api_url)  # type: ignore[call-arg]
+    assert (settings.graphql_url, settings.github_url) == (graphql_url, web_url)
+
+
+def test_a_web_root_that_is_given_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITBRAG_GITHUB_API_URL", "https://api.octo-corp.ghe.com")
+    monkeypatch.setenv("GITBRAG_GITHUB_URL", "https://sso.octo-corp.example")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.github_url == "https://sso.octo-corp.example"
+    assert settings.graphql_url == "https://api.octo-corp.ghe.com/graphql"

@@ -414,22 +414,40 @@ def test_every_status_class_is_mapped() -> None:
     assert classify(404, {}, None, graphql=False, now=NOW, missing_ok=True).absent
 
 
+SAML_MESSAGE = "Resource protected by organization SAML enforcement. You must grant your token"
+NOT_ACCESSIBLE = "Resource not accessible by integration"
+
+
 def test_every_graphql_error_shape_is_mapped() -> None:
     """Every GraphQL error type GitHub documents or was seen sending is a wait, a retry, a
-    partial answer or an error: never silently success without data."""
+    partial answer or an error: never silently success without data. Success with errors
+    is only a partial answer whose errors are permanent (``NOT_FOUND``/``FORBIDDEN``, SAML
+    with or without ``type``/``extensions``, "Resource not accessible by …")."""
     types = [
         "RATE_LIMITED", "RATE_LIMIT", "RESOURCE_LIMITS_EXCEEDED", "MAX_NODE_LIMIT_EXCEEDED",
         "NOT_FOUND", "FORBIDDEN", "INTERNAL", "INVALID", "EXCESSIVE_PAGINATION", None,
     ]  # fmt: skip
-    for kind in types:
+    shapes: list[tuple[dict[str, Any], bool]] = [
+        ({"type": kind, "message": "m"}, kind in ("NOT_FOUND", "FORBIDDEN")) for kind in types
+    ]
+    shapes += [
+        ({"type": "FORBIDDEN", "message": SAML_MESSAGE, "extensions": {"saml_failure": True}}, 1),
+        ({"message": SAML_MESSAGE}, True),  # Homebrew/brew#18778: no type, no extensions
+        ({"message": "m", "extensions": {"saml_failure": True}}, True),
+        ({"type": "FORBIDDEN", "message": NOT_ACCESSIBLE}, True),
+        ({"message": "Field 'x' doesn't exist", "extensions": {"code": "undefinedField"}}, 0),
+    ]
+    for shape, permanent in shapes:
         for path in (None, ["r0", "x"]):
-            error = {"type": kind, "path": path, "message": "m"}
+            error = {**shape, "path": path}
             for data in (None, {"r0": None}):
                 outcome = classify(
                     200, {}, {"data": data, "errors": [error]}, graphql=True, now=NOW
                 )
                 if outcome == Outcome():
-                    assert data is not None and path and kind in ("NOT_FOUND", "FORBIDDEN")
+                    assert data is not None and path and permanent, error
+                elif data is None and shape.get("extensions", {}).get("code"):
+                    assert outcome.error is not None  # undefinedField: never retried
 
 
 def test_failed_aliases_are_the_first_step_of_each_retryable_path() -> None:

@@ -219,8 +219,9 @@ def test_mixed_case_login_and_user_without_prs(hub: FakeHub) -> None:
     assert mixed.pull_requests
     empty, requests = collect_with(hub, ReportKey("no-prs", DateRange.for_period("all_time")))
     assert (empty.pull_requests, empty.repositories, empty.incomplete_reasons) == ([], {}, [])
-    # profile, social accounts, one search page; one issue search, one review span document
-    assert requests == 5
+    # profile, social accounts, one search page; one issue search, one review span document;
+    # nothing at all, so one REST search probe tells "no activity" from "private profile"
+    assert requests == 6
 
 
 def test_faults_and_secondary_limits_change_nothing(hub: FakeHub) -> None:

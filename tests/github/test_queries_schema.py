@@ -48,7 +48,43 @@ def test_every_query_is_listed() -> None:
         "SearchIssues",
         "ReviewContributions",
         "PullRequestReviews",
+        "SearchIssuesWithoutReason",
+        "TokenCapabilities",
     }
+
+
+# Fields an older GitHub Enterprise Server lacks (issue 18): documents it must answer may not
+# select them.
+OLD_SERVER_LACKS = {"Issue": "stateReason", "User": "socialAccounts"}
+OLD_SERVER_DOCUMENTS = sorted(
+    set(ALL_QUERIES) - {"SearchIssues"}  # SearchIssues falls back to SearchIssuesWithoutReason
+)
+
+
+@pytest.fixture(scope="session")
+def old_server_schema() -> GraphQLSchema:
+    schema = build_schema(PACKAGED_SCHEMA.read_text(), assume_valid_sdl=True)
+    schema._validation_errors = []
+    for type_name, field in OLD_SERVER_LACKS.items():
+        del schema.type_map[type_name].fields[field]  # type: ignore[union-attr]
+    return schema
+
+
+@pytest.mark.parametrize("name", OLD_SERVER_DOCUMENTS)
+def test_documents_an_older_server_must_answer_do_without_its_missing_fields(
+    old_server_schema: GraphQLSchema, name: str
+) -> None:
+    errors = validate(old_server_schema, parse(ALL_QUERIES[name]))
+    assert errors == [], [error.message for error in errors]
+
+
+def test_the_issue_search_is_what_an_older_server_refuses(
+    old_server_schema: GraphQLSchema,
+) -> None:
+    errors = validate(old_server_schema, parse(ALL_QUERIES["SearchIssues"]))
+    assert [error.message for error in errors] == [
+        "Cannot query field 'stateReason' on type 'Issue'."
+    ]
 
 
 def test_validation_catches_a_wrong_field(github_schema: GraphQLSchema) -> None:
