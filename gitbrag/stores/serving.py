@@ -38,6 +38,7 @@ from gitbrag.stores.reports import (
     REPORT_PREFIX,
     UNKNOWN_PREFIX,
     holder_key,
+    login_reports_key,
 )
 from gitbrag.stores.sessions import (
     BearerValidation,
@@ -293,7 +294,9 @@ class ServingStore:
 
     async def record_views(self, counts: Mapping[str, int], now: datetime | None = None) -> None:
         """Add ``counts`` (report key -> views) to today's bucket, note when each report was
-        last viewed, and push back the expiry of the viewed reports; one pipeline."""
+        last viewed, and push back the expiry of the viewed reports (with their login's
+        report index and holder, which must live as long as the reports they vouch for);
+        one pipeline."""
         if not counts:
             return
         now = now or datetime.now(UTC)
@@ -302,6 +305,9 @@ class ServingStore:
         for report_key, views in counts.items():
             pipe.zincrby(bucket, views, report_key)
             pipe.expire(REPORT_PREFIX + report_key, self._retention)
+        for login in {report_key.split(":", 1)[0] for report_key in counts}:
+            pipe.expire(login_reports_key(login), self._retention)
+            pipe.expire(holder_key(login), self._retention)
         pipe.expire(bucket, bucket_ttl_seconds(self._view_window_days))
         pipe.zadd(LAST_VIEWED, dict.fromkeys(counts, now.timestamp()))
         await pipe.execute()

@@ -39,10 +39,10 @@ from web.serving.route import ServedRoute, context_of
 router = APIRouter(route_class=ServedRoute, include_in_schema=False)
 
 HTML = "text/html; charset=utf-8"
-# An owner or a repository name: letters, digits, ``.``, ``_``, ``-`` with at least one letter
-# or digit (owners are logins: ``octo_acme``, ``-jerry-``; names may begin with a dot:
-# ``.github``), never ``.`` or ``..``.
-_REPOSITORY_PART = re.compile(r"(?=[._-]*[A-Za-z0-9])[A-Za-z0-9._-]{1,100}", re.ASCII)
+# A repository's owner is a login (``gitbrag.periods``: ``octo_acme``, ``-jerry-`` too) or an
+# organisation's name; a repository's name begins with a letter or digit.
+_OWNER = re.compile(r"(?=[._-]*[A-Za-z0-9])[A-Za-z0-9._-]{1,100}", re.ASCII)
+_REPOSITORY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def cache_control(ctx: AppContext, meta: ReportMeta, viewer: Viewer, shared: bool) -> str:
@@ -216,7 +216,7 @@ async def repositories_page(request: Request) -> Response:
 async def pulls_page(request: Request) -> Response:
     """One page of a repository's pull requests in the report ("Show all N")."""
     owner, name = request.path_params["owner"], request.path_params["name"]
-    if not (_REPOSITORY_PART.fullmatch(owner) and _REPOSITORY_PART.fullmatch(name)):
+    if not (_OWNER.fullmatch(owner) and _REPOSITORY_PART.match(name)):
         raise InvalidInput("not a repository name")
     suffix = f"/repositories/{owner}/{name}"
     key = request_key(request, request.path_params["username"], suffix)
