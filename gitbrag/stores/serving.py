@@ -117,7 +117,7 @@ for i = 0, #KEYS / 6 - 1 do
   end
   results[i + 1] = {version, meta[2] or false, meta[3] or false, kind, body or false,
                     json or false, job, redis.call('GET', unknown) or false, found, revoked,
-                    choices or false, hidden}
+                    choices or false, hidden, meta[4] or false}
 end
 return results
 """
@@ -146,6 +146,7 @@ class ReportMeta:
     version: str
     generated_at: datetime
     complete: bool
+    account: int | None = None  # GitHub's id of the report's account (None: made before ids)
 
     @property
     def report_version(self) -> str:
@@ -196,10 +197,14 @@ def _decode(
         revoked,
         curation,
         hidden,
+        account,
     ) = row
     meta = (
         ReportMeta(
-            version.decode(), datetime.fromisoformat(generated_at.decode()), complete == b"1"
+            version.decode(),
+            datetime.fromisoformat(generated_at.decode()),
+            complete == b"1",
+            int(account) if account else None,
         )
         if version and generated_at
         else None

@@ -143,6 +143,24 @@ def test_curation_and_ownership_follow_the_account(
     assert curations.get(account_owner(SUCCESSOR)).pinned == ("octo-org/engine#4100",)
 
 
+def test_only_the_reports_account_is_offered_to_curate_it(
+    web_client: TestClient,
+    second: TestClient,
+    web_app: FastAPI,
+    web_service: ReportService,
+    hub: FakeHub,
+) -> None:
+    """The former holder's session still says "octocat" until GitHub is asked again: the new
+    holder's report is not offered to it as its own."""
+    link = "Curate your report"
+    session_of(web_app, web_client, "octocat", octocat_id(hub), hub.token("octocat"))
+    session_of(web_app, second, "octocat", SUCCESSOR, hub.token("octocat"))
+    store_for(web_service, key_for(), SUCCESSOR)
+    assert link in second.get(PAGE).text
+    assert link not in web_client.get(PAGE).text
+    assert web_client.get(f"{PAGE}/curate").status_code == 403
+
+
 def test_limits_quotas_and_cancel_rights_are_the_accounts(
     redis_url: str, hub: FakeHub, tmp_path: Path
 ) -> None:

@@ -70,6 +70,15 @@ async def read_for_viewer(
     return result, viewer
 
 
+def owns_report(viewer: Viewer, key: ReportKey, meta: ReportMeta) -> bool:
+    """Whether the report is the viewer's own (they may curate it): their login is the
+    report's and, for a report that records its account, their account is that one (a login
+    can change hands; the former holder's session may still carry it for a while)."""
+    if not viewer.logged_in or viewer.login is None or viewer.login.lower() != key.username:
+        return False
+    return meta.account is None or viewer.is_account(meta.account)
+
+
 def missing(key: ReportKey) -> HTTPException:
     return HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
 
@@ -131,7 +140,7 @@ async def report_page(request: Request) -> Response:
                 "generated_at": meta.generated_at,
                 "refresh_path": f"/user/github/{key.username}/refresh",
                 "hidden_fields": hidden_fields(key),
-                "report_username": key.username,
+                "owns_report": owns_report(viewer, key, meta),
                 "curate_path": report_path(key, "/curate"),
             }
         )
