@@ -32,8 +32,9 @@ an index of its report keys:
 Every script that records a holder (a stored generation here, a login or a token check in
 ``gitbrag.stores.accounts``) shares :data:`HOLDER_LUA`: a newer observation replaces an
 older one, a change of hands drops the former account's reports of that login (every
-period), and the first observation of a login adopts its login-keyed curation from before
-account ids (``gitbrag.stores.curation``).
+period), the first observation of a login adopts its login-keyed curation from before
+account ids (``gitbrag.stores.curation``), and a "no such user" marker of the login ends (an
+account holds it now: a released login was registered again).
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ local function saw(login, account, seen, ttl)
   if known[1] and tonumber(known[2] or '0') > tonumber(seen) then return known[1] end
   redis.call('HSET', holder, 'id', account, 'seen', seen)
   redis.call('EXPIRE', holder, ttl)
+  -- GitHub just said an account holds the login: "no such user" (a rename freed it, say) is
+  -- over. An organisation's or a private profile's answer stays until it expires.
+  local unknown = '{UNKNOWN_PREFIX}' .. login
+  local marked = redis.call('GET', unknown)
+  if marked == 'no_user' or marked == '1' then redis.call('DEL', unknown) end
   if known[1] ~= account then
     drop_former(login, account)
     if not known[1] then adopt_curation(login, account) end

@@ -200,6 +200,23 @@ def test_renderings_never_land_beside_a_former_holders_report(
     assert redis_client.hget(reports.redis_key(key()), "art:0:b:page") is None
 
 
+def test_an_account_holding_a_login_ends_its_no_such_user_answer(
+    reports: ReportStore, accounts: AccountStore
+) -> None:
+    """A rename freed the login (GitHub said 404) and another account registered it: the
+    next answer naming an account ends the marker. A private profile's answer stays."""
+    reports.mark_unknown_user(LOGIN)
+    accounts.saw(LOGIN, HOLDER)
+    assert reports.unknown_user_reason(LOGIN) is None
+    reports.mark_unknown_user(LOGIN, "private_profile")
+    accounts.saw(LOGIN, HOLDER)
+    assert reports.unknown_user_reason(LOGIN) == "private_profile"
+    other = key(login="-jerry-")
+    reports.mark_unknown_user("-jerry-")
+    assert reports.put(other, report_of(HOLDER + 1, other))
+    assert reports.unknown_user_reason("-jerry-") is None
+
+
 def test_views_keep_the_logins_index_and_holder_as_long_as_its_reports(
     reports: ReportStore, redis_client: redis.Redis, redis_url: str
 ) -> None:
