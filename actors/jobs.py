@@ -61,6 +61,7 @@ from gitbrag.service import Stores
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.connection import connect, wait_until_answers
+from gitbrag.stores.reports import PutOutcome
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,13 @@ TOO_LONG = "Generating this report took too long and was stopped."
 INTERNAL = "Something went wrong while generating this report."
 RATE_LIMIT_STAYED = "GitHub's rate limit stayed exhausted; try again later."
 STORE_LOST = "Our storage kept going away while generating this report; please try again."
+STORE_NOTES: dict[PutOutcome, str] = {
+    PutOutcome.KEPT_COMPLETE: "GitHub returned partial data; the previous complete report was kept",
+    PutOutcome.OTHER_HOLDER: (
+        "This login passed to another GitHub account while the report was generated; "
+        "it was not kept (open the report again for the new account's)"
+    ),
+}
 
 
 class JobCancelled(Exception):
@@ -296,14 +304,21 @@ def _run(
     loop_thread = get_event_loop_thread()
     if loop_thread is None:
         raise RuntimeError("the AsyncIO middleware is not on the broker")
+    # GitHub says whose login this is during the generation (the profile comes first): the
+    # report records its account as the login's holder as of this moment, so a newer answer
+    # (someone else logged in with the login meanwhile) is not overruled by it.
+    seen_at = time.time()
     try:
         report = loop_thread.run_coroutine(supervised())
     except JobCancelled:
         finish("cancelled", CANCELLED)
         return
     except NotFound as exc:
+        # No report for this login now (no such user, an organisation's, a private profile):
+        # whatever was stored for it goes, so nothing reappears when the marker expires.
         stores.reports.mark_unknown_user(key.username, exc.reason)
-        finish("not_found", str(exc))
+        stores.reports.drop_login(key.username, key)
+        lifecycle.finish(job_id, key_text, "not_found", str(exc), reason=exc.reason)
         return
     except ReportTooLarge as exc:
         finish("failed", str(exc))
@@ -331,13 +346,5 @@ def _run(
 
     # The report is made: if Redis is away now, wait for it rather than lose the work.
     when_store_answers(ctx, lambda: lifecycle.progress(job_id, Progress("build", 1, 1)))
-    kept_previous = not when_store_answers(ctx, lambda: stores.reports.put(key, report))
-    when_store_answers(
-        ctx,
-        lambda: finish(
-            "done",
-            "GitHub returned partial data; the previous complete report was kept"
-            if kept_previous
-            else None,
-        ),
-    )
+    stored = when_store_answers(ctx, lambda: stores.reports.put(key, report, seen_at=seen_at))
+    when_store_answers(ctx, lambda: finish("done", STORE_NOTES.get(stored)))

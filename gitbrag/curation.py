@@ -35,8 +35,12 @@ MAX_PINS: Final = 5
 MAX_HIDDEN: Final = 5000  # items per list: request data must not grow Redis without bound
 NO_CURATION: Final = "0"  # the version of an empty curation
 
-_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
-_PULL_REQUEST = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#([0-9]{1,9})$")
+# An owner is a login (``gitbrag.periods``: Enterprise Managed Users' ``handle_shortcode``
+# and legacy logins beginning with a hyphen own repositories too); a name 1-100 of letters,
+# digits, ``.``, ``_``, ``-``.
+_OWNER_NAME = r"(?=[-_]*[A-Za-z0-9])[A-Za-z0-9_-]{1,39}/[A-Za-z0-9._-]{1,100}"
+_REPOSITORY = re.compile(_OWNER_NAME, re.ASCII)
+_PULL_REQUEST = re.compile(f"({_OWNER_NAME})#([0-9]{{1,9}})", re.ASCII)
 
 
 def repository_name(value: str) -> str:

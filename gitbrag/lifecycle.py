@@ -273,11 +273,18 @@ class JobLifecycle:
         self.jobs.set_progress(job_id, progress)
 
     def finish(
-        self, job_id: str, key_text: str, status: JobStatus, error: str | None = None
+        self,
+        job_id: str,
+        key_text: str,
+        status: JobStatus,
+        error: str | None = None,
+        *,
+        reason: str | None = None,
     ) -> bool:
         """Move the job to a final status (unless it already has one) and free its claim.
-        True when this call finished it."""
-        finished = self.jobs.finish(job_id, status, error)
+        True when this call finished it. ``reason``: why a ``not_found`` job found no report
+        (``NotFound.reason``)."""
+        finished = self.jobs.finish(job_id, status, error, reason=reason)
         if finished and self._on_finish is not None:
             self._on_finish(status)
         self.jobs.release(key_text, job_id)

@@ -1,11 +1,12 @@
 """Who a new report job counts against, and how many it may have (SPEC 10).
 
-A logged-in viewer (browser session or bearer token) counts as their GitHub account, across
-sessions and tokens; anonymous generation (``ANONYMOUS_GENERATION``, the server token)
-counts per client address, IPv6 addresses per /64 (one subscriber's whole network) and
-named by a keyed digest, so no address is stored and the keys stay few; the scheduler
-counts only toward the queue cap. The limits themselves are settings; the claim script of
-:mod:`gitbrag.stores.claims` applies them atomically.
+A logged-in viewer (browser session or bearer token) counts as their GitHub account (its
+immutable id: a login can change hands, and a new holder of a login does not inherit the
+previous one's jobs), across sessions and tokens; anonymous generation
+(``ANONYMOUS_GENERATION``, the server token) counts per client address, IPv6 addresses per
+/64 (one subscriber's whole network) and named by a keyed digest, so no address is stored
+and the keys stay few; the scheduler counts only toward the queue cap. The limits themselves
+are settings; the claim script of :mod:`gitbrag.stores.claims` applies them atomically.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import ipaddress
 from gitbrag.settings import Settings
 from gitbrag.stores.claims import JobLimits
 
-__all__ = ["JobLimits", "address_subject", "for_address", "for_scheduler", "for_viewer"]
+__all__ = [
+    "JobLimits",
+    "address_subject",
+    "for_address",
+    "for_scheduler",
+    "for_viewer",
+    "viewer_subject",
+]
 
 
 def address_subject(address: str, secret_key: str) -> str:
@@ -37,10 +45,19 @@ def address_subject(address: str, secret_key: str) -> str:
     return "addr:" + digest.hexdigest()[:20]
 
 
-def for_viewer(settings: Settings, login: str) -> JobLimits:
-    """A logged-in viewer's limits (``login`` is what GitHub said the token belongs to)."""
+def viewer_subject(login: str, account_id: int | None) -> str:
+    """Whose a logged-in viewer's jobs and forced refreshes are: their GitHub account, by id
+    (by login only for a session from before account ids, until GitHub is asked again)."""
+    if account_id is not None:
+        return f"account:{account_id}"
+    return "login:" + login.lower()
+
+
+def for_viewer(settings: Settings, login: str, account_id: int | None = None) -> JobLimits:
+    """A logged-in viewer's limits (``login`` and ``account_id`` are what GitHub said the
+    token belongs to)."""
     return JobLimits(
-        subject="login:" + login.lower(),
+        subject=viewer_subject(login, account_id),
         per_hour=settings.viewer_jobs_per_hour,
         active=settings.viewer_active_jobs,
         queue=settings.max_queued_jobs,

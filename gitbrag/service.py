@@ -29,6 +29,7 @@ from gitbrag.lifecycle import (
 )
 from gitbrag.periods import ReportKey
 from gitbrag.settings import Settings
+from gitbrag.stores.accounts import AccountStore
 from gitbrag.stores.claims import NO_LIMITS, JobLimits
 from gitbrag.stores.connection import StoreClient, connect, ping
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
@@ -61,6 +62,8 @@ class Stores:
             retention_seconds=settings.report_retention_days * 86_400,
             not_found_ttl=settings.not_found_ttl_seconds,
         )
+        # Who holds each login: kept as long as the reports it vouches for.
+        self.accounts = AccountStore(client, ttl_seconds=settings.report_retention_days * 86_400)
         self.jobs = JobStore(
             client,
             claim_ttl_seconds=settings.job_time_limit_seconds + settings.job_queue_wait_seconds,
@@ -220,15 +223,28 @@ class ReportService:
     # ------------------------------------------------------------------ reports
 
     def get_report(self, key: ReportKey) -> StoredReport | None:
+        """The stored report of ``key`` (``None`` when missing, or made for an account that
+        no longer holds the login)."""
         return self.stores.reports.get(key)
+
+    def saw_account(self, login: str, account_id: int) -> int:
+        """GitHub just said ``login`` is account ``account_id`` (a login, a token check):
+        remembered as the login's holder (a change of hands drops the former holder's
+        reports). Returns the holder afterwards."""
+        return self.stores.accounts.saw(login, account_id)
+
+    def login_holder(self, login: str) -> int | None:
+        """The account id GitHub last said holds ``login`` (``None``: not known)."""
+        return self.stores.accounts.holder(login)
 
     def is_unknown_user(self, username: str) -> bool:
         """GitHub recently said this user does not exist (cached for ``not_found_ttl_seconds``)."""
         return self.stores.reports.is_unknown_user(username)
 
     def unknown_user_reason(self, username: str) -> str | None:
-        """Why GitHub recently gave no report for ``username``: ``no_user`` (no such user) or
-        ``organization`` (an organisation's login); ``None`` if not recently seen."""
+        """Why GitHub recently gave no report for ``username``: ``no_user`` (no such user),
+        ``organization`` (an organisation's login) or ``private_profile`` (activity hidden);
+        ``None`` if not recently seen."""
         return self.stores.reports.unknown_user_reason(username)
 
     def record_view(self, key: ReportKey) -> None:

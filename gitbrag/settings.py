@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gitbrag.errors import ConfigError
+from gitbrag.errors import ConfigError, InvalidInput
 from gitbrag.github.budget import Limits
+from gitbrag.periods import validate_username
 
 MIN_SECRET_KEY_BYTES = 32
 
@@ -112,7 +113,10 @@ class Settings(BaseSettings):
     # A browser session's token is checked with GitHub again when the session is used this
     # long after the last check (a revoked token ends the session with "log in again").
     session_revalidate_seconds: int = Field(default=300, ge=30)
-    # Comma-separated GitHub logins that may cancel anyone's job (web admins).
+    # Web admins, who may cancel anyone's job: comma-separated entries, each ``login:id``
+    # (the GitHub account with that id, while it holds that login) or a bare ``login`` (pinned
+    # to the first account seen logging in with it; another account that later holds the
+    # login is no admin). See ``gitbrag.stores.admin_pins``.
     admin_logins: str = ""
     # Crash recovery: a worker silent this long is dead; maintenance runs on this share
     # (per million) of broker commands, so its unacked messages come back within seconds.
@@ -224,11 +228,30 @@ class Settings(BaseSettings):
         """``web_workers``, with 0 meaning one per CPU this process may use."""
         return self.web_workers or max(1, len(os.sched_getaffinity(0)))
 
+    @model_validator(mode="after")
+    def _admin_entries_valid(self) -> Settings:
+        self.admins  # noqa: B018 (raises for an entry that is neither login nor login:id)
+        return self
+
     @property
-    def admins(self) -> frozenset[str]:
-        return frozenset(
-            login.strip().lower() for login in self.admin_logins.split(",") if login.strip()
-        )
+    def admins(self) -> dict[str, int | None]:
+        """``ADMIN_LOGINS`` as login (lower case) -> the pinned account id (``None``: the
+        first account seen logging in with it)."""
+        entries: dict[str, int | None] = {}
+        for entry in self.admin_logins.split(","):
+            login, colon, account = entry.strip().partition(":")
+            if not login:
+                continue
+            try:
+                validate_username(login)
+            except InvalidInput:
+                raise ValueError(f"GITBRAG_ADMIN_LOGINS: {login!r} is not a GitHub login") from None
+            if colon and not (account.isascii() and account.isdigit()):
+                raise ValueError(
+                    f"GITBRAG_ADMIN_LOGINS: {entry.strip()!r} must be login or login:account-id"
+                )
+            entries[login.lower()] = int(account) if colon else None
+        return entries
 
     @property
     def demo_user_list(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from gitbrag.errors import InvalidInput, JobLimitReached, StoreUnavailable
 from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
 from gitbrag.stores.curation import CurationStore
@@ -190,6 +191,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
         embeds=EmbedRenderer(templates.env),
         curation=CurationStore(client),
+        admins=AdminRights(client, settings.admins),
     )
 
     @asynccontextmanager

@@ -4,10 +4,17 @@ GitHub token (``Authorization: Bearer``), and what they are allowed to do.
 Bearer tokens are validated against GitHub (``GET /user``) and the validation is cached
 briefly (``SessionStore.bearer_ttl``) so a polling client does not cost a GitHub call per
 request. An invalid token is a 401, never a silent anonymous downgrade.
+
+A viewer is a GitHub *account*: ``GET /user`` gives its login and immutable id, and what a
+viewer owns (their curation, their limits and quotas, admin rights) follows the id, since a
+login can change hands. Sessions and validations from before account ids are checked with
+GitHub again at their next use (until then the viewer owns nothing); every check records the
+login's holder (``gitbrag.stores.accounts``) and a rename updates the session's login.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from dataclasses import dataclass, replace
@@ -17,7 +24,7 @@ from fastapi import Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
-from gitbrag.limits import address_subject
+from gitbrag.limits import address_subject, viewer_subject
 from gitbrag.service import CredentialRef
 from gitbrag.stores.serving import ViewState
 from gitbrag.stores.sessions import BearerValidation, Session
@@ -75,6 +82,10 @@ class Viewer:
     session_id: str | None = None
     csrf_token: str | None = None
     address: str | None = None  # the client's address (limits anonymous generation)
+    # GitHub's immutable id of the viewer's account (``None``: anonymous, or a session from
+    # before account ids that GitHub has not confirmed again yet)
+    account_id: int | None = None
+    admin: bool = False  # ``GITBRAG_ADMIN_LOGINS`` names this account
 
     @property
     def logged_in(self) -> bool:
@@ -86,8 +97,10 @@ class Viewer:
 
     @property
     def quota_key(self) -> str:
-        """Forced-refresh quotas count per GitHub account, not per session."""
-        return (self.login or self.viewer_id or "anonymous").lower()
+        """Forced-refresh quotas count per GitHub account (by id), not per session or login."""
+        if self.login:
+            return viewer_subject(self.login, self.account_id)
+        return (self.viewer_id or "anonymous").lower()
 
     def with_address(self, address: str | None) -> Viewer:
         return replace(self, address=address)
@@ -95,11 +108,13 @@ class Viewer:
     def owns(self, job_viewer_id: str | None) -> bool:
         return job_viewer_id is not None and job_viewer_id == self.viewer_id
 
-    def may_cancel(self, job_viewer_id: str | None, admins: frozenset[str]) -> bool:
-        """The viewer who started a job, or an admin (``GITBRAG_ADMIN_LOGINS``)."""
-        if self.owns(job_viewer_id):
-            return True
-        return self.logged_in and self.login is not None and self.login.lower() in admins
+    def is_account(self, account_id: int | None) -> bool:
+        """Whether the viewer is GitHub account ``account_id`` (never for an unknown id)."""
+        return self.logged_in and self.account_id is not None and self.account_id == account_id
+
+    def may_cancel(self, job_viewer_id: str | None) -> bool:
+        """The viewer who started a job, or an admin (``GITBRAG_ADMIN_LOGINS``, by account)."""
+        return self.owns(job_viewer_id) or (self.logged_in and self.admin)
 
 
 ANONYMOUS = Viewer(kind="anonymous")
@@ -122,7 +137,7 @@ async def _validate_bearer(request: Request, ctx: AppContext, token: str) -> Bea
     token GitHub rejected lately, and at most ``BEARER_VALIDATIONS_PER_MINUTE`` per client
     address, so a flood of made-up tokens cannot get this server's address throttled."""
     cached = await run_in_threadpool(ctx.sessions.get_bearer, token)
-    if cached is not None:
+    if cached is not None and cached.account_id is not None:
         revoked = await run_in_threadpool(
             ctx.service.credential_is_invalid, CredentialRef(cached.credential_ref)
         )
@@ -141,7 +156,7 @@ async def _validate_bearer(request: Request, ctx: AppContext, token: str) -> Bea
             headers={"Retry-After": str(decision.retry_after_seconds)},
         )
     try:
-        login = await ctx.github_login(token)
+        owner = await ctx.github_viewer(token)
     except Unauthorized:
         await run_in_threadpool(checks.remember_rejected, token)
         raise HTTPException(status_code=401, detail="GitHub rejected the token") from None
@@ -149,7 +164,12 @@ async def _validate_bearer(request: Request, ctx: AppContext, token: str) -> Bea
         raise HTTPException(status_code=503, detail=f"could not validate the token: {exc}") from exc
     viewer_id = ctx.sessions.bearer_viewer_id(token)
     credential = await ctx.store_credential(token, viewer_id)
-    validation = BearerValidation(login=login, credential_ref=str(credential), viewer_id=viewer_id)
+    validation = BearerValidation(
+        login=owner.login,
+        credential_ref=str(credential),
+        viewer_id=viewer_id,
+        account_id=owner.id,
+    )
     await run_in_threadpool(ctx.sessions.put_bearer, token, validation)
     return validation
 
@@ -174,7 +194,27 @@ def _from_session(session_id: str, session: Session) -> Viewer:
         credential=CredentialRef(session.credential_ref),
         session_id=session_id,
         csrf_token=session.csrf_token,
+        account_id=session.account_id,
     )
+
+
+def _from_bearer(validation: BearerValidation) -> Viewer:
+    return Viewer(
+        kind="bearer",
+        login=validation.login,
+        viewer_id=validation.viewer_id,
+        credential=CredentialRef(validation.credential_ref),
+        account_id=validation.account_id,
+    )
+
+
+async def _with_admin(ctx: AppContext, viewer: Viewer) -> Viewer:
+    """The viewer, an admin when ``GITBRAG_ADMIN_LOGINS`` names their account (Redis is read
+    only for a login the setting names, once per process)."""
+    if viewer.account_id is None or not ctx.admins.named(viewer.login):
+        return viewer
+    admin = await run_in_threadpool(ctx.admins.is_admin, viewer.login, viewer.account_id)
+    return replace(viewer, admin=admin)
 
 
 async def resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
@@ -188,12 +228,7 @@ async def _resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
     token = _bearer_token(request)
     if token is not None:
         validation = await _validate_bearer(request, ctx, token)
-        return Viewer(
-            kind="bearer",
-            login=validation.login,
-            viewer_id=validation.viewer_id,
-            credential=CredentialRef(validation.credential_ref),
-        )
+        return await _with_admin(ctx, _from_bearer(validation))
     session_id = request.cookies.get(session_cookie_name(request))
     if session_id:
         session = await run_in_threadpool(ctx.sessions.get, session_id)
@@ -235,14 +270,9 @@ async def _viewer_from_state(
 ) -> Viewer:
     if who.bearer_token is not None:
         validation = state.bearer
-        if validation is None or state.credential_revoked:
+        if validation is None or validation.account_id is None or state.credential_revoked:
             validation = await _validate_bearer(request, ctx, who.bearer_token)
-        return Viewer(
-            kind="bearer",
-            login=validation.login,
-            viewer_id=validation.viewer_id,
-            credential=CredentialRef(validation.credential_ref),
-        )
+        return await _with_admin(ctx, _from_bearer(validation))
     if who.session_id is not None and state.session is not None:
         viewer = await _session_viewer(
             request, ctx, who.session_id, state.session, revoked=state.credential_revoked
@@ -261,37 +291,53 @@ async def _session_viewer(
 ) -> Viewer | None:
     """The session's viewer, or ``None`` when the session just ended: its token was revoked
     (GitHub said so during a job, or no configured key decrypts it any more), or GitHub
-    rejects it now, asked because the last check is ``SESSION_REVALIDATE_SECONDS`` old.
-    An ended session shows "log in again" (``request.state.session_ended``)."""
+    rejects it now, asked because the last check is ``SESSION_REVALIDATE_SECONDS`` old (or
+    the session is from before account ids). An ended session shows "log in again"
+    (``request.state.session_ended``)."""
     now = time.time()
+    checked: Session | None = session
     if not revoked and session.validation_due(now, ctx.settings.session_revalidate_seconds):
-        revoked = await _rejected_now(ctx, session_id, session, now)
-    if not revoked:
-        return _from_session(session_id, session)
+        checked = await _checked_now(ctx, session_id, session, now)
+    if not revoked and checked is not None:
+        return await _with_admin(ctx, _from_session(session_id, checked))
     await run_in_threadpool(_end_session, ctx, session_id, session)
     request.state.session_ended = True
     return None
 
 
-async def _rejected_now(ctx: AppContext, session_id: str, session: Session, now: float) -> bool:
+async def _checked_now(
+    ctx: AppContext, session_id: str, session: Session, now: float
+) -> Session | None:
     """Ask GitHub about the session's token (one request per session does, the others go
-    on); True when GitHub rejects it or it cannot be decrypted. GitHub not answering keeps
-    the session: it is asked again on a later request."""
+    on with the session as it is); ``None`` when GitHub rejects it, it cannot be decrypted,
+    or it now belongs to another account than the session's. GitHub not answering keeps the
+    session: it is asked again on a later request. The session returned carries the
+    account's id and its login now (a rename changes it)."""
     if not await run_in_threadpool(ctx.sessions.claim_revalidation, session):
-        return False
+        return session
     credentials = ctx.service.stores.credentials
     token = await run_in_threadpool(credentials.token, session.credential_ref)
     if token is None:
-        return True
+        return None
     try:
-        await ctx.github_login(token)
+        owner = await ctx.github_viewer(token)
     except Unauthorized:
         await run_in_threadpool(credentials.mark_invalid, session.credential_ref)
-        return True
+        return None
     except GitHubError:
-        return False
-    await run_in_threadpool(ctx.sessions.mark_validated, session_id, session, now)
-    return False
+        return session
+    if session.account_id is not None and session.account_id != owner.id:
+        return None  # cannot happen with GitHub's tokens; never let it pass as the session's
+    return await run_in_threadpool(
+        functools.partial(
+            ctx.sessions.mark_validated,
+            session_id,
+            session,
+            now,
+            login=owner.login,
+            account_id=owner.id,
+        )
+    )
 
 
 def _end_session(ctx: AppContext, session_id: str, session: Session) -> None:

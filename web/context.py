@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from gitbrag.github.client import GitHubClient
+from gitbrag.github.client import GitHubClient, TokenOwner
 from gitbrag.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.sessions import SessionStore
@@ -36,6 +37,7 @@ class AppContext:
     views: ViewCounter  # views, written to Redis in batches
     embeds: EmbedRenderer  # cards, badges and social images of reports
     curation: CurationStore  # the authors' choices of what their reports show
+    admins: AdminRights  # who may cancel anyone's job (GitHub accounts, not logins)
 
     @property
     def credential_ttl_seconds(self) -> int:
@@ -52,13 +54,21 @@ class AppContext:
             ttl_seconds=self.credential_ttl_seconds,
         )
 
-    async def github_login(self, token: str) -> str:
-        """The login GitHub reports for ``token``; raises ``Unauthorized`` when it is bad."""
+    async def github_viewer(self, token: str) -> TokenOwner:
+        """Who GitHub says ``token`` belongs to (login and account id), remembered as that
+        login's holder (a change of hands drops the former holder's reports) and for the
+        admin pins; raises ``Unauthorized`` when the token is bad."""
         client = GitHubClient.from_settings(self.settings, token)
         try:
-            return await client.viewer_login()
+            owner = await client.viewer()
         finally:
             await client.aclose()
+        await run_in_threadpool(self._observe, owner)
+        return owner
+
+    def _observe(self, owner: TokenOwner) -> None:
+        self.service.saw_account(owner.login, owner.id)
+        self.admins.observe(owner.login, owner.id)
 
     @staticmethod
     def now() -> datetime:

@@ -8,7 +8,10 @@
 | missing | can generate | ``generating`` with the (deduplicated) job                      |
 | missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
 | stale or missing, a new job over a limit | ``stale`` without a job, or ``JobLimitReached`` (429) |
-| unknown user, or an organisation's login | ``not_found`` (``not_found_reason`` says which) |
+| no such user, an organisation, a private profile | ``not_found`` (``not_found_reason``) |
+
+A report made for an account that no longer holds the login (a login changed hands: see
+``gitbrag.stores.accounts``) is missing here: the read does not serve it.
 
 A job that waits on its token's rate limit is asked for again by a viewer who can generate:
 if their token has budget, a new job takes it over (``gitbrag.lifecycle``).
@@ -51,7 +54,7 @@ class Outcome:
     meta: ReportMeta | None = None
     job: Job | None = None
     notice: Notice | None = None
-    not_found_reason: str | None = None  # "no_user" or "organization"
+    not_found_reason: str | None = None  # "no_user", "organization" or "private_profile"
 
     @property
     def http_status(self) -> int:
@@ -65,9 +68,10 @@ class Outcome:
 
 
 def job_limits(ctx: AppContext, viewer: Viewer) -> JobLimits:
-    """A viewer counts as their GitHub account; anonymous generation as the client address."""
+    """A viewer counts as their GitHub account (by id); anonymous generation as the client
+    address."""
     if viewer.login:
-        return limits.for_viewer(ctx.settings, viewer.login)
+        return limits.for_viewer(ctx.settings, viewer.login, viewer.account_id)
     return limits.for_address(ctx.settings, viewer.address or "unknown")
 
 
@@ -124,7 +128,9 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
         return Outcome("stale", key, state.meta, active, notice)
     ctx.metrics.lookup["missing"].inc()
     if _may_request(active, viewer):
-        job = await run_in_threadpool(request_job, ctx, key, viewer, "")
+        # A former holder's report may still be stored (not served): that is what we saw.
+        seen = state.hidden_version or ""
+        job = await run_in_threadpool(request_job, ctx, key, viewer, seen)
         if job is None:  # the report arrived since the read: show how its job ended
             job = await run_in_threadpool(_arrived, ctx, key, viewer, active)
         return Outcome("generating", key, None, job)

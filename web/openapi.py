@@ -54,6 +54,7 @@ class Job(_Body):
     finished_at: str | None
     error: str | None
     retry_at: str | None = None
+    reason: NotFoundReason | None = None  # why a ``not_found`` job found no report
 
 
 class JobStatusBody(Job):
@@ -79,9 +80,16 @@ class ReportEnvelope(_Body):
     report: Report
 
 
+NotFoundReason = Literal["no_user", "organization", "private_profile"]
+
+
 class NotFound(_Body):
+    """GitHub has no report for the login: no such user (``no_user``), an organisation's
+    login (``organization``), or an account whose owner made their profile private and hid
+    their activity (``private_profile``); ``detail`` says so in words."""
+
     state: Literal["not_found"]
-    reason: Literal["no_user", "organization"]
+    reason: NotFoundReason
     detail: str
 
 
@@ -200,10 +208,11 @@ BODIES: dict[tuple[str, str], dict[str, type[BaseModel]]] = {
 # Beyond the bodies above: what else an operation answers, with which content.
 SVG_STAND_IN = {"image/svg+xml": {"schema": {"type": "string"}}}
 HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+PNG_STAND_IN = {"image/png": {"schema": {"type": "string", "format": "binary"}}}
 EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("get", "/user/github/{username}/card.svg"): {"404": SVG_STAND_IN},
     ("get", "/user/github/{username}/badge.svg"): {"404": SVG_STAND_IN},
-    ("get", "/user/github/{username}/og.png"): {"404": HTML_PAGE},
+    ("get", "/user/github/{username}/og.png"): {"404": HTML_PAGE | PNG_STAND_IN},
 }
 NO_REDIS = {("get", "/healthz")}
 # What the report parameters accept, as far as a schema can say (``gitbrag.periods``): a
@@ -213,7 +222,9 @@ NO_REDIS = {("get", "/healthz")}
 # case-insensitively.
 _DATE = {"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
 PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
-    "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}$"},
+    # ``gitbrag.periods.validate_username``: 1-39 letters, digits, hyphens and underscores,
+    # at least one letter or digit (``octo_acme``, ``-jerry-``, ``artur-``)
+    "username": {"type": "string", "pattern": "^(?=[-_]*[A-Za-z0-9])[A-Za-z0-9_-]{1,39}$"},
     "period": {"type": "string", "enum": ["", "1_year", "2_years", "5_years", "all_time"]},
     "since": _DATE,
     "until": _DATE,

@@ -45,6 +45,7 @@ STATUS_HEADLINES: dict[str, str] = {
 NOT_FOUND_TITLES: dict[str, str] = {
     "no_user": "No such GitHub user",
     "organization": "This is an organisation",
+    "private_profile": "This profile's activity is private",
 }
 
 
@@ -55,7 +56,25 @@ def not_found_message(reason: str | None, username: str) -> str:
             f"{username} is a GitHub organisation, not a person. gitbrag reports the pull "
             "requests a person authored: try the login of one of its members."
         )
+    if reason == "private_profile":
+        return (
+            f"{username}'s activity is private: they turned on “Make profile private and hide "
+            "activity” in their GitHub profile settings, so GitHub shows nobody their pull "
+            "requests, reviews or issues, and gitbrag has nothing true to report. There is no "
+            "report while the setting is on; once they turn it off, the report can be made."
+        )
     return f"No GitHub user named {username}."
+
+
+def not_found_title(reason: str | None) -> str:
+    return NOT_FOUND_TITLES.get(reason or "no_user", NOT_FOUND_TITLES["no_user"])
+
+
+def job_not_found_reason(job: Job) -> str:
+    """Why a ``not_found`` job found no report (records from before ``reason``: its error)."""
+    if job.reason:
+        return job.reason
+    return "organization" if job.error and "organisation" in job.error else "no_user"
 
 
 def progress_text(progress: Progress) -> str:
@@ -84,6 +103,8 @@ def job_api(job: Job) -> dict[str, Any]:
     }
     if job.retry_at is not None:
         body["retry_at"] = job.retry_at.isoformat()
+    if job.status == "not_found":
+        body["reason"] = job_not_found_reason(job)
     return body
 
 
@@ -105,12 +126,18 @@ def job_message(job: Job, now: datetime, username: str) -> str:
     if job.status == "done":
         return "Done: loading the report…"
     if job.status == "not_found":
-        if job.error and "organisation" in job.error:
-            return job.error
-        return f"No GitHub user named {username}."
+        return not_found_message(job_not_found_reason(job), username)
     if job.status == "cancelled":
         return "This generation was cancelled before it finished."
     return job.error or "Something went wrong while collecting from GitHub."
+
+
+def job_headline(job: Job) -> str:
+    """The job's status in a few words (a ``not_found`` job says why: no such user, an
+    organisation, a private profile)."""
+    if job.status == "not_found":
+        return not_found_title(job_not_found_reason(job))
+    return STATUS_HEADLINES.get(job.status, job.status)
 
 
 def job_payload(
@@ -127,7 +154,7 @@ def job_payload(
         {
             "percent": percent,
             "message": job_message(job, now, username),
-            "headline": STATUS_HEADLINES.get(job.status, job.status),
+            "headline": job_headline(job),
             "finished": job.finished,
             "retry_at": iso_utc(job.retry_at) if job.retry_at else None,
             "login_again": login_again,

@@ -68,6 +68,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """The account a token belongs to: its login now, and its immutable account id."""
+
+    login: str
+    id: int
+
+
 def _user_agent() -> str:
     try:
         return f"gitbrag/{version('gitbrag')}"
@@ -250,6 +258,18 @@ class GitHubClient:
         if not isinstance(user, dict) or not isinstance(user.get("login"), str):
             raise GitHubError("GitHub answered /user without a login")
         return str(user["login"])
+
+    async def viewer(self) -> TokenOwner:
+        """Who the token belongs to (``GET /user``): the login and GitHub's immutable account
+        ``id`` (docs "Get the authenticated user": ``login`` and ``id`` are always there; a
+        login can change hands, the id never does). ``Unauthorized`` if the token is invalid."""
+        user = await self.rest_get("/user")
+        if not isinstance(user, dict) or not isinstance(user.get("login"), str):
+            raise GitHubError("GitHub answered /user without a login")
+        account = user.get("id")
+        if not isinstance(account, int) or isinstance(account, bool):
+            raise GitHubError("GitHub answered /user without an account id")
+        return TokenOwner(login=str(user["login"]), id=account)
 
     # ------------------------------------------------------------------ the loop
 

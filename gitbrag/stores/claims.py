@@ -15,7 +15,8 @@ One script makes each decision atomic under any concurrency:
    subject's unfinished jobs, or every unfinished job (the queue cap). Nothing is written;
 5. **create**: the claim, the record, and the indexes the limits count.
 
-Keys (``subject`` is bounded: a GitHub login, or a keyed digest of a client address):
+Keys (``subject`` is bounded: a GitHub account (``account:<id>``), or a keyed digest of a
+client address):
 
     gitbrag:jobs-unfinished              zset job id → created ms (the queue cap; a job
                                          leaves when it finishes, stale entries are pruned)
@@ -172,7 +173,7 @@ return 1
 @dataclass(frozen=True, slots=True)
 class JobLimits:
     """The limits on new jobs for one requester. ``subject`` names whose jobs count (a GitHub
-    login, or a digest of a client address); ``None`` counts only toward the queue cap (the
+    account, or a digest of a client address); ``None`` counts only toward the queue cap (the
     scheduler). A limit of 0 is no limit."""
 
     subject: str | None = None

@@ -1,9 +1,19 @@
-"""Each user's curation of their reports (``gitbrag.curation``), with the changes to undo.
+"""Each author's curation of their reports (``gitbrag.curation``), with the changes to undo.
 
-Keys (no expiry: the author's choices last until they change them):
+A curation belongs to a GitHub *account*, not to a login: a login can change hands (a rename
+releases it, and anyone may claim it), and the new holder must never see or change the
+previous one's choices. Keys (no expiry: the author's choices last until they change them):
 
-    gitbrag:curation:{login lower}           hash: version, json (absent: nothing curated)
-    gitbrag:curation:{login lower}:history   list of earlier JSON states, newest first
+    gitbrag:curation:account:{account id}           hash: version, json (absent: nothing curated)
+    gitbrag:curation:account:{account id}:history   list of earlier JSON states, newest first
+
+The store is addressed by an *owner*: ``account_owner(id)`` for every curation made since
+account ids were recorded. Curations made before were keyed by login
+(``gitbrag:curation:{login lower}``, the owner being the login itself); the first time gitbrag
+learns which account holds that login (a generation, a login or a token check: see
+``gitbrag.stores.reports.HOLDER_LUA``), the curation moves to that account's key, history
+included, unless the account has one already. Until then a report made before account ids
+shows it as before.
 
 The hash is apart from every report, so a regeneration (which replaces a report's hash) keeps
 the choices; the web's one read per view (``gitbrag.stores.serving``) reads ``version`` beside
@@ -22,29 +32,37 @@ import redis
 from gitbrag.curation import Curation
 
 CURATION_PREFIX: Final = "gitbrag:curation:"
+ACCOUNT_CURATION_PREFIX: Final = CURATION_PREFIX + "account:"
 HISTORY_SUFFIX: Final = ":history"
 HISTORY_LENGTH: Final = 20  # changes that can be undone
 
 
-def curation_key(username: str) -> str:
-    return CURATION_PREFIX + username.lower()
+def account_owner(account_id: int) -> str:
+    """The owner naming GitHub account ``account_id``'s curation."""
+    return f"account:{account_id}"
+
+
+def curation_key(owner: str) -> str:
+    """The hash of ``owner``'s curation: ``account_owner(id)``, or a login (before account
+    ids; logins never hold a colon, so the two never meet)."""
+    return CURATION_PREFIX + owner.lower()
 
 
 class CurationStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def get(self, username: str) -> Curation:
-        raw = cast(bytes | None, self._redis.hget(curation_key(username), "json"))
+    def get(self, owner: str) -> Curation:
+        raw = cast(bytes | None, self._redis.hget(curation_key(owner), "json"))
         return Curation.model_validate_json(raw) if raw else Curation()
 
-    def can_undo(self, username: str) -> bool:
-        return bool(self._redis.llen(curation_key(username) + HISTORY_SUFFIX))
+    def can_undo(self, owner: str) -> bool:
+        return bool(self._redis.llen(curation_key(owner) + HISTORY_SUFFIX))
 
-    def change(self, username: str, edit: Callable[[Curation], Curation]) -> Curation:
+    def change(self, owner: str, edit: Callable[[Curation], Curation]) -> Curation:
         """Apply ``edit`` to the current choices and keep the earlier ones for an undo.
         ``edit`` may raise (``InvalidInput``): nothing changes then."""
-        key = curation_key(username)
+        key = curation_key(owner)
         history = key + HISTORY_SUFFIX
 
         result: list[Curation] = []
@@ -65,9 +83,9 @@ class CurationStore:
         self._redis.transaction(transaction, key)
         return result[0]
 
-    def undo(self, username: str) -> Curation | None:
+    def undo(self, owner: str) -> Curation | None:
         """Go back to the choices before the last change; None when there is nothing to undo."""
-        key = curation_key(username)
+        key = curation_key(owner)
         history = key + HISTORY_SUFFIX
 
         result: list[Curation] = []

@@ -84,6 +84,8 @@ class Job:
     viewer_id: str | None
     superseded_by: str | None = None  # the job that took over (see gitbrag.stores.claims)
     subject: str | None = None  # whose limits the job counts toward
+    # Why a ``not_found`` job found no report: "no_user", "organization", "private_profile"
+    reason: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -251,15 +253,20 @@ class JobStore:
         error: str | None = None,
         *,
         allowed_from: Iterable[str] = ACTIVE_STATUSES,
+        reason: str | None = None,
     ) -> bool:
         """Move an active job to a final status (first writer wins); it stops counting
-        toward the limits."""
+        toward the limits. ``reason``: why a ``not_found`` job found no report."""
         assert status in FINISHED_STATUSES, status
-        finished = self._set(
-            job_id,
-            allowed_from,
-            {"status": status, "finished_at": _now(), "error": error, "retry_at": None},
-        )
+        fields: dict[str, object] = {
+            "status": status,
+            "finished_at": _now(),
+            "error": error,
+            "retry_at": None,
+        }
+        if reason is not None:
+            fields["reason"] = reason
+        finished = self._set(job_id, allowed_from, fields)
         if finished:
             raw = cast(
                 list[bytes | None],
@@ -295,4 +302,5 @@ class JobStore:
             viewer_id=_text(raw.get(b"viewer_id")),
             superseded_by=_text(raw.get(b"superseded_by")),
             subject=_text(raw.get(b"subject")),
+            reason=_text(raw.get(b"reason")),
         )

@@ -9,6 +9,8 @@ what the web renders from it.
     json           the report, as ``Report.model_dump_json()`` wrote it (served untouched)
     writes         how many times a report was stored under this key (kept across versions):
                    one per finished generation, so a duplicate generation shows
+    account        GitHub's account id of the report's user (absent in reports made before
+                   it was recorded: those are served as before until regenerated)
     art:<curation>:<bundle>:<name>   rendered artifacts of this version under the author's
                                      curation version (``web.serving``), written later
     bundle:<curation>:<bundle>       "1" once every artifact of that bundle is there
@@ -18,11 +20,28 @@ or a rendering of another version: a new version replaces the whole hash (old re
 it), and an artifact is only written while its version is still the stored one. The write is one
 Lua script, so "an incomplete result never replaces a complete one" holds under any concurrency.
 Unknown users are remembered briefly (negative cache).
+
+A login names an account only for now (renamed accounts release theirs, and anyone may claim
+it): ``gitbrag.stores.accounts`` keeps which account holds each login, and a report whose
+``account`` is not the holder's is never served (``get`` and the web's read treat it as
+missing). To drop a former holder's reports without scanning the keyspace, each login keeps
+an index of its report keys:
+
+    gitbrag:login-reports:<login lower>   set of report keys (expires with the reports)
+
+Every script that records a holder (a stored generation here, a login or a token check in
+``gitbrag.stores.accounts``) shares :data:`HOLDER_LUA`: a newer observation replaces an
+older one, a change of hands drops the former account's reports of that login (every
+period), the first observation of a login adopts its login-keyed curation from before
+account ids (``gitbrag.stores.curation``), and a "no such user" marker of the login ends (an
+account holds it now: a released login was registered again).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, cast
@@ -30,10 +49,13 @@ from typing import Final, cast
 import redis
 
 from gitbrag.models import Report
-from gitbrag.periods import ReportKey
+from gitbrag.periods import PERIODS, DateRange, ReportKey
+from gitbrag.stores.curation import ACCOUNT_CURATION_PREFIX, CURATION_PREFIX, HISTORY_SUFFIX
 
 REPORT_PREFIX: Final = "gitbrag:report:v2:"
 UNKNOWN_PREFIX: Final = "gitbrag:unknown-user:"
+LOGIN_REPORTS_PREFIX: Final = "gitbrag:login-reports:"
+HOLDER_PREFIX: Final = "gitbrag:login-account:"  # see gitbrag.stores.accounts
 ARTIFACT_FIELD: Final = "art:"  # + curation version + ":" + bundle + ":" + name
 BUNDLE_FIELD: Final = "bundle:"  # + curation version + ":" + bundle
 
@@ -52,37 +74,123 @@ def bundle_field(rendered_version: str, bundle: str) -> str:
     return f"{BUNDLE_FIELD}{curation_of(rendered_version)}:{bundle}"
 
 
-# KEYS[1] report hash; ARGV[1] complete ("1"/"0"), ARGV[2] ttl seconds, ARGV[3..] fields.
-# Refuses to replace a complete report with an incomplete one; returns 1 when written.
-_PUT = """
+def holder_key(username: str) -> str:
+    """The key naming the account that holds ``username`` now (``gitbrag.stores.accounts``)."""
+    return HOLDER_PREFIX + username.lower()
+
+
+def login_reports_key(username: str) -> str:
+    return LOGIN_REPORTS_PREFIX + username.lower()
+
+
+# Lua functions shared by every script that records who holds a login. ``login`` is lower
+# case; ``account`` GitHub's account id (a decimal string); ``seen`` when GitHub said so
+# (epoch seconds); ``ttl`` how long the answer is kept (pushed back by every observation).
+HOLDER_LUA: Final = f"""
+local function drop_former(login, account)
+  local index = '{LOGIN_REPORTS_PREFIX}' .. login
+  for _, member in ipairs(redis.call('SMEMBERS', index)) do
+    local report = '{REPORT_PREFIX}' .. member
+    local owner = redis.call('HGET', report, 'account')
+    if owner and owner ~= account then
+      redis.call('DEL', report)
+      redis.call('SREM', index, member)
+    elseif redis.call('EXISTS', report) == 0 then
+      redis.call('SREM', index, member)
+    end
+  end
+end
+local function adopt_curation(login, account)
+  local legacy, owned = '{CURATION_PREFIX}' .. login, '{ACCOUNT_CURATION_PREFIX}' .. account
+  local history = '{HISTORY_SUFFIX}'
+  if redis.call('EXISTS', owned, owned .. history) > 0 then return end
+  if redis.call('EXISTS', legacy) == 1 then redis.call('RENAME', legacy, owned) end
+  if redis.call('EXISTS', legacy .. history) == 1 then
+    redis.call('RENAME', legacy .. history, owned .. history)
+  end
+end
+local function saw(login, account, seen, ttl)
+  local holder = '{HOLDER_PREFIX}' .. login
+  local known = redis.call('HMGET', holder, 'id', 'seen')
+  if known[1] and tonumber(known[2] or '0') > tonumber(seen) then return known[1] end
+  redis.call('HSET', holder, 'id', account, 'seen', seen)
+  redis.call('EXPIRE', holder, ttl)
+  -- GitHub just said an account holds the login: "no such user" (a rename freed it, say) is
+  -- over. An organisation's or a private profile's answer stays until it expires.
+  local unknown = '{UNKNOWN_PREFIX}' .. login
+  local marked = redis.call('GET', unknown)
+  if marked == 'no_user' or marked == '1' then redis.call('DEL', unknown) end
+  if known[1] ~= account then
+    drop_former(login, account)
+    if not known[1] then adopt_curation(login, account) end
+  end
+  return account
+end
+"""
+
+# KEYS[1] report hash, KEYS[2] the login's index; ARGV[1] complete ("1"/"0"), ARGV[2] ttl
+# seconds, ARGV[3] the login (lower case), ARGV[4] the report's account id ('' unknown),
+# ARGV[5] when GitHub said the login is that account's, ARGV[6] the report key, ARGV[7..]
+# fields. Returns 2 when another account was seen holding the login since (nothing
+# written), 0 when a complete report was kept (an incomplete one never replaces it), 1 when
+# written. A former holder's reports go first, so the new holder's report is stored
+# whatever they left.
+_PUT = (
+    HOLDER_LUA
+    + """
+if ARGV[4] ~= '' and saw(ARGV[3], ARGV[4], ARGV[5], ARGV[2]) ~= ARGV[4] then
+  return 2
+end
 if ARGV[1] == '0' and redis.call('HGET', KEYS[1], 'complete') == '1' then
   return 0
 end
 local writes = tonumber(redis.call('HGET', KEYS[1], 'writes') or '0') + 1
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'writes', writes, unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'writes', writes, unpack(ARGV, 7))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('SADD', KEYS[2], ARGV[6])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
 return 1
 """
+)
 
-# KEYS[1] report hash, KEYS[2] the user's curation hash; ARGV[1] the rendered version
-# ("<report version>.<curation version>"), ARGV[2] the bundle marker the fields belong to (''
-# for none), ARGV[3] how many bundles a version may keep, ARGV[4..] fields. Writes only while
-# ARGV[1] is still what a view would read (a rendering of an older report or of earlier
-# choices never lands beside the current ones), drops the renderings of other curation
-# states, and keeps a bounded number of bundles (one per site address: request data must not
-# grow Redis). Used by the web's async store (``gitbrag.stores.serving``).
-PUT_ARTIFACTS_SCRIPT: Final = """
-local stored = redis.call('HGET', KEYS[1], 'version')
+# KEYS: the login's index, then report hashes to drop whether indexed or not. Drops every
+# report the index names, the given ones, and the index.
+_DROP_LOGIN = """
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('DEL', ARGV[1] .. member)
+end
+redis.call('DEL', unpack(KEYS))
+"""
+
+# KEYS[1] report hash, KEYS[2] the login's holder (``holder_key``), KEYS[3] the login's
+# curation from before account ids; ARGV[1] the rendered version ("<report version>.<curation
+# version>"), ARGV[2] the bundle marker the fields belong to ('' for none), ARGV[3] how many
+# bundles a version may keep, ARGV[4..] fields. Writes only while ARGV[1] is still what a view
+# would read (a rendering of an older report, of a former holder's or of earlier choices never
+# lands beside the current ones), drops the renderings of other curation states, and keeps a
+# bounded number of bundles (one per site address: request data must not grow Redis). Used by
+# the web's async store (``gitbrag.stores.serving``), which reads the curation the same way:
+# the report's account's, else the login holder's, else the login's own (before account ids).
+PUT_ARTIFACTS_SCRIPT: Final = f"""
+local meta = redis.call('HMGET', KEYS[1], 'version', 'account')
+local stored = meta[1]
 if not stored then
   return 0
 end
-local curation = redis.call('HGET', KEYS[2], 'version') or '0'
+local holder = redis.call('HGET', KEYS[2], 'id')
+if meta[2] and holder and meta[2] ~= holder then
+  return 0
+end
+local owner = meta[2] or holder
+local curated = KEYS[3]
+if owner then curated = '{ACCOUNT_CURATION_PREFIX}' .. owner end
+local curation = redis.call('HGET', curated, 'version') or '0'
 if stored .. '.' .. curation ~= ARGV[1] then
   return 0
 end
 local art, marker = 'art:' .. curation .. ':', 'bundle:' .. curation .. ':'
-local stale, bundles = {}, 0
+local stale, bundles = {{}}, 0
 for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(name, 1, 4) == 'art:' and string.sub(name, 1, #art) ~= art then
     stale[#stale + 1] = name
@@ -126,12 +234,40 @@ class StoredReport:
         return max(0.0, (now - self.generated_at).total_seconds())
 
 
+class PutOutcome(enum.Enum):
+    """What :meth:`ReportStore.put` did; true only when the report was stored."""
+
+    STORED = "stored"
+    KEPT_COMPLETE = "kept_complete"  # an incomplete report never replaces a complete one
+    OTHER_HOLDER = "other_holder"  # another account was seen holding the login since
+
+    def __bool__(self) -> bool:
+        return self is PutOutcome.STORED
+
+
+_PUT_OUTCOMES: Final = {
+    0: PutOutcome.KEPT_COMPLETE,
+    1: PutOutcome.STORED,
+    2: PutOutcome.OTHER_HOLDER,
+}
+
+
+def preset_keys(username: str) -> list[str]:
+    """Every key a preset report of ``username`` can have (presets are keyed by name)."""
+    return [
+        str(ReportKey(username, DateRange.for_period(period), include_closed))
+        for period in PERIODS
+        for include_closed in (False, True)
+    ]
+
+
 class ReportStore:
     def __init__(self, client: redis.Redis, *, retention_seconds: int, not_found_ttl: int) -> None:
         self._redis = client
         self._retention = retention_seconds
         self._not_found_ttl = not_found_ttl
         self._put = client.register_script(_PUT)
+        self._drop_login = client.register_script(_DROP_LOGIN)
 
     @staticmethod
     def redis_key(key: ReportKey | str) -> str:
@@ -141,8 +277,15 @@ class ReportStore:
     def retention_seconds(self) -> int:
         return self._retention
 
-    def put(self, key: ReportKey, report: Report) -> bool:
-        """Store ``report`` for ``key``; False when a complete report was kept instead."""
+    def put(self, key: ReportKey, report: Report, *, seen_at: float | None = None) -> PutOutcome:
+        """Store ``report`` for ``key``, unless a complete report is there and this one is
+        incomplete, or another account was seen holding the login after ``seen_at`` (when
+        GitHub said the login was the report's account; default now).
+
+        A report with an account id (``report.user.id``) records that account as the login's
+        holder (``gitbrag.stores.accounts``), dropping a former holder's reports of the login
+        first: a regeneration that finds a different account replaces the previous one's
+        reports of every period."""
         body = report.model_dump_json().encode()
         fields: list[str | bytes] = [
             "version",
@@ -154,19 +297,34 @@ class ReportStore:
             "json",
             body,
         ]
+        account = report.user.id
+        if account is not None:
+            fields += ["account", str(account)]
         written = self._put(
-            keys=[self.redis_key(key)],
-            args=["1" if report.complete else "0", self._retention, *fields],
+            keys=[self.redis_key(key), login_reports_key(key.username)],
+            args=[
+                "1" if report.complete else "0",
+                self._retention,
+                key.username.lower(),
+                "" if account is None else str(account),
+                repr(time.time() if seen_at is None else seen_at),
+                str(key),
+                *fields,
+            ],
         )
-        return bool(written)
+        return _PUT_OUTCOMES[int(cast(int, written))]
 
     def get(self, key: ReportKey) -> StoredReport | None:
-        raw = cast(
-            list[bytes | None],
-            self._redis.hmget(self.redis_key(key), ["version", "generated_at", "complete", "json"]),
-        )
-        version, generated_at, complete, body = raw
+        """The stored report, unless there is none or it is a former holder's of the login
+        (made for an account that no longer holds it: as if missing)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hmget(self.redis_key(key), ["version", "generated_at", "complete", "json", "account"])
+        pipe.hget(holder_key(key.username), "id")
+        raw, holder = cast(tuple[list[bytes | None], bytes | None], pipe.execute())
+        version, generated_at, complete, body, account = raw
         if version is None or generated_at is None or body is None:
+            return None
+        if account is not None and holder is not None and account != holder:
             return None
         return StoredReport(
             report=Report.model_validate_json(body),
@@ -174,6 +332,14 @@ class ReportStore:
             complete=complete == b"1",
             version=version.decode(),
         )
+
+    def drop_login(self, username: str, *keys: ReportKey | str) -> None:
+        """Drop every report of ``username``: the ones its index names, its preset reports
+        (stored before the index, or not), and ``keys``. GitHub has no report for the login
+        now (no such user, an organisation's, a private profile): nothing of it may be served
+        again when the not-found marker expires."""
+        names = {self.redis_key(name) for name in (*preset_keys(username), *keys)}
+        self._drop_login(keys=[login_reports_key(username), *sorted(names)], args=[REPORT_PREFIX])
 
     def writes(self, key: ReportKey | str) -> int:
         """How many times a report was stored under ``key`` (0: never, or it expired)."""
@@ -191,15 +357,17 @@ class ReportStore:
         self._redis.expire(self.redis_key(key), self._retention)
 
     def mark_unknown_user(self, username: str, reason: str = "no_user") -> None:
-        """GitHub has no report for ``username``: ``reason`` is ``no_user`` or
-        ``organization`` (the login is an organisation's). Remembered briefly."""
+        """GitHub has no report for ``username``: ``reason`` is ``no_user``,
+        ``organization`` (the login is an organisation's) or ``private_profile`` (its owner
+        hid their activity). Remembered briefly."""
         self._redis.set(UNKNOWN_PREFIX + username.lower(), reason, ex=self._not_found_ttl)
 
     def is_unknown_user(self, username: str) -> bool:
         return bool(self._redis.exists(UNKNOWN_PREFIX + username.lower()))
 
     def unknown_user_reason(self, username: str) -> str | None:
-        """Why ``username`` has no report (``no_user``/``organization``), if recently seen."""
+        """Why ``username`` has no report (``no_user``/``organization``/``private_profile``),
+        if recently seen."""
         raw = cast(bytes | None, self._redis.get(UNKNOWN_PREFIX + username.lower()))
         if raw is None:
             return None

@@ -8,7 +8,10 @@ views into one call, ``web.serving.coalesce``), each with
 * a rendered artifact of it, or the report's JSON to render one, but only when the caller does
   not hold that version already (steady state: no body crosses the wire),
 * the active job generating it (the claim's record, if still queued/running/waiting),
-* whether GitHub said the user does not exist,
+* whether GitHub said the user does not exist (or is an organisation, or private),
+* whether the report is still its login holder's (a login can change hands: a report made for
+  another account is not served, see ``gitbrag.stores.accounts``) and the curation of the
+  report's account,
 * the viewer's session or bearer validation, and whether its credential was revoked (or was
   encrypted by a key this process no longer has: a rotation without the previous key).
 
@@ -26,7 +29,7 @@ from typing import Any, Literal, cast
 from gitbrag.per_loop import PerLoop
 from gitbrag.stores.connection import AsyncStoreClient, async_connect
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX
-from gitbrag.stores.curation import curation_key
+from gitbrag.stores.curation import ACCOUNT_CURATION_PREFIX, curation_key
 from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
 from gitbrag.stores.lua import LuaScript
 from gitbrag.stores.reports import (
@@ -34,6 +37,8 @@ from gitbrag.stores.reports import (
     PUT_ARTIFACTS_SCRIPT,
     REPORT_PREFIX,
     UNKNOWN_PREFIX,
+    holder_key,
+    login_reports_key,
 )
 from gitbrag.stores.sessions import (
     BearerValidation,
@@ -48,21 +53,34 @@ from gitbrag.stores.views import LAST_VIEWED, bucket_key, bucket_ttl_seconds
 BodyKind = Literal["none", "artifact", "absent"]
 JsonWanted = Literal["", "fallback", "always"]
 
-# KEYS: 5 per query (report hash, job claim, unknown-user flag, identity key or '', the
-# user's curation hash). ARGV[1] job prefix, ARGV[2] credential prefix, then 4 per query: the
-# rendered version the caller holds, the artifact wanted ('' none), the bundle it belongs to
-# (''), and when to send the report's JSON (and the curation's) too ('', 'fallback': when
-# neither the artifact nor the bundle's marker is there, 'always'). A rendered version is
-# "<report version>.<curation version>" ('0': nothing curated), and renderings are stored
-# under the curation version they show (``art:<curation>:<name>``). Nothing is sent when the
-# caller holds the rendered version already.
+# KEYS: 6 per query (report hash, job claim, unknown-user flag, identity key or '', the
+# login's holder, the login's curation from before account ids). ARGV[1] job prefix, ARGV[2]
+# credential prefix, ARGV[3] the account curation prefix, then 4 per query: the rendered
+# version the caller holds, the artifact wanted ('' none), the bundle it belongs to (''), and
+# when to send the report's JSON (and the curation's) too ('', 'fallback': when neither the
+# artifact nor the bundle's marker is there, 'always'). A report made for an account that no
+# longer holds the login is not served (as if missing; its version comes back as ``hidden``).
+# The curation shown is the report's account's (else the login holder's, else, before
+# account ids, the login's own). A rendered version is "<report version>.<curation
+# version>" ('0': nothing curated), and renderings are stored under the curation version
+# they show (``art:<curation>:<name>``). Nothing is sent when the caller holds the rendered
+# version already.
 _READ = """
 local results = {}
-for i = 0, #KEYS / 5 - 1 do
-  local report, claim, unknown, identity = KEYS[i*5+1], KEYS[i*5+2], KEYS[i*5+3], KEYS[i*5+4]
-  local curated = KEYS[i*5+5]
-  local have, artifact, bundle, want_json = ARGV[i*4+3], ARGV[i*4+4], ARGV[i*4+5], ARGV[i*4+6]
-  local meta = redis.call('HMGET', report, 'version', 'generated_at', 'complete')
+for i = 0, #KEYS / 6 - 1 do
+  local report, claim, unknown, identity = KEYS[i*6+1], KEYS[i*6+2], KEYS[i*6+3], KEYS[i*6+4]
+  local holders, legacy = KEYS[i*6+5], KEYS[i*6+6]
+  local have, artifact, bundle, want_json = ARGV[i*4+4], ARGV[i*4+5], ARGV[i*4+6], ARGV[i*4+7]
+  local meta = redis.call('HMGET', report, 'version', 'generated_at', 'complete', 'account')
+  local holder = redis.call('HGET', holders, 'id')
+  local hidden = false
+  if meta[1] and meta[4] and holder and meta[4] ~= holder then
+    hidden = meta[1]
+    meta = {false, false, false, false}
+  end
+  local owner = meta[4] or holder
+  local curated = legacy
+  if owner then curated = ARGV[3] .. owner end
   local curation = redis.call('HGET', curated, 'version') or '0'
   local version = false
   if meta[1] then version = meta[1] .. '.' .. curation end
@@ -83,8 +101,8 @@ for i = 0, #KEYS / 5 - 1 do
     end
   end
   local job = false
-  local owner = redis.call('GET', claim)
-  if owner then job = redis.call('HGETALL', ARGV[1] .. owner) end
+  local owner_job = redis.call('GET', claim)
+  if owner_job then job = redis.call('HGETALL', ARGV[1] .. owner_job) end
   local found, revoked = false, 0
   if identity ~= '' then
     found = redis.call('GET', identity)
@@ -99,7 +117,7 @@ for i = 0, #KEYS / 5 - 1 do
   end
   results[i + 1] = {version, meta[2] or false, meta[3] or false, kind, body or false,
                     json or false, job, redis.call('GET', unknown) or false, found, revoked,
-                    choices or false}
+                    choices or false, hidden, meta[4] or false}
 end
 return results
 """
@@ -128,6 +146,7 @@ class ReportMeta:
     version: str
     generated_at: datetime
     complete: bool
+    account: int | None = None  # GitHub's id of the report's account (None: made before ids)
 
     @property
     def report_version(self) -> str:
@@ -145,11 +164,15 @@ class ViewState:
     body: bytes | None
     report_json: bytes | None  # the report as stored, when asked for
     job: Job | None  # the active job generating the report
-    unknown_reason: str | None  # the user is not one GitHub has: "no_user", "organization"
+    # GitHub has no report for the login: "no_user", "organization", "private_profile"
+    unknown_reason: str | None
     session: Session | None = None
     bearer: BearerValidation | None = None
     credential_revoked: bool = False
     curation_json: bytes | None = None  # the author's curation, sent with ``report_json``
+    # The version of a report stored for an account that no longer holds the login (not
+    # served: ``meta`` is None); a job asked for in its place says it saw this version.
+    hidden_version: str | None = None
 
 
 def _revoked(flag: int | bytes, readable_keys: frozenset[str] | None) -> bool:
@@ -173,10 +196,15 @@ def _decode(
         found,
         revoked,
         curation,
+        hidden,
+        account,
     ) = row
     meta = (
         ReportMeta(
-            version.decode(), datetime.fromisoformat(generated_at.decode()), complete == b"1"
+            version.decode(),
+            datetime.fromisoformat(generated_at.decode()),
+            complete == b"1",
+            int(account) if account else None,
         )
         if version and generated_at
         else None
@@ -199,6 +227,7 @@ def _decode(
         bearer=bearer,
         credential_revoked=_revoked(revoked, readable_keys),
         curation_json=curation or None,
+        hidden_version=hidden.decode() if hidden else None,
     )
 
 
@@ -231,7 +260,7 @@ class ServingStore:
     async def read(self, queries: Sequence[ViewQuery]) -> list[ViewState]:
         """Answer every query with one ``EVALSHA`` (one round trip)."""
         keys: list[str] = []
-        args: list[str] = [JOB_PREFIX, CREDENTIAL_PREFIX]
+        args: list[str] = [JOB_PREFIX, CREDENTIAL_PREFIX, ACCOUNT_CURATION_PREFIX]
         for query in queries:
             identity = ""
             if query.bearer_token:
@@ -244,6 +273,7 @@ class ServingStore:
                 CLAIM_PREFIX + query.report_key,
                 UNKNOWN_PREFIX + username.lower(),
                 identity,
+                holder_key(username),
                 curation_key(username),
             ]
             args += [query.have_version, query.artifact, query.bundle, query.want_json]
@@ -264,12 +294,14 @@ class ServingStore:
         for name, value in fields.items():
             args += [name, value]
         username = report_key.split(":", 1)[0]
-        keys = [REPORT_PREFIX + report_key, curation_key(username)]
+        keys = [REPORT_PREFIX + report_key, holder_key(username), curation_key(username)]
         return bool(await self._put_artifacts(self._redis, keys, args))
 
     async def record_views(self, counts: Mapping[str, int], now: datetime | None = None) -> None:
         """Add ``counts`` (report key -> views) to today's bucket, note when each report was
-        last viewed, and push back the expiry of the viewed reports; one pipeline."""
+        last viewed, and push back the expiry of the viewed reports (with their login's
+        report index and holder, which must live as long as the reports they vouch for);
+        one pipeline."""
         if not counts:
             return
         now = now or datetime.now(UTC)
@@ -278,6 +310,9 @@ class ServingStore:
         for report_key, views in counts.items():
             pipe.zincrby(bucket, views, report_key)
             pipe.expire(REPORT_PREFIX + report_key, self._retention)
+        for login in {report_key.split(":", 1)[0] for report_key in counts}:
+            pipe.expire(login_reports_key(login), self._retention)
+            pipe.expire(holder_key(login), self._retention)
         pipe.expire(bucket, bucket_ttl_seconds(self._view_window_days))
         pipe.zadd(LAST_VIEWED, dict.fromkeys(counts, now.timestamp()))
         await pipe.execute()

@@ -47,7 +47,9 @@ def bearer_key(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A logged-in browser. ``viewer_id`` names this session's credential and jobs."""
+    """A logged-in browser. ``viewer_id`` names this session's credential and jobs;
+    ``account_id`` is GitHub's id of the account the token belongs to (what the viewer owns
+    follows it, not the login)."""
 
     login: str
     avatar_url: str | None
@@ -58,18 +60,25 @@ class Session:
     # When GitHub last confirmed the session's token (sessions from before this field: 0,
     # i.e. at once).
     validated_at: float = 0.0
+    # Sessions from before account ids: ``None`` until GitHub is asked again, which is due
+    # at once (the viewer owns nothing meanwhile).
+    account_id: int | None = None
 
     def validation_due(self, now: float, every_seconds: float) -> bool:
+        if self.account_id is None:
+            return True
         return now - max(self.validated_at, self.created_at) >= every_seconds
 
 
 @dataclass(frozen=True, slots=True)
 class BearerValidation:
-    """An API client's token, checked against GitHub moments ago."""
+    """An API client's token, checked against GitHub moments ago (a validation from before
+    account ids, ``account_id`` ``None``, is checked again)."""
 
     login: str
     credential_ref: str
     viewer_id: str
+    account_id: int | None = None
 
 
 def decode_session(raw: bytes | str) -> Session | None:
@@ -124,7 +133,13 @@ class SessionStore:
         return "session:" + _digest(session_id)[:24]
 
     def save(
-        self, session_id: str, *, login: str, avatar_url: str | None, credential_ref: str
+        self,
+        session_id: str,
+        *,
+        login: str,
+        avatar_url: str | None,
+        credential_ref: str,
+        account_id: int | None = None,
     ) -> Session:
         """Start the session named by the (secret) cookie value ``session_id``."""
         session = Session(
@@ -134,6 +149,7 @@ class SessionStore:
             csrf_token=secrets.token_urlsafe(32),
             viewer_id=self.viewer_id_for(session_id),
             created_at=time.time(),
+            account_id=account_id,
         )
         self._redis.set(session_key(session_id), json.dumps(asdict(session)), ex=self.session_ttl)
         return session
@@ -161,14 +177,29 @@ class SessionStore:
         key = f"gitbrag:revalidating:{session.viewer_id}"
         return bool(self._redis.set(key, "1", nx=True, ex=30))
 
-    def mark_validated(self, session_id: str, session: Session, now: float) -> None:
-        """GitHub confirmed the session's token at ``now`` (the expiry stays as it was)."""
-        updated = Session(**{**asdict(session), "validated_at": now})
+    def mark_validated(
+        self,
+        session_id: str,
+        session: Session,
+        now: float,
+        *,
+        login: str | None = None,
+        account_id: int | None = None,
+    ) -> Session:
+        """GitHub confirmed the session's token at ``now``, for account ``account_id`` whose
+        login is ``login`` now (a rename changes it); the expiry stays as it was."""
+        changes: dict[str, object] = {"validated_at": now}
+        if login is not None:
+            changes["login"] = login
+        if account_id is not None:
+            changes["account_id"] = account_id
+        updated = Session(**{**asdict(session), **changes})
         value = json.dumps(asdict(updated))
         pipe = self._redis.pipeline()
         pipe.set(session_key(session_id), value, keepttl=True, xx=True)
         pipe.delete(f"gitbrag:revalidating:{session.viewer_id}")  # the next check may run
         pipe.execute()
+        return updated
 
     def delete(self, session_id: str) -> None:
         self._redis.delete(session_key(session_id))

@@ -9,14 +9,30 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-VALID_LOGINS = ("octocat", "Octocat", "mixed-case-dev", "artur-", "gil--dev", "a", "x" * 39)
+# Legacy logins (a trailing, double or leading hyphen), Enterprise Managed Users'
+# ``handle_shortcode`` (an underscore), capitalised spellings (a 301 first).
+VALID_LOGINS = (
+    "octocat",
+    "Octocat",
+    "mixed-case-dev",
+    "artur-",
+    "gil--dev",
+    "-jerry-",
+    "-Jerry-",
+    "octo_acme",
+    "Octo_Acme",
+    "_x",
+    "a",
+    "x" * 39,
+    "_" * 38 + "a",
+)
 PERIOD_NAMES = ("1_year", "2_years", "5_years", "all_time")
 # Characters that break naive parsing: separators, encodings, controls, non-ASCII, lookalikes.
 NASTY = "-_.~%/?#&=+;:@!$'()*,[]{}<>\"\\|^` \t\x00\x7f\u00e9\u0131\u212a\u202e\ufeff\U0001f600"
 
 printable = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
 loginish = st.text(
-    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", max_size=45
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", max_size=45
 )
 
 usernames = st.one_of(
@@ -74,7 +90,10 @@ QUERY_VALUES = {
         printable,
     ),
     "target": st.one_of(
-        st.sampled_from(["octo-org/engine", "octo-org/engine#4211", ""]), printable
+        st.sampled_from(
+            ["octo-org/engine", "octo-org/engine#4211", "octo_acme/tool#3", "-jerry-/x", ""]
+        ),
+        printable,
     ),
     "code": printable,
     "state": printable,

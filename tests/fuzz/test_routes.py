@@ -90,9 +90,12 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def fuzz_client(web_app: FastAPI, web_service: ReportService) -> Iterator[TestClient]:
-    """The app with a cached report for octocat, so fuzzed views reach rendering too."""
+    """The app with cached reports for octocat, octo_acme and -jerry-, so fuzzed views reach
+    rendering too."""
     store_report(web_service, key_for("octocat"))
     store_report(web_service, key_for("octocat", "2_years"), age_seconds=3 * 86_400)
+    store_report(web_service, key_for("octo_acme"))
+    store_report(web_service, key_for("-jerry-"))
     with TestClient(web_app, base_url="http://testserver", follow_redirects=False) as client:
         yield client
 

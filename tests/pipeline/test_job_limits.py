@@ -175,7 +175,10 @@ def test_limits_name_viewers_and_addresses_without_storing_them(
         limits.for_address(settings, "::ffff:10.0.0.1").subject
         == limits.for_address(settings, "10.0.0.1").subject
     )
-    assert limits.for_viewer(settings, "OctoCat").subject == "login:octocat"
+    assert limits.for_viewer(settings, "OctoCat").subject == "login:octocat"  # no id yet
+    # An account, not a login: two accounts holding "octocat" in turn count apart.
+    assert limits.for_viewer(settings, "OctoCat", 583231).subject == "account:583231"
+    assert limits.for_viewer(settings, "octocat", 990002).subject == "account:990002"
     assert a.per_hour == 2 and limits.for_scheduler(settings).subject is None
 
     service = ReportService.from_settings(settings)

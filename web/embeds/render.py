@@ -18,7 +18,7 @@ from gitbrag.models import Report
 from gitbrag.periods import ReportKey
 from web.embeds.badge import BAD, NEUTRAL, badge, report_badge, span_label
 from web.embeds.card import card, message_card, period_words
-from web.embeds.social_image import social_image
+from web.embeds.social_image import message_image, social_image
 from web.serving.bundle import REVISION
 from web.serving.document import Document
 from web.serving.reader import Family
@@ -42,6 +42,7 @@ class EmbedRenderer:
         # A missing report's card is the same for every request naming it: made once.
         self.missing_card = lru_cache(maxsize=512)(self._missing_card)
         self.missing_badge = lru_cache(maxsize=512)(self._missing_badge)
+        self.missing_image = lru_cache(maxsize=64)(self._missing_image)
 
     def render(
         self, key: ReportKey, report: Report, base_url: str, name: str
@@ -69,3 +70,8 @@ class EmbedRenderer:
             key.range.period, key.range.since.isoformat(), key.range.until.isoformat()
         )
         return self._badge.render(badge=badge(label, value, BAD if bad else NEUTRAL)).encode()
+
+    def _missing_image(self, key: ReportKey, message: str) -> bytes:
+        dates = key.range
+        subtitle = period_words(dates.period, dates.since.isoformat(), dates.until.isoformat())
+        return message_image(key.username, subtitle, message)

@@ -102,3 +102,19 @@ def social_image(report: Report) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def message_image(login: str, subtitle: str, message: str) -> bytes:
+    """A social image without a report (no such user, an organisation, a private profile):
+    the login and why there is nothing to show, never a figure."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    inner = WIDTH - 2 * PAD
+    draw.rectangle((0, 0, WIDTH, 10), fill=ACCENT)
+    _text(draw, (PAD, 52), ">_ gitbrag", font(30, bold=True), ACCENT)
+    _text(draw, (PAD, 118), fit(f"@{login}", 64, inner, bold=True), font(64, bold=True), TEXT)
+    _text(draw, (PAD, 204), fit(subtitle, 30, inner), font(30), MUTED)
+    _text(draw, (PAD, 300), fit(message, 44, inner, bold=True), font(44, bold=True), TEXT)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

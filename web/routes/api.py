@@ -102,7 +102,7 @@ async def cancel_job(
     job = await run_in_threadpool(ctx.service.get_job, job_id)
     if job is None:
         raise HTTPException(404, "unknown or expired job")
-    if not viewer.may_cancel(job.viewer_id, ctx.settings.admins):
+    if not viewer.may_cancel(job.viewer_id):
         raise HTTPException(403, "only the viewer who started a job (or an admin) can cancel it")
     cancelled = await run_in_threadpool(ctx.service.cancel_job, job_id)
     return JSONResponse(job_api(cancelled or job))

@@ -4,7 +4,8 @@
   sits in a short-lived HttpOnly cookie, so the callback can check (in constant time) that it
   comes back to the browser that started it.
 - ``/auth/callback``: consume the state, exchange the code, ask GitHub who the token belongs
-  to, store the token only through the service (encrypted), start a server-side session.
+  to (login and account id: the login's holder is recorded), store the token only through
+  the service (encrypted), start a server-side session keeping the account id.
 - ``POST /auth/logout`` (CSRF): delete the session and the viewer's credential; the viewer's
   jobs that have not started are cancelled, unless another viewer joined them (those carry
   on with that viewer's credential). Logging in again over a session cancels nothing.
@@ -125,7 +126,7 @@ async def callback(
         token = await oauth.exchange_code(
             ctx.settings, code=code, redirect_uri=_callback_url(request)
         )
-        login = await ctx.github_login(token)
+        owner = await ctx.github_viewer(token)
     except (oauth.OAuthError, Unauthorized) as exc:
         ctx.metrics.logins.labels("refused").inc()
         return _login_failed(request, str(exc))
@@ -141,8 +142,12 @@ async def callback(
         if old is not None:
             # Nothing the old session asked for is cancelled: the same account's jobs carry
             # on with the new credential; another account's leave like a logout (jobs that
-            # someone else joined continue with theirs).
-            same = old.login.lower() == login.lower()
+            # someone else joined continue with theirs). The same account is the same id
+            # (a login can change hands), or the same login for a session from before ids.
+            if old.account_id is not None:
+                same = old.account_id == owner.id
+            else:
+                same = old.login.lower() == owner.login.lower()
             await run_in_threadpool(
                 functools.partial(
                     ctx.service.delete_viewer_credentials,
@@ -152,14 +157,17 @@ async def callback(
             )
             await run_in_threadpool(ctx.sessions.delete, previous)
     await run_in_threadpool(
-        ctx.sessions.save,
-        session_id,
-        login=login,
-        avatar_url=None,
-        credential_ref=str(credential),
+        functools.partial(
+            ctx.sessions.save,
+            session_id,
+            login=owner.login,
+            avatar_url=None,
+            credential_ref=str(credential),
+            account_id=owner.id,
+        )
     )
     ctx.metrics.logins.labels("ok").inc()
-    logger.info("login ok for %s", login)
+    logger.info("login ok for %s (GitHub account %d)", owner.login, owner.id)
     response = RedirectResponse(safe_return_to(return_to), status_code=303)
     _delete_cookie(response, request, state_cookie_name(request), path="/auth")
     _set_cookie(

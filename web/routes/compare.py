@@ -29,7 +29,13 @@ from web.canonical import parsed_key, request_key
 from web.compare_view import compare_view
 from web.context import AppContext
 from web.flow import Outcome, decide
-from web.presenters import NOT_FOUND_TITLES, job_api, job_payload, not_found_message, report_path
+from web.presenters import (
+    job_api,
+    job_payload,
+    not_found_message,
+    not_found_title,
+    report_path,
+)
 from web.rendering import public_base_url, render_page
 from web.routes.reports import HTML, cache_control
 from web.serving import http_cache
@@ -183,7 +189,7 @@ def _waiting_page(
         error = {
             "error": {
                 "status": 404,
-                "title": NOT_FOUND_TITLES.get(reason, NOT_FOUND_TITLES["no_user"]),
+                "title": not_found_title(reason),
                 "message": not_found_message(reason, key.username),
             }
         }
@@ -201,7 +207,7 @@ def _waiting_page(
                 "job": job_payload(job, now, key.username) if job and not outcome.meta else None,
                 "can_cancel": job is not None
                 and not job.finished
-                and viewer.may_cancel(job.viewer_id, ctx.settings.admins),
+                and viewer.may_cancel(job.viewer_id),
             }
         )
     context: dict[str, Any] = {
@@ -225,7 +231,10 @@ def _waiting_page(
         202: {"description": "`generating`: one or both reports are being generated (`jobs`)"},
         400: {"description": "invalid input, or a period with nothing before it (all time)"},
         401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
-        404: {"description": "`not_found`: no such GitHub user, or an organisation"},
+        404: {
+            "description": "`not_found`: no such GitHub user, an organisation, or a private "
+            "profile (`reason`)"
+        },
     },
     openapi_extra={"parameters": REPORT_PARAMETERS},
 )

@@ -2,11 +2,14 @@
 requests or whole repositories and pin up to five pull requests, its form action, and the same
 through the API.
 
-Only the report's own user may curate it: a viewer whose GitHub login is the report's
-(case-insensitively); anyone else gets 403. Cookie sessions send their CSRF token (the form
-field, or the API's ``X-CSRF-Token``). Every change can be undone (the last 20). A change is
-served from the next request on: renderings are named by the curation's version
-(``gitbrag.stores.serving``).
+Only the report's own user may curate it: the GitHub *account* that holds the report's login
+(a viewer whose login is the report's, case-insensitively, and whose account id is the one
+GitHub last said holds that login); anyone else gets 403. The curation belongs to the account
+(``gitbrag.stores.curation``): after a login changes hands, its new holder starts with no
+choices and never sees or changes the previous account's, and a renamed account keeps its
+choices under its new login. Cookie sessions send their CSRF token (the form field, or the
+API's ``X-CSRF-Token``). Every change can be undone (the last 20). A change is served from the
+next request on: renderings are named by the curation's version (``gitbrag.stores.serving``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.curation import MAX_PINS, Curation
-from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
+from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey, validate_username
+from gitbrag.stores.curation import account_owner
 from web.auth import CsrfForm, CsrfHeader, ReturnToForm, Viewer, check_csrf, safe_return_to
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
@@ -54,23 +58,35 @@ EDITS: dict[str, Callable[[Curation, str], Curation]] = {
 }
 
 
-def require_owner(viewer: Viewer, username: str) -> None:
-    """Only the report's own user (by GitHub login, case-insensitively) may curate it."""
+async def require_owner(ctx: AppContext, viewer: Viewer, username: str) -> str:
+    """The curation owner (``account_owner``) of the viewer, when they may curate
+    ``username``'s reports: their login is ``username`` (case-insensitively) and their GitHub
+    account is the one that holds it now. 401 when not logged in (or GitHub has not told us
+    the session's account yet), 403 otherwise; 400 for what cannot be a login."""
+    validate_username(username)
     if not viewer.logged_in or viewer.login is None:
         raise HTTPException(401, "log in first")
     if viewer.login.lower() != username.lower():
         raise HTTPException(403, f"Only @{username} can curate @{username}'s reports.")
+    if viewer.account_id is None:
+        raise HTTPException(401, "GitHub has not confirmed your account yet: log in again.")
+    holder = await run_in_threadpool(ctx.service.login_holder, username)
+    if holder is not None and holder != viewer.account_id:
+        raise HTTPException(
+            403, f"@{username} now belongs to another GitHub account: only it can curate."
+        )
+    return account_owner(viewer.account_id)
 
 
-def apply_action(ctx: AppContext, username: str, action: str, target: str) -> Curation:
-    """Change ``username``'s curation (raises ``InvalidInput`` for a bad target)."""
+def apply_action(ctx: AppContext, owner: str, action: str, target: str) -> Curation:
+    """Change ``owner``'s curation (raises ``InvalidInput`` for a bad target)."""
     store = ctx.curation
     if action == "undo":
-        return store.undo(username) or store.get(username)
+        return store.undo(owner) or store.get(owner)
     if action == "reset":
-        return store.change(username, lambda _: Curation())
+        return store.change(owner, lambda _: Curation())
     edit = EDITS[action]
-    return store.change(username, lambda current: edit(current, target))
+    return store.change(owner, lambda current: edit(current, target))
 
 
 def curate_path(key: ReportKey, **extra: str) -> str:
@@ -95,10 +111,12 @@ async def curate_page(
     path = curate_path(key, **({"page": str(page)} if page > 1 else {}))
     if not viewer.logged_in:
         return RedirectResponse("/auth/login?" + urlencode({"return_to": path}), status_code=303)
-    require_owner(viewer, key.username)
+    owner = await require_owner(ctx, viewer, key.username)
     stored = await run_in_threadpool(ctx.service.get_report, key)
-    curation = await run_in_threadpool(ctx.curation.get, key.username)
-    can_undo = await run_in_threadpool(ctx.curation.can_undo, key.username)
+    if stored is not None and stored.report.user.id not in (None, viewer.account_id):
+        stored = None  # another account's report of this login is never shown as theirs
+    curation = await run_in_threadpool(ctx.curation.get, owner)
+    can_undo = await run_in_threadpool(ctx.curation.can_undo, owner)
     rows: list[tuple[Any, Any]] = []
     if stored is not None:
         rows = [(repo, pr) for repo in stored.report.repositories for pr in repo.pull_requests]
@@ -147,9 +165,9 @@ async def curation_form(
     return_to: ReturnToForm = "",
 ) -> Response:
     """The curation page's buttons: hide, show, pin, unpin, undo, reset; then back."""
-    require_owner(viewer, username)
+    owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, csrf_token)
-    await run_in_threadpool(apply_action, ctx, username.lower(), action, target)
+    await run_in_threadpool(apply_action, ctx, owner, action, target)
     back = safe_return_to(return_to, default=f"/user/github/{username.lower()}/curate")
     return RedirectResponse(back, status_code=303)
 
@@ -162,21 +180,26 @@ class CurationChange(BaseModel):
     target: str = Field("", max_length=200, description="owner/name, or owner/name#number")
 
 
-def _curation_json(ctx: AppContext, username: str, curation: Curation) -> dict[str, Any]:
+def _curation_json(
+    ctx: AppContext, username: str, owner: str, curation: Curation
+) -> dict[str, Any]:
     return {
         "username": username,
         "hidden_repositories": list(curation.hidden_repositories),
         "hidden_pull_requests": list(curation.hidden_pull_requests),
         "pinned": list(curation.pinned),
         "version": curation.version,
-        "can_undo": ctx.curation.can_undo(username),
+        "can_undo": ctx.curation.can_undo(owner),
     }
 
 
 CURATION_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "a target that is not a repository or pull request, or a sixth pin"},
     401: {"description": "not logged in (session or bearer token)"},
-    403: {"description": "not the report's user, or a missing `X-CSRF-Token` (sessions)"},
+    403: {
+        "description": "not the report's user (the GitHub account holding the login), or a "
+        "missing `X-CSRF-Token` (sessions)"
+    },
 }
 
 
@@ -184,9 +207,9 @@ CURATION_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def get_curation(ctx: Ctx, viewer: CurrentViewer, username: str) -> JSONResponse:
     """Your curation (pull requests and repositories hidden from your public reports, pins).
     Only for the user themself."""
-    require_owner(viewer, username)
-    curation = await run_in_threadpool(ctx.curation.get, username.lower())
-    body = await run_in_threadpool(_curation_json, ctx, username.lower(), curation)
+    owner = await require_owner(ctx, viewer, username)
+    curation = await run_in_threadpool(ctx.curation.get, owner)
+    body = await run_in_threadpool(_curation_json, ctx, username.lower(), owner, curation)
     return JSONResponse(body, headers={"Cache-Control": "private, no-store"})
 
 
@@ -200,9 +223,8 @@ async def change_curation(
 ) -> JSONResponse:
     """Hide or show a repository (`owner/name`) or pull request (`owner/name#123`), pin or
     unpin a pull request (at most five), `undo` the last change or `reset` everything."""
-    require_owner(viewer, username)
+    owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, x_csrf_token)
-    name = username.lower()
-    curation = await run_in_threadpool(apply_action, ctx, name, change.action, change.target)
-    body = await run_in_threadpool(_curation_json, ctx, name, curation)
+    curation = await run_in_threadpool(apply_action, ctx, owner, change.action, change.target)
+    body = await run_in_threadpool(_curation_json, ctx, username.lower(), owner, curation)
     return JSONResponse(body, headers={"Cache-Control": "private, no-store"})

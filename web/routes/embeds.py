@@ -28,7 +28,14 @@ router = APIRouter(tags=["embeds"], route_class=ServedRoute)
 
 VARY = "Accept-Encoding"
 MISSING = "Report not generated yet: open it on gitbrag to generate it"
-UNKNOWN = {"no_user": "No such GitHub user", "organization": "An organisation, not a person"}
+# Why GitHub has no report for the login (``ViewState.unknown_reason``): the card and the
+# social image say it in words, the badge in one; never a card or image of zeros.
+UNKNOWN = {
+    "no_user": "No such GitHub user",
+    "organization": "An organisation, not a person",
+    "private_profile": "This profile's activity is private",
+}
+BADGE_UNKNOWN = {"private_profile": "private"}
 CARD_PARAMETERS: list[dict[str, Any]] = [
     *REPORT_PARAMETERS,
     query_parameter("theme", "light (default) or dark", max_length=8),
@@ -59,12 +66,16 @@ def _served(
     )
 
 
-def _stand_in(ctx: AppContext, body: bytes, status_code: int) -> Response:
+def _stand_in(ctx: AppContext, body: bytes, status_code: int, media_type: str = SVG) -> Response:
     headers = {
         "Cache-Control": http_cache.embedded_missing(ctx.settings.report_fresh_seconds),
         "Vary": VARY,
     }
-    return Response(body, status_code=status_code, media_type=SVG, headers=headers)
+    return Response(body, status_code=status_code, media_type=media_type, headers=headers)
+
+
+def _unknown(reason: str) -> str:
+    return UNKNOWN.get(reason, UNKNOWN["no_user"])
 
 
 @router.get(
@@ -83,7 +94,7 @@ async def card_svg(request: Request) -> Response:
     read = await _read(request, ctx, key, card_name(theme, width))
     reason = read.state.unknown_reason
     if reason is not None:
-        body = ctx.embeds.missing_card(key, UNKNOWN.get(reason, UNKNOWN["no_user"]), theme, width)
+        body = ctx.embeds.missing_card(key, _unknown(reason), theme, width)
         return _stand_in(ctx, body, 404)
     if read.state.meta is None:
         return _stand_in(ctx, ctx.embeds.missing_card(key, MISSING, theme, width), 200)
@@ -103,7 +114,8 @@ async def badge_svg(request: Request) -> Response:
     read = await _read(request, ctx, key, BADGE)
     reason = read.state.unknown_reason
     if reason is not None:
-        return _stand_in(ctx, ctx.embeds.missing_badge(key, "no such user", True), 404)
+        value = BADGE_UNKNOWN.get(reason, "no such user")
+        return _stand_in(ctx, ctx.embeds.missing_badge(key, value, True), 404)
     if read.state.meta is None:
         return _stand_in(ctx, ctx.embeds.missing_badge(key, "not generated yet", False), 200)
     return _served(request, ctx, key, read, BADGE, SVG)
@@ -114,7 +126,10 @@ async def badge_svg(request: Request) -> Response:
     response_class=Response,
     responses={
         200: {"content": {"image/png": {}}, "description": "1200 x 630 PNG"},
-        404: {"description": "no report (yet), or no such user"},
+        404: {
+            "description": "no report yet (an error page), or GitHub has none for the login: "
+            "no such user, an organisation, a private profile (a PNG saying so)"
+        },
     },
     openapi_extra={"parameters": REPORT_PARAMETERS},
 )
@@ -123,6 +138,9 @@ async def social_image_png(request: Request) -> Response:
     ctx = context_of(request)
     key = request_key(request, request.path_params["username"], "/og.png")
     read = await _read(request, ctx, key, SOCIAL_IMAGE)
+    reason = read.state.unknown_reason
+    if reason is not None:
+        return _stand_in(ctx, ctx.embeds.missing_image(key, _unknown(reason)), 404, PNG)
     if read.state.meta is None:
         raise HTTPException(404, f"No report for {key.username} yet.")
     return _served(request, ctx, key, read, SOCIAL_IMAGE, PNG)

@@ -21,7 +21,7 @@ from web.flow import Outcome, decide
 from web.formatting import iso_utc
 from web.presenters import job_api, not_found_message
 from web.rendering import public_base_url
-from web.routes.reports import cache_control, missing, read_for_viewer
+from web.routes.reports import cache_control, missing, not_found_page, read_for_viewer
 from web.serving import http_cache
 from web.serving.bundle import MARKDOWN, bundle_name
 from web.serving.chunks import Chunk
@@ -47,7 +47,18 @@ def _export(
     *variant: str,
 ) -> Response:
     """An export: the same bytes for everyone (cached by version and ``variant``), a file
-    name of the user's, 404 while there is no report."""
+    name of the user's, 404 while there is no report (saying why when GitHub has none for
+    the login: no such user, an organisation, a private profile)."""
+    reason = read.state.unknown_reason
+    if reason is not None:
+        if extension == ".json":
+            body = {
+                "state": "not_found",
+                "reason": reason,
+                "detail": not_found_message(reason, key.username),
+            }
+            return JSONResponse(body, status_code=404)
+        return not_found_page(request, reason, key.username)
     if read.state.meta is None or read.document is None:
         raise missing(key)
     meta = read.state.meta
@@ -101,8 +112,10 @@ def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
         400: {"description": "invalid username, period or date range"},
         401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
         404: {
-            "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), or the "
-            "login is an organisation's (`reason`: `organization`); `detail` says so in words"
+            "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), the "
+            "login is an organisation's (`reason`: `organization`), or its owner made their "
+            "profile private and hid their activity (`reason`: `private_profile`); `detail` "
+            "says so in words"
         },
     },
     openapi_extra={"parameters": REPORT_PARAMETERS},

@@ -62,7 +62,7 @@ def report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[s
         "job": job_payload(outcome.job, now, key.username) if outcome.job else None,
         "can_cancel": outcome.job is not None
         and not outcome.job.finished
-        and viewer.may_cancel(outcome.job.viewer_id, ctx.settings.admins),
+        and viewer.may_cancel(outcome.job.viewer_id),
         "now": now,
     }
 
@@ -128,7 +128,7 @@ async def cancel_page(
     job = await run_in_threadpool(ctx.service.get_job, job_id)
     if job is None:
         raise HTTPException(404, "That job does not exist (or has expired).")
-    if not viewer.may_cancel(job.viewer_id, ctx.settings.admins):
+    if not viewer.may_cancel(job.viewer_id):
         raise HTTPException(403, "Only the viewer who started this job can cancel it.")
     cancelled = await run_in_threadpool(ctx.service.cancel_job, job_id) or job
     if safe_return_to(return_to) == "/":

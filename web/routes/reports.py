@@ -26,7 +26,7 @@ from web.auth import Viewer, identity_of, viewer_from_state
 from web.canonical import query_of, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
-from web.presenters import NOT_FOUND_TITLES, job_payload, not_found_message, report_path
+from web.presenters import job_payload, not_found_message, not_found_title, report_path
 from web.rendering import public_base_url, render_page
 from web.routes.pages import hidden_fields, report_context
 from web.serving import http_cache
@@ -39,6 +39,9 @@ from web.serving.route import ServedRoute, context_of
 router = APIRouter(route_class=ServedRoute, include_in_schema=False)
 
 HTML = "text/html; charset=utf-8"
+# A repository's owner is a login (``gitbrag.periods``: ``octo_acme``, ``-jerry-`` too) or an
+# organisation's name; a repository's name begins with a letter or digit.
+_OWNER = re.compile(r"(?=[._-]*[A-Za-z0-9])[A-Za-z0-9._-]{1,100}", re.ASCII)
 _REPOSITORY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -67,8 +70,28 @@ async def read_for_viewer(
     return result, viewer
 
 
+def owns_report(viewer: Viewer, key: ReportKey, meta: ReportMeta) -> bool:
+    """Whether the report is the viewer's own (they may curate it): their login is the
+    report's and, for a report that records its account, their account is that one (a login
+    can change hands; the former holder's session may still carry it for a while)."""
+    if not viewer.logged_in or viewer.login is None or viewer.login.lower() != key.username:
+        return False
+    return meta.account is None or viewer.is_account(meta.account)
+
+
 def missing(key: ReportKey) -> HTTPException:
     return HTTPException(404, f"No report for {key.username} yet: open {report_path(key)}")
+
+
+def not_found_page(request: Request, reason: str, username: str) -> Response:
+    """The 404 page saying why GitHub has no report for ``username`` (no such user, an
+    organisation, a private profile)."""
+    error = {
+        "status": 404,
+        "title": not_found_title(reason),
+        "message": not_found_message(reason, username),
+    }
+    return render_page(request, "error.html", {"error": error}, status_code=404)
 
 
 # ------------------------------------------------------------------ the report page
@@ -111,14 +134,13 @@ async def report_page(request: Request) -> Response:
             {
                 "notice": outcome.notice,
                 "job": job_payload(outcome.job, ctx.now(), key.username) if outcome.job else None,
-                "can_cancel": outcome.job is not None
-                and viewer.may_cancel(outcome.job.viewer_id, ctx.settings.admins),
+                "can_cancel": outcome.job is not None and viewer.may_cancel(outcome.job.viewer_id),
                 "page_path": page_path,
                 "login_path": "/auth/login?" + urlencode({"return_to": page_path}),
                 "generated_at": meta.generated_at,
                 "refresh_path": f"/user/github/{key.username}/refresh",
                 "hidden_fields": hidden_fields(key),
-                "report_username": key.username,
+                "owns_report": owns_report(viewer, key, meta),
                 "curate_path": report_path(key, "/curate"),
             }
         )
@@ -143,7 +165,7 @@ def _report_state_page(request: Request, outcome: Outcome, viewer: Viewer) -> Re
         reason = outcome.not_found_reason or "no_user"
         context["error"] = {
             "status": 404,
-            "title": NOT_FOUND_TITLES.get(reason, NOT_FOUND_TITLES["no_user"]),
+            "title": not_found_title(reason),
             "message": not_found_message(reason, outcome.key.username),
         }
         return render_page(request, "error.html", context, status_code=404)
@@ -170,6 +192,8 @@ async def _paged(request: Request, key: ReportKey, name: str, path: str) -> Resp
         request, ctx, lambda who: ctx.reader.page(key, name, bundle, base_url, who)
     )
     meta = read.state.meta
+    if read.state.unknown_reason is not None:
+        return not_found_page(request, read.state.unknown_reason, key.username)
     if meta is None:
         raise missing(key)
     if read.document is None:
@@ -201,7 +225,7 @@ async def repositories_page(request: Request) -> Response:
 async def pulls_page(request: Request) -> Response:
     """One page of a repository's pull requests in the report ("Show all N")."""
     owner, name = request.path_params["owner"], request.path_params["name"]
-    if not (_REPOSITORY_PART.match(owner) and _REPOSITORY_PART.match(name)):
+    if not (_OWNER.fullmatch(owner) and _REPOSITORY_PART.match(name)):
         raise InvalidInput("not a repository name")
     suffix = f"/repositories/{owner}/{name}"
     key = request_key(request, request.path_params["username"], suffix)

@@ -48,7 +48,7 @@ REPORT_PARAMETERS: list[dict[str, Any]] = [
         "name": "username",
         "in": "path",
         "required": True,
-        "description": "GitHub login (1-39 letters, digits and hyphens)",
+        "description": "GitHub login (1-39 letters, digits, hyphens and underscores)",
         "schema": {"type": "string"},
     },
     query_parameter("period", "1_year (default), 2_years, 5_years or all_time", max_length=32),
