@@ -46,6 +46,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
 from gitbrag.errors import (
+    GitHubError,
     GitHubUnavailable,
     NotFound,
     RateLimited,
@@ -339,6 +340,9 @@ def _run(
             return
         lifecycle.requeue(job_id, "GitHub is having trouble; retrying shortly")
         raise dramatiq.Retry(delay=int(1000 * min(300, 5 * 2**retries))) from None
+    except GitHubError as exc:  # permanent (a refusal, a schema the server lacks): say why
+        finish("failed", str(exc))
+        return
     except Exception:  # interrupts (Abort, TimeLimitExceeded) are BaseExceptions: not here
         log.exception("job %s for %s failed", job_id, key_text)
         finish("failed", INTERNAL)

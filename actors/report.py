@@ -5,7 +5,8 @@ id is the message id (read through ``CurrentMessage``). One running job per repo
 (``concurrency_key``); ``Abort`` and ``TimeLimitExceeded`` are final (``throws``); rate limits
 put the message back on the queue for the reset time (a copy keeping its id, counting
 ``rate_limit_waits`` instead of retries); HTTP timeouts (``http_timeout_seconds``) stay below
-the time limit. The GitHub client shares its token's budget with every process through Redis.
+the time limit. The GitHub client shares its token's budget with every process through Redis;
+what GitHub withholds from the viewer's token for good is read with the server token, if any.
 """
 
 from __future__ import annotations
@@ -46,15 +47,21 @@ async def generate_from_github(
 ) -> Report:
     """Collect ``key`` from the configured GitHub (or the simulated one) and build the report;
     the client is handed to ``clients`` so the job records its requests and budget."""
-    budget = worker_context().stores.token_budgets.for_token(token)
+    settings = get_settings()
+    budgets = worker_context().stores.token_budgets
+    server_token = settings.github_token
     return await generation.generate_report(
-        get_settings(),
+        settings,
         key,
         token,
         progress=progress,
         cache=cache,
         on_client=clients.track,
-        budget=budget,
+        budget=budgets.for_token(token),
+        # What GitHub withholds from the viewer's token for good (an organisation's SAML
+        # single sign-on, a permission it lacks) is read with the server's token, if any.
+        fallback_token=server_token,
+        fallback_budget=budgets.for_token(server_token) if server_token else None,
     )
 
 

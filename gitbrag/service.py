@@ -37,6 +37,7 @@ from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore, StoredReport
 from gitbrag.stores.ticks import TickGuard
 from gitbrag.stores.token_budget import TokenBudgets
+from gitbrag.stores.token_capabilities import TokenCapabilityStore
 from gitbrag.stores.views import ViewStore
 
 __all__ = [
@@ -81,6 +82,7 @@ class Stores:
         self.token_budgets = TokenBudgets(
             client, secret_key=settings.resolved_secret_key(), limits=settings.github_limits()
         )
+        self.token_capabilities = TokenCapabilityStore(client, self.token_budgets.fingerprint)
 
 
 def stores_for(client: StoreClient, settings: Settings) -> Stores:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -44,6 +45,7 @@ from web.serving.reader import Family, ReportReader
 from web.serving.route import ServedRoute
 from web.serving.view_counts import ViewCounter
 from web.templating import STATIC_DIR, build_templates
+from web.token_probe import probe_server_token
 
 logger = logging.getLogger("gitbrag.web")
 
@@ -196,7 +198,9 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        probe = asyncio.create_task(probe_server_token(settings, service))
         yield
+        probe.cancel()
         await context.views.aclose()  # the views counted since the last write
         await serving.aclose()
 

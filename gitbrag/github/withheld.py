@@ -75,6 +75,18 @@ def reason(subject: str, denial: Denial, owner: str | None = None) -> str:
     return f"{subject}: {explain(denial, owner)}"
 
 
+SINGULAR: Final = {
+    "pull requests": "pull request",
+    "issues": "issue",
+    "pull requests reviewed": "pull request reviewed",
+}
+
+
+def singular(noun: str) -> str:
+    """One of ``noun`` (the nouns withheld items are counted in)."""
+    return SINGULAR.get(noun, noun)
+
+
 def _key(denial: Denial) -> Denial:
     """Denials that read the same in a reason (the path aside)."""
     return Denial((), denial.kind, denial.message, denial.organization, denial.url)
@@ -102,7 +114,7 @@ class Withheld:
     def reasons(self) -> list[str]:
         """One reason per noun and reason, largest first."""
         return [
-            reason(f"{count:,} {noun[:-1] if count == 1 else noun}", denial)
+            reason(f"{count:,} {singular(noun) if count == 1 else noun}", denial)
             for (noun, denial), count in self._counts.most_common()
         ]
 

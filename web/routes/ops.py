@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from gitbrag.errors import StoreUnavailable
 from web.deps import Ctx
 from web.metrics import CONTENT_TYPE_LATEST
+from web.token_probe import server_token_readiness
 
 router = APIRouter(tags=["ops"])
 
@@ -24,7 +26,8 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz", responses={503: {"description": "Redis is unreachable"}})
 async def readyz(ctx: Ctx) -> JSONResponse:
-    """Ready to serve: Redis answers PING."""
+    """Ready to serve: Redis answers PING. With a server token, also what that token cannot
+    read (``server_token``: probed once at startup; it never makes the server unready)."""
     try:
         ready = await run_in_threadpool(ctx.service.ping)
     except Exception:  # any failure to reach Redis means "not ready", never a 500
@@ -32,7 +35,14 @@ async def readyz(ctx: Ctx) -> JSONResponse:
     ctx.metrics.redis_up.set(1 if ready else 0)
     if not ready:
         return JSONResponse({"status": "unavailable", "redis": False}, status_code=503)
-    return JSONResponse({"status": "ready", "redis": True})
+    body: dict[str, object] = {"status": "ready", "redis": True}
+    try:
+        token = await run_in_threadpool(server_token_readiness, ctx.settings, ctx.service)
+    except StoreUnavailable:
+        token = None
+    if token is not None:
+        body["server_token"] = token
+    return JSONResponse(body)
 
 
 @router.get("/metrics", include_in_schema=False)
