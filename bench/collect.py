@@ -9,11 +9,15 @@ cost for the same pull requests.
 Also the second report for the same user with a warm ``MemoryCache`` (5_years then 1_year),
 and what the plan not taken for reviews (search ``reviewed-by:``, docs/reviews-and-issues.md)
 would spend on its search pages alone.
+Last, the simulated GitHub's "real GitHub" mode (``preset="real_github"``, issue 18): requests
+per report of every sample and round-two user against the default mode, and their ratio
+(a test holds it at most 1.5: ``tests/github/test_real_github_mode.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from datetime import UTC, datetime
@@ -21,7 +25,9 @@ from typing import Any
 
 import httpx
 
+from gitbrag.errors import NotFound
 from gitbrag.fakehub.data import SAMPLE_USERS, token_for
+from gitbrag.fakehub.identity_data import ROUND_TWO_USERS
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
@@ -90,6 +96,36 @@ async def _search_plan(hub: FakeHub, login: str, period: str) -> dict[str, int]:
     return {"search_requests": hub.request_count(), "pull_requests_found": len(nodes)}
 
 
+async def _requests(hub: FakeHub, login: str, period: str) -> int:
+    """Requests of one cold collection (a refused private profile's count too)."""
+    key = ReportKey(login, DateRange.for_period(period, hub.data.today))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = GitHubClient(
+            http, token=token_for(login), api_url=hub.api_url, graphql_url=hub.graphql_url
+        )
+        with contextlib.suppress(NotFound):
+            await collect(client, key)
+        return client.requests_made
+
+
+def _real_github_mode(hub: FakeHub) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for period in ("1_year", "all_time"):
+        for login in SAMPLE_USERS + ROUND_TWO_USERS:
+            hub.reset()
+            default = asyncio.run(_requests(hub, login, period))
+            hub.reset()
+            hub.behaviours.configure(preset="real_github")
+            real = asyncio.run(_requests(hub, login, period))
+            rows[f"{login}/{period}"] = {
+                "default": default,
+                "real_github": real,
+                "ratio": round(real / default, 2),
+            }
+    hub.reset()
+    return {"reports": rows, "most": max(row["ratio"] for row in rows.values())}
+
+
 def main() -> dict[str, Any]:
     rows: dict[str, Any] = {}
     with FakeHub() as hub:
@@ -116,8 +152,10 @@ def main() -> dict[str, Any]:
             for login in ("review-machine", "octocat")
             for period in ("1_year", "all_time")
         }
+        real_github = _real_github_mode(hub)
     return {
         "reports": rows,
         "second_report_with_cache": warm,
         "reviewed_by_search_plan": plan,
+        "real_github_mode": real_github,
     }

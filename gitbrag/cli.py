@@ -17,7 +17,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import NoReturn, cast
 
 from pydantic import ValidationError
 
@@ -58,16 +58,30 @@ def _count(value: str) -> int:
     return number
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a hint where a login beginning with a hyphen was taken for an option."""
+
+    def error(self, message: str) -> NoReturn:
+        if "username" in message:
+            message += " (a login beginning with a hyphen goes after --: gitbrag report -- -jerry-)"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gitbrag",
         description="Turn someone's GitHub pull requests into a report they are proud to share.",
         epilog="Exit codes: 0 done, 1 GitHub or user error, 2 usage or configuration error.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    report = commands.add_parser("report", help="print a user's pull request report")
-    report.add_argument("username")
+    report = commands.add_parser(
+        "report",
+        help="print a user's pull request report",
+        epilog="A login beginning with a hyphen (legacy accounts such as -jerry-) goes after "
+        "--, which ends the options: gitbrag report --period all_time -- -jerry-",
+    )
+    report.add_argument("username", help="GitHub login (after -- if it begins with a hyphen)")
     report.add_argument("--period", help="1_year (default), 2_years, 5_years or all_time")
     report.add_argument("--since", help="first day, YYYY-MM-DD (with --until)")
     report.add_argument("--until", help="last day, YYYY-MM-DD (default today)")

@@ -1,5 +1,6 @@
 """Logins GitHub still has, end to end (web app in process, real worker, simulated GitHub):
-legacy logins with trailing or double hyphens, and organisations' logins."""
+legacy logins with trailing, double or leading hyphens, Enterprise Managed Users' underscores,
+organisations' logins, and accounts whose activity is private."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
+from gitbrag.periods import DateRange, ReportKey
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_for
 from web.app import create_app
@@ -33,7 +35,7 @@ def _generate(web: TestClient, hub: FakeHub, path: str) -> dict[str, Any]:
     return {"status": answer.status_code, **answer.json()}
 
 
-@pytest.mark.parametrize("login", ["artur-", "gil--dev"])
+@pytest.mark.parametrize("login", ["artur-", "gil--dev", "-jerry-", "octo_acme"])
 def test_legacy_logins_work_through_api_page_and_canonical_url(
     web: TestClient, hub: FakeHub, login: str
 ) -> None:
@@ -68,3 +70,22 @@ def test_an_organisation_gets_its_answer_and_it_is_remembered(
     again = web.get("/api/reports/github/octo-org?period=all_time", headers=headers)
     assert again.status_code == 404 and again.json()["reason"] == "organization"
     assert hub.request_count() == before
+
+
+def test_a_private_profile_is_answered_as_such_everywhere_and_never_stored(
+    web: TestClient, hub: FakeHub, hub_pipeline: Pipeline
+) -> None:
+    hub.behaviours.configure(private_profiles=True)
+    answer = _generate(web, hub, "/api/reports/github/hidden-hand")
+    assert answer["status"] == 404 and answer["state"] == "not_found"
+    assert answer["reason"] == "private_profile"
+    assert "Make profile private and hide activity" in answer["detail"]
+    assert hub.counters["private_profile.search"] > 0  # GitHub answered as if it had nothing
+    page = web.get("/user/github/hidden-hand")
+    assert page.status_code == 404 and "activity is private" in page.text
+    card = web.get("/user/github/hidden-hand/card.svg")
+    assert "private" in card.text and "Merged" not in card.text
+    assert (
+        hub_pipeline.service.get_report(ReportKey("hidden-hand", DateRange.for_period("1_year")))
+        is None
+    )

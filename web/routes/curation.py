@@ -60,21 +60,26 @@ EDITS: dict[str, Callable[[Curation, str], Curation]] = {
 
 async def require_owner(ctx: AppContext, viewer: Viewer, username: str) -> str:
     """The curation owner (``account_owner``) of the viewer, when they may curate
-    ``username``'s reports: their login is ``username`` (case-insensitively) and their GitHub
-    account is the one that holds it now. 401 when not logged in (or GitHub has not told us
-    the session's account yet), 403 otherwise; 400 for what cannot be a login."""
+    ``username``'s reports: their GitHub account is the one that holds the login now (when
+    GitHub has told us who does; otherwise their login is ``username``, case-insensitively).
+    Accounts, not logins, decide: a viewer renamed a minute ago (whose token check still
+    names the old login) curates their reports under the new one. 401 when not logged in (or
+    GitHub has not told us the session's account yet), 403 otherwise; 400 for what cannot be
+    a login."""
     validate_username(username)
     if not viewer.logged_in or viewer.login is None:
         raise HTTPException(401, "log in first")
-    if viewer.login.lower() != username.lower():
-        raise HTTPException(403, f"Only @{username} can curate @{username}'s reports.")
     if viewer.account_id is None:
         raise HTTPException(401, "GitHub has not confirmed your account yet: log in again.")
     holder = await run_in_threadpool(ctx.service.login_holder, username)
-    if holder is not None and holder != viewer.account_id:
-        raise HTTPException(
-            403, f"@{username} now belongs to another GitHub account: only it can curate."
-        )
+    same_login = viewer.login.lower() == username.lower()
+    owns = same_login if holder is None else holder == viewer.account_id
+    if not owns:
+        if same_login:
+            raise HTTPException(
+                403, f"@{username} now belongs to another GitHub account: only it can curate."
+            )
+        raise HTTPException(403, f"Only @{username} can curate @{username}'s reports.")
     return account_owner(viewer.account_id)
 
 
