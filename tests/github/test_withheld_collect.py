@@ -171,7 +171,9 @@ def withheld_counts(data: DataSet, report_key: ReportKey) -> dict[str, int]:
             and counted(pr.repo, pr.created_at)
         ),
         "pull requests reviewed": len(reviewed),
-        "issues": sum(1 for issue in data.issues_by(login) if counted(issue.repo, issue.created_at)),
+        "issues": sum(
+            1 for issue in data.issues_by(login) if counted(issue.repo, issue.created_at)
+        ),
     }
 
 
@@ -486,4 +488,3 @@ def test_a_cached_second_report_reads_the_profile_again_but_not_the_social_accou
     assert social == list(octocat.social_accounts) and social
     assert hub.counters["GET /users/{login}"] == 1
     assert hub.counters["GET /users/{login}/social_accounts"] == 0
-
