@@ -3,7 +3,7 @@
 Fine-grained and GitHub App tokens may lack permissions a classic token has; reports then
 name the parts GitHub withheld (``gitbrag.github.withheld``). So that an operator learns it
 before the first report does, the web's startup probes the configured server token
-(:func:`gitbrag.github.capabilities.probe_capabilities`, two requests) — one process a day,
+(:func:`gitbrag.github.capabilities.probe_capabilities`, three requests) — one process a day,
 whatever the number of web processes (``TokenCapabilityStore.claim``) — logs what it lacks
 (a warning) and keeps the finding in Redis, where every process's ``/readyz`` reads it.
 The probe never delays startup or readiness, and a GitHub or Redis outage only postpones it.

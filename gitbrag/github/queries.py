@@ -136,24 +136,38 @@ TOKEN_CAPABILITIES: Final = f"""
 query TokenCapabilities {{
   {RATE_LIMIT_FIELDS}
   me: viewer {{ login }}
-  contributions: viewer {{
-    contributionsCollection {{ pullRequestReviewContributions(first: 1) {{ totalCount }} }}
-  }}
   search(type: ISSUE, query: "is:pr is:public is:merged", first: 1) {{
     issueCount
+    nodes {{ ... on PullRequest {{ files(first: 1) {{ nodes {{ path }} }} }} }}
+  }}
+  stars: search(type: ISSUE, query: "is:pr is:public is:merged", first: 1) {{
     nodes {{
       ... on PullRequest {{
-        files(first: 1) {{ nodes {{ path }} }}
         repository {{ stargazers(first: 1, {_STAR_ORDER}) {{ edges {{ starredAt }} }} }}
       }}
     }}
   }}
 }}
 """
-"""What the token can read, in one request (:mod:`gitbrag.github.capabilities`): search,
-contributions (``viewer`` twice, so a refused ``contributionsCollection``, which nulls its
-parent, leaves the login readable), a pull request's files and its repository's stargazers.
-Nothing an older Enterprise Server lacks (no ``stateReason``, no ``socialAccounts``)."""
+"""What the token can read, first request (:mod:`gitbrag.github.capabilities`): its login,
+search, a pull request's files and, in a search of its own, that pull request's repository's
+stargazers. A refused field nulls its parent and, up the non-null fields, the nearest nullable
+object (GraphQL's null propagation): ``PullRequest.repository`` is non-null, so a refused
+``stargazers`` nulls the whole search node, which must not hide the files. Nothing an older
+Enterprise Server lacks (no ``stateReason``, no ``socialAccounts``)."""
+
+TOKEN_CONTRIBUTIONS: Final = f"""
+query TokenContributions($login: String!) {{
+  {RATE_LIMIT_FIELDS}
+  contributions: user(login: $login) {{
+    contributionsCollection {{ pullRequestReviewContributions(first: 1) {{ totalCount }} }}
+  }}
+}}
+"""
+"""What the token can read, second request: ``login``'s contributions. Through the nullable
+``user(login:)``, never ``viewer``: ``Query.viewer`` and ``User.contributionsCollection`` are
+non-null, so a refused ``contributionsCollection`` under ``viewer`` nulls the whole answer
+(``data: null``)."""
 
 _REVIEWS: Final = f"{_PAGE_INFO} nodes {{ id state submittedAt }}"
 
@@ -209,6 +223,7 @@ ALL_QUERIES: Final[dict[str, str]] = {
     "SearchIssues": SEARCH_ISSUES,
     "SearchIssuesWithoutReason": SEARCH_ISSUES_WITHOUT_REASON,
     "TokenCapabilities": TOKEN_CAPABILITIES,
+    "TokenContributions": TOKEN_CONTRIBUTIONS,
     "ReviewContributions": review_contributions_query(1),
     "PullRequestReviews": pull_request_reviews_query(1),
 }

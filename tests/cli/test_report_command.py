@@ -11,13 +11,10 @@ import pytest
 
 from gitbrag.cli import main
 from gitbrag.fakehub.data import SAMPLE_USERS, token_for
+from gitbrag.fakehub.identity_data import PRIVATE_PROFILE
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.github.budget import TokenBudget
-from gitbrag.github.client import GitHubClient
 from gitbrag.periods import DateRange
-from gitbrag.settings import Settings
 from tests.cli.expected import expected_report
-from tests.github.gates import Gate
 
 
 @pytest.fixture
@@ -168,52 +165,31 @@ def test_more_pull_requests_than_a_report_reads_exits_1_after_one_search(
     assert cli_env.counters["search"] == 1  # refused on the first page's issueCount
 
 
-@pytest.fixture
-def gated(cli_env: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Gate:
-    """The command's GitHub client talks through a gate (``tests/github/gates.py``) in front
-    of the simulated GitHub, which answers REST search as github.com does for a private
-    profile."""
-    gate = Gate(cli_env)
-
-    def through_gate(
-        cls: type[GitHubClient],
-        settings: Settings,
-        token: str | None,
-        http: httpx.AsyncClient | None = None,
-        budget: TokenBudget | None = None,
-    ) -> GitHubClient:
-        return cls(
-            httpx.AsyncClient(transport=gate),
-            token=token,
-            api_url=settings.github_api_url,
-            graphql_url=settings.graphql_url,
-            budget=budget,
-            owns_http=True,
-        )
-
-    monkeypatch.setattr(GitHubClient, "from_settings", classmethod(through_gate))
-    return gate
-
-
 def test_a_private_profile_exits_1_naming_the_privacy_setting(
-    gated: Gate, capsys: pytest.CaptureFixture[str]
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gated.hidden = frozenset({"no-prs"})
-    assert main(["report", "no-prs", "--token", token_for("octocat"), "--quiet"]) == 1
+    cli_env.behaviours.configure(private_profiles=True)
+    login = PRIVATE_PROFILE
+    assert main(["report", login, "--token", token_for("octocat"), "--quiet"]) == 1
     out = capsys.readouterr()
     assert out.out == ""
     assert out.err == (
-        "gitbrag: no-prs's activity is private: they turned on “Make profile private and hide "
-        "activity” in their GitHub profile settings, so GitHub does not show their pull "
+        f"gitbrag: {login}'s activity is private: they turned on “Make profile private and "
+        "hide activity” in their GitHub profile settings, so GitHub does not show their pull "
         "requests, reviews or issues to anyone else\n"
     )
-    assert gated.rest_searches == ["author:no-prs"]
+    assert cli_env.counters["GET /search/issues"] == 1  # one REST probe, refused 422
 
 
 def test_an_empty_profile_search_answers_is_an_empty_report(
-    gated: Gate, capsys: pytest.CaptureFixture[str]
+    cli_env: FakeHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gated.searchable = frozenset({"no-prs"})
-    report = run_json(capsys, "no-prs", "--token", token_for("octocat"))
+    cli_env.behaviours.configure(private_profiles=True)
+    report = run_json(capsys, "no-prs", "--period", "1_year", "--token", token_for("octocat"))
+    date_range = DateRange.for_period("1_year", cli_env.data.today)
+    expected = expected_report(
+        cli_env.live_data, "no-prs", date_range.since, date_range.until, "1_year", False
+    )
+    assert comparable(report) == expected
     assert report["totals"]["pull_requests"] == 0 and report["complete"] is True
-    assert gated.rest_searches == ["author:no-prs"]
+    assert cli_env.counters["GET /search/issues"] == 1  # the probe, answered 200

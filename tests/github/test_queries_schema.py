@@ -50,6 +50,7 @@ def test_every_query_is_listed() -> None:
         "PullRequestReviews",
         "SearchIssuesWithoutReason",
         "TokenCapabilities",
+        "TokenContributions",
     }
 
 

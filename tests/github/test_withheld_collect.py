@@ -1,11 +1,21 @@
-"""Collections through issue 18's answers (``tests/github/gates.py`` in front of the simulated
-GitHub): what GitHub withholds is read with the fallback token or named exactly (organisation,
-count, link), a private profile is refused, an older Enterprise Server's issues keep their
-totals with the reasons unknown, and the profile follows the account, not the login."""
+"""Collections against the simulated GitHub's issue-18 behaviours (``gitbrag.fakehub.behaviours``:
+``sso_enforcement``, ``token_permissions``, ``private_profiles``, the ``old_enterprise``
+preset), never an imitation of them: what GitHub withholds is read with the fallback token or
+named exactly (organisation, count, link), a private profile is refused, an older Enterprise
+Server's issues keep their totals with the reasons unknown, and the profile follows the
+account, not the login.
+
+Truth comes from the data set (``tests/cli/expected.py``'s oracle over ``FakeHub.live_data``,
+and plain loops over its records for what an organisation holds), never from the code under
+test; the simulated GitHub's counters prove what it answered and how often it was asked.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,48 +23,69 @@ import httpx
 import pytest
 
 from gitbrag.errors import InvalidInput, ProfilePrivate
-from gitbrag.fakehub.data import token_for
-from gitbrag.fakehub.server import FakeHub
+from gitbrag.fakehub import DataSet, FakeHub, token_for
+from gitbrag.fakehub.identity_data import PRIVATE_PROFILE, SSO_ORG
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.github.reviews import spans
 from gitbrag.github.windows import author_qualifier
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.periods import DateRange, Period, ReportKey
 from gitbrag.records import Collection
 from gitbrag.report import build_report
-from tests.github.gates import BY_APP, BY_PAT, Gate, sso_url
+from tests.cli.expected import expected_report
 
-ALL_TIME = ReportKey("octocat", DateRange.for_period("all_time"), include_closed=True)
-ONE_YEAR = ReportKey("octocat", DateRange.for_period("1_year"), include_closed=True)
-ORG = "octo-org"
+# GitHub's own words (docs "Permissions required for fine-grained personal access tokens" and
+# "... for GitHub Apps"), spelled out here rather than taken from the code under test.
+BY_PAT = "Resource not accessible by personal access token"
+BY_APP = "Resource not accessible by integration"
+NON_MEMBER = "star-gazer"  # a token from outside the SAML organisation (the "server token")
+SSO_URL = re.compile(
+    rf"https://github\.com/orgs/{SSO_ORG}/sso\?authorization_request=[A-Za-z0-9_-]+"
+)
 SAML = (
-    f"the organisation {ORG} enforces SAML single sign-on and the token has no SSO session for "
-    f"it; authorise the token at {sso_url(ORG)}"
+    f"the organisation {SSO_ORG} enforces SAML single sign-on and the token has no SSO session "
+    "for it; authorise the token at <url>"
 )
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
+Progress = Callable[[str, int, int], None]
+
+
+def key(hub: FakeHub, period: Period, login: str = "octocat") -> ReportKey:
+    return ReportKey(login, DateRange.for_period(period, hub.data.today), include_closed=True)
 
 
 class Run:
-    """One collection through a gate: the collection and the requests of each client."""
+    """One collection: the collection, its clients, and the API requests the simulated GitHub
+    received for it (``hub_requests``, both tokens together)."""
+
+    collection: Collection
+    client: GitHubClient
 
     def __init__(
         self,
-        gate: Gate,
-        key: ReportKey,
+        hub: FakeHub,
+        report_key: ReportKey,
         *,
         token: str | None = None,
         fallback: str | None = None,
         cache: MemoryCache | None = None,
+        progress: Progress | None = None,
     ) -> None:
+        self.key = report_key
+        before = hub.request_count()
+
         async def scenario() -> None:
-            async with httpx.AsyncClient(transport=gate, timeout=30) as http:
-                self.client = self._client(gate.hub, http, token or token_for(key.username))
+            async with httpx.AsyncClient(timeout=30) as http:
+                self.client = self._client(hub, http, token or token_for(report_key.username))
                 if fallback is not None:
-                    self.client.fallback = self._client(gate.hub, http, fallback)
-                self.collection = await collect(self.client, key, cache=cache)
+                    self.client.fallback = self._client(hub, http, fallback)
+                self.collection = await collect(
+                    self.client, report_key, cache=cache, progress=progress
+                )
 
         asyncio.run(scenario())
+        self.hub_requests = hub.request_count() - before
 
     @staticmethod
     def _client(hub: FakeHub, http: httpx.AsyncClient, token: str) -> GitHubClient:
@@ -75,153 +106,324 @@ class Run:
     def fallback_requests(self) -> int:
         return self.client.fallback.requests_made if self.client.fallback else 0
 
+    def report(self) -> dict[str, Any]:
+        """The report as JSON, without what the oracle does not compute (the generation time,
+        the highlights' sentences, the avatar and profile links)."""
+        report = build_report(self.collection, self.key, NOW).model_dump(mode="json")
+        report.pop("generated_at")
+        report.pop("highlights")
+        report["user"] = {
+            k: v for k, v in report["user"].items() if k not in ("avatar_url", "html_url")
+        }
+        return report
+
+
+def truth(data: DataSet, report_key: ReportKey, **options: Any) -> dict[str, Any]:
+    """The report of ``report_key`` straight from the records."""
+    span = report_key.range
+    return expected_report(
+        data,
+        report_key.username,
+        span.since,
+        span.until,
+        span.period,
+        report_key.include_closed,
+        **options,
+    )
+
 
 def in_org(name: str) -> bool:
-    return name.lower().startswith(ORG + "/")
+    return name.lower().startswith(SSO_ORG + "/")
 
 
-def without_org(collection: Collection) -> dict[str, Any]:
-    """What a collection holds outside the organisation."""
-    assert collection.issues is not None and collection.reviews is not None
+def without_org(data: DataSet) -> DataSet:
+    """The data set as a token that cannot read the SAML organisation sees it."""
+    return replace(
+        data,
+        repos={name: repo for name, repo in data.repos.items() if not in_org(name)},
+        pull_requests=[pr for pr in data.pull_requests if not in_org(pr.repo)],
+        issues=[issue for issue in data.issues if not in_org(issue.repo)],
+    )
+
+
+def withheld_counts(data: DataSet, report_key: ReportKey) -> dict[str, int]:
+    """How many of the user's pull requests, pull requests reviewed and issues of the range
+    live in the SAML organisation (plain loops over the records), in the order the collector
+    reads them."""
+    span = report_key.range
+    login = report_key.username
+
+    def counted(repository: str, moment: datetime) -> bool:
+        return in_org(repository) and span.contains(moment)
+
+    reviewed = {
+        (pr.repo, pr.number)
+        for pr, review in data.reviews_by(login)
+        if review.submitted_at is not None
+        and counted(pr.repo, review.submitted_at)
+        and pr.author.lower() != login.lower()
+    }
     return {
-        "pull_requests": [pr for pr in collection.pull_requests if not in_org(pr.repository)],
-        "repositories": {k: v for k, v in collection.repositories.items() if not in_org(k)},
-        "stars": {k: v for k, v in collection.stars_gained.items() if not in_org(k)},
-        "issues": [i for i in collection.issues if not in_org(i.repository)],
-        "reviews": sorted(
-            (r.id for r in collection.reviews if not in_org(r.repository)),
+        "pull requests": sum(
+            1
+            for pr in data.prs_by(login)
+            if (report_key.include_closed or pr.state != "CLOSED")
+            and counted(pr.repo, pr.created_at)
+        ),
+        "pull requests reviewed": len(reviewed),
+        "issues": sum(
+            1 for issue in data.issues_by(login) if counted(issue.repo, issue.created_at)
         ),
     }
+
+
+def saml_reasons(counts: dict[str, int]) -> list[str]:
+    """The reasons naming ``counts`` withheld by the organisation (its link as ``<url>``)."""
+    singular = {"pull requests": "pull request", "pull requests reviewed": "pull request reviewed"}
+    singular["issues"] = "issue"
+    return [
+        f"{count:,} {noun if count != 1 else singular[noun]}: {SAML}"
+        for noun, count in counts.items()
+        if count
+    ]
+
+
+def linked(reasons: list[str]) -> list[str]:
+    """``reasons`` with GitHub's authorisation link as ``<url>``; each reason that speaks of
+    SAML must carry exactly one link, in GitHub's form (``authorization_request`` is opaque)."""
+    out = []
+    for reason in reasons:
+        text, links = SSO_URL.subn("<url>", reason)
+        assert links == ("SAML" in reason), reason
+        out.append(text)
+    return out
+
+
+def without_reviews_and_social_accounts(data: DataSet, login: str) -> DataSet:
+    """The data set as a token that cannot read ``login``'s contributions and social accounts
+    sees it: no reviews given, no social accounts."""
+    wanted = login.lower()
+    pull_requests = [
+        replace(pr, reviews=[r for r in pr.reviews if r.author.lower() != wanted])
+        for pr in data.pull_requests
+    ]
+    users = data.users | {wanted: replace(data.users[wanted], social_accounts=[])}
+    return replace(data, users=users, pull_requests=pull_requests)
+
+
+def rest(report: dict[str, Any]) -> dict[str, Any]:
+    """A report but whether it is complete and why not (checked on their own)."""
+    return {k: v for k, v in report.items() if k not in ("complete", "incomplete_reasons")}
+
+
+def org_repositories(report: dict[str, Any]) -> list[str]:
+    return [r["name_with_owner"] for r in report["repositories"] if in_org(r["name_with_owner"])]
 
 
 # --------------------------------------------------------------------------- SAML SSO
 
 
 def test_saml_hidden_work_is_named_with_organisation_count_and_link(hub: FakeHub) -> None:
-    clean = Run(Gate(hub), ALL_TIME).collection
-    assert clean.issues is not None and clean.reviews is not None
-    org_prs = [pr for pr in clean.pull_requests if in_org(pr.repository)]
-    org_issues = [i for i in clean.issues if in_org(i.repository)]
-    assert org_prs and org_issues and any(in_org(r.repository) for r in clean.reviews)
+    all_time = key(hub, "all_time")
+    counts = withheld_counts(hub.live_data, all_time)
+    assert all(counts.values()), counts  # pull requests, a review and an issue to withhold
 
-    gate = Gate(hub, organization=ORG, saml_tokens=frozenset({token_for("octocat")}))
-    hidden = Run(gate, ALL_TIME).collection
+    hub.behaviours.configure(sso_enforcement=True)
+    hidden = Run(hub, all_time)
 
-    assert without_org(hidden) == without_org(clean)
-    assert not any(in_org(pr.repository) for pr in hidden.pull_requests)
-    assert gate.withheld["SearchPullRequests"] == len(org_prs)
-    assert gate.withheld["SearchIssues"] == len(org_issues)
-    reviewed = gate.withheld["ReviewContributions"]
-    assert reviewed > 0
-    assert hidden.incomplete_reasons == [
-        f"{len(org_prs)} pull requests: {SAML}",
-        f"{reviewed} pull requests reviewed: {SAML}",
-        f"{len(org_issues)} issues: {SAML}",
-    ]
-    report = build_report(hidden, ALL_TIME, NOW)
-    assert not report.complete and report.incomplete_reasons[:3] == hidden.incomplete_reasons
+    assert linked(hidden.collection.incomplete_reasons) == saml_reasons(counts)
+    report = hidden.report()
+    assert report["complete"] is False
+    assert linked(report["incomplete_reasons"]) == saml_reasons(counts)
+    assert rest(report) == rest(truth(without_org(hub.live_data), all_time))
+    # each withheld item refused once, never retried as a fault
+    assert hub.counters["saml.forbidden"] == sum(counts.values())
 
 
 def test_saml_hidden_work_is_read_with_the_fallback_token(hub: FakeHub) -> None:
-    clean = Run(Gate(hub), ALL_TIME)
-    gate = Gate(hub, organization=ORG, saml_tokens=frozenset({token_for("octocat")}))
-    helped = Run(gate, ALL_TIME, fallback=token_for("no-prs"))
+    all_time = key(hub, "all_time")
+    clean = Run(hub, all_time)
+    asked_clean = hub.counters
+    hub.reset_counters()
+
+    hub.behaviours.configure(sso_enforcement=True)
+    helped = Run(hub, all_time, fallback=token_for(NON_MEMBER))
+
     assert helped.collection.incomplete_reasons == []
-    assert helped.collection == clean.collection
-    # every stage met the refusal and went to the fallback: search, activity, files, stars
-    assert {"SearchPullRequests", "SearchIssues", "ReviewContributions"} <= set(gate.withheld)
-    assert {"Repositories", "PullRequestFiles"} <= set(gate.withheld)
+    assert helped.report() == truth(hub.live_data, all_time)
+    # every stage met the refusal and asked again with the fallback: search, activity, files,
+    # stars
+    asked = hub.counters
+    for operation in (
+        "SearchPullRequests",
+        "SearchIssues",
+        "ReviewContributions",
+        "PullRequestFiles",
+        "Repositories",
+    ):
+        name = f"operation.{operation}"
+        assert asked[name] > asked_clean[name], operation
+    org_prs = [pr for pr in helped.collection.pull_requests if in_org(pr.repository)]
+    with_files = [pr for pr in org_prs if pr.changed_files]
+    refused = sum(withheld_counts(hub.live_data, all_time).values())
+    refused += len(with_files) + len({pr.repository for pr in org_prs})
+    assert hub.counters["saml.forbidden"] == refused  # the viewer's token, once each
     assert helped.fallback_requests > 0
+    assert helped.hub_requests == helped.requests + helped.fallback_requests
     assert helped.requests <= clean.requests + 2  # (cursors of re-read windows aside)
 
 
 def test_a_fallback_refused_too_leaves_the_parts_named(hub: FakeHub) -> None:
-    both = frozenset({token_for("octocat"), token_for("Mixed-Case-Dev")})
-    gate = Gate(hub, organization=ORG, saml_tokens=both)
-    alone = Run(gate, ALL_TIME).collection
-    helped = Run(gate, ALL_TIME, fallback=token_for("Mixed-Case-Dev")).collection
-    assert helped.incomplete_reasons == alone.incomplete_reasons
-    assert helped.pull_requests == alone.pull_requests
+    """A fallback that is a member of the organisation without an SSO session is refused the
+    same: the report stays named, with the viewer's own link."""
+    all_time = key(hub, "all_time")
+    hub.behaviours.configure(sso_enforcement=True)
+    alone = Run(hub, all_time)
+    helped = Run(hub, all_time, fallback=token_for("Mixed-Case-Dev"))
+    assert helped.fallback_requests > 0
+    assert helped.collection.incomplete_reasons == alone.collection.incomplete_reasons
+    counts = withheld_counts(hub.live_data, all_time)
+    assert linked(helped.collection.incomplete_reasons) == saml_reasons(counts)
+    assert helped.collection.pull_requests == alone.collection.pull_requests
+    assert rest(helped.report()) == rest(truth(without_org(hub.live_data), all_time))
 
 
 def test_saml_on_repositories_and_files_names_each_one(hub: FakeHub) -> None:
-    clean = Run(Gate(hub), ALL_TIME).collection
-    gate = Gate(
-        hub, organization=ORG, saml_tokens=frozenset({token_for("octocat")}), saml_search=False
+    """The organisation begins enforcing SAML SSO after the search and the activity were read
+    (its administrator turns enforcement on; an SSO session ends): the repositories and files
+    read afterwards are withheld, and each is named with its link."""
+    all_time = key(hub, "all_time")
+
+    def enforce_from_files(phase: str, done: int, total: int) -> None:
+        if phase == "files":
+            hub.behaviours.configure(sso_enforcement=True)
+
+    hidden = Run(hub, all_time, progress=enforce_from_files)
+    assert hub.counters["saml.forbidden"] > 0
+
+    expected = truth(hub.live_data, all_time)
+    org_repos = org_repositories(expected)
+    org_prs = [
+        (repo["name_with_owner"], pr)
+        for repo in expected["repositories"]
+        if in_org(repo["name_with_owner"])
+        for pr in repo["pull_requests"]
+    ]
+    assert org_repos and all(pr["changed_files"] for _, pr in org_prs)
+    report = hidden.report()
+    assert linked(sorted(report["incomplete_reasons"])) == sorted(
+        [f"stars for {name}: {SAML}" for name in org_repos]
+        + [
+            f"languages are incomplete for {name}#{pr['number']}: its changed files could not "
+            f"be read: {SAML}"
+            for name, pr in org_prs
+        ]
     )
-    hidden = Run(gate, ALL_TIME).collection
-    org_repos = sorted(name for name in clean.repositories if in_org(name))
-    assert org_repos
-    assert sorted(hidden.incomplete_reasons) == sorted(
-        f"stars for {name}: {SAML}" for name in org_repos
+    assert report["complete"] is False
+    # the search and the activity were read before: every pull request is there, the
+    # organisation's with their lines but without languages; the rest is the truth
+    assert org_repositories(report) == org_repos
+    for got, want in zip(report["repositories"], expected["repositories"], strict=True):
+        if in_org(want["name_with_owner"]):
+            want_prs = [pr | {"languages": {}} for pr in want["pull_requests"]]
+            assert got["pull_requests"] == want_prs
+        else:
+            assert got == want
+    for section in ("reviews", "issues", "months", "sizes", "roles", "user"):
+        assert report[section] == expected[section], section
+    unlisted = replace(
+        hub.live_data,
+        pull_requests=[
+            replace(pr, files=[]) if in_org(pr.repo) else pr for pr in hub.live_data.pull_requests
+        ],
     )
-    report = build_report(hidden, ALL_TIME, NOW)
-    unread = [r for r in report.incomplete_reasons if r.startswith("languages are incomplete")]
-    with_files = [pr for pr in hidden.pull_requests if in_org(pr.repository) and pr.changed_files]
-    assert with_files and len(unread) == len(with_files)
-    assert all(r.endswith(f": its changed files could not be read: {SAML}") for r in unread)
+    assert report["languages"] == truth(unlisted, all_time)["languages"]
+    totals = {k: v for k, v in report["totals"].items() if k != "stars_gained"}
+    assert totals == {k: v for k, v in expected["totals"].items() if k != "stars_gained"}
 
 
 # --------------------------------------------------------------------------- token permissions
 
 
 def test_a_fine_grained_token_without_stargazers(hub: FakeHub) -> None:
-    clean = Run(Gate(hub), ONE_YEAR).collection
-    gate = Gate(hub, stargazers_refused=frozenset({token_for("octocat")}))
-    refused = Run(gate, ONE_YEAR)
+    one_year = key(hub, "1_year")
+    hub.behaviours.configure(token_permissions=True)
+    fine_grained = hub.issue_token("octocat", "fine_grained")
+    refused = Run(hub, one_year, token=fine_grained)
+    expected = truth(hub.live_data, one_year)
+    names = [repo["name_with_owner"] for repo in expected["repositories"]]
     assert sorted(refused.collection.incomplete_reasons) == sorted(
-        f"stars for {name}: the token cannot read stargazers ({BY_PAT})"
-        for name in clean.repositories
+        f"stars for {name}: the token cannot read stargazers ({BY_PAT})" for name in names
     )
     assert refused.collection.stars_gained == {}
-    # the repositories, nulled whole for their stargazers, are read again without them
-    assert refused.collection.repositories == clean.repositories
-    assert refused.collection.pull_requests == clean.pull_requests
-    helped = Run(gate, ONE_YEAR, fallback=token_for("no-prs")).collection
-    assert helped == clean
+    assert hub.counters["token_permissions.forbidden"] > 0
+    # the repositories, nulled whole for their stargazers, are read again without them: all
+    # but the stars gained is the truth
+    unknown = {"stars_gained": 0, "stars_gained_capped": False}
+    seen = expected | {
+        "repositories": [repo | unknown for repo in expected["repositories"]],
+        "totals": expected["totals"] | {"stars_gained": 0},
+    }
+    assert rest(refused.report()) == rest(seen)
+
+    helped = Run(hub, one_year, token=fine_grained, fallback=token_for(NON_MEMBER))
+    assert helped.fallback_requests > 0
+    assert helped.report() == expected
 
 
 def test_an_app_token_without_contributions_or_social_accounts(hub: FakeHub) -> None:
-    clean = Run(Gate(hub), ONE_YEAR).collection
-    app = token_for("octocat")
-    gate = Gate(hub, contributions_refused=frozenset({app}))
-    refused = Run(gate, ONE_YEAR)
+    one_year = key(hub, "1_year")
+    hub.behaviours.configure(token_permissions=True)
+    app = hub.issue_token("octocat", "app")
+    refused = Run(hub, one_year, token=app)
     assert refused.collection.incomplete_reasons == [
         f"social accounts: the token cannot read them ({BY_APP})",
         f"reviews given: the token cannot read contributions ({BY_APP})",
     ]
     assert refused.collection.reviews == [] and refused.collection.profile.social_accounts == ()
-    assert refused.collection.pull_requests == clean.pull_requests
-    assert gate.withheld["ReviewContributions"] == len(spans(ONE_YEAR.range))  # never retried
-    helped = Run(gate, ONE_YEAR, fallback=token_for("no-prs")).collection
-    assert helped == clean
+    expected = truth(hub.live_data, one_year)
+    assert expected["reviews"]["total"] > 0 and expected["user"]["social_accounts"]
+    seen = truth(without_reviews_and_social_accounts(hub.live_data, "octocat"), one_year)
+    assert rest(refused.report()) == rest(seen)
+    # refused once per span and once for the social accounts: permanent, never retried
+    assert hub.counters["token_permissions.forbidden"] == len(spans(one_year.range)) + 1
+
+    helped = Run(hub, one_year, token=app, fallback=token_for(NON_MEMBER))
+    assert helped.fallback_requests > 0
+    assert helped.report() == expected
 
 
 # --------------------------------------------------------------------------- private profiles
 
 
 def test_a_private_profile_is_refused_after_one_probe(hub: FakeHub) -> None:
-    gate = Gate(hub, hidden=frozenset({"no-prs"}))
+    hub.behaviours.configure(private_profiles=True)
     with pytest.raises(ProfilePrivate) as caught:
-        Run(gate, ReportKey("no-prs", DateRange.for_period("all_time")))
-    assert caught.value.login == "no-prs" and caught.value.reason == "private_profile"
+        Run(hub, key(hub, "all_time", PRIVATE_PROFILE))
+    assert caught.value.login == PRIVATE_PROFILE and caught.value.reason == "private_profile"
     assert "Make profile private and hide activity" in str(caught.value)
-    assert gate.rest_searches == ["author:no-prs"]
+    assert hub.counters["GET /search/issues"] == 1  # one REST probe, refused 422
+    assert hub.counters["private_profile.search"] > 1  # GraphQL searches hid it, then REST
 
 
 def test_an_empty_profile_that_search_answers_is_a_true_empty_report(hub: FakeHub) -> None:
-    gate = Gate(hub, searchable=frozenset({"no-prs"}))
-    empty = Run(gate, ReportKey("no-prs", DateRange.for_period("all_time")))
+    hub.behaviours.configure(private_profiles=True)
+    all_time = key(hub, "all_time", "no-prs")
+    empty = Run(hub, all_time)
     assert (empty.collection.pull_requests, empty.collection.incomplete_reasons) == ([], [])
     assert (empty.collection.issues, empty.collection.reviews) == ([], [])
-    assert gate.rest_searches == ["author:no-prs"]
-    assert empty.requests == 6  # the five of any report, and the one probe
+    assert empty.report() == truth(hub.live_data, all_time)
+    assert hub.counters["GET /search/issues"] == 1  # the probe, answered 200
+    assert hub.counters["private_profile.search"] == 0
+    assert empty.requests == empty.hub_requests == 6  # the five of any report, and the probe
 
 
 def test_a_user_with_activity_is_never_probed(hub: FakeHub) -> None:
-    gate = Gate(hub, hidden=frozenset({"octocat"}))  # would be refused, if asked
-    Run(gate, ALL_TIME)
-    assert gate.rest_searches == []
+    hub.behaviours.configure(private_profiles=True)
+    all_time = key(hub, "all_time")
+    active = Run(hub, all_time)
+    assert hub.counters["GET /search/issues"] == 0
+    assert active.report() == truth(hub.live_data, all_time)
 
 
 @pytest.mark.parametrize("login", ["octo_acme", "-jerry-", "Mixed-Case-Dev", "a"])
@@ -241,26 +443,30 @@ def test_the_author_qualifier_refuses_anything_else(text: str) -> None:
 def test_an_older_enterprise_server_keeps_issue_totals_with_reasons_unknown(
     hub: FakeHub,
 ) -> None:
-    clean = Run(Gate(hub), ALL_TIME)
-    gate = Gate(hub, old_server=True)
-    old = Run(gate, ALL_TIME)
-    again = Run(gate, ALL_TIME)
-    assert gate.undefined_fields == 1  # learned once per server, not per report
-    assert old.requests == clean.requests + 1 and again.requests == clean.requests
-    assert old.client.remaining is None  # rate limiting off: nothing observed, nothing blocked
-    assert clean.collection.issues is not None and old.collection.issues is not None
-    assert [(i.repository, i.number, i.state) for i in old.collection.issues] == [
-        (i.repository, i.number, i.state) for i in clean.collection.issues
-    ]
+    all_time = key(hub, "all_time")
+    clean = Run(hub, all_time)
+    hub.behaviours.configure(preset="old_enterprise")
+    hub.reset_counters()
+    old = Run(hub, all_time)
+    again = Run(hub, all_time)
+    # the failed request paid once per server, not per report
+    assert hub.counters["legacy_schema.undefined_field"] == 1
+    assert old.hub_requests == clean.hub_requests + 1
+    assert again.hub_requests == clean.hub_requests
+    # rate limiting off: nothing observed, nothing blocked
+    assert hub.counters["rate_limiting_disabled.not_enabled"] > 0
+    assert old.client.remaining is None and again.client.remaining is None
+    assert old.collection.issues is not None
     assert all(i.state_reason is None and not i.state_reason_known for i in old.collection.issues)
-    assert old.collection.pull_requests == clean.collection.pull_requests
-    assert old.collection.incomplete_reasons == []
-    issues = build_report(old.collection, ALL_TIME, NOW).issues
-    truth = build_report(clean.collection, ALL_TIME, NOW).issues
-    assert issues is not None and truth is not None
-    assert (issues.total, issues.open, issues.closed) == (truth.total, truth.open, truth.closed)
-    assert issues.closed_reason_unknown == truth.closed > 0
-    assert (issues.completed, issues.not_planned) == (0, 0)
+
+    expected = truth(hub.live_data, all_time, issue_reasons_known=False)
+    expected["user"]["social_accounts"] = []  # an older server has no such endpoint
+    for run in (old, again):
+        report = run.report()
+        assert report == expected
+        issues = report["issues"]
+        assert issues["closed_reason_unknown"] == issues["closed"] > 0
+        assert (issues["completed"], issues["not_planned"]) == (0, 0)
 
 
 # --------------------------------------------------------------------------- the account
@@ -269,11 +475,16 @@ def test_an_older_enterprise_server_keeps_issue_totals_with_reasons_unknown(
 def test_a_cached_second_report_reads_the_profile_again_but_not_the_social_accounts(
     hub: FakeHub,
 ) -> None:
+    one_year = key(hub, "1_year")
     cache = MemoryCache()
-    first = Run(Gate(hub), ONE_YEAR, cache=cache).collection
+    first = Run(hub, one_year, cache=cache).collection
     hub.reset_counters()
-    second = Run(Gate(hub), ONE_YEAR, cache=cache).collection
-    assert second.profile == first.profile and first.profile.id is not None
-    assert first.profile.social_accounts  # octocat has some: they came from the cache
+    second = Run(hub, one_year, cache=cache).collection
+    assert second.profile == first.profile
+    octocat = hub.live_data.user("octocat")
+    assert octocat is not None and first.profile.id == octocat.id
+    # octocat has social accounts: the second report had them from the cache
+    social = [(account.provider, account.url) for account in second.profile.social_accounts]
+    assert social == list(octocat.social_accounts) and social
     assert hub.counters["GET /users/{login}"] == 1
     assert hub.counters["GET /users/{login}/social_accounts"] == 0
