@@ -13,6 +13,7 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.service import ReportService
 from tests.fixtures.web import METRICS_AUTH, key_for, login, settings_for, store_report
+from tests.harness import poll_until
 from web.app import create_app
 
 
@@ -160,3 +161,28 @@ def test_metrics_show_jobs_by_state_queue_and_run_times(
     assert 'gitbrag_job_run_seconds_bucket{le="30.0"} 0.0' in text
     assert 'gitbrag_job_run_seconds_bucket{le="60.0"} 1.0' in text
     assert "gitbrag_job_run_seconds_count 1.0" in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "lacking"), [("app", {"contributions", "social_accounts"}), ("oauth", set())]
+)
+def test_readyz_says_what_the_server_token_cannot_read(
+    redis_url: str, hub: FakeHub, tmp_path: Path, kind: str, lacking: set[str]
+) -> None:
+    """The web's startup probes the server token once (issue 18: a GitHub App token lacks
+    contributions and social accounts), logs it, and every /readyz shows it; no other
+    process probes again while the finding is kept."""
+    hub.behaviours.configure(token_permissions=True)
+    token = hub.issue_token("octocat", kind)  # type: ignore[arg-type]
+    settings = settings_for(redis_url, hub, tmp_path, github_token=token)
+    with TestClient(create_app(settings)) as client:
+        ready = poll_until(
+            lambda: client.get("/readyz").json(),
+            lambda body: body["server_token"]["checked"],
+            timeout=30,
+            what="the server token probed",
+        )
+    assert set(ready["server_token"]["lacking"]) == lacking
+    assert ready["status"] == "ready" and "login" not in ready["server_token"]
+    # Another process, the same day, finds it and does not probe again.
+    assert not ReportService.from_settings(settings).stores.token_capabilities.claim(token)
