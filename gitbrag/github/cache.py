@@ -19,11 +19,15 @@ SOCIAL_ACCOUNTS: Final = "social_accounts"
 REPOSITORY: Final = "repository"
 PR_FILES: Final = "pr_files"
 STARGAZERS: Final = "stargazers"
+SEARCHABLE: Final = "searchable"  # an account with no activity that REST search answers
 
 SOCIAL_ACCOUNTS_TTL: Final = 3600
 REPOSITORY_TTL: Final = 6 * 3600
 PR_FILES_TTL: Final = 30 * 86_400
 STARGAZERS_TTL: Final = 30 * 86_400
+# GitHub's search allows 30 requests a minute per token: an empty account regenerated often
+# must not spend one each time. An account that hides its activity later is seen within this.
+SEARCHABLE_TTL: Final = 3600
 
 
 class ImmutableCache(Protocol):

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gitbrag.errors import ProfilePrivate, UserNotSearchable
-from gitbrag.github.cache import ImmutableCache
+from gitbrag.github.cache import SEARCHABLE, SEARCHABLE_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.files import FilesResult, fetch_files, pr_key
 from gitbrag.github.issues import IssuesResult, search_issues
@@ -45,7 +45,7 @@ from gitbrag.github.search import search_pull_requests
 from gitbrag.github.tasks import gather_pair
 from gitbrag.github.windows import author_qualifier
 from gitbrag.periods import ReportKey
-from gitbrag.records import Collection, PullRequestRecord
+from gitbrag.records import Collection, PullRequestRecord, UserProfile
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -89,7 +89,7 @@ async def collect(
     )
     reasons += reviews.incomplete_reasons + issues.incomplete_reasons
     if (found.counted, issues.counted, reviews.contributions) == (0, 0, 0):
-        await probe_private(client, profile.login)  # nothing at all: hidden, or true?
+        await probe_private(client, profile, cache)  # nothing at all: hidden, or true?
 
     report("files", 0, len(found.pull_requests))
     files = await fetch_files(client, found.pull_requests, cache=cache, progress=report)
@@ -145,8 +145,10 @@ async def _activity(
     return await gather_pair(collect_reviews(client, login, key.range, advance=advance), issues())
 
 
-async def probe_private(client: GitHubClient, login: str) -> None:
-    """Raise ``ProfilePrivate`` if ``login`` (an existing account) hid its activity.
+async def probe_private(
+    client: GitHubClient, profile: UserProfile, cache: ImmutableCache | None = None
+) -> None:
+    """Raise ``ProfilePrivate`` if the account of ``profile`` hid its activity.
 
     GitHub's GraphQL search answers a private profile with ``issueCount: 0`` and no error,
     like a user who never did anything; REST search refuses it with 422 "The listed users
@@ -154,13 +156,20 @@ async def probe_private(client: GitHubClient, login: str) -> None:
     to view the users." (docs "Setting your profile to private", changelog 2022-04-21
     "Private profiles", cli/cli#6879; the body as in mathlib4#31286 and zephyr#94070). An
     answer (200) means the empty report is true; so does a server without REST search (404):
-    only GitHub's refusal proves the activity hidden.
+    only GitHub's refusal proves the activity hidden. A true answer is remembered for the
+    account (``SEARCHABLE_TTL``, keyed by its id, never its login): REST search allows a token
+    30 requests a minute, which regenerating empty reports must not use up.
     """
-    params: dict[str, str | int] = {"q": author_qualifier(login), "per_page": 1}
+    known = str(profile.id) if profile.id is not None else None
+    if cache is not None and known is not None and await cache.get(SEARCHABLE, known):
+        return
+    params: dict[str, str | int] = {"q": author_qualifier(profile.login), "per_page": 1}
     try:
         await client.rest_get("/search/issues", params=params, missing_ok=True)
     except UserNotSearchable:
-        raise ProfilePrivate(login) from None
+        raise ProfilePrivate(profile.login) from None
+    if cache is not None and known is not None:
+        await cache.set(SEARCHABLE, known, True, SEARCHABLE_TTL)
 
 
 def _with_files(pr: PullRequestRecord, files: FilesResult) -> PullRequestRecord:
