@@ -47,7 +47,7 @@ from periodiq import PeriodiqMiddleware
 from actors.cancels import FinishSkippedCancels
 from actors.jobs import worker_context
 from actors.limiter import ReportedUserLimiter
-from gitbrag.lifecycle import DRAMATIQ_NAMESPACE
+from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.connection import REDIS_UNAVAILABLE, broker_client, connect
 from gitbrag.stores.limiter_slots import LimiterSlots

@@ -1,7 +1,7 @@
 """Running one report job: the idempotent, at-least-once-safe body of the report actor.
 
 :func:`run_report_job` is what the actor calls. It asks the job lifecycle
-(:mod:`gitbrag.lifecycle`) whether this delivery should run (a late or duplicate delivery of
+(:mod:`gitbrag.jobs.lifecycle`) whether this delivery should run (a late or duplicate delivery of
 a finished or superseded job does nothing), runs the async generation on the worker's event
 loop while a heartbeat renews the claim, publishes progress and watches for cancellation,
 then stores the report and finishes the job. Every path ends with a final status and the
@@ -55,10 +55,10 @@ from gitbrag.errors import (
     Unauthorized,
 )
 from gitbrag.github.cache import ImmutableCache
-from gitbrag.lifecycle import CANCELLED, JobLifecycle, JobStatus, Progress
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
-from gitbrag.service import Stores
+from gitbrag.jobs.lifecycle import CANCELLED, JobLifecycle, JobStatus, Progress
+from gitbrag.jobs.service import Stores
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.connection import connect, wait_until_answers

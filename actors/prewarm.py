@@ -25,11 +25,11 @@ from periodiq import cron
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
 from actors.jobs import worker_context
-from gitbrag import limits
 from gitbrag.errors import JobLimitReached
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs import limits
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gitbrag.errors import ConfigError, InvalidInput
 from gitbrag.github.budget import Limits
-from gitbrag.periods import validate_username
+from gitbrag.report.logins import validate_username
 
 MIN_SECRET_KEY_BYTES = 32
 

@@ -17,8 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gitbrag.errors import InvalidInput, JobLimitReached, StoreUnavailable
-from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
-from gitbrag.service import ReportService
+from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
+from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks

@@ -14,7 +14,7 @@ A report made for an account that no longer holds the login (a login changed han
 ``gitbrag.stores.accounts``) is missing here: the read does not serve it.
 
 A job that waits on its token's rate limit is asked for again by a viewer who can generate:
-if their token has budget, a new job takes it over (``gitbrag.lifecycle``).
+if their token has budget, a new job takes it over (``gitbrag.jobs.lifecycle``).
 
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
@@ -33,11 +33,11 @@ from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
-from gitbrag import limits
 from gitbrag.errors import JobLimitReached
-from gitbrag.limits import JobLimits
-from gitbrag.periods import ReportKey
-from gitbrag.service import Job
+from gitbrag.jobs import limits
+from gitbrag.jobs.limits import JobLimits
+from gitbrag.jobs.service import Job
+from gitbrag.report.keys import ReportKey
 from gitbrag.stores.serving import ReportMeta, ViewState
 from gitbrag.stores.sessions import QuotaDecision
 from web.auth import Viewer

@@ -44,8 +44,8 @@ from gitbrag.github.reviews import ReviewsResult, collect_reviews, spans
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.tasks import gather_pair
 from gitbrag.github.windows import author_qualifier
-from gitbrag.periods import ReportKey
-from gitbrag.records import Collection, PullRequestRecord
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.records import Collection, PullRequestRecord
 
 ProgressCallback = Callable[[str, int, int], None]
 

@@ -30,7 +30,7 @@ from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_files_query
 from gitbrag.github.withheld import explain
-from gitbrag.records import FileChange, PullRequestRecord
+from gitbrag.report.records import FileChange, PullRequestRecord
 
 FILES_BATCH: Final = 20
 FILES_PAGE: Final = 100

@@ -25,8 +25,8 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import SEARCH_ISSUES, SEARCH_ISSUES_WITHOUT_REASON
 from gitbrag.github.schema_gaps import Document
 from gitbrag.github.windows import WindowedSearch, parse_time, public_records
-from gitbrag.periods import DateRange
-from gitbrag.records import IssueRecord, IssueState, IssueStateReason
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import IssueRecord, IssueState, IssueStateReason
 
 _STATES: Final[dict[str, IssueState]] = {"OPEN": "open", "CLOSED": "closed"}
 _REASONS: Final[dict[str, IssueStateReason]] = {

@@ -18,7 +18,7 @@ from typing import Any
 from gitbrag.errors import GitHubError, GitHubUnavailable, IsOrganization, NotAccessible
 from gitbrag.github.cache import SOCIAL_ACCOUNTS, SOCIAL_ACCOUNTS_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
-from gitbrag.records import SocialAccount, UserProfile
+from gitbrag.report.records import SocialAccount, UserProfile
 
 
 def _text(value: Any) -> str | None:

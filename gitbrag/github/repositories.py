@@ -34,8 +34,8 @@ from gitbrag.github.queries import repositories_query, stargazers_query
 from gitbrag.github.responses import Denial
 from gitbrag.github.stargazers import StarPage, Timeline
 from gitbrag.github.withheld import reason
-from gitbrag.periods import DateRange
-from gitbrag.records import RepositoryInfo, StarCount
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import RepositoryInfo, StarCount
 
 REPOSITORY_BATCH: Final = 20
 STAR_PAGE: Final = 100

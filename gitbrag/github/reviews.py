@@ -40,8 +40,8 @@ from gitbrag.github.queries import pull_request_reviews_query, review_contributi
 from gitbrag.github.responses import Denial
 from gitbrag.github.windows import parse_time
 from gitbrag.github.withheld import Withheld, reason
-from gitbrag.periods import ALL_TIME_START, DateRange
-from gitbrag.records import REVIEW_STATES, ReviewRecord, ReviewState
+from gitbrag.report.periods import ALL_TIME_START, DateRange
+from gitbrag.report.records import REVIEW_STATES, ReviewRecord, ReviewState
 
 TILE_START: Final = DateRange.start_of(ALL_TIME_START)
 TILE: Final = timedelta(days=365)  # GitHub: "must not exceed 1 year"

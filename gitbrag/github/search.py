@@ -10,8 +10,8 @@ from typing import Any, Final
 
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.windows import Progress, WindowedSearch, parse_time, public_records
-from gitbrag.periods import DateRange
-from gitbrag.records import PRState, PullRequestRecord
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import PRState, PullRequestRecord
 
 _STATES: Final[dict[str, PRState]] = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
 

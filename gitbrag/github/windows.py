@@ -41,7 +41,8 @@ from gitbrag.github.responses import Denial
 from gitbrag.github.schema_gaps import Document, send
 from gitbrag.github.tasks import gather_all
 from gitbrag.github.withheld import Withheld
-from gitbrag.periods import DateRange, validate_username
+from gitbrag.report.logins import validate_username
+from gitbrag.report.periods import DateRange
 
 log = logging.getLogger(__name__)
 

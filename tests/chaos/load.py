@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from gitbrag.lifecycle import ACTIVE_STATUSES
+from gitbrag.jobs.lifecycle import ACTIVE_STATUSES
 
 REQUEST_TIMEOUT = 30.0
 PERIODS = ("1_year", "2_years", "5_years", "all_time")

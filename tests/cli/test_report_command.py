@@ -13,7 +13,7 @@ from gitbrag.cli import main
 from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.identity_data import PRIVATE_PROFILE
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.periods import DateRange
+from gitbrag.report.periods import DateRange
 from tests.cli.expected import expected_report
 
 

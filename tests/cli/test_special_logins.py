@@ -12,7 +12,7 @@ import pytest
 from gitbrag.cli import main
 from gitbrag.fakehub import FakeHub, token_for
 from gitbrag.fakehub.identity_data import LEADING_HYPHEN, MANAGED_USER
-from gitbrag.periods import DateRange
+from gitbrag.report.periods import DateRange
 from tests.cli.expected import expected_report
 
 

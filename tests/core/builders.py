@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gitbrag.records import (
+from gitbrag.report.records import (
     Collection,
     FileChange,
     IssueRecord,

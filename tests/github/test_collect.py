@@ -20,8 +20,9 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.windows import SEARCH_CAP
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection, StarCount
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import Collection, StarCount
 from gitbrag.settings import Settings
 from tests.github.fake_time import FakeTime
 

@@ -16,9 +16,10 @@ from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import Collection
 
 Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 

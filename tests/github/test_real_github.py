@@ -25,8 +25,9 @@ from gitbrag.fakehub import SAMPLE_USERS, DataSet, FakeHub, token_for
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.cli.expected import expected_report
 from tests.core.highlights_check import check_highlights
 from tests.github.fake_time import FakeTime

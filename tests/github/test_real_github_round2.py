@@ -27,8 +27,9 @@ from gitbrag.fakehub.identity_data import LEADING_HYPHEN, MANAGED_USER, PRIVATE_
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.cli.expected import expected_report
 
 PERIOD = "1_year"

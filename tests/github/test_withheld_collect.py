@@ -30,9 +30,10 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.github.reviews import spans
 from gitbrag.github.windows import author_qualifier
-from gitbrag.periods import DateRange, Period, ReportKey
-from gitbrag.records import Collection
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange, Period
+from gitbrag.report.records import Collection
 from tests.cli.expected import expected_report
 
 # GitHub's own words (docs "Permissions required for fine-grained personal access tokens" and

@@ -16,8 +16,8 @@ import pytest
 import redis
 
 from gitbrag.fakehub import DataSet, FakeHub
+from gitbrag.jobs.service import ReportService
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from tests.harness import ROOT, Worker, test_settings, values_in_redis, worker_env
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import Job, ReportService
+from gitbrag.jobs.service import Job, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 from tests.harness import wait_for
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.reports import REPORT_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for

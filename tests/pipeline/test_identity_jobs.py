@@ -21,9 +21,10 @@ from actors.jobs import GitHubClients, ProgressCallback, WorkerContext, run_repo
 from gitbrag.errors import ProfilePrivate
 from gitbrag.fakehub import FakeHub
 from gitbrag.github.cache import ImmutableCache
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef, ReportService, Stores
+from gitbrag.jobs.service import CredentialRef, ReportService, Stores
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.reports import login_reports_key
 from gitbrag.stores.worker_metrics import WorkerMetricsStore

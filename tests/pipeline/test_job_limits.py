@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from gitbrag import limits
 from gitbrag.errors import JobLimitReached
-from gitbrag.lifecycle import TAKEN_OVER
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef, ReportService
+from gitbrag.jobs import limits
+from gitbrag.jobs.lifecycle import TAKEN_OVER
+from gitbrag.jobs.service import CredentialRef, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.claims import JobLimits
 from gitbrag.stores.jobs import JobStore
 from tests.pipeline.conftest import pipeline_settings

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_for
 from web.app import create_app

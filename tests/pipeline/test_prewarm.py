@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from actors.prewarm import claim_tick, housekeep_once, prewarm_once
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 from tests.pipeline.conftest import pipeline_settings
 from tests.pipeline.reports_for_tests import empty_report

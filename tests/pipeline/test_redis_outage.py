@@ -17,9 +17,10 @@ from dramatiq.broker import MessageProxy
 
 from actors.broker import build_broker, limiter_of
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import ReportService
 from tests.harness import Worker, test_settings, wait_for, worker_env
 from tests.pipeline.helpers import wait_finished
 

@@ -13,8 +13,9 @@ from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline, _pipeline, pipeline_settings
 from tests.pipeline.helpers import wait_finished, wait_for
 

@@ -15,8 +15,9 @@ import pytest
 from actors.prewarm import prewarm_once
 from gitbrag.fakehub import FakeHub
 from gitbrag.github.budget import Seen
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import Job
+from gitbrag.jobs.service import Job
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline, _pipeline, pipeline_settings
 from tests.pipeline.helpers import wait_finished, wait_for
 

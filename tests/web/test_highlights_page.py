@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 
 from fastapi.testclient import TestClient
 
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.stores.curation import CurationStore
 from tests.core.highlights_check import check_highlights
 from tests.fixtures.web import key_for, sample_collection, sample_report, store_report

@@ -10,11 +10,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from gitbrag import counts
-from gitbrag.activity import issues_section, reviews_section, select_issues, select_reviews
-from gitbrag.highlights import highlights
-from gitbrag.languages import detect
-from gitbrag.models import (
+from gitbrag.report import counts
+from gitbrag.report.activity import issues_section, reviews_section, select_issues, select_reviews
+from gitbrag.report.highlights import highlights
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.languages import detect
+from gitbrag.report.models import (
     MonthCount,
     PullRequestOut,
     Report,
@@ -23,8 +24,7 @@ from gitbrag.models import (
     SocialAccountOut,
     UserOut,
 )
-from gitbrag.periods import ReportKey
-from gitbrag.records import Collection, PullRequestRecord, StarCount
+from gitbrag.report.records import Collection, PullRequestRecord, StarCount
 
 _SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
     (1, "one_liner"),

@@ -1,8 +1,9 @@
 """Every figure of a report, counted from its rows: the repositories with their pull requests,
-the reviewed repositories, the repositories with issues. Pure, like :mod:`gitbrag.report`.
+the reviewed repositories, the repositories with issues. Pure, like :mod:`gitbrag.report.builder`.
 
-The builder (:mod:`gitbrag.report`, :mod:`gitbrag.activity`) counts once it has built the rows;
-the author's curation (:mod:`gitbrag.curation`) counts again after leaving rows out. Both go
+The builder (:mod:`gitbrag.report.builder`, :mod:`gitbrag.report.activity`) counts once it
+has built the rows; the author's curation (:mod:`gitbrag.report.curation`) counts again
+after leaving rows out. Both go
 through these functions, so a curated report's totals can never disagree with the builder's
 way of counting.
 """
@@ -13,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from gitbrag.models import (
+from gitbrag.report.models import (
     SIZE_BUCKETS,
     IssueRepositoryOut,
     IssuesOut,

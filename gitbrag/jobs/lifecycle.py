@@ -46,7 +46,7 @@ from typing import Final
 from dramatiq import Message
 
 from gitbrag.errors import JobLimitReached, StoreUnavailable
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
 from gitbrag.stores.claims import NO_LIMITS, JobLimits
 from gitbrag.stores.jobs import (
     ACTIVE_STATUSES,

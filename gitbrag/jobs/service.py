@@ -1,7 +1,7 @@
 """What the web layer (and the scheduler) call to get reports generated in the background.
 
 Synchronous on purpose: web routes call it from threadpool endpoints. The job rules (one
-atomic claim per report key, lost claims, cancelling) are :mod:`gitbrag.lifecycle`'s; this
+atomic claim per report key, lost claims, cancelling) are :mod:`gitbrag.jobs.lifecycle`'s; this
 service wires them to the stores and to an enqueue-only broker. Messages for the report actor
 carry the report key and a credential *ref*, never a token. Redis failures surface as
 :class:`~gitbrag.errors.StoreUnavailable`.
@@ -19,7 +19,7 @@ from dramatiq_abort import backends as abort_backends
 from dramatiq_abort.middleware import AbortMode
 
 from gitbrag.errors import StoreUnavailable
-from gitbrag.lifecycle import (
+from gitbrag.jobs.lifecycle import (
     DRAMATIQ_NAMESPACE,
     REPORT_QUEUE,
     Job,
@@ -27,7 +27,7 @@ from gitbrag.lifecycle import (
     JobStatus,
     Progress,
 )
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
 from gitbrag.settings import Settings
 from gitbrag.stores.accounts import AccountStore
 from gitbrag.stores.claims import NO_LIMITS, JobLimits

@@ -18,10 +18,10 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from gitbrag import counts
 from gitbrag.errors import InvalidInput
-from gitbrag.highlights import highlights
-from gitbrag.models import (
+from gitbrag.report import counts
+from gitbrag.report.highlights import highlights
+from gitbrag.report.models import (
     CurationOut,
     IssuesOut,
     LanguageShare,
@@ -35,7 +35,7 @@ MAX_PINS: Final = 5
 MAX_HIDDEN: Final = 5000  # items per list: request data must not grow Redis without bound
 NO_CURATION: Final = "0"  # the version of an empty curation
 
-# An owner is a login (``gitbrag.periods``: Enterprise Managed Users' ``handle_shortcode``
+# An owner is a login (``gitbrag.report.periods``: Enterprise Managed Users' ``handle_shortcode``
 # and legacy logins beginning with a hyphen own repositories too); a name 1-100 of letters,
 # digits, ``.``, ``_``, ``-``.
 _OWNER_NAME = r"(?=[-_]*[A-Za-z0-9])[A-Za-z0-9_-]{1,39}/[A-Za-z0-9._-]{1,100}"
