@@ -6,7 +6,7 @@
     ├── StoreUnavailable      Redis does not answer (HTTP 503; the next request retries)
     ├── StackError            `gitbrag up` cannot start (gitbrag.runtime.stack)
     ├── ReportTooLarge        the user has more pull requests in the range than one report reads
-    ├── JobLimitReached       a new job would pass an abuse limit (HTTP 429 + Retry-After)
+    ├── QuotaExceeded       a new job would pass an abuse limit (HTTP 429 + Retry-After)
     └── GitHubError           anything GitHub answered that we could not turn into data
         ├── NotFound          the user does not exist (HTTP 404)
         │   ├── IsOrganization  the login is an organisation's, not a person's (HTTP 404)
@@ -107,7 +107,7 @@ class ReportTooLarge(GitBragError):
         self.cap = cap
 
 
-class JobLimitReached(GitBragError):
+class QuotaExceeded(GitBragError):
     """A new report job would pass a limit (SPEC 10): ``kind`` is ``per_hour`` (the
     requester's new jobs in the last hour), ``active`` (their unfinished jobs) or ``queue``
     (every unfinished job). Cached reports are still served; ask again after

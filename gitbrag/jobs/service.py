@@ -30,7 +30,7 @@ from gitbrag.jobs.lifecycle import (
 from gitbrag.report.keys import ReportKey
 from gitbrag.settings import Settings
 from gitbrag.stores.accounts import AccountStore
-from gitbrag.stores.claims import NO_LIMITS, JobLimits
+from gitbrag.stores.claims import NO_QUOTAS, JobQuotas
 from gitbrag.stores.connection import StoreClient, connect, ping
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import JobStore
@@ -157,11 +157,11 @@ class ReportService:
         credential: CredentialRef,
         *,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        limits: JobQuotas = NO_QUOTAS,
     ) -> Job:
         """The unfinished job for ``key`` (taken over with ``credential`` if it waits on a
         spent token and ours has budget), or a new one within ``limits`` (claimed
-        atomically, then sent). Raises ``JobLimitReached`` over a limit."""
+        atomically, then sent). Raises ``QuotaExceeded`` over a limit."""
         job = self.lifecycle.request(
             key,
             str(credential),
@@ -179,7 +179,7 @@ class ReportService:
         seen_version: str,
         *,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        limits: JobQuotas = NO_QUOTAS,
     ) -> Job | None:
         """:meth:`request_report` for a caller that decided on the stored report version
         ``seen_version`` (``""``: none): ``None`` instead of a new job when another version

@@ -171,7 +171,7 @@ return 1
 
 
 @dataclass(frozen=True, slots=True)
-class JobLimits:
+class JobQuotas:
     """The limits on new jobs for one requester. ``subject`` names whose jobs count (a GitHub
     account, or a digest of a client address); ``None`` counts only toward the queue cap (the
     scheduler). A limit of 0 is no limit."""
@@ -182,7 +182,7 @@ class JobLimits:
     queue: int = 0
 
 
-NO_LIMITS: Final = JobLimits()
+NO_QUOTAS: Final = JobQuotas()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +235,7 @@ class Claims:
         *,
         viewer_id: str | None,
         credential: str,
-        limits: JobLimits,
+        limits: JobQuotas,
         take_over: str | None,
         superseded_message: str,
         report_hash: str = "",

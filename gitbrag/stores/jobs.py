@@ -22,7 +22,7 @@ from typing import Final, Literal, cast, get_args
 
 import redis
 
-from gitbrag.stores.claims import NO_LIMITS, Claim, Claims, JobLimits
+from gitbrag.stores.claims import NO_QUOTAS, Claim, Claims, JobQuotas
 from gitbrag.stores.job_stats import record_ended
 from gitbrag.stores.reports import REPORT_PREFIX
 
@@ -132,7 +132,7 @@ class JobStore:
         *,
         credential: str,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        limits: JobQuotas = NO_QUOTAS,
         take_over: str | None = None,
         superseded_message: str = "Superseded",
         seen_version: str | None = None,

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 import redis
 
-from gitbrag.errors import JobLimitReached
-from gitbrag.jobs import limits
+from gitbrag.errors import QuotaExceeded
+from gitbrag.jobs import quotas
 from gitbrag.jobs.lifecycle import TAKEN_OVER
 from gitbrag.jobs.service import CredentialRef, ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange
-from gitbrag.stores.claims import JobLimits
+from gitbrag.stores.claims import JobQuotas
 from gitbrag.stores.jobs import JobStore
 from tests.pipeline.conftest import pipeline_settings
 
 YEAR = DateRange.for_period("1_year")
-A = JobLimits(subject="login:a", per_hour=5, active=2, queue=10)
+A = JobQuotas(subject="login:a", per_hour=5, active=2, queue=10)
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
 
 
 def test_queue_cap_counts_everyone_and_prunes_finished_jobs(jobs: JobStore) -> None:
-    cap = JobLimits(queue=3)
+    cap = JobQuotas(queue=3)
     for n in range(3):
         assert jobs.claim(_key(n), f"j{n}", credential="c", limits=cap).created
     assert jobs.claim(_key(5), "j5", credential="c", limits=cap).status == "queue"
@@ -167,26 +167,26 @@ def test_limits_name_viewers_and_addresses_without_storing_them(
     redis_url: str, tmp_path: Path
 ) -> None:
     settings = pipeline_settings(redis_url, tmp_path, anonymous_jobs_per_hour=2)
-    a = limits.for_address(settings, "2001:db8::1")
-    same_network = limits.for_address(settings, "2001:db8::ffff:1")
-    other = limits.for_address(settings, "2001:db8:0:1::1")
+    a = quotas.for_address(settings, "2001:db8::1")
+    same_network = quotas.for_address(settings, "2001:db8::ffff:1")
+    other = quotas.for_address(settings, "2001:db8:0:1::1")
     assert a.subject == same_network.subject != other.subject
     assert a.subject is not None and "2001" not in a.subject and len(a.subject) == 25
     assert (
-        limits.for_address(settings, "::ffff:10.0.0.1").subject
-        == limits.for_address(settings, "10.0.0.1").subject
+        quotas.for_address(settings, "::ffff:10.0.0.1").subject
+        == quotas.for_address(settings, "10.0.0.1").subject
     )
-    assert limits.for_viewer(settings, "OctoCat").subject == "login:octocat"  # no id yet
+    assert quotas.for_viewer(settings, "OctoCat").subject == "login:octocat"  # no id yet
     # An account, not a login: two accounts holding "octocat" in turn count apart.
-    assert limits.for_viewer(settings, "OctoCat", 583231).subject == "account:583231"
-    assert limits.for_viewer(settings, "octocat", 990002).subject == "account:990002"
-    assert a.per_hour == 2 and limits.for_scheduler(settings).subject is None
+    assert quotas.for_viewer(settings, "OctoCat", 583231).subject == "account:583231"
+    assert quotas.for_viewer(settings, "octocat", 990002).subject == "account:990002"
+    assert a.per_hour == 2 and quotas.for_scheduler(settings).subject is None
 
     service = ReportService.from_settings(settings)
     server = CredentialRef("server")
     service.request_report(ReportKey("u1", YEAR), server, limits=a)
     service.request_report(ReportKey("u2", YEAR), server, limits=a)
-    with pytest.raises(JobLimitReached) as refused:
+    with pytest.raises(QuotaExceeded) as refused:
         service.request_report(ReportKey("u3", YEAR), server, limits=a)
     assert refused.value.kind == "per_hour" and refused.value.retry_after_seconds > 3500
     assert "2 report generations" in str(refused.value)
