@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gitbrag.errors import ConfigError, InvalidInput
-from gitbrag.github.budget import Limits
+from gitbrag.github.budget import Allowance
 from gitbrag.report.logins import validate_username
 
 MIN_SECRET_KEY_BYTES = 32
@@ -213,9 +213,9 @@ class Settings(BaseSettings):
         assert self.github_graphql_url is not None
         return self.github_graphql_url
 
-    def github_limits(self) -> Limits:
-        """The per-token limits the GitHub client respects (``gitbrag.github.budget``)."""
-        return Limits(
+    def token_allowance(self) -> Allowance:
+        """What each token may spend (``gitbrag.github.budget``)."""
+        return Allowance(
             max_in_flight=self.github_max_in_flight,
             graphql_points_per_minute=self.github_graphql_points_per_minute,
             rest_points_per_minute=self.github_rest_points_per_minute,

@@ -130,7 +130,7 @@ class JobLifecycle:
         credential: str,
         *,
         viewer_id: str | None = None,
-        limits: JobQuotas = NO_QUOTAS,
+        quotas: JobQuotas = NO_QUOTAS,
         can_take_over: Callable[[str, str], bool] | None = None,
         seen_version: str | None = None,
     ) -> Job | None:
@@ -138,7 +138,7 @@ class JobLifecycle:
 
         ``can_take_over(waiting credential, ours)`` says whether ours is another token that
         can run a job now: then it takes over a job found waiting on its token's reset.
-        Raises ``QuotaExceeded`` when a new job would pass ``limits``. With
+        Raises ``QuotaExceeded`` when a new job would pass ``quotas``. With
         ``seen_version`` (the stored report version the caller decided on, ``""`` for none)
         it returns ``None`` instead of a new job when another version has been stored since:
         the report the caller wanted arrived meanwhile."""
@@ -151,7 +151,7 @@ class JobLifecycle:
                 message.message_id,
                 credential=credential,
                 viewer_id=viewer_id,
-                limits=limits,
+                quotas=quotas,
                 take_over=take_over,
                 superseded_message=TAKEN_OVER,
                 seen_version=seen_version,
@@ -159,10 +159,10 @@ class JobLifecycle:
             if claim.changed:
                 return None
             if claim.refused:
-                limit = {"per_hour": limits.per_hour, "active": limits.active}.get(
-                    claim.status, limits.queue
+                quota = {"per_hour": quotas.per_hour, "active": quotas.active}.get(
+                    claim.status, quotas.queue
                 )
-                raise QuotaExceeded(claim.status, claim.retry_after_ms / 1000, limit)
+                raise QuotaExceeded(claim.status, claim.retry_after_ms / 1000, quota)
             if claim.created:
                 try:
                     self._enqueue(message)

@@ -80,7 +80,7 @@ class Stores:
         self.views = ViewStore(client, window_days=settings.prewarm_view_window_days)
         self.ticks = TickGuard(client)
         self.token_budgets = TokenBudgets(
-            client, secret_key=settings.resolved_secret_key(), limits=settings.github_limits()
+            client, secret_key=settings.resolved_secret_key(), allowance=settings.token_allowance()
         )
         self.token_capabilities = TokenCapabilityStore(client, self.token_budgets.fingerprint)
 
@@ -166,7 +166,7 @@ class ReportService:
             key,
             str(credential),
             viewer_id=viewer_id,
-            limits=limits,
+            quotas=limits,
             can_take_over=self.can_take_over,
         )
         assert job is not None  # only a seen version can make it None
@@ -188,7 +188,7 @@ class ReportService:
             key,
             str(credential),
             viewer_id=viewer_id,
-            limits=limits,
+            quotas=limits,
             can_take_over=self.can_take_over,
             seen_version=seen_version,
         )

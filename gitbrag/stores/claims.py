@@ -172,7 +172,7 @@ return 1
 
 @dataclass(frozen=True, slots=True)
 class JobQuotas:
-    """The limits on new jobs for one requester. ``subject`` names whose jobs count (a GitHub
+    """The quotas of new jobs for one requester. ``subject`` names whose jobs count (a GitHub
     account, or a digest of a client address); ``None`` counts only toward the queue cap (the
     scheduler). A limit of 0 is no limit."""
 
@@ -235,7 +235,7 @@ class Claims:
         *,
         viewer_id: str | None,
         credential: str,
-        limits: JobQuotas,
+        quotas: JobQuotas,
         take_over: str | None,
         superseded_message: str,
         report_hash: str = "",
@@ -246,7 +246,7 @@ class Claims:
         ``report_hash`` the caller saw, ``""`` for none), nothing is created when another
         version has been stored since (``report_hash`` matters only then)."""
         now = now or datetime.now(UTC)
-        subject = limits.subject or NO_SUBJECT
+        subject = quotas.subject or NO_SUBJECT
         raw = cast(
             list[bytes],
             self._claim(
@@ -264,9 +264,9 @@ class Claims:
                     self.record_ttl,
                     int(now.timestamp() * 1000),
                     now.isoformat(),
-                    limits.per_hour,
-                    limits.active,
-                    limits.queue,
+                    quotas.per_hour,
+                    quotas.active,
+                    quotas.queue,
                     take_over or "",
                     viewer_id or "",
                     credential,

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
-from gitbrag.github.budget import Limits, LocalTokenBudget, Seen
+from gitbrag.github.budget import Allowance, LocalTokenBudget, Seen
 from gitbrag.github.client import BatchTooLarge, GitHubClient
 from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
 from gitbrag.settings import Settings
@@ -748,7 +748,7 @@ def test_a_budget_known_to_be_spent_sends_nothing() -> None:
 
 
 def test_points_per_minute_wait_for_the_next_minute() -> None:
-    budget = LocalTokenBudget(Limits(graphql_points_per_minute=2))
+    budget = LocalTokenBudget(Allowance(graphql_points_per_minute=2))
     clock = Sleeps(start=datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC))
     handler, seen = scripted(ok_data(), ok_data(), ok_data())
     client = make_client(handler, sleep=clock, budget=budget)
@@ -776,7 +776,7 @@ def test_requests_in_flight_never_exceed_the_limit() -> None:
         token="t",
         api_url="https://api.test",
         graphql_url="https://api.test/graphql",
-        budget=LocalTokenBudget(Limits(max_in_flight=3)),
+        budget=LocalTokenBudget(Allowance(max_in_flight=3)),
     )
 
     async def scenario() -> None:

@@ -37,19 +37,19 @@ def _key(n: int) -> str:
 def test_active_limit_refuses_without_writing_and_frees_when_a_job_finishes(
     jobs: JobStore, redis_client: redis.Redis
 ) -> None:
-    assert jobs.claim(_key(1), "j1", credential="c", limits=A).created
-    assert jobs.claim(_key(2), "j2", credential="c", limits=A).created
+    assert jobs.claim(_key(1), "j1", credential="c", quotas=A).created
+    assert jobs.claim(_key(2), "j2", credential="c", quotas=A).created
     keys_before = sorted(redis_client.keys("*"))
-    refused = jobs.claim(_key(3), "j3", credential="c", limits=A)
+    refused = jobs.claim(_key(3), "j3", credential="c", quotas=A)
     assert refused.refused and refused.status == "active" and refused.retry_after_ms == 30_000
     assert sorted(redis_client.keys("*")) == keys_before  # nothing written
     # Joining a running report is free, even over the limit.
-    joined = jobs.claim(_key(1), "j4", credential="c2", viewer_id="v2", limits=A)
+    joined = jobs.claim(_key(1), "j4", credential="c2", viewer_id="v2", quotas=A)
     assert (joined.job_id, joined.outcome) == ("j1", "joined")
     assert jobs.claims.joiners("j1") == {"v2": "c2"}
 
     assert jobs.finish("j1", "done")
-    assert jobs.claim(_key(3), "j3", credential="c", limits=A).created
+    assert jobs.claim(_key(3), "j3", credential="c", quotas=A).created
 
 
 def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobStore) -> None:
@@ -63,7 +63,7 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
             {"id": f"j{n}", "status": "queued", "report_key": _key(n)},
             viewer_id=None,
             credential="c",
-            limits=A,
+            quotas=A,
             take_over=None,
             superseded_message="",
             now=at,
@@ -78,7 +78,7 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
             {"id": "j9", "status": "queued", "report_key": _key(9)},
             viewer_id=None,
             credential="c",
-            limits=A,
+            quotas=A,
             take_over=None,
             superseded_message="",
             now=at,
@@ -92,11 +92,11 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
 def test_queue_cap_counts_everyone_and_prunes_finished_jobs(jobs: JobStore) -> None:
     cap = JobQuotas(queue=3)
     for n in range(3):
-        assert jobs.claim(_key(n), f"j{n}", credential="c", limits=cap).created
-    assert jobs.claim(_key(5), "j5", credential="c", limits=cap).status == "queue"
+        assert jobs.claim(_key(n), f"j{n}", credential="c", quotas=cap).created
+    assert jobs.claim(_key(5), "j5", credential="c", quotas=cap).status == "queue"
     # A job whose record vanished (or finished behind the index's back) stops counting.
     jobs._redis.delete("gitbrag:job:j0")
-    assert jobs.claim(_key(5), "j5", credential="c", limits=cap).created
+    assert jobs.claim(_key(5), "j5", credential="c", quotas=cap).created
     assert sorted(jobs.claims.unfinished()) == ["j1", "j2", "j5"]
 
 
@@ -106,7 +106,7 @@ def test_concurrent_requests_of_one_viewer_never_pass_the_active_limit(jobs: Job
 
     def claim(n: int) -> None:
         barrier.wait()
-        if jobs.claim(_key(n), f"j{n}", credential="c", limits=A).created:
+        if jobs.claim(_key(n), f"j{n}", credential="c", quotas=A).created:
             created.append(f"j{n}")
 
     threads = [threading.Thread(target=claim, args=(n,)) for n in range(40)]
