@@ -4,7 +4,7 @@ and how it survives faults and limits."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.windows import SEARCH_CAP
 from gitbrag.report.keys import ReportKey
@@ -49,7 +50,7 @@ def collect_with(
     *,
     token: str | None = None,
     cache: MemoryCache | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     stars_cap: int = 1000,
     **client_options: Any,
 ) -> tuple[Collection, int]:

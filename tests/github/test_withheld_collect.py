@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from gitbrag.fakehub.identity_data import PRIVATE_PROFILE, SSO_ORG
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.github.reviews import spans
 from gitbrag.github.windows import author_qualifier
 from gitbrag.report.builder import build_report
@@ -49,7 +49,6 @@ SAML = (
     "for it; authorise the token at <url>"
 )
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
-Progress = Callable[[str, int, int], None]
 
 
 def key(hub: FakeHub, period: Period, login: str = "octocat") -> ReportKey:
@@ -71,7 +70,7 @@ class Run:
         token: str | None = None,
         fallback: str | None = None,
         cache: MemoryCache | None = None,
-        progress: Progress | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.key = report_key
         before = hub.request_count()
