@@ -45,8 +45,8 @@ from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
 from actors.cancels import FinishSkippedCancels
-from actors.jobs import worker_context
 from actors.limiter import ReportedUserLimiter
+from actors.worker import worker_context
 from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.connection import REDIS_UNAVAILABLE, broker_client, connect

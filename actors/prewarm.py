@@ -24,7 +24,7 @@ from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
-from actors.jobs import worker_context
+from actors.worker import worker_context
 from gitbrag.errors import QuotaExceeded
 from gitbrag.jobs import quotas
 from gitbrag.jobs.service import ReportService

@@ -19,8 +19,10 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
-from actors.jobs import GitHubClients, ProgressCallback, run_report_job, worker_context
+from actors.jobs import run_report_job
+from actors.worker import GitHubClients, worker_context
 from gitbrag.github.cache import ImmutableCache
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.jobs import generation
 from gitbrag.jobs.lifecycle import REPORT_ACTOR, REPORT_QUEUE
 from gitbrag.report.keys import ReportKey

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from actors.jobs import LOGIN_EXPIRED
+from actors.outcomes import LOGIN_EXPIRED
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import CredentialRef
 from gitbrag.report.keys import ReportKey
