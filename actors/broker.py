@@ -141,11 +141,18 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             backend=limiter_backend,
             limit=settings.reported_user_concurrency,
             slot_ttl_ms=settings.limiter_slot_ttl_seconds * 1000,
+            recheck_ms=_recheck_ms(settings.limiter_retry_seconds),
             metrics=metrics,
             slots=slots,
         )
     )
     return broker
+
+
+def _recheck_ms(seconds: float) -> tuple[int, int]:
+    """When a message waiting for its reported user's slot checks again: between half of
+    ``limiter_retry_seconds`` and all of it (jitter, so waiting messages do not move as one)."""
+    return max(1, int(seconds * 500)), max(1, int(seconds * 1000))
 
 
 def limiter_of(broker: Broker) -> ReportedUserLimiter:

@@ -32,7 +32,7 @@ translated from redis-py's connection errors by the stores' client
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 
 
 class GitBragError(Exception):
@@ -138,10 +138,6 @@ class RateLimited(GitHubError):
     def __init__(self, reset_at: datetime) -> None:
         self.reset_at = reset_at
         super().__init__(f"GitHub rate limit exhausted until {reset_at.isoformat()}")
-
-    def seconds_until_reset(self, now: datetime | None = None) -> float:
-        now = now or datetime.now(UTC)
-        return max(0.0, (self.reset_at - now).total_seconds())
 
 
 class GitHubUnavailable(GitHubError):

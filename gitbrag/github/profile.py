@@ -26,21 +26,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def profile_to_json(profile: UserProfile) -> dict[str, Any]:
-    return {
-        "login": profile.login,
-        "name": profile.name,
-        "avatar_url": profile.avatar_url,
-        "html_url": profile.html_url,
-        "bio": profile.bio,
-        "company": profile.company,
-        "location": profile.location,
-        "blog": profile.blog,
-        "social_accounts": [[a.provider, a.url] for a in profile.social_accounts],
-        "id": profile.id,
-    }
-
-
 def profile_from_json(data: dict[str, Any]) -> UserProfile:
     return UserProfile(
         login=data["login"],

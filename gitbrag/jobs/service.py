@@ -47,7 +47,6 @@ __all__ = [
     "Progress",
     "ReportService",
     "StoredReport",
-    "stores_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,10 +82,6 @@ class Stores:
             client, secret_key=settings.resolved_secret_key(), allowance=settings.token_allowance()
         )
         self.token_capabilities = TokenCapabilityStore(client, self.token_budgets.fingerprint)
-
-
-def stores_for(client: StoreClient, settings: Settings) -> Stores:
-    return Stores(client, settings)
 
 
 class ReportService:
@@ -242,17 +237,6 @@ class ReportService:
     def is_unknown_user(self, username: str) -> bool:
         """GitHub recently said this user does not exist (cached for ``not_found_ttl_seconds``)."""
         return self.stores.reports.is_unknown_user(username)
-
-    def unknown_user_reason(self, username: str) -> str | None:
-        """Why GitHub recently gave no report for ``username``: ``no_user`` (no such user),
-        ``organization`` (an organisation's login) or ``private_profile`` (activity hidden);
-        ``None`` if not recently seen."""
-        return self.stores.reports.unknown_user_reason(username)
-
-    def record_view(self, key: ReportKey) -> None:
-        """Count a view (pre-warming popularity) and keep the report from housekeeping."""
-        self.stores.views.record(str(key))
-        self.stores.reports.touch(key)
 
     def ping(self) -> bool:
         """Whether Redis answers (``/readyz``)."""

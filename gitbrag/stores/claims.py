@@ -43,8 +43,6 @@ VIEWER_JOBS_PREFIX: Final = "gitbrag:viewer-jobs:"
 MAX_JOINERS: Final = 20
 NO_SUBJECT: Final = "-"
 
-LimitKind = Literal["per_hour", "active", "queue"]
-
 # KEYS[1] claim, [2] unfinished, [3] subject hour log, [4] subject active, [5] joiners of the
 # new job, [6] the stored report. ARGV[1] job id, [2] claim ttl ms, [3] record ttl s, [4] now
 # ms, [5] now ISO, [6] per-hour limit, [7] active limit, [8] queue limit (0: none), [9] take

@@ -41,7 +41,6 @@ from gitbrag.github.budget import (
 
 PREFIX: Final = "gitbrag:gh-token:"
 STATE_TTL_MS: Final = 2 * 3600 * 1000  # longer than GitHub's hourly window
-MINUTE_TTL_MS: Final = 120_000
 SLOT_POLL_SECONDS: Final = (0.02, 0.08)  # while every slot is taken
 
 # KEYS: in-flight, state, minute. ARGV: now ms, holder, holder ttl ms, max in flight, api,

@@ -59,12 +59,6 @@ query($q: String!, $after: String) {
 }
 """
 
-DUPLICATES = """
-query($owner: String!, $name: String!) {
-  repository(owner: $owner, name: $name) { nameWithOwner }
-}
-"""
-
 
 def _span(data: DataSet, days: int) -> tuple[datetime, datetime]:
     end = datetime.combine(data.today, datetime.min.time(), UTC) - timedelta(seconds=1)
