@@ -95,7 +95,8 @@ def test_slot_is_released_when_the_actor_fails(stub_broker: StubBroker) -> None:
     stub_broker.join(explode.queue_name, timeout=10_000, fail_fast=False)
     limiter = limiter_of(stub_broker).limiter_for("carol")
     # The failed job gave the slot back.
-    assert limiter._acquire()  # type: ignore[no-untyped-call]
+    with limiter.acquire(raise_on_failure=False) as acquired:
+        assert acquired
 
 
 class _BrokenBackend(LimiterStubBackend):

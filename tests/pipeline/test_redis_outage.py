@@ -142,9 +142,11 @@ def test_a_message_taking_its_limiter_slot_while_redis_is_down_waits_for_it(
         limiter.before_process_message(broker, message)  # raised LimiterUnavailable before
         assert server.running
         slot = limiter.limiter_for("octocat")
-        assert slot._acquire() is False  # the slot is held: a second job of octocat defers
+        with slot.acquire(raise_on_failure=False) as acquired:
+            assert not acquired  # the slot is held: a second job of octocat defers
         limiter.after_process_message(broker, message)
-        assert slot._acquire() is True
+        with slot.acquire(raise_on_failure=False) as acquired:
+            assert acquired
     finally:
         back.join()
         broker.close()
