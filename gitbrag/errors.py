@@ -108,7 +108,7 @@ class ReportTooLarge(GitBragError):
 
 
 class QuotaExceeded(GitBragError):
-    """A new report job would pass a limit (SPEC 10): ``kind`` is ``per_hour`` (the
+    """A new report job would pass a limit (docs/spec.md section 10): ``kind`` is ``per_hour`` (the
     requester's new jobs in the last hour), ``active`` (their unfinished jobs) or ``queue``
     (every unfinished job). Cached reports are still served; ask again after
     ``retry_after_seconds``."""

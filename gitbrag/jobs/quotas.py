@@ -1,4 +1,4 @@
-"""Who a new report job counts against, and how many it may have (SPEC 10).
+"""Who a new report job counts against, and how many it may have (docs/spec.md section 10).
 
 A logged-in viewer (browser session or bearer token) counts as their GitHub account (its
 immutable id: a login can change hands, and a new holder of a login does not inherit the

@@ -1,9 +1,10 @@
 """The report's "invisible work" sections: reviews given and issues opened. Pure, like
 :mod:`gitbrag.report.builder` (records + report key in, report models out).
 
-Reviews given (SPEC 3): reviews submitted (``submitted_at``) in the range, on pull requests
-someone else opened, in public repositories; each review counts once, wherever and however
-often it was collected; a pull request opened before the range but reviewed in it counts.
+Reviews given (docs/spec.md section 3): reviews submitted (``submitted_at``) in the range, on
+pull requests someone else opened, in public repositories; each review counts once, wherever
+and however often it was collected; a pull request opened before the range but reviewed in it
+counts.
 Issues opened: issues created in the range in public repositories, each once.
 """
 

@@ -1,7 +1,7 @@
 """The report builder: collected GitHub records + a report key in, a ``Report`` out.
 
 Pure functions only — no HTTP, no Redis, no clock (``generated_at`` is passed in) — so every
-rule of SPEC section 3 is tested with plain tables of records.
+rule of docs/spec.md section 3 is tested with plain tables of records.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ _SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
 
 
 def size_bucket(additions: int, deletions: int) -> SizeBucket:
-    """SPEC's buckets by lines changed: <=1, <=100, <=500, <=1500, <=5000, more."""
+    """The bucket of a pull request by lines changed (docs/spec.md section 3): <=1, <=100,
+    <=500, <=1500, <=5000, more."""
     lines = additions + deletions
     for limit, bucket in _SIZE_LIMITS:
         if lines <= limit:

@@ -1,5 +1,5 @@
-"""The report we build (pydantic): the ``Report`` model *is* the JSON schema of SPEC section 3
-(``schema_version`` 1). Built by :mod:`gitbrag.report.builder` from the records of
+"""The report we build (pydantic): the ``Report`` model *is* the JSON schema of docs/spec.md
+section 3 (``schema_version`` 1). Built by :mod:`gitbrag.report.builder` from the records of
 :mod:`gitbrag.report.records`; stored, served and rendered as is.
 """
 
