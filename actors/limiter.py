@@ -2,8 +2,7 @@
 
 A Dramatiq middleware around :class:`dramatiq.rate_limits.ConcurrentRateLimiter` (Redis
 backend). Actors opt in with the ``concurrency_key`` option, a function of the message
-returning the key (the reported username) or None. Handles the pitfalls measured in the
-research notes:
+returning the key (the reported username) or None. What it guarantees:
 
 * Contention never raises a plain exception from ``before_process_message`` (which Dramatiq
   swallows, running the actor anyway) and never burns retries or backs off exponentially:

@@ -123,8 +123,8 @@ def test_a_message_taking_its_limiter_slot_while_redis_is_down_waits_for_it(
     tmp_path: Path,
 ) -> None:
     """The per-reported-user limiter takes its slot once Redis is back instead of failing the
-    message: failed while Redis is down, its retry and its ack were lost with the broker and
-    the job stayed 'running' (the chaos smoke caught it)."""
+    message: failed while Redis is down, its retry and its ack would be lost with the broker
+    and the job would stay 'running' until its claim expired."""
     data = tmp_path / "redis"
     server = EmbeddedRedis(data, persistence=True).start()
     broker = build_broker(test_settings(server.url, tmp_path))
