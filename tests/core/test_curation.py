@@ -13,8 +13,8 @@ from gitbrag.errors import InvalidInput
 from gitbrag.report.curation import MAX_PINS, NO_CURATION, Curation, curated
 from gitbrag.report.languages import detect
 from gitbrag.report.models import Report
-from tests.core.highlights_check import check_highlights
 from tests.fixtures.web import key_for, sample_collection, sample_issues, sample_reviews
+from tests.oracles.highlights import check_highlights
 
 NOW = datetime.now(UTC)
 

@@ -20,13 +20,14 @@ from gitbrag.report.builder import build_report
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange
 from gitbrag.report.records import Collection
-from tests.github.test_collect import (
+from tests.github.helpers import (
     ACTIVITY_OPERATIONS,
+    Meddler,
     activity_requests,
     client_for,
+    collect_through,
     collect_with,
 )
-from tests.github.test_collect_partial import Meddler, collect_through
 
 SECOND = timedelta(seconds=1)
 

@@ -5,7 +5,7 @@ named exactly (organisation, count, link), a private profile is refused, an olde
 Server's issues keep their totals with the reasons unknown, and the profile follows the
 account, not the login.
 
-Truth comes from the data set (``tests/cli/expected.py``'s oracle over ``FakeHub.live_data``,
+Truth comes from the data set (``tests/oracles/report.py``'s oracle over ``FakeHub.live_data``,
 and plain loops over its records for what an organisation holds), never from the code under
 test; the simulated GitHub's counters prove what it answered and how often it was asked.
 """
@@ -34,7 +34,7 @@ from gitbrag.report.builder import build_report
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange, Period
 from gitbrag.report.records import Collection
-from tests.cli.expected import expected_report
+from tests.oracles.report import expected_report
 
 # GitHub's own words (docs "Permissions required for fine-grained personal access tokens" and
 # "... for GitHub Apps"), spelled out here rather than taken from the code under test.

@@ -5,9 +5,9 @@ scans every PR, review and issue of the data set with plain loops, so a bug in t
 the collector cannot hide by being repeated here. Only Linguist's file -> language table
 (``gitbrag.report.languages.detect``) is shared.
 
-Reviews given, from docs/spec.md section 3 and GitHub's documentation: a review counts when the user
-submitted it (a pending review is not submitted) in the range, on a pull request someone
-else opened, in a public repository. Issues opened: created in the range, public
+Reviews given, from docs/spec.md section 3 and GitHub's documentation: a review counts when
+the user submitted it (a pending review is not submitted) in the range, on a pull request
+someone else opened, in a public repository. Issues opened: created in the range, public
 repositories; GitHub's API shows a duplicate as "not planned" unless asked otherwise.
 
 What GitHub shows of huge pull requests is spelled out here from GitHub's documentation, not
