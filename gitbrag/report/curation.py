@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -177,13 +178,19 @@ def _frame(report: Report, reviews: ReviewsOut | None) -> Frame:
     )
 
 
-def curated(report: Report, curation: Curation) -> Report:
-    """``report`` as its author chose to show it, with its highlights (also filled in for a
-    report stored before highlights existed)."""
-    if curation.empty:
-        if report.highlights is not None:
-            return report
-        return highlighted(report)
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """The repositories a curation keeps (each with the pull requests it keeps), how many pull
+    requests and repositories it left out, and what it left out as incomplete reasons name
+    it (``owner/name``, ``owner/name#1:``; lower case)."""
+
+    repositories: list[RepositoryOut]
+    hidden_pull_requests: int
+    hidden_repositories: int
+    left_out: list[str]
+
+
+def _shown(report: Report, curation: Curation) -> _Shown:
     repositories: list[RepositoryOut] = []
     hidden_prs = hidden_repos = 0
     left_out: list[str] = []
@@ -204,37 +211,49 @@ def curated(report: Report, curation: Curation) -> Report:
         if kept:
             same = len(kept) == len(repo.pull_requests)
             repositories.append(repo if same else repo.model_copy(update={"pull_requests": kept}))
+    return _Shown(repositories, hidden_prs, hidden_repos, left_out)
+
+
+def curated(report: Report, curation: Curation) -> Report:
+    """``report`` as its author chose to show it, with its highlights (also filled in for a
+    report stored before highlights existed)."""
+    if curation.empty:
+        if report.highlights is not None:
+            return report
+        return highlighted(report)
+    shown = _shown(report, curation)
     reasons = [
         reason
         for reason in report.incomplete_reasons
-        if not any(_names(reason, hidden) for hidden in left_out)
+        if not any(_names(reason, hidden) for hidden in shown.left_out)
     ]
     pinned = [
         PinnedOut(name_with_owner=repo.name_with_owner, number=pr.number)
         for pin in curation.pinned
-        for repo in repositories
+        for repo in shown.repositories
         for pr in repo.pull_requests
         if ref(repo.name_with_owner, pr.number).lower() == pin.lower()
     ]
     reviews = _reviews(report.reviews, curation)
-    rows = Rows(repositories, reviews.by_repository if reviews is not None else ())
+    rows = Rows(shown.repositories, reviews.by_repository if reviews is not None else ())
     summary = summarise(rows, _frame(report, reviews))
-    shown = report.model_copy(
-        update={
-            "complete": not reasons,
-            "incomplete_reasons": reasons,
-            **summary._asdict(),
-            "reviews": reviews,
-            "issues": _issues(report.issues, curation),
-            "repositories": repositories,
-            "curation": CurationOut(
-                hidden_pull_requests=hidden_prs,
-                hidden_repositories=hidden_repos,
-                pinned=pinned,
-            ),
-        }
+    return highlighted(
+        report.model_copy(
+            update={
+                "complete": not reasons,
+                "incomplete_reasons": reasons,
+                **summary._asdict(),
+                "reviews": reviews,
+                "issues": _issues(report.issues, curation),
+                "repositories": shown.repositories,
+                "curation": CurationOut(
+                    hidden_pull_requests=shown.hidden_pull_requests,
+                    hidden_repositories=shown.hidden_repositories,
+                    pinned=pinned,
+                ),
+            }
+        )
     )
-    return highlighted(shown)
 
 
 def _reviews(reviews: ReviewsOut | None, curation: Curation) -> ReviewsOut | None:
