@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from typing import Any, cast
 
 import dramatiq
 from dramatiq import Broker, Consumer
-from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 from dramatiq.errors import ConnectionClosed
@@ -45,41 +47,66 @@ from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
 
 from actors.cancels import FinishSkippedCancels
-from actors.jobs import worker_context
 from actors.limiter import ReportedUserLimiter
-from gitbrag.lifecycle import DRAMATIQ_NAMESPACE
+from actors.worker import worker_context
+from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
 from gitbrag.stores.connection import REDIS_UNAVAILABLE, broker_client, connect
 from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 
-class _RecordingConsumer(_RedisConsumer):
-    """Dramatiq's Redis consumer, telling its broker when a delay queue lost its connection
-    (the consumer thread then drops the delayed messages it held in memory)."""
+class _NoticingConsumer(Consumer):
+    """A consumer of the Redis broker (``consume``'s, wrapped), telling its broker when a delay
+    queue lost its connection (Dramatiq's consumer thread then drops the delayed messages it
+    held in memory)."""
 
-    def __next__(self) -> Any:
+    def __init__(self, broker: RecoveringRedisBroker, queue_name: str, inner: Consumer) -> None:
+        self.broker = broker
+        self.queue_name = queue_name
+        self.inner = inner
+
+    def __next__(self) -> MessageProxy | None:
         try:
-            return super().__next__()  # type: ignore[no-untyped-call]
+            return next(self.inner)
         except ConnectionClosed:
             if self.queue_name == dq_name(self.queue_name):
                 self.broker.note_dropped_delays(self.queue_name)
             raise
 
+    def ack(self, message: MessageProxy) -> None:
+        self.inner.ack(message)
+
+    def nack(self, message: MessageProxy) -> None:
+        self.inner.nack(message)
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        self.inner.requeue(messages)
+
+    def close(self) -> None:
+        self.inner.close()
+
 
 class RecoveringRedisBroker(RedisBroker):
     """A :class:`~dramatiq.brokers.redis.RedisBroker` whose delay-queue consumer, restarted
     after a connection error, first requeues the delayed messages its predecessor fetched
-    (see the module docstring)."""
+    (see the module docstring).
+
+    Beyond Dramatiq's public API this leans on two details of its Redis broker, pinned by
+    ``tests/pipeline/test_dramatiq_seams.py`` so an upgrade that changes them fails loudly:
+    the set of a consumer's unacknowledged message ids (:meth:`unacked_key`) and the
+    broker's ``requeue`` script (``do_requeue``), which puts such ids back on their queue.
+    """
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)  # type: ignore[no-untyped-call]
         self._dropped: set[str] = set()
         self._dropped_lock = threading.Lock()
 
-    @property
-    def consumer_class(self) -> type[_RedisConsumer]:
-        return _RecordingConsumer
+    def unacked_key(self, queue_name: str) -> str:
+        """The set of ``queue_name``'s message ids this broker's consumers fetched and have
+        not acknowledged yet (Dramatiq's own key)."""
+        return f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
 
     def note_dropped_delays(self, queue_name: str) -> None:
         with self._dropped_lock:
@@ -89,9 +116,8 @@ class RecoveringRedisBroker(RedisBroker):
         with self._dropped_lock:
             dropped = queue_name in self._dropped
         if dropped:
-            acks = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
             try:
-                members = cast(set[bytes], self.client.smembers(acks))
+                members = cast(set[bytes], self.client.smembers(self.unacked_key(queue_name)))
                 held = [member.decode() for member in members]
                 if held:
                     self.do_requeue(queue_name, *held)
@@ -100,7 +126,7 @@ class RecoveringRedisBroker(RedisBroker):
                 raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
             with self._dropped_lock:
                 self._dropped.discard(queue_name)
-        return super().consume(queue_name, prefetch, timeout)
+        return _NoticingConsumer(self, queue_name, super().consume(queue_name, prefetch, timeout))
 
 
 def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
@@ -141,11 +167,18 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             backend=limiter_backend,
             limit=settings.reported_user_concurrency,
             slot_ttl_ms=settings.limiter_slot_ttl_seconds * 1000,
+            recheck_ms=_recheck_ms(settings.limiter_retry_seconds),
             metrics=metrics,
             slots=slots,
         )
     )
     return broker
+
+
+def _recheck_ms(seconds: float) -> tuple[int, int]:
+    """When a message waiting for its reported user's slot checks again: between half of
+    ``limiter_retry_seconds`` and all of it (jitter, so waiting messages do not move as one)."""
+    return max(1, int(seconds * 500)), max(1, int(seconds * 1000))
 
 
 def limiter_of(broker: Broker) -> ReportedUserLimiter:

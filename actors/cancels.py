@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dramatiq import Broker, Middleware
 from dramatiq.broker import MessageProxy
 
-from gitbrag.lifecycle import CANCELLED, REPORT_ACTOR, JobLifecycle
+from gitbrag.jobs.lifecycle import CANCELLED, REPORT_ACTOR, JobLifecycle
 
 
 class FinishSkippedCancels(Middleware):

@@ -2,8 +2,7 @@
 
 A Dramatiq middleware around :class:`dramatiq.rate_limits.ConcurrentRateLimiter` (Redis
 backend). Actors opt in with the ``concurrency_key`` option, a function of the message
-returning the key (the reported username) or None. Handles the pitfalls measured in the
-research notes:
+returning the key (the reported username) or None. What it guarantees:
 
 * Contention never raises a plain exception from ``before_process_message`` (which Dramatiq
   swallows, running the actor anyway) and never burns retries or backs off exponentially:
@@ -12,7 +11,8 @@ research notes:
   dead-lettered for waiting. The copy keeps its ``message_id``, so aborts still reach it.
 * The slot is released in ``after_process_message`` *and* ``after_skip_message``, only by a
   message that acquired it (this middleware goes after Abortable and Periodiq, whose skips
-  then never acquire).
+  then never acquire). It is taken and given back through the limiter's public
+  ``acquire()`` context manager, entered in one hook and closed in the other.
 * The slot's TTL is short (``slot_ttl_ms``) and renewed by a heartbeat thread while its
   holder runs, so a SIGKILLed worker frees it within one TTL, while a job running longer
   than the TTL (or the time limit) keeps it. With ``limit > 1`` the counter is shared: a
@@ -28,6 +28,8 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
@@ -46,6 +48,15 @@ ConcurrencyKey = Callable[[MessageProxy], str | None]
 
 class LimiterUnavailable(MiddlewareError):
     """The limiter's backend failed: the message fails this attempt (and is retried)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A slot a running message holds: ``key`` (renewed while held), ``release`` (closing the
+    limiter's ``acquire()`` gives it back)."""
+
+    key: str
+    release: ExitStack
 
 
 class ReportedUserLimiter(Middleware):
@@ -71,7 +82,7 @@ class ReportedUserLimiter(Middleware):
         self.slot_ttl_ms = slot_ttl_ms
         self.recheck_ms = recheck_ms
         self.key_prefix = key_prefix
-        self._held: dict[tuple[str, str], ConcurrentRateLimiter] = {}
+        self._held: dict[tuple[str, str], _Slot] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
@@ -116,13 +127,13 @@ class ReportedUserLimiter(Middleware):
             return
         limiter = self.limiter_for(key, actor.options.get("concurrency_limit"))
         try:
-            acquired = self._take(limiter)
+            slot = self._take(limiter)
         except Exception as exc:
             # Anything but a MiddlewareError would be swallowed and the actor run unguarded.
             raise LimiterUnavailable(f"could not take the slot for {key}: {exc}") from exc
-        if acquired:
+        if slot is not None:
             with self._lock:
-                self._held[self._slot_id(message)] = limiter
+                self._held[self._slot_id(message)] = slot
             return
         delay = random.randint(*self.recheck_ms)
         self.deferrals += 1
@@ -153,22 +164,21 @@ class ReportedUserLimiter(Middleware):
 
     # ------------------------------------------------------------------ internals
 
-    def _take(self, limiter: ConcurrentRateLimiter) -> bool:
-        """Try to take ``limiter``'s slot; if Redis is away, once it answers again.
-
-        Failing the message while Redis is down loses it: the Retries middleware's retry and
-        the worker's ack both go to the dead broker, and the message sits in this live
-        worker's acks, its job 'running', until the claim expires (found by the chaos smoke).
+    def _take(self, limiter: ConcurrentRateLimiter) -> _Slot | None:
+        """``limiter``'s slot, or ``None`` while others hold it; if Redis is away, taken once
+        it answers again (failing the message while Redis is down would lose it: the Retries
+        middleware's retry and the worker's ack both go to the dead broker, and the message
+        would sit in this live worker's acks, its job ``running``, until its claim expired).
         """
         try:
-            return bool(limiter._acquire())  # type: ignore[no-untyped-call]
+            return _hold(limiter)
         except REDIS_UNAVAILABLE:
             client = getattr(self.backend, "client", None)
             if client is None:
                 raise
             self.logger.warning("Redis is unavailable; taking the slot once it answers")
             wait_until_answers(client, self.redis_wait_seconds)
-            return bool(limiter._acquire())  # type: ignore[no-untyped-call]
+            return _hold(limiter)
 
     def _quiet_deferrals(self, record: logging.LogRecord) -> bool:
         if record.msg != "Message %s was skipped." or not record.args:
@@ -184,18 +194,28 @@ class ReportedUserLimiter(Middleware):
 
     def _release(self, message: MessageProxy) -> None:
         with self._lock:
-            limiter = self._held.pop(self._slot_id(message), None)
-        if limiter is not None:
-            limiter._release()  # type: ignore[no-untyped-call]
+            slot = self._held.pop(self._slot_id(message), None)
+        if slot is not None:
+            slot.release.close()
 
     def _renew_forever(self) -> None:
         interval = max(0.2, self.slot_ttl_ms / 3000)
         while not self._stop.wait(interval):
             with self._lock:
-                keys = {limiter.key for limiter in self._held.values()}
+                keys = {slot.key for slot in self._held.values()}
             if self.slots is None or not keys:
                 continue
             try:
                 self.slots.renew(keys, self.slot_ttl_ms)
             except Exception:  # Redis briefly away: the next beat tries again
                 self.logger.warning("could not renew concurrency slots", exc_info=True)
+
+
+def _hold(limiter: ConcurrentRateLimiter) -> _Slot | None:
+    """Enter ``limiter.acquire()`` and keep it open while the slot is held (closing it
+    releases the slot); ``None`` when the slot was not free."""
+    release = ExitStack()
+    if release.enter_context(limiter.acquire(raise_on_failure=False)):
+        return _Slot(limiter.key, release)
+    release.close()
+    return None

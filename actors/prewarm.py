@@ -24,12 +24,12 @@ from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
-from actors.jobs import worker_context
-from gitbrag import limits
-from gitbrag.errors import JobLimitReached
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
-from gitbrag.service import ReportService
+from actors.worker import worker_context
+from gitbrag.errors import QuotaExceeded
+from gitbrag.jobs import quotas
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,8 @@ def prewarm_once(
             )
             break
         try:
-            service.request_report(key, credential, limits=limits.for_scheduler(settings))
-        except JobLimitReached:
+            service.request_report(key, credential, limits=quotas.for_scheduler(settings))
+        except QuotaExceeded:
             log.info("pre-warming stops: the job queue is full (%d sent)", len(sent))
             break
         budget -= cost

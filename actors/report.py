@@ -19,12 +19,14 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from dramatiq_abort import Abort
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
-from actors.jobs import GitHubClients, ProgressCallback, run_report_job, worker_context
-from gitbrag import generation
+from actors.jobs import run_report_job
+from actors.worker import GitHubClients, worker_context
 from gitbrag.github.cache import ImmutableCache
-from gitbrag.lifecycle import REPORT_ACTOR, REPORT_QUEUE
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
+from gitbrag.github.progress import ProgressCallback
+from gitbrag.jobs import generation
+from gitbrag.jobs.lifecycle import REPORT_ACTOR, REPORT_QUEUE
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.settings import get_settings
 
 # Settings checks that HTTP timeouts stay below the time limit (a validator).

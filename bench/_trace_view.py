@@ -27,10 +27,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub, generate, token_for
-from gitbrag.generation import generate_report
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.generation import generate_report
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import ReportService
 from tests.harness import ROOT, test_settings
 from web.app import create_app
 

@@ -33,8 +33,9 @@ from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.github.windows import Window, WindowedSearch
-from gitbrag.periods import ALL_TIME_START, DateRange, ReportKey
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import ALL_TIME_START, DateRange
 
 ACTIVITY_OPERATIONS = ("SearchIssues", "ReviewContributions", "PullRequestReviews")
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.periods import DateRange, Period, ReportKey
+from gitbrag.jobs.service import Job, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange, Period
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import Job, ReportService
 from tests.harness import Worker, poll_until, test_settings, worker_env
 
 

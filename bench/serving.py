@@ -35,9 +35,10 @@ from bench._wrk import SECONDS, Run, measure
 from bench.pipeline import _start_worker, _wait
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
-from gitbrag.service import ReportService
 from tests.harness import ROOT, test_settings, worker_env
 
 SMALL = ("octocat", "5_years")  # a few dozen pull requests

@@ -19,10 +19,11 @@ from typing import Any
 import httpx
 
 from gitbrag.fakehub import FakeHub, generate
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.service import CredentialRef
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.background_server import BackgroundServer
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import CredentialRef
 from tests.harness import test_settings
 from web.app import create_app
 

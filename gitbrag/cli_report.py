@@ -14,10 +14,11 @@ from typing import TextIO
 from rich.console import Console
 
 from gitbrag.errors import GitHubError, InvalidInput, ReportTooLarge
-from gitbrag.generation import generate_report
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.generation import generate_report
 from gitbrag.render.markdown import render_markdown
 from gitbrag.render.table import print_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 
 PHASE_LABELS = {

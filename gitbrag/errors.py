@@ -6,7 +6,7 @@
     ├── StoreUnavailable      Redis does not answer (HTTP 503; the next request retries)
     ├── StackError            `gitbrag up` cannot start (gitbrag.runtime.stack)
     ├── ReportTooLarge        the user has more pull requests in the range than one report reads
-    ├── JobLimitReached       a new job would pass an abuse limit (HTTP 429 + Retry-After)
+    ├── QuotaExceeded       a new job would pass an abuse limit (HTTP 429 + Retry-After)
     └── GitHubError           anything GitHub answered that we could not turn into data
         ├── NotFound          the user does not exist (HTTP 404)
         │   ├── IsOrganization  the login is an organisation's, not a person's (HTTP 404)
@@ -32,7 +32,7 @@ translated from redis-py's connection errors by the stores' client
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 
 
 class GitBragError(Exception):
@@ -107,8 +107,8 @@ class ReportTooLarge(GitBragError):
         self.cap = cap
 
 
-class JobLimitReached(GitBragError):
-    """A new report job would pass a limit (SPEC 10): ``kind`` is ``per_hour`` (the
+class QuotaExceeded(GitBragError):
+    """A new report job would pass a limit (docs/spec.md section 10): ``kind`` is ``per_hour`` (the
     requester's new jobs in the last hour), ``active`` (their unfinished jobs) or ``queue``
     (every unfinished job). Cached reports are still served; ask again after
     ``retry_after_seconds``."""
@@ -138,10 +138,6 @@ class RateLimited(GitHubError):
     def __init__(self, reset_at: datetime) -> None:
         self.reset_at = reset_at
         super().__init__(f"GitHub rate limit exhausted until {reset_at.isoformat()}")
-
-    def seconds_until_reset(self, now: datetime | None = None) -> float:
-        now = now or datetime.now(UTC)
-        return max(0.0, (self.reset_at - now).total_seconds())
 
 
 class GitHubUnavailable(GitHubError):

@@ -13,14 +13,14 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gitbrag.errors import ConfigError, InvalidInput
-from gitbrag.github.budget import Limits
-from gitbrag.periods import validate_username
+from gitbrag.github.budget import Allowance
+from gitbrag.report.logins import validate_username
 
 MIN_SECRET_KEY_BYTES = 32
 
 
 class Settings(BaseSettings):
-    """The one settings class. Every number in SPEC is a default here."""
+    """The one settings class. Every number in docs/spec.md is a default here."""
 
     model_config = SettingsConfigDict(env_prefix="GITBRAG_", env_file=".env", extra="ignore")
 
@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     max_rate_limit_waits: int = Field(default=12, ge=0)
     refresh_quota_per_hour: int = 10
 
-    # Abuse limits (SPEC 10); 0 turns one off. New report jobs a viewer (one GitHub account,
-    # across its sessions and tokens) may start in any hour, and may have unfinished at once;
+    # Abuse limits (docs/spec.md section 10); 0 turns one off. New report jobs a viewer (one
+    # GitHub account, across its sessions and tokens) may start in any hour, and may have
+    # unfinished at once;
     # the same for anonymous generation per client address; unfinished jobs of everyone at
     # once (the queue cap). Over a limit: 429 with Retry-After, cached reports still served.
     viewer_jobs_per_hour: int = Field(default=30, ge=0)
@@ -213,9 +214,9 @@ class Settings(BaseSettings):
         assert self.github_graphql_url is not None
         return self.github_graphql_url
 
-    def github_limits(self) -> Limits:
-        """The per-token limits the GitHub client respects (``gitbrag.github.budget``)."""
-        return Limits(
+    def token_allowance(self) -> Allowance:
+        """What each token may spend (``gitbrag.github.budget``)."""
+        return Allowance(
             max_in_flight=self.github_max_in_flight,
             graphql_points_per_minute=self.github_graphql_points_per_minute,
             rest_points_per_minute=self.github_rest_points_per_minute,

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from gitbrag.models import IssueOut, MonthCount, Report, ReviewedRepositoryOut
-from gitbrag.records import REVIEW_STATES
+from gitbrag.report.models import IssueOut, MonthCount, Report, ReviewedRepositoryOut
+from gitbrag.report.records import REVIEW_STATES
 from web.formatting import BarChart, Segment, month_label, nice_ceiling, plural, stacked_segments
 
 REPOSITORIES_SHOWN: Final = 10

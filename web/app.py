@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gitbrag.errors import InvalidInput, JobLimitReached, StoreUnavailable
-from gitbrag.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
-from gitbrag.service import ReportService
+from gitbrag.errors import InvalidInput, QuotaExceeded, StoreUnavailable
+from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
+from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
@@ -104,8 +104,8 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         message = str(exc)
         return _error_response(request, 400, message[:1].upper() + message[1:] + ".")
 
-    @app.exception_handler(JobLimitReached)
-    async def limit_reached(request: Request, exc: JobLimitReached) -> Response:
+    @app.exception_handler(QuotaExceeded)
+    async def limit_reached(request: Request, exc: QuotaExceeded) -> Response:
         response = _error_response(request, 429, str(exc))
         if isinstance(response, JSONResponse):
             response = JSONResponse(

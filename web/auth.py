@@ -24,8 +24,8 @@ from fastapi import Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
-from gitbrag.limits import address_subject, viewer_subject
-from gitbrag.service import CredentialRef
+from gitbrag.jobs.quotas import address_subject, viewer_subject
+from gitbrag.jobs.service import CredentialRef
 from gitbrag.stores.serving import ViewState
 from gitbrag.stores.sessions import BearerValidation, Session
 from web.context import AppContext

@@ -18,7 +18,9 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
-from gitbrag.periods import ReportKey, today_utc, validate_username
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.logins import validate_username
+from gitbrag.report.periods import today_utc
 from web.params import Options, ReportOptions
 
 # The report options' length limits (as documented by ``web.params``).

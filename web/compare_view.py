@@ -1,4 +1,4 @@
-"""A comparison (``gitbrag.comparison``) as plain data for ``templates/compare.html``: the
+"""A comparison (``gitbrag.report.comparison``) as plain data for ``templates/compare.html``: the
 summary figures with their change, and the months of both periods on one chart."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from gitbrag.comparison import Comparison, Delta
-from gitbrag.wording import MINUS, compact, date_span, number
+from gitbrag.report.comparison import Comparison, Delta
+from gitbrag.report.wording import MINUS, compact, date_span, number
 from web.formatting import bar_chart, month_label, month_tick, plural
 
 CARDS: Final = ("pull_requests", "merged", "repositories", "lines_changed", "stars_gained")

@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.github.client import GitHubClient, TokenOwner
-from gitbrag.service import CredentialRef, ReportService
+from gitbrag.jobs.service import CredentialRef, ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks

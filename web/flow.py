@@ -7,14 +7,14 @@
 | stale   | anonymous    | ``stale`` + "log in to refresh" (or "updating" if a job runs)   |
 | missing | can generate | ``generating`` with the (deduplicated) job                      |
 | missing | anonymous    | ``login_required`` (or ``generating`` if someone else's job runs)|
-| stale or missing, a new job over a limit | ``stale`` without a job, or ``JobLimitReached`` (429) |
+| stale or missing, a new job over a limit | ``stale`` without a job, or ``QuotaExceeded`` (429) |
 | no such user, an organisation, a private profile | ``not_found`` (``not_found_reason``) |
 
 A report made for an account that no longer holds the login (a login changed hands: see
 ``gitbrag.stores.accounts``) is missing here: the read does not serve it.
 
 A job that waits on its token's rate limit is asked for again by a viewer who can generate:
-if their token has budget, a new job takes it over (``gitbrag.lifecycle``).
+if their token has budget, a new job takes it over (``gitbrag.jobs.lifecycle``).
 
 A forced refresh (``force_refresh``) is the POST row: it checks the per-viewer quota unless
 a job is already running for the key (then it simply returns that job).
@@ -33,11 +33,11 @@ from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
-from gitbrag import limits
-from gitbrag.errors import JobLimitReached
-from gitbrag.limits import JobLimits
-from gitbrag.periods import ReportKey
-from gitbrag.service import Job
+from gitbrag.errors import QuotaExceeded
+from gitbrag.jobs import quotas
+from gitbrag.jobs.quotas import JobQuotas
+from gitbrag.jobs.service import Job
+from gitbrag.report.keys import ReportKey
 from gitbrag.stores.serving import ReportMeta, ViewState
 from gitbrag.stores.sessions import QuotaDecision
 from web.auth import Viewer
@@ -67,19 +67,19 @@ class Outcome:
         }[self.state]
 
 
-def job_limits(ctx: AppContext, viewer: Viewer) -> JobLimits:
+def job_limits(ctx: AppContext, viewer: Viewer) -> JobQuotas:
     """A viewer counts as their GitHub account (by id); anonymous generation as the client
     address."""
     if viewer.login:
-        return limits.for_viewer(ctx.settings, viewer.login, viewer.account_id)
-    return limits.for_address(ctx.settings, viewer.address or "unknown")
+        return quotas.for_viewer(ctx.settings, viewer.login, viewer.account_id)
+    return quotas.for_address(ctx.settings, viewer.address or "unknown")
 
 
 def request_job(
     ctx: AppContext, key: ReportKey, viewer: Viewer, seen_version: str | None = None
 ) -> Job | None:
     """Ask the pipeline for a job (deduplicated there) and count new vs. joined. Raises
-    ``JobLimitReached`` when a new job would pass the viewer's limits or the queue cap. With
+    ``QuotaExceeded`` when a new job would pass the viewer's limits or the queue cap. With
     ``seen_version`` (the stored version the caller decided on, ``""`` for none), ``None``
     when another version has been stored since: nothing was requested."""
     assert viewer.credential is not None
@@ -94,7 +94,7 @@ def request_job(
             job = ctx.service.request_report_seen(
                 key, viewer.credential, seen_version, viewer_id=viewer.viewer_id, limits=limits
             )
-    except JobLimitReached as refused:
+    except QuotaExceeded as refused:
         ctx.metrics.jobs_requested.labels("refused_" + refused.kind).inc()
         raise
     if job is None:
@@ -120,7 +120,7 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
             seen = state.meta.report_version
             try:
                 active = await run_in_threadpool(request_job, ctx, key, viewer, seen)
-            except JobLimitReached:  # the stale report is still worth showing
+            except QuotaExceeded:  # the stale report is still worth showing
                 return Outcome("stale", key, state.meta, None, None)
             if active is None:  # a newer version arrived since the read: the next view has it
                 return Outcome("stale", key, state.meta, None, None)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gitbrag.wording import MONTH_NAMES as _MONTH_NAMES
-from gitbrag.wording import compact, human_date, percent
+from gitbrag.report.wording import MONTH_NAMES as _MONTH_NAMES
+from gitbrag.report.wording import compact, human_date, percent
 
 __all__ = ["compact", "human_date", "percent"]  # shared with the sentences gitbrag writes
 

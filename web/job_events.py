@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from web.live import JobFeeds, ReadJob, Ticket
 from web.presenters import job_payload

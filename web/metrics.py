@@ -15,7 +15,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gitbrag.errors import StoreUnavailable
-from gitbrag.lifecycle import FINISHED_STATUSES
+from gitbrag.jobs.lifecycle import FINISHED_STATUSES
 from gitbrag.stores.job_stats import RUN_BUCKETS, JobStats
 from gitbrag.stores.token_budget import BudgetSnapshot
 from gitbrag.stores.worker_metrics import WorkerMetrics

@@ -17,8 +17,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
-from gitbrag.lifecycle import JobStatus
-from gitbrag.models import Report
+from gitbrag.jobs.lifecycle import JobStatus
+from gitbrag.report.models import Report
 
 
 class _Body(BaseModel):
@@ -129,7 +129,7 @@ class MonthPair(_Body):
 
 
 class Comparison(BaseModel):
-    """The period beside the one before it (``gitbrag.comparison``); each side's summary is
+    """The period beside the one before it (``gitbrag.report.comparison``); each side's summary is
     described loosely (``current``, ``previous``, ``deltas``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -215,14 +215,14 @@ EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("get", "/user/github/{username}/og.png"): {"404": HTML_PAGE | PNG_STAND_IN},
 }
 NO_REDIS = {("get", "/healthz")}
-# What the report parameters accept, as far as a schema can say (``gitbrag.periods``): a
+# What the report parameters accept, as far as a schema can say (``gitbrag.report.periods``): a
 # period or a date range (not both; since <= until <= today) are rules across parameters,
 # answered 400 with the reason.
 # An empty value counts as absent (an empty form field); periods and flags are read
 # case-insensitively.
 _DATE = {"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
 PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
-    # ``gitbrag.periods.validate_username``: 1-39 letters, digits, hyphens and underscores,
+    # ``gitbrag.report.periods.validate_username``: 1-39 letters, digits, hyphens and underscores,
     # at least one letter or digit (``octo_acme``, ``-jerry-``, ``artur-``)
     "username": {"type": "string", "pattern": "^(?=[-_]*[A-Za-z0-9])[A-Za-z0-9_-]{1,39}$"},
     "period": {"type": "string", "enum": ["", "1_year", "2_years", "5_years", "all_time"]},

@@ -14,7 +14,9 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from gitbrag.errors import InvalidInput
-from gitbrag.periods import DateRange, ReportKey, validate_username
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.logins import validate_username
+from gitbrag.report.periods import DateRange
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}

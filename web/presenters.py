@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from gitbrag.comparison import previous_range
 from gitbrag.errors import InvalidInput
-from gitbrag.models import SIZE_BUCKETS, Report
-from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey
-from gitbrag.service import Job, Progress
-from gitbrag.wording import date_span
+from gitbrag.jobs.service import Job, Progress
+from gitbrag.report.comparison import previous_range
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import SIZE_BUCKETS, Report
+from gitbrag.report.periods import PERIOD_LABELS, PERIODS
+from gitbrag.report.wording import date_span
 from web.activity_view import activity_view
 from web.formatting import (
     duration_words,

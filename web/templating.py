@@ -10,8 +10,8 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 import templates as templates_package
-from gitbrag.models import SIZE_LABELS
-from gitbrag.periods import PERIOD_LABELS
+from gitbrag.report.models import SIZE_LABELS
+from gitbrag.report.periods import PERIOD_LABELS
 from web import formatting
 
 TEMPLATE_DIR = Path(templates_package.__file__).parent

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from gitbrag.errors import GitHubError, StoreUnavailable
 from gitbrag.github.capabilities import probe_capabilities
 from gitbrag.github.client import GitHubClient
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 
 log = logging.getLogger("gitbrag.web")

@@ -1,4 +1,4 @@
-"""The simulated GitHub (SPEC 7): a seeded data set served over loopback.
+"""The simulated GitHub (docs/spec.md section 7): a seeded data set served over loopback.
 
     from gitbrag.fakehub import FakeHub, generate
     with FakeHub(generate(seed=7)) as hub:

@@ -41,7 +41,8 @@ def _build() -> GraphQLSchema:
 
 @cache
 def github_schema() -> GraphQLSchema:
-    """GitHub's schema, built once (~0.6 s). SDL validation is skipped as SPEC prescribes."""
+    """GitHub's schema, built once (~0.6 s). SDL validation is skipped, as docs/spec.md
+    section 4 prescribes."""
     return _build()
 
 

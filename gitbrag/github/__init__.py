@@ -9,6 +9,6 @@
 - ``cache``: the :class:`~gitbrag.github.cache.ImmutableCache` protocol and ``MemoryCache``
 - ``oauth``: the OAuth web flow (authorize URL, code exchange)
 
-The CLI and the report actor reach it through :mod:`gitbrag.generation`; the web's login
+The CLI and the report actor reach it through :mod:`gitbrag.jobs.generation`; the web's login
 through ``oauth`` and the client (import-linter keeps httpx here).
 """

@@ -8,7 +8,7 @@ whether the request may go now.
 
 ``gitbrag.stores.token_budget`` implements the protocol on Redis, shared by every worker
 process and the scheduler; :class:`LocalTokenBudget` implements it in one process (the CLI,
-tests, and a client given no budget). Both follow :class:`Limits` the same way:
+tests, and a client given no budget). Both follow :class:`Allowance` the same way:
 
 - at most ``max_in_flight`` requests at once; ``acquire`` waits for a free slot itself
   (a slot left by a process that died expires after ``holder_ttl`` seconds);
@@ -35,7 +35,9 @@ RESOURCE_OF: Final[dict[str, str]] = {"rest": "core", "graphql": "graphql"}
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class Allowance:
+    """What one token may spend together across every process using it (the module docstring)."""
+
     max_in_flight: int = 4
     graphql_points_per_minute: int = 1000
     rest_points_per_minute: int = 450
@@ -109,8 +111,8 @@ class _Minute:
 class LocalTokenBudget:
     """:class:`TokenBudget` for one process (an asyncio condition guards the slots)."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits()
+    def __init__(self, allowance: Allowance | None = None) -> None:
+        self.allowance = allowance or Allowance()
         self._condition = asyncio.Condition()
         self._in_flight: set[str] = set()
         self._ids = itertools.count()
@@ -131,9 +133,9 @@ class LocalTokenBudget:
         if seen is not None and seen.remaining <= 0 and seen.reset_at > now:
             return Admission(exhausted_until=seen.reset_at)
         minute = self._this_minute(now)
-        over_points = minute.points.get(api, 0) >= self.limits.points_per_minute(api)
+        over_points = minute.points.get(api, 0) >= self.allowance.points_per_minute(api)
         over_time = (
-            api == "graphql" and minute.graphql_seconds >= self.limits.graphql_seconds_per_minute
+            api == "graphql" and minute.graphql_seconds >= self.allowance.graphql_seconds_per_minute
         )
         if over_points or over_time:
             return Admission(wait=next_minute(now) - now)
@@ -144,7 +146,9 @@ class LocalTokenBudget:
             refusal = self._refusal(api, now)
             if refusal is not None:
                 return refusal
-            await self._condition.wait_for(lambda: len(self._in_flight) < self.limits.max_in_flight)
+            await self._condition.wait_for(
+                lambda: len(self._in_flight) < self.allowance.max_in_flight
+            )
             holder = f"local-{next(self._ids)}"
             self._in_flight.add(holder)
             self.max_in_flight_seen = max(self.max_in_flight_seen, len(self._in_flight))

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from gitbrag.errors import GitHubError, GitHubUnavailable
-from gitbrag.github.budget import Api, Limits, LocalTokenBudget, Seen, TokenBudget
+from gitbrag.github.budget import Allowance, Api, LocalTokenBudget, Seen, TokenBudget
 from gitbrag.github.responses import (
     Denial,
     Outcome,
@@ -147,7 +147,9 @@ class GitHubClient:
         self.max_backoff = max_backoff
         self._sleep = sleep
         self._now = clock
-        self.budget: TokenBudget = budget or LocalTokenBudget(Limits(max_in_flight=max_concurrency))
+        self.budget: TokenBudget = budget or LocalTokenBudget(
+            Allowance(max_in_flight=max_concurrency)
+        )
         self._waits = Waits(
             self.budget,
             sleep=sleep,
@@ -185,7 +187,7 @@ class GitHubClient:
             backoff_base=settings.retry_backoff_seconds,
             secondary_wait=settings.github_secondary_wait_seconds,
             max_retry_after=settings.github_max_wait_seconds,
-            budget=budget or LocalTokenBudget(settings.github_limits()),
+            budget=budget or LocalTokenBudget(settings.token_allowance()),
             owns_http=owns,
         )
 

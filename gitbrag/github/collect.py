@@ -30,7 +30,6 @@ such a report is never complete.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from gitbrag.errors import ProfilePrivate, UserNotSearchable
@@ -39,19 +38,14 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.github.files import FilesResult, fetch_files, pr_key
 from gitbrag.github.issues import IssuesResult, search_issues
 from gitbrag.github.profile import fetch_profile
+from gitbrag.github.progress import ProgressCallback, silent
 from gitbrag.github.repositories import read_repositories
 from gitbrag.github.reviews import ReviewsResult, collect_reviews, spans
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.tasks import gather_pair
 from gitbrag.github.windows import author_qualifier
-from gitbrag.periods import ReportKey
-from gitbrag.records import Collection, PullRequestRecord, UserProfile
-
-ProgressCallback = Callable[[str, int, int], None]
-
-
-def _silent(phase: str, done: int, total: int) -> None:
-    """The default progress callback: nobody is watching."""
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.records import Collection, PullRequestRecord, UserProfile
 
 
 async def collect(
@@ -68,7 +62,7 @@ async def collect(
     Only public repositories are kept: the search asks for ``is:public`` and every node and
     repository GitHub marks private is dropped again, whatever the token can see.
     """
-    report = progress or _silent
+    report = progress or silent
     report("profile", 0, 1)
     profile, reasons = await fetch_profile(client, key.username, cache)
     report("profile", 1, 1)

@@ -4,8 +4,8 @@ Each query asks for up to ``FILES_BATCH`` pull requests with one alias each; a P
 than a page of files stays in the queue with its cursor until its last page. Batches GitHub
 refuses as too large are read again smaller (:mod:`gitbrag.github.batches`).
 
-GitHub does not always list every file. It lists at most ``GITHUB_FILES_CAP`` (3,000) files
-of a pull request, and for a diff too large to compute it answers ``files: null`` with no
+GitHub does not always list every file. It lists at most 3,000 files of a pull
+request, and for a diff too large to compute it answers ``files: null`` with no
 error and ``changedFiles: 0`` while additions and deletions are large. Such a PR's files are
 *truncated*: what was listed still counts for languages, its lines still count in totals,
 and the report says its languages are incomplete. A truncated list is never cached as if it
@@ -21,23 +21,21 @@ files are unread with a note saying why (``unread``), which the report names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.cache import PR_FILES, PR_FILES_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.github.queries import pull_request_files_query
 from gitbrag.github.withheld import explain
-from gitbrag.records import FileChange, PullRequestRecord
+from gitbrag.report.records import FileChange, PullRequestRecord
 
 FILES_BATCH: Final = 20
 FILES_PAGE: Final = 100
-GITHUB_FILES_CAP: Final = 3000  # GitHub lists at most this many files of one pull request
 FILES_UNREAD: Final = "its changed files could not be read"
 
-Progress = Callable[[str, int, int], None]
 PRKey = tuple[str, int]
 
 
@@ -89,7 +87,11 @@ def _build(jobs: list[_Job], first: int) -> tuple[str, dict[str, Any]]:
 
 class _FileReader:
     def __init__(
-        self, client: GitHubClient, cache: ImmutableCache | None, progress: Progress, total: int
+        self,
+        client: GitHubClient,
+        cache: ImmutableCache | None,
+        progress: ProgressCallback,
+        total: int,
     ) -> None:
         self.client = client
         self.cache = cache
@@ -167,7 +169,7 @@ async def fetch_files(
     pull_requests: list[PullRequestRecord],
     *,
     cache: ImmutableCache | None,
-    progress: Progress,
+    progress: ProgressCallback,
 ) -> FilesResult:
     """Files of every PR in ``pull_requests``. ``failed`` lists PRs whose files could not be
     read after retries, ``truncated`` those GitHub listed only in part (their lines still

@@ -22,11 +22,12 @@ from typing import Any, Final
 
 from gitbrag.errors import GitHubUnavailable, ReportTooLarge
 from gitbrag.github.client import GitHubClient
+from gitbrag.github.progress import silent
 from gitbrag.github.queries import SEARCH_ISSUES, SEARCH_ISSUES_WITHOUT_REASON
 from gitbrag.github.schema_gaps import Document
 from gitbrag.github.windows import WindowedSearch, parse_time, public_records
-from gitbrag.periods import DateRange
-from gitbrag.records import IssueRecord, IssueState, IssueStateReason
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import IssueRecord, IssueState, IssueStateReason
 
 _STATES: Final[dict[str, IssueState]] = {"OPEN": "open", "CLOSED": "closed"}
 _REASONS: Final[dict[str, IssueStateReason]] = {
@@ -71,16 +72,17 @@ def _record(node: dict[str, Any]) -> IssueRecord:
     )
 
 
-def _silent(phase: str, done: int, total: int) -> None:
-    """Issue windows report no progress of their own (the activity phase does)."""
-
-
 async def search_issues(
     client: GitHubClient, login: str, date_range: DateRange, *, max_issues: int
 ) -> IssuesResult:
     """Every issue ``login`` opened in ``date_range`` in a public repository, oldest first."""
     searcher = WindowedSearch(
-        client, login, _silent, max_issues, kind="issue", document=ISSUES_DOCUMENT
+        client,
+        login,
+        silent,
+        max_issues,  # the activity phase reports
+        kind="issue",
+        document=ISSUES_DOCUMENT,
     )
     try:
         nodes = await searcher.run(date_range)

@@ -18,27 +18,12 @@ from typing import Any
 from gitbrag.errors import GitHubError, GitHubUnavailable, IsOrganization, NotAccessible
 from gitbrag.github.cache import SOCIAL_ACCOUNTS, SOCIAL_ACCOUNTS_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
-from gitbrag.records import SocialAccount, UserProfile
+from gitbrag.report.records import SocialAccount, UserProfile
 
 
 def _text(value: Any) -> str | None:
     """GitHub sends ``""`` or ``null`` for unset profile fields; both mean "not set"."""
     return value if isinstance(value, str) and value.strip() else None
-
-
-def profile_to_json(profile: UserProfile) -> dict[str, Any]:
-    return {
-        "login": profile.login,
-        "name": profile.name,
-        "avatar_url": profile.avatar_url,
-        "html_url": profile.html_url,
-        "bio": profile.bio,
-        "company": profile.company,
-        "location": profile.location,
-        "blog": profile.blog,
-        "social_accounts": [[a.provider, a.url] for a in profile.social_accounts],
-        "id": profile.id,
-    }
 
 
 def profile_from_json(data: dict[str, Any]) -> UserProfile:

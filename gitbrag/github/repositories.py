@@ -30,18 +30,17 @@ from gitbrag.github.cache import (
     ImmutableCache,
 )
 from gitbrag.github.client import GitHubClient
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.github.queries import repositories_query, stargazers_query
 from gitbrag.github.responses import Denial
 from gitbrag.github.stargazers import StarPage, Timeline
 from gitbrag.github.withheld import reason
-from gitbrag.periods import DateRange
-from gitbrag.records import RepositoryInfo, StarCount
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import RepositoryInfo, StarCount
 
 REPOSITORY_BATCH: Final = 20
 STAR_PAGE: Final = 100
 MAX_STARS_READ: Final = 5000  # per repository and report: stars newer than the range start
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(slots=True)
@@ -96,7 +95,7 @@ class _Reader:
         date_range: DateRange,
         cache: ImmutableCache | None,
         stars_cap: int,
-        progress: Progress,
+        progress: ProgressCallback,
     ) -> None:
         self.client = client
         self.date_range = date_range
@@ -206,7 +205,7 @@ async def read_repositories(
     *,
     cache: ImmutableCache | None,
     stars_cap: int,
-    progress: Progress,
+    progress: ProgressCallback,
 ) -> RepositoriesResult:
     """Metadata and stars gained in ``date_range`` for every repository named (with its URL
     from search, the fallback when metadata cannot be read). ``all_time`` counts every star

@@ -38,10 +38,10 @@ from gitbrag.github.batches import Size, read_batched
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import pull_request_reviews_query, review_contributions_query
 from gitbrag.github.responses import Denial
-from gitbrag.github.windows import parse_time
+from gitbrag.github.windows import format_time, parse_time
 from gitbrag.github.withheld import Withheld, reason
-from gitbrag.periods import ALL_TIME_START, DateRange
-from gitbrag.records import REVIEW_STATES, ReviewRecord, ReviewState
+from gitbrag.report.periods import ALL_TIME_START, DateRange
+from gitbrag.report.records import REVIEW_STATES, ReviewRecord, ReviewState
 
 TILE_START: Final = DateRange.start_of(ALL_TIME_START)
 TILE: Final = timedelta(days=365)  # GitHub: "must not exceed 1 year"
@@ -76,10 +76,6 @@ def spans(date_range: DateRange) -> list[Span]:
         out.append(Span(max(first, tile_start), min(last, tile_start + TILE - ONE_SECOND)))
         tile += 1
     return out
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(eq=False, slots=True)
@@ -136,8 +132,8 @@ class _Reader:
         }
         for i, job in enumerate(jobs):
             variables |= {
-                f"f{i}": _iso(job.span.start),
-                f"t{i}": _iso(job.span.end),
+                f"f{i}": format_time(job.span.start),
+                f"t{i}": format_time(job.span.end),
                 f"a{i}": job.cursor,
             }
         return review_contributions_query(len(jobs)), variables

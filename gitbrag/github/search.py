@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.windows import Progress, WindowedSearch, parse_time, public_records
-from gitbrag.periods import DateRange
-from gitbrag.records import PRState, PullRequestRecord
+from gitbrag.github.progress import ProgressCallback
+from gitbrag.github.windows import WindowedSearch, parse_time, public_records
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import PRState, PullRequestRecord
 
 _STATES: Final[dict[str, PRState]] = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
 
@@ -52,7 +53,7 @@ async def search_pull_requests(
     date_range: DateRange,
     *,
     include_closed: bool,
-    progress: Progress,
+    progress: ProgressCallback,
     max_pull_requests: int = 20_000,
 ) -> SearchResult:
     """Every PR ``login`` authored, created in ``date_range``, in public repositories

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gitbrag.periods import DateRange
-from gitbrag.records import StarCount
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import StarCount
 
 
 def _time(value: str) -> datetime:

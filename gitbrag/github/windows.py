@@ -36,12 +36,14 @@ from typing import Any, Final, Literal, Protocol, TypeVar
 
 from gitbrag.errors import GitHubError, NotAccessible, ReportTooLarge
 from gitbrag.github.client import GitHubClient
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.github.queries import SEARCH_PULL_REQUESTS
 from gitbrag.github.responses import Denial
 from gitbrag.github.schema_gaps import Document, send
 from gitbrag.github.tasks import gather_all
 from gitbrag.github.withheld import Withheld
-from gitbrag.periods import DateRange, validate_username
+from gitbrag.report.logins import validate_username
+from gitbrag.report.periods import DateRange
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,6 @@ SEARCH_CAP: Final = 1000
 PAGE_SIZE: Final = 100
 ONE_SECOND: Final = timedelta(seconds=1)
 
-Progress = Callable[[str, int, int], None]
 Kind = Literal["pr", "issue"]
 _NOUNS: Final[dict[Kind, str]] = {"pr": "pull requests", "issue": "issues"}
 
@@ -68,7 +69,7 @@ class Window:
     def query(self, login: str, kind: Kind = "pr") -> str:
         return (
             f"is:{kind} {author_qualifier(login)} is:public "
-            f"created:{_iso(self.start)}..{_iso(self.end)} sort:created-asc"
+            f"created:{format_time(self.start)}..{format_time(self.end)} sort:created-asc"
         )
 
     def can_split(self) -> bool:
@@ -104,7 +105,8 @@ def _withheld_nodes(denied: Iterable[Denial]) -> list[Denial]:
     return list(by_node.values())
 
 
-def _iso(moment: datetime) -> str:
+def format_time(moment: datetime) -> str:
+    """``moment`` as GitHub writes times (``2026-03-01T12:00:00Z``; :func:`parse_time` reads it)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -133,7 +135,7 @@ class WindowedSearch:
         self,
         client: GitHubClient,
         login: str,
-        progress: Progress,
+        progress: ProgressCallback,
         max_items: int,
         *,
         kind: Kind = "pr",
@@ -186,7 +188,7 @@ class WindowedSearch:
             return [first]
         if not window.can_split():
             self.incomplete_reasons.append(
-                f"more than {SEARCH_CAP} {self.noun} created at {_iso(window.start)}"
+                f"more than {SEARCH_CAP} {self.noun} created at {format_time(window.start)}"
             )
             return [first]
         left, right = await gather_all(self.first_pages(half) for half in window.halves())
@@ -237,8 +239,9 @@ class WindowedSearch:
         named = self.withheld.add(self.noun, withheld, missing)
         if missing > named:
             self.incomplete_reasons.append(
-                f"search for {self.noun} created {_iso(first.window.start)} to "
-                f"{_iso(first.window.end)} returned {expected - missing + named} of {expected}"
+                f"search for {self.noun} created {format_time(first.window.start)} to "
+                f"{format_time(first.window.end)} returned {expected - missing + named} "
+                f"of {expected}"
             )
         return nodes
 

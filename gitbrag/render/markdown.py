@@ -7,11 +7,18 @@ cannot turn into links or emphasis.
 
 from __future__ import annotations
 
-from gitbrag.highlights import highlight_sentences
-from gitbrag.models import SIZE_LABELS, IssueOut, IssuesOut, Report, RepositoryOut, ReviewsOut
-from gitbrag.periods import PERIOD_LABELS
-from gitbrag.records import REVIEW_STATES
 from gitbrag.render.escaping import escape_markdown as escape
+from gitbrag.report.highlights import highlight_sentences
+from gitbrag.report.models import (
+    SIZE_LABELS,
+    IssueOut,
+    IssuesOut,
+    Report,
+    RepositoryOut,
+    ReviewsOut,
+)
+from gitbrag.report.periods import PERIOD_LABELS
+from gitbrag.report.records import REVIEW_STATES
 
 STATE_LABELS = {"merged": "merged", "open": "open", "closed": "closed"}
 REVIEW_STATE_LABELS = {

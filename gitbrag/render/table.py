@@ -9,7 +9,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gitbrag.models import SIZE_LABELS, IssueRepositoryOut, Report, RepositoryOut, ReviewsOut
 from gitbrag.render.markdown import (
     issue_state,
     issues_summary,
@@ -17,6 +16,7 @@ from gitbrag.render.markdown import (
     plural,
     reviews_summary,
 )
+from gitbrag.report.models import SIZE_LABELS, IssueRepositoryOut, Report, RepositoryOut, ReviewsOut
 
 _STATE_STYLES = {"merged": "magenta", "open": "green", "closed": "red"}
 

@@ -43,8 +43,6 @@ VIEWER_JOBS_PREFIX: Final = "gitbrag:viewer-jobs:"
 MAX_JOINERS: Final = 20
 NO_SUBJECT: Final = "-"
 
-LimitKind = Literal["per_hour", "active", "queue"]
-
 # KEYS[1] claim, [2] unfinished, [3] subject hour log, [4] subject active, [5] joiners of the
 # new job, [6] the stored report. ARGV[1] job id, [2] claim ttl ms, [3] record ttl s, [4] now
 # ms, [5] now ISO, [6] per-hour limit, [7] active limit, [8] queue limit (0: none), [9] take
@@ -171,8 +169,8 @@ return 1
 
 
 @dataclass(frozen=True, slots=True)
-class JobLimits:
-    """The limits on new jobs for one requester. ``subject`` names whose jobs count (a GitHub
+class JobQuotas:
+    """The quotas of new jobs for one requester. ``subject`` names whose jobs count (a GitHub
     account, or a digest of a client address); ``None`` counts only toward the queue cap (the
     scheduler). A limit of 0 is no limit."""
 
@@ -182,7 +180,7 @@ class JobLimits:
     queue: int = 0
 
 
-NO_LIMITS: Final = JobLimits()
+NO_QUOTAS: Final = JobQuotas()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +233,7 @@ class Claims:
         *,
         viewer_id: str | None,
         credential: str,
-        limits: JobLimits,
+        quotas: JobQuotas,
         take_over: str | None,
         superseded_message: str,
         report_hash: str = "",
@@ -246,7 +244,7 @@ class Claims:
         ``report_hash`` the caller saw, ``""`` for none), nothing is created when another
         version has been stored since (``report_hash`` matters only then)."""
         now = now or datetime.now(UTC)
-        subject = limits.subject or NO_SUBJECT
+        subject = quotas.subject or NO_SUBJECT
         raw = cast(
             list[bytes],
             self._claim(
@@ -264,9 +262,9 @@ class Claims:
                     self.record_ttl,
                     int(now.timestamp() * 1000),
                     now.isoformat(),
-                    limits.per_hour,
-                    limits.active,
-                    limits.queue,
+                    quotas.per_hour,
+                    quotas.active,
+                    quotas.queue,
                     take_over or "",
                     viewer_id or "",
                     credential,

@@ -41,9 +41,9 @@ _UNAVAILABLE = REDIS_UNAVAILABLE
 
 # A pooled connection that Redis closed while it sat idle (a Redis restart; health checks run
 # only every 30 s) fails its next command once: such a command is retried at once on a fresh
-# connection. redis-py's pools otherwise retry nothing, and a web process answered 503 twenty
-# seconds after Redis was back (found by the chaos smoke). A Redis that is really away still
-# fails fast: the retry's connect is refused.
+# connection. redis-py's pools otherwise retry nothing: a web process would answer 503 until
+# its health checks replaced every idle connection, long after Redis was back. A Redis that is
+# really away still fails fast: the retry's connect is refused.
 _ONE_RECONNECT = 1
 
 

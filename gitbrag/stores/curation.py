@@ -1,4 +1,4 @@
-"""Each author's curation of their reports (``gitbrag.curation``), with the changes to undo.
+"""Each author's curation of their reports (``gitbrag.report.curation``), with the changes to undo.
 
 A curation belongs to a GitHub *account*, not to a login: a login can change hands (a rename
 releases it, and anyone may claim it), and the new holder must never see or change the
@@ -29,7 +29,7 @@ from typing import Final, cast
 
 import redis
 
-from gitbrag.curation import Curation
+from gitbrag.report.curation import Curation
 
 CURATION_PREFIX: Final = "gitbrag:curation:"
 ACCOUNT_CURATION_PREFIX: Final = CURATION_PREFIX + "account:"

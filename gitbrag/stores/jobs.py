@@ -22,7 +22,7 @@ from typing import Final, Literal, cast, get_args
 
 import redis
 
-from gitbrag.stores.claims import NO_LIMITS, Claim, Claims, JobLimits
+from gitbrag.stores.claims import NO_QUOTAS, Claim, Claims, JobQuotas
 from gitbrag.stores.job_stats import record_ended
 from gitbrag.stores.reports import REPORT_PREFIX
 
@@ -132,15 +132,15 @@ class JobStore:
         *,
         credential: str,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        quotas: JobQuotas = NO_QUOTAS,
         take_over: str | None = None,
         superseded_message: str = "Superseded",
         seen_version: str | None = None,
     ) -> Claim:
         """Create job ``job_id`` for ``report_key`` unless another unfinished job has the key
-        (joined), a limit refuses it, or a report version other than ``seen_version`` has been
-        stored (changed); with ``take_over``, replace that job if it still waits on its
-        token's rate limit (see :mod:`gitbrag.stores.claims`)."""
+        (joined), one of ``quotas`` refuses it, or a report version other than
+        ``seen_version`` has been stored (changed); with ``take_over``, replace that job if it
+        still waits on its token's rate limit (see :mod:`gitbrag.stores.claims`)."""
         fields = {
             "id": job_id,
             "status": "queued",
@@ -155,7 +155,7 @@ class JobStore:
             fields,
             viewer_id=viewer_id,
             credential=credential,
-            limits=limits,
+            quotas=quotas,
             take_over=take_over,
             superseded_message=superseded_message,
             report_hash=REPORT_PREFIX + report_key,

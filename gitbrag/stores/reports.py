@@ -48,8 +48,9 @@ from typing import Final, cast
 
 import redis
 
-from gitbrag.models import Report
-from gitbrag.periods import PERIODS, DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import PERIODS, DateRange
 from gitbrag.stores.curation import ACCOUNT_CURATION_PREFIX, CURATION_PREFIX, HISTORY_SUFFIX
 
 REPORT_PREFIX: Final = "gitbrag:report:v2:"

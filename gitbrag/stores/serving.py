@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from redis.commands.core import AsyncScript
+
 from gitbrag.per_loop import PerLoop
 from gitbrag.stores.connection import AsyncStoreClient, async_connect
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX
 from gitbrag.stores.curation import ACCOUNT_CURATION_PREFIX, curation_key
 from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
-from gitbrag.stores.lua import LuaScript
 from gitbrag.stores.reports import (
     MAX_BUNDLES,
     PUT_ARTIFACTS_SCRIPT,
@@ -231,6 +232,23 @@ def _decode(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    """One event loop's client and the scripts it runs: redis-py's ``Script``, by digest (one
+    ``EVALSHA`` per call), loaded again when Redis answers ``NOSCRIPT`` (a restart, a flush)."""
+
+    client: AsyncStoreClient
+    read: AsyncScript
+    put_artifacts: AsyncScript
+
+    @classmethod
+    def to(cls, url: str) -> _Connection:
+        client = async_connect(url)
+        return cls(
+            client, client.register_script(_READ), client.register_script(PUT_ARTIFACTS_SCRIPT)
+        )
+
+
 class ServingStore:
     """The async reads and writes of report views (``redis.asyncio``, bytes; one client per
     event loop, made on first use)."""
@@ -246,16 +264,14 @@ class ServingStore:
         """``readable_keys``: the ids of the secret keys this process decrypts credentials
         with (``CredentialStore.readable_keys``); a session whose credential another key
         encrypted counts as revoked."""
-        self._clients = PerLoop(lambda: async_connect(url))
+        self._connections = PerLoop(lambda: _Connection.to(url))
         self._readable_keys = readable_keys
         self._retention = retention_seconds
         self._view_window_days = view_window_days
-        self._read = LuaScript(_READ)
-        self._put_artifacts = LuaScript(PUT_ARTIFACTS_SCRIPT)
 
     @property
     def _redis(self) -> AsyncStoreClient:
-        return self._clients.get()
+        return self._connections.get().client
 
     async def read(self, queries: Sequence[ViewQuery]) -> list[ViewState]:
         """Answer every query with one ``EVALSHA`` (one round trip)."""
@@ -277,7 +293,7 @@ class ServingStore:
                 curation_key(username),
             ]
             args += [query.have_version, query.artifact, query.bundle, query.want_json]
-        rows = await self._read(self._redis, keys, args)
+        rows = await self._connections.get().read(keys, args)
         return [
             _decode(query, row, self._readable_keys)
             for query, row in zip(queries, rows, strict=True)
@@ -295,7 +311,7 @@ class ServingStore:
             args += [name, value]
         username = report_key.split(":", 1)[0]
         keys = [REPORT_PREFIX + report_key, holder_key(username), curation_key(username)]
-        return bool(await self._put_artifacts(self._redis, keys, args))
+        return bool(await self._connections.get().put_artifacts(keys, args))
 
     async def record_views(self, counts: Mapping[str, int], now: datetime | None = None) -> None:
         """Add ``counts`` (report key -> views) to today's bucket, note when each report was
@@ -319,6 +335,6 @@ class ServingStore:
 
     async def aclose(self) -> None:
         """Close the running loop's client."""
-        client = self._clients.current()
-        if client is not None:
-            await client.aclose()
+        connection = self._connections.current()
+        if connection is not None:
+            await connection.client.aclose()

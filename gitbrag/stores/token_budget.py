@@ -32,8 +32,8 @@ import redis
 from gitbrag.github.budget import (
     RESOURCE_OF,
     Admission,
+    Allowance,
     Api,
-    Limits,
     Seen,
     minute_of,
     next_minute,
@@ -41,7 +41,6 @@ from gitbrag.github.budget import (
 
 PREFIX: Final = "gitbrag:gh-token:"
 STATE_TTL_MS: Final = 2 * 3600 * 1000  # longer than GitHub's hourly window
-MINUTE_TTL_MS: Final = 120_000
 SLOT_POLL_SECONDS: Final = (0.02, 0.08)  # while every slot is taken
 
 # KEYS: in-flight, state, minute. ARGV: now ms, holder, holder ttl ms, max in flight, api,
@@ -140,10 +139,10 @@ class BudgetSnapshot:
 class TokenBudgets:
     """The budgets of every token, on one Redis (``for_token`` gives one token's)."""
 
-    def __init__(self, client: redis.Redis, *, secret_key: str, limits: Limits) -> None:
+    def __init__(self, client: redis.Redis, *, secret_key: str, allowance: Allowance) -> None:
         self._redis = client
         self._key = hashlib.sha256(b"gitbrag token budget:" + secret_key.encode()).digest()
-        self.limits = limits
+        self.allowance = allowance
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._observe = client.register_script(_OBSERVE)
@@ -186,7 +185,7 @@ class RedisTokenBudget:
         self._random = random.Random()
 
     def _acquire_once(self, api: Api, now: float, holder: str) -> tuple[int, int]:
-        limits = self._budgets.limits
+        allowance = self._budgets.allowance
         result = self._budgets._acquire(
             keys=[
                 self._base + ":in-flight",
@@ -196,12 +195,12 @@ class RedisTokenBudget:
             args=[
                 _ms(now),
                 holder,
-                _ms(limits.holder_ttl),
-                limits.max_in_flight,
+                _ms(allowance.holder_ttl),
+                allowance.max_in_flight,
                 api,
                 RESOURCE_OF[api],
-                limits.points_per_minute(api),
-                _ms(limits.graphql_seconds_per_minute),
+                allowance.points_per_minute(api),
+                _ms(allowance.graphql_seconds_per_minute),
                 _ms(next_minute(now)),
             ],
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from gitbrag.lifecycle import ACTIVE_STATUSES
+from gitbrag.jobs.lifecycle import ACTIVE_STATUSES
 from gitbrag.stores.jobs import CLAIM_PREFIX, JOB_PREFIX
 from gitbrag.stores.reports import REPORT_PREFIX
 from gitbrag.stores.token_budget import PREFIX as TOKEN_PREFIX

@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from gitbrag.lifecycle import ACTIVE_STATUSES
+from gitbrag.jobs.lifecycle import ACTIVE_STATUSES
 
 REQUEST_TIMEOUT = 30.0
 PERIODS = ("1_year", "2_years", "5_years", "all_time")
@@ -64,7 +64,6 @@ class TrackedJob:
     status: str = "queued"
     error: str | None = None
     finished_at: float = 0.0
-    cancel_sent: bool = False
     vanished: bool = False  # the API stopped knowing it (404)
     seen: set[str] = field(default_factory=set)  # every status the watcher saw
 
@@ -323,7 +322,6 @@ class LoadDriver:
         if tracked is None:
             return
         await asyncio.sleep(random.uniform(0.2, 1.5))
-        tracked.cancel_sent = True
         await self._api(viewer, "DELETE /api/jobs/{id}", "DELETE", f"/api/jobs/{tracked.id}")
 
     async def _api_reader(self) -> None:
@@ -370,10 +368,6 @@ class LoadDriver:
     def jobs_of(self, case: str) -> list[TrackedJob]:
         with self._lock:
             return [job for job in self.jobs.values() if job.case == case]
-
-    def active_jobs(self) -> list[TrackedJob]:
-        with self._lock:
-            return [job for job in self.jobs.values() if not job.finished and not job.vanished]
 
 
 # --------------------------------------------------------------------------- logging in

@@ -1,5 +1,5 @@
 """Highlights for every sample user of the simulated GitHub, read back number by number
-(``tests/core/highlights_check.py``) from the report's JSON, and as the Markdown export's first
+(``tests/oracles/highlights.py``) from the report's JSON, and as the Markdown export's first
 section."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import pytest
 from gitbrag.cli import main
 from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.server import FakeHub
-from tests.cli.test_report_command import cli_env, run_json  # noqa: F401 (fixture)
-from tests.core.highlights_check import check_highlights
+from tests.cli.helpers import run_json
+from tests.oracles.highlights import check_highlights
 
 
 @pytest.mark.parametrize("include_closed", [False, True], ids=["merged-open", "closed"])
 @pytest.mark.parametrize("period", ["1_year", "all_time"])
 @pytest.mark.parametrize("login", SAMPLE_USERS)
 def test_every_number_in_the_highlights_is_the_reports_own(
-    cli_env: FakeHub,  # noqa: F811
+    cli_env: FakeHub,
     capsys: pytest.CaptureFixture[str],
     login: str,
     period: str,
@@ -32,7 +32,7 @@ def test_every_number_in_the_highlights_is_the_reports_own(
 
 
 def test_markdown_starts_with_the_highlights(
-    cli_env: FakeHub,  # noqa: F811
+    cli_env: FakeHub,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     report = run_json(capsys, "octocat", "--period", "all_time", "--token", token_for("octocat"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,24 +12,9 @@ from gitbrag.cli import main
 from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.identity_data import PRIVATE_PROFILE
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.periods import DateRange
-from tests.cli.expected import expected_report
-
-
-@pytest.fixture
-def cli_env(hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
-    monkeypatch.setenv("GITBRAG_GITHUB_API_URL", hub.api_url)
-    monkeypatch.setenv("GITBRAG_GITHUB_GRAPHQL_URL", hub.graphql_url)
-    monkeypatch.delenv("GITBRAG_GITHUB_TOKEN", raising=False)
-    return hub
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    code = main(["report", *args, "--format", "json", "--quiet"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    result: dict[str, Any] = json.loads(out.out)
-    return result
+from gitbrag.report.periods import DateRange
+from tests.cli.helpers import run_json
+from tests.oracles.report import expected_report
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:

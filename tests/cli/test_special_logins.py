@@ -12,16 +12,8 @@ import pytest
 from gitbrag.cli import main
 from gitbrag.fakehub import FakeHub, token_for
 from gitbrag.fakehub.identity_data import LEADING_HYPHEN, MANAGED_USER
-from gitbrag.periods import DateRange
-from tests.cli.expected import expected_report
-
-
-@pytest.fixture
-def cli_env(hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
-    monkeypatch.setenv("GITBRAG_GITHUB_API_URL", hub.api_url)
-    monkeypatch.setenv("GITBRAG_GITHUB_GRAPHQL_URL", hub.graphql_url)
-    monkeypatch.delenv("GITBRAG_GITHUB_TOKEN", raising=False)
-    return hub
+from gitbrag.report.periods import DateRange
+from tests.oracles.report import expected_report
 
 
 @pytest.mark.parametrize("login", [MANAGED_USER, LEADING_HYPHEN])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from gitbrag.records import (
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import (
     Collection,
     FileChange,
     IssueRecord,
@@ -22,6 +24,12 @@ from gitbrag.records import (
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# The day the report tests run on, a year's report of it, and when that report is made.
+TODAY = date(2026, 11, 29)
+ONE_YEAR = ReportKey("octo-cat", DateRange.for_period("1_year", TODAY))
+GENERATED = at("2026-11-29T12:00:00")
 
 
 def pr(

@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.report import build_report
-from tests.core.builders import at, collection, issue, pr, review
-from tests.core.highlights_check import check_highlights
-from tests.core.test_report import GENERATED, ONE_YEAR, TODAY
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
+from tests.core.builders import GENERATED, ONE_YEAR, TODAY, at, collection, issue, pr, review
+from tests.oracles.highlights import check_highlights
 
 
 def reviews_of(*records, key: ReportKey = ONE_YEAR):  # type: ignore[no-untyped-def]

@@ -9,18 +9,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gitbrag.curation import MAX_PINS, NO_CURATION, Curation, curated
 from gitbrag.errors import InvalidInput
-from gitbrag.languages import detect
-from gitbrag.models import Report
-from tests.core.highlights_check import check_highlights
+from gitbrag.report.curation import MAX_PINS, NO_CURATION, Curation, curated
+from gitbrag.report.languages import detect
+from gitbrag.report.models import Report
 from tests.fixtures.web import key_for, sample_collection, sample_issues, sample_reviews
+from tests.oracles.highlights import check_highlights
 
 NOW = datetime.now(UTC)
 
 
 def report() -> Report:
-    from gitbrag.report import build_report
+    from gitbrag.report.builder import build_report
 
     return build_report(sample_collection(now=NOW), key_for(), NOW)
 

@@ -3,7 +3,9 @@ from datetime import date
 import pytest
 
 from gitbrag.errors import InvalidInput
-from gitbrag.periods import DateRange, ReportKey, validate_username
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.logins import validate_username
+from gitbrag.report.periods import DateRange
 
 TODAY = date(2026, 11, 29)
 

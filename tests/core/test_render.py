@@ -2,12 +2,12 @@ import io
 
 from rich.console import Console
 
-from gitbrag.periods import DateRange, ReportKey
 from gitbrag.render.markdown import escape, render_markdown
 from gitbrag.render.table import print_report
-from gitbrag.report import build_report
-from tests.core.builders import at, collection, issue, pr, review
-from tests.core.test_report import GENERATED, TODAY
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from tests.core.builders import GENERATED, TODAY, at, collection, issue, pr, review
 
 EVIL = '<script>alert("x")</script> [click](http://evil.example) *wow* & <b>bold</b>'
 

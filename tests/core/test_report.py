@@ -1,15 +1,10 @@
-from datetime import date
-
 import pytest
 
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import FileChange, StarCount
-from gitbrag.report import build_report, size_bucket
-from tests.core.builders import at, collection, pr, repo
-
-TODAY = date(2026, 11, 29)
-ONE_YEAR = ReportKey("octo-cat", DateRange.for_period("1_year", TODAY))
-GENERATED = at("2026-11-29T12:00:00")
+from gitbrag.report.builder import build_report, size_bucket
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import FileChange, StarCount
+from tests.core.builders import GENERATED, ONE_YEAR, TODAY, collection, pr, repo
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,17 @@ import pytest
 
 from gitbrag.fakehub import DataSet, FakeHub, token_for
 from gitbrag.fakehub.accounts import AccountError
-from tests.fakehub.helpers import SEARCH, GraphQL, auth, bearer, search_all
-from tests.fakehub.test_activity import CONTRIBUTIONS
-from tests.fakehub.test_oauth import _authorize, _exchange
-from tests.fakehub.test_private_profiles import CANNOT_SEARCH
+from tests.fakehub.helpers import (
+    CANNOT_SEARCH,
+    CONTRIBUTIONS,
+    SEARCH,
+    GraphQL,
+    auth,
+    authorize,
+    bearer,
+    exchange,
+    search_all,
+)
 
 USER = "query($who: String!) { user(login: $who) { login databaseId name } }"
 
@@ -187,17 +194,17 @@ def test_oauth_signs_in_renamed_and_newly_registered_accounts(
     previous = fakehub_data.users["big-diff"]
     hub.rename("big-diff", "bigger-diff")
     hub.register("big-diff", name="Small Diff")
-    renamed = _exchange(http, _authorize(http, "bigger-diff")["code"][0])["access_token"]
+    renamed = exchange(http, authorize(http, "bigger-diff")["code"][0])["access_token"]
     me = _me(http, renamed)
     assert (me["login"], me["id"]) == ("bigger-diff", previous.id)
-    fresh = _exchange(http, _authorize(http, "big-diff")["code"][0])["access_token"]
+    fresh = exchange(http, authorize(http, "big-diff")["code"][0])["access_token"]
     newcomer = _me(http, fresh)
     assert newcomer["login"] == "big-diff" and newcomer["id"] != previous.id
     assert newcomer["name"] == "Small Diff"
     # A rename between consent and exchange changes nothing: the grant is the account's.
-    code = _authorize(http, "hidden-hand")["code"][0]
+    code = authorize(http, "hidden-hand")["code"][0]
     hub.rename("hidden-hand", "open-hand")
-    assert _me(http, _exchange(http, code)["access_token"])["login"] == "open-hand"
-    code = _authorize(http, "big-diff")["code"][0]
+    assert _me(http, exchange(http, code)["access_token"])["login"] == "open-hand"
+    code = authorize(http, "big-diff")["code"][0]
     hub.reset()  # the registered account is gone before the exchange
-    assert _exchange(http, code)["error"] == "bad_verification_code"
+    assert exchange(http, code)["error"] == "bad_verification_code"

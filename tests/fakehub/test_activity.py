@@ -9,26 +9,7 @@ from typing import Any
 from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.fakehub.activity_data import HEAVY_REVIEWER
 from gitbrag.fakehub.records import FakePR, iso
-from tests.fakehub.helpers import GraphQL, search_all
-
-CONTRIBUTIONS = """
-query($user: String!, $from: DateTime, $to: DateTime, $first: Int!, $after: String) {
-  user(login: $user) {
-    contributionsCollection(from: $from, to: $to) {
-      startedAt endedAt restrictedContributionsCount hasAnyRestrictedContributions
-      pullRequestReviewContributions(first: $first, after: $after) {
-        totalCount
-        pageInfo { hasNextPage endCursor }
-        nodes {
-          occurredAt isRestricted
-          pullRequestReview { id state submittedAt }
-          pullRequest { number author { login } repository { nameWithOwner isPrivate } }
-        }
-      }
-    }
-  }
-}
-"""
+from tests.fakehub.helpers import CONTRIBUTIONS, GraphQL, search_all
 
 REVIEWS = """
 query(
@@ -56,12 +37,6 @@ query($q: String!, $after: String) {
       ... on PullRequest { number }
     }
   }
-}
-"""
-
-DUPLICATES = """
-query($owner: String!, $name: String!) {
-  repository(owner: $owner, name: $name) { nameWithOwner }
 }
 """
 

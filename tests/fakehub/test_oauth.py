@@ -8,44 +8,7 @@ import httpx
 import pytest
 
 from gitbrag.fakehub import CLIENT_ID, CLIENT_SECRET, SAMPLE_USERS, FakeHub
-
-CALLBACK = "http://127.0.0.1:9/auth/callback"
-
-
-def _authorize(http: httpx.Client, login: str, state: str = "s-123") -> dict[str, list[str]]:
-    """Follow the consent page as a browser would: GET the page, POST the chosen form."""
-    params = {
-        "client_id": CLIENT_ID,
-        "redirect_uri": CALLBACK,
-        "state": state,
-        "scope": "read:user",
-    }
-    page = http.get("/login/oauth/authorize", params=params)
-    assert page.status_code == 200 and "Sign in to the simulated GitHub" in page.text
-    assert f"Authorize as {login}</button>" in page.text
-    assert '<form method="post" action="/login/oauth/authorize">' in page.text
-    assert f'<input type="hidden" name="state" value="{state}">' in page.text
-    approved = http.post("/login/oauth/authorize", data={**params, "login": login})
-    assert approved.status_code == 302
-    location = approved.headers["location"]
-    assert location.startswith(CALLBACK + "?")
-    return parse_qs(urlsplit(location).query)
-
-
-def _exchange(http: httpx.Client, code: str, secret: str = CLIENT_SECRET) -> dict[str, str]:
-    response = http.post(
-        "/login/oauth/access_token",
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": secret,
-            "code": code,
-            "redirect_uri": CALLBACK,
-        },
-        headers={"Accept": "application/json"},
-    )
-    assert response.status_code == 200
-    body: dict[str, str] = response.json()
-    return body
+from tests.fakehub.helpers import CALLBACK, authorize, exchange
 
 
 def test_page_lists_every_sample_user(http: httpx.Client) -> None:
@@ -60,38 +23,38 @@ def test_page_lists_every_sample_user(http: httpx.Client) -> None:
 
 
 def test_code_works_once_and_only_once(http: httpx.Client, hub: FakeHub) -> None:
-    query = _authorize(http, "Mixed-Case-Dev", state="abc")
+    query = authorize(http, "Mixed-Case-Dev", state="abc")
     assert query["state"] == ["abc"]
     code = query["code"][0]
-    granted = _exchange(http, code)
+    granted = exchange(http, code)
     assert granted["token_type"] == "bearer" and granted["scope"] == "read:user"
     token = granted["access_token"]
     viewer = http.get("/user", headers={"Authorization": f"Bearer {token}"})
     assert viewer.json()["login"] == "Mixed-Case-Dev"
-    again = _exchange(http, code)
+    again = exchange(http, code)
     assert again["error"] == "bad_verification_code" and "access_token" not in again
     hub.revoke(token)
     assert http.get("/user", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def test_bad_client_secret_is_rejected_without_burning_the_code(http: httpx.Client) -> None:
-    code = _authorize(http, "octocat")["code"][0]
-    refused = _exchange(http, code, secret="wrong")
+    code = authorize(http, "octocat")["code"][0]
+    refused = exchange(http, code, secret="wrong")
     assert refused["error"] == "incorrect_client_credentials"
-    assert "access_token" in _exchange(http, code)
+    assert "access_token" in exchange(http, code)
 
 
 def test_codes_expire_after_ten_minutes(
     http: httpx.Client, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = _authorize(http, "octocat")["code"][0]
+    code = authorize(http, "octocat")["code"][0]
     now = hub.state.clock()
     monkeypatch.setattr(hub.state, "clock", lambda: now + 601)
-    assert _exchange(http, code)["error"] == "bad_verification_code"
+    assert exchange(http, code)["error"] == "bad_verification_code"
 
 
 def test_form_encoded_answer_and_denial(http: httpx.Client) -> None:
-    code = _authorize(http, "octocat")["code"][0]
+    code = authorize(http, "octocat")["code"][0]
     response = http.post(
         "/login/oauth/access_token",
         data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code},

@@ -7,24 +7,9 @@ from typing import Any
 import httpx
 
 from gitbrag.fakehub import DataSet, FakeHub
-from tests.fakehub.helpers import GraphQL, auth
-from tests.fakehub.test_activity import CONTRIBUTIONS
+from tests.fakehub.helpers import CANNOT_SEARCH, CONTRIBUTIONS, GraphQL, auth
 
 HIDDEN = "hidden-hand"
-CANNOT_SEARCH = {
-    "message": "Validation Failed",
-    "errors": [
-        {
-            "message": "The listed users cannot be searched either because the users do not "
-            "exist or you do not have permission to view the users.",
-            "resource": "Search",
-            "field": "q",
-            "code": "invalid",
-        }
-    ],
-    "documentation_url": "https://docs.github.com/v3/search/",
-    "status": "422",
-}
 # The keys of an item in GitHub's answer (shared/github/rest-recordings/search-issues.json).
 RECORDED_ITEM_KEYS = {
     "url", "repository_url", "labels_url", "comments_url", "events_url", "html_url", "id",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from gitbrag.fakehub import SAMPLE_USERS, DataSet, token_for
 from gitbrag.fakehub.data import ROUND_TWO_USERS
-from gitbrag.periods import validate_username
+from gitbrag.report.logins import validate_username
 
 
 def _public(data: DataSet, nwo: str) -> bool:

@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from gitbrag.fakehub import DataSet, FakeHub
-from tests.fakehub.helpers import GraphQL, auth
-from tests.fakehub.test_activity import CONTRIBUTIONS
+from tests.fakehub.helpers import CONTRIBUTIONS, GraphQL, auth
 
 SAML = (
     "Resource protected by organization SAML enforcement. You must grant your OAuth token "

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from tests.fixtures.web import key_for, store_report
 from tests.fuzz import record
 from web.openapi import BODIES

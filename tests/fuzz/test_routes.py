@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from tests.fixtures.web import key_for, store_report
 from tests.fuzz import record
 from tests.fuzz import strategies as fuzz

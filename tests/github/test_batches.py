@@ -12,7 +12,7 @@ import httpx
 
 from gitbrag.github.batches import GROW_AFTER, BatchResult, Size, read_batched
 from gitbrag.github.client import GitHubClient
-from tests.github.test_client import Sleeps
+from tests.github.helpers import Sleeps
 
 
 @dataclass(eq=False)

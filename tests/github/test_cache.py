@@ -12,8 +12,9 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import STARGAZERS, MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import Collection
 
 
 def test_memory_cache_expires_and_copies() -> None:

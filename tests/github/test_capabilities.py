@@ -17,7 +17,7 @@ from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.capabilities import Capabilities, probe_capabilities
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.queries import TOKEN_CAPABILITIES, TOKEN_CONTRIBUTIONS
-from tests.github.test_client import make_client, run
+from tests.github.helpers import make_client, run
 
 # GitHub's own words (docs "Permissions required for fine-grained personal access tokens" and
 # "... for GitHub Apps"; docs "Authenticating to the REST API" for SAML SSO).

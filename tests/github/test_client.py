@@ -5,79 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from gitbrag.errors import GitHubError, GitHubUnavailable, NotFound, RateLimited, Unauthorized
-from gitbrag.github.budget import Limits, LocalTokenBudget, Seen
+from gitbrag.github.budget import Allowance, LocalTokenBudget, Seen
 from gitbrag.github.client import BatchTooLarge, GitHubClient
 from gitbrag.github.responses import Outcome, classify, failed_aliases, reset_time
 from gitbrag.settings import Settings
+from tests.github.helpers import NOW, Sleeps, make_client, ok_data, run, scripted
 
-T = TypeVar("T")
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 RESET = int((NOW + timedelta(minutes=30)).timestamp())
 TIMEOUT_MESSAGE = (
     "Something went wrong while executing your query. This may be the result of a timeout, "
     "or it could be a GitHub bug."
 )
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-class Sleeps(list[float]):
-    """An injected clock: ``now()`` starts at ``NOW`` and every sleep is recorded and moves
-    it on (nothing really waits)."""
-
-    def __init__(self, start: datetime = NOW) -> None:
-        super().__init__()
-        self.moment = start
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-        self.moment += timedelta(seconds=seconds)
-
-    def now(self) -> datetime:
-        return self.moment
-
-
-def make_client(handler: Handler, *, token: str | None = "s3cret-token", **kw: Any) -> GitHubClient:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    sleep = kw.setdefault("sleep", Sleeps())
-    if isinstance(sleep, Sleeps):
-        kw.setdefault("clock", sleep.now)
-    return GitHubClient(
-        http, token=token, api_url="https://api.test", graphql_url="https://api.test/graphql", **kw
-    )
-
-
-def scripted(*responses: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:
-    """A handler answering with ``responses`` in order, recording the requests."""
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        answer = queue.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    return handler, seen
-
-
-def ok_data(data: dict[str, Any] | None = None) -> httpx.Response:
-    return httpx.Response(200, json={"data": data if data is not None else {"ok": True}})
-
-
 # --------------------------------------------------------------------------- the mapping table
 
 
@@ -748,7 +694,7 @@ def test_a_budget_known_to_be_spent_sends_nothing() -> None:
 
 
 def test_points_per_minute_wait_for_the_next_minute() -> None:
-    budget = LocalTokenBudget(Limits(graphql_points_per_minute=2))
+    budget = LocalTokenBudget(Allowance(graphql_points_per_minute=2))
     clock = Sleeps(start=datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC))
     handler, seen = scripted(ok_data(), ok_data(), ok_data())
     client = make_client(handler, sleep=clock, budget=budget)
@@ -776,7 +722,7 @@ def test_requests_in_flight_never_exceed_the_limit() -> None:
         token="t",
         api_url="https://api.test",
         graphql_url="https://api.test/graphql",
-        budget=LocalTokenBudget(Limits(max_in_flight=3)),
+        budget=LocalTokenBudget(Allowance(max_in_flight=3)),
     )
 
     async def scenario() -> None:

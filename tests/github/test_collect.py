@@ -3,11 +3,9 @@ and how it survives faults and limits."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -20,49 +18,13 @@ from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
 from gitbrag.github.search import search_pull_requests
 from gitbrag.github.windows import SEARCH_CAP
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection, StarCount
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import Collection, StarCount
 from gitbrag.settings import Settings
-from tests.github.fake_time import FakeTime
+from tests.github.helpers import activity_requests, client_for, collect_with, run
 
-T = TypeVar("T")
 STATES = {"MERGED": "merged", "OPEN": "open", "CLOSED": "closed"}
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def client_for(hub: FakeHub, http: httpx.AsyncClient, token: str | None, **kw: Any) -> GitHubClient:
-    """A client on an injected clock (waits for limits cost no real time)."""
-    kw.setdefault("backoff_base", 0.001)
-    if "sleep" not in kw:
-        fake = FakeTime()
-        kw.update(sleep=fake.sleep, clock=fake.now)
-    return GitHubClient(http, token=token, api_url=hub.api_url, graphql_url=hub.graphql_url, **kw)
-
-
-def collect_with(
-    hub: FakeHub,
-    key: ReportKey,
-    *,
-    token: str | None = None,
-    cache: MemoryCache | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    stars_cap: int = 1000,
-    **client_options: Any,
-) -> tuple[Collection, int]:
-    """Collect ``key`` as its own user (default token) and return the requests it took."""
-
-    async def scenario() -> tuple[Collection, int]:
-        async with httpx.AsyncClient(timeout=30) as http:
-            client = client_for(hub, http, token or token_for(key.username), **client_options)
-            collection = await collect(
-                client, key, progress=progress, cache=cache, stars_cap=stars_cap
-            )
-            return collection, client.requests_made
-
-    return run(scenario())
 
 
 def expected_prs(hub: FakeHub, login: str, date_range: DateRange, include_closed: bool) -> set[Any]:
@@ -76,14 +38,6 @@ def expected_prs(hub: FakeHub, login: str, date_range: DateRange, include_closed
             continue
         wanted.add((pr.repo, pr.number, STATES[pr.state], pr.additions, pr.changed_files))
     return wanted
-
-
-ACTIVITY_OPERATIONS = ("SearchIssues", "ReviewContributions", "PullRequestReviews")
-
-
-def activity_requests(hub: FakeHub) -> int:
-    """Requests for reviews given and issues opened, as the simulated GitHub counted them."""
-    return sum(hub.counters[f"operation.{name}"] for name in ACTIVITY_OPERATIONS)
 
 
 def found_prs(collection: Collection) -> set[Any]:

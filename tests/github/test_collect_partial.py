@@ -4,73 +4,14 @@ chosen queries; everything else is the real server."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
-from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
-from gitbrag.github.client import GitHubClient
-from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection
-from gitbrag.report import build_report
-
-Rewrite = Callable[[str, dict[str, Any]], dict[str, Any] | None]
-
-
-class Meddler(httpx.AsyncBaseTransport):
-    """Forwards to the hub; GraphQL documents named in ``fail`` get a 502, and ``rewrite``
-    may change a GraphQL answer (by operation name) before the client sees it."""
-
-    def __init__(self, fail: set[str], rewrite: Rewrite | None = None) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.fail = fail
-        self.rewrite = rewrite
-        self.failed_shapes: list[tuple[int, int]] = []  # (aliases, first) of each 502
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        operation = ""
-        if request.method == "POST":
-            body = json.loads(request.content)
-            query = body["query"]
-            operation = query.split("query ", 1)[1].split("(", 1)[0].strip()
-            if operation in self.fail:
-                aliases = sum(1 for name in body["variables"] if name.startswith("o"))
-                self.failed_shapes.append((aliases, body["variables"].get("first", 0)))
-                return httpx.Response(502, json={"message": "Server Error"})
-        response = await self.inner.handle_async_request(request)
-        if not operation or self.rewrite is None:
-            return response
-        await response.aread()
-        changed = self.rewrite(operation, response.json())
-        if changed is None:
-            return response
-        return httpx.Response(response.status_code, headers=response.headers, json=changed)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def collect_through(hub: FakeHub, transport: Meddler, key: ReportKey) -> Collection:
-    async def scenario() -> Collection:
-        async with httpx.AsyncClient(transport=transport, timeout=30) as http:
-            client = GitHubClient(
-                http,
-                token=token_for(key.username),
-                api_url=hub.api_url,
-                graphql_url=hub.graphql_url,
-                max_attempts=2,
-                backoff_base=0.001,
-            )
-            return await collect(client, key)
-
-    return asyncio.run(scenario())
-
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from tests.github.helpers import Meddler, collect_through
 
 KEY = ReportKey("octocat", DateRange.for_period("all_time"))  # no stargazer paging: fast
 

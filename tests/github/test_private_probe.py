@@ -14,7 +14,8 @@ from gitbrag.fakehub import FakeHub, token_for
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 
 PROBE = "GET /search/issues"
 

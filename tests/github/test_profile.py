@@ -10,8 +10,8 @@ import httpx
 
 from gitbrag.github.cache import SOCIAL_ACCOUNTS, MemoryCache
 from gitbrag.github.profile import fetch_profile
-from gitbrag.records import SocialAccount
-from tests.github.test_client import make_client, run
+from gitbrag.report.records import SocialAccount
+from tests.github.helpers import make_client, run
 
 BY_APP = "Resource not accessible by integration"  # GitHub's words (docs "... for GitHub Apps")
 

@@ -25,11 +25,12 @@ from gitbrag.fakehub import SAMPLE_USERS, DataSet, FakeHub, token_for
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.report import build_report
-from tests.cli.expected import expected_report
-from tests.core.highlights_check import check_highlights
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.github.fake_time import FakeTime
+from tests.oracles.highlights import check_highlights
+from tests.oracles.report import expected_report
 
 GENERATED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 PERIOD = "1_year"

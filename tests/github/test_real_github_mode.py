@@ -21,7 +21,8 @@ from gitbrag.fakehub import SAMPLE_USERS, FakeHub, token_for
 from gitbrag.fakehub.identity_data import ROUND_TWO_USERS
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 
 MOST = 1.5
 

@@ -4,7 +4,7 @@ exact organisation and count, or refused with the right reason.
 
 Every case runs against the simulated GitHub with the behaviour switched on (the counter named
 in the case proves it happened), and the truth comes from the data set itself
-(``tests/cli/expected.py``, plain loops over the records, never the code under test). The
+(``tests/oracles/report.py``, plain loops over the records, never the code under test). The
 organisation's items a case expects to be missing are taken out of the data set before the
 oracle runs, so "the rest of the report" is checked too.
 """
@@ -27,9 +27,10 @@ from gitbrag.fakehub.identity_data import LEADING_HYPHEN, MANAGED_USER, PRIVATE_
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.report import build_report
-from tests.cli.expected import expected_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from tests.oracles.report import expected_report
 
 PERIOD = "1_year"
 SSO_URL = re.compile(

@@ -30,7 +30,7 @@ from gitbrag.github.responses import (
 )
 from gitbrag.github.schema_gaps import Document, SchemaGaps, send
 from gitbrag.github.withheld import Withheld, explain, reason
-from tests.github.test_client import NOW, Sleeps, make_client, ok_data, run, scripted
+from tests.github.helpers import NOW, Sleeps, make_client, ok_data, run, scripted
 
 SAML_MESSAGE = (
     "Resource protected by organization SAML enforcement. You must grant your OAuth token "

@@ -16,16 +16,18 @@ from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.collect import collect
 from gitbrag.github.reviews import TILE, TILE_START, spans
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection
-from gitbrag.report import build_report
-from tests.github.test_collect import (
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import Collection
+from tests.github.helpers import (
     ACTIVITY_OPERATIONS,
+    Meddler,
     activity_requests,
     client_for,
+    collect_through,
     collect_with,
 )
-from tests.github.test_collect_partial import Meddler, collect_through
 
 SECOND = timedelta(seconds=1)
 

@@ -8,8 +8,8 @@ import pytest
 
 from gitbrag.github.stargazers import StarPage, Timeline
 from gitbrag.github.windows import Window
-from gitbrag.periods import DateRange
-from gitbrag.records import StarCount
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import StarCount
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RANGE = DateRange(date(2026, 1, 1), date(2026, 11, 28))

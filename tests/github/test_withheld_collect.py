@@ -5,7 +5,7 @@ named exactly (organisation, count, link), a private profile is refused, an olde
 Server's issues keep their totals with the reasons unknown, and the profile follows the
 account, not the login.
 
-Truth comes from the data set (``tests/cli/expected.py``'s oracle over ``FakeHub.live_data``,
+Truth comes from the data set (``tests/oracles/report.py``'s oracle over ``FakeHub.live_data``,
 and plain loops over its records for what an organisation holds), never from the code under
 test; the simulated GitHub's counters prove what it answered and how often it was asked.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,12 +27,14 @@ from gitbrag.fakehub.identity_data import PRIVATE_PROFILE, SSO_ORG
 from gitbrag.github.cache import MemoryCache
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.collect import collect
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.github.reviews import spans
 from gitbrag.github.windows import author_qualifier
-from gitbrag.periods import DateRange, Period, ReportKey
-from gitbrag.records import Collection
-from gitbrag.report import build_report
-from tests.cli.expected import expected_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange, Period
+from gitbrag.report.records import Collection
+from tests.oracles.report import expected_report
 
 # GitHub's own words (docs "Permissions required for fine-grained personal access tokens" and
 # "... for GitHub Apps"), spelled out here rather than taken from the code under test.
@@ -48,7 +49,6 @@ SAML = (
     "for it; authorise the token at <url>"
 )
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
-Progress = Callable[[str, int, int], None]
 
 
 def key(hub: FakeHub, period: Period, login: str = "octocat") -> ReportKey:
@@ -70,7 +70,7 @@ class Run:
         token: str | None = None,
         fallback: str | None = None,
         cache: MemoryCache | None = None,
-        progress: Progress | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.key = report_key
         before = hub.request_count()

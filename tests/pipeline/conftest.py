@@ -7,19 +7,27 @@ the test's settings in a ``GITBRAG_*``-scrubbed environment; every one is killed
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
+from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 
 from gitbrag.fakehub import DataSet, FakeHub
+from gitbrag.jobs.service import ReportService, Stores
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import ReportService
 from gitbrag.settings import Settings
+from gitbrag.stores.cache import RedisImmutableCache
+from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from tests.harness import ROOT, Worker, test_settings, values_in_redis, worker_env
+
+if TYPE_CHECKING:
+    from actors.worker import WorkerContext
 
 __all__ = ["ROOT", "Pipeline", "Worker", "pipeline_settings"]
 
@@ -91,3 +99,26 @@ def _pipeline(settings: Settings, tmp_path: Path) -> Iterator[Pipeline]:
         for worker in state.workers:
             worker.stop()
         service.redis.close()
+
+
+@pytest.fixture
+def job_context(hub_pipeline: Pipeline) -> Iterator[WorkerContext]:
+    """A worker's context on the test Redis, and the event-loop thread the AsyncIO
+    middleware would start: for running a job's body in this process
+    (``tests.pipeline.helpers.run_in_process``)."""
+    from actors.worker import WorkerContext  # after GITBRAG_STUB_BROKER (above)
+
+    settings, client = hub_pipeline.settings, hub_pipeline.service.redis
+    loop = EventLoopThread(logging.getLogger("tests.event_loop"))
+    loop.start(timeout=5)
+    set_event_loop_thread(loop)
+    try:
+        yield WorkerContext(
+            settings,
+            Stores(client, settings),
+            RedisImmutableCache(client),
+            WorkerMetricsStore(client),
+        )
+    finally:
+        set_event_loop_thread(None)
+        loop.stop()

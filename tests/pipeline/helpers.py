@@ -5,12 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import Job, ReportService
+from actors.attempt import Defer
+from actors.jobs import Generate, run_report_job
+from actors.worker import WorkerContext
+from gitbrag.jobs.service import CredentialRef, Job, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 from tests.harness import wait_for
 
-__all__ = ["five_keys", "scrape_metrics", "wait_finished", "wait_for"]
+__all__ = [
+    "credential_for",
+    "five_keys",
+    "record_view",
+    "run_in_process",
+    "scrape_metrics",
+    "wait_finished",
+    "wait_for",
+]
 
 
 def wait_finished(service: ReportService, job_ids: Iterable[str], timeout: float) -> list[Job]:
@@ -49,3 +61,46 @@ def scrape_metrics(settings: Settings) -> dict[str, float]:
             labels = ",".join(f'{name}="{value}"' for name, value in sample.labels.items())
             samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
     return samples
+
+
+def record_view(service: ReportService, key: ReportKey) -> None:
+    """What a page view does to the stores: counts toward pre-warming, and keeps the report
+    from housekeeping."""
+    service.stores.views.record(str(key))
+    service.stores.reports.touch(key)
+
+
+def credential_for(service: ReportService, token: str) -> CredentialRef:
+    """A logged-in viewer's credential for ``token``."""
+    return service.store_credential(token, viewer_id="viewer", ttl_seconds=600)
+
+
+def run_in_process(
+    ctx: WorkerContext,
+    service: ReportService,
+    key: ReportKey,
+    token: str,
+    generate: Generate,
+    *,
+    retries: int = 0,
+    max_retries: int = 0,
+    rate_limit_waits: int = 0,
+    defer: Defer = lambda delay_ms: None,
+) -> str:
+    """Request a job for ``key`` and run its body (``actors.jobs.run_report_job``) here, with
+    ``generate`` instead of the GitHub generation (the ``job_context`` fixture provides
+    ``ctx`` and the event-loop thread); the job's id."""
+    credential = credential_for(service, token)
+    job = service.request_report(key, credential)
+    run_report_job(
+        ctx,
+        job_id=job.id,
+        key_text=str(key),
+        credential=str(credential),
+        retries=retries,
+        max_retries=max_retries,
+        generate=generate,
+        defer=defer,
+        rate_limit_waits=rate_limit_waits,
+    )
+    return job.id

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
-from gitbrag.records import Collection, UserProfile
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.records import Collection, UserProfile
 
 
 def empty_report(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
 
@@ -100,7 +101,7 @@ def test_a_running_job_cancelled_as_its_worker_dies_ends_cancelled(
 ) -> None:
     """The abort never reaches the dead worker; the broker redelivers the message, Abortable
     skips it (cancelled), and the job still ends ``cancelled`` (not ``running`` until its
-    claim expires). Found by ``make chaos``."""
+    claim expires)."""
     hub.faults.configure(latency_ms=400)
     service = hub_pipeline.service
     credential = service.store_credential(hub.token("octocat"), viewer_id="v", ttl_seconds=600)

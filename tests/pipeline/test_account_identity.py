@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime
 import pytest
 import redis
 
-from gitbrag.curation import Curation
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.curation import Curation
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.accounts import AccountStore
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.curation import CurationStore, account_owner

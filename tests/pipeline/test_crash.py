@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.reports import REPORT_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
@@ -39,8 +40,8 @@ def test_job_of_a_killed_worker_completes_on_a_restarted_worker(
     assert current is not None and current.status == "running" and current.finished_at is None
 
     hub_pipeline.start_worker(via_gitbrag=True)
-    # SPEC: within 2 minutes of the kill (a bound on the wait, not a measurement: that is
-    # bench/pipeline.py's crash_recovery).
+    # docs/spec.md section 5: within 2 minutes of the kill (a bound on the wait, not a
+    # measurement: that is bench/pipeline.py's crash_recovery).
     (done,) = wait_finished(service, [job.id], timeout=120)
     assert done.status == "done", done.error
     # It finished after the crash, on the restarted worker, which asked GitHub again.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
 

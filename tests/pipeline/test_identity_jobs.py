@@ -10,25 +10,19 @@ profile) or the timing matters (a change of hands during a generation)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from datetime import date
 
-import pytest
-from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
-
-from actors.jobs import GitHubClients, ProgressCallback, WorkerContext, run_report_job
+from actors.worker import GitHubClients, WorkerContext
 from gitbrag.errors import ProfilePrivate
 from gitbrag.fakehub import FakeHub
 from gitbrag.github.cache import ImmutableCache
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef, ReportService, Stores
-from gitbrag.stores.cache import RedisImmutableCache
+from gitbrag.github.progress import ProgressCallback
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.reports import login_reports_key
-from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.helpers import wait_finished
+from tests.pipeline.helpers import credential_for, run_in_process, wait_finished
 from tests.pipeline.reports_for_tests import empty_report
 
 FORMER = 990_001  # an account that held the login before
@@ -43,10 +37,6 @@ def _keys(login: str) -> list[ReportKey]:
     ranges = [DateRange.for_period(period) for period in ("1_year", "2_years", "all_time")]
     ranges.append(DateRange(date(2024, 1, 1), date(2024, 6, 30)))
     return [ReportKey(login, dates) for dates in ranges]
-
-
-def _credential(service: ReportService, token: str) -> CredentialRef:
-    return service.store_credential(token, viewer_id="viewer", ttl_seconds=600)
 
 
 # ------------------------------------------------------------------ real workers
@@ -64,7 +54,7 @@ def test_a_generation_for_another_account_replaces_the_former_holders_reports(
     assert service.login_holder("octocat") == FORMER
 
     hub_pipeline.start_worker()
-    job = service.request_report(this_year, _credential(service, hub.token("octocat")))
+    job = service.request_report(this_year, credential_for(service, hub.token("octocat")))
     (done,) = wait_finished(service, [job.id], timeout=60)
     assert done.status == "done", done.error
 
@@ -90,10 +80,10 @@ def test_a_login_github_does_not_know_drops_its_reports(
     for stored in others:
         assert service.stores.reports.put(stored, _report(stored, FORMER))
     hub_pipeline.start_worker()
-    job = service.request_report(key, _credential(service, hub.token("octocat")))
+    job = service.request_report(key, credential_for(service, hub.token("octocat")))
     (done,) = wait_finished(service, [job.id], timeout=60)
     assert (done.status, done.reason) == ("not_found", "no_user")
-    assert service.unknown_user_reason("no-such-user-here") == "no_user"
+    assert service.stores.reports.unknown_user_reason("no-such-user-here") == "no_user"
     for stored in others:
         assert not service.stores.reports.exists(stored)
 
@@ -101,46 +91,8 @@ def test_a_login_github_does_not_know_drops_its_reports(
 # ------------------------------------------------------------------ the job body in process
 
 
-@pytest.fixture
-def worker(hub_pipeline: Pipeline) -> Iterator[WorkerContext]:
-    """The worker's context on the test Redis, and the event-loop thread the AsyncIO
-    middleware would start."""
-    settings, client = hub_pipeline.settings, hub_pipeline.service.redis
-    loop = EventLoopThread(logging.getLogger("tests.event_loop"))
-    loop.start(timeout=5)
-    set_event_loop_thread(loop)
-    try:
-        yield WorkerContext(
-            settings,
-            Stores(client, settings),
-            RedisImmutableCache(client),
-            WorkerMetricsStore(client),
-        )
-    finally:
-        set_event_loop_thread(None)
-        loop.stop()
-
-
-def _run(
-    ctx: WorkerContext, service: ReportService, key: ReportKey, token: str, generate: object
-) -> str:
-    credential = _credential(service, token)
-    job = service.request_report(key, credential)
-    run_report_job(
-        ctx,
-        job_id=job.id,
-        key_text=str(key),
-        credential=str(credential),
-        retries=0,
-        max_retries=0,
-        generate=generate,  # type: ignore[arg-type]
-        defer=lambda delay_ms: None,
-    )
-    return job.id
-
-
 def test_a_private_profile_drops_the_logins_reports_and_says_why(
-    worker: WorkerContext, hub_pipeline: Pipeline, hub: FakeHub
+    job_context: WorkerContext, hub_pipeline: Pipeline, hub: FakeHub
 ) -> None:
     service = hub_pipeline.service
     key, *others = _keys("hidden-hand")
@@ -156,18 +108,18 @@ def test_a_private_profile_drops_the_logins_reports_and_says_why(
     ) -> Report:
         raise ProfilePrivate(key.username)  # what the collector raises (gitbrag.github)
 
-    job_id = _run(worker, service, key, hub.token("octocat"), private)
+    job_id = run_in_process(job_context, service, key, hub.token("octocat"), private)
     job = service.get_job(job_id)
     assert job is not None and (job.status, job.reason) == ("not_found", "private_profile")
     assert job.error is not None and "Make profile private and hide activity" in job.error
-    assert service.unknown_user_reason("Hidden-Hand") == "private_profile"
+    assert service.stores.reports.unknown_user_reason("Hidden-Hand") == "private_profile"
     for stored in (key, *others):  # nothing cached as a report, none left to reappear
         assert not service.stores.reports.exists(stored)
         assert service.get_report(stored) is None
 
 
 def test_a_report_of_an_account_that_lost_the_login_meanwhile_is_not_kept(
-    worker: WorkerContext, hub_pipeline: Pipeline, hub: FakeHub
+    job_context: WorkerContext, hub_pipeline: Pipeline, hub: FakeHub
 ) -> None:
     service = hub_pipeline.service
     key = _keys("octo_acme")[0]
@@ -184,7 +136,7 @@ def test_a_report_of_an_account_that_lost_the_login_meanwhile_is_not_kept(
         service.saw_account(key.username, new_holder)
         return _report(key, FORMER)
 
-    job_id = _run(worker, service, key, hub.token("octocat"), overtaken)
+    job_id = run_in_process(job_context, service, key, hub.token("octocat"), overtaken)
     job = service.get_job(job_id)
     assert job is not None and job.status == "done"
     assert job.error is not None and "another GitHub account" in job.error

@@ -14,10 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from actors.jobs import LOGIN_EXPIRED
+from actors.outcomes import LOGIN_EXPIRED
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef
+from gitbrag.jobs.service import CredentialRef
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 from gitbrag.stores.credentials import SERVER_REF
 from tests.harness import ROOT, test_settings

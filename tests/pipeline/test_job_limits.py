@@ -11,17 +11,18 @@ from pathlib import Path
 import pytest
 import redis
 
-from gitbrag import limits
-from gitbrag.errors import JobLimitReached
-from gitbrag.lifecycle import TAKEN_OVER
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef, ReportService
-from gitbrag.stores.claims import JobLimits
+from gitbrag.errors import QuotaExceeded
+from gitbrag.jobs import quotas
+from gitbrag.jobs.lifecycle import TAKEN_OVER
+from gitbrag.jobs.service import CredentialRef, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
+from gitbrag.stores.claims import JobQuotas
 from gitbrag.stores.jobs import JobStore
 from tests.pipeline.conftest import pipeline_settings
 
 YEAR = DateRange.for_period("1_year")
-A = JobLimits(subject="login:a", per_hour=5, active=2, queue=10)
+A = JobQuotas(subject="login:a", per_hour=5, active=2, queue=10)
 
 
 @pytest.fixture
@@ -36,19 +37,19 @@ def _key(n: int) -> str:
 def test_active_limit_refuses_without_writing_and_frees_when_a_job_finishes(
     jobs: JobStore, redis_client: redis.Redis
 ) -> None:
-    assert jobs.claim(_key(1), "j1", credential="c", limits=A).created
-    assert jobs.claim(_key(2), "j2", credential="c", limits=A).created
+    assert jobs.claim(_key(1), "j1", credential="c", quotas=A).created
+    assert jobs.claim(_key(2), "j2", credential="c", quotas=A).created
     keys_before = sorted(redis_client.keys("*"))
-    refused = jobs.claim(_key(3), "j3", credential="c", limits=A)
+    refused = jobs.claim(_key(3), "j3", credential="c", quotas=A)
     assert refused.refused and refused.status == "active" and refused.retry_after_ms == 30_000
     assert sorted(redis_client.keys("*")) == keys_before  # nothing written
     # Joining a running report is free, even over the limit.
-    joined = jobs.claim(_key(1), "j4", credential="c2", viewer_id="v2", limits=A)
+    joined = jobs.claim(_key(1), "j4", credential="c2", viewer_id="v2", quotas=A)
     assert (joined.job_id, joined.outcome) == ("j1", "joined")
     assert jobs.claims.joiners("j1") == {"v2": "c2"}
 
     assert jobs.finish("j1", "done")
-    assert jobs.claim(_key(3), "j3", credential="c", limits=A).created
+    assert jobs.claim(_key(3), "j3", credential="c", quotas=A).created
 
 
 def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobStore) -> None:
@@ -62,7 +63,7 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
             {"id": f"j{n}", "status": "queued", "report_key": _key(n)},
             viewer_id=None,
             credential="c",
-            limits=A,
+            quotas=A,
             take_over=None,
             superseded_message="",
             now=at,
@@ -77,7 +78,7 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
             {"id": "j9", "status": "queued", "report_key": _key(9)},
             viewer_id=None,
             credential="c",
-            limits=A,
+            quotas=A,
             take_over=None,
             superseded_message="",
             now=at,
@@ -89,13 +90,13 @@ def test_hourly_limit_counts_the_last_hour_and_says_when_to_come_back(jobs: JobS
 
 
 def test_queue_cap_counts_everyone_and_prunes_finished_jobs(jobs: JobStore) -> None:
-    cap = JobLimits(queue=3)
+    cap = JobQuotas(queue=3)
     for n in range(3):
-        assert jobs.claim(_key(n), f"j{n}", credential="c", limits=cap).created
-    assert jobs.claim(_key(5), "j5", credential="c", limits=cap).status == "queue"
+        assert jobs.claim(_key(n), f"j{n}", credential="c", quotas=cap).created
+    assert jobs.claim(_key(5), "j5", credential="c", quotas=cap).status == "queue"
     # A job whose record vanished (or finished behind the index's back) stops counting.
     jobs._redis.delete("gitbrag:job:j0")
-    assert jobs.claim(_key(5), "j5", credential="c", limits=cap).created
+    assert jobs.claim(_key(5), "j5", credential="c", quotas=cap).created
     assert sorted(jobs.claims.unfinished()) == ["j1", "j2", "j5"]
 
 
@@ -105,7 +106,7 @@ def test_concurrent_requests_of_one_viewer_never_pass_the_active_limit(jobs: Job
 
     def claim(n: int) -> None:
         barrier.wait()
-        if jobs.claim(_key(n), f"j{n}", credential="c", limits=A).created:
+        if jobs.claim(_key(n), f"j{n}", credential="c", quotas=A).created:
             created.append(f"j{n}")
 
     threads = [threading.Thread(target=claim, args=(n,)) for n in range(40)]
@@ -166,26 +167,26 @@ def test_limits_name_viewers_and_addresses_without_storing_them(
     redis_url: str, tmp_path: Path
 ) -> None:
     settings = pipeline_settings(redis_url, tmp_path, anonymous_jobs_per_hour=2)
-    a = limits.for_address(settings, "2001:db8::1")
-    same_network = limits.for_address(settings, "2001:db8::ffff:1")
-    other = limits.for_address(settings, "2001:db8:0:1::1")
+    a = quotas.for_address(settings, "2001:db8::1")
+    same_network = quotas.for_address(settings, "2001:db8::ffff:1")
+    other = quotas.for_address(settings, "2001:db8:0:1::1")
     assert a.subject == same_network.subject != other.subject
     assert a.subject is not None and "2001" not in a.subject and len(a.subject) == 25
     assert (
-        limits.for_address(settings, "::ffff:10.0.0.1").subject
-        == limits.for_address(settings, "10.0.0.1").subject
+        quotas.for_address(settings, "::ffff:10.0.0.1").subject
+        == quotas.for_address(settings, "10.0.0.1").subject
     )
-    assert limits.for_viewer(settings, "OctoCat").subject == "login:octocat"  # no id yet
+    assert quotas.for_viewer(settings, "OctoCat").subject == "login:octocat"  # no id yet
     # An account, not a login: two accounts holding "octocat" in turn count apart.
-    assert limits.for_viewer(settings, "OctoCat", 583231).subject == "account:583231"
-    assert limits.for_viewer(settings, "octocat", 990002).subject == "account:990002"
-    assert a.per_hour == 2 and limits.for_scheduler(settings).subject is None
+    assert quotas.for_viewer(settings, "OctoCat", 583231).subject == "account:583231"
+    assert quotas.for_viewer(settings, "octocat", 990002).subject == "account:990002"
+    assert a.per_hour == 2 and quotas.for_scheduler(settings).subject is None
 
     service = ReportService.from_settings(settings)
     server = CredentialRef("server")
     service.request_report(ReportKey("u1", YEAR), server, limits=a)
     service.request_report(ReportKey("u2", YEAR), server, limits=a)
-    with pytest.raises(JobLimitReached) as refused:
+    with pytest.raises(QuotaExceeded) as refused:
         service.request_report(ReportKey("u3", YEAR), server, limits=a)
     assert refused.value.kind == "per_hour" and refused.value.retry_after_seconds > 3500
     assert "2 report generations" in str(refused.value)

@@ -6,7 +6,8 @@ import itertools
 from datetime import timedelta
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import five_keys, scrape_metrics, wait_finished
 

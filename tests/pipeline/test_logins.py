@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_for
 from web.app import create_app
@@ -61,7 +62,7 @@ def test_an_organisation_gets_its_answer_and_it_is_remembered(
     assert answer["status"] == 404 and answer["state"] == "not_found"
     assert answer["reason"] == "organization"
     assert "octo-org is a GitHub organisation" in answer["detail"]
-    assert hub_pipeline.service.unknown_user_reason("Octo-Org") == "organization"
+    assert hub_pipeline.service.stores.reports.unknown_user_reason("Octo-Org") == "organization"
     page = web.get("/user/github/octo-org")
     assert page.status_code == 404 and "This is an organisation" in page.text
     # Remembered like an unknown user: no new job, no GitHub request.

@@ -47,6 +47,14 @@ def test_stub_variant_has_every_middleware_in_order(stub_broker: StubBroker) -> 
     assert kinds.index(ReportedUserLimiter) > kinds.index(PeriodiqMiddleware)
 
 
+def test_a_waiting_message_checks_again_within_the_limiter_retry_setting() -> None:
+    """``GITBRAG_LIMITER_RETRY_SECONDS``: a deferred message is back in between half of it and
+    all of it (the default, one second: 0.5-1 s)."""
+    assert limiter_of(build_broker(Settings(), stub=True)).recheck_ms == (500, 1000)
+    slower = build_broker(Settings(limiter_retry_seconds=3.0), stub=True)
+    assert limiter_of(slower).recheck_ms == (1500, 3000)
+
+
 def test_limiter_serialises_one_key_without_using_retries(stub_broker: StubBroker) -> None:
     spans: dict[str, list[tuple[float, float]]] = {"alice": [], "bob": []}
     lock = threading.Lock()
@@ -87,7 +95,8 @@ def test_slot_is_released_when_the_actor_fails(stub_broker: StubBroker) -> None:
     stub_broker.join(explode.queue_name, timeout=10_000, fail_fast=False)
     limiter = limiter_of(stub_broker).limiter_for("carol")
     # The failed job gave the slot back.
-    assert limiter._acquire()  # type: ignore[no-untyped-call]
+    with limiter.acquire(raise_on_failure=False) as acquired:
+        assert acquired
 
 
 class _BrokenBackend(LimiterStubBackend):

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from actors.prewarm import claim_tick, housekeep_once, prewarm_once
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 from tests.pipeline.conftest import pipeline_settings
+from tests.pipeline.helpers import record_view
 from tests.pipeline.reports_for_tests import empty_report
 
 SERVER_TOKEN = "ghp_pipeline_test_token_0001"
@@ -46,7 +48,7 @@ def service(settings: Settings) -> Iterator[ReportService]:
 
 def _views(service: ReportService, key: ReportKey, count: int) -> None:
     for _ in range(count):
-        service.record_view(key)
+        record_view(service, key)
 
 
 def test_prewarm_sends_only_popular_reports_that_turn_stale(
@@ -104,7 +106,7 @@ def test_housekeeping_drops_reports_nobody_viewed_for_long(
         service.stores.reports.put(key, empty_report(key))
     long_ago = NOW - timedelta(days=settings.report_retention_days + 1)
     service.stores.views.record(str(forgotten), long_ago)
-    service.record_view(popular)
+    record_view(service, popular)
 
     assert housekeep_once(service, settings, NOW) == [str(forgotten)]
     assert service.get_report(forgotten) is None

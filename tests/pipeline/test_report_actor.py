@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef, Job
+from gitbrag.jobs.service import CredentialRef, Job
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.cache import CACHE_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for

@@ -13,10 +13,11 @@ from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline, _pipeline, pipeline_settings
-from tests.pipeline.helpers import wait_finished, wait_for
+from tests.pipeline.helpers import record_view, wait_finished, wait_for
 
 
 def test_scheduler_registers_the_periodic_actors(pipeline: Pipeline, tmp_path: Path) -> None:
@@ -68,7 +69,7 @@ def test_prewarm_tick_regenerates_a_popular_report_with_the_server_token(
     service: ReportService = pipeline.service
     key = ReportKey("big-diff", DateRange.for_period("1_year"))
     for _ in range(pipeline.settings.prewarm_min_views):
-        service.record_view(key)
+        record_view(service, key)
     pipeline.start_worker()
     tick: Message[None] = Message(
         queue_name="default",

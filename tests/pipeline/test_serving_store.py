@@ -11,8 +11,9 @@ from typing import TypeVar
 import pytest
 import redis
 
-from gitbrag.curation import Curation
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.curation import Curation
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore

@@ -15,10 +15,11 @@ import pytest
 from actors.prewarm import prewarm_once
 from gitbrag.fakehub import FakeHub
 from gitbrag.github.budget import Seen
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import Job
+from gitbrag.jobs.service import Job
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline, _pipeline, pipeline_settings
-from tests.pipeline.helpers import wait_finished, wait_for
+from tests.pipeline.helpers import record_view, wait_finished, wait_for
 
 ONE_YEAR = DateRange.for_period("1_year")
 IN_FLIGHT = 2
@@ -61,7 +62,7 @@ def test_workers_and_scheduler_sharing_a_token_keep_its_in_flight_limit(
     jobs = [service.request_report(ReportKey(user, ONE_YEAR), credential) for user in users]
     # The scheduler pre-warms two popular reports with the same token meanwhile.
     for user in ("star-gazer", "gil--dev"):
-        service.record_view(ReportKey(user, DateRange.for_period("all_time")))
+        record_view(service, ReportKey(user, DateRange.for_period("all_time")))
     sent = prewarm_once(service, settings)
     assert len(sent) == 2
     jobs += [job for key in sent if (job := service.current_job(ReportKey.parse(key)))]
@@ -119,7 +120,7 @@ def test_prewarming_with_the_budget_nearly_spent_sends_nothing_and_says_why(
     service, settings = server_pipeline.service, server_pipeline.settings
     token = settings.github_token or ""
     key = ReportKey("octocat", DateRange.for_period("all_time"))
-    service.record_view(key)
+    record_view(service, key)
     now = datetime.now(UTC)
     budget = service.stores.token_budgets.for_token(token)
 

@@ -11,9 +11,10 @@ from typing import cast
 import pytest
 import redis
 
-from gitbrag.lifecycle import LOST_JOB
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import CredentialRef, ReportService
+from gitbrag.jobs.lifecycle import LOST_JOB
+from gitbrag.jobs.service import CredentialRef, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.claims import Claim
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX, SERVER_REF, CredentialStore

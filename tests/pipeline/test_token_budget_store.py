@@ -11,7 +11,7 @@ import asyncio
 import pytest
 import redis
 
-from gitbrag.github.budget import Limits, Seen
+from gitbrag.github.budget import Allowance, Seen
 from gitbrag.stores.token_budget import TokenBudgets
 from tests.pipeline.conftest import values_in_redis
 
@@ -19,8 +19,8 @@ TOKEN = "ghp_pipeline_test_token_0001"  # scanned for in plaintext after every p
 NOW = 1_800_000_030.0  # 30 s into a minute
 
 
-def budgets(client: redis.Redis, **limits: object) -> TokenBudgets:
-    return TokenBudgets(client, secret_key="s3cret", limits=Limits(**limits))  # type: ignore[arg-type]
+def budgets(client: redis.Redis, **allowance: object) -> TokenBudgets:
+    return TokenBudgets(client, secret_key="s3cret", allowance=Allowance(**allowance))  # type: ignore[arg-type]
 
 
 def test_processes_share_the_in_flight_slots_and_a_dead_holder_expires(
@@ -114,6 +114,6 @@ def test_tokens_are_never_stored_only_keyed_fingerprints(redis_client: redis.Red
     keys = [key.decode() for key in redis_client.scan_iter("gitbrag:gh-token:*")]
     assert keys == [f"gitbrag:gh-token:{store.fingerprint(TOKEN)}:state"]
     assert all(TOKEN.encode() not in value for _, value in values_in_redis(redis_client))
-    other_secret = TokenBudgets(redis_client, secret_key="other", limits=Limits())
+    other_secret = TokenBudgets(redis_client, secret_key="other", allowance=Allowance())
     assert other_secret.fingerprint(TOKEN) != store.fingerprint(TOKEN)
     assert store.fingerprint(TOKEN) != store.fingerprint(TOKEN + "x")

@@ -16,7 +16,8 @@ from redis.retry import Retry
 
 from gitbrag.errors import StoreUnavailable
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.connection import StoreClient
 from gitbrag.stores.worker_metrics import WORKER_METRICS, WorkerMetrics, WorkerMetricsStore
 from tests.harness import test_settings

@@ -19,10 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.service import CredentialRef, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.background_server import BackgroundServer
 from gitbrag.runtime.redis_server import free_port
-from gitbrag.service import CredentialRef, ReportService
 from tests.harness import poll_until, test_settings, worker_env
 
 HANG_BOUND_SECONDS = 60.0

@@ -125,9 +125,10 @@ def test_installed_package_draws_cards_and_social_images(installed: Path, tmp_pa
     )
     (tmp_path / "tests_stub.py").write_text(
         "from datetime import UTC, datetime\n"
-        "from gitbrag.records import Collection, UserProfile\n"
-        "from gitbrag.periods import DateRange, ReportKey\n"
-        "from gitbrag.report import build_report\n"
+        "from gitbrag.report.records import Collection, UserProfile\n"
+        "from gitbrag.report.keys import ReportKey\n"
+        "from gitbrag.report.periods import DateRange\n"
+        "from gitbrag.report.builder import build_report\n"
         "profile = UserProfile('octocat', 'The Octocat', '', 'https://github.com/octocat')\n"
         "key = ReportKey('octocat', DateRange.for_period('1_year'))\n"
         "report = build_report(Collection(profile, [], {}, {}), key, datetime.now(UTC))\n"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from tests.fixtures.web import csrf_token, sample_collection, sample_report
 from web.auth import SESSION_COOKIE
 from web.context import AppContext

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.records import Collection, FileChange, PullRequestRecord, RepositoryInfo
-from gitbrag.report import build_report
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import Collection, FileChange, PullRequestRecord, RepositoryInfo
 from tests.fixtures.web import sample_collection
 
 BIG_KEY = ReportKey("prolific-bot", DateRange.for_period("2_years"))

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.background_server import BackgroundServer
-from gitbrag.service import ReportService
 from gitbrag.settings import Settings
 from tests.fixtures.web import csrf_token, key_for, login, settings_for, store_report
 from tests.harness import Worker, wait_for, worker_env

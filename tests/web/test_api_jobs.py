@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import Progress, ReportService
+from gitbrag.jobs.service import Progress, ReportService
 from tests.fixtures.web import csrf_token, login, settings_for
 from web.app import create_app
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.github.oauth import authorize_url
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from gitbrag.stores.oauth_states import STATES, OAuthStates
 from gitbrag.stores.sessions import SESSION_PREFIX

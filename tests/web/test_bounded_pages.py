@@ -13,8 +13,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from gitbrag.models import Report
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.models import Report
 from tests.fixtures.web import key_for
 from tests.web.big_report import BIG_REPO, big_report
 

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.fixtures.web import sample_report
 from tests.web.big_report import BIG_KEY, BIG_PAGE, BIG_REPO, big_report
 from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveStack

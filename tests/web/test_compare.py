@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from gitbrag.comparison import previous_key, previous_range
 from gitbrag.fakehub import FakeHub
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.comparison import previous_key, previous_range
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
 from tests.fixtures.web import key_for, login, sample_collection, sample_report
 
 FIGURES = ("pull_requests", "merged", "repositories", "additions", "deletions", "changed_files")

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gitbrag.comparison import previous_range
 from gitbrag.fakehub import token_for
-from gitbrag.periods import DateRange
+from gitbrag.report.comparison import previous_range
+from gitbrag.report.periods import DateRange
 from tests.harness import poll_until
 from tests.web.live import LiveStack
 

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
-from tests.core.highlights_check import check_highlights
+from gitbrag.jobs.service import ReportService
 from tests.fixtures.web import HTML_TITLE, csrf_token, key_for, login, store_report
+from tests.oracles.highlights import check_highlights
 
 PAGE = "/user/github/octocat"
 ACTION = "/user/github/octocat/curation"

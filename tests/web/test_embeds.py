@@ -17,10 +17,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from gitbrag.fakehub import SAMPLE_USERS, FakeHub, token_for
-from gitbrag.generation import generate_report
-from gitbrag.models import Report
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.generation import generate_report
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import DateRange
 from gitbrag.stores.curation import CurationStore
 from tests.fixtures.web import (
     HTML_TITLE,

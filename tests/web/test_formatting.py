@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from gitbrag.wording import date_span
+from gitbrag.report.wording import date_span
 from web import formatting as f
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

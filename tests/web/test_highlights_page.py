@@ -11,10 +11,10 @@ import xml.etree.ElementTree as ElementTree
 
 from fastapi.testclient import TestClient
 
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.stores.curation import CurationStore
-from tests.core.highlights_check import check_highlights
 from tests.fixtures.web import key_for, sample_collection, sample_report, store_report
+from tests.oracles.highlights import check_highlights
 
 PAGE = "/user/github/octocat"
 INJECTION = "[click me](javascript:alert(1)) **bold** <img src=x onerror=alert(1)> `code` # head"

@@ -15,9 +15,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gitbrag.comparison import previous_key
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.comparison import previous_key
 from gitbrag.stores.curation import CurationStore, account_owner
 from gitbrag.stores.sessions import BearerValidation, Session, session_key
 from tests.fixtures.web import csrf_token, key_for, login, settings_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from tests.fixtures.web import key_for, store_report
 
 

@@ -11,8 +11,8 @@ import redis
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
+from gitbrag.jobs.service import ReportService
 from gitbrag.runtime.background_server import BackgroundServer
-from gitbrag.service import ReportService
 from tests.fixtures.web import METRICS_AUTH, METRICS_TOKEN, login, settings_for
 from web.app import create_app
 

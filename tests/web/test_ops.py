@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
+from gitbrag.jobs.service import ReportService
 from gitbrag.runtime.redis_server import EmbeddedRedis
-from gitbrag.service import ReportService
 from tests.fixtures.web import METRICS_AUTH, key_for, login, settings_for, store_report
 from tests.harness import poll_until
 from web.app import create_app

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from gitbrag.comparison import previous_key
 from gitbrag.errors import ProfilePrivate
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.comparison import previous_key
 from tests.fixtures.web import key_for, login, store_report
 from tests.web.test_api_jobs import _events
 

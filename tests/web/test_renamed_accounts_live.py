@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from gitbrag.fakehub import token_for
-from gitbrag.periods import DateRange, ReportKey
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from tests.harness import poll_until
 from tests.web.live import LiveStack
 

@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.models import Report
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.models import Report
 from gitbrag.settings import Settings
 from tests.fixtures.web import METRICS_AUTH, key_for, login, sample_report, store_report
 from web.app import create_app

@@ -9,9 +9,9 @@ import re
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from gitbrag.models import Report
+from gitbrag.jobs.service import ReportService
 from gitbrag.render.markdown import render_markdown
-from gitbrag.service import ReportService
+from gitbrag.report.models import Report
 from tests.fixtures.web import HTML_TITLE, key_for, store_report
 from web.formatting import human_date
 from web.templating import STATIC_DIR, TEMPLATE_DIR

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.stores.serving import ServingStore, ViewQuery
 from tests.fixtures.web import csrf_token, key_for, login, store_report
 from web.auth import Viewer

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from gitbrag.comparison import previous_key
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
+from gitbrag.report.comparison import previous_key
 from tests.fixtures.web import key_for
 from tests.web.accounts import session_of, store_for
 

@@ -15,9 +15,10 @@ import pytest
 import redis
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.periods import DateRange, ReportKey
+from gitbrag.jobs.service import CredentialRef, Progress, ReportService
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.periods import DateRange
 from gitbrag.runtime.background_server import BackgroundServer
-from gitbrag.service import CredentialRef, Progress, ReportService
 from tests.fixtures.web import settings_for
 from tests.harness import wait_for
 from web.app import create_app

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.stores.bearer_checks import REJECTED
 from gitbrag.stores.sessions import SESSION_PREFIX
 from tests.fixtures.web import login, settings_for

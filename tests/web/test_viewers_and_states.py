@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
-from gitbrag.service import ReportService
+from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from tests.fixtures.web import csrf_token, key_for, login, settings_for, store_report
 

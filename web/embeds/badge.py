@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from gitbrag.models import Report
-from gitbrag.wording import number
+from gitbrag.report.models import Report
+from gitbrag.report.wording import number
 from web.embeds.fonts import text_width
 
 SHORT_PERIODS: Final = {

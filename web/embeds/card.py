@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from gitbrag.errors import InvalidInput
-from gitbrag.highlights import highlights, pinned_pull_requests
-from gitbrag.models import Report
-from gitbrag.periods import PERIOD_LABELS
-from gitbrag.wording import compact, count, date_span, human_date, number, percent
+from gitbrag.report.highlights import highlights, pinned_pull_requests
+from gitbrag.report.models import Report
+from gitbrag.report.periods import PERIOD_LABELS
+from gitbrag.report.wording import compact, count, date_span, human_date, number, percent
 from web.embeds.fonts import fit
 
 DEFAULT_WIDTH: Final = 500

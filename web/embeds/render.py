@@ -14,8 +14,8 @@ from typing import Final
 
 import jinja2
 
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from web.embeds.badge import BAD, NEUTRAL, badge, report_badge, span_label
 from web.embeds.card import card, message_card, period_words
 from web.embeds.social_image import message_image, social_image

@@ -8,8 +8,8 @@ from typing import Final
 
 from PIL import Image, ImageDraw
 
-from gitbrag.models import Report
-from gitbrag.wording import compact, human_date, number
+from gitbrag.report.models import Report
+from gitbrag.report.wording import compact, human_date, number
 from web.embeds.card import OTHER_COLOR, report_period_words
 from web.embeds.fonts import FontType, fit, font
 

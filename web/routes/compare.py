@@ -1,7 +1,7 @@
 """A period beside the one before it: ``/user/github/{username}/compare`` (page) and
 ``/api/reports/github/{username}/compare`` (JSON).
 
-Both sides are normal cached reports (``gitbrag.comparison.previous_key`` names the earlier
+Both sides are normal cached reports (``gitbrag.report.comparison.previous_key`` names the earlier
 one), read in one Redis round trip and put through SPEC 5's flow table each: a missing side is
 generated for a viewer who may generate (the page shows its progress and then the
 comparison), or asks an anonymous viewer to log in. The comparison of two rendered versions
@@ -21,9 +21,10 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gitbrag.comparison import compare, comparison_json, previous_key
-from gitbrag.models import Report
-from gitbrag.periods import PERIODS, ReportKey
+from gitbrag.report.comparison import compare, comparison_json, previous_key
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
+from gitbrag.report.periods import PERIODS
 from web.auth import Viewer, identity_of, viewer_from_state
 from web.canonical import parsed_key, request_key
 from web.compare_view import compare_view

@@ -1,4 +1,4 @@
-"""The author's curation of their public reports (``gitbrag.curation``): a page to hide pull
+"""The author's curation of their public reports (``gitbrag.report.curation``): a page to hide pull
 requests or whole repositories and pin up to five pull requests, its form action, and the same
 through the API.
 
@@ -24,8 +24,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from gitbrag.curation import MAX_PINS, Curation
-from gitbrag.periods import PERIOD_LABELS, PERIODS, ReportKey, validate_username
+from gitbrag.report.curation import MAX_PINS, Curation
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.logins import validate_username
+from gitbrag.report.periods import PERIOD_LABELS, PERIODS
 from gitbrag.stores.curation import account_owner
 from web.auth import CsrfForm, CsrfHeader, ReturnToForm, Viewer, check_csrf, safe_return_to
 from web.context import AppContext

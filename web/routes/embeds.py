@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
 from web.canonical import query_of, request_key
 from web.context import AppContext
 from web.embeds.card import parse_theme, parse_width

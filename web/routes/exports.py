@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
 from web.auth import ANONYMOUS
 from web.canonical import parsed_key, request_key
 from web.context import AppContext

@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
-from gitbrag.periods import ReportKey, validate_username
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.logins import validate_username
 from web.auth import CsrfForm, ReturnToForm, Viewer, check_csrf, safe_return_to
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, force_refresh

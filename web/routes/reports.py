@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gitbrag.errors import InvalidInput
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
 from gitbrag.stores.serving import ReportMeta
 from web.auth import Viewer, identity_of, viewer_from_state
 from web.canonical import query_of, request_key
@@ -39,7 +39,7 @@ from web.serving.route import ServedRoute, context_of
 router = APIRouter(route_class=ServedRoute, include_in_schema=False)
 
 HTML = "text/html; charset=utf-8"
-# A repository's owner is a login (``gitbrag.periods``: ``octo_acme``, ``-jerry-`` too) or an
+# A repository's owner is a login (``gitbrag.report.periods``: ``octo_acme``, ``-jerry-`` too) or an
 # organisation's name; a repository's name begins with a letter or digit.
 _OWNER = re.compile(r"(?=[._-]*[A-Za-z0-9])[A-Za-z0-9._-]{1,100}", re.ASCII)
 _REPOSITORY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

@@ -21,19 +21,19 @@ from typing import Any, Final
 
 import jinja2
 
-import gitbrag.curation
-import gitbrag.highlights
 import gitbrag.render.markdown
-import gitbrag.wording
+import gitbrag.report.curation
+import gitbrag.report.highlights
+import gitbrag.report.wording
 import web.activity_view
 import web.formatting
 import web.presenters
 import web.serving.paging
 import web.templating
-from gitbrag.highlights import highlight_sentences, pinned_pull_requests
-from gitbrag.models import Report, RepositoryOut
-from gitbrag.periods import ReportKey
 from gitbrag.render.markdown import render_markdown
+from gitbrag.report.highlights import highlight_sentences, pinned_pull_requests
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report, RepositoryOut
 from gitbrag.settings import Settings
 from web.activity_view import issue_rows
 from web.presenters import compare_path, period_tabs, report_path, report_view
@@ -61,9 +61,9 @@ def _revision() -> str:
     for module in (
         web.activity_view,
         web.formatting,
-        gitbrag.wording,
-        gitbrag.highlights,
-        gitbrag.curation,
+        gitbrag.report.wording,
+        gitbrag.report.highlights,
+        gitbrag.report.curation,
         gitbrag.render.markdown,
         web.presenters,
         web.serving.paging,

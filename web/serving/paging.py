@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import quote, urlencode
 
-from gitbrag.models import PullRequestOut, RepositoryOut
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import PullRequestOut, RepositoryOut
 from web.activity_view import IssueRow
 from web.presenters import key_query
 

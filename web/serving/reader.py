@@ -11,7 +11,7 @@ version's bundle the first time any web process needs it.
 Concurrent reads share Redis calls (:class:`~web.serving.coalesce.Coalescer`), and concurrent
 renders of one bundle in this process share one render.
 
-What is rendered is the report as its author chose to show it (``gitbrag.curation``): the
+What is rendered is the report as its author chose to show it (``gitbrag.report.curation``): the
 read returns the *rendered* version (the report's and the curation's) and, when something
 must be rendered, the curation with the JSON. A :class:`Family` says how a kind of document is
 rendered: the report's pages all at once (a bundle, with a marker once complete), or one
@@ -29,10 +29,10 @@ from typing import Final
 
 from anyio import to_thread
 
-from gitbrag.curation import NO_CURATION, Curation, curated
-from gitbrag.models import Report
 from gitbrag.per_loop import PerLoop
-from gitbrag.periods import ReportKey
+from gitbrag.report.curation import NO_CURATION, Curation, curated
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.stores.reports import artifact_field, bundle_field, curation_of
 from gitbrag.stores.serving import JsonWanted, ServingStore, ViewQuery, ViewState
 from web.metrics import Metrics

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from gitbrag.github.budget import TokenBudget
 from gitbrag.github.cache import ImmutableCache, MemoryCache
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.collect import ProgressCallback, collect
-from gitbrag.models import Report
-from gitbrag.periods import ReportKey
-from gitbrag.report import build_report
+from gitbrag.github.collect import collect
+from gitbrag.github.progress import ProgressCallback
+from gitbrag.report.builder import build_report
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.settings import Settings
 
 

@@ -2,8 +2,8 @@
 expressions written from the wording rules, every number compared with the report's own
 figures (from its JSON, recomputed here with plain loops), grammar checked for one and many.
 
-Nothing here calls ``gitbrag.highlights`` or its formatting helpers: a wrong number, a made-up
-figure or "1 pull requests" cannot hide by being computed the same way twice.
+Nothing here calls ``gitbrag.report.highlights`` or its formatting helpers: a wrong number, a
+made-up figure or "1 pull requests" cannot hide by being computed the same way twice.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Numbers and dates as people write them, with the grammar right for one and for many.
 
-Pure helpers shared by the sentences gitbrag writes (``gitbrag.highlights``, the card, the
+Pure helpers shared by the sentences gitbrag writes (``gitbrag.report.highlights``, the card, the
 social image) and the web's templates (``web.formatting`` re-exports them).
 """
 

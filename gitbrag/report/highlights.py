@@ -19,10 +19,24 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from gitbrag.counts import language_lines
-from gitbrag.models import Highlights, PullRequestOut, Report, RepositoryOut, ReviewedRepositoryOut
 from gitbrag.render.escaping import escape_markdown
-from gitbrag.wording import and_list, compact, count, human_date, lines_changed, number, percent
+from gitbrag.report.counts import language_lines
+from gitbrag.report.models import (
+    Highlights,
+    PullRequestOut,
+    Report,
+    RepositoryOut,
+    ReviewedRepositoryOut,
+)
+from gitbrag.report.wording import (
+    and_list,
+    compact,
+    count,
+    human_date,
+    lines_changed,
+    number,
+    percent,
+)
 
 NOTABLE_REPOSITORIES = 5
 MOSTLY_PERCENT = 50.0  # "mostly Go" only when Go is at least half of the lines

@@ -1,8 +1,8 @@
-"""Report inputs: usernames, periods and date ranges, and the key that names a report."""
+"""Periods and date ranges: the presets (past year, 2 and 5 years, all time), a custom
+range of inclusive UTC dates, and how user input becomes one."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, Literal
@@ -20,23 +20,6 @@ PERIOD_LABELS: Final[dict[Period, str]] = {
     "all_time": "All time",
 }
 ALL_TIME_START: Final = date(2008, 1, 1)
-
-# Logins GitHub has: 1-39 letters, digits, hyphens and underscores. New personal accounts
-# may not begin or end with a hyphen or hold two in a row, but legacy accounts from before
-# that rule do (``artur-``, ``gil--dev``, ``-jerry-``; shinnn/github-username-regex#4) and
-# still work; Enterprise Managed Users are ``handle_shortcode`` (docs "Username
-# considerations for external authentication"). At least one letter or digit: nothing GitHub
-# issues is punctuation alone. ASCII only (``re.ASCII``: ``\w`` would take any script).
-_USERNAME = re.compile(r"(?=[-_]*[A-Za-z0-9])[A-Za-z0-9_-]{1,39}", re.ASCII)
-
-
-def validate_username(username: str) -> str:
-    """Return ``username`` unchanged if it can be a GitHub login, else raise InvalidInput."""
-    if not _USERNAME.fullmatch(username):
-        raise InvalidInput(
-            "not a valid GitHub username: 1-39 letters, digits, hyphens or underscores"
-        )
-    return username
 
 
 def today_utc() -> date:
@@ -120,35 +103,3 @@ class DateRange:
         if self.period:
             return PERIOD_LABELS[self.period]
         return f"{self.since.isoformat()} to {self.until.isoformat()}"
-
-
-@dataclass(frozen=True, slots=True)
-class ReportKey:
-    """Names one report: who, which range, which options. Usernames are case-insensitive."""
-
-    username: str
-    range: DateRange
-    include_closed: bool = False
-
-    def __post_init__(self) -> None:
-        validate_username(self.username)
-        object.__setattr__(self, "username", self.username.lower())
-
-    def __str__(self) -> str:
-        # Presets are keyed by name so "1_year" is one report that moves with the calendar;
-        # custom ranges are keyed by their dates.
-        dates = f"{self.range.since.isoformat()}..{self.range.until.isoformat()}"
-        span = self.range.period or dates
-        closed = "closed" if self.include_closed else "merged-open"
-        return f"{self.username}:{span}:{closed}"
-
-    @classmethod
-    def parse(cls, value: str, today: date | None = None) -> ReportKey:
-        """Inverse of ``str(key)`` (a preset is re-resolved against today)."""
-        username, span, closed = value.split(":")
-        if ".." in span:
-            since, until = span.split("..")
-            date_range = DateRange(date.fromisoformat(since), date.fromisoformat(until))
-        else:
-            date_range = DateRange.for_period(parse_period(span), today)
-        return cls(username, date_range, closed == "closed")

@@ -1,6 +1,6 @@
-"""The report we build (pydantic): the ``Report`` model *is* the JSON schema of SPEC section 3
-(``schema_version`` 1). Built by :mod:`gitbrag.report` from the records of
-:mod:`gitbrag.records`; stored, served and rendered as is.
+"""The report we build (pydantic): the ``Report`` model *is* the JSON schema of docs/spec.md
+section 3 (``schema_version`` 1). Built by :mod:`gitbrag.report.builder` from the records of
+:mod:`gitbrag.report.records`; stored, served and rendered as is.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gitbrag.records import IssueState, IssueStateReason, PRState
+from gitbrag.report.records import IssueState, IssueStateReason, PRState
 
 SizeBucket = Literal["one_liner", "small", "medium", "large", "huge", "massive"]
 SIZE_BUCKETS: tuple[SizeBucket, ...] = ("one_liner", "small", "medium", "large", "huge", "massive")
@@ -178,8 +178,8 @@ class IssuesOut(_Model):
 
 
 class Highlights(_Model):
-    """Sentences built from the report alone (``gitbrag.highlights``): a summary paragraph and
-    one bullet per pinned pull request and notable repository, as plain text."""
+    """Sentences built from the report alone (``gitbrag.report.highlights``): a summary
+    paragraph and one bullet per pinned pull request and notable repository, as plain text."""
 
     summary: str
     bullets: list[str]
@@ -191,9 +191,10 @@ class PinnedOut(_Model):
 
 
 class CurationOut(_Model):
-    """What the author's curation (``gitbrag.curation``) changed in this report: pull requests
-    and whole repositories left out (``hidden_pull_requests`` counts every pull request left
-    out, those of hidden repositories included), and the pinned pull requests it shows."""
+    """What the author's curation (``gitbrag.report.curation``) changed in this report: pull
+    requests and whole repositories left out (``hidden_pull_requests`` counts every pull
+    request left out, those of hidden repositories included), and the pinned pull requests it
+    shows."""
 
     hidden_pull_requests: int
     hidden_repositories: int

@@ -13,8 +13,9 @@ from datetime import timedelta
 from typing import Any, Final
 
 from gitbrag.errors import InvalidInput
-from gitbrag.models import Report, RepositoryOut
-from gitbrag.periods import ALL_TIME_START, DateRange, ReportKey
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report, RepositoryOut
+from gitbrag.report.periods import ALL_TIME_START, DateRange
 
 # The summary figures compared, in the order the page shows them.
 FIGURES: Final = (

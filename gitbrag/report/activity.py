@@ -1,9 +1,10 @@
 """The report's "invisible work" sections: reviews given and issues opened. Pure, like
-:mod:`gitbrag.report` (records + report key in, report models out).
+:mod:`gitbrag.report.builder` (records + report key in, report models out).
 
-Reviews given (SPEC 3): reviews submitted (``submitted_at``) in the range, on pull requests
-someone else opened, in public repositories; each review counts once, wherever and however
-often it was collected; a pull request opened before the range but reviewed in it counts.
+Reviews given (docs/spec.md section 3): reviews submitted (``submitted_at``) in the range, on
+pull requests someone else opened, in public repositories; each review counts once, wherever
+and however often it was collected; a pull request opened before the range but reviewed in it
+counts.
 Issues opened: issues created in the range in public repositories, each once.
 """
 
@@ -12,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from gitbrag import counts
-from gitbrag.models import (
+from gitbrag.report import counts
+from gitbrag.report.models import (
     IssueOut,
     IssueRepositoryOut,
     IssuesOut,
@@ -21,8 +22,8 @@ from gitbrag.models import (
     ReviewsOut,
     ReviewStates,
 )
-from gitbrag.periods import DateRange
-from gitbrag.records import IssueRecord, ReviewRecord
+from gitbrag.report.periods import DateRange
+from gitbrag.report.records import IssueRecord, ReviewRecord
 
 
 def select_reviews(

@@ -1,19 +1,19 @@
 """Every figure of a report, counted from its rows: the repositories with their pull requests,
-the reviewed repositories, the repositories with issues. Pure, like :mod:`gitbrag.report`.
+the reviewed repositories, the repositories with issues. Pure, like :mod:`gitbrag.report.builder`.
 
-The builder (:mod:`gitbrag.report`, :mod:`gitbrag.activity`) counts once it has built the rows;
-the author's curation (:mod:`gitbrag.curation`) counts again after leaving rows out. Both go
-through these functions, so a curated report's totals can never disagree with the builder's
-way of counting.
+A report's summary (:func:`gitbrag.report.summary.summarise`, for the builder and the author's
+curation alike) and its sections of reviews given and issues opened
+(:mod:`gitbrag.report.activity`, recounted by the curation after leaving rows out) all count
+through these functions.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from gitbrag.models import (
+from gitbrag.report.models import (
     SIZE_BUCKETS,
     IssueRepositoryOut,
     IssuesOut,
@@ -75,7 +75,7 @@ def language_lines(prs: Iterable[PullRequestOut]) -> Counter[str]:
     return lines
 
 
-def language_shares(lines: Counter[str], colors: dict[str, str | None]) -> list[LanguageShare]:
+def language_shares(lines: Counter[str], colors: Mapping[str, str | None]) -> list[LanguageShare]:
     """``lines`` per language as shares, largest first, percentages to one decimal."""
     total = sum(lines.values())
     ordered = sorted(((n, c) for n, c in lines.items() if c > 0), key=lambda i: (-i[1], i[0]))

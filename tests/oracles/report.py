@@ -1,13 +1,13 @@
-"""The report of SPEC section 3 recomputed by brute force straight from the fake data set.
+"""The report of docs/spec.md section 3 recomputed by brute force straight from the fake data set.
 
-Deliberately written without ``gitbrag.report`` or ``gitbrag.activity``: it scans every PR,
-review and issue of the data set with plain loops, so a bug in the builder or the collector
-cannot hide by being repeated here. Only Linguist's file -> language table
-(``gitbrag.languages.detect``) is shared.
+Deliberately written without ``gitbrag.report.builder`` or ``gitbrag.report.activity``: it
+scans every PR, review and issue of the data set with plain loops, so a bug in the builder or
+the collector cannot hide by being repeated here. Only Linguist's file -> language table
+(``gitbrag.report.languages.detect``) is shared.
 
-Reviews given, from SPEC 3 and GitHub's documentation: a review counts when the user
-submitted it (a pending review is not submitted) in the range, on a pull request someone
-else opened, in a public repository. Issues opened: created in the range, public
+Reviews given, from docs/spec.md section 3 and GitHub's documentation: a review counts when
+the user submitted it (a pending review is not submitted) in the range, on a pull request
+someone else opened, in a public repository. Issues opened: created in the range, public
 repositories; GitHub's API shows a duplicate as "not planned" unless asked otherwise.
 
 What GitHub shows of huge pull requests is spelled out here from GitHub's documentation, not
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from gitbrag.fakehub.data import DataSet, FakeFile, FakePR
-from gitbrag.languages import detect
+from gitbrag.report.languages import detect
 
 BUCKETS = ("one_liner", "small", "medium", "large", "huge", "massive")
 FILES_GITHUB_LISTS = 3000

@@ -11,7 +11,7 @@ and every rule that moves it from one status to the next.
   <gitbrag.stores.jobs.JobStore.claim>`), then the message is sent; a message that cannot be
   sent fails its job and frees the claim. Callers that lose the race get the winner's job
   (and are remembered as depending on it). A new job must fit the requester's limits (jobs
-  per hour, jobs at once) and the queue cap, or :class:`~gitbrag.errors.JobLimitReached`
+  per hour, jobs at once) and the queue cap, or :class:`~gitbrag.errors.QuotaExceeded`
   is raised; joining a job is always free.
 * **take over**: a job waiting for its token's rate limit is not held hostage by that
   token: when a requester whose credential has budget asks for the same report, a new job
@@ -45,9 +45,9 @@ from typing import Final
 
 from dramatiq import Message
 
-from gitbrag.errors import JobLimitReached, StoreUnavailable
-from gitbrag.periods import ReportKey
-from gitbrag.stores.claims import NO_LIMITS, JobLimits
+from gitbrag.errors import QuotaExceeded, StoreUnavailable
+from gitbrag.report.keys import ReportKey
+from gitbrag.stores.claims import NO_QUOTAS, JobQuotas
 from gitbrag.stores.jobs import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
@@ -130,7 +130,7 @@ class JobLifecycle:
         credential: str,
         *,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        quotas: JobQuotas = NO_QUOTAS,
         can_take_over: Callable[[str, str], bool] | None = None,
         seen_version: str | None = None,
     ) -> Job | None:
@@ -138,7 +138,7 @@ class JobLifecycle:
 
         ``can_take_over(waiting credential, ours)`` says whether ours is another token that
         can run a job now: then it takes over a job found waiting on its token's reset.
-        Raises ``JobLimitReached`` when a new job would pass ``limits``. With
+        Raises ``QuotaExceeded`` when a new job would pass ``quotas``. With
         ``seen_version`` (the stored report version the caller decided on, ``""`` for none)
         it returns ``None`` instead of a new job when another version has been stored since:
         the report the caller wanted arrived meanwhile."""
@@ -151,7 +151,7 @@ class JobLifecycle:
                 message.message_id,
                 credential=credential,
                 viewer_id=viewer_id,
-                limits=limits,
+                quotas=quotas,
                 take_over=take_over,
                 superseded_message=TAKEN_OVER,
                 seen_version=seen_version,
@@ -159,10 +159,10 @@ class JobLifecycle:
             if claim.changed:
                 return None
             if claim.refused:
-                limit = {"per_hour": limits.per_hour, "active": limits.active}.get(
-                    claim.status, limits.queue
+                quota = {"per_hour": quotas.per_hour, "active": quotas.active}.get(
+                    claim.status, quotas.queue
                 )
-                raise JobLimitReached(claim.status, claim.retry_after_ms / 1000, limit)
+                raise QuotaExceeded(claim.status, claim.retry_after_ms / 1000, quota)
             if claim.created:
                 try:
                     self._enqueue(message)

@@ -13,29 +13,28 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from dataclasses import dataclass
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from gitbrag import counts
 from gitbrag.errors import InvalidInput
-from gitbrag.highlights import highlights
-from gitbrag.models import (
+from gitbrag.report import counts
+from gitbrag.report.models import (
     CurationOut,
     IssuesOut,
-    LanguageShare,
     PinnedOut,
     Report,
     RepositoryOut,
     ReviewsOut,
 )
+from gitbrag.report.summary import Frame, Rows, highlighted, summarise
 
 MAX_PINS: Final = 5
 MAX_HIDDEN: Final = 5000  # items per list: request data must not grow Redis without bound
 NO_CURATION: Final = "0"  # the version of an empty curation
 
-# An owner is a login (``gitbrag.periods``: Enterprise Managed Users' ``handle_shortcode``
+# An owner is a login (``gitbrag.report.periods``: Enterprise Managed Users' ``handle_shortcode``
 # and legacy logins beginning with a hyphen own repositories too); a name 1-100 of letters,
 # digits, ``.``, ``_``, ``-``.
 _OWNER_NAME = r"(?=[-_]*[A-Za-z0-9])[A-Za-z0-9_-]{1,39}/[A-Za-z0-9._-]{1,100}"
@@ -162,20 +161,36 @@ class Curation(BaseModel):
 # --------------------------------------------------------------------------- applying it
 
 
-def _languages(report: Report, repositories: list[RepositoryOut]) -> list[LanguageShare]:
-    if any(pr.languages is None for repo in report.repositories for pr in repo.pull_requests):
-        return list(report.languages)  # a report made before per-PR languages: as it was
-    lines = counts.language_lines(pr for repo in repositories for pr in repo.pull_requests)
-    return counts.language_shares(lines, {share.name: share.color for share in report.languages})
+def _frame(report: Report, reviews: ReviewsOut | None) -> Frame:
+    """The months ``report`` shows and its languages' colours; its languages as they were when
+    its pull requests do not say theirs (a report made before per-PR languages), its reviews
+    per month as they were unless ``reviews`` changed and its rows say their months."""
+    per_pr = all(
+        pr.languages is not None for repo in report.repositories for pr in repo.pull_requests
+    )
+    return Frame(
+        months=[month.month for month in report.months],
+        colors={share.name: share.color for share in report.languages},
+        languages=None if per_pr else list(report.languages),
+        reviews_by_month=None
+        if _review_months_recounted(report.reviews, reviews)
+        else {month.month: month.reviews for month in report.months},
+    )
 
 
-def curated(report: Report, curation: Curation) -> Report:
-    """``report`` as its author chose to show it, with its highlights (also filled in for a
-    report stored before highlights existed)."""
-    if curation.empty:
-        if report.highlights is not None:
-            return report
-        return report.model_copy(update={"highlights": highlights(report)})
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """The repositories a curation keeps (each with the pull requests it keeps), how many pull
+    requests and repositories it left out, and what it left out as incomplete reasons name
+    it (``owner/name``, ``owner/name#1:``; lower case)."""
+
+    repositories: list[RepositoryOut]
+    hidden_pull_requests: int
+    hidden_repositories: int
+    left_out: list[str]
+
+
+def _shown(report: Report, curation: Curation) -> _Shown:
     repositories: list[RepositoryOut] = []
     hidden_prs = hidden_repos = 0
     left_out: list[str] = []
@@ -196,51 +211,49 @@ def curated(report: Report, curation: Curation) -> Report:
         if kept:
             same = len(kept) == len(repo.pull_requests)
             repositories.append(repo if same else repo.model_copy(update={"pull_requests": kept}))
-    per_month = counts.pull_requests_by_month(repositories)
+    return _Shown(repositories, hidden_prs, hidden_repos, left_out)
+
+
+def curated(report: Report, curation: Curation) -> Report:
+    """``report`` as its author chose to show it, with its highlights (also filled in for a
+    report stored before highlights existed)."""
+    if curation.empty:
+        if report.highlights is not None:
+            return report
+        return highlighted(report)
+    shown = _shown(report, curation)
     reasons = [
         reason
         for reason in report.incomplete_reasons
-        if not any(_names(reason, hidden) for hidden in left_out)
+        if not any(_names(reason, hidden) for hidden in shown.left_out)
     ]
     pinned = [
         PinnedOut(name_with_owner=repo.name_with_owner, number=pr.number)
         for pin in curation.pinned
-        for repo in repositories
+        for repo in shown.repositories
         for pr in repo.pull_requests
         if ref(repo.name_with_owner, pr.number).lower() == pin.lower()
     ]
     reviews = _reviews(report.reviews, curation)
-    per_month_reviews = _review_months(report.reviews, reviews)
-    shown = report.model_copy(
-        update={
-            "complete": not reasons,
-            "incomplete_reasons": reasons,
-            "totals": counts.totals(repositories),
-            "sizes": counts.sizes(repositories),
-            "roles": counts.roles(repositories),
-            "languages": _languages(report, repositories),
-            "months": [
-                month.model_copy(
-                    update={"pull_requests": per_month[month.month]}
-                    | (
-                        {"reviews": per_month_reviews[month.month]}
-                        if per_month_reviews is not None
-                        else {}
-                    )
-                )
-                for month in report.months
-            ],
-            "reviews": reviews,
-            "issues": _issues(report.issues, curation),
-            "repositories": repositories,
-            "curation": CurationOut(
-                hidden_pull_requests=hidden_prs,
-                hidden_repositories=hidden_repos,
-                pinned=pinned,
-            ),
-        }
+    rows = Rows(shown.repositories, reviews.by_repository if reviews is not None else ())
+    summary = summarise(rows, _frame(report, reviews))
+    return highlighted(
+        report.model_copy(
+            update={
+                "complete": not reasons,
+                "incomplete_reasons": reasons,
+                **summary._asdict(),
+                "reviews": reviews,
+                "issues": _issues(report.issues, curation),
+                "repositories": shown.repositories,
+                "curation": CurationOut(
+                    hidden_pull_requests=shown.hidden_pull_requests,
+                    hidden_repositories=shown.hidden_repositories,
+                    pinned=pinned,
+                ),
+            }
+        )
     )
-    return shown.model_copy(update={"highlights": highlights(shown)})
 
 
 def _reviews(reviews: ReviewsOut | None, curation: Curation) -> ReviewsOut | None:
@@ -255,14 +268,12 @@ def _reviews(reviews: ReviewsOut | None, curation: Curation) -> ReviewsOut | Non
     return counts.reviews(kept, None if known else reviews.states)
 
 
-def _review_months(before: ReviewsOut | None, after: ReviewsOut | None) -> Counter[str] | None:
-    """Reviews per month once hidden repositories are left out (None: unchanged, or not
-    known per repository)."""
+def _review_months_recounted(before: ReviewsOut | None, after: ReviewsOut | None) -> bool:
+    """Whether reviews per month are counted again once hidden repositories are left out (not
+    when nothing changed, nor when the rows do not know their months)."""
     if before is None or after is None or after is before:
-        return None
-    if any(row.months is None for row in before.by_repository):
-        return None
-    return counts.reviews_by_month(after.by_repository)
+        return False
+    return all(row.months is not None for row in before.by_repository)
 
 
 def _issues(issues: IssuesOut | None, curation: Curation) -> IssuesOut | None:

@@ -1,21 +1,19 @@
 """The report builder: collected GitHub records + a report key in, a ``Report`` out.
 
 Pure functions only — no HTTP, no Redis, no clock (``generated_at`` is passed in) — so every
-rule of SPEC section 3 is tested with plain tables of records.
+rule of docs/spec.md section 3 is tested with plain tables of records.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 
-from gitbrag import counts
-from gitbrag.activity import issues_section, reviews_section, select_issues, select_reviews
-from gitbrag.highlights import highlights
-from gitbrag.languages import detect
-from gitbrag.models import (
-    MonthCount,
+from gitbrag.report.activity import issues_section, reviews_section, select_issues, select_reviews
+from gitbrag.report.keys import ReportKey
+from gitbrag.report.languages import detect
+from gitbrag.report.models import (
     PullRequestOut,
     Report,
     RepositoryOut,
@@ -23,8 +21,8 @@ from gitbrag.models import (
     SocialAccountOut,
     UserOut,
 )
-from gitbrag.periods import ReportKey
-from gitbrag.records import Collection, PullRequestRecord, StarCount
+from gitbrag.report.records import Collection, PullRequestRecord, StarCount
+from gitbrag.report.summary import Frame, Rows, highlighted, summarise
 
 _SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
     (1, "one_liner"),
@@ -33,11 +31,11 @@ _SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
     (1500, "large"),
     (5000, "huge"),
 )
-MAX_MONTHS_FROM_RANGE_START = 60
 
 
 def size_bucket(additions: int, deletions: int) -> SizeBucket:
-    """SPEC's buckets by lines changed: <=1, <=100, <=500, <=1500, <=5000, more."""
+    """The bucket of a pull request by lines changed (docs/spec.md section 3): <=1, <=100,
+    <=500, <=1500, <=5000, more."""
     lines = additions + deletions
     for limit, bucket in _SIZE_LIMITS:
         if lines <= limit:
@@ -118,28 +116,6 @@ def languages_incomplete(prs: Iterable[PullRequestRecord]) -> list[str]:
     ]
 
 
-def _month_index(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def months(key: ReportKey, pull_requests: Counter[str], reviews: Counter[str]) -> list[MonthCount]:
-    """PRs opened and reviews given (per ``counts.month_of``) on every calendar month of the
-    range, zeros included; past 60 months it starts at the month of the first PR or review
-    (docs/architecture.md)."""
-    first = _month_index(key.range.since)
-    last = _month_index(key.range.until)
-    if last - first + 1 > MAX_MONTHS_FROM_RANGE_START:
-        active = [*pull_requests, *reviews]
-        if not active:
-            return []
-        first = _month_index(date.fromisoformat(min(active) + "-01"))
-    labels = (f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(first, last + 1))
-    return [
-        MonthCount(month=month, pull_requests=pull_requests[month], reviews=reviews[month])
-        for month in labels
-    ]
-
-
 def _user(collection: Collection) -> UserOut:
     profile = collection.profile
     return UserOut(
@@ -165,13 +141,14 @@ def _stars(collection: Collection, key: ReportKey, name_with_owner: str, stars: 
     return collection.stars_gained.get(name_with_owner, StarCount(0))
 
 
-def build_report(collection: Collection, key: ReportKey, generated_at: datetime) -> Report:
-    """Build the report of SPEC section 3 from what was collected."""
-    prs = select_pull_requests(collection.pull_requests, collection, key)
+def _repositories(
+    collection: Collection, key: ReportKey, prs: Iterable[PullRequestRecord]
+) -> list[RepositoryOut]:
+    """One row per repository with its pull requests, newest first; repositories by their
+    newest pull request (then by name)."""
     by_repo: dict[str, list[PullRequestRecord]] = defaultdict(list)
     for pr in prs:
         by_repo[pr.repository].append(pr)
-
     repositories: list[RepositoryOut] = []
     for name, repo_prs in by_repo.items():
         info = collection.repositories[name]
@@ -191,15 +168,24 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
         )
     repositories.sort(key=lambda r: r.name_with_owner.lower())
     repositories.sort(key=lambda r: r.pull_requests[0].created_at, reverse=True)
+    return repositories
 
-    login = collection.profile.login
+
+def build_report(collection: Collection, key: ReportKey, generated_at: datetime) -> Report:
+    """Build the report of docs/spec.md section 3 from what was collected."""
+    prs = select_pull_requests(collection.pull_requests, collection, key)
+    repositories = _repositories(collection, key, prs)
     reviews = None
     if collection.reviews is not None:
-        reviews = reviews_section(select_reviews(collection.reviews, login, key.range))
+        reviews = reviews_section(
+            select_reviews(collection.reviews, collection.profile.login, key.range)
+        )
     issues = None
     if collection.issues is not None:
         issues = issues_section(select_issues(collection.issues, key.range))
     reasons = list(collection.incomplete_reasons) + languages_incomplete(prs)
+    rows = Rows(repositories, reviews.by_repository if reviews is not None else ())
+    summary = summarise(rows, Frame(months=key.range, colors=_language_colors(prs)))
     report = Report(
         username=collection.profile.login,
         period=key.range.period,
@@ -210,20 +196,9 @@ def build_report(collection: Collection, key: ReportKey, generated_at: datetime)
         complete=not reasons,
         incomplete_reasons=reasons,
         user=_user(collection),
-        totals=counts.totals(repositories),
-        sizes=counts.sizes(repositories),
-        roles=counts.roles(repositories),
-        languages=counts.language_shares(
-            counts.language_lines(pr for repo in repositories for pr in repo.pull_requests),
-            _language_colors(prs),
-        ),
-        months=months(
-            key,
-            counts.pull_requests_by_month(repositories),
-            counts.reviews_by_month(reviews.by_repository if reviews is not None else ()),
-        ),
+        **summary._asdict(),
         repositories=repositories,
         reviews=reviews,
         issues=issues,
     )
-    return report.model_copy(update={"highlights": highlights(report)})
+    return highlighted(report)

@@ -1,7 +1,7 @@
 """What the web layer (and the scheduler) call to get reports generated in the background.
 
 Synchronous on purpose: web routes call it from threadpool endpoints. The job rules (one
-atomic claim per report key, lost claims, cancelling) are :mod:`gitbrag.lifecycle`'s; this
+atomic claim per report key, lost claims, cancelling) are :mod:`gitbrag.jobs.lifecycle`'s; this
 service wires them to the stores and to an enqueue-only broker. Messages for the report actor
 carry the report key and a credential *ref*, never a token. Redis failures surface as
 :class:`~gitbrag.errors.StoreUnavailable`.
@@ -19,7 +19,7 @@ from dramatiq_abort import backends as abort_backends
 from dramatiq_abort.middleware import AbortMode
 
 from gitbrag.errors import StoreUnavailable
-from gitbrag.lifecycle import (
+from gitbrag.jobs.lifecycle import (
     DRAMATIQ_NAMESPACE,
     REPORT_QUEUE,
     Job,
@@ -27,10 +27,10 @@ from gitbrag.lifecycle import (
     JobStatus,
     Progress,
 )
-from gitbrag.periods import ReportKey
+from gitbrag.report.keys import ReportKey
 from gitbrag.settings import Settings
 from gitbrag.stores.accounts import AccountStore
-from gitbrag.stores.claims import NO_LIMITS, JobLimits
+from gitbrag.stores.claims import NO_QUOTAS, JobQuotas
 from gitbrag.stores.connection import StoreClient, connect, ping
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import JobStore
@@ -47,7 +47,6 @@ __all__ = [
     "Progress",
     "ReportService",
     "StoredReport",
-    "stores_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,13 +79,9 @@ class Stores:
         self.views = ViewStore(client, window_days=settings.prewarm_view_window_days)
         self.ticks = TickGuard(client)
         self.token_budgets = TokenBudgets(
-            client, secret_key=settings.resolved_secret_key(), limits=settings.github_limits()
+            client, secret_key=settings.resolved_secret_key(), allowance=settings.token_allowance()
         )
         self.token_capabilities = TokenCapabilityStore(client, self.token_budgets.fingerprint)
-
-
-def stores_for(client: StoreClient, settings: Settings) -> Stores:
-    return Stores(client, settings)
 
 
 class ReportService:
@@ -157,16 +152,16 @@ class ReportService:
         credential: CredentialRef,
         *,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        limits: JobQuotas = NO_QUOTAS,
     ) -> Job:
         """The unfinished job for ``key`` (taken over with ``credential`` if it waits on a
         spent token and ours has budget), or a new one within ``limits`` (claimed
-        atomically, then sent). Raises ``JobLimitReached`` over a limit."""
+        atomically, then sent). Raises ``QuotaExceeded`` over a limit."""
         job = self.lifecycle.request(
             key,
             str(credential),
             viewer_id=viewer_id,
-            limits=limits,
+            quotas=limits,
             can_take_over=self.can_take_over,
         )
         assert job is not None  # only a seen version can make it None
@@ -179,7 +174,7 @@ class ReportService:
         seen_version: str,
         *,
         viewer_id: str | None = None,
-        limits: JobLimits = NO_LIMITS,
+        limits: JobQuotas = NO_QUOTAS,
     ) -> Job | None:
         """:meth:`request_report` for a caller that decided on the stored report version
         ``seen_version`` (``""``: none): ``None`` instead of a new job when another version
@@ -188,7 +183,7 @@ class ReportService:
             key,
             str(credential),
             viewer_id=viewer_id,
-            limits=limits,
+            quotas=limits,
             can_take_over=self.can_take_over,
             seen_version=seen_version,
         )
@@ -242,17 +237,6 @@ class ReportService:
     def is_unknown_user(self, username: str) -> bool:
         """GitHub recently said this user does not exist (cached for ``not_found_ttl_seconds``)."""
         return self.stores.reports.is_unknown_user(username)
-
-    def unknown_user_reason(self, username: str) -> str | None:
-        """Why GitHub recently gave no report for ``username``: ``no_user`` (no such user),
-        ``organization`` (an organisation's login) or ``private_profile`` (activity hidden);
-        ``None`` if not recently seen."""
-        return self.stores.reports.unknown_user_reason(username)
-
-    def record_view(self, key: ReportKey) -> None:
-        """Count a view (pre-warming popularity) and keep the report from housekeeping."""
-        self.stores.views.record(str(key))
-        self.stores.reports.touch(key)
 
     def ping(self) -> bool:
         """Whether Redis answers (``/readyz``)."""

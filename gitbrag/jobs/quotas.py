@@ -1,4 +1,4 @@
-"""Who a new report job counts against, and how many it may have (SPEC 10).
+"""Who a new report job counts against, and how many it may have (docs/spec.md section 10).
 
 A logged-in viewer (browser session or bearer token) counts as their GitHub account (its
 immutable id: a login can change hands, and a new holder of a login does not inherit the
@@ -16,10 +16,10 @@ import hmac
 import ipaddress
 
 from gitbrag.settings import Settings
-from gitbrag.stores.claims import JobLimits
+from gitbrag.stores.claims import JobQuotas
 
 __all__ = [
-    "JobLimits",
+    "JobQuotas",
     "address_subject",
     "for_address",
     "for_scheduler",
@@ -53,10 +53,10 @@ def viewer_subject(login: str, account_id: int | None) -> str:
     return "login:" + login.lower()
 
 
-def for_viewer(settings: Settings, login: str, account_id: int | None = None) -> JobLimits:
+def for_viewer(settings: Settings, login: str, account_id: int | None = None) -> JobQuotas:
     """A logged-in viewer's limits (``login`` and ``account_id`` are what GitHub said the
     token belongs to)."""
-    return JobLimits(
+    return JobQuotas(
         subject=viewer_subject(login, account_id),
         per_hour=settings.viewer_jobs_per_hour,
         active=settings.viewer_active_jobs,
@@ -64,9 +64,9 @@ def for_viewer(settings: Settings, login: str, account_id: int | None = None) ->
     )
 
 
-def for_address(settings: Settings, address: str) -> JobLimits:
+def for_address(settings: Settings, address: str) -> JobQuotas:
     """Anonymous generation's limits, per client address."""
-    return JobLimits(
+    return JobQuotas(
         subject=address_subject(address, settings.resolved_secret_key()),
         per_hour=settings.anonymous_jobs_per_hour,
         active=settings.anonymous_active_jobs,
@@ -74,6 +74,6 @@ def for_address(settings: Settings, address: str) -> JobLimits:
     )
 
 
-def for_scheduler(settings: Settings) -> JobLimits:
+def for_scheduler(settings: Settings) -> JobQuotas:
     """Pre-warming: no viewer, only the queue cap (a full queue skips the tick's rest)."""
-    return JobLimits(queue=settings.max_queued_jobs)
+    return JobQuotas(queue=settings.max_queued_jobs)

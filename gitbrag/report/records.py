@@ -1,7 +1,7 @@
 """What we collect from GitHub for one user and range: plain frozen dataclasses.
 
-They are the boundary between ``gitbrag.github`` (which fills them) and ``gitbrag.report``
-(which turns them into the ``Report`` of :mod:`gitbrag.models`). The state vocabularies are
+They are the boundary between ``gitbrag.github`` (which fills them) and ``gitbrag.report.builder``
+(which turns them into the ``Report`` of :mod:`gitbrag.report.models`). The state vocabularies are
 GitHub's, as the report keeps them.
 """
 
