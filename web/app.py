@@ -29,6 +29,7 @@ from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web import openapi
+from web.bundle import BundleRenderer
 from web.canonical import NotCanonical
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
@@ -37,7 +38,6 @@ from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.rendering import render_page
 from web.routes import api, auth, compare, curation, embeds, exports, ops, pages, reports
-from web.serving.bundle import BundleRenderer
 from web.serving.cache import DocumentCache
 from web.serving.front import ServedPaths
 from web.serving.holes import HoleRenderer

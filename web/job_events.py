@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from web.live import JobFeeds, ReadJob, Ticket
-from web.presenters import job_payload
+from web.presenters.jobs import job_payload
 
 # How often a watched job is read (once per job, whoever watches it), how long one stream
 # lives, and the keep-alive interval for proxies.

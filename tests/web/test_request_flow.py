@@ -18,7 +18,7 @@ from tests.fixtures.web import csrf_token, key_for, login, store_report
 from web.auth import Viewer
 from web.context import AppContext
 from web.flow import decide
-from web.formatting import human_datetime, iso_utc
+from web.presenters.formatting import human_datetime, iso_utc
 
 PAGE = "/user/github/octocat"
 API = "/api/reports/github/octocat"

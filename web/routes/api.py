@@ -19,7 +19,7 @@ from web.deps import Ctx, CurrentViewer
 from web.flow import force_refresh, needs_login_again
 from web.job_events import event_stream
 from web.params import RequestedKey
-from web.presenters import job_api, job_payload
+from web.presenters.jobs import job_api, job_payload
 
 router = APIRouter(prefix="/api", tags=["api"])
 

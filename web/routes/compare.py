@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import APIRouter
@@ -26,21 +25,16 @@ from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.report.periods import PERIODS
 from web.auth import Viewer, identity_of, viewer_from_state
+from web.bundle import bundle_name
 from web.canonical import parsed_key, request_key
-from web.compare_view import compare_view
 from web.context import AppContext
 from web.flow import Outcome, decide
-from web.presenters import (
-    job_api,
-    job_payload,
-    not_found_message,
-    not_found_title,
-    report_path,
-)
+from web.presenters.compare import compare_view
+from web.presenters.jobs import job_api, job_payload, not_found_message, not_found_title
+from web.presenters.paths import login_path, report_path
 from web.rendering import public_base_url, render_page
 from web.routes.reports import HTML, cache_control
 from web.serving import http_cache
-from web.serving.bundle import bundle_name
 from web.serving.cache import CachedDocument
 from web.serving.document import Document, HoleMarkers
 from web.serving.reader import ANONYMOUS_IDENTITY, Read
@@ -183,7 +177,6 @@ def _waiting_page(
     previous: Outcome,
 ) -> Response:
     """Not found, log in to generate, or the progress of the side(s) being generated."""
-    login_path = "/auth/login?" + urlencode({"return_to": path})
     if current.state == "not_found" or previous.state == "not_found":
         found = current if current.state == "not_found" else previous
         reason = found.not_found_reason or "no_user"
@@ -215,7 +208,7 @@ def _waiting_page(
         "key": key,
         "sides": sides,
         "page_path": path,
-        "login_path": login_path,
+        "login_path": login_path(path),
         "login_required": any(o.state == "login_required" for o in (current, previous)),
     }
     status = 401 if context["login_required"] else 200

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -25,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.report.curation import MAX_PINS, Curation
-from gitbrag.report.keys import ReportKey
 from gitbrag.report.logins import validate_username
 from gitbrag.report.periods import PERIOD_LABELS, PERIODS
 from gitbrag.stores.curation import account_owner
@@ -33,7 +31,8 @@ from web.auth import CsrfForm, CsrfHeader, ReturnToForm, Viewer, check_csrf, saf
 from web.context import AppContext
 from web.deps import Ctx, CurrentViewer
 from web.params import Options
-from web.presenters import Tab, key_query, report_path
+from web.presenters.paths import curate_path, login_path, report_path, user_path
+from web.presenters.report import Tab
 from web.rendering import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -96,11 +95,6 @@ def apply_action(ctx: AppContext, owner: str, action: str, target: str) -> Curat
     return store.change(owner, lambda current: edit(current, target))
 
 
-def curate_path(key: ReportKey, **extra: str) -> str:
-    query = urlencode(key_query(key) | extra)
-    return f"/user/github/{key.username}/curate" + (f"?{query}" if query else "")
-
-
 # ------------------------------------------------------------------ the page
 
 
@@ -115,9 +109,9 @@ async def curate_page(
 ) -> Response:
     """The owner's curation page for one period's report (every pull request, hidden or not)."""
     key = options.key(username.lower())
-    path = curate_path(key, **({"page": str(page)} if page > 1 else {}))
+    path = curate_path(key, page)
     if not viewer.logged_in:
-        return RedirectResponse("/auth/login?" + urlencode({"return_to": path}), status_code=303)
+        return RedirectResponse(login_path(path), status_code=303)
     owner = await require_owner(ctx, viewer, key.username)
     stored = await run_in_threadpool(ctx.service.get_report, key)
     if stored is not None and stored.report.user.id not in (None, viewer.account_id):
@@ -144,21 +138,16 @@ async def curate_page(
         "pages": pages,
         "page_path": report_path(key),
         "current_path": path,
-        "action_path": f"/user/github/{key.username}/curation",
-        "previous_path": curate_path(key, page=str(page - 1)) if page > 1 else None,
-        "next_path": curate_path(key, page=str(page + 1)) if page < pages else None,
+        "action_path": user_path(key.username, "/curation"),
+        "previous_path": curate_path(key, page - 1) if page > 1 else None,
+        "next_path": curate_path(key, page + 1) if page < pages else None,
         "tabs": [
-            Tab(PERIOD_LABELS[period], _curate_tab(key, period), key.range.period == period)
+            Tab(PERIOD_LABELS[period], curate_path(key, period=period), key.range.period == period)
             for period in PERIODS
         ],
         "max_pins": MAX_PINS,
     }
     return render_page(request, "curate.html", context)
-
-
-def _curate_tab(key: ReportKey, period: str) -> str:
-    query = urlencode(key_query(key, period=period))
-    return f"/user/github/{key.username}/curate" + (f"?{query}" if query else "")
 
 
 @router.post("/user/github/{username}/curation")
@@ -175,7 +164,7 @@ async def curation_form(
     owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, csrf_token)
     await run_in_threadpool(apply_action, ctx, owner, action, target)
-    back = safe_return_to(return_to, default=f"/user/github/{username.lower()}/curate")
+    back = safe_return_to(return_to, default=user_path(username.lower(), "/curate"))
     return RedirectResponse(back, status_code=303)
 
 

@@ -15,15 +15,15 @@ from starlette.responses import Response
 
 from gitbrag.report.keys import ReportKey
 from web.auth import ANONYMOUS
+from web.bundle import MARKDOWN, bundle_name
 from web.canonical import parsed_key, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
-from web.formatting import iso_utc
-from web.presenters import job_api, not_found_message
+from web.presenters.formatting import iso_utc
+from web.presenters.jobs import job_api, not_found_message
 from web.rendering import public_base_url
 from web.routes.reports import cache_control, missing, not_found_page, read_for_viewer
 from web.serving import http_cache
-from web.serving.bundle import MARKDOWN, bundle_name
 from web.serving.chunks import Chunk
 from web.serving.reader import ANONYMOUS_IDENTITY, Read
 from web.serving.respond import Shared, bytes_response, document_response

@@ -4,7 +4,6 @@ its exports are views of cached documents: ``web.routes.reports`` and ``exports`
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,7 +17,9 @@ from web.auth import CsrfForm, ReturnToForm, Viewer, check_csrf, safe_return_to
 from web.deps import Ctx, CurrentViewer
 from web.flow import Outcome, force_refresh
 from web.params import report_key
-from web.presenters import job_payload, key_query, period_tabs, report_path
+from web.presenters.jobs import job_payload
+from web.presenters.paths import key_query, login_path, refresh_path, report_path, user_path
+from web.presenters.report import period_tabs
 from web.rendering import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -42,7 +43,7 @@ async def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""
         if candidate.lower().startswith(prefix):
             candidate = candidate[len(prefix) :].split("/")[0]
     validate_username(candidate)
-    return RedirectResponse(f"/user/github/{candidate.lower()}", status_code=303)
+    return RedirectResponse(user_path(candidate.lower()), status_code=303)
 
 
 def report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[str, Any]:
@@ -57,8 +58,8 @@ def report_context(request: Request, outcome: Outcome, viewer: Viewer) -> dict[s
         "page_path": report_path(key),
         "json_path": report_path(key, ".json"),
         "md_path": report_path(key, ".md"),
-        "refresh_path": f"/user/github/{key.username}/refresh",
-        "login_path": "/auth/login?" + urlencode({"return_to": report_path(key)}),
+        "refresh_path": refresh_path(key.username),
+        "login_path": login_path(report_path(key)),
         "hidden_fields": hidden_fields(key),
         "job": job_payload(outcome.job, now, key.username) if outcome.job else None,
         "can_cancel": outcome.job is not None
@@ -90,8 +91,7 @@ async def refresh_page(
     """The force-refresh button: schedule a regeneration, then go back to the report."""
     key = report_key(username.lower(), period, since, until, include_closed)
     if not viewer.can_generate:
-        target = "/auth/login?" + urlencode({"return_to": report_path(key)})
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(login_path(report_path(key)), status_code=303)
     check_csrf(viewer, csrf_token)
     result = await run_in_threadpool(force_refresh, ctx, key, viewer)
     if result.refused:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException
 from starlette.requests import Request
@@ -23,15 +22,22 @@ from gitbrag.errors import InvalidInput
 from gitbrag.report.keys import ReportKey
 from gitbrag.stores.serving import ReportMeta
 from web.auth import Viewer, identity_of, viewer_from_state
+from web.bundle import PAGE, bundle_name, issues_name, pulls_name, repositories_name
 from web.canonical import query_of, request_key
 from web.context import AppContext
 from web.flow import Outcome, decide
-from web.presenters import job_payload, not_found_message, not_found_title, report_path
+from web.presenters.jobs import job_payload, not_found_message, not_found_title
+from web.presenters.paths import (
+    issues_path,
+    login_path,
+    pulls_path,
+    refresh_path,
+    report_path,
+    repositories_path,
+)
 from web.rendering import public_base_url, render_page
 from web.routes.pages import hidden_fields, report_context
 from web.serving import http_cache
-from web.serving.bundle import PAGE, bundle_name, issues_name, pulls_name, repositories_name
-from web.serving.paging import issues_path, pulls_path, repositories_path
 from web.serving.reader import ANONYMOUS_IDENTITY, Identity, Read
 from web.serving.respond import Shared, document_response
 from web.serving.route import ServedRoute, context_of
@@ -136,9 +142,9 @@ async def report_page(request: Request) -> Response:
                 "job": job_payload(outcome.job, ctx.now(), key.username) if outcome.job else None,
                 "can_cancel": outcome.job is not None and viewer.may_cancel(outcome.job.viewer_id),
                 "page_path": page_path,
-                "login_path": "/auth/login?" + urlencode({"return_to": page_path}),
+                "login_path": login_path(page_path),
                 "generated_at": meta.generated_at,
-                "refresh_path": f"/user/github/{key.username}/refresh",
+                "refresh_path": refresh_path(key.username),
                 "hidden_fields": hidden_fields(key),
                 "owns_report": owns_report(viewer, key, meta),
                 "curate_path": report_path(key, "/curate"),
