@@ -95,6 +95,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         readable_keys=service.stores.credentials.readable_keys,
     )
     templates = build_templates()
+    bundles = BundleRenderer(templates.env, settings)
     context = AppContext(
         settings=settings,
         service=service,
@@ -113,10 +114,11 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         feeds=job_feeds(settings, service),
         reader=ReportReader(
             serving,
-            Family(BundleRenderer(templates.env, settings).render, whole=True, label="bundle"),
+            Family(bundles.render, whole=True, label="bundle"),
             DocumentCache(settings.render_cache_mb * 1024 * 1024),
             metrics.renders,
         ),
+        bundles=bundles,
         holes=HoleRenderer(templates.env),
         views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
         embeds=EmbedRenderer(templates.env),

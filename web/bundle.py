@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -78,16 +78,6 @@ def _revision() -> str:
 REVISION: Final = _revision()
 
 
-def bundle_name(base_url: str, settings: Settings) -> str:
-    """The bundle of this revision, site address and paging settings."""
-    paging = (
-        f"{settings.page_repositories}.{settings.page_recent_pull_requests}"
-        f".{settings.page_pull_requests}.{int(settings.demo)}"
-    )
-    site = hashlib.sha256(f"{base_url}|{paging}".encode()).hexdigest()[:10]
-    return f"{REVISION}.{site}"
-
-
 def repositories_name(page: int) -> str:
     return f"repositories:{page}"
 
@@ -100,10 +90,25 @@ def issues_name(page: int) -> str:
     return f"issues:{page}"
 
 
-@dataclass(frozen=True, slots=True)
 class BundleRenderer:
-    env: jinja2.Environment
-    settings: Settings
+    """Names and renders the bundles of one app (its templates and settings)."""
+
+    def __init__(self, env: jinja2.Environment, settings: Settings) -> None:
+        self.env = env
+        self.settings = settings
+        # Named once per site address (a few; bounded: without ``PUBLIC_URL`` it is the
+        # request's ``Host``).
+        self.name: Callable[[str], str] = lru_cache(maxsize=64)(self._name)
+
+    def _name(self, base_url: str) -> str:
+        """The bundle of this revision, site address and paging settings."""
+        settings = self.settings
+        paging = (
+            f"{settings.page_repositories}.{settings.page_recent_pull_requests}"
+            f".{settings.page_pull_requests}.{int(settings.demo)}"
+        )
+        site = hashlib.sha256(f"{base_url}|{paging}".encode()).hexdigest()[:10]
+        return f"{REVISION}.{site}"
 
     def render(
         self, key: ReportKey, report: Report, base_url: str, name: str = PAGE

@@ -19,6 +19,7 @@ from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.sessions import SessionStore
+from web.bundle import BundleRenderer
 from web.embeds.render import EmbedRenderer
 from web.live import JobFeeds
 from web.metrics import Metrics
@@ -37,6 +38,7 @@ class AppContext:
     metrics: Metrics
     feeds: JobFeeds
     reader: ReportReader  # report views: one Redis read, rendered documents
+    bundles: BundleRenderer  # what a report version renders to, by site address
     holes: HoleRenderer  # the viewer-specific parts of cached pages
     views: ViewCounter  # views, written to Redis in batches
     embeds: EmbedRenderer  # cards, badges and social images of reports

@@ -22,7 +22,6 @@ from starlette.responses import Response
 from gitbrag.errors import InvalidInput
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.logins import validate_username
-from gitbrag.report.periods import today_utc
 from gitbrag.stores.serving import ReportMeta
 from web.auth import Found, Viewer, identity_of, viewer_for
 from web.context import AppContext
@@ -46,7 +45,7 @@ class NotCanonical(Exception):
         return RedirectResponse(self.location, status_code=301)
 
 
-def requested_key(request: Request, suffix: str = "") -> ReportKey:
+def requested_key(request: Request, ctx: AppContext, suffix: str = "") -> ReportKey:
     """The report ``/user/github/{username}{suffix}`` and its query name: ``NotCanonical`` for
     a login with upper-case letters (a 301 to the lower-case address, query kept, before the
     query is read), ``InvalidInput`` for anything invalid."""
@@ -55,13 +54,14 @@ def requested_key(request: Request, suffix: str = "") -> ReportKey:
         validate_username(username)  # an invalid login is a 400, never a redirect
         query = request.scope["query_string"].decode("latin-1")
         raise NotCanonical(user_path(username.lower(), suffix) + (f"?{query}" if query else ""))
-    return api_key(request)
+    return api_key(request, ctx)
 
 
-def api_key(request: Request) -> ReportKey:
+def api_key(request: Request, ctx: AppContext) -> ReportKey:
     """The report an API address names (its login in any case: the API does not redirect),
     parsed once per distinct request a day (``web.params.cached_key``)."""
-    return cached_key(request.path_params["username"], request.scope["query_string"], today_utc())
+    today = ctx.now().date()  # presets move with the calendar
+    return cached_key(request.path_params["username"], request.scope["query_string"], today)
 
 
 def page_number(request: Request) -> int:

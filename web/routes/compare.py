@@ -28,7 +28,6 @@ from gitbrag.report.models import Report
 from gitbrag.report.periods import PERIODS
 from gitbrag.stores.serving import ReportMeta, ViewState
 from web.auth import Viewer
-from web.bundle import bundle_name
 from web.context import AppContext, context_of
 from web.flow import Outcome, decide
 from web.params import REPORT_PARAMETERS
@@ -120,7 +119,7 @@ def _oldest(reads: _Both) -> ReportMeta:
 @router.get("/user/github/{username}/compare")
 async def compare_page(request: Request) -> Response:
     ctx = context_of(request)
-    key = requested_key(request, "/compare")
+    key = requested_key(request, ctx, "/compare")
     earlier = previous_key(key)
     viewer, reads, current, previous = await _outcomes(request, ctx, key, earlier)
     path = report_path(key, "/compare")
@@ -128,7 +127,7 @@ async def compare_page(request: Request) -> Response:
     if waiting:
         return _waiting_page(request, ctx, key, path, viewer, current, previous)
     base_url = ctx.base_url(request)
-    bundle = bundle_name(base_url, ctx.settings)
+    bundle = ctx.bundles.name(base_url)
 
     def render() -> Document:
         comparison = compare(_report(reads.now), _report(reads.then))
@@ -244,7 +243,7 @@ async def compare_api(request: Request) -> Response:
     previous figure), `languages_gained`/`languages_lost`, `new_repositories` and `months` of
     both periods. Each side is a normal cached report, generated like any report."""
     ctx = context_of(request)
-    key = api_key(request)
+    key = api_key(request, ctx)
     earlier = previous_key(key)
     viewer, reads, current, previous = await _outcomes(request, ctx, key, earlier)
     cache = respond.PRIVATE if viewer.logged_in else respond.REVALIDATE

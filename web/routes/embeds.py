@@ -95,7 +95,7 @@ async def card_svg(request: Request) -> Response:
     """The report's summary numbers and top languages as an SVG card for a README
     (`theme`: light or dark; `width` hint). A report not generated yet is a card saying so."""
     ctx = context_of(request)
-    key = requested_key(request, "/card.svg")
+    key = requested_key(request, ctx, "/card.svg")
     query = query_of(request.scope["query_string"])
     theme, width = parse_theme(query.get("theme")), parse_width(query.get("width"))
     read = await _read(request, ctx, key, card_name(theme, width))
@@ -120,7 +120,7 @@ async def card_svg(request: Request) -> Response:
 async def badge_svg(request: Request) -> Response:
     """A shields-style badge: "merged PRs · 1 year | 36"."""
     ctx = context_of(request)
-    key = requested_key(request, "/badge.svg")
+    key = requested_key(request, ctx, "/badge.svg")
     read = await _read(request, ctx, key, BADGE)
     reason = read.state.unknown_reason
     if reason is not None:
@@ -147,7 +147,7 @@ async def badge_svg(request: Request) -> Response:
 async def social_image_png(request: Request) -> Response:
     """The social preview image (`og:image`) of a report: 1200 x 630 PNG."""
     ctx = context_of(request)
-    key = requested_key(request, "/og.png")
+    key = requested_key(request, ctx, "/og.png")
     read = await _read(request, ctx, key, SOCIAL_IMAGE)
     reason = read.state.unknown_reason
     if reason is not None:

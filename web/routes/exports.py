@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from gitbrag.report.keys import ReportKey
 from web.auth import ANONYMOUS
-from web.bundle import MARKDOWN, bundle_name
+from web.bundle import MARKDOWN
 from web.context import AppContext, context_of
 from web.flow import Outcome, decide
 from web.params import REPORT_PARAMETERS
@@ -78,7 +78,7 @@ def _export(
 async def export_json(request: Request) -> Response:
     """The report as stored (the bytes the worker wrote)."""
     ctx = context_of(request)
-    key = requested_key(request, ".json")
+    key = requested_key(request, ctx, ".json")
     read = await ctx.reader.json(key, ANONYMOUS_IDENTITY)
     return _export(request, ctx, key, read, ".json", "application/json")
 
@@ -86,9 +86,9 @@ async def export_json(request: Request) -> Response:
 @router.get("/user/github/{username}.md")
 async def export_markdown(request: Request) -> Response:
     ctx = context_of(request)
-    key = requested_key(request, ".md")
+    key = requested_key(request, ctx, ".md")
     base_url = ctx.base_url(request)
-    bundle = bundle_name(base_url, ctx.settings)
+    bundle = ctx.bundles.name(base_url)
     read = await ctx.reader.page(key, MARKDOWN, bundle, base_url, ANONYMOUS_IDENTITY)
     return _export(request, ctx, key, read, ".md", "text/markdown; charset=utf-8", bundle)
 
@@ -132,7 +132,7 @@ async def get_report(request: Request) -> Response:
     present; generated in the background when missing or stale and the caller may generate.
     `report` is the stored report, byte for byte."""
     ctx = context_of(request)
-    key = api_key(request)
+    key = api_key(request, ctx)
     read, viewer = await read_for_viewer(request, ctx, lambda who: ctx.reader.json(key, who))
     outcome = await decide(ctx, key, viewer, read.state)
     cache_control = respond.PRIVATE if viewer.logged_in else respond.REVALIDATE

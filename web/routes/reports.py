@@ -16,8 +16,8 @@ from gitbrag.errors import InvalidInput
 from gitbrag.report.keys import ReportKey
 from gitbrag.stores.serving import ReportMeta
 from web.auth import Viewer
-from web.bundle import PAGE, bundle_name, issues_name, pulls_name, repositories_name
-from web.context import context_of
+from web.bundle import PAGE, issues_name, pulls_name, repositories_name
+from web.context import AppContext, context_of
 from web.flow import decide
 from web.presenters.jobs import job_payload
 from web.presenters.paths import (
@@ -62,9 +62,9 @@ def owns_report(viewer: Viewer, key: ReportKey, meta: ReportMeta) -> bool:
 @router.get("/user/github/{username}")
 async def report_page(request: Request) -> Response:
     ctx = context_of(request)
-    key = requested_key(request)
+    key = requested_key(request, ctx)
     base_url = ctx.base_url(request)
-    bundle = bundle_name(base_url, ctx.settings)
+    bundle = ctx.bundles.name(base_url)
     read, viewer = await read_for_viewer(
         request, ctx, lambda who: ctx.reader.page(key, PAGE, bundle, base_url, who)
     )
@@ -113,10 +113,11 @@ async def report_page(request: Request) -> Response:
 # ------------------------------------------------------------------ paged parts of a report
 
 
-async def _paged(request: Request, key: ReportKey, name: str, path: str) -> Response:
-    ctx = context_of(request)
+async def _paged(
+    request: Request, ctx: AppContext, key: ReportKey, name: str, path: str
+) -> Response:
     base_url = ctx.base_url(request)
-    bundle = bundle_name(base_url, ctx.settings)
+    bundle = ctx.bundles.name(base_url)
     read, viewer = await read_for_viewer(
         request, ctx, lambda who: ctx.reader.page(key, name, bundle, base_url, who)
     )
@@ -142,9 +143,10 @@ async def _paged(request: Request, key: ReportKey, name: str, path: str) -> Resp
 @router.get("/user/github/{username}/repositories")
 async def repositories_page(request: Request) -> Response:
     """One page of the report's repositories (each with its most recent pull requests)."""
-    key = requested_key(request, "/repositories")
+    ctx = context_of(request)
+    key = requested_key(request, ctx, "/repositories")
     page = page_number(request)
-    return await _paged(request, key, repositories_name(page), repositories_path(key, page))
+    return await _paged(request, ctx, key, repositories_name(page), repositories_path(key, page))
 
 
 @router.get("/user/github/{username}/repositories/{owner}/{name}")
@@ -153,15 +155,19 @@ async def pulls_page(request: Request) -> Response:
     owner, name = request.path_params["owner"], request.path_params["name"]
     if not (_OWNER.fullmatch(owner) and _REPOSITORY_PART.match(name)):
         raise InvalidInput("not a repository name")
-    key = requested_key(request, f"/repositories/{owner}/{name}")
+    ctx = context_of(request)
+    key = requested_key(request, ctx, f"/repositories/{owner}/{name}")
     page = page_number(request)
     full_name = f"{owner}/{name}"
-    return await _paged(request, key, pulls_name(full_name, page), pulls_path(key, full_name, page))
+    return await _paged(
+        request, ctx, key, pulls_name(full_name, page), pulls_path(key, full_name, page)
+    )
 
 
 @router.get("/user/github/{username}/issues")
 async def issues_page(request: Request) -> Response:
     """One page of the issues the report's user opened ("Show all N issues")."""
-    key = requested_key(request, "/issues")
+    ctx = context_of(request)
+    key = requested_key(request, ctx, "/issues")
     page = page_number(request)
-    return await _paged(request, key, issues_name(page), issues_path(key, page))
+    return await _paged(request, ctx, key, issues_name(page), issues_path(key, page))
