@@ -1,4 +1,5 @@
-"""The request-flow table (docs/spec.md section 5), one test per row, for the page and its JSON twin.
+"""The request-flow table (docs/spec.md section 5), one test per row, for the page and its
+JSON twin.
 
 Reports are written with the real report store; jobs are requested through the real service
 (no worker consumes them here, so a requested job stays ``queued``).
