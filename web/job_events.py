@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,11 +83,12 @@ class TooManyStreams(Exception):
         )
 
 
+@asynccontextmanager
 async def admitted(request: Request, feeds: JobFeeds, job_id: str) -> AsyncIterator[None]:
     """A place for the stream under the caps, given back however the response ends
     (finished, client gone, server shutting down), even if the stream never started; raises
-    ``TooManyStreams`` over a cap. (Meant for a dependency with ``yield``: its exit runs once
-    the response is over.)"""
+    ``TooManyStreams`` over a cap. (For a dependency with ``yield``, whose exit runs once the
+    response is over.)"""
     ticket = feeds.admit(request.client.host if request.client else "unknown")
     if ticket is None:
         raise TooManyStreams(job_id)

@@ -77,7 +77,8 @@ async def get_job(ctx: Ctx, job_id: JobId) -> JSONResponse:
 
 
 async def _admitted(request: Request, job_id: JobId) -> AsyncIterator[None]:
-    async for _ in admitted(request, context_of(request).feeds, job_id):
+    """Dependency: the stream's place under the caps, for as long as its response lasts."""
+    async with admitted(request, context_of(request).feeds, job_id):
         yield
 
 
