@@ -18,17 +18,17 @@ import functools
 import hmac
 import time
 from dataclasses import dataclass, replace
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
-from fastapi import Form, Header, HTTPException, Request
+from fastapi import Depends, Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
+from gitbrag.jobs import permissions
 from gitbrag.jobs.quotas import address_subject, viewer_subject
 from gitbrag.jobs.service import CredentialRef
-from gitbrag.stores.serving import ViewState
 from gitbrag.stores.sessions import BearerValidation, Session
-from web.context import AppContext
+from web.context import AppContext, context_of
 from web.serving.reader import Identity
 
 SESSION_COOKIE = "gitbrag_session"
@@ -40,22 +40,13 @@ SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
 SECURE_STATE_COOKIE = "__Secure-" + STATE_COOKIE
 
 
-def served_over_https(request: Request) -> bool:
-    """``PUBLIC_URL`` says https, or the request came over https (directly, or through a
-    proxy in ``TRUSTED_PROXIES`` that said so)."""
-    public_url = request.app.state.context.settings.public_url
-    if public_url:
-        return str(public_url).startswith("https://")
-    return request.url.scheme == "https"
-
-
 def session_cookie_name(request: Request) -> str:
     """The session cookie's name; over https only the ``__Host-`` one is read or written."""
-    return SECURE_SESSION_COOKIE if served_over_https(request) else SESSION_COOKIE
+    return SECURE_SESSION_COOKIE if context_of(request).over_https(request) else SESSION_COOKIE
 
 
 def state_cookie_name(request: Request) -> str:
-    return SECURE_STATE_COOKIE if served_over_https(request) else STATE_COOKIE
+    return SECURE_STATE_COOKIE if context_of(request).over_https(request) else STATE_COOKIE
 
 
 CSRF_TOKEN_MAX_LENGTH = 128
@@ -105,16 +96,15 @@ class Viewer:
     def with_address(self, address: str | None) -> Viewer:
         return replace(self, address=address)
 
-    def owns(self, job_viewer_id: str | None) -> bool:
-        return job_viewer_id is not None and job_viewer_id == self.viewer_id
-
     def is_account(self, account_id: int | None) -> bool:
         """Whether the viewer is GitHub account ``account_id`` (never for an unknown id)."""
         return self.logged_in and self.account_id is not None and self.account_id == account_id
 
     def may_cancel(self, job_viewer_id: str | None) -> bool:
-        """The viewer who started a job, or an admin (``GITBRAG_ADMIN_LOGINS``, by account)."""
-        return self.owns(job_viewer_id) or (self.logged_in and self.admin)
+        """``gitbrag.jobs.permissions.may_cancel``: they started it, or they are an admin."""
+        return permissions.may_cancel(
+            job_viewer_id, viewer_id=self.viewer_id, logged_in=self.logged_in, admin=self.admin
+        )
 
 
 ANONYMOUS = Viewer(kind="anonymous")
@@ -217,29 +207,6 @@ async def _with_admin(ctx: AppContext, viewer: Viewer) -> Viewer:
     return replace(viewer, admin=admin)
 
 
-async def resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
-    """Bearer token first (API clients), then the session cookie, else anonymous; with the
-    client's address (as the trusted proxies forward it)."""
-    viewer = await _resolve_viewer(request, ctx)
-    return viewer.with_address(_address(request))
-
-
-async def _resolve_viewer(request: Request, ctx: AppContext) -> Viewer:
-    token = _bearer_token(request)
-    if token is not None:
-        validation = await _validate_bearer(request, ctx, token)
-        return await _with_admin(ctx, _from_bearer(validation))
-    session_id = request.cookies.get(session_cookie_name(request))
-    if session_id:
-        session = await run_in_threadpool(ctx.sessions.get, session_id)
-        if session is not None:
-            revoked = await run_in_threadpool(_revoked, ctx, session)
-            viewer = await _session_viewer(request, ctx, session_id, session, revoked=revoked)
-            if viewer is not None:
-                return viewer
-    return await run_in_threadpool(_anonymous, ctx)
-
-
 def identity_of(request: Request) -> Identity:
     """What the view's Redis read must look up for this request: the bearer token's
     validation, or the session cookie's session (raises 401 for a malformed bearer token)."""
@@ -252,34 +219,70 @@ def identity_of(request: Request) -> Identity:
     return Identity()
 
 
-async def viewer_from_state(
-    request: Request, ctx: AppContext, who: Identity, state: ViewState
-) -> Viewer:
-    """The viewer, from what the view's Redis read found for ``who`` (``identity_of``), with
-    the client's address.
+class Found(Protocol):
+    """What a read found for an ``Identity``: the session or bearer validation it names, and
+    whether its credential was revoked (a view's ``ViewState`` is one)."""
 
-    Rare paths take more: a bearer token not validated lately is checked with GitHub, a
-    session whose token GitHub rejected is ended (``request.state.session_ended``), and a
-    session not checked for ``SESSION_REVALIDATE_SECONDS`` is checked with GitHub again."""
-    viewer = await _viewer_from_state(request, ctx, who, state)
+    @property
+    def session(self) -> Session | None: ...
+    @property
+    def bearer(self) -> BearerValidation | None: ...
+    @property
+    def credential_revoked(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FoundNow:
+    """An identity's session looked up on its own (routes without a view's read)."""
+
+    session: Session | None = None
+    bearer: BearerValidation | None = None  # looked up by ``_validate_bearer`` itself
+    credential_revoked: bool = False
+
+
+async def viewer_for(request: Request, ctx: AppContext, who: Identity, found: Found) -> Viewer:
+    """The viewer ``who`` is (``identity_of``), from what a read ``found`` for it, with the
+    client's address: the one resolution of every route (the cached views read their
+    identity with the report, ``current_viewer`` reads it alone).
+
+    Bearer token first (API clients), then the session cookie, else anonymous. Rare paths
+    take more: a bearer token not validated lately is checked with GitHub, a session whose
+    token GitHub rejected is ended (``request.state.session_ended``), and a session not
+    checked for ``SESSION_REVALIDATE_SECONDS`` is checked with GitHub again."""
+    viewer = await _viewer_for(request, ctx, who, found)
     return viewer.with_address(_address(request))
 
 
-async def _viewer_from_state(
-    request: Request, ctx: AppContext, who: Identity, state: ViewState
-) -> Viewer:
+async def _viewer_for(request: Request, ctx: AppContext, who: Identity, found: Found) -> Viewer:
     if who.bearer_token is not None:
-        validation = state.bearer
-        if validation is None or validation.account_id is None or state.credential_revoked:
+        validation = found.bearer
+        if validation is None or validation.account_id is None or found.credential_revoked:
             validation = await _validate_bearer(request, ctx, who.bearer_token)
         return await _with_admin(ctx, _from_bearer(validation))
-    if who.session_id is not None and state.session is not None:
+    if who.session_id is not None and found.session is not None:
         viewer = await _session_viewer(
-            request, ctx, who.session_id, state.session, revoked=state.credential_revoked
+            request, ctx, who.session_id, found.session, revoked=found.credential_revoked
         )
         if viewer is not None:
             return viewer
     return _anonymous(ctx)
+
+
+async def current_viewer(request: Request) -> Viewer:
+    """Dependency: the viewer of a route without a view's read (its session read alone)."""
+    ctx = context_of(request)
+    who = identity_of(request)
+    found = FoundNow()
+    if who.session_id is not None:
+        session = await run_in_threadpool(ctx.sessions.get, who.session_id)
+        if session is not None:
+            found = FoundNow(session, None, await run_in_threadpool(_revoked, ctx, session))
+    viewer = await viewer_for(request, ctx, who, found)
+    request.state.viewer = viewer
+    return viewer
+
+
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
 
 def _revoked(ctx: AppContext, session: Session) -> bool:

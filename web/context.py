@@ -1,12 +1,16 @@
-"""What every request handler needs, built once per app by ``create_app``."""
+"""What every request handler needs, built once per app by ``create_app``, and the one way to
+reach it from a request (``context_of``; ``Ctx`` for FastAPI's dependencies)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
+from fastapi import Depends
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from gitbrag.github.client import GitHubClient, TokenOwner
 from gitbrag.jobs.service import CredentialRef, ReportService
@@ -15,6 +19,7 @@ from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.sessions import SessionStore
+from web.bundle import BundleRenderer
 from web.embeds.render import EmbedRenderer
 from web.live import JobFeeds
 from web.metrics import Metrics
@@ -33,6 +38,7 @@ class AppContext:
     metrics: Metrics
     feeds: JobFeeds
     reader: ReportReader  # report views: one Redis read, rendered documents
+    bundles: BundleRenderer  # what a report version renders to, by site address
     holes: HoleRenderer  # the viewer-specific parts of cached pages
     views: ViewCounter  # views, written to Redis in batches
     embeds: EmbedRenderer  # cards, badges and social images of reports
@@ -73,3 +79,33 @@ class AppContext:
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
+
+    def base_url(self, request: HTTPConnection) -> str:
+        """``https://gitbrag.example`` from ``PUBLIC_URL``, else from the (proxied) request:
+        its scheme and ``Host`` header (or the server address), and the app's root path."""
+        if self.settings.public_url:
+            return str(self.settings.public_url).rstrip("/")
+        scope = request.scope
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        if host is not None:
+            netloc = host.decode("latin-1")
+        else:
+            server_host, port = scope.get("server") or ("localhost", 80)
+            netloc = server_host if port in (80, 443) else f"{server_host}:{port}"
+        return f"{scope.get('scheme', 'http')}://{netloc}{scope.get('root_path', '')}".rstrip("/")
+
+    def over_https(self, request: HTTPConnection) -> bool:
+        """``PUBLIC_URL`` says https, or the request came over https (directly, or through a
+        proxy in ``TRUSTED_PROXIES`` that said so)."""
+        if self.settings.public_url:
+            return str(self.settings.public_url).startswith("https://")
+        return request.url.scheme == "https"
+
+
+def context_of(request: HTTPConnection) -> AppContext:
+    """The app's context (``create_app`` keeps it in the app's state)."""
+    context: AppContext = request.app.state.context
+    return context
+
+
+Ctx = Annotated[AppContext, Depends(context_of)]

@@ -1,4 +1,4 @@
-"""The request-flow table of SPEC section 5, shared by the report page and its JSON twin.
+"""The request-flow table (docs/spec.md section 5), shared by every cached view of a report.
 
 | cache   | viewer       | outcome                                                         |
 |---------|--------------|-----------------------------------------------------------------|
@@ -116,7 +116,7 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
             ctx.metrics.lookup["fresh"].inc()
             return Outcome("fresh", key, state.meta, active, "updating" if active else None)
         ctx.metrics.lookup["stale"].inc()
-        if _may_request(active, viewer):
+        if _may_request(viewer):
             seen = state.meta.report_version
             try:
                 active = await run_in_threadpool(request_job, ctx, key, viewer, seen)
@@ -127,7 +127,7 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
         notice: Notice = "updating" if active is not None else "login_to_refresh"
         return Outcome("stale", key, state.meta, active, notice)
     ctx.metrics.lookup["missing"].inc()
-    if _may_request(active, viewer):
+    if _may_request(viewer):
         # A former holder's report may still be stored (not served): that is what we saw.
         seen = state.hidden_version or ""
         job = await run_in_threadpool(request_job, ctx, key, viewer, seen)
@@ -150,7 +150,7 @@ def _arrived(ctx: AppContext, key: ReportKey, viewer: Viewer, seen: Job | None) 
     return job
 
 
-def _may_request(active: Job | None, viewer: Viewer) -> bool:
+def _may_request(viewer: Viewer) -> bool:
     """A viewer who can generate always asks the pipeline, even when a job runs: joining is
     remembered (a logout then hands the job over rather than cancelling it), and a job that
     waits on its token's rate limit is taken over by a token with budget."""
@@ -178,8 +178,3 @@ def force_refresh(ctx: AppContext, key: ReportKey, viewer: Viewer) -> RefreshRes
         ctx.metrics.refresh_quota_denied.inc()
         return RefreshResult(None, quota)
     return RefreshResult(request_job(ctx, key, viewer), quota)
-
-
-def needs_login_again(ctx: AppContext, job: Job) -> bool:
-    """The job failed because GitHub rejected its viewer's token (expired or revoked)."""
-    return ctx.service.job_needs_login_again(job)

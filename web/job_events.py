@@ -5,7 +5,8 @@ Each stream is admitted under the caps first (per process: ``SSE_MAX_STREAMS`` i
 the polling URL; then it relays the job's shared feed: a ``job`` event on every change until
 the job finishes, ``gone`` if it does not exist, a comment every
 ``EVENT_KEEPALIVE_SECONDS`` for proxies, and an end after ``EVENT_STREAM_SECONDS`` (the
-browser's ``EventSource`` reconnects by itself).
+browser's ``EventSource`` reconnects by itself). FastAPI's own SSE support frames the events
+(``fastapi.sse``); this module decides what they are.
 """
 
 from __future__ import annotations
@@ -13,19 +14,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
+from fastapi.sse import ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
-from web.live import JobFeeds, ReadJob, Ticket
-from web.presenters import job_payload
+from web.live import JobFeeds, ReadJob
+from web.presenters.jobs import job_payload
 
 # How often a watched job is read (once per job, whoever watches it), how long one stream
 # lives, and the keep-alive interval for proxies.
@@ -62,55 +64,62 @@ def job_feeds(settings: Settings, service: ReportService) -> JobFeeds:
     )
 
 
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+class TooManyStreams(Exception):
+    """Over a cap on streams: 429 with ``Retry-After`` and where to poll the job instead."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+    def response(self) -> Response:
+        return JSONResponse(
+            {
+                "state": "too_many_streams",
+                "detail": "Too many live progress streams are open; poll the job instead.",
+                "poll": f"/api/jobs/{self.job_id}",
+            },
+            status_code=429,
+            headers={"Retry-After": str(TOO_MANY_RETRY_SECONDS), "Cache-Control": "no-store"},
+        )
 
 
-async def _events(request: Request, feeds: JobFeeds, job_id: str) -> AsyncIterator[str]:
+@asynccontextmanager
+async def admitted(request: Request, feeds: JobFeeds, job_id: str) -> AsyncIterator[None]:
+    """A place for the stream under the caps, given back however the response ends
+    (finished, client gone, server shutting down), even if the stream never started; raises
+    ``TooManyStreams`` over a cap. (For a dependency with ``yield``, whose exit runs once the
+    response is over.)"""
+    ticket = feeds.admit(request.client.host if request.client else "unknown")
+    if ticket is None:
+        raise TooManyStreams(job_id)
+    try:
+        yield
+    finally:
+        ticket.release()
+
+
+async def stream_events(
+    request: Request, feeds: JobFeeds, job_id: str
+) -> AsyncIterator[ServerSentEvent]:
+    """The stream's events (FastAPI frames them: ``EventSourceResponse``): the reconnection
+    delay, then a ``job`` event on every change of the shared feed until the job finishes,
+    ``gone`` if it does not exist, a comment on silence, and an end after
+    ``EVENT_STREAM_SECONDS`` or when the client is gone."""
     started = time.monotonic()
-    yield "retry: 2000\n\n"
+    yield ServerSentEvent(retry=2000)
     async for payload in feeds.watch(job_id, keepalive_seconds=EVENT_KEEPALIVE_SECONDS):
         if payload is None:
-            yield _sse("gone", {"id": job_id})
+            yield ServerSentEvent(event="gone", raw_data=_json({"id": job_id}))
             return
-        yield _sse("job", payload) if payload else ": keep-alive\n\n"
+        if payload:
+            yield ServerSentEvent(event="job", raw_data=_json(payload))
+        else:
+            yield ServerSentEvent(comment="keep-alive")
         if time.monotonic() - started > EVENT_STREAM_SECONDS:
             return
         if await request.is_disconnected():
             return
 
 
-class _AdmittedStream(StreamingResponse):
-    """Gives its place under the caps back however the response ends (finished, client
-    gone, server shutting down), even if the stream never started."""
-
-    def __init__(self, content: AsyncIterator[str], ticket: Ticket) -> None:
-        super().__init__(
-            content,
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
-        self.ticket = ticket
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self.ticket.release()
-
-
-def event_stream(request: Request, feeds: JobFeeds, job_id: str) -> Response:
-    """The stream for ``job_id``, or 429 over a cap (the page then polls the job)."""
-    client = request.client.host if request.client else "unknown"
-    ticket = feeds.admit(client)
-    if ticket is None:
-        return JSONResponse(
-            {
-                "state": "too_many_streams",
-                "detail": "Too many live progress streams are open; poll the job instead.",
-                "poll": f"/api/jobs/{job_id}",
-            },
-            status_code=429,
-            headers={"Retry-After": str(TOO_MANY_RETRY_SECONDS), "Cache-Control": "no-store"},
-        )
-    return _AdmittedStream(_events(request, feeds, job_id), ticket)
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"))

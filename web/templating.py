@@ -12,7 +12,8 @@ from fastapi.templating import Jinja2Templates
 import templates as templates_package
 from gitbrag.report.models import SIZE_LABELS
 from gitbrag.report.periods import PERIOD_LABELS
-from web import formatting
+from web.presenters import formatting
+from web.presenters.paths import user_path
 
 TEMPLATE_DIR = Path(templates_package.__file__).parent
 STATIC_DIR = TEMPLATE_DIR / "static"
@@ -56,7 +57,8 @@ def build_templates() -> Jinja2Templates:
         {
             "static_url": static_url,
             "timeago": formatting.timeago,
-            "plural": formatting.plural,
+            "count": formatting.count,
+            "user_path": user_path,
             "PERIOD_LABELS": PERIOD_LABELS,
         }
     )

@@ -1,7 +1,7 @@
 """Numbers and dates as people write them, with the grammar right for one and for many.
 
 Pure helpers shared by the sentences gitbrag writes (``gitbrag.report.highlights``, the card, the
-social image) and the web's templates (``web.formatting`` re-exports them).
+social image) and the web's templates (``web.presenters.formatting`` re-exports them).
 """
 
 from __future__ import annotations

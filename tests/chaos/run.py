@@ -685,7 +685,7 @@ def _unsafe(error: str) -> bool:
 def _path_of(key: str) -> tuple[str, str]:
     """The API path parts (user, query) naming report ``key``."""
     from gitbrag.report.keys import ReportKey
-    from web.presenters import key_query
+    from web.presenters.paths import key_query
 
     parsed = ReportKey.parse(key)
     query = dict(key_query(parsed))

@@ -13,7 +13,7 @@ from gitbrag.report.periods import DateRange
 from gitbrag.stores.cache import CACHE_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
-from web.presenters import job_api
+from web.presenters.jobs import job_api
 
 ONE_YEAR = DateRange.for_period("1_year")
 

@@ -23,7 +23,7 @@ from gitbrag.stores.reports import ReportStore
 from gitbrag.stores.views import ViewStore
 from tests.pipeline.conftest import pipeline_settings
 from tests.pipeline.reports_for_tests import empty_report
-from web.presenters import job_api, progress_text
+from web.presenters.jobs import job_api, progress_text
 
 KEY = ReportKey("Octocat", DateRange.for_period("1_year"))
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from gitbrag.report.wording import date_span
-from web import formatting as f
+from web.presenters import formatting as f
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -216,7 +216,7 @@ def test_progress_percent(phase: str | None, done: int, total: int, expected: fl
 def test_duration_words() -> None:
     assert f.duration_words(10) == "less than a minute"
     assert f.duration_words(7200) == "2 hours"
-    assert f.plural(1, "repository", "repositories") == "1 repository"
-    assert f.plural(1200, "file") == "1,200 files"
+    assert f.count(1, "repository", "repositories") == "1 repository"
+    assert f.count(1200, "file") == "1,200 files"
     assert f.month_label("2026-03") == "Mar 2026"
     assert f.iso_utc(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"

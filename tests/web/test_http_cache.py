@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.serving import http_cache
+from web.serving import respond
 
 DAY = 86_400
 
@@ -22,7 +22,7 @@ DAY = 86_400
 def test_public_cache_control_scales_and_stops_at_staleness(
     fresh: int, age: float, expected: str
 ) -> None:
-    assert http_cache.public(fresh, age) == expected
+    assert respond.public(fresh, age) == expected
 
 
 @pytest.mark.parametrize(
@@ -41,12 +41,12 @@ def test_public_cache_control_scales_and_stops_at_staleness(
     ],
 )
 def test_accepts_gzip(header: str, gzip: bool) -> None:
-    assert http_cache.accepts_gzip({"accept-encoding": header}) is gzip
+    assert respond.accepts_gzip({"accept-encoding": header}) is gzip
 
 
 def test_strong_etags_differ_by_coding() -> None:
-    assert http_cache.etag("v1", "b1", "anonymous-fresh", gzip=True) == '"v1-b1-anonymous-fresh-gz"'
-    assert http_cache.etag("v1", "b1", "anonymous-fresh", gzip=False).endswith('-id"')
+    assert respond.etag("v1", "b1", "anonymous-fresh", gzip=True) == '"v1-b1-anonymous-fresh-gz"'
+    assert respond.etag("v1", "b1", "anonymous-fresh", gzip=False).endswith('-id"')
 
 
 @pytest.mark.parametrize(
@@ -63,4 +63,4 @@ def test_strong_etags_differ_by_coding() -> None:
     ],
 )
 def test_if_none_match(if_none_match: str | None, matches: bool) -> None:
-    assert http_cache.matches(if_none_match, '"v1-gz"') is matches
+    assert respond.matches(if_none_match, '"v1-gz"') is matches

@@ -13,7 +13,7 @@ from gitbrag.jobs.service import ReportService
 from gitbrag.render.markdown import render_markdown
 from gitbrag.report.models import Report
 from tests.fixtures.web import HTML_TITLE, key_for, store_report
-from web.formatting import human_date
+from web.presenters.formatting import human_date
 from web.templating import STATIC_DIR, TEMPLATE_DIR
 
 PAGE = "/user/github/octocat"

@@ -1,4 +1,5 @@
-"""SPEC section 5's request-flow table, one test per row, for the page and its JSON twin.
+"""The request-flow table (docs/spec.md section 5), one test per row, for the page and its
+JSON twin.
 
 Reports are written with the real report store; jobs are requested through the real service
 (no worker consumes them here, so a requested job stays ``queued``).
@@ -18,7 +19,7 @@ from tests.fixtures.web import csrf_token, key_for, login, store_report
 from web.auth import Viewer
 from web.context import AppContext
 from web.flow import decide
-from web.formatting import human_datetime, iso_utc
+from web.presenters.formatting import human_datetime, iso_utc
 
 PAGE = "/user/github/octocat"
 API = "/api/reports/github/octocat"

@@ -118,13 +118,21 @@ def _header(login: str, name: str | None, subtitle: str, theme: Theme, width: in
     ]
 
 
-def card(report: Report, theme_name: str, width: int) -> Card:
-    theme = THEMES[theme_name]
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A laid-out part of the card: what it draws, and where the next part starts (``y``:
+    the baseline below which it ends)."""
+
+    y: float
+    texts: tuple[Text, ...] = ()
+    bars: tuple[Bar, ...] = ()
+    dots: tuple[Dot, ...] = ()
+    bar_y: float | None = None
+
+
+def _stats(report: Report, theme: Theme, width: int, top: float) -> Section:
+    """The headline numbers in one or two columns (label left, figure right-aligned)."""
     totals = report.totals
-    login = report.user.login
-    texts = _header(
-        login, report.user.name, f"@{login} \u00b7 {report_period_words(report)}", theme, width
-    )
     stars_label = "Stars" if report.period == "all_time" else "Stars gained"
     capped = "+" if any(repo.stars_gained_capped for repo in report.repositories) else ""
     stats = [
@@ -136,15 +144,22 @@ def card(report: Report, theme_name: str, width: int) -> Card:
     ]
     columns = 2 if width >= 450 else 1
     column_width = (width - 2 * PAD - 24 * (columns - 1)) / columns
-    y = 84.0
+    texts: list[Text] = []
     for index, (label, value) in enumerate(stats):
         column, row = index % columns, index // columns
         x = PAD + column * (column_width + 24)
-        top = y + row * 24
-        texts.append(Text(x, top, label, 12, theme.muted))
-        texts.append(Text(x + column_width, top, value, 14, theme.text, bold=True, anchor="end"))
-    y += ((len(stats) + columns - 1) // columns) * 24 - 6
+        row_y = top + row * 24
+        texts.append(Text(x, row_y, label, 12, theme.muted))
+        texts.append(Text(x + column_width, row_y, value, 14, theme.text, bold=True, anchor="end"))
+    rows = (len(stats) + columns - 1) // columns
+    return Section(top + rows * 24 - 6, tuple(texts))
+
+
+def _notes(report: Report, theme: Theme, width: int, top: float) -> Section:
+    """What the author curated: how many pull requests they hid, and their first pin."""
     inner = width - 2 * PAD
+    y = top
+    texts: list[Text] = []
     hidden = report.curation.hidden_pull_requests if report.curation else 0
     if hidden:
         y += 18
@@ -156,42 +171,67 @@ def card(report: Report, theme_name: str, width: int) -> Card:
         repo, pr = pins[0]
         pinned = f"Pinned: {repo.name_with_owner}#{pr.number} \u201c{pr.title}\u201d"
         texts.append(Text(PAD, y, fit(pinned, 11, inner), 11, theme.text))
+    return Section(y, tuple(texts))
+
+
+def _languages(report: Report, theme: Theme, width: int, top: float) -> Section:
+    """The languages as one bar (the first six, then the rest in grey) and a legend of up to
+    two rows; or a line saying there were no code changes."""
+    inner = width - 2 * PAD
+    if not report.languages:
+        y = top + 22
+        return Section(
+            y, (Text(PAD, y, "No code changes counted in this period", 11, theme.muted),)
+        )
+    bar_y = top + 16
+    total = sum(share.lines for share in report.languages)
+    rest = sum(share.lines for share in report.languages[6:])
     bars: list[Bar] = []
+    x = float(PAD)
+    for share in report.languages[:6]:
+        part = inner * share.lines / total
+        bars.append(Bar(round(x, 2), round(part, 2), share.color or OTHER_COLOR))
+        x += part
+    if rest:
+        bars.append(Bar(round(x, 2), round(inner * rest / total, 2), OTHER_COLOR))
+    per_row = 3 if width >= 600 else 2
+    legend_width = inner / per_row
+    legend_y = bar_y + 28
+    texts: list[Text] = []
     dots: list[Dot] = []
-    bar_y: float | None = None
-    if report.languages:
-        bar_y = y + 16
-        shares = report.languages[:6]
-        rest = sum(share.lines for share in report.languages[6:])
-        total = sum(share.lines for share in report.languages)
-        x = float(PAD)
-        for share in shares:
-            part = inner * share.lines / total
-            bars.append(Bar(round(x, 2), round(part, 2), share.color or OTHER_COLOR))
-            x += part
-        if rest:
-            bars.append(Bar(round(x, 2), round(inner * rest / total, 2), OTHER_COLOR))
-        per_row = 3 if width >= 600 else 2
-        legend_width = inner / per_row
-        legend_y = bar_y + 28
-        for index, share in enumerate(report.languages[: per_row * 2]):
-            column, row = index % per_row, index // per_row
-            lx = PAD + column * legend_width
-            ly = legend_y + row * 18
-            dots.append(Dot(lx + 4, ly - 4, share.color or OTHER_COLOR))
-            label = fit(f"{share.name} {percent(share.percent)}", 11, legend_width - 16)
-            texts.append(Text(lx + 12, ly, label, 11, theme.text))
-        rows = (min(len(report.languages), per_row * 2) + per_row - 1) // per_row
-        y = legend_y + (rows - 1) * 18
-    else:
-        y += 22
-        texts.append(Text(PAD, y, "No code changes counted in this period", 11, theme.muted))
-    y += 24
+    for index, share in enumerate(report.languages[: per_row * 2]):
+        column, row = index % per_row, index // per_row
+        lx = PAD + column * legend_width
+        ly = legend_y + row * 18
+        dots.append(Dot(lx + 4, ly - 4, share.color or OTHER_COLOR))
+        label = fit(f"{share.name} {percent(share.percent)}", 11, legend_width - 16)
+        texts.append(Text(lx + 12, ly, label, 11, theme.text))
+    rows = (min(len(report.languages), per_row * 2) + per_row - 1) // per_row
+    return Section(legend_y + (rows - 1) * 18, tuple(texts), tuple(bars), tuple(dots), bar_y)
+
+
+def _footer(report: Report, theme: Theme, width: int, top: float) -> Section:
+    y = top + 24
     footer = f"gitbrag \u00b7 updated {human_date(report.generated_at)}"
     if not report.complete:
         footer += " \u00b7 some data could not be collected"
-    texts.append(Text(PAD, y, fit(footer, 10, inner), 10, theme.muted))
-    summary = highlights(report).summary if totals.pull_requests else ""
+    return Section(y, (Text(PAD, y, fit(footer, 10, width - 2 * PAD), 10, theme.muted),))
+
+
+def card(report: Report, theme_name: str, width: int) -> Card:
+    """The card of ``report``: the header, then each section below the one before."""
+    theme = THEMES[theme_name]
+    totals = report.totals
+    login = report.user.login
+    header = _header(
+        login, report.user.name, f"@{login} \u00b7 {report_period_words(report)}", theme, width
+    )
+    sections: list[Section] = []
+    y = 84.0
+    for layout in (_stats, _notes, _languages, _footer):
+        sections.append(layout(report, theme, width, y))
+        y = sections[-1].y
+    bar_y = next((section.bar_y for section in sections if section.bar_y is not None), None)
     return Card(
         width=width,
         height=int(y + 16),
@@ -202,12 +242,12 @@ def card(report: Report, theme_name: str, width: int) -> Card:
             f"{count(totals.repositories, 'repository', 'repositories')}, "
             f"{report_period_words(report)}"
         ),
-        description=summary,
-        texts=tuple(texts),
+        description=highlights(report).summary if totals.pull_requests else "",
+        texts=(*header, *(text for section in sections for text in section.texts)),
         bar_y=bar_y,
-        bar_width=inner,
-        bars=tuple(bars),
-        dots=tuple(dots),
+        bar_width=width - 2 * PAD,
+        bars=tuple(bar for section in sections for bar in section.bars),
+        dots=tuple(dot for section in sections for dot in section.dots),
     )
 
 

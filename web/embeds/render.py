@@ -16,10 +16,10 @@ import jinja2
 
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
+from web.bundle import REVISION
 from web.embeds.badge import BAD, NEUTRAL, badge, report_badge, span_label
 from web.embeds.card import card, message_card, period_words
 from web.embeds.social_image import message_image, social_image
-from web.serving.bundle import REVISION
 from web.serving.document import Document
 from web.serving.reader import Family
 

@@ -25,18 +25,19 @@ from starlette.responses import Response
 
 from gitbrag.errors import GitHubError, Unauthorized
 from gitbrag.github import oauth
+from gitbrag.jobs.handover import same_account
 from web.auth import (
     RETURN_TO_MAX_LENGTH,
     CsrfForm,
+    CurrentViewer,
     ReturnToForm,
     check_csrf,
     safe_return_to,
-    served_over_https,
     session_cookie_name,
     state_cookie_name,
 )
-from web.deps import Ctx, CurrentViewer
-from web.rendering import public_base_url, render_page
+from web.context import Ctx, context_of
+from web.rendering import error_page
 
 router = APIRouter(prefix="/auth", tags=["auth"], include_in_schema=False)
 logger = logging.getLogger("gitbrag.web.auth")
@@ -52,7 +53,7 @@ def _set_cookie(
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=served_over_https(request),
+        secure=context_of(request).over_https(request),
         path=path,
     )
 
@@ -60,12 +61,16 @@ def _set_cookie(
 def _delete_cookie(response: Response, request: Request, name: str, *, path: str) -> None:
     # A prefixed cookie is only accepted (and so only deleted) with the attributes it needs.
     response.delete_cookie(
-        name, path=path, secure=served_over_https(request), httponly=True, samesite="lax"
+        name,
+        path=path,
+        secure=context_of(request).over_https(request),
+        httponly=True,
+        samesite="lax",
     )
 
 
 def _callback_url(request: Request) -> str:
-    return public_base_url(request) + "/auth/callback"
+    return context_of(request).base_url(request) + "/auth/callback"
 
 
 @router.get("/login")
@@ -94,11 +99,7 @@ async def login(
 
 
 def _login_failed(request: Request, message: str, status: int = 400) -> Response:
-    context = {
-        "error": {"status": status, "title": "Login failed", "message": message},
-        "show_login": True,
-    }
-    response = render_page(request, "error.html", context, status_code=status)
+    response = error_page(request, status, "Login failed", message, show_login=True)
     _delete_cookie(response, request, state_cookie_name(request), path="/auth")
     return response
 
@@ -139,15 +140,13 @@ async def callback(
     previous = request.cookies.get(session_cookie_name(request))
     if previous:  # logging in again: the old session (and its credential) ends here
         old = await run_in_threadpool(ctx.sessions.get, previous)
-        if old is not None:
-            # Nothing the old session asked for is cancelled: the same account's jobs carry
-            # on with the new credential; another account's leave like a logout (jobs that
-            # someone else joined continue with theirs). The same account is the same id
-            # (a login can change hands), or the same login for a session from before ids.
-            if old.account_id is not None:
-                same = old.account_id == owner.id
-            else:
-                same = old.login.lower() == owner.login.lower()
+        if old is not None:  # its jobs carry on, or leave (``gitbrag.jobs.handover``)
+            same = same_account(
+                old_account_id=old.account_id,
+                old_login=old.login,
+                new_account_id=owner.id,
+                new_login=owner.login,
+            )
             await run_in_threadpool(
                 functools.partial(
                     ctx.service.delete_viewer_credentials,

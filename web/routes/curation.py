@@ -15,8 +15,7 @@ next request on: renderings are named by the curation's version (``gitbrag.store
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -25,16 +24,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.report.curation import MAX_PINS, Curation
-from gitbrag.report.keys import ReportKey
 from gitbrag.report.logins import validate_username
+from gitbrag.report.models import PullRequestOut, RepositoryOut
 from gitbrag.report.periods import PERIOD_LABELS, PERIODS
 from gitbrag.stores.curation import account_owner
-from web.auth import CsrfForm, CsrfHeader, ReturnToForm, Viewer, check_csrf, safe_return_to
-from web.context import AppContext
-from web.deps import Ctx, CurrentViewer
-from web.params import Options
-from web.presenters import Tab, key_query, report_path
+from web.auth import (
+    CsrfForm,
+    CsrfHeader,
+    CurrentViewer,
+    ReturnToForm,
+    Viewer,
+    check_csrf,
+    safe_return_to,
+)
+from web.context import AppContext, Ctx
+from web.params import QueryOptions
+from web.presenters.paths import curate_path, login_path, report_path, user_path
+from web.presenters.report import Tab
 from web.rendering import render_page
+from web.schemas import CurationBody, ErrorBody, body
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -96,11 +104,6 @@ def apply_action(ctx: AppContext, owner: str, action: str, target: str) -> Curat
     return store.change(owner, lambda current: edit(current, target))
 
 
-def curate_path(key: ReportKey, **extra: str) -> str:
-    query = urlencode(key_query(key) | extra)
-    return f"/user/github/{key.username}/curate" + (f"?{query}" if query else "")
-
-
 # ------------------------------------------------------------------ the page
 
 
@@ -110,26 +113,26 @@ async def curate_page(
     ctx: Ctx,
     viewer: CurrentViewer,
     username: str,
-    options: Options,
+    options: QueryOptions,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The owner's curation page for one period's report (every pull request, hidden or not)."""
     key = options.key(username.lower())
-    path = curate_path(key, **({"page": str(page)} if page > 1 else {}))
+    path = curate_path(key, page)
     if not viewer.logged_in:
-        return RedirectResponse("/auth/login?" + urlencode({"return_to": path}), status_code=303)
+        return RedirectResponse(login_path(path), status_code=303)
     owner = await require_owner(ctx, viewer, key.username)
     stored = await run_in_threadpool(ctx.service.get_report, key)
     if stored is not None and stored.report.user.id not in (None, viewer.account_id):
         stored = None  # another account's report of this login is never shown as theirs
     curation = await run_in_threadpool(ctx.curation.get, owner)
     can_undo = await run_in_threadpool(ctx.curation.can_undo, owner)
-    rows: list[tuple[Any, Any]] = []
+    rows: list[tuple[RepositoryOut, PullRequestOut]] = []
     if stored is not None:
         rows = [(repo, pr) for repo in stored.report.repositories for pr in repo.pull_requests]
     pages = max(1, -(-len(rows) // ROWS_PER_PAGE))
     shown = rows[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE]
-    groups: list[tuple[Any, list[Any]]] = []
+    groups: list[tuple[RepositoryOut, list[PullRequestOut]]] = []
     for repo, pr in shown:
         if not groups or groups[-1][0] is not repo:
             groups.append((repo, []))
@@ -144,21 +147,16 @@ async def curate_page(
         "pages": pages,
         "page_path": report_path(key),
         "current_path": path,
-        "action_path": f"/user/github/{key.username}/curation",
-        "previous_path": curate_path(key, page=str(page - 1)) if page > 1 else None,
-        "next_path": curate_path(key, page=str(page + 1)) if page < pages else None,
+        "action_path": user_path(key.username, "/curation"),
+        "previous_path": curate_path(key, page - 1) if page > 1 else None,
+        "next_path": curate_path(key, page + 1) if page < pages else None,
         "tabs": [
-            Tab(PERIOD_LABELS[period], _curate_tab(key, period), key.range.period == period)
+            Tab(PERIOD_LABELS[period], curate_path(key, period=period), key.range.period == period)
             for period in PERIODS
         ],
         "max_pins": MAX_PINS,
     }
     return render_page(request, "curate.html", context)
-
-
-def _curate_tab(key: ReportKey, period: str) -> str:
-    query = urlencode(key_query(key, period=period))
-    return f"/user/github/{key.username}/curate" + (f"?{query}" if query else "")
 
 
 @router.post("/user/github/{username}/curation")
@@ -175,7 +173,7 @@ async def curation_form(
     owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, csrf_token)
     await run_in_threadpool(apply_action, ctx, owner, action, target)
-    back = safe_return_to(return_to, default=f"/user/github/{username.lower()}/curate")
+    back = safe_return_to(return_to, default=user_path(username.lower(), "/curate"))
     return RedirectResponse(back, status_code=303)
 
 
@@ -187,26 +185,27 @@ class CurationChange(BaseModel):
     target: str = Field("", max_length=200, description="owner/name, or owner/name#number")
 
 
-def _curation_json(
-    ctx: AppContext, username: str, owner: str, curation: Curation
-) -> dict[str, Any]:
-    return {
-        "username": username,
-        "hidden_repositories": list(curation.hidden_repositories),
-        "hidden_pull_requests": list(curation.hidden_pull_requests),
-        "pinned": list(curation.pinned),
-        "version": curation.version,
-        "can_undo": ctx.curation.can_undo(owner),
-    }
+def _curation_body(ctx: AppContext, username: str, owner: str, curation: Curation) -> JSONResponse:
+    answer = CurationBody(
+        username=username,
+        hidden_repositories=list(curation.hidden_repositories),
+        hidden_pull_requests=list(curation.hidden_pull_requests),
+        pinned=list(curation.pinned),
+        version=curation.version,
+        can_undo=ctx.curation.can_undo(owner),
+    )
+    return JSONResponse(answer.model_dump(), headers={"Cache-Control": "private, no-store"})
 
 
-CURATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+CURATION_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: body(CurationBody),
     400: {"description": "a target that is not a repository or pull request, or a sixth pin"},
-    401: {"description": "not logged in (session or bearer token)"},
-    403: {
-        "description": "not the report's user (the GitHub account holding the login), or a "
-        "missing `X-CSRF-Token` (sessions)"
-    },
+    401: body(ErrorBody, "not logged in (session or bearer token)"),
+    403: body(
+        ErrorBody,
+        "not the report's user (the GitHub account holding the login), or a missing "
+        "`X-CSRF-Token` (sessions)",
+    ),
 }
 
 
@@ -216,8 +215,7 @@ async def get_curation(ctx: Ctx, viewer: CurrentViewer, username: str) -> JSONRe
     Only for the user themself."""
     owner = await require_owner(ctx, viewer, username)
     curation = await run_in_threadpool(ctx.curation.get, owner)
-    body = await run_in_threadpool(_curation_json, ctx, username.lower(), owner, curation)
-    return JSONResponse(body, headers={"Cache-Control": "private, no-store"})
+    return await run_in_threadpool(_curation_body, ctx, username.lower(), owner, curation)
 
 
 @api.post("/curation/github/{username}", responses=CURATION_RESPONSES)
@@ -233,5 +231,4 @@ async def change_curation(
     owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, x_csrf_token)
     curation = await run_in_threadpool(apply_action, ctx, owner, change.action, change.target)
-    body = await run_in_threadpool(_curation_json, ctx, username.lower(), owner, curation)
-    return JSONResponse(body, headers={"Cache-Control": "private, no-store"})
+    return await run_in_threadpool(_curation_body, ctx, username.lower(), owner, curation)

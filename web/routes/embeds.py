@@ -1,5 +1,5 @@
 """A report outside gitbrag: the README card (``card.svg``), the badge (``badge.svg``) and the
-social preview image (``og.png``). Served like the report page (``web.routes.reports``): one
+social preview image (``og.png``). Cached views like the report page (``web.served``): one
 Redis read, a document rendered once per report version and curation (``web.embeds``),
 ``ETag``/``304`` and caching headers for image proxies and CDNs. Never a GitHub call and never
 a generation: a report nobody generated yet gets a tidy card saying so.
@@ -14,15 +14,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gitbrag.report.keys import ReportKey
-from web.canonical import query_of, request_key
-from web.context import AppContext
+from web.context import AppContext, context_of
 from web.embeds.card import parse_theme, parse_width
 from web.embeds.render import BADGE, BUNDLE, PNG, SOCIAL_IMAGE, SVG, card_name
-from web.rendering import public_base_url
-from web.serving import http_cache
+from web.params import REPORT_PARAMETERS, query_of, query_parameter
+from web.schemas import HTML_PAGE, PNG_STAND_IN, SVG_STAND_IN
+from web.served import requested_key
+from web.serving import respond
+from web.serving.front import ServedRoute
 from web.serving.reader import ANONYMOUS_IDENTITY, Read
 from web.serving.respond import Shared, document_response
-from web.serving.route import REPORT_PARAMETERS, ServedRoute, context_of, query_parameter
 
 router = APIRouter(tags=["embeds"], route_class=ServedRoute)
 
@@ -36,6 +37,9 @@ UNKNOWN = {
     "private_profile": "This profile's activity is private",
 }
 BADGE_UNKNOWN = {"private_profile": "private"}
+NO_REPORT_POSSIBLE = (
+    "GitHub has no report for the login: no such user, an organisation, a private profile"
+)
 CARD_PARAMETERS: list[dict[str, Any]] = [
     *REPORT_PARAMETERS,
     query_parameter("theme", "light (default) or dark", max_length=8),
@@ -44,7 +48,7 @@ CARD_PARAMETERS: list[dict[str, Any]] = [
 
 
 async def _read(request: Request, ctx: AppContext, key: ReportKey, name: str) -> Read:
-    base_url = public_base_url(request)
+    base_url = ctx.base_url(request)
     family = ctx.embeds.family
     return await ctx.reader.page(key, name, BUNDLE, base_url, ANONYMOUS_IDENTITY, family)
 
@@ -59,7 +63,7 @@ def _served(
         request,
         read.document,
         media_type=media_type,
-        cache_control=http_cache.embedded(ctx.settings.report_fresh_seconds),
+        cache_control=respond.embedded(ctx.settings.report_fresh_seconds),
         shared=Shared(name, (meta.version, BUNDLE)),
         vary=VARY,
         compressible=media_type != PNG,
@@ -68,7 +72,7 @@ def _served(
 
 def _stand_in(ctx: AppContext, body: bytes, status_code: int, media_type: str = SVG) -> Response:
     headers = {
-        "Cache-Control": http_cache.embedded_missing(ctx.settings.report_fresh_seconds),
+        "Cache-Control": respond.embedded_missing(ctx.settings.report_fresh_seconds),
         "Vary": VARY,
     }
     return Response(body, status_code=status_code, media_type=media_type, headers=headers)
@@ -81,15 +85,18 @@ def _unknown(reason: str) -> str:
 @router.get(
     "/user/github/{username}/card.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "the card (SVG)"}},
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the card (SVG)"},
+        404: {"content": SVG_STAND_IN, "description": NO_REPORT_POSSIBLE + " (a card saying so)"},
+    },
     openapi_extra={"parameters": CARD_PARAMETERS},
 )
 async def card_svg(request: Request) -> Response:
     """The report's summary numbers and top languages as an SVG card for a README
     (`theme`: light or dark; `width` hint). A report not generated yet is a card saying so."""
     ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], "/card.svg")
-    query = query_of(request)
+    key = requested_key(request, ctx, "/card.svg")
+    query = query_of(request.scope["query_string"])
     theme, width = parse_theme(query.get("theme")), parse_width(query.get("width"))
     read = await _read(request, ctx, key, card_name(theme, width))
     reason = read.state.unknown_reason
@@ -104,13 +111,16 @@ async def card_svg(request: Request) -> Response:
 @router.get(
     "/user/github/{username}/badge.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "the badge (SVG)"}},
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the badge (SVG)"},
+        404: {"content": SVG_STAND_IN, "description": NO_REPORT_POSSIBLE + " (a badge saying so)"},
+    },
     openapi_extra={"parameters": REPORT_PARAMETERS},
 )
 async def badge_svg(request: Request) -> Response:
     """A shields-style badge: "merged PRs · 1 year | 36"."""
     ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], "/badge.svg")
+    key = requested_key(request, ctx, "/badge.svg")
     read = await _read(request, ctx, key, BADGE)
     reason = read.state.unknown_reason
     if reason is not None:
@@ -127,8 +137,9 @@ async def badge_svg(request: Request) -> Response:
     responses={
         200: {"content": {"image/png": {}}, "description": "1200 x 630 PNG"},
         404: {
+            "content": HTML_PAGE | PNG_STAND_IN,
             "description": "no report yet (an error page), or GitHub has none for the login: "
-            "no such user, an organisation, a private profile (a PNG saying so)"
+            "no such user, an organisation, a private profile (a PNG saying so)",
         },
     },
     openapi_extra={"parameters": REPORT_PARAMETERS},
@@ -136,7 +147,7 @@ async def badge_svg(request: Request) -> Response:
 async def social_image_png(request: Request) -> Response:
     """The social preview image (`og:image`) of a report: 1200 x 630 PNG."""
     ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], "/og.png")
+    key = requested_key(request, ctx, "/og.png")
     read = await _read(request, ctx, key, SOCIAL_IMAGE)
     reason = read.state.unknown_reason
     if reason is not None:

@@ -1,6 +1,6 @@
 """The exports (``.json``: the stored bytes; ``.md``: rendered once per version) and the API's
 report (``GET /api/reports/github/{username}``: the stored JSON in an envelope assembled per
-request). Served like the report page (``web.routes.reports``): one Redis read, cached bodies.
+request). Cached views like the report page (``web.served``): one Redis read, cached bodies.
 """
 
 from __future__ import annotations
@@ -15,19 +15,20 @@ from starlette.responses import Response
 
 from gitbrag.report.keys import ReportKey
 from web.auth import ANONYMOUS
-from web.canonical import parsed_key, request_key
-from web.context import AppContext
+from web.bundle import MARKDOWN
+from web.context import AppContext, context_of
 from web.flow import Outcome, decide
-from web.formatting import iso_utc
-from web.presenters import job_api, not_found_message
-from web.rendering import public_base_url
-from web.routes.reports import cache_control, missing, not_found_page, read_for_viewer
-from web.serving import http_cache
-from web.serving.bundle import MARKDOWN, bundle_name
+from web.params import REPORT_PARAMETERS
+from web.presenters.formatting import iso_utc
+from web.presenters.jobs import job_api, not_found_message
+from web.rendering import not_found_page
+from web.schemas import Generating, LoginRequired, NotFound, ReportEnvelope, body, job_links
+from web.served import api_key, cache_control, missing, read_for_viewer, requested_key
+from web.serving import respond
 from web.serving.chunks import Chunk
+from web.serving.front import ServedRoute
 from web.serving.reader import ANONYMOUS_IDENTITY, Read
 from web.serving.respond import Shared, bytes_response, document_response
-from web.serving.route import REPORT_PARAMETERS, ServedRoute, context_of
 
 # Declared before the report page's ``/user/github/{username}``, which would match
 # ``name.json`` too.
@@ -77,7 +78,7 @@ def _export(
 async def export_json(request: Request) -> Response:
     """The report as stored (the bytes the worker wrote)."""
     ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], ".json")
+    key = requested_key(request, ctx, ".json")
     read = await ctx.reader.json(key, ANONYMOUS_IDENTITY)
     return _export(request, ctx, key, read, ".json", "application/json")
 
@@ -85,9 +86,9 @@ async def export_json(request: Request) -> Response:
 @router.get("/user/github/{username}.md")
 async def export_markdown(request: Request) -> Response:
     ctx = context_of(request)
-    key = request_key(request, request.path_params["username"], ".md")
-    base_url = public_base_url(request)
-    bundle = bundle_name(base_url, ctx.settings)
+    key = requested_key(request, ctx, ".md")
+    base_url = ctx.base_url(request)
+    bundle = ctx.bundles.name(base_url)
     read = await ctx.reader.page(key, MARKDOWN, bundle, base_url, ANONYMOUS_IDENTITY)
     return _export(request, ctx, key, read, ".md", "text/markdown; charset=utf-8", bundle)
 
@@ -107,28 +108,34 @@ def _envelope(ctx: AppContext, outcome: Outcome) -> bytes:
 @api.get(
     "/reports/github/{username}",
     responses={
-        200: {"description": "`fresh` or `stale` report, with the job regenerating it (if any)"},
-        202: {"description": "`generating`: no report yet, a job is collecting it"},
+        200: body(
+            ReportEnvelope, "`fresh` or `stale` report, with the job regenerating it (if any)"
+        ),
+        202: body(
+            Generating,
+            "`generating`: no report yet, a job is collecting it",
+            links=job_links("/job/id"),
+        ),
         400: {"description": "invalid username, period or date range"},
-        401: {"description": "`login_required`: log in (or send a bearer token) to generate"},
-        404: {
-            "description": "`not_found`: GitHub has no such user (`reason`: `no_user`), the "
-            "login is an organisation's (`reason`: `organization`), or its owner made their "
-            "profile private and hid their activity (`reason`: `private_profile`); `detail` "
-            "says so in words"
-        },
+        401: body(LoginRequired, "`login_required`: log in (or send a bearer token) to generate"),
+        404: body(
+            NotFound,
+            "`not_found`: GitHub has no such user (`reason`: `no_user`), the login is an "
+            "organisation's (`reason`: `organization`), or its owner made their profile private "
+            "and hid their activity (`reason`: `private_profile`); `detail` says so in words",
+        ),
     },
     openapi_extra={"parameters": REPORT_PARAMETERS},
 )
 async def get_report(request: Request) -> Response:
-    """A report by the SPEC section 5 table: served from the cache when present; generated in
-    the background when missing or stale and the caller may generate. `report` is the stored
-    report, byte for byte."""
+    """A report by the request-flow table (docs/spec.md section 5): served from the cache when
+    present; generated in the background when missing or stale and the caller may generate.
+    `report` is the stored report, byte for byte."""
     ctx = context_of(request)
-    key = parsed_key(request, request.path_params["username"])
+    key = api_key(request, ctx)
     read, viewer = await read_for_viewer(request, ctx, lambda who: ctx.reader.json(key, who))
     outcome = await decide(ctx, key, viewer, read.state)
-    cache_control = http_cache.PRIVATE if viewer.logged_in else http_cache.REVALIDATE
+    cache_control = respond.PRIVATE if viewer.logged_in else respond.REVALIDATE
     if outcome.state in ("fresh", "stale") and read.document is not None:
         (report,) = read.document.document.parts
         assert isinstance(report, Chunk)
@@ -146,5 +153,5 @@ async def get_report(request: Request) -> Response:
     return JSONResponse(
         body,
         status_code=outcome.http_status,
-        headers={"Cache-Control": cache_control, "Vary": http_cache.VARY},
+        headers={"Cache-Control": cache_control, "Vary": respond.VARY},
     )

@@ -11,20 +11,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import StoreUnavailable
-from web.deps import Ctx
+from web.context import Ctx
 from web.metrics import CONTENT_TYPE_LATEST
+from web.schemas import Health, Readiness, body
 from web.token_probe import server_token_readiness
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={200: body(Health)})
 async def healthz() -> JSONResponse:
     """The process answers (no dependencies checked)."""
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz", responses={503: {"description": "Redis is unreachable"}})
+@router.get(
+    "/readyz",
+    responses={200: body(Readiness), 503: body(Readiness, "Redis is unreachable")},
+)
 async def readyz(ctx: Ctx) -> JSONResponse:
     """Ready to serve: Redis answers PING. With a server token, also what that token cannot
     read (``server_token``: probed once at startup; it never makes the server unready)."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from anyio import to_thread
+from prometheus_client import Counter
 
 from gitbrag.per_loop import PerLoop
 from gitbrag.report.curation import NO_CURATION, Curation, curated
@@ -35,7 +36,6 @@ from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.stores.reports import artifact_field, bundle_field, curation_of
 from gitbrag.stores.serving import JsonWanted, ServingStore, ViewQuery, ViewState
-from web.metrics import Metrics
 from web.serving.cache import CachedDocument, DocumentCache
 from web.serving.chunks import Chunk
 from web.serving.coalesce import Coalescer
@@ -117,12 +117,12 @@ class ReportReader:
         store: ServingStore,
         pages: Family,
         cache: DocumentCache,
-        metrics: Metrics,
+        rendered: Counter,
     ) -> None:
         self.store = store
         self.pages = pages
         self.cache = cache
-        self.metrics = metrics
+        self.rendered = rendered  # counts renderings by kind (the family label, "json")
         self.reads: Coalescer[ViewQuery, ViewState] = Coalescer(store.read)
         self._renders: PerLoop[dict[RenderKey, asyncio.Future[dict[str, Document]]]] = PerLoop(dict)
 
@@ -192,7 +192,7 @@ class ReportReader:
             document = Document((Chunk(raw, state.body[4:], crc),))
         else:
             chunk = await to_thread.run_sync(lambda: Chunk.of(raw, level=JSON_LEVEL))
-            self.metrics.renders.labels("json").inc()
+            self.rendered.labels("json").inc()
             blob = struct.pack("<I", chunk.crc) + chunk.deflated
             await self._keep(
                 str(key), meta.version, {artifact_field(meta.version, JSON_ARTIFACT): blob}
@@ -211,7 +211,7 @@ class ReportReader:
             return Document.of(shown.model_dump_json().encode(), level=JSON_LEVEL)
 
         document = await to_thread.run_sync(render)
-        self.metrics.renders.labels("json").inc()
+        self.rendered.labels("json").inc()
         field = artifact_field(version, JSON_ARTIFACT)
         await self._keep(report_key, version, {field: document.to_bytes()})
         return document
@@ -243,7 +243,7 @@ class ReportReader:
 
         try:
             documents = await to_thread.run_sync(render)
-            self.metrics.renders.labels(family.label).inc()
+            self.rendered.labels(family.label).inc()
             for document_name, document in documents.items():
                 self.cache.put((str(key), bundle, document_name), version, document)
             fields = {

@@ -3,10 +3,11 @@ bar, the reviews-per-month line over the months chart, each repository's review 
 reviewed repositories and every issue newest first (``templates/_reviews.html`` and
 ``_issues.html`` render them).
 
-Pure like :mod:`web.formatting`. Lists stay bounded however busy the user: the page shows the
+Pure like :mod:`web.presenters.formatting`. Lists stay bounded however busy the user: the page
+shows the
 ``REPOSITORIES_SHOWN`` repositories reviewed most recently (the exports list them all) and the
 most recent issues, with the rest on paged pages like a repository's pull requests
-(``web.serving.bundle`` cuts :func:`issue_rows` into them).
+(``web.bundle`` cuts :func:`issue_rows` into them).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Any, Final
 
 from gitbrag.report.models import IssueOut, MonthCount, Report, ReviewedRepositoryOut
 from gitbrag.report.records import REVIEW_STATES
-from web.formatting import BarChart, Segment, month_label, nice_ceiling, plural, stacked_segments
+from web.presenters.formatting import (
+    BarChart,
+    Segment,
+    count,
+    month_label,
+    nice_ceiling,
+    stacked_segments,
+)
 
 REPOSITORIES_SHOWN: Final = 10
 REVIEW_STATE_LABELS: Final = {
@@ -64,7 +72,7 @@ def line_over(chart: BarChart, months: list[MonthCount], *, top: float = 12) -> 
             round(bar.x + bar.width / 2, 2),
             round(chart.baseline - plot * month.reviews / maximum, 2),
             month.reviews,
-            f"{month_label(month.month)}: {plural(month.reviews, 'review')} given",
+            f"{month_label(month.month)}: {count(month.reviews, 'review')} given",
         )
         for bar, month in zip(chart.bars, months, strict=True)
     )

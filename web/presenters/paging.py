@@ -1,12 +1,7 @@
 """Bounded pages for big reports: the report page lists the first repositories, each with its
-most recent pull requests; the rest is reached through paged URLs (``?page=N``) that work
-without JavaScript and that ``app.js`` loads in place.
-
-    /user/github/{login}/repositories?page=N                  repositories, N >= 1
-    /user/github/{login}/repositories/{owner}/{name}?page=N   one repository's pull requests
-    /user/github/{login}/issues?page=N                        the issues opened, newest first
-
-Both keep the report's own query (period, dates, include_closed).
+most recent pull requests, and its most recent issues; the rest is reached through paged URLs
+(``?page=N``, ``web.presenters.paths``) that work without JavaScript and that ``app.js`` loads
+in place. Paged URLs keep the report's own query (period, dates, include_closed).
 """
 
 from __future__ import annotations
@@ -14,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
-from urllib.parse import quote, urlencode
 
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import PullRequestOut, RepositoryOut
-from web.activity_view import IssueRow
-from web.presenters import key_query
+from web.presenters.activity import IssueRow
+from web.presenters.paths import issues_path, pulls_path
 
 Item = TypeVar("Item")
 
@@ -70,27 +64,6 @@ def paginate(
         )
         for number in range(1, count + 1)
     ]
-
-
-def _with_query(path: str, key: ReportKey, page: int) -> str:
-    query = key_query(key) | ({"page": str(page)} if page > 1 else {})
-    return path + (f"?{urlencode(query)}" if query else "")
-
-
-def repositories_path(key: ReportKey, page: int) -> str:
-    return _with_query(f"/user/github/{key.username}/repositories", key, page)
-
-
-def pulls_path(key: ReportKey, name_with_owner: str, page: int) -> str:
-    owner, _, name = name_with_owner.partition("/")
-    base = (
-        f"/user/github/{key.username}/repositories/{quote(owner, safe='')}/{quote(name, safe='')}"
-    )
-    return _with_query(base, key, page)
-
-
-def issues_path(key: ReportKey, page: int) -> str:
-    return _with_query(f"/user/github/{key.username}/issues", key, page)
 
 
 @dataclass(frozen=True, slots=True)

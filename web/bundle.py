@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,27 +25,24 @@ import gitbrag.render.markdown
 import gitbrag.report.curation
 import gitbrag.report.highlights
 import gitbrag.report.wording
-import web.activity_view
-import web.formatting
 import web.presenters
-import web.serving.paging
 import web.templating
 from gitbrag.render.markdown import render_markdown
 from gitbrag.report.highlights import highlight_sentences, pinned_pull_requests
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report, RepositoryOut
 from gitbrag.settings import Settings
-from web.activity_view import issue_rows
-from web.presenters import compare_path, period_tabs, report_path, report_view
-from web.serving.document import Document, HoleMarkers
-from web.serving.paging import (
+from web.presenters.activity import issue_rows
+from web.presenters.paging import issues_view, paginate, repository_views
+from web.presenters.paths import (
+    compare_path,
     issues_path,
-    issues_view,
-    paginate,
     pulls_path,
+    report_path,
     repositories_path,
-    repository_views,
 )
+from web.presenters.report import period_tabs, report_view
+from web.serving.document import Document, HoleMarkers
 from web.templating import TEMPLATE_DIR
 
 PAGE: Final = "page"
@@ -59,34 +56,26 @@ def _revision() -> str:
         digest.update(path.relative_to(TEMPLATE_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     for module in (
-        web.activity_view,
-        web.formatting,
         gitbrag.report.wording,
         gitbrag.report.highlights,
         gitbrag.report.curation,
         gitbrag.render.markdown,
-        web.presenters,
-        web.serving.paging,
         web.templating,
     ):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
-    for path in sorted((Path(__file__).parents[1] / "embeds").glob("*.py")):  # cards, images
+    web_dir = Path(__file__).parent
+    for path in sorted(
+        [
+            *Path(str(web.presenters.__file__)).parent.glob("*.py"),
+            *(web_dir / "embeds").glob("*.py"),
+        ]
+    ):  # the view models, and the cards and images
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
 REVISION: Final = _revision()
-
-
-def bundle_name(base_url: str, settings: Settings) -> str:
-    """The bundle of this revision, site address and paging settings."""
-    paging = (
-        f"{settings.page_repositories}.{settings.page_recent_pull_requests}"
-        f".{settings.page_pull_requests}.{int(settings.demo)}"
-    )
-    site = hashlib.sha256(f"{base_url}|{paging}".encode()).hexdigest()[:10]
-    return f"{REVISION}.{site}"
 
 
 def repositories_name(page: int) -> str:
@@ -101,10 +90,25 @@ def issues_name(page: int) -> str:
     return f"issues:{page}"
 
 
-@dataclass(frozen=True, slots=True)
 class BundleRenderer:
-    env: jinja2.Environment
-    settings: Settings
+    """Names and renders the bundles of one app (its templates and settings)."""
+
+    def __init__(self, env: jinja2.Environment, settings: Settings) -> None:
+        self.env = env
+        self.settings = settings
+        # Named once per site address (a few; bounded: without ``PUBLIC_URL`` it is the
+        # request's ``Host``).
+        self.name: Callable[[str], str] = lru_cache(maxsize=64)(self._name)
+
+    def _name(self, base_url: str) -> str:
+        """The bundle of this revision, site address and paging settings."""
+        settings = self.settings
+        paging = (
+            f"{settings.page_repositories}.{settings.page_recent_pull_requests}"
+            f".{settings.page_pull_requests}.{int(settings.demo)}"
+        )
+        site = hashlib.sha256(f"{base_url}|{paging}".encode()).hexdigest()[:10]
+        return f"{REVISION}.{site}"
 
     def render(
         self, key: ReportKey, report: Report, base_url: str, name: str = PAGE

@@ -1,27 +1,14 @@
-"""Turn service objects into the plain data templates, the API and the SSE stream send."""
+"""Jobs as the API, the SSE stream and the progress panel show them: the API's job object, the
+progress bar's ``percent`` and ``message``, phase and status words, and why GitHub has no report
+for a login (no such user, an organisation, a private profile)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from gitbrag.errors import InvalidInput
 from gitbrag.jobs.service import Job, Progress
-from gitbrag.report.comparison import previous_range
-from gitbrag.report.keys import ReportKey
-from gitbrag.report.models import SIZE_BUCKETS, Report
-from gitbrag.report.periods import PERIOD_LABELS, PERIODS
-from gitbrag.report.wording import date_span
-from web.activity_view import activity_view
-from web.formatting import (
-    duration_words,
-    iso_utc,
-    months_chart,
-    progress_percent,
-    stacked_segments,
-)
+from web.presenters.formatting import duration_words, iso_utc, progress_percent
 
 PHASE_LABELS: dict[str, str] = {
     "queued": "Waiting for a worker",
@@ -162,81 +149,3 @@ def job_payload(
         }
     )
     return payload
-
-
-def key_query(key: ReportKey, *, period: str | None = None) -> dict[str, str]:
-    """The query string that names ``key`` (or the same options for another ``period``)."""
-    query: dict[str, str] = {}
-    period = period if period is not None else key.range.period
-    if period is not None:
-        if period != "1_year":
-            query["period"] = period
-    else:
-        query["since"] = key.range.since.isoformat()
-        query["until"] = key.range.until.isoformat()
-    if key.include_closed:
-        query["include_closed"] = "true"
-    return query
-
-
-def report_path(key: ReportKey, suffix: str = "", *, period: str | None = None) -> str:
-    query = urlencode(key_query(key, period=period))
-    return f"/user/github/{key.username}{suffix}" + (f"?{query}" if query else "")
-
-
-def compare_path(key: ReportKey) -> str | None:
-    """The comparison of ``key``'s period with the one before it (None: there is none)."""
-    try:
-        previous_range(key.range)
-    except InvalidInput:
-        return None
-    return report_path(key, "/compare")
-
-
-@dataclass(frozen=True, slots=True)
-class Tab:
-    label: str
-    href: str
-    active: bool
-
-
-def period_tabs(key: ReportKey) -> list[Tab]:
-    tabs = [
-        Tab(PERIOD_LABELS[period], report_path(key, period=period), key.range.period == period)
-        for period in PERIODS
-    ]
-    return tabs
-
-
-def report_view(report: Report) -> dict[str, Any]:
-    """Chart geometry and derived numbers for the report template."""
-    totals = report.totals
-    sizes = report.sizes.model_dump()
-    size_max = max(sizes.values(), default=0) or 1
-    size_rows = [
-        {
-            "bucket": bucket,
-            "count": sizes[bucket],
-            "width": round(100 * sizes[bucket] / size_max, 1),
-        }
-        for bucket in SIZE_BUCKETS
-    ]
-    languages = stacked_segments(
-        [(share.name, share.lines, share.color) for share in report.languages]
-    )
-    merge_rate = round(100 * totals.merged / totals.pull_requests) if totals.pull_requests else 0
-    external = sum(
-        count for role, count in report.roles.items() if role.upper() not in {"OWNER", "MEMBER"}
-    )
-    months = months_chart([(month.month, month.pull_requests) for month in report.months])
-    return {
-        **activity_view(report, months),
-        "months": months,
-        "sizes": size_rows,
-        "language_segments": languages,
-        "merge_rate": merge_rate,
-        "lines_changed": totals.additions + totals.deletions,
-        "external_repositories": external,
-        "range_text": date_span(report.since, report.until),
-        "busiest_month": max(report.months, key=lambda m: m.pull_requests, default=None),
-    }

@@ -8,7 +8,7 @@ from typing import Any, Final, Literal
 
 from gitbrag.report.comparison import Comparison, Delta
 from gitbrag.report.wording import MINUS, compact, date_span, number
-from web.formatting import bar_chart, month_label, month_tick, plural
+from web.presenters.formatting import bar_chart, count, month_label, month_tick
 
 CARDS: Final = ("pull_requests", "merged", "repositories", "lines_changed", "stars_gained")
 LABELS: Final = {
@@ -95,7 +95,7 @@ def months_chart(comparison: Comparison) -> StackedChart:
     for index, pair in enumerate(pairs):
         tick = month_tick(pair.month, index)
         label = (
-            f"{month_label(pair.month)}: {plural(pair.previous + pair.current, 'pull request')}"
+            f"{month_label(pair.month)}: {count(pair.previous + pair.current, 'pull request')}"
             f" ({number(pair.previous)} in the earlier period, {number(pair.current)} in this one)"
         )
         values.append((label, pair.previous + pair.current, tick))

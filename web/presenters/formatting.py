@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gitbrag.report.wording import MONTH_NAMES as _MONTH_NAMES
-from gitbrag.report.wording import compact, human_date, percent
+from gitbrag.report.wording import compact, count, human_date, percent
 
-__all__ = ["compact", "human_date", "percent"]  # shared with the sentences gitbrag writes
+__all__ = ["compact", "count", "human_date", "percent"]  # shared with the sentences gitbrag writes
 
 _UNITS: tuple[tuple[str, int], ...] = (
     ("year", 365 * 86_400),
@@ -63,12 +63,6 @@ def number(value: int | float) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     return f"{int(value):,}"
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``plural(1, "repository", "repositories")`` -> ``"1 repository"``."""
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count:,} {word}"
 
 
 def human_datetime(moment: datetime) -> str:
@@ -219,9 +213,10 @@ def months_chart(
 ) -> BarChart:
     """The PRs-per-month chart: ticks show the month, with the year in January and first."""
     values = []
-    for index, (month, count) in enumerate(months):
+    for index, (month, pull_requests) in enumerate(months):
         tick = month_tick(month, index, years=len(months) > 12)
-        values.append((f"{month_label(month)}: {plural(count, 'pull request')}", count, tick))
+        label = f"{month_label(month)}: {count(pull_requests, 'pull request')}"
+        values.append((label, pull_requests, tick))
     return bar_chart(values, width=width, height=height)
 
 
