@@ -126,7 +126,7 @@ def prewarm_once(
             )
             break
         try:
-            service.request_report(key, credential, limits=quotas.for_scheduler(settings))
+            service.request_report(key, credential, quotas=quotas.for_scheduler(settings))
         except QuotaExceeded:
             log.info("pre-warming stops: the job queue is full (%d sent)", len(sent))
             break

@@ -67,7 +67,7 @@ class Outcome:
         }[self.state]
 
 
-def job_limits(ctx: AppContext, viewer: Viewer) -> JobQuotas:
+def job_quotas(ctx: AppContext, viewer: Viewer) -> JobQuotas:
     """A viewer counts as their GitHub account (by id); anonymous generation as the client
     address."""
     if viewer.login:
@@ -84,15 +84,15 @@ def request_job(
     when another version has been stored since: nothing was requested."""
     assert viewer.credential is not None
     before = ctx.service.current_job(key)
-    limits = job_limits(ctx, viewer)
+    quotas = job_quotas(ctx, viewer)
     try:
         if seen_version is None:
             job: Job | None = ctx.service.request_report(
-                key, viewer.credential, viewer_id=viewer.viewer_id, limits=limits
+                key, viewer.credential, viewer_id=viewer.viewer_id, quotas=quotas
             )
         else:
             job = ctx.service.request_report_seen(
-                key, viewer.credential, seen_version, viewer_id=viewer.viewer_id, limits=limits
+                key, viewer.credential, seen_version, viewer_id=viewer.viewer_id, quotas=quotas
             )
     except QuotaExceeded as refused:
         ctx.metrics.jobs_requested.labels("refused_" + refused.kind).inc()

@@ -152,16 +152,16 @@ class ReportService:
         credential: CredentialRef,
         *,
         viewer_id: str | None = None,
-        limits: JobQuotas = NO_QUOTAS,
+        quotas: JobQuotas = NO_QUOTAS,
     ) -> Job:
         """The unfinished job for ``key`` (taken over with ``credential`` if it waits on a
-        spent token and ours has budget), or a new one within ``limits`` (claimed
+        spent token and ours has budget), or a new one within ``quotas`` (claimed
         atomically, then sent). Raises ``QuotaExceeded`` over a limit."""
         job = self.lifecycle.request(
             key,
             str(credential),
             viewer_id=viewer_id,
-            quotas=limits,
+            quotas=quotas,
             can_take_over=self.can_take_over,
         )
         assert job is not None  # only a seen version can make it None
@@ -174,7 +174,7 @@ class ReportService:
         seen_version: str,
         *,
         viewer_id: str | None = None,
-        limits: JobQuotas = NO_QUOTAS,
+        quotas: JobQuotas = NO_QUOTAS,
     ) -> Job | None:
         """:meth:`request_report` for a caller that decided on the stored report version
         ``seen_version`` (``""``: none): ``None`` instead of a new job when another version
@@ -183,7 +183,7 @@ class ReportService:
             key,
             str(credential),
             viewer_id=viewer_id,
-            quotas=limits,
+            quotas=quotas,
             can_take_over=self.can_take_over,
             seen_version=seen_version,
         )

@@ -184,10 +184,10 @@ def test_limits_name_viewers_and_addresses_without_storing_them(
 
     service = ReportService.from_settings(settings)
     server = CredentialRef("server")
-    service.request_report(ReportKey("u1", YEAR), server, limits=a)
-    service.request_report(ReportKey("u2", YEAR), server, limits=a)
+    service.request_report(ReportKey("u1", YEAR), server, quotas=a)
+    service.request_report(ReportKey("u2", YEAR), server, quotas=a)
     with pytest.raises(QuotaExceeded) as refused:
-        service.request_report(ReportKey("u3", YEAR), server, limits=a)
+        service.request_report(ReportKey("u3", YEAR), server, quotas=a)
     assert refused.value.kind == "per_hour" and refused.value.retry_after_seconds > 3500
     assert "2 report generations" in str(refused.value)
 

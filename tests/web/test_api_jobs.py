@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,26 +10,10 @@ from fastapi.testclient import TestClient
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import Progress, ReportService
 from tests.fixtures.web import csrf_token, login, settings_for
+from tests.web.events import job_events
 from web.app import create_app
 
 API = "/api/reports/github/octocat"
-
-
-def _events(client: TestClient, job_id: str, count: int) -> list[tuple[str, dict[str, object]]]:
-    """Read ``count`` events from the job's SSE stream."""
-    events: list[tuple[str, dict[str, object]]] = []
-    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
-        assert stream.status_code == 200
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        name = ""
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                events.append((name, json.loads(line.removeprefix("data: "))))
-                if len(events) == count:
-                    break
-    return events
 
 
 def test_job_status_shape(web_client: TestClient, web_service: ReportService, hub: FakeHub) -> None:
@@ -58,16 +41,16 @@ def test_events_stream_progress_until_the_job_finishes(
     jobs = web_service.stores.jobs
     jobs.mark_running(job_id)
     jobs.set_progress(job_id, Progress("stars", 12, 40))
-    [(name, first)] = _events(web_client, job_id, 1)
+    [(name, first)] = job_events(web_client, job_id, 1)
     assert name == "job"
     assert first["message"] == "Counting stars 12/40"
     assert first["finished"] is False
     jobs.finish(job_id, "failed", "GitHub kept failing")
-    [(_, last)] = _events(web_client, job_id, 1)
+    [(_, last)] = job_events(web_client, job_id, 1)
     assert last["status"] == "failed"
     assert last["finished"] is True
     assert last["message"] == "GitHub kept failing"
-    assert _events(web_client, "missing-job", 1) == [("gone", {"id": "missing-job"})]
+    assert job_events(web_client, "missing-job", 1) == [("gone", {"id": "missing-job"})]
 
 
 def test_rate_limit_wait_shows_its_eta(
@@ -77,7 +60,7 @@ def test_rate_limit_wait_shows_its_eta(
     job_id = web_client.get(API).json()["job"]["id"]
     retry_at = datetime.now(UTC) + timedelta(minutes=42)
     web_service.stores.jobs.mark_waiting(job_id, retry_at, "rate limited")
-    [(_, event)] = _events(web_client, job_id, 1)
+    [(_, event)] = job_events(web_client, job_id, 1)
     assert event["status"] == "waiting_rate_limit"
     assert retry_at.strftime("%H:%M UTC") in str(event["message"])
     assert "in about 41 minutes" in str(event["message"]) or "in about 42 minutes" in str(
@@ -137,14 +120,14 @@ def test_a_rejected_token_tells_the_page_to_ask_for_a_new_login(
     job_id = web_client.get(API).json()["job"]["id"]
     jobs = web_service.stores.jobs
     jobs.mark_running(job_id)
-    [(_, running)] = _events(web_client, job_id, 1)
+    [(_, running)] = job_events(web_client, job_id, 1)
     assert running["login_again"] is False
     # What the worker does when GitHub answers 401 for the viewer's token.
     credential = jobs.credential(job_id)
     assert credential is not None
     web_service.stores.credentials.mark_invalid(credential)
     jobs.finish(job_id, "failed", "GitHub rejected the token (invalid, expired or revoked).")
-    [(_, failed)] = _events(web_client, job_id, 1)
+    [(_, failed)] = job_events(web_client, job_id, 1)
     assert failed["status"] == "failed" and failed["login_again"] is True
     assert web_client.get(f"/api/jobs/{job_id}").json()["login_again"] is True
 

@@ -21,7 +21,7 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.comparison import previous_key
 from tests.fixtures.web import key_for, login, store_report
-from tests.web.test_api_jobs import _events
+from tests.web.events import job_events
 
 LOGIN = "hidden-hand"
 PAGE = f"/user/github/{LOGIN}"
@@ -111,5 +111,5 @@ def test_the_jobs_status_and_events_say_private(
     assert status["status"] == "not_found" and status["reason"] == "private_profile"
     assert status["headline"] == TITLE
     assert SETTING in status["message"] and "No such GitHub user" not in status["message"]
-    [(name, event)] = _events(web_client, job_id, 1)
+    [(name, event)] = job_events(web_client, job_id, 1)
     assert name == "job" and event["headline"] == TITLE
