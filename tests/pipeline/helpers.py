@@ -7,9 +7,12 @@ from datetime import date
 
 from actors.attempt import Defer
 from actors.jobs import Generate, run_report_job
-from actors.worker import WorkerContext
+from actors.worker import GitHubClients, WorkerContext
+from gitbrag.github.cache import ImmutableCache
+from gitbrag.github.progress import ProgressCallback
 from gitbrag.jobs.service import CredentialRef, Job, ReportService
 from gitbrag.report.keys import ReportKey
+from gitbrag.report.models import Report
 from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
 from tests.harness import wait_for
@@ -104,3 +107,18 @@ def run_in_process(
         rate_limit_waits=rate_limit_waits,
     )
     return job.id
+
+
+def raising(error: BaseException) -> Generate:
+    """A generation that raises ``error`` (what the collector or the client would raise)."""
+
+    async def generate(
+        key: ReportKey,
+        token: str,
+        progress: ProgressCallback,
+        cache: ImmutableCache,
+        clients: GitHubClients,
+    ) -> Report:
+        raise error
+
+    return generate

@@ -22,7 +22,7 @@ from gitbrag.report.models import Report
 from gitbrag.report.periods import DateRange
 from gitbrag.stores.reports import login_reports_key
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.helpers import credential_for, run_in_process, wait_finished
+from tests.pipeline.helpers import credential_for, raising, run_in_process, wait_finished
 from tests.pipeline.reports_for_tests import empty_report
 
 FORMER = 990_001  # an account that held the login before
@@ -99,15 +99,7 @@ def test_a_private_profile_drops_the_logins_reports_and_says_why(
     for stored in (key, *others):
         assert service.stores.reports.put(stored, _report(stored, 31337))
 
-    async def private(
-        key: ReportKey,
-        token: str,
-        progress: ProgressCallback,
-        cache: ImmutableCache,
-        clients: GitHubClients,
-    ) -> Report:
-        raise ProfilePrivate(key.username)  # what the collector raises (gitbrag.github)
-
+    private = raising(ProfilePrivate(key.username))  # what the collector raises
     job_id = run_in_process(job_context, service, key, hub.token("octocat"), private)
     job = service.get_job(job_id)
     assert job is not None and (job.status, job.reason) == ("not_found", "private_profile")

@@ -6,7 +6,6 @@ raises it."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
@@ -29,7 +28,7 @@ from actors.outcomes import (
     JobCancelled,
     outcome_of,
 )
-from actors.worker import GitHubClients, WorkerContext
+from actors.worker import WorkerContext
 from gitbrag.errors import (
     ConfigError,
     GitBragError,
@@ -50,14 +49,11 @@ from gitbrag.errors import (
     UserNotSearchable,
 )
 from gitbrag.fakehub import FakeHub
-from gitbrag.github.cache import ImmutableCache
-from gitbrag.github.progress import ProgressCallback
 from gitbrag.jobs.lifecycle import CANCELLED, Job, JobStatus
 from gitbrag.report.keys import ReportKey
-from gitbrag.report.models import Report
 from gitbrag.report.periods import DateRange
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.helpers import credential_for
+from tests.pipeline.helpers import credential_for, raising
 
 THE_ERRORS_OWN_WORDS = None
 
@@ -119,19 +115,6 @@ KEY = ReportKey("octocat", DateRange.for_period("1_year"))
 RESET = datetime.now(UTC) + timedelta(minutes=5)
 
 
-def _raising(error: BaseException) -> Callable[..., object]:
-    async def generate(
-        key: ReportKey,
-        token: str,
-        progress: ProgressCallback,
-        cache: ImmutableCache,
-        clients: GitHubClients,
-    ) -> Report:
-        raise error
-
-    return generate
-
-
 def _run(
     ctx: WorkerContext,
     pipeline: Pipeline,
@@ -156,7 +139,7 @@ def _run(
             credential=str(credential),
             retries=retries,
             max_retries=max_retries,
-            generate=_raising(error),  # type: ignore[arg-type]
+            generate=raising(error),
             defer=deferred.append,
             rate_limit_waits=rate_limit_waits,
         )
