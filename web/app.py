@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from gitbrag.errors import ConfigError
 from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
@@ -28,6 +29,7 @@ from web import errors, openapi
 from web.bundle import BundleRenderer
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
+from web.hosts import HostCheck
 from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
@@ -75,6 +77,10 @@ ROUTERS: Final = (
 def create_app(settings: Settings, *, service: ReportService | None = None) -> FastAPI:
     """The web app for ``settings``. Connecting to Redis is lazy: the app starts (and its pages
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
+    try:
+        HostCheck(settings.public_url, settings.allowed_host_list)
+    except ValueError as exc:
+        raise ConfigError(f"GITBRAG_ALLOWED_HOSTS: {exc}") from None
     client = connect(settings)
     service = service or ReportService(client, settings)
     server_token = settings.github_token
@@ -138,7 +144,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         title="gitbrag",
         summary="Shareable reports of a GitHub user's pull requests.",
         version="1",
-        docs_url="/docs",
+        docs_url=None,  # web.routes.ops serves /docs (web.docs: pinned assets, no inline script)
         redoc_url=None,
         lifespan=lifespan,
         # gitbrag exports its own Prometheus metrics (/metrics) and configures no OpenTelemetry
