@@ -14,8 +14,10 @@ login's holder (``gitbrag.stores.accounts``) and a rename updates the session's 
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
+import secrets
 import time
 from dataclasses import dataclass, replace
 from typing import Annotated, Literal, Protocol
@@ -81,6 +83,11 @@ class Viewer:
     @property
     def logged_in(self) -> bool:
         return self.kind != "anonymous"
+
+    @property
+    def form_csrf_token(self) -> str:
+        """The CSRF token as a page carries it: masked afresh each time (``mask_csrf``)."""
+        return mask_csrf(self.csrf_token) if self.csrf_token else ""
 
     @property
     def can_generate(self) -> bool:
@@ -350,8 +357,31 @@ def _end_session(ctx: AppContext, session_id: str, session: Session) -> None:
     ctx.sessions.delete(session_id)
 
 
+def mask_csrf(token: str) -> str:
+    """``token`` behind a one-time pad: ``base64url(pad + (pad XOR token))``. Pages are
+    compressed per response (home, curate, errors) next to text a request chose (its query):
+    a token that never repeats gives a compression oracle (BREACH) nothing to converge on."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    masked = pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True))
+    return base64.urlsafe_b64encode(masked).decode().rstrip("=")
+
+
+def unmask_csrf(value: str) -> bytes | None:
+    """The token a ``mask_csrf`` value carries (``None`` when it is not one)."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        return None
+    if not raw or len(raw) % 2:
+        return None
+    half = len(raw) // 2
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True))
+
+
 def check_csrf(viewer: Viewer, submitted: str | None) -> None:
-    """Cookie sessions must echo their CSRF token on every state-changing request.
+    """Cookie sessions must echo their CSRF token on every state-changing request: masked as
+    the pages carry it (``form_csrf_token``), or as it is (pages served before masking).
 
     Bearer clients are exempt: a browser never attaches an ``Authorization`` header on its
     own, so a cross-site request cannot carry one.
@@ -360,7 +390,11 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
         return
     if viewer.kind != "session" or viewer.csrf_token is None:
         raise HTTPException(status_code=401, detail="log in first")
-    if not submitted or not hmac.compare_digest(submitted.encode(), viewer.csrf_token.encode()):
+    expected = viewer.csrf_token.encode()
+    if not submitted or not submitted.isascii():
+        raise HTTPException(status_code=403, detail="the form expired; reload the page and retry")
+    unmasked = unmask_csrf(submitted) if len(submitted) != len(expected) else None
+    if not hmac.compare_digest(unmasked or submitted.encode(), expected):
         raise HTTPException(status_code=403, detail="the form expired; reload the page and retry")
 
 
