@@ -38,7 +38,7 @@ def test_every_response_carries_another_mask_of_the_one_token(
             seen.add(token)
             assert unmask_csrf(token) == session.csrf_token.encode()
     # Any of them works, and so does the token as it is (a page from before masking).
-    for token in list(seen)[:3] + [session.csrf_token]:
+    for token in [*list(seen)[:3], session.csrf_token]:
         done = web_client.post(
             "/api/curation/github/octocat",
             json={"action": "reset", "target": ""},

@@ -263,8 +263,9 @@ def test_no_response_carries_another_viewers_token_or_login(
                         body = response.text
                         for who, token in tokens.items():
                             assert token not in body  # only ever masked
-                            assert (token in _csrf_values(body)) == (who == name and path.startswith(PAGE)
-                                                       and not path.endswith((".json", ".md"))), (
+                            carried = token in _csrf_values(body)
+                            assert carried == (who == name and path.startswith(PAGE)
+                                               and not path.endswith((".json", ".md"))), (
                                 name, who, path, encoding, state
                             )  # fmt: skip
                         for who, marker in logins.items():
