@@ -114,6 +114,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
             client,
             rejected_ttl=settings.bearer_rejection_cache_seconds,
             per_minute=settings.bearer_validations_per_minute,
+            checks_per_minute=settings.bearer_checks_per_minute,
         ),
         templates=templates,
         metrics=metrics,

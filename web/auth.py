@@ -3,7 +3,9 @@ GitHub token (``Authorization: Bearer``), and what they are allowed to do.
 
 Bearer tokens are validated against GitHub (``GET /user``) and the validation is cached
 briefly (``SessionStore.bearer_ttl``) so a polling client does not cost a GitHub call per
-request. An invalid token is a 401, never a silent anonymous downgrade.
+request; each validation keeps one encrypted copy of the token, named by its keyed
+fingerprint (a polling client does not pile up copies). An invalid token is a 401, never a
+silent anonymous downgrade.
 
 A viewer is a GitHub *account*: ``GET /user`` gives its login and immutable id, and what a
 viewer owns (their curation, their limits and quotas, admin rights) follows the id, since a
@@ -147,20 +149,23 @@ async def _validate_bearer(request: Request, ctx: AppContext, token: str) -> Bea
     client = address_subject(_address(request) or "unknown", ctx.settings.resolved_secret_key())
     decision = await run_in_threadpool(checks.take_validation, client)
     if not decision.allowed:
+        wait = decision.retry_after_seconds
         raise HTTPException(
             status_code=429,
-            detail="Too many new tokens to check from this address; try again in a minute.",
-            headers={"Retry-After": str(decision.retry_after_seconds)},
+            detail=f"Too many new tokens from this address (GitHub rejected too many of them); "
+            f"try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
         )
     try:
         owner = await ctx.github_viewer(token)
     except Unauthorized:
         await run_in_threadpool(checks.remember_rejected, token)
+        await run_in_threadpool(checks.count_rejection, client)
         raise HTTPException(status_code=401, detail="GitHub rejected the token") from None
     except GitHubError as exc:
         raise HTTPException(status_code=503, detail=f"could not validate the token: {exc}") from exc
     viewer_id = ctx.sessions.bearer_viewer_id(token)
-    credential = await ctx.store_credential(token, viewer_id)
+    credential = await ctx.store_token_credential(token, viewer_id)
     validation = BearerValidation(
         login=owner.login,
         credential_ref=str(credential),

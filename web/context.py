@@ -3,6 +3,7 @@ reach it from a request (``context_of``; ``Ctx`` for FastAPI's dependencies)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -58,6 +59,18 @@ class AppContext:
             token,
             viewer_id=viewer_id,
             ttl_seconds=self.credential_ttl_seconds,
+        )
+
+    async def store_token_credential(self, token: str, viewer_id: str) -> CredentialRef:
+        """Keep an API client's ``token`` for its jobs: one encrypted copy per token (named
+        by its keyed fingerprint), whose expiry each validation pushes back."""
+        return await run_in_threadpool(
+            functools.partial(
+                self.service.stores.credentials.store_per_token,
+                token,
+                viewer_id=viewer_id,
+                ttl_seconds=self.credential_ttl_seconds,
+            )
         )
 
     async def github_viewer(self, token: str) -> TokenOwner:
