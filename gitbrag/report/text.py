@@ -9,7 +9,8 @@ descriptions are whatever their authors typed.
   and are laid out by the Unicode bidi algorithm as usual, within their own element.
 * ``graphemes`` splits text into what a reader sees as one character (an extended grapheme
   cluster: ``é`` as e + U+0301, a flag, a family emoji joined by U+200D), so text cut
-  to fit (the card, ``web.embeds.fonts.fit``) never splits one. The ``regex`` module's ``\\X`` implements Unicode's segmentation rules.
+  to fit (the card, ``web.embeds.fonts.fit``) never splits one. The ``regex`` module's
+  ``\\X`` implements Unicode's segmentation rules (the standard library has none).
 """
 
 from __future__ import annotations
@@ -42,4 +43,5 @@ def clean(text: str | None) -> str | None:
 
 def graphemes(text: str) -> list[str]:
     """``text`` as the characters a reader sees (extended grapheme clusters)."""
-    return _GRAPHEME.findall(text)
+    found: list[str] = _GRAPHEME.findall(text)
+    return found
