@@ -21,6 +21,7 @@ from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
 from gitbrag.stores.curation import CurationStore
+from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
         embeds=EmbedRenderer(templates.env),
         curation=CurationStore(client),
+        curation_targets=CurationTargets(client),
         admins=AdminRights(client, settings.admins),
     )
 

@@ -19,6 +19,7 @@ from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.curation import CurationStore
+from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.sessions import SessionStore
 from web.bundle import BundleRenderer
 from web.embeds.render import EmbedRenderer
@@ -44,6 +45,7 @@ class AppContext:
     views: ViewCounter  # views, written to Redis in batches
     embeds: EmbedRenderer  # cards, badges and social images of reports
     curation: CurationStore  # the authors' choices of what their reports show
+    curation_targets: CurationTargets  # what they may hide or pin: what their reports show
     admins: AdminRights  # who may cancel anyone's job (GitHub accounts, not logins)
 
     @property
