@@ -22,12 +22,13 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Final, Literal, Protocol
 
 from fastapi import Depends, Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
+from gitbrag.github import oauth
 from gitbrag.jobs import permissions
 from gitbrag.jobs.quotas import address_subject, viewer_subject
 from gitbrag.jobs.service import CredentialRef
@@ -295,6 +296,59 @@ async def current_viewer(request: Request) -> Viewer:
 
 
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+
+# GitHub's token prefixes ("Behind GitHub's new authentication token formats"): a person makes
+# a personal access token themself, in their settings; an OAuth app (``gho_``) or a GitHub
+# App acting for a user (``ghu_``) gets one whenever someone signs in to it.
+PERSONAL_PREFIXES: Final = ("github_pat_", "ghp_")
+APP_USER_PREFIXES: Final = ("gho_", "ghu_")
+NOT_A_PERSON_PREFIXES: Final = ("ghs_", "ghr_")  # installation and refresh tokens
+FOREIGN_TOKEN: Final = (
+    "This token was issued to another application. To change things on gitbrag, log in, or "
+    "use a personal access token (github_pat_... or ghp_...) you made yourself."
+)
+
+
+async def writing_viewer(request: Request) -> Viewer:
+    """Dependency of every route that changes something (curation, cancel): the viewer, when
+    they may write. A browser session may (with its CSRF token, checked by the route); a
+    bearer token may when it is a personal access token (``github_pat_``, ``ghp_``: made by
+    its owner, so pasting it here is deliberate) or a token this site's OAuth app issued
+    (GitHub's "check a token" for our client id says so; asked once per validation, i.e.
+    at most every ``BEARER_CACHE_SECONDS``). Any other token, such as one another "Sign in
+    with GitHub" site got when its user signed in there, reads but never writes: 403."""
+    viewer = await current_viewer(request)
+    if viewer.kind != "bearer":
+        return viewer
+    token = _bearer_token(request)
+    assert token is not None  # a bearer viewer came from one
+    ctx = context_of(request)
+    validation = await run_in_threadpool(ctx.sessions.get_bearer, token)
+    writes = validation.writes if validation is not None else None
+    if writes is None:
+        writes = await _may_write(ctx, token)
+        if validation is not None:
+            await run_in_threadpool(ctx.sessions.note_bearer_writes, token, validation, writes)
+    if not writes:
+        raise HTTPException(status_code=403, detail=FOREIGN_TOKEN)
+    return viewer
+
+
+async def _may_write(ctx: AppContext, token: str) -> bool:
+    if token.startswith(PERSONAL_PREFIXES):
+        return True
+    if token.startswith(NOT_A_PERSON_PREFIXES):
+        return False
+    # An app's user token, or a token without a known prefix (older GitHub Enterprise
+    # Servers): ours only if GitHub says our OAuth app issued it.
+    try:
+        issued = await oauth.check_app_token(ctx.settings, token)
+    except oauth.OAuthError as exc:
+        raise HTTPException(status_code=503, detail=f"could not check the token: {exc}") from exc
+    return issued is not None
+
+
+WritingViewer = Annotated[Viewer, Depends(writing_viewer)]
 
 
 def _revoked(ctx: AppContext, session: Session) -> bool:

@@ -4,19 +4,16 @@ read, rendered or written; site addresses, and so bundles per report version, ar
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 
 from gitbrag.errors import ConfigError
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from tests.fixtures.web import METRICS_AUTH, key_for, settings_for, store_report
+from tests.web.redis_monitor import monitored
 from web.app import create_app
 from web.hosts import HostCheck, split_host
 
@@ -33,32 +30,6 @@ def _renders(client: TestClient) -> float:
         if line.startswith('gitbrag_renders_total{kind="bundle"}'):
             return float(line.split()[-1])
     return 0.0
-
-
-@contextmanager
-def monitored(redis_url: str) -> Iterator[list[str]]:
-    """Every command Redis runs meanwhile (``MONITOR``), as lower-case command lines."""
-    seen: list[str] = []
-    client = redis.Redis.from_url(redis_url)
-    ready = threading.Event()
-
-    def watch() -> None:
-        with client.monitor() as monitor:
-            ready.set()
-            for event in monitor.listen():
-                command = str(event.get("command", "")).lower()
-                if command == "echo monitor-stop":
-                    return
-                seen.append(command)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    ready.wait(5)
-    try:
-        yield seen
-    finally:
-        client.echo("monitor-stop")
-        thread.join(5)
 
 
 def _writes(commands: list[str]) -> list[str]:

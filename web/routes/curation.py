@@ -38,6 +38,7 @@ from web.auth import (
     CurrentViewer,
     ReturnToForm,
     Viewer,
+    WritingViewer,
     check_csrf,
     safe_return_to,
 )
@@ -199,7 +200,7 @@ async def curate_page(
 @router.post("/user/github/{username}/curation")
 async def curation_form(
     ctx: Ctx,
-    viewer: CurrentViewer,
+    viewer: WritingViewer,
     username: str,
     action: Annotated[Action, Form()],
     csrf_token: CsrfForm = "",
@@ -245,8 +246,9 @@ CURATION_RESPONSES: dict[int | str, dict[str, object]] = {
     401: body(ErrorBody, "not logged in (session or bearer token)"),
     403: body(
         ErrorBody,
-        "not the report's user (the GitHub account holding the login), or a missing "
-        "`X-CSRF-Token` (sessions)",
+        "not the report's user (the GitHub account holding the login), a missing "
+        "`X-CSRF-Token` (sessions), or a bearer token another application got (changes take "
+        "a session, a personal token or gitbrag's own)",
     ),
 }
 
@@ -263,7 +265,7 @@ async def get_curation(ctx: Ctx, viewer: CurrentViewer, username: str) -> JSONRe
 @api.post("/curation/github/{username}", responses=CURATION_RESPONSES)
 async def change_curation(
     ctx: Ctx,
-    viewer: CurrentViewer,
+    viewer: WritingViewer,
     username: str,
     change: CurationChange,
     x_csrf_token: CsrfHeader = None,
