@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from gitbrag.errors import ConfigError
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from tests.fixtures.web import METRICS_AUTH, key_for, settings_for, store_report
+from tests.harness import ROOT
 from tests.web.redis_monitor import monitored
 from web.app import create_app
 from web.hosts import HostCheck, split_host
@@ -145,3 +147,11 @@ def test_host_check_rules() -> None:
     public = HostCheck("https://gitbrag.example/", [])
     assert public.accepts(b"gitbrag.example:1234", 8000)
     assert not public.accepts(b"gitbrag.example.evil:443", 8000)
+
+
+def test_the_compose_file_requires_a_public_url() -> None:
+    """The shipped compose file names its site: without GITBRAG_PUBLIC_URL it does not start
+    (``${...:?}``), so no deployment of it takes addresses from requests."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    environment = compose["x-gitbrag"]["environment"]
+    assert environment["GITBRAG_PUBLIC_URL"].startswith("${GITBRAG_PUBLIC_URL:?")
