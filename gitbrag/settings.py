@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     sse_max_streams_per_client: int = Field(default=4, ge=1)
     # Bearer tokens: a valid one is trusted this long before GitHub is asked again (a revoked
     # token stops working within it); one GitHub rejected is refused without asking for this
-    # long; each client address may have this many validated per minute.
+    # long; each client address may have this many tokens rejected by GitHub per minute (bad
+    # tokens must not cost GitHub calls), and this many checked in all (`bearer_checks_...`).
     bearer_cache_seconds: int = Field(default=60, ge=1)
     bearer_rejection_cache_seconds: int = Field(default=120, ge=1)
     bearer_validations_per_minute: int = Field(default=10, ge=1)
@@ -119,6 +120,18 @@ class Settings(BaseSettings):
     # to the first account seen logging in with it; another account that later holds the
     # login is no admin). See ``gitbrag.stores.admin_pins``.
     admin_logins: str = ""
+    # Security, round 2 (issue 20).
+    # Host names (comma-separated, each `name` or `name:port`) answered besides PUBLIC_URL's
+    # and the loopback names; without PUBLIC_URL the site address comes from these alone, so
+    # a request naming any other host is refused (400) before anything is rendered.
+    allowed_hosts: str = ""
+    # PKCE (S256) in the OAuth login; off only for a GitHub Enterprise Server without it.
+    github_pkce: bool = True
+    # New bearer tokens one client address may have checked with GitHub per minute, valid
+    # ones included (NAT, CI runner pools): a far higher ceiling than for rejected ones.
+    bearer_checks_per_minute: int = Field(default=300, ge=1)
+    # Curation changes (hide, show, pin, undo, reset...) one account may make per hour.
+    curation_changes_per_hour: int = Field(default=600, ge=1)
     # Crash recovery: a worker silent this long is dead; maintenance runs on this share
     # (per million) of broker commands, so its unacked messages come back within seconds.
     broker_heartbeat_timeout_ms: int = 20_000
@@ -253,6 +266,13 @@ class Settings(BaseSettings):
                 )
             entries[login.lower()] = int(account) if colon else None
         return entries
+
+    @property
+    def allowed_host_list(self) -> tuple[str, ...]:
+        """``ALLOWED_HOSTS`` as a list of ``name`` or ``name:port`` (lower case)."""
+        return tuple(
+            entry.strip().lower() for entry in self.allowed_hosts.split(",") if entry.strip()
+        )
 
     @property
     def demo_user_list(self) -> tuple[str, ...]:

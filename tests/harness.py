@@ -101,6 +101,9 @@ def test_settings(
         "secret_key": SECRET,
         "github_token": None,
         "retry_backoff_seconds": 0.05,
+        # Starlette's TestClient asks for http://testserver (web.hosts: loopback names and
+        # these only, without a PUBLIC_URL)
+        "allowed_hosts": "testserver",
     }
     if hub is not None:
         values.update(

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from gitbrag.errors import ConfigError
 from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
 from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
@@ -20,6 +21,7 @@ from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
 from gitbrag.stores.curation import CurationStore
+from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
@@ -28,6 +30,7 @@ from web import errors, openapi
 from web.bundle import BundleRenderer
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
+from web.hosts import HostCheck
 from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
@@ -75,6 +78,10 @@ ROUTERS: Final = (
 def create_app(settings: Settings, *, service: ReportService | None = None) -> FastAPI:
     """The web app for ``settings``. Connecting to Redis is lazy: the app starts (and its pages
     answer 503) while Redis is down, and recovers by itself once Redis is back."""
+    try:
+        HostCheck(settings.public_url, settings.allowed_host_list)
+    except ValueError as exc:
+        raise ConfigError(f"GITBRAG_ALLOWED_HOSTS: {exc}") from None
     client = connect(settings)
     service = service or ReportService(client, settings)
     server_token = settings.github_token
@@ -108,6 +115,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
             client,
             rejected_ttl=settings.bearer_rejection_cache_seconds,
             per_minute=settings.bearer_validations_per_minute,
+            checks_per_minute=settings.bearer_checks_per_minute,
         ),
         templates=templates,
         metrics=metrics,
@@ -123,6 +131,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
         embeds=EmbedRenderer(templates.env),
         curation=CurationStore(client),
+        curation_targets=CurationTargets(client),
         admins=AdminRights(client, settings.admins),
     )
 
@@ -138,7 +147,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         title="gitbrag",
         summary="Shareable reports of a GitHub user's pull requests.",
         version="1",
-        docs_url="/docs",
+        docs_url=None,  # web.routes.ops serves /docs (web.docs: pinned assets, no inline script)
         redoc_url=None,
         lifespan=lifespan,
         # gitbrag exports its own Prometheus metrics (/metrics) and configures no OpenTelemetry

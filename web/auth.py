@@ -3,7 +3,9 @@ GitHub token (``Authorization: Bearer``), and what they are allowed to do.
 
 Bearer tokens are validated against GitHub (``GET /user``) and the validation is cached
 briefly (``SessionStore.bearer_ttl``) so a polling client does not cost a GitHub call per
-request. An invalid token is a 401, never a silent anonymous downgrade.
+request; each validation keeps one encrypted copy of the token, named by its keyed
+fingerprint (a polling client does not pile up copies). An invalid token is a 401, never a
+silent anonymous downgrade.
 
 A viewer is a GitHub *account*: ``GET /user`` gives its login and immutable id, and what a
 viewer owns (their curation, their limits and quotas, admin rights) follows the id, since a
@@ -14,16 +16,19 @@ login's holder (``gitbrag.stores.accounts``) and a rename updates the session's 
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
+import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Final, Literal, Protocol
 
 from fastapi import Depends, Form, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import GitHubError, Unauthorized
+from gitbrag.github import oauth
 from gitbrag.jobs import permissions
 from gitbrag.jobs.quotas import address_subject, viewer_subject
 from gitbrag.jobs.service import CredentialRef
@@ -83,6 +88,11 @@ class Viewer:
         return self.kind != "anonymous"
 
     @property
+    def form_csrf_token(self) -> str:
+        """The CSRF token as a page carries it: masked afresh each time (``mask_csrf``)."""
+        return mask_csrf(self.csrf_token) if self.csrf_token else ""
+
+    @property
     def can_generate(self) -> bool:
         return self.credential is not None
 
@@ -140,20 +150,23 @@ async def _validate_bearer(request: Request, ctx: AppContext, token: str) -> Bea
     client = address_subject(_address(request) or "unknown", ctx.settings.resolved_secret_key())
     decision = await run_in_threadpool(checks.take_validation, client)
     if not decision.allowed:
+        wait = decision.retry_after_seconds
         raise HTTPException(
             status_code=429,
-            detail="Too many new tokens to check from this address; try again in a minute.",
-            headers={"Retry-After": str(decision.retry_after_seconds)},
+            detail=f"Too many new tokens from this address (GitHub rejected too many of them); "
+            f"try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
         )
     try:
         owner = await ctx.github_viewer(token)
     except Unauthorized:
         await run_in_threadpool(checks.remember_rejected, token)
+        await run_in_threadpool(checks.count_rejection, client)
         raise HTTPException(status_code=401, detail="GitHub rejected the token") from None
     except GitHubError as exc:
         raise HTTPException(status_code=503, detail=f"could not validate the token: {exc}") from exc
     viewer_id = ctx.sessions.bearer_viewer_id(token)
-    credential = await ctx.store_credential(token, viewer_id)
+    credential = await ctx.store_token_credential(token, viewer_id)
     validation = BearerValidation(
         login=owner.login,
         credential_ref=str(credential),
@@ -284,6 +297,59 @@ async def current_viewer(request: Request) -> Viewer:
 
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
+# GitHub's token prefixes ("Behind GitHub's new authentication token formats"): a person makes
+# a personal access token themself, in their settings; an OAuth app (``gho_``) or a GitHub
+# App acting for a user (``ghu_``) gets one whenever someone signs in to it.
+PERSONAL_PREFIXES: Final = ("github_pat_", "ghp_")
+APP_USER_PREFIXES: Final = ("gho_", "ghu_")
+NOT_A_PERSON_PREFIXES: Final = ("ghs_", "ghr_")  # installation and refresh tokens
+FOREIGN_TOKEN: Final = (
+    "This token was issued to another application. To change things on gitbrag, log in, or "
+    "use a personal access token (github_pat_... or ghp_...) you made yourself."
+)
+
+
+async def writing_viewer(request: Request) -> Viewer:
+    """Dependency of every route that changes something (curation, cancel): the viewer, when
+    they may write. A browser session may (with its CSRF token, checked by the route); a
+    bearer token may when it is a personal access token (``github_pat_``, ``ghp_``: made by
+    its owner, so pasting it here is deliberate) or a token this site's OAuth app issued
+    (GitHub's "check a token" for our client id says so; asked once per validation, i.e.
+    at most every ``BEARER_CACHE_SECONDS``). Any other token, such as one another "Sign in
+    with GitHub" site got when its user signed in there, reads but never writes: 403."""
+    viewer = await current_viewer(request)
+    if viewer.kind != "bearer":
+        return viewer
+    token = _bearer_token(request)
+    assert token is not None  # a bearer viewer came from one
+    ctx = context_of(request)
+    validation = await run_in_threadpool(ctx.sessions.get_bearer, token)
+    writes = validation.writes if validation is not None else None
+    if writes is None:
+        writes = await _may_write(ctx, token)
+        if validation is not None:
+            await run_in_threadpool(ctx.sessions.note_bearer_writes, token, validation, writes)
+    if not writes:
+        raise HTTPException(status_code=403, detail=FOREIGN_TOKEN)
+    return viewer
+
+
+async def _may_write(ctx: AppContext, token: str) -> bool:
+    if token.startswith(PERSONAL_PREFIXES):
+        return True
+    if token.startswith(NOT_A_PERSON_PREFIXES):
+        return False
+    # An app's user token, or a token without a known prefix (older GitHub Enterprise
+    # Servers): ours only if GitHub says our OAuth app issued it.
+    try:
+        issued = await oauth.check_app_token(ctx.settings, token)
+    except oauth.OAuthError as exc:
+        raise HTTPException(status_code=503, detail=f"could not check the token: {exc}") from exc
+    return issued is not None
+
+
+WritingViewer = Annotated[Viewer, Depends(writing_viewer)]
+
 
 def _revoked(ctx: AppContext, session: Session) -> bool:
     return ctx.service.credential_is_invalid(CredentialRef(session.credential_ref))
@@ -350,8 +416,31 @@ def _end_session(ctx: AppContext, session_id: str, session: Session) -> None:
     ctx.sessions.delete(session_id)
 
 
+def mask_csrf(token: str) -> str:
+    """``token`` behind a one-time pad: ``base64url(pad + (pad XOR token))``. Pages are
+    compressed per response (home, curate, errors) next to text a request chose (its query):
+    a token that never repeats gives a compression oracle (BREACH) nothing to converge on."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    masked = pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True))
+    return base64.urlsafe_b64encode(masked).decode().rstrip("=")
+
+
+def unmask_csrf(value: str) -> bytes | None:
+    """The token a ``mask_csrf`` value carries (``None`` when it is not one)."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        return None
+    if not raw or len(raw) % 2:
+        return None
+    half = len(raw) // 2
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True))
+
+
 def check_csrf(viewer: Viewer, submitted: str | None) -> None:
-    """Cookie sessions must echo their CSRF token on every state-changing request.
+    """Cookie sessions must echo their CSRF token on every state-changing request: masked as
+    the pages carry it (``form_csrf_token``), or as it is (pages served before masking).
 
     Bearer clients are exempt: a browser never attaches an ``Authorization`` header on its
     own, so a cross-site request cannot carry one.
@@ -360,7 +449,11 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
         return
     if viewer.kind != "session" or viewer.csrf_token is None:
         raise HTTPException(status_code=401, detail="log in first")
-    if not submitted or not hmac.compare_digest(submitted.encode(), viewer.csrf_token.encode()):
+    expected = viewer.csrf_token.encode()
+    if not submitted or not submitted.isascii():
+        raise HTTPException(status_code=403, detail="the form expired; reload the page and retry")
+    unmasked = unmask_csrf(submitted) if len(submitted) != len(expected) else None
+    if not hmac.compare_digest(unmasked or submitted.encode(), expected):
         raise HTTPException(status_code=403, detail="the form expired; reload the page and retry")
 
 

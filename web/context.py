@@ -3,6 +3,7 @@ reach it from a request (``context_of``; ``Ctx`` for FastAPI's dependencies)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,6 +19,7 @@ from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.curation import CurationStore
+from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.sessions import SessionStore
 from web.bundle import BundleRenderer
 from web.embeds.render import EmbedRenderer
@@ -43,6 +45,7 @@ class AppContext:
     views: ViewCounter  # views, written to Redis in batches
     embeds: EmbedRenderer  # cards, badges and social images of reports
     curation: CurationStore  # the authors' choices of what their reports show
+    curation_targets: CurationTargets  # what they may hide or pin: what their reports show
     admins: AdminRights  # who may cancel anyone's job (GitHub accounts, not logins)
 
     @property
@@ -58,6 +61,18 @@ class AppContext:
             token,
             viewer_id=viewer_id,
             ttl_seconds=self.credential_ttl_seconds,
+        )
+
+    async def store_token_credential(self, token: str, viewer_id: str) -> CredentialRef:
+        """Keep an API client's ``token`` for its jobs: one encrypted copy per token (named
+        by its keyed fingerprint), whose expiry each validation pushes back."""
+        return await run_in_threadpool(
+            functools.partial(
+                self.service.stores.credentials.store_per_token,
+                token,
+                viewer_id=viewer_id,
+                ttl_seconds=self.credential_ttl_seconds,
+            )
         )
 
     async def github_viewer(self, token: str) -> TokenOwner:

@@ -67,7 +67,8 @@ def api_key(request: Request, ctx: AppContext) -> ReportKey:
 def page_number(request: Request) -> int:
     """The ``page`` of a paged view (1 when absent)."""
     raw = query_of(request.scope["query_string"]).get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # ASCII digits only: ``str.isdigit`` says yes to "²", which ``int`` refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= MAX_PAGE:
         raise InvalidInput("page must be a number from 1")
     return int(raw)
 

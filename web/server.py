@@ -71,6 +71,7 @@ def uvicorn_options(settings: Settings, host: str, port: int, workers: int) -> d
         "loop": "uvloop",
         "http": "httptools",
         "proxy_headers": True,
+        "server_header": False,  # no "Server: uvicorn" (OWASP: say nothing of the stack)
         # Only the configured proxies may say who the client is and whether it used https.
         "forwarded_allow_ips": settings.trusted_proxies,
         "access_log": False,  # WebMiddleware logs each request (path only, no query secrets)

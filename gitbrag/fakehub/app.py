@@ -319,6 +319,8 @@ def create_app(state: HubState) -> Starlette:
         Route("/login/oauth/authorize", oauth.authorize_approve, methods=["POST"]),
         Route("/login/oauth/authorize/deny", oauth.authorize_deny),
         Route("/login/oauth/access_token", oauth.access_token, methods=["POST"]),
+        Route("/applications/{client_id}/token", oauth.check_app_token, methods=["POST"]),
+        Route("/applications/{client_id}/token", oauth.delete_app_token, methods=["DELETE"]),
         Route("/_fakehub/counters", control.control_counters),
         Route("/_fakehub/reset", control.control_reset, methods=["POST"]),
         Route("/_fakehub/faults", control.control_faults, methods=["POST"]),

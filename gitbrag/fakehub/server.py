@@ -174,13 +174,17 @@ class FakeHub:
         """``login``'s tokens get an SAML SSO session for organisation ``org``."""
         self.state.grant_sso(login, org)
 
-    def issue_token(self, login: str, kind: TokenKind = "oauth") -> str:
-        """A new token of ``kind`` (``oauth``, ``fine_grained``, ``app``) for the account
-        now called ``login``."""
+    def issue_token(
+        self, login: str, kind: TokenKind = "oauth", client_id: str | None = None
+    ) -> str:
+        """A new token of ``kind`` (``oauth``, ``fine_grained``, ``app``, ``classic``) for
+        the account now called ``login``; an ``oauth`` one issued to the OAuth app
+        ``client_id`` (``CLIENT_ID``: gitbrag's, as its login flow gets them; another id: a
+        token another "Sign in with GitHub" site got; ``None``: no app this hub knows)."""
         user = self.state.user(login)
         if user is None:
             raise AccountError(f"no account is called {login!r}")
-        return self.state.issue_token(user.id, kind)
+        return self.state.issue_token(user.id, kind, client_id)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,6 +44,8 @@ class OAuthGrant:
     redirect_uri: str
     scope: str
     expires_at: float
+    code_challenge: str = ""  # PKCE: what the code_verifier must hash to ("": none sent)
+    code_challenge_method: str = ""
 
 
 class _Index:
@@ -88,6 +90,8 @@ class HubState:
         }
         self._issued: dict[str, int] = {}  # issued token -> account id
         self._kinds: dict[str, TokenKind] = {}  # issued token -> kind (default: oauth)
+        # issued token -> the OAuth app it was issued to (the data set's tokens: another app's)
+        self._apps: dict[str, str] = {}
         self._revoked: set[str] = set()
         self._codes: dict[str, OAuthGrant] = {}
         self._sso_sessions: set[tuple[int, int]] = set()  # (account id, organisation id)
@@ -267,21 +271,46 @@ class HubState:
         with self._lock:
             self._revoked.add(token)
 
-    def issue_token(self, account_id: int, kind: TokenKind = "oauth") -> str:
-        """A fresh token of ``kind`` for the account (see ``tokens``)."""
+    def app_of(self, token: str) -> str | None:
+        """The client id of the OAuth app ``token`` was issued to (``None``: not an OAuth
+        app's token of this hub, or revoked)."""
+        with self._lock:
+            return None if token in self._revoked else self._apps.get(token)
+
+    def issue_token(
+        self, account_id: int, kind: TokenKind = "oauth", client_id: str | None = None
+    ) -> str:
+        """A fresh token of ``kind`` for the account (see ``tokens``); ``client_id``: the
+        OAuth app it is issued to (an ``oauth`` token only)."""
         if self.user_by_id(account_id) is None:
             raise AccountError(f"no account has id {account_id}")
         token = new_token(kind)
         with self._lock:
             self._issued[token] = account_id
             self._kinds[token] = kind
+            if client_id is not None and kind == "oauth":
+                self._apps[token] = client_id
         return token
 
     # -- OAuth codes --
-    def issue_code(self, grant_for: int, client_id: str, redirect_uri: str, scope: str) -> str:
+    def issue_code(
+        self,
+        grant_for: int,
+        client_id: str,
+        redirect_uri: str,
+        scope: str,
+        code_challenge: str = "",
+        code_challenge_method: str = "",
+    ) -> str:
         code = secrets.token_hex(10)
         grant = OAuthGrant(
-            grant_for, client_id, redirect_uri, scope, self.clock() + CODE_TTL_SECONDS
+            grant_for,
+            client_id,
+            redirect_uri,
+            scope,
+            self.clock() + CODE_TTL_SECONDS,
+            code_challenge,
+            code_challenge_method,
         )
         with self._lock:
             self._codes[code] = grant

@@ -7,6 +7,7 @@ tokens. ``FakeHub.issue_token(login, kind=...)`` hands out:
   what the OAuth web flow and the data set's tokens are);
 - ``fine_grained`` (``github_pat_``): a fine-grained personal access token; with the switch on,
   ``Repository.stargazers`` is "Resource not accessible by personal access token";
+- ``classic`` (``ghp_``): a classic personal access token (reads everything public);
 - ``app`` (``ghs_``): a GitHub App installation token; with the switch on,
   ``User.contributionsCollection`` and REST ``/users/{login}/social_accounts`` are "Resource
   not accessible by integration".
@@ -24,9 +25,14 @@ from typing import Final, Literal
 
 from graphql import GraphQLError
 
-TokenKind = Literal["oauth", "fine_grained", "app"]
-TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("oauth", "fine_grained", "app")
-_PREFIXES: Final[dict[str, str]] = {"oauth": "gho_", "fine_grained": "github_pat_", "app": "ghs_"}
+TokenKind = Literal["oauth", "fine_grained", "app", "classic"]
+TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("oauth", "fine_grained", "app", "classic")
+_PREFIXES: Final[dict[str, str]] = {
+    "oauth": "gho_",
+    "fine_grained": "github_pat_",
+    "app": "ghs_",
+    "classic": "ghp_",
+}
 BY_INTEGRATION: Final = "Resource not accessible by integration"
 BY_PERSONAL_ACCESS_TOKEN: Final = "Resource not accessible by personal access token"
 

@@ -24,6 +24,7 @@ from gitbrag.report.models import (
 )
 from gitbrag.report.periods import DateRange
 from gitbrag.report.records import IssueRecord, ReviewRecord
+from gitbrag.report.text import clean
 
 
 def select_reviews(
@@ -103,7 +104,7 @@ def issues_section(issues: list[IssueRecord]) -> IssuesOut:
 def _issue_out(issue: IssueRecord) -> IssueOut:
     return IssueOut(
         number=issue.number,
-        title=issue.title,
+        title=clean(issue.title),
         url=issue.url,
         state=issue.state,
         state_reason=issue.state_reason,

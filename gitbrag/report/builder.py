@@ -23,6 +23,7 @@ from gitbrag.report.models import (
 )
 from gitbrag.report.records import Collection, PullRequestRecord, StarCount
 from gitbrag.report.summary import Frame, Rows, highlighted, summarise
+from gitbrag.report.text import clean
 
 _SIZE_LIMITS: tuple[tuple[int, SizeBucket], ...] = (
     (1, "one_liner"),
@@ -67,7 +68,7 @@ def _newest_first(prs: Iterable[PullRequestRecord]) -> list[PullRequestRecord]:
 def _pull_request_out(pr: PullRequestRecord) -> PullRequestOut:
     return PullRequestOut(
         number=pr.number,
-        title=pr.title,
+        title=clean(pr.title),
         url=pr.url,
         state=pr.state,
         created_at=pr.created_at,
@@ -120,15 +121,15 @@ def _user(collection: Collection) -> UserOut:
     profile = collection.profile
     return UserOut(
         login=profile.login,
-        name=profile.name,
+        name=clean(profile.name),
         avatar_url=profile.avatar_url,
         html_url=profile.html_url,
-        bio=profile.bio,
-        company=profile.company,
-        location=profile.location,
-        blog=profile.blog,
+        bio=clean(profile.bio),
+        company=clean(profile.company),
+        location=clean(profile.location),
+        blog=clean(profile.blog),
         social_accounts=[
-            SocialAccountOut(provider=account.provider, url=account.url)
+            SocialAccountOut(provider=clean(account.provider), url=clean(account.url))
             for account in profile.social_accounts
         ],
         id=profile.id,
@@ -158,7 +159,7 @@ def _repositories(
             RepositoryOut(
                 name_with_owner=info.name_with_owner,
                 url=info.url,
-                description=info.description,
+                description=clean(info.description),
                 stars=info.stars,
                 stars_gained=stars.count,
                 stars_gained_capped=stars.capped,

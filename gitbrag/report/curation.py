@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -31,7 +32,12 @@ from gitbrag.report.models import (
 from gitbrag.report.summary import Frame, Rows, highlighted, summarise
 
 MAX_PINS: Final = 5
-MAX_HIDDEN: Final = 5000  # items per list: request data must not grow Redis without bound
+# What one account's choices may hold (request data must not grow Redis without bound, nor
+# make a render slow): entries per list, and bytes of the whole (JSON). Every entry must be
+# in one of the author's reports (``web.routes.curation``), so a real curation is far less.
+MAX_HIDDEN_REPOSITORIES: Final = 1000
+MAX_HIDDEN_PULL_REQUESTS: Final = 2000
+MAX_BYTES: Final = 128 * 1024
 NO_CURATION: Final = "0"  # the version of an empty curation
 
 # An owner is a login (``gitbrag.report.periods``: Enterprise Managed Users' ``handle_shortcode``
@@ -66,12 +72,13 @@ def _without(items: tuple[str, ...], value: str) -> tuple[str, ...]:
     return tuple(item for item in items if item.lower() != value.lower())
 
 
-def _has(items: tuple[str, ...], value: str) -> bool:
-    return any(item.lower() == value.lower() for item in items)
+def _lowered(items: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(item.lower() for item in items)
 
 
 class Curation(BaseModel):
-    """One user's choices. Names compare case-insensitively (as GitHub's do)."""
+    """One user's choices. Names compare case-insensitively (as GitHub's do); lookups are
+    set membership (a render asks twice per pull request)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -92,52 +99,69 @@ class Curation(BaseModel):
         canonical = self.model_dump_json().lower().encode()
         return hashlib.sha256(canonical).hexdigest()[:16]
 
-    def _check_size(self, items: tuple[str, ...]) -> None:
-        if len(items) >= MAX_HIDDEN:
-            raise InvalidInput(f"at most {MAX_HIDDEN:,} hidden items of a kind")
+    @cached_property
+    def _hidden_repository_set(self) -> frozenset[str]:
+        return _lowered(self.hidden_repositories)
+
+    @cached_property
+    def _hidden_pull_request_set(self) -> frozenset[str]:
+        return _lowered(self.hidden_pull_requests)
+
+    @cached_property
+    def _pinned_set(self) -> frozenset[str]:
+        return _lowered(self.pinned)
+
+    def _with(self, changes: dict[str, tuple[str, ...]]) -> Curation:
+        """A new curation with ``changes`` (never ``model_copy``: it would copy the cached
+        lookup sets along)."""
+        return Curation(**{**self.model_dump(), **changes})
+
+    def checked(self) -> Curation:
+        """This curation, or ``InvalidInput`` when it holds more than a curation may."""
+        if len(self.hidden_repositories) > MAX_HIDDEN_REPOSITORIES:
+            raise InvalidInput(f"at most {MAX_HIDDEN_REPOSITORIES:,} hidden repositories")
+        if len(self.hidden_pull_requests) > MAX_HIDDEN_PULL_REQUESTS:
+            raise InvalidInput(f"at most {MAX_HIDDEN_PULL_REQUESTS:,} hidden pull requests")
+        if len(self.model_dump_json()) > MAX_BYTES:
+            raise InvalidInput("your curation is as large as it may be: show something first")
+        return self
 
     def hide_repository(self, name: str) -> Curation:
         name = repository_name(name)
-        if _has(self.hidden_repositories, name):
+        if self.hides_repository(name):
             return self
-        self._check_size(self.hidden_repositories)
         pinned = tuple(p for p in self.pinned if pull_request_ref(p)[0].lower() != name.lower())
         hidden = tuple(sorted((*self.hidden_repositories, name), key=str.lower))
-        return self.model_copy(update={"hidden_repositories": hidden, "pinned": pinned})
+        return self._with({"hidden_repositories": hidden, "pinned": pinned}).checked()
 
     def show_repository(self, name: str) -> Curation:
         name = repository_name(name)
-        return self.model_copy(
-            update={"hidden_repositories": _without(self.hidden_repositories, name)}
-        )
+        return self._with({"hidden_repositories": _without(self.hidden_repositories, name)})
 
     def hide_pull_request(self, value: str) -> Curation:
         repo, number = pull_request_ref(value)
         key = ref(repo, number)
-        if _has(self.hidden_pull_requests, key):
+        if self.hides_pull_request(repo, number):
             return self
-        self._check_size(self.hidden_pull_requests)
         hidden = tuple(sorted((*self.hidden_pull_requests, key), key=str.lower))
-        return self.model_copy(
-            update={"hidden_pull_requests": hidden, "pinned": _without(self.pinned, key)}
-        )
+        return self._with(
+            {"hidden_pull_requests": hidden, "pinned": _without(self.pinned, key)}
+        ).checked()
 
     def show_pull_request(self, value: str) -> Curation:
         key = ref(*pull_request_ref(value))
-        return self.model_copy(
-            update={"hidden_pull_requests": _without(self.hidden_pull_requests, key)}
-        )
+        return self._with({"hidden_pull_requests": _without(self.hidden_pull_requests, key)})
 
     def pin(self, value: str) -> Curation:
         """Pin a pull request (shown again if it was hidden, and its repository too)."""
         repo, number = pull_request_ref(value)
         key = ref(repo, number)
-        if _has(self.pinned, key):
+        if self.pins(repo, number):
             return self
         if len(self.pinned) >= MAX_PINS:
             raise InvalidInput(f"you can pin at most {MAX_PINS} pull requests; unpin one first")
-        return self.model_copy(
-            update={
+        return self._with(
+            {
                 "pinned": (*self.pinned, key),
                 "hidden_pull_requests": _without(self.hidden_pull_requests, key),
                 "hidden_repositories": _without(self.hidden_repositories, repo),
@@ -146,16 +170,68 @@ class Curation(BaseModel):
 
     def unpin(self, value: str) -> Curation:
         key = ref(*pull_request_ref(value))
-        return self.model_copy(update={"pinned": _without(self.pinned, key)})
+        return self._with({"pinned": _without(self.pinned, key)})
 
     def hides_repository(self, name: str) -> bool:
-        return _has(self.hidden_repositories, name)
+        return name.lower() in self._hidden_repository_set
 
     def hides_pull_request(self, name_with_owner: str, number: int) -> bool:
-        return _has(self.hidden_pull_requests, ref(name_with_owner, number))
+        return ref(name_with_owner, number).lower() in self._hidden_pull_request_set
 
     def pins(self, name_with_owner: str, number: int) -> bool:
-        return _has(self.pinned, ref(name_with_owner, number))
+        return ref(name_with_owner, number).lower() in self._pinned_set
+
+    def undone(self, undo: Undo) -> Curation:
+        """The curation before the change ``undo`` was recorded for (``undo_of``)."""
+        return Curation(
+            hidden_repositories=_restored(self.hidden_repositories, undo.repositories),
+            hidden_pull_requests=_restored(self.hidden_pull_requests, undo.pull_requests),
+            pinned=self.pinned if undo.pinned is None else undo.pinned,
+        )
+
+
+class Swap(BaseModel):
+    """What one list lost (``add`` back) and gained (``remove`` again) in a change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+class Undo(BaseModel):
+    """What takes a curation back to the one before a change: a diff, so an undo history
+    costs what the changes changed (one entry for a click, the whole list for a reset)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    repositories: Swap = Swap()
+    pull_requests: Swap = Swap()
+    pinned: tuple[str, ...] | None = None  # the pins before, when they changed (at most 5)
+
+
+def _swap(before: tuple[str, ...], after: tuple[str, ...]) -> Swap:
+    was, now = _lowered(before), _lowered(after)
+    return Swap(
+        add=tuple(item for item in before if item.lower() not in now),
+        remove=tuple(item for item in after if item.lower() not in was),
+    )
+
+
+def undo_of(before: Curation, after: Curation) -> Undo:
+    """The ``Undo`` that turns ``after`` back into ``before``."""
+    return Undo(
+        repositories=_swap(before.hidden_repositories, after.hidden_repositories),
+        pull_requests=_swap(before.hidden_pull_requests, after.hidden_pull_requests),
+        pinned=None if before.pinned == after.pinned else before.pinned,
+    )
+
+
+def _restored(items: tuple[str, ...], swap: Swap) -> tuple[str, ...]:
+    removed = _lowered(swap.remove)
+    kept = {item.lower(): item for item in items if item.lower() not in removed}
+    kept.update((item.lower(), item) for item in swap.add)
+    return tuple(sorted(kept.values(), key=str.lower))
 
 
 # --------------------------------------------------------------------------- applying it
@@ -290,7 +366,9 @@ def _names(reason: str, hidden: str) -> bool:
     """Whether an incomplete reason is about a hidden pull request (``repo#1:``) or
     repository (its name as a word), so it does not give the hidden item away."""
     lowered = reason.lower()
+    if hidden not in lowered:  # most reasons name nothing hidden: no pattern to compile
+        return False
     if hidden.endswith(":"):
-        return hidden in lowered
+        return True
     pattern = rf"(?<![\w./-]){re.escape(hidden)}(?![\w-]|\.\w)"
     return re.search(pattern, lowered) is not None

@@ -1,15 +1,18 @@
 """What keeps bad bearer tokens from costing GitHub calls: tokens GitHub rejected lately, and
-how many validations each client asked for this minute.
+how many new tokens each client had checked, and had rejected, this minute.
 
 Both are bounded whatever the requests carry:
 
     gitbrag:bearer-rejected           zset sha256(token) → expiry (epoch s); at most
                                       ``max_rejected`` members, the soonest to expire go first
-    gitbrag:limits:validate:<minute>  hash client name → validations that minute; two minutes
-                                      alive at most (each expires after 120 s)
+    gitbrag:limits:validate:<minute>  hash: client name → checks that minute, and
+                                      client name + ":rejected" → tokens GitHub rejected;
+                                      two minutes alive at most (each expires after 120 s)
 
 A flood of made-up tokens therefore reaches GitHub at most ``per_minute`` times per client
-per minute, and never twice for the same token within ``rejected_ttl`` seconds.
+per minute, and never twice for the same token within ``rejected_ttl`` seconds. Valid tokens
+are not what the limit is for: an office behind one NAT or a pool of CI runners may have up
+to ``checks_per_minute`` new tokens checked a minute, as long as GitHub accepts them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import redis
 
 REJECTED: Final = "gitbrag:bearer-rejected"
 VALIDATIONS_PREFIX: Final = "gitbrag:limits:validate:"
+REJECTED_SUFFIX: Final = ":rejected"
 
 # KEYS[1] rejected zset; ARGV[1] digest, ARGV[2] expiry, ARGV[3] now, ARGV[4] cap.
 _REJECT = """
@@ -53,13 +57,15 @@ class BearerChecks:
         *,
         rejected_ttl: int,
         per_minute: int,
+        checks_per_minute: int | None = None,
         max_rejected: int = 10_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
         self.clock = clock
         self.rejected_ttl = rejected_ttl
-        self.per_minute = per_minute
+        self.per_minute = per_minute  # rejected tokens per client
+        self.checks_per_minute = checks_per_minute or 30 * per_minute  # all new tokens
         self.max_rejected = max_rejected
         self._reject = client.register_script(_REJECT)
 
@@ -76,14 +82,26 @@ class BearerChecks:
         )
 
     def take_validation(self, client: str, *, now: float | None = None) -> ValidationDecision:
-        """Count one GitHub validation for ``client`` (a bounded name: a keyed digest of its
-        address) in the current minute; refused beyond ``per_minute``."""
+        """Count one GitHub check of a new token for ``client`` (a bounded name: a keyed
+        digest of its address) in the current minute: refused once ``per_minute`` of its
+        tokens were rejected this minute, or beyond ``checks_per_minute`` checks in all."""
         now = self.clock() if now is None else now
         minute = int(now // 60)
         key = f"{VALIDATIONS_PREFIX}{minute}"
         pipe = self._redis.pipeline()
         pipe.hincrby(key, client, 1)
+        pipe.hget(key, client + REJECTED_SUFFIX)
         pipe.expire(key, 120)
-        used, _ = pipe.execute()
+        used, rejected, _ = pipe.execute()
         retry_after = max(1, int((minute + 1) * 60 - now))
-        return ValidationDecision(int(used) <= self.per_minute, retry_after)
+        allowed = int(used) <= self.checks_per_minute and int(rejected or 0) < self.per_minute
+        return ValidationDecision(allowed, retry_after)
+
+    def count_rejection(self, client: str, *, now: float | None = None) -> None:
+        """GitHub rejected a token ``client`` sent (``take_validation`` counts it)."""
+        now = self.clock() if now is None else now
+        key = f"{VALIDATIONS_PREFIX}{int(now // 60)}"
+        pipe = self._redis.pipeline()
+        pipe.hincrby(key, client + REJECTED_SUFFIX, 1)
+        pipe.expire(key, 120)
+        pipe.execute()

@@ -69,6 +69,9 @@ class CredentialStore:
     ) -> None:
         self._redis = client
         self._fernet = fernet_for(secret_key)
+        self._secret = hmac.new(
+            secret_key.encode(), b"gitbrag token fingerprint", "sha256"
+        ).digest()
         self._key_id = key_id(secret_key)
         keys = (secret_key, *previous_keys)
         self._readers = MultiFernet([fernet_for(key) for key in keys])
@@ -90,6 +93,33 @@ class CredentialStore:
             pipe.expire(index, ttl_seconds)
         pipe.execute()
         return ref
+
+    def store_per_token(self, token: str, *, viewer_id: str, ttl_seconds: int) -> CredentialRef:
+        """Keep ``token`` under a ref named by its fingerprint (a keyed digest: the same token,
+        the same ref), replacing any earlier copy: however often an API client's token is
+        validated, one encrypted copy exists, living ``ttl_seconds`` from the last time."""
+        ref = CredentialRef("t_" + self.fingerprint(token))
+        key = CREDENTIAL_PREFIX + ref
+        pipe = self._redis.pipeline()
+        pipe.delete(key)  # GitHub accepted it just now: an earlier ``invalid`` mark goes
+        pipe.hset(
+            key,
+            mapping={
+                "token": self._fernet.encrypt(token.encode()),
+                "key_id": self._key_id,
+                "viewer_id": viewer_id,
+            },
+        )
+        pipe.expire(key, ttl_seconds)
+        index = VIEWER_CREDENTIALS_PREFIX + viewer_id
+        pipe.sadd(index, ref)
+        pipe.expire(index, ttl_seconds)
+        pipe.execute()
+        return ref
+
+    def fingerprint(self, token: str) -> str:
+        """A name for ``token`` that reveals nothing of it without the secret key."""
+        return hmac.new(self._secret, token.encode(), "sha256").hexdigest()[:32]
 
     def server_ref(self) -> CredentialRef | None:
         return CredentialRef(SERVER_REF) if self._server_token else None

@@ -2,10 +2,18 @@
 
 A curation belongs to a GitHub *account*, not to a login: a login can change hands (a rename
 releases it, and anyone may claim it), and the new holder must never see or change the
-previous one's choices. Keys (no expiry: the author's choices last until they change them):
+previous one's choices. Keys (no expiry: the author's choices last until they change them;
+both bounded):
 
-    gitbrag:curation:account:{account id}           hash: version, json (absent: nothing curated)
-    gitbrag:curation:account:{account id}:history   list of earlier JSON states, newest first
+    gitbrag:curation:account:{account id}           hash: version, json (absent: nothing
+                                                    curated), history_bytes
+    gitbrag:curation:account:{account id}:history   list of ``Undo`` diffs, newest first
+    gitbrag:quota:curation:{owner}:{hour}           changes that hour (``take_change``)
+
+The state is at most ``MAX_BYTES`` (``Curation.checked``); the history keeps the last
+``HISTORY_LENGTH`` changes as diffs (a click costs one entry, a reset the list it cleared),
+and at most ``HISTORY_BYTES`` of them: the oldest go first. So an account holds at most
+about 400 KB, whatever it sends, and ``take_change`` caps how fast it may change it.
 
 The store is addressed by an *owner*: ``account_owner(id)`` for every curation made since
 account ids were recorded. Curations made before were keyed by login
@@ -13,7 +21,7 @@ account ids were recorded. Curations made before were keyed by login
 learns which account holds that login (a generation, a login or a token check: see
 ``gitbrag.stores.reports.HOLDER_LUA``), the curation moves to that account's key, history
 included, unless the account has one already. Until then a report made before account ids
-shows it as before.
+shows it as before. (Histories from before diffs hold whole states: ``undo`` reads both.)
 
 The hash is apart from every report, so a regeneration (which replaces a report's hash) keeps
 the choices; the web's one read per view (``gitbrag.stores.serving``) reads ``version`` beside
@@ -24,17 +32,40 @@ never lose one another's change.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final, cast
 
 import redis
 
-from gitbrag.report.curation import Curation
+from gitbrag.report.curation import Curation, Undo, undo_of
 
 CURATION_PREFIX: Final = "gitbrag:curation:"
 ACCOUNT_CURATION_PREFIX: Final = CURATION_PREFIX + "account:"
 HISTORY_SUFFIX: Final = ":history"
 HISTORY_LENGTH: Final = 20  # changes that can be undone
+HISTORY_BYTES: Final = 256 * 1024  # and their diffs' size at most
+QUOTA_PREFIX: Final = "gitbrag:quota:curation:"
+
+# KEYS[1] state, [2] history; ARGV[1] the diff (JSON), [2] its length cap, [3] bytes cap,
+# [4] version ('' when nothing is curated now), [5] json. Runs inside the change's MULTI.
+_PUSH = """
+if ARGV[4] == '' then
+  redis.call('HDEL', KEYS[1], 'version', 'json')
+else
+  redis.call('HSET', KEYS[1], 'version', ARGV[4], 'json', ARGV[5])
+end
+redis.call('LPUSH', KEYS[2], ARGV[1])
+local total = redis.call('HINCRBY', KEYS[1], 'history_bytes', #ARGV[1])
+while redis.call('LLEN', KEYS[2]) > tonumber(ARGV[2]) or total > tonumber(ARGV[3]) do
+  local dropped = redis.call('RPOP', KEYS[2])
+  if not dropped then break end
+  total = redis.call('HINCRBY', KEYS[1], 'history_bytes', -#dropped)
+end
+return total
+"""
 
 
 def account_owner(account_id: int) -> str:
@@ -48,9 +79,24 @@ def curation_key(owner: str) -> str:
     return CURATION_PREFIX + owner.lower()
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeDecision:
+    allowed: bool
+    retry_after_seconds: int
+
+
+def _earlier(current: Curation, entry: bytes) -> Curation:
+    """The curation a history entry goes back to: a diff, or (before diffs) a whole state."""
+    raw = json.loads(entry)
+    if isinstance(raw, dict) and "hidden_repositories" in raw:
+        return Curation.model_validate(raw)
+    return current.undone(Undo.model_validate(raw))
+
+
 class CurationStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._push = client.register_script(_PUSH)
 
     def get(self, owner: str) -> Curation:
         raw = cast(bytes | None, self._redis.hget(curation_key(owner), "json"))
@@ -59,9 +105,21 @@ class CurationStore:
     def can_undo(self, owner: str) -> bool:
         return bool(self._redis.llen(curation_key(owner) + HISTORY_SUFFIX))
 
+    def take_change(self, owner: str, per_hour: int, *, now: float | None = None) -> ChangeDecision:
+        """Count one change of ``owner``'s curation this clock hour: refused beyond
+        ``per_hour`` (then ``retry_after_seconds`` until the next hour)."""
+        now = time.time() if now is None else now
+        hour = int(now // 3600)
+        key = f"{QUOTA_PREFIX}{owner.lower()}:{hour}"
+        pipe = self._redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 3600 + 60)
+        used, _ = pipe.execute()
+        return ChangeDecision(int(used) <= per_hour, max(1, int((hour + 1) * 3600 - now)))
+
     def change(self, owner: str, edit: Callable[[Curation], Curation]) -> Curation:
-        """Apply ``edit`` to the current choices and keep the earlier ones for an undo.
-        ``edit`` may raise (``InvalidInput``): nothing changes then."""
+        """Apply ``edit`` to the current choices and keep what undoes it. ``edit`` may raise
+        (``InvalidInput``): nothing changes then."""
         key = curation_key(owner)
         history = key + HISTORY_SUFFIX
 
@@ -69,18 +127,26 @@ class CurationStore:
 
         def transaction(pipe: redis.client.Pipeline) -> None:
             result.clear()
-            raw = cast(bytes | None, pipe.hget(key, "json"))
+            raw, recorded = cast(list[bytes | None], pipe.hmget(key, "json", "history_bytes"))
             current = Curation.model_validate_json(raw) if raw else Curation()
-            changed = edit(current)
+            changed = edit(current).checked()
             result.append(changed)
             if changed == current:
                 return
-            pipe.multi()
-            pipe.lpush(history, current.model_dump_json())
-            pipe.ltrim(history, 0, HISTORY_LENGTH - 1)
-            self._write(pipe, key, changed)
+            if recorded is None and pipe.llen(history):  # a history from before its size
+                entries = cast(list[bytes], pipe.lrange(history, 0, -1))
+                pipe.multi()
+                pipe.hset(key, "history_bytes", sum(len(entry) for entry in entries))
+            else:
+                pipe.multi()
+            diff = undo_of(current, changed).model_dump_json(exclude_defaults=True)
+            self._push(
+                keys=[key, history],
+                args=[diff, HISTORY_LENGTH, HISTORY_BYTES, *self._state(changed)],
+                client=pipe,
+            )
 
-        self._redis.transaction(transaction, key)
+        self._redis.transaction(transaction, key, history)
         return result[0]
 
     def undo(self, owner: str) -> Curation | None:
@@ -92,23 +158,38 @@ class CurationStore:
 
         def transaction(pipe: redis.client.Pipeline) -> None:
             result.clear()
-            raw = cast(bytes | None, pipe.lindex(history, 0))
-            if raw is None:
+            entry = cast(bytes | None, pipe.lindex(history, 0))
+            if entry is None:
                 return
-            earlier = Curation.model_validate_json(raw)
+            raw, recorded = cast(list[bytes | None], pipe.hmget(key, "json", "history_bytes"))
+            current = Curation.model_validate_json(raw) if raw else Curation()
+            earlier = _earlier(current, entry)
             result.append(earlier)
             pipe.multi()
             pipe.lpop(history)
-            self._write(pipe, key, earlier)
+            if recorded is not None:  # (a history from before its size has none yet)
+                pipe.hincrby(key, "history_bytes", -len(entry))
+            version, state = self._state(earlier)
+            if version:
+                pipe.hset(key, mapping={"version": version, "json": state})
+            else:
+                pipe.hdel(key, "version", "json")  # "nothing curated" reads as version 0
 
         self._redis.transaction(transaction, key, history)
         return result[0] if result else None
 
     @staticmethod
-    def _write(pipe: redis.client.Pipeline, key: str, curation: Curation) -> None:
+    def _state(curation: Curation) -> tuple[str, str]:
+        """``(version, json)`` to store; ``("", "")`` when nothing is curated."""
         if curation.empty:
-            pipe.delete(key)  # "nothing curated" reads as version 0 without a key
-        else:
-            pipe.hset(
-                key, mapping={"version": curation.version, "json": curation.model_dump_json()}
-            )
+            return "", ""
+        return curation.version, curation.model_dump_json()
+
+    def footprint(self, owner: str) -> int:
+        """Bytes Redis holds for ``owner``'s curation and its history (``MEMORY USAGE``)."""
+        key = curation_key(owner)
+        total = 0
+        for name in (key, key + HISTORY_SUFFIX):
+            used = self._redis.memory_usage(name, samples=0)
+            total += int(used or 0)
+        return total

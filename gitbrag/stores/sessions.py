@@ -1,5 +1,5 @@
-"""Viewer state in Redis: browser sessions, OAuth ``state`` values, bearer-token validations
-and the per-viewer quota on forced refreshes.
+"""Viewer state in Redis: browser sessions, bearer-token validations and the per-viewer quota
+on forced refreshes. (Logins in progress keep nothing here: ``web.login_state``.)
 
 Nothing here holds a GitHub token in plaintext: a session keeps only the ``CredentialRef``
 the pipeline handed out for the encrypted token, and a bearer validation is keyed by the
@@ -8,7 +8,6 @@ token's SHA-256 digest.
 Keys (all with a TTL):
 
     session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
-    gitbrag:oauth-states, -return  pending logins (bounded)    single-use, ``state_ttl``
     bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
     gitbrag:revalidating:{viewer}  a session's GitHub check runs  30 s
     quota:refresh:{viewer}:{hour}  counter                     one hour
@@ -20,11 +19,9 @@ import hashlib
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import redis
-
-from gitbrag.stores.oauth_states import OAuthStates
 
 SESSION_PREFIX = "session:"
 BEARER_PREFIX = "bearer:"
@@ -73,12 +70,15 @@ class Session:
 @dataclass(frozen=True, slots=True)
 class BearerValidation:
     """An API client's token, checked against GitHub moments ago (a validation from before
-    account ids, ``account_id`` ``None``, is checked again)."""
+    account ids, ``account_id`` ``None``, is checked again). ``writes``: whether it may
+    change things (``web.auth.writing_viewer``: a personal token, or one this site's OAuth
+    app issued), once asked; ``None`` until a write asks."""
 
     login: str
     credential_ref: str
     viewer_id: str
     account_id: int | None = None
+    writes: bool | None = None
 
 
 def decode_session(raw: bytes | str) -> Session | None:
@@ -112,13 +112,10 @@ class SessionStore:
         redis_client: redis.Redis,
         *,
         session_ttl: int = 14 * 86_400,
-        state_ttl: int = 600,
         bearer_ttl: int = 300,
     ) -> None:
         self._redis = redis_client
         self.session_ttl = session_ttl
-        self.state_ttl = state_ttl
-        self._states = OAuthStates(redis_client, ttl=state_ttl)
         self.bearer_ttl = bearer_ttl
 
     # ------------------------------------------------------------------ sessions
@@ -204,17 +201,6 @@ class SessionStore:
     def delete(self, session_id: str) -> None:
         self._redis.delete(session_key(session_id))
 
-    # ------------------------------------------------------------------ OAuth state
-
-    def issue_state(self, return_to: str) -> str:
-        """A fresh OAuth ``state`` remembering where to go after login (bounded: see
-        :mod:`gitbrag.stores.oauth_states`)."""
-        return self._states.issue(return_to)
-
-    def consume_state(self, state: str) -> str | None:
-        """The ``return_to`` of a valid, unexpired state, deleting it; ``None`` otherwise."""
-        return self._states.consume(state)
-
     # ------------------------------------------------------------------ bearer tokens
 
     def get_bearer(self, token: str) -> BearerValidation | None:
@@ -223,6 +209,11 @@ class SessionStore:
 
     def put_bearer(self, token: str, validation: BearerValidation) -> None:
         self._redis.set(bearer_key(token), json.dumps(asdict(validation)), ex=self.bearer_ttl)
+
+    def note_bearer_writes(self, token: str, validation: BearerValidation, writes: bool) -> None:
+        """Remember, for as long as the validation lives, whether the token may write."""
+        updated = json.dumps(asdict(replace(validation, writes=writes)))
+        self._redis.set(bearer_key(token), updated, keepttl=True, xx=True)
 
     def forget_bearer(self, token: str) -> None:
         self._redis.delete(bearer_key(token))

@@ -52,6 +52,22 @@ def run_fuzz_case(examples: int = EXAMPLES) -> CaseResult:
         f"{kinds['hypothesis']} / {kinds['schemathesis']}"
     )
     result.measurements["routes and operations reached"] = len(routes)
+    classes = Counter(name for answer in answers for name in answer.get("classes", ()))
+    errors = Counter(
+        name
+        for answer in answers
+        if int(answer["status"]) >= 500
+        for name in answer.get("classes", ())
+    )
+    for name in ("unicode_digit", "control", "bidi", "long"):
+        result.measurements[f"requests with {name.replace('_', ' ')} input (5xx)"] = (
+            f"{classes[name]} ({errors[name]})"
+        )
+    result.check(
+        "the hostile input classes were sent (Unicode digits, controls, bidi, long values)",
+        all(classes[name] for name in ("unicode_digit", "control", "bidi", "long")),
+        f"sent: {dict(classes)}",
+    )
     result.check(
         "never a 5xx, never a traceback, every API answer matching its schema "
         "(hypothesis over every route, schemathesis over every operation)",

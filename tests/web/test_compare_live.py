@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gitbrag.fakehub import token_for
 from gitbrag.report.comparison import previous_range
 from gitbrag.report.periods import DateRange
 from tests.harness import poll_until
@@ -31,8 +30,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
 @pytest.fixture(scope="module")
 def owner(stack: LiveStack) -> Iterator[httpx.Client]:
-    """An API client with the user's own GitHub token."""
-    headers = {"Authorization": f"Bearer {token_for(USER)}"}
+    """An API client with the user's own personal access token (it curates: a token another
+    app got may only read)."""
+    headers = {"Authorization": f"Bearer {stack.hub.issue_token(USER, 'classic')}"}
     with httpx.Client(base_url=stack.url, headers=headers, timeout=60) as client:
         yield client
 

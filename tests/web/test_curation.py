@@ -150,10 +150,16 @@ def test_changes_can_be_undone_and_bad_input_is_refused(
     for _ in range(2):
         change(web_client, "undo")
     assert web_client.get(f"{PAGE}.json").json()["curation"] is None  # back to nothing curated
-    # A sixth pin, a target that is not a pull request, an unknown action: 400.
-    for number in range(1, 6):
-        assert change(web_client, "pin", f"octo-org/engine#{number}").status_code == 303
-    assert change(web_client, "pin", "octo-org/engine#6").status_code == 400
+    # A sixth pin, a target that is not a pull request, an unknown action: 400. (The
+    # closed pull request is in the report that includes closed ones.)
+    store_report(web_service, key_for(include_closed=True))
+    report_prs = [
+        "octo-org/engine#4211", "octo-org/engine#4100", "octo-org/engine#3999",
+        "python/cpython#120001", "python/cpython#119500", "octocat/dotfiles#7",
+    ]  # fmt: skip
+    for target in report_prs[:5]:
+        assert change(web_client, "pin", target).status_code == 303
+    assert change(web_client, "pin", report_prs[5]).status_code == 400
     assert change(web_client, "hide_pull_request", "not a ref").status_code == 400
     assert change(web_client, "delete_everything", "x").status_code == 400
     # Through the API with the session's header token.

@@ -77,7 +77,9 @@ def age(stack: LiveStack, key: ReportKey, days: int) -> None:
 
 def test_a_login_that_changes_hands(stack: LiveStack) -> None:
     first_id = stack.hub.data.user(FIRST).id  # type: ignore[union-attr]
-    first = client(stack, token_for(FIRST))  # the token belongs to the account, not the login
+    # A personal token (it curates, so another app's would not do); it belongs to the
+    # account, not the login.
+    first = client(stack, stack.hub.issue_token(FIRST, "classic"))
     anonymous = client(stack)
 
     # The first holder's report, curated: one repository hidden.
@@ -100,7 +102,7 @@ def test_a_login_that_changes_hands(stack: LiveStack) -> None:
     key = ReportKey(LOGIN, DateRange.for_period("1_year"))
     age(stack, key, days=2)
     stack.hub.rename(FIRST, RENAMED)
-    second_token = stack.hub.register(FIRST, name="Somebody Else")
+    second_token = stack.hub.register(FIRST, name="Somebody Else", kind="classic")
     second_id = stack.hub.live_data.user(FIRST).id  # type: ignore[union-attr]
     assert second_id != first_id
 

@@ -208,22 +208,6 @@ def test_renders_are_kept_beside_the_version_and_dropped_with_it(
     assert fields == {b"version", b"generated_at", b"complete", b"json", b"writes"}
 
 
-def test_site_addresses_from_requests_cannot_grow_redis(
-    web_client: TestClient, web_service: ReportService, redis_client: redis.Redis
-) -> None:
-    """Without GITBRAG_PUBLIC_URL links use the request's Host, so each host name gets its own
-    rendering; Redis keeps a few per version, whatever hosts clients send."""
-    key = key_for()
-    store_report(web_service, key)
-    for number in range(6):
-        host = f"site-{number}.example"
-        page = web_client.get(PAGE, headers={"Host": host})
-        assert page.status_code == 200
-        assert f'<link rel="canonical" href="http://{host}/user/github/octocat">' in page.text
-    fields = redis_client.hkeys(web_service.stores.reports.redis_key(key))
-    assert len([name for name in fields if name.startswith(b"bundle:")]) == 4
-
-
 def test_logged_in_and_bearer_views_are_one_round_trip_too(
     web_client: TestClient,
     web_service: ReportService,

@@ -108,3 +108,46 @@ def test_a_used_session_is_checked_with_github_every_few_minutes(
     assert "Your GitHub login expired or was revoked" in page.text
     assert "Log out" not in web_client.get("/").text
     assert redis_client.keys(SESSION_PREFIX + "*") == []
+
+
+def test_valid_tokens_from_one_address_are_not_throttled(
+    web_client: TestClient, web_app: FastAPI, hub: FakeHub
+) -> None:
+    """Issue 20, item 12: an office behind one NAT, a CI runner pool: the per-address limit
+    counts rejected tokens, valid ones have a far higher ceiling."""
+    web_app.state.context.bearer_checks.clock = lambda: 1_800_000_000.0  # one minute
+    tokens = [hub.issue_token("octocat") for _ in range(15)]
+    statuses = [web_client.get(API, headers=_bearer(token)).status_code for token in tokens]
+    assert 429 not in statuses and set(statuses) <= {200, 202}
+    # Rejected ones still count: ten a minute, then 429 saying when to come back.
+    bad = [web_client.get(API, headers=_bearer(f"ghp_bad_{n}")) for n in range(12)]
+    assert [answer.status_code for answer in bad] == [401] * 10 + [429] * 2
+    assert bad[-1].headers["Retry-After"] == "60" and "60 s" in bad[-1].json()["detail"]
+
+
+def test_the_ceiling_for_valid_tokens_holds_too(
+    redis_url: str, hub: FakeHub, tmp_path: Path
+) -> None:
+    app = create_app(settings_for(redis_url, hub, tmp_path, bearer_checks_per_minute=5))
+    app.state.context.bearer_checks.clock = lambda: 1_800_000_030.0  # 30 s into a minute
+    with TestClient(app, base_url="http://testserver") as client:
+        answers = [client.get(API, headers=_bearer(hub.issue_token("octocat"))) for _ in range(7)]
+    assert [answer.status_code for answer in answers][5:] == [429, 429]
+    assert answers[-1].headers["Retry-After"] == "30"
+
+
+def test_one_encrypted_copy_per_token_however_often_it_is_validated(
+    redis_url: str, hub: FakeHub, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """Issue 20, item 11: each validation (every ``BEARER_CACHE_SECONDS`` of polling) used to
+    store a new encrypted copy of the token for a day."""
+    app = create_app(settings_for(redis_url, hub, tmp_path, bearer_cache_seconds=1))
+    token = hub.issue_token("octocat")
+    with TestClient(app, base_url="http://testserver") as client:
+        for _ in range(4):
+            assert client.get(API, headers=_bearer(token)).status_code in (200, 202)
+            redis_client.delete(*redis_client.keys("bearer:*"))  # the validation expired
+    copies = redis_client.keys("gitbrag:credential:*")
+    assert len(copies) == 1
+    assert token.encode() not in redis_client.dump(copies[0])  # encrypted, as ever
+    assert redis_client.ttl(copies[0]) > 0

@@ -23,6 +23,7 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from gitbrag.settings import Settings
 from tests.fixtures.web import csrf_token, key_for, login, settings_for, store_report
+from web.auth import unmask_csrf
 
 PAGE = "/user/github/octocat"
 API = "/api/reports/github/octocat"
@@ -72,8 +73,14 @@ def viewers(web_app: FastAPI, hub: FakeHub) -> Iterator[Viewers]:
         yield Viewers(web_app, hub, stack)
 
 
+def _plain(masked: str) -> str:
+    """The session's token a page's (masked, ``web.auth.mask_csrf``) CSRF value carries."""
+    return (unmask_csrf(masked) or b"").decode("latin-1")
+
+
 def _csrf_values(html: str) -> set[str]:
-    return {value for value in CSRF_VALUE.findall(html) if value}
+    """The session tokens a page's forms carry (each masked afresh per response)."""
+    return {_plain(value) for value in CSRF_VALUE.findall(html) if value}
 
 
 # --------------------------------------------------------------------------- fresh
@@ -101,7 +108,7 @@ def test_fresh_logged_in_viewer_gets_refresh_now_with_their_csrf_token(
     assert page.status_code == 200
     assert f"@{OTHER}</a>" in page.text and "Log out" in page.text
     assert "Refresh now" in page.text and "Updating." not in page.text
-    assert _csrf_values(page.text) == {viewers.other_csrf}
+    assert _csrf_values(page.text) == {_plain(viewers.other_csrf)}
     assert page.headers["cache-control"] == "private, no-store"
     assert "etag" not in page.headers
 
@@ -143,12 +150,12 @@ def test_stale_logged_in_viewer_starts_the_regeneration_and_may_cancel_it(
     assert job is not None and job.status == "queued"
     assert "Updating." in page.text and f'data-job-id="{job.id}"' in page.text
     assert ">Cancel</button>" in page.text and "Refresh now" not in page.text
-    assert _csrf_values(page.text) == {viewers.owner_csrf}
+    assert _csrf_values(page.text) == {_plain(viewers.owner_csrf)}
     # Another logged-in viewer sees the same job running, without its Cancel button.
     other = viewers.other.get(PAGE)
     assert "Updating." in other.text and f'data-job-id="{job.id}"' in other.text
     assert ">Cancel</button>" not in other.text and "Refresh now" not in other.text
-    assert _csrf_values(other.text) == {viewers.other_csrf}
+    assert _csrf_values(other.text) == {_plain(viewers.other_csrf)}
     # And so does an anonymous visitor (no "log in to refresh": it is being refreshed).
     anonymous = viewers.anonymous.get(PAGE)
     assert "Updating." in anonymous.text and "Log in to refresh" not in anonymous.text
@@ -235,7 +242,7 @@ def test_no_response_carries_another_viewers_token_or_login(
         f"{PAGE}.md",
         API,
     ]
-    tokens = {"owner": viewers.owner_csrf, "other": viewers.other_csrf}
+    tokens = {"owner": _plain(viewers.owner_csrf), "other": _plain(viewers.other_csrf)}
     logins = {"owner": f"@{OWNER}</a>", "other": f"@{OTHER}</a>"}
     clients = {
         "owner": viewers.owner,
@@ -255,8 +262,10 @@ def test_no_response_carries_another_viewers_token_or_login(
                         assert response.status_code == 200, (name, path, response.text[:200])
                         body = response.text
                         for who, token in tokens.items():
-                            assert (token in body) == (who == name and path.startswith(PAGE)
-                                                       and not path.endswith((".json", ".md"))), (
+                            assert token not in body  # only ever masked
+                            carried = token in _csrf_values(body)
+                            assert carried == (who == name and path.startswith(PAGE)
+                                               and not path.endswith((".json", ".md"))), (
                                 name, who, path, encoding, state
                             )  # fmt: skip
                         for who, marker in logins.items():

@@ -52,7 +52,7 @@ def parse_width(value: str | None) -> int:
     """A width hint in pixels, rounded to the nearest ``WIDTH_STEP`` within bounds."""
     if value is None or value == "":
         return DEFAULT_WIDTH
-    if not value.isdigit() or len(value) > 5:
+    if not (value.isascii() and value.isdigit()) or len(value) > 5:  # not "²": int() refuses it
         raise InvalidInput(f"width must be a number of pixels from {MIN_WIDTH} to {MAX_WIDTH}")
     width = min(MAX_WIDTH, max(MIN_WIDTH, int(value)))
     return int(round(width / WIDTH_STEP) * WIDTH_STEP)

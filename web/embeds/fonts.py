@@ -14,6 +14,8 @@ from typing import Final
 
 from PIL import ImageFont
 
+from gitbrag.report.text import ELLIPSIS, graphemes
+
 FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 FILES: Final = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 SEARCH_DIRS: Final = (
@@ -62,14 +64,17 @@ def text_width(text: str, size: int, bold: bool = False) -> float:
 
 
 def fit(text: str, size: int, width: float, bold: bool = False) -> str:
-    """``text``, cut with an ellipsis so it is at most ``width`` pixels wide."""
+    """``text``, cut with an ellipsis so it is at most ``width`` pixels wide: between
+    graphemes (``gitbrag.report.text``), never inside a flag, an accented letter or an
+    emoji sequence."""
     if text_width(text, size, bold) <= width:
         return text
-    low, high = 0, len(text)
+    clusters = graphemes(text)
+    low, high = 0, len(clusters)
     while low < high:
         middle = (low + high + 1) // 2
-        if text_width(text[:middle].rstrip() + "\u2026", size, bold) <= width:
+        if text_width("".join(clusters[:middle]).rstrip() + ELLIPSIS, size, bold) <= width:
             low = middle
         else:
             high = middle - 1
-    return text[:low].rstrip() + "\u2026"
+    return "".join(clusters[:low]).rstrip() + ELLIPSIS

@@ -1,14 +1,19 @@
 """Login with GitHub (OAuth web flow) and logout.
 
-- ``/auth/login?return_to=/local/path``: a single-use ``state`` (Redis, 10 minutes) that also
-  sits in a short-lived HttpOnly cookie, so the callback can check (in constant time) that it
-  comes back to the browser that started it.
-- ``/auth/callback``: consume the state, exchange the code, ask GitHub who the token belongs
-  to (login and account id: the login's holder is recorded), store the token only through
-  the service (encrypted), start a server-side session keeping the account id.
-- ``POST /auth/logout`` (CSRF): delete the session and the viewer's credential; the viewer's
-  jobs that have not started are cancelled, unless another viewer joined them (those carry
-  on with that viewer's credential). Logging in again over a session cancels nothing.
+- ``/auth/login?return_to=/local/path``: a signed ``state`` (``web.login_state``: nothing is
+  stored, so no address can flush anyone's login in flight) that also sits, with the path
+  to return to, in a short-lived HttpOnly cookie, so the callback can check (in constant
+  time) that it comes back to the browser that started it; the PKCE challenge (S256) of a
+  verifier derived from it.
+- ``/auth/callback``: check the state, exchange the code (with the PKCE verifier), ask GitHub
+  who the token belongs to (login and account id: the login's holder is recorded), store the
+  token only through the service (encrypted), start a server-side session keeping the
+  account id.
+- ``POST /auth/logout`` (CSRF): revoke the session's token at GitHub (``DELETE
+  /applications/{client_id}/token``), delete the session and the viewer's credential, and
+  tell the browser to drop this site's data (``Clear-Site-Data``); the viewer's jobs that
+  have not started are cancelled, unless another viewer joined them (those carry on with
+  that viewer's credential). Logging in again over a session cancels nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -26,6 +32,8 @@ from starlette.responses import Response
 from gitbrag.errors import GitHubError, Unauthorized
 from gitbrag.github import oauth
 from gitbrag.jobs.handover import same_account
+from gitbrag.jobs.service import CredentialRef
+from web import login_state
 from web.auth import (
     RETURN_TO_MAX_LENGTH,
     CsrfForm,
@@ -36,7 +44,7 @@ from web.auth import (
     session_cookie_name,
     state_cookie_name,
 )
-from web.context import Ctx, context_of
+from web.context import AppContext, Ctx, context_of
 from web.rendering import error_page
 
 router = APIRouter(prefix="/auth", tags=["auth"], include_in_schema=False)
@@ -82,17 +90,20 @@ async def login(
     if not oauth.is_configured(ctx.settings):
         raise HTTPException(503, "Login is not configured on this server (no GitHub OAuth app).")
     target = safe_return_to(return_to)
-    state = await run_in_threadpool(ctx.sessions.issue_state, target)
-    response = RedirectResponse(
-        oauth.authorize_url(ctx.settings, state=state, redirect_uri=_callback_url(request)),
-        status_code=302,
+    pending = login_state.begin(ctx.settings.resolved_secret_key(), target, now=time.time())
+    url = oauth.authorize_url(
+        ctx.settings,
+        state=pending.state,
+        redirect_uri=_callback_url(request),
+        code_verifier=pending.code_verifier,
     )
+    response = RedirectResponse(url, status_code=302)
     _set_cookie(
         response,
         request,
         state_cookie_name(request),
-        state,
-        max_age=ctx.sessions.state_ttl,
+        pending.cookie,
+        max_age=login_state.STATE_TTL_SECONDS,
         path="/auth",
     )
     return response
@@ -112,20 +123,28 @@ async def callback(
     state: Annotated[str | None, Query(max_length=256)] = None,
     error: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Response:
-    expected = request.cookies.get(state_cookie_name(request), "")
-    if not state or not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+    kept = request.cookies.get(state_cookie_name(request), "")
+    if (
+        not state
+        or not kept
+        or not hmac.compare_digest(state.encode(), kept.rpartition(".")[0].encode())
+    ):
         ctx.metrics.logins.labels("bad_state").inc()
         return _login_failed(request, "This login link is not valid here. Please try again.")
-    return_to = await run_in_threadpool(ctx.sessions.consume_state, state)
-    if return_to is None:
+    pending = login_state.finish(ctx.settings.secret_keys(), state, kept, now=time.time())
+    if pending is None:
         ctx.metrics.logins.labels("bad_state").inc()
         return _login_failed(request, "This login link expired or was already used. Try again.")
+    return_to = pending.return_to
     if error or not code:
         ctx.metrics.logins.labels("denied").inc()
         return _login_failed(request, "GitHub did not authorize gitbrag, so you are not logged in.")
     try:
         token = await oauth.exchange_code(
-            ctx.settings, code=code, redirect_uri=_callback_url(request)
+            ctx.settings,
+            code=code,
+            redirect_uri=_callback_url(request),
+            code_verifier=pending.code_verifier,
         )
         owner = await ctx.github_viewer(token)
     except (oauth.OAuthError, Unauthorized) as exc:
@@ -191,8 +210,23 @@ async def logout(
     if viewer.kind == "session":
         check_csrf(viewer, csrf_token)
         assert viewer.session_id is not None and viewer.viewer_id is not None
+        await _revoke_at_github(ctx, viewer.credential)
         await run_in_threadpool(ctx.service.delete_viewer_credentials, viewer.viewer_id)
         await run_in_threadpool(ctx.sessions.delete, viewer.session_id)
     response = RedirectResponse(safe_return_to(return_to), status_code=303)
     _delete_cookie(response, request, session_cookie_name(request), path="/")
+    # The browser drops what it kept of this site: cookies, storage, cached pages.
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
+
+
+async def _revoke_at_github(ctx: AppContext, credential: CredentialRef | None) -> None:
+    """Logging out ends the token at GitHub too (an OAuth token lives until revoked): best
+    effort, a logout never waits on GitHub's answer to succeed."""
+    if credential is None:
+        return
+    token = await run_in_threadpool(ctx.service.stores.credentials.token, credential)
+    if token is None:
+        return
+    if not await oauth.revoke_app_token(ctx.settings, token):
+        logger.warning("logout: GitHub did not confirm the token's revocation")

@@ -8,14 +8,17 @@ GitHub last said holds that login); anyone else gets 403. The curation belongs t
 (``gitbrag.stores.curation``): after a login changes hands, its new holder starts with no
 choices and never sees or changes the previous account's, and a renamed account keeps its
 choices under its new login. Cookie sessions send their CSRF token (the form field, or the
-API's ``X-CSRF-Token``). Every change can be undone (the last 20). A change is served from the
-next request on: renderings are named by the curation's version (``gitbrag.stores.serving``).
+API's ``X-CSRF-Token``). Every change can be undone (the last 20). What is hidden or pinned
+must be in one of the author's reports (``gitbrag.stores.curation_targets``), a curation has
+a size cap, and an account may change it ``CURATION_CHANGES_PER_HOUR`` times an hour. A
+change is served from the next request on: renderings are named by the curation's version
+(``gitbrag.stores.serving``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -23,7 +26,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from gitbrag.report.curation import MAX_PINS, Curation
+from gitbrag.errors import InvalidInput
+from gitbrag.report.curation import MAX_PINS, Curation, pull_request_ref, repository_name
 from gitbrag.report.logins import validate_username
 from gitbrag.report.models import PullRequestOut, RepositoryOut
 from gitbrag.report.periods import PERIOD_LABELS, PERIODS
@@ -34,6 +38,7 @@ from web.auth import (
     CurrentViewer,
     ReturnToForm,
     Viewer,
+    WritingViewer,
     check_csrf,
     safe_return_to,
 )
@@ -93,9 +98,42 @@ async def require_owner(ctx: AppContext, viewer: Viewer, username: str) -> str:
     return account_owner(viewer.account_id)
 
 
-def apply_action(ctx: AppContext, owner: str, action: str, target: str) -> Curation:
-    """Change ``owner``'s curation (raises ``InvalidInput`` for a bad target)."""
+# Actions that add to a curation: their target must be in one of the author's reports.
+ADDING: Final = {"hide_repository": "repository", "hide_pull_request": "pull", "pin": "pull"}
+
+
+def check_target(ctx: AppContext, username: str, account_id: int, action: str, target: str) -> None:
+    """``InvalidInput`` unless ``target`` is something the author's stored reports show
+    (showing, unpinning, undo and reset take anything: they only give back)."""
+    kind = ADDING.get(action)
+    if kind is None:
+        return
+    known = ctx.curation_targets.known(username, account_id)
+    if kind == "repository":
+        name = repository_name(target).lower()
+        if name not in known.repositories:
+            raise InvalidInput(f"{target} is not in any of your reports")
+        return
+    repo, number = pull_request_ref(target)
+    if f"{repo}#{number}".lower() not in known.pull_requests:
+        raise InvalidInput(f"{target} is not in any of your reports")
+
+
+def apply_action(
+    ctx: AppContext, owner: str, username: str, account_id: int, action: str, target: str
+) -> Curation:
+    """Change ``owner``'s curation: 400 (``InvalidInput``) for a bad target or one none of
+    the author's reports show, 429 past ``CURATION_CHANGES_PER_HOUR``."""
     store = ctx.curation
+    check_target(ctx, username, account_id, action, target)
+    decision = store.take_change(owner, ctx.settings.curation_changes_per_hour)
+    if not decision.allowed:
+        wait = decision.retry_after_seconds
+        raise HTTPException(
+            429,
+            f"Too many curation changes this hour; try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     if action == "undo":
         return store.undo(owner) or store.get(owner)
     if action == "reset":
@@ -162,7 +200,7 @@ async def curate_page(
 @router.post("/user/github/{username}/curation")
 async def curation_form(
     ctx: Ctx,
-    viewer: CurrentViewer,
+    viewer: WritingViewer,
     username: str,
     action: Annotated[Action, Form()],
     csrf_token: CsrfForm = "",
@@ -172,7 +210,8 @@ async def curation_form(
     """The curation page's buttons: hide, show, pin, unpin, undo, reset; then back."""
     owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, csrf_token)
-    await run_in_threadpool(apply_action, ctx, owner, action, target)
+    assert viewer.account_id is not None  # require_owner checked it
+    await run_in_threadpool(apply_action, ctx, owner, username, viewer.account_id, action, target)
     back = safe_return_to(return_to, default=user_path(username.lower(), "/curate"))
     return RedirectResponse(back, status_code=303)
 
@@ -199,12 +238,17 @@ def _curation_body(ctx: AppContext, username: str, owner: str, curation: Curatio
 
 CURATION_RESPONSES: dict[int | str, dict[str, object]] = {
     200: body(CurationBody),
-    400: {"description": "a target that is not a repository or pull request, or a sixth pin"},
+    400: {
+        "description": "a target that is not a repository or pull request, or none of your "
+        "reports shows; a sixth pin; a curation as large as it may be"
+    },
+    429: body(ErrorBody, "too many changes this hour (`Retry-After`)"),
     401: body(ErrorBody, "not logged in (session or bearer token)"),
     403: body(
         ErrorBody,
-        "not the report's user (the GitHub account holding the login), or a missing "
-        "`X-CSRF-Token` (sessions)",
+        "not the report's user (the GitHub account holding the login), a missing "
+        "`X-CSRF-Token` (sessions), or a bearer token another application got (changes take "
+        "a session, a personal token or gitbrag's own)",
     ),
 }
 
@@ -221,7 +265,7 @@ async def get_curation(ctx: Ctx, viewer: CurrentViewer, username: str) -> JSONRe
 @api.post("/curation/github/{username}", responses=CURATION_RESPONSES)
 async def change_curation(
     ctx: Ctx,
-    viewer: CurrentViewer,
+    viewer: WritingViewer,
     username: str,
     change: CurationChange,
     x_csrf_token: CsrfHeader = None,
@@ -230,5 +274,8 @@ async def change_curation(
     unpin a pull request (at most five), `undo` the last change or `reset` everything."""
     owner = await require_owner(ctx, viewer, username)
     check_csrf(viewer, x_csrf_token)
-    curation = await run_in_threadpool(apply_action, ctx, owner, change.action, change.target)
+    assert viewer.account_id is not None  # require_owner checked it
+    curation = await run_in_threadpool(
+        apply_action, ctx, owner, username, viewer.account_id, change.action, change.target
+    )
     return await run_in_threadpool(_curation_body, ctx, username.lower(), owner, curation)

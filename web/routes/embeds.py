@@ -7,7 +7,7 @@ a generation: a report nobody generated yet gets a tidy card saying so.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from fastapi import APIRouter, HTTPException
 from starlette.requests import Request
@@ -28,6 +28,19 @@ from web.serving.respond import Shared, document_response
 router = APIRouter(tags=["embeds"], route_class=ServedRoute)
 
 VARY = "Accept-Encoding"
+# Embeds are fetched by other sites (READMEs through GitHub's camo, link previews): they may
+# be loaded cross-origin. An SVG opened on its own is a document: it gets no script, no
+# plug-in, nothing but its own inline styles (sandboxed).
+CROSS_ORIGIN: Final = {"Cross-Origin-Resource-Policy": "cross-origin"}
+SVG_HEADERS: Final = CROSS_ORIGIN | {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+}
+
+
+def _embed_headers(media_type: str) -> dict[str, str]:
+    return SVG_HEADERS if media_type == SVG else CROSS_ORIGIN
+
+
 MISSING = "Report not generated yet: open it on gitbrag to generate it"
 # Why GitHub has no report for the login (``ViewState.unknown_reason``): the card and the
 # social image say it in words, the badge in one; never a card or image of zeros.
@@ -67,6 +80,7 @@ def _served(
         shared=Shared(name, (meta.version, BUNDLE)),
         vary=VARY,
         compressible=media_type != PNG,
+        headers=_embed_headers(media_type),
     )
 
 
@@ -74,6 +88,7 @@ def _stand_in(ctx: AppContext, body: bytes, status_code: int, media_type: str = 
     headers = {
         "Cache-Control": respond.embedded_missing(ctx.settings.report_fresh_seconds),
         "Vary": VARY,
+        **_embed_headers(media_type),
     }
     return Response(body, status_code=status_code, media_type=media_type, headers=headers)
 

@@ -22,9 +22,9 @@ from gitbrag.report.keys import ReportKey
 from web.auth import (
     CsrfForm,
     CsrfHeader,
-    CurrentViewer,
     ReturnToForm,
     Viewer,
+    WritingViewer,
     check_csrf,
     safe_return_to,
 )
@@ -104,12 +104,16 @@ async def job_events(request: Request, ctx: Ctx, job_id: JobId) -> AsyncIterator
     responses={
         200: body(JobBody, links=job_links("/id")),
         401: body(ErrorBody, "not logged in"),
-        403: body(ErrorBody, "not the viewer who started the job (or bad CSRF token)"),
+        403: body(
+            ErrorBody,
+            "not the viewer who started the job, a bad CSRF token, or a bearer token another "
+            "application got (writes take a session, a personal token or gitbrag's own)",
+        ),
         404: body(ErrorBody, "unknown or expired job"),
     },
 )
 async def cancel_job(
-    ctx: Ctx, viewer: CurrentViewer, job_id: JobId, x_csrf_token: CsrfHeader = None
+    ctx: Ctx, viewer: WritingViewer, job_id: JobId, x_csrf_token: CsrfHeader = None
 ) -> JSONResponse:
     """Cancel a job you started (queued jobs never run; running ones are aborted)."""
     return JSONResponse(job_api(await cancel(ctx, viewer, job_id, x_csrf_token)))
@@ -122,7 +126,7 @@ async def cancel_job(
 async def cancel_page(
     request: Request,
     ctx: Ctx,
-    viewer: CurrentViewer,
+    viewer: WritingViewer,
     job_id: str,
     csrf_token: CsrfForm = "",
     return_to: ReturnToForm = "/",

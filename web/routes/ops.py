@@ -1,4 +1,4 @@
-"""Liveness, readiness and Prometheus metrics (the metrics for allowed clients only)."""
+"""Liveness, readiness, Prometheus metrics (for allowed clients only) and the API's Swagger UI."""
 
 from __future__ import annotations
 
@@ -6,17 +6,24 @@ import hmac
 import ipaddress
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from gitbrag.errors import StoreUnavailable
 from web.context import Ctx
+from web.docs import docs_page
 from web.metrics import CONTENT_TYPE_LATEST
 from web.schemas import Health, Readiness, body
 from web.token_probe import server_token_readiness
 
 router = APIRouter(tags=["ops"])
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs() -> HTMLResponse:
+    """Swagger UI for ``/openapi.json`` (``web.docs``: pinned assets, no inline script)."""
+    return HTMLResponse(docs_page("/openapi.json"))
 
 
 @router.get("/healthz", responses={200: body(Health)})
