@@ -20,7 +20,6 @@ from dramatiq_abort.middleware import AbortMode
 
 from gitbrag.errors import StoreUnavailable
 from gitbrag.jobs.lifecycle import (
-    DRAMATIQ_NAMESPACE,
     REPORT_QUEUE,
     Job,
     JobLifecycle,
@@ -31,7 +30,14 @@ from gitbrag.report.keys import ReportKey
 from gitbrag.settings import Settings
 from gitbrag.stores.accounts import AccountStore
 from gitbrag.stores.claims import NO_QUOTAS, JobQuotas
-from gitbrag.stores.connection import StoreClient, connect, ping
+from gitbrag.stores.connection import (
+    StoreClient,
+    abort_namespace,
+    broker_namespace,
+    connect,
+    ping,
+    verify_server,
+)
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore, StoredReport
@@ -89,18 +95,22 @@ class ReportService:
         self.redis = redis
         self.settings = settings
         self.stores = Stores(redis, settings)
-        # Enqueue-only broker: no middleware runs at enqueue time, and no worker consumes here.
+        # Enqueue-only broker: no middleware runs at enqueue time, and no worker consumes here;
+        # finding dead workers (maintenance) is the workers' business (actors.broker).
         self._broker = RedisBroker(  # type: ignore[no-untyped-call]
-            client=redis, namespace=DRAMATIQ_NAMESPACE, middleware=[]
+            client=redis, namespace=broker_namespace(redis), middleware=[], maintenance_chance=0
         )
         self._broker.declare_queue(REPORT_QUEUE)
-        self._abortable = Abortable(backend=abort_backends.RedisBackend(client=redis))
+        self._abortable = Abortable(
+            backend=abort_backends.RedisBackend(client=redis, namespace=abort_namespace(redis))
+        )
         self.lifecycle = JobLifecycle(
             self.stores.jobs, enqueue=self._broker.enqueue, abort=self._abort
         )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReportService:
+        verify_server(settings)  # refuses a Redis Cluster reached without the cluster form
         return cls(connect(settings), settings)
 
     def _abort(self, job_id: str) -> None:

@@ -22,8 +22,10 @@ from typing import Final
 
 import redis
 
-REJECTED: Final = "gitbrag:bearer-rejected"
-VALIDATIONS_PREFIX: Final = "gitbrag:limits:validate:"
+from gitbrag.stores.connection import key_prefix
+
+REJECTED: Final = "bearer-rejected"
+VALIDATIONS_PREFIX: Final = "limits:validate:"
 
 # KEYS[1] rejected zset; ARGV[1] digest, ARGV[2] expiry, ARGV[3] now, ARGV[4] cap.
 _REJECT = """
@@ -57,6 +59,7 @@ class BearerChecks:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self.clock = clock
         self.rejected_ttl = rejected_ttl
         self.per_minute = per_minute
@@ -66,13 +69,14 @@ class BearerChecks:
     def rejected(self, token: str, *, now: float | None = None) -> bool:
         """GitHub said 401 for ``token`` less than ``rejected_ttl`` seconds ago."""
         now = self.clock() if now is None else now
-        expiry = self._redis.zscore(REJECTED, _digest(token))
+        expiry = self._redis.zscore(self._ns + REJECTED, _digest(token))
         return expiry is not None and expiry > now
 
     def remember_rejected(self, token: str, *, now: float | None = None) -> None:
         now = self.clock() if now is None else now
         self._reject(
-            keys=[REJECTED], args=[_digest(token), now + self.rejected_ttl, now, self.max_rejected]
+            keys=[self._ns + REJECTED],
+            args=[_digest(token), now + self.rejected_ttl, now, self.max_rejected],
         )
 
     def take_validation(self, client: str, *, now: float | None = None) -> ValidationDecision:
@@ -80,7 +84,7 @@ class BearerChecks:
         address) in the current minute; refused beyond ``per_minute``."""
         now = self.clock() if now is None else now
         minute = int(now // 60)
-        key = f"{VALIDATIONS_PREFIX}{minute}"
+        key = f"{self._ns}{VALIDATIONS_PREFIX}{minute}"
         pipe = self._redis.pipeline()
         pipe.hincrby(key, client, 1)
         pipe.expire(key, 120)

@@ -30,8 +30,9 @@ from typing import Final, cast
 import redis
 
 from gitbrag.report.curation import Curation
+from gitbrag.stores.connection import key_prefix
 
-CURATION_PREFIX: Final = "gitbrag:curation:"
+CURATION_PREFIX: Final = "curation:"
 ACCOUNT_CURATION_PREFIX: Final = CURATION_PREFIX + "account:"
 HISTORY_SUFFIX: Final = ":history"
 HISTORY_LENGTH: Final = 20  # changes that can be undone
@@ -42,27 +43,29 @@ def account_owner(account_id: int) -> str:
     return f"account:{account_id}"
 
 
-def curation_key(owner: str) -> str:
+def curation_key(prefix: str, owner: str) -> str:
     """The hash of ``owner``'s curation: ``account_owner(id)``, or a login (before account
-    ids; logins never hold a colon, so the two never meet)."""
-    return CURATION_PREFIX + owner.lower()
+    ids; logins never hold a colon, so the two never meet). ``prefix``: the client's
+    :func:`~gitbrag.stores.connection.key_prefix`."""
+    return prefix + CURATION_PREFIX + owner.lower()
 
 
 class CurationStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
 
     def get(self, owner: str) -> Curation:
-        raw = cast(bytes | None, self._redis.hget(curation_key(owner), "json"))
+        raw = cast(bytes | None, self._redis.hget(curation_key(self._ns, owner), "json"))
         return Curation.model_validate_json(raw) if raw else Curation()
 
     def can_undo(self, owner: str) -> bool:
-        return bool(self._redis.llen(curation_key(owner) + HISTORY_SUFFIX))
+        return bool(self._redis.llen(curation_key(self._ns, owner) + HISTORY_SUFFIX))
 
     def change(self, owner: str, edit: Callable[[Curation], Curation]) -> Curation:
         """Apply ``edit`` to the current choices and keep the earlier ones for an undo.
         ``edit`` may raise (``InvalidInput``): nothing changes then."""
-        key = curation_key(owner)
+        key = curation_key(self._ns, owner)
         history = key + HISTORY_SUFFIX
 
         result: list[Curation] = []
@@ -85,7 +88,7 @@ class CurationStore:
 
     def undo(self, owner: str) -> Curation | None:
         """Go back to the choices before the last change; None when there is nothing to undo."""
-        key = curation_key(owner)
+        key = curation_key(self._ns, owner)
         history = key + HISTORY_SUFFIX
 
         result: list[Curation] = []

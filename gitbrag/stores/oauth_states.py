@@ -19,8 +19,10 @@ from typing import Final, cast
 
 import redis
 
-STATES: Final = "gitbrag:oauth-states"
-RETURNS: Final = "gitbrag:oauth-return"
+from gitbrag.stores.connection import key_prefix
+
+STATES: Final = "oauth-states"
+RETURNS: Final = "oauth-return"
 
 # KEYS[1] states, [2] returns; ARGV[1] state, [2] return_to, [3] now, [4] expiry, [5] cap.
 _ISSUE = """
@@ -59,6 +61,7 @@ class OAuthStates:
     def __init__(self, client: redis.Redis, *, ttl: int = 600, max_pending: int = 10_000) -> None:
         self.ttl = ttl
         self.max_pending = max_pending
+        self._keys = [key_prefix(client) + STATES, key_prefix(client) + RETURNS]
         self._issue = client.register_script(_ISSUE)
         self._consume = client.register_script(_CONSUME)
 
@@ -66,9 +69,7 @@ class OAuthStates:
         """A fresh state remembering where to go after login."""
         now = time.time() if now is None else now
         state = secrets.token_urlsafe(32)
-        self._issue(
-            keys=[STATES, RETURNS], args=[state, return_to, now, now + self.ttl, self.max_pending]
-        )
+        self._issue(keys=self._keys, args=[state, return_to, now, now + self.ttl, self.max_pending])
         return state
 
     def consume(self, state: str, *, now: float | None = None) -> str | None:
@@ -76,5 +77,5 @@ class OAuthStates:
         if not state or len(state) > 128:
             return None
         now = time.time() if now is None else now
-        raw = cast(bytes | None, self._consume(keys=[STATES, RETURNS], args=[state, now]))
+        raw = cast(bytes | None, self._consume(keys=self._keys, args=[state, now]))
         return raw.decode() if raw else None

@@ -5,12 +5,12 @@ Nothing here holds a GitHub token in plaintext: a session keeps only the ``Crede
 the pipeline handed out for the encrypted token, and a bearer validation is keyed by the
 token's SHA-256 digest.
 
-Keys (all with a TTL):
+Keys (all with a TTL; each after the namespace, ``gitbrag:`` by default):
 
     session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
-    gitbrag:oauth-states, -return  pending logins (bounded)    single-use, ``state_ttl``
+    oauth-states, oauth-return     pending logins (bounded)    single-use, ``state_ttl``
     bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
-    gitbrag:revalidating:{viewer}  a session's GitHub check runs  30 s
+    revalidating:{viewer}          a session's GitHub check runs  30 s
     quota:refresh:{viewer}:{hour}  counter                     one hour
 """
 
@@ -24,25 +24,28 @@ from dataclasses import asdict, dataclass
 
 import redis
 
+from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.oauth_states import OAuthStates
 
 SESSION_PREFIX = "session:"
 BEARER_PREFIX = "bearer:"
 QUOTA_PREFIX = "quota:refresh:"
+REVALIDATING_PREFIX = "revalidating:"
 
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def session_key(session_id: str) -> str:
-    """The Redis key of the session a (secret) cookie value names."""
-    return SESSION_PREFIX + _digest(session_id)
+def session_key(prefix: str, session_id: str) -> str:
+    """The Redis key of the session a (secret) cookie value names (``prefix``: the client's
+    :func:`~gitbrag.stores.connection.key_prefix`)."""
+    return prefix + SESSION_PREFIX + _digest(session_id)
 
 
-def bearer_key(token: str) -> str:
+def bearer_key(prefix: str, token: str) -> str:
     """The Redis key of a bearer token's cached validation."""
-    return BEARER_PREFIX + _digest(token)
+    return prefix + BEARER_PREFIX + _digest(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,7 @@ class SessionStore:
         bearer_ttl: int = 300,
     ) -> None:
         self._redis = redis_client
+        self._ns = key_prefix(redis_client)
         self.session_ttl = session_ttl
         self.state_ttl = state_ttl
         self._states = OAuthStates(redis_client, ttl=state_ttl)
@@ -151,7 +155,9 @@ class SessionStore:
             created_at=time.time(),
             account_id=account_id,
         )
-        self._redis.set(session_key(session_id), json.dumps(asdict(session)), ex=self.session_ttl)
+        self._redis.set(
+            session_key(self._ns, session_id), json.dumps(asdict(session)), ex=self.session_ttl
+        )
         return session
 
     def get(self, session_id: str) -> Session | None:
@@ -161,7 +167,7 @@ class SessionStore:
         encrypted credential it points to."""
         if not session_id or len(session_id) > 128:
             return None
-        key = session_key(session_id)
+        key = session_key(self._ns, session_id)
         raw = self._redis.get(key)
         if raw is None:
             return None
@@ -174,7 +180,7 @@ class SessionStore:
         """Whether this request checks the session's token with GitHub now: one request per
         session does, while the others go on (for at most 30 s: a check that failed on
         GitHub's side is tried again after that)."""
-        key = f"gitbrag:revalidating:{session.viewer_id}"
+        key = f"{self._ns}{REVALIDATING_PREFIX}{session.viewer_id}"
         return bool(self._redis.set(key, "1", nx=True, ex=30))
 
     def mark_validated(
@@ -196,13 +202,13 @@ class SessionStore:
         updated = Session(**{**asdict(session), **changes})
         value = json.dumps(asdict(updated))
         pipe = self._redis.pipeline()
-        pipe.set(session_key(session_id), value, keepttl=True, xx=True)
-        pipe.delete(f"gitbrag:revalidating:{session.viewer_id}")  # the next check may run
+        pipe.set(session_key(self._ns, session_id), value, keepttl=True, xx=True)
+        pipe.delete(f"{self._ns}{REVALIDATING_PREFIX}{session.viewer_id}")  # the next check may run
         pipe.execute()
         return updated
 
     def delete(self, session_id: str) -> None:
-        self._redis.delete(session_key(session_id))
+        self._redis.delete(session_key(self._ns, session_id))
 
     # ------------------------------------------------------------------ OAuth state
 
@@ -218,14 +224,16 @@ class SessionStore:
     # ------------------------------------------------------------------ bearer tokens
 
     def get_bearer(self, token: str) -> BearerValidation | None:
-        raw = self._redis.get(bearer_key(token))
+        raw = self._redis.get(bearer_key(self._ns, token))
         return None if raw is None else decode_bearer(raw)
 
     def put_bearer(self, token: str, validation: BearerValidation) -> None:
-        self._redis.set(bearer_key(token), json.dumps(asdict(validation)), ex=self.bearer_ttl)
+        self._redis.set(
+            bearer_key(self._ns, token), json.dumps(asdict(validation)), ex=self.bearer_ttl
+        )
 
     def forget_bearer(self, token: str) -> None:
-        self._redis.delete(bearer_key(token))
+        self._redis.delete(bearer_key(self._ns, token))
 
     @staticmethod
     def bearer_viewer_id(token: str) -> str:
@@ -237,7 +245,7 @@ class SessionStore:
         """Count one forced refresh for ``viewer`` in the current clock hour."""
         now = time.time() if now is None else now
         hour = int(now // 3600)
-        key = f"{QUOTA_PREFIX}{viewer}:{hour}"
+        key = f"{self._ns}{QUOTA_PREFIX}{viewer}:{hour}"
         pipe = self._redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, 3600 + 60)

@@ -129,7 +129,7 @@ def test_pooled_connections_survive_a_redis_restart(tmp_path: Path) -> None:
 
         async def async_views() -> list[bytes | None]:
             nonlocal server
-            aclient = async_connect(server.url)
+            aclient = async_connect(Settings(redis_url=server.url))
             opened = [await aclient.connection_pool.get_connection() for _ in range(3)]
             for connection in opened:
                 await connection.send_command("PING")

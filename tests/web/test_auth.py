@@ -17,6 +17,8 @@ from gitbrag.stores.oauth_states import STATES, OAuthStates
 from gitbrag.stores.sessions import SESSION_PREFIX
 from tests.fixtures.web import csrf_token, key_for, login
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 API = "/api/reports/github/octocat"
 
 
@@ -38,7 +40,7 @@ def test_login_sets_a_server_side_session_and_returns_to_the_page(
     session_id = web_client.cookies["gitbrag_session"]
     # The cookie is only a random id: the session lives in Redis, keyed by its digest, and
     # holds no GitHub token (only a reference to the encrypted credential).
-    sessions = list(redis_client.scan_iter(SESSION_PREFIX + "*"))
+    sessions = list(redis_client.scan_iter(NS + SESSION_PREFIX + "*"))
     assert len(sessions) == 1 and session_id.encode() not in sessions[0]
     stored = redis_client.get(sessions[0]) or b""
     assert hub.token("octocat").encode() not in stored
@@ -77,9 +79,9 @@ def test_state_is_single_use(web_client: TestClient, hub: FakeHub) -> None:
 
 def test_state_expires(web_client: TestClient, hub: FakeHub, redis_client: redis.Redis) -> None:
     query = _authorize(web_client)
-    expiry = redis_client.zscore(STATES, query["state"])
+    expiry = redis_client.zscore(NS + STATES, query["state"])
     assert expiry is not None and 590 <= expiry - time.time() <= 600
-    redis_client.zadd(STATES, {query["state"]: time.time() - 1})  # ten minutes later
+    redis_client.zadd(NS + STATES, {query["state"]: time.time() - 1})  # ten minutes later
     approve = httpx.post(
         f"{hub.github_url}/login/oauth/authorize", data={**query, "login": "octocat"}
     )
@@ -142,7 +144,7 @@ def test_logout_needs_csrf_and_aborts_queued_jobs_and_deletes_credential(
     assert out.status_code == 303 and out.headers["location"] == "/user/github/x"
     assert 'gitbrag_session=""' in out.headers["set-cookie"]
     assert web_service.get_job(job["id"]).status == "cancelled"  # type: ignore[union-attr]
-    assert list(redis_client.scan_iter(SESSION_PREFIX + "*")) == []
+    assert list(redis_client.scan_iter(NS + SESSION_PREFIX + "*")) == []
     assert list(redis_client.scan_iter("gitbrag:credential:*")) == []
     assert web_client.get(API).status_code == 401
 
@@ -220,7 +222,7 @@ def test_logging_in_again_replaces_the_session(
     first = web_client.cookies["gitbrag_session"]
     login(web_client, hub, "big-diff")
     assert web_client.cookies["gitbrag_session"] != first
-    assert len(list(redis_client.scan_iter(SESSION_PREFIX + "*"))) == 1
+    assert len(list(redis_client.scan_iter(NS + SESSION_PREFIX + "*"))) == 1
     assert len(list(redis_client.scan_iter("gitbrag:credential:*"))) == 1
     assert "@big-diff" in web_client.get("/").text
 
@@ -237,11 +239,11 @@ def test_pending_logins_live_in_two_bounded_keys(redis_client: redis.Redis) -> N
     states = OAuthStates(redis_client, ttl=600, max_pending=50)
     issued = [states.issue(f"/user/github/u{n}", now=1000.0 + n) for n in range(120)]
     assert sorted(redis_client.keys("*")) == [b"gitbrag:oauth-return", b"gitbrag:oauth-states"]
-    assert redis_client.zcard(STATES) == 50 == redis_client.hlen("gitbrag:oauth-return")
+    assert redis_client.zcard(NS + STATES) == 50 == redis_client.hlen("gitbrag:oauth-return")
     assert states.consume(issued[0], now=1200.0) is None  # pushed out by newer logins
     assert states.consume(issued[-1], now=1200.0) == "/user/github/u119"
     assert states.consume(issued[-1], now=1200.0) is None  # single use
     assert states.consume(issued[-2], now=2000.0) is None  # expired
     # Expired logins are dropped by the next one.
     states.issue("/", now=5000.0)
-    assert redis_client.zcard(STATES) == 1
+    assert redis_client.zcard(NS + STATES) == 1
