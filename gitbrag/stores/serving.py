@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from redis.commands.core import AsyncScript
 
@@ -54,6 +54,8 @@ from gitbrag.stores.views import LAST_VIEWED, bucket_key, bucket_ttl_seconds
 
 BodyKind = Literal["none", "artifact", "absent"]
 JsonWanted = Literal["", "fallback", "always"]
+
+NO_IDENTITY: Final = "no-identity"  # the identity key of an anonymous view: never written
 
 # KEYS: 6 per query (report hash, job claim, unknown-user flag, identity key or '', the
 # login's holder, the login's curation from before account ids). ARGV[1] job prefix, ARGV[2]
@@ -281,7 +283,9 @@ class ServingStore:
         ns = self._ns
         args: list[str] = [ns + JOB_PREFIX, ns + CREDENTIAL_PREFIX, ns + ACCOUNT_CURATION_PREFIX]
         for query in queries:
-            identity = ""
+            # A key in the namespace that is never written: Redis ACLs and Cluster slots
+            # check every key a script is given, so "no identity" must not be "".
+            identity = ns + NO_IDENTITY
             if query.bearer_token:
                 identity = bearer_key(ns, query.bearer_token)
             elif query.session_id:
