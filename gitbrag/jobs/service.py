@@ -13,6 +13,7 @@ import functools
 import logging
 import time
 
+from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq_abort import Abortable
 from dramatiq_abort import backends as abort_backends
@@ -36,6 +37,7 @@ from gitbrag.stores.connection import (
     broker_namespace,
     connect,
     ping,
+    replicated,
     verify_server,
 )
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
@@ -104,14 +106,18 @@ class ReportService:
         self._abortable = Abortable(
             backend=abort_backends.RedisBackend(client=redis, namespace=abort_namespace(redis))
         )
-        self.lifecycle = JobLifecycle(
-            self.stores.jobs, enqueue=self._broker.enqueue, abort=self._abort
-        )
+        self.lifecycle = JobLifecycle(self.stores.jobs, enqueue=self._send, abort=self._abort)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReportService:
         verify_server(settings)  # refuses a Redis Cluster reached without the cluster form
         return cls(connect(settings), settings)
+
+    def _send(self, message: Message[None]) -> None:
+        """Send a new job's message; the job (claimed just before) and its message are on the
+        replicas before anyone is told the job exists (``GITBRAG_REDIS_MIN_REPLICAS``)."""
+        self._broker.enqueue(message)
+        replicated(self.redis)
 
     def _abort(self, job_id: str) -> None:
         self._abortable.abort(job_id, mode=AbortMode.ABORT)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
 
@@ -65,6 +66,11 @@ from redis.sentinel import SentinelConnectionPool
 
 from gitbrag.errors import ConfigError, StoreUnavailable
 from gitbrag.settings import DEFAULT_NAMESPACE, Settings
+from gitbrag.stores.failover_watch import (
+    AsyncFollowingSentinelPool,
+    FollowingSentinelPool,
+    watch_for,
+)
 from gitbrag.stores.redis_target import RedisTarget, target_of
 
 log = logging.getLogger(__name__)
@@ -238,7 +244,40 @@ def limiter_prefix(client: Any) -> str:
 
 def _stamp(client: C, settings: Settings) -> C:
     client.namespace = settings.redis_namespace  # type: ignore[attr-defined]
+    client.min_replicas = settings.redis_min_replicas  # type: ignore[attr-defined]
+    client.replica_wait_ms = settings.redis_replica_wait_ms  # type: ignore[attr-defined]
     return client
+
+
+BARRIER: Final = "replication-barrier"
+
+
+def replicated(client: Any) -> None:
+    """Return once every write this process made so far is on ``GITBRAG_REDIS_MIN_REPLICAS``
+    replicas (nothing to do with 0); raise ``StoreUnavailable`` when fewer have it within
+    ``GITBRAG_REDIS_REPLICA_WAIT_MS``.
+
+    For the writes a failover must not lose (a job handed to a user, a job's final status):
+    replication is asynchronous, and Sentinel promotes a replica that may lack the primary's
+    last writes. The replication stream is one ordered log, so a small write followed by
+    ``WAIT`` *on the same connection* (one pipeline) proves every earlier write of any
+    connection is on the replicas too. A primary that lost its replicas to a failover (it is
+    about to be demoted) cannot satisfy it: the pool then drops its connections, so the next
+    command asks the Sentinels for the new primary."""
+    wanted = int(getattr(client, "min_replicas", 0))
+    if wanted <= 0:
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key_prefix(client) + BARRIER, b"1", px=60_000)
+    pipe.execute_command("WAIT", wanted, int(getattr(client, "replica_wait_ms", 1000)))
+    _, acknowledged = pipe.execute()
+    if int(acknowledged) < wanted:
+        pool = getattr(client, "connection_pool", None)
+        if isinstance(pool, SentinelConnectionPool):
+            pool.disconnect()
+        raise StoreUnavailable(
+            f"Redis replicated a write to {acknowledged} of {wanted} replicas in time"
+        )
 
 
 # Every connection to a Redis server: bytes in and out, a bounded connect, a read timeout
@@ -253,11 +292,6 @@ def _timeouts() -> dict[str, Any]:
     }
 
 
-class _BlockingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool):
-    """Sentinel's pool (the primary resolved per connection), blocking like the server
-    form's: a burst of callers waits for a connection instead of failing."""
-
-
 def _sentinel(target: RedisTarget, module: Any) -> Any:
     return module.Sentinel(
         list(target.nodes),
@@ -265,6 +299,22 @@ def _sentinel(target: RedisTarget, module: Any) -> Any:
                          **target.sentinel_options()},
         socket_connect_timeout=2,
     )  # fmt: skip
+
+
+def _sentinel_subscriber(target: RedisTarget) -> Callable[[str, int], redis.Redis]:
+    """How the failover watch connects to one Sentinel (to listen for ``+switch-master``)."""
+
+    def connect_to(host: str, port: int) -> redis.Redis:
+        return redis.Redis(
+            host=host,
+            port=port,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=2,
+            **target.sentinel_options(),
+        )
+
+    return connect_to
 
 
 def _cluster_nodes(target: RedisTarget, node_class: Any) -> list[Any]:
@@ -278,7 +328,8 @@ def _sync_client(settings: Settings, client_class: type[R]) -> R:
         client = _sentinel(target, redis_sentinel).master_for(
             target.service,
             redis_class=client_class,
-            connection_pool_class=_BlockingSentinelPool,
+            connection_pool_class=FollowingSentinelPool,
+            watch=watch_for(target, _sentinel_subscriber(target)),
             db=target.db,
             max_connections=64,
             timeout=10,
@@ -328,6 +379,8 @@ def async_connect(settings: Settings, *, max_connections: int = 64) -> AsyncStor
         client = _sentinel(target, aioredis_sentinel).master_for(
             target.service,
             redis_class=AsyncStoreClient,
+            connection_pool_class=AsyncFollowingSentinelPool,
+            watch=watch_for(target, _sentinel_subscriber(target)),
             db=target.db,
             max_connections=max_connections,
             retry=retry,

@@ -23,7 +23,7 @@ from typing import Final, Literal, cast, get_args
 import redis
 
 from gitbrag.stores.claims import NO_QUOTAS, Claim, Claims, JobQuotas
-from gitbrag.stores.connection import key_prefix
+from gitbrag.stores.connection import key_prefix, replicated
 from gitbrag.stores.job_stats import record_ended
 from gitbrag.stores.reports import REPORT_PREFIX
 
@@ -285,6 +285,9 @@ class JobStore:
             pipe = self._redis.pipeline(transaction=False)
             record_ended(pipe, self._ns, status, run if run is None or run >= 0 else None)
             pipe.execute()
+        # A final status (and the report stored before it) must survive a failover: a job
+        # that went back to "running" on the new primary would never finish.
+        replicated(self._redis)
         return finished
 
     @staticmethod

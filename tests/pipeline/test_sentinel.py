@@ -1,0 +1,127 @@
+"""gitbrag on a Sentinel-managed primary (``redis+sentinel://``): the stores' clients, sync and
+asyncio, follow a failover by themselves, and writes that must survive one wait for the
+replica (``GITBRAG_REDIS_MIN_REPLICAS``). The chaos suite runs the whole stack through
+planned, crashed and frozen primaries under load (``make chaos``); these are the lean checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from gitbrag.errors import StoreUnavailable
+from gitbrag.runtime.healthcheck import check_broker
+from gitbrag.settings import Settings
+from gitbrag.stores.connection import async_connect, connect, replicated, verify_server
+from gitbrag.stores.jobs import JobStore
+from tests.fixtures.sentinel import SentinelTopology
+from tests.harness import wait_for
+
+T = TypeVar("T")
+
+
+def _settings(topology: SentinelTopology, tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(
+        redis_url=topology.url,
+        data_dir=tmp_path,
+        redis_namespace="ha",
+        redis_min_replicas=1,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def _once_it_answers(call: Callable[[], T]) -> T:
+    """``call()`` as a user retrying after a 503 would: again until Redis answers."""
+    answer: list[T] = []
+
+    def attempt() -> bool:
+        try:
+            answer.append(call())
+        except StoreUnavailable:
+            return False
+        return True
+
+    wait_for(attempt, 30, interval=0.2, what="the store answering again")
+    return answer[0]
+
+
+def test_the_stores_follow_a_planned_failover(
+    sentinel_topology: SentinelTopology, tmp_path: Path
+) -> None:
+    settings = _settings(sentinel_topology, tmp_path)
+    info = verify_server(settings)
+    assert info is not None and not info.cluster
+    assert check_broker(settings) is None  # the healthcheck reaches the primary too
+    client = connect(settings)
+    jobs = JobStore(client, claim_ttl_seconds=60, record_ttl_seconds=600)
+    before = jobs.claim("octocat:2024", "job-before", credential="c")
+    assert before.created
+    replicated(client)  # the claim is on the replica
+    old = sentinel_topology.primary()
+
+    sentinel_topology.failover()
+    sentinel_topology.wait_new_primary(old.port)
+
+    # The same client and scripts, on the new primary: re-resolved through the Sentinels,
+    # scripts loaded again there (NOSCRIPT), the claim made before the failover still there.
+    after = _once_it_answers(lambda: jobs.claim("octocat:2025", "job-after", credential="c"))
+    assert after.created
+    assert jobs.owner("octocat:2024") == "job-before"
+    new = sentinel_topology.primary()
+    assert new.port != old.port
+    assert sentinel_topology.client(new).get("ha:job-claim:octocat:2025") == b"job-after"
+    _once_it_answers(lambda: replicated(client))  # the demoted primary follows the new one
+    client.close()
+
+
+def test_the_asyncio_client_follows_a_failover(
+    sentinel_topology: SentinelTopology, tmp_path: Path
+) -> None:
+    settings = _settings(sentinel_topology, tmp_path)
+
+    async def scenario() -> tuple[bytes | None, int]:
+        client = async_connect(settings)
+        try:
+            await client.set("ha:probe", b"before")
+            old = sentinel_topology.primary()
+            await asyncio.to_thread(sentinel_topology.failover)
+            await asyncio.to_thread(sentinel_topology.wait_new_primary, old.port)
+            for _ in range(100):
+                try:
+                    await client.set("ha:probe-after", b"after")
+                    break
+                except StoreUnavailable:
+                    await asyncio.sleep(0.2)
+            return await client.get("ha:probe"), old.port
+        finally:
+            await client.aclose()
+
+    value, old_port = asyncio.run(scenario())
+    assert value == b"before"
+    new = sentinel_topology.primary()
+    assert new.port != old_port
+    assert sentinel_topology.client(new).get("ha:probe-after") == b"after"
+
+
+def test_a_write_no_replica_has_is_refused_rather_than_acknowledged(
+    sentinel_topology: SentinelTopology, tmp_path: Path
+) -> None:
+    settings = _settings(sentinel_topology, tmp_path, redis_replica_wait_ms=300)
+    client = connect(settings)
+    sentinel_topology.wait_replica_of_primary(sentinel_topology.replica())
+    replicated(client)  # the pair is whole: nothing to wait for
+    replica = sentinel_topology.replica()
+    replica.signal(signal.SIGSTOP)  # shorter than the Sentinels' down-after: no failover
+    try:
+        client.set("ha:unreplicated", b"x")
+        with pytest.raises(StoreUnavailable, match="0 of 1 replicas"):
+            replicated(client)
+    finally:
+        replica.signal(signal.SIGCONT)
+    _once_it_answers(lambda: replicated(client))
+    client.close()
