@@ -13,7 +13,6 @@ import functools
 import logging
 import time
 
-from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq_abort import Abortable
 from dramatiq_abort import backends as abort_backends
@@ -106,18 +105,14 @@ class ReportService:
         self._abortable = Abortable(
             backend=abort_backends.RedisBackend(client=redis, namespace=abort_namespace(redis))
         )
-        self.lifecycle = JobLifecycle(self.stores.jobs, enqueue=self._send, abort=self._abort)
+        self.lifecycle = JobLifecycle(
+            self.stores.jobs, enqueue=self._broker.enqueue, abort=self._abort
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReportService:
         verify_server(settings)  # refuses a Redis Cluster reached without the cluster form
         return cls(connect(settings), settings)
-
-    def _send(self, message: Message[None]) -> None:
-        """Send a new job's message; the job (claimed just before) and its message are on the
-        replicas before anyone is told the job exists (``GITBRAG_REDIS_MIN_REPLICAS``)."""
-        self._broker.enqueue(message)
-        replicated(self.redis)
 
     def _abort(self, job_id: str) -> None:
         self._abortable.abort(job_id, mode=AbortMode.ABORT)
@@ -181,6 +176,9 @@ class ReportService:
             can_take_over=self.can_take_over,
         )
         assert job is not None  # only a seen version can make it None
+        # The job and its message are on the replicas before anyone is told the job exists
+        # (GITBRAG_REDIS_MIN_REPLICAS): a failover now cannot make it vanish.
+        replicated(self.redis)
         return job
 
     def request_report_seen(
@@ -195,7 +193,7 @@ class ReportService:
         """:meth:`request_report` for a caller that decided on the stored report version
         ``seen_version`` (``""``: none): ``None`` instead of a new job when another version
         has been stored since (a job finished between the caller's read and this request)."""
-        return self.lifecycle.request(
+        job = self.lifecycle.request(
             key,
             str(credential),
             viewer_id=viewer_id,
@@ -203,6 +201,8 @@ class ReportService:
             can_take_over=self.can_take_over,
             seen_version=seen_version,
         )
+        replicated(self.redis)  # as in request_report
+        return job
 
     def can_take_over(self, waiting: str, candidate: str) -> bool:
         """Whether ``candidate`` may take over a job waiting on ``waiting``'s rate limit: a

@@ -78,7 +78,7 @@ R = TypeVar("R", bound=redis.Redis)
 C = TypeVar("C")
 
 # Dramatiq's namespace under gitbrag's: ``<namespace>:dramatiq`` (:func:`broker_namespace`).
-DRAMATIQ_SUFFIX: Final = "dramatiq"
+DRAMATIQ_SUFFIX: Final = "dramatiq"  # gitbrag.jobs.lifecycle.DRAMATIQ_NAMESPACE
 
 # redis-py's errors that mean "Redis cannot serve us now" (BusyLoadingError is a
 # ConnectionError; OutOfMemoryError is a write refused at maxmemory under `noeviction`, which
@@ -253,31 +253,68 @@ BARRIER: Final = "replication-barrier"
 
 
 def replicated(client: Any) -> None:
-    """Return once every write this process made so far is on ``GITBRAG_REDIS_MIN_REPLICAS``
-    replicas (nothing to do with 0); raise ``StoreUnavailable`` when fewer have it within
-    ``GITBRAG_REDIS_REPLICA_WAIT_MS``.
+    """Return once every write this process made so far would survive a failover; raise
+    ``StoreUnavailable`` (and make the pool ask the Sentinels again) when it might not.
+    Nothing to do unless ``GITBRAG_REDIS_MIN_REPLICAS`` asks for it.
 
     For the writes a failover must not lose (a job handed to a user, a job's final status):
     replication is asynchronous, and Sentinel promotes a replica that may lack the primary's
     last writes. The replication stream is one ordered log, so a small write followed by
-    ``WAIT`` *on the same connection* (one pipeline) proves every earlier write of any
-    connection is on the replicas too. A primary that lost its replicas to a failover (it is
-    about to be demoted) cannot satisfy it: the pool then drops its connections, so the next
-    command asks the Sentinels for the new primary."""
+    ``WAIT`` on the same connection (one pipeline) proves every earlier write of any
+    connection is on the replicas. A primary with no replica connected (its replica died,
+    or was just promoted away from it) cannot prove that; its writes are safe only if it is
+    the primary the Sentinels name and no failover is under way (nothing can be promoted
+    over it then), which is asked of the Sentinels. So a primary left alone keeps serving,
+    and the old primary of a planned failover, in the second before every process moves to
+    the new one, refuses."""
     wanted = int(getattr(client, "min_replicas", 0))
     if wanted <= 0:
         return
+    try:
+        connected = int(cast(dict[str, Any], client.info("replication")).get("connected_slaves", 0))
+    except _UNAVAILABLE as exc:
+        raise _unavailable(exc) from exc
+    if connected == 0:
+        if _sentinels_name_this_primary(client):
+            return
+        _ask_the_sentinels_again(client)
+        raise StoreUnavailable("Redis: this primary has no replica and may be failing over")
+    wanted = min(wanted, connected)
     pipe = client.pipeline(transaction=False)
     pipe.set(key_prefix(client) + BARRIER, b"1", px=60_000)
     pipe.execute_command("WAIT", wanted, int(getattr(client, "replica_wait_ms", 1000)))
     _, acknowledged = pipe.execute()
     if int(acknowledged) < wanted:
-        pool = getattr(client, "connection_pool", None)
-        if isinstance(pool, SentinelConnectionPool):
-            pool.disconnect()
+        _ask_the_sentinels_again(client)
         raise StoreUnavailable(
             f"Redis replicated a write to {acknowledged} of {wanted} replicas in time"
         )
+
+
+def _sentinels_name_this_primary(client: Any) -> bool:
+    """Whether a majority of the Sentinels name the primary this client is connected to and
+    none is failing it over. True without Sentinels (nothing promotes a replica then)."""
+    pool = getattr(client, "connection_pool", None)
+    if not isinstance(pool, SentinelConnectionPool):
+        return True
+    manager, service = pool.sentinel_manager, pool.service_name
+    agree, asked = 0, len(manager.sentinels)
+    for sentinel in manager.sentinels:
+        try:
+            state = cast(dict[str, Any], sentinel.sentinel_master(service))
+        except redis.RedisError:
+            continue
+        if "failover_in_progress" in str(state.get("flags", "")):
+            return False
+        if (str(state.get("ip")), int(state.get("port", 0))) == pool.master_address:
+            agree += 1
+    return agree > asked // 2
+
+
+def _ask_the_sentinels_again(client: Any) -> None:
+    pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, SentinelConnectionPool):
+        pool.disconnect()
 
 
 # Every connection to a Redis server: bytes in and out, a bounded connect, a read timeout

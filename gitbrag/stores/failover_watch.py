@@ -26,7 +26,9 @@ from typing import Any
 
 import redis
 import redis.asyncio.sentinel as aioredis_sentinel
-from redis.sentinel import SentinelConnectionPool
+from redis.asyncio.connection import SSLConnection as AsyncSSLConnection
+from redis.connection import SSLConnection
+from redis.sentinel import SentinelConnectionPool, SentinelManagedConnection
 
 from gitbrag.stores.redis_target import RedisTarget
 
@@ -103,6 +105,59 @@ def watch_for(target: RedisTarget, connect: Callable[[str, int], redis.Redis]) -
         return _WATCHES[key]
 
 
+class _ResolvingConnection(SentinelManagedConnection):
+    """redis-py's Sentinel connection, asking the Sentinels for the primary on *every*
+    (re)connection. redis-py 8 reconnects a connection it dropped (a read timeout, a reset)
+    through ``connect_check_health`` straight to the address it had, bypassing the Sentinel
+    lookup in ``connect``: after a failover, a command retried on its connection went back to
+    the old primary (measured: a frozen primary held each web request for two socket
+    timeouts instead of one)."""
+
+    _addressed = False
+
+    def connect_to(self, address: Any) -> None:
+        self._addressed = True  # connect_check_health below: the address is fresh
+        try:
+            super().connect_to(address)  # type: ignore[no-untyped-call]
+        finally:
+            self._addressed = False
+
+    def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
+        if self._sock is None and not self._addressed and self.connection_pool.is_master:
+            self.host, self.port = self.connection_pool.get_master_address()
+        super().connect_check_health(*args, **kwargs)
+
+
+class _ResolvingSSLConnection(_ResolvingConnection, SSLConnection):
+    pass
+
+
+class _AsyncResolvingConnection(aioredis_sentinel.SentinelManagedConnection):
+    """The asyncio :class:`_ResolvingConnection`."""
+
+    _addressed = False
+
+    async def connect_to(self, address: Any) -> None:
+        self._addressed = True
+        try:
+            await super().connect_to(address)  # type: ignore[no-untyped-call]
+        finally:
+            self._addressed = False
+
+    async def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
+        if not self.is_connected and not self._addressed and self.connection_pool.is_master:
+            self.host, self.port = await self.connection_pool.get_master_address()
+        await super().connect_check_health(*args, **kwargs)
+
+
+class _AsyncResolvingSSLConnection(_AsyncResolvingConnection, AsyncSSLConnection):
+    pass
+
+
+def _connection_class(kwargs: dict[str, Any], plain: type, tls: type) -> None:
+    kwargs["connection_class"] = tls if kwargs.pop("ssl", False) else plain
+
+
 class FollowingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool):
     """Sentinel's pool (the primary resolved per connection), blocking like the server form's
     (a burst of callers waits for a connection instead of failing), that asks the Sentinels
@@ -111,6 +166,7 @@ class FollowingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool
     def __init__(self, service_name: str, sentinel_manager: Any, **kwargs: Any) -> None:
         self._watch: FailoverWatch = kwargs.pop("watch")
         self._seen = self._watch.epoch
+        _connection_class(kwargs, _ResolvingConnection, _ResolvingSSLConnection)
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
 
     def get_connection(self, *args: Any, **kwargs: Any) -> Any:
@@ -127,6 +183,7 @@ class AsyncFollowingSentinelPool(aioredis_sentinel.SentinelConnectionPool):
     def __init__(self, service_name: str, sentinel_manager: Any, **kwargs: Any) -> None:
         self._watch: FailoverWatch = kwargs.pop("watch")
         self._seen = self._watch.epoch
+        _connection_class(kwargs, _AsyncResolvingConnection, _AsyncResolvingSSLConnection)
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
 
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:

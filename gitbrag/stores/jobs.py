@@ -285,10 +285,12 @@ class JobStore:
             pipe = self._redis.pipeline(transaction=False)
             record_ended(pipe, self._ns, status, run if run is None or run >= 0 else None)
             pipe.execute()
-        # A final status (and the report stored before it) must survive a failover: a job
-        # that went back to "running" on the new primary would never finish.
-        replicated(self._redis)
         return finished
+
+    def replicated(self) -> None:
+        """Return once every write so far would survive a failover (``StoreUnavailable``
+        when it might not): see :func:`gitbrag.stores.connection.replicated`."""
+        replicated(self._redis)
 
     @staticmethod
     def _decode(raw: dict[bytes, bytes]) -> Job:

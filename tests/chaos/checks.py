@@ -95,6 +95,26 @@ def claims(client: redis.Redis) -> dict[str, tuple[str, int]]:
     return found
 
 
+BROKER = NS + "dramatiq:"
+
+
+def jobs_held_by_broker(client: redis.Redis, queue: str = "reports") -> dict[str, set[str]]:
+    """Dramatiq broker id (one per worker process) -> the message ids (job ids) it fetched
+    and has not acknowledged: the jobs that process is running."""
+    held: dict[str, set[str]] = {}
+    prefix = f"{BROKER}__acks__."
+    for key in client.scan_iter(match=f"{prefix}*.{queue}", count=1000):
+        broker_id = key.decode()[len(prefix) : -len(f".{queue}")]
+        held[broker_id] = {member.decode() for member in client.smembers(key)}
+    return held
+
+
+def live_brokers(client: redis.Redis) -> set[str]:
+    """The broker ids whose heartbeat Dramatiq still keeps (dead ones are dropped when their
+    messages are redelivered)."""
+    return {member.decode() for member in client.zrange(f"{BROKER}__heartbeats__", 0, -1)}
+
+
 def limiter_slots(client: redis.Redis) -> dict[str, tuple[int, int]]:
     """Reported user -> (slots held, ms to live)."""
     found: dict[str, tuple[int, int]] = {}

@@ -35,6 +35,13 @@ def _settings(topology: SentinelTopology, tmp_path: Path, **overrides: object) -
     )
 
 
+def _pair_whole(topology: SentinelTopology) -> None:
+    """A planned failover promotes the replica: it must have caught up (an operator checks
+    the same before running SENTINEL FAILOVER); after an earlier test's failover, the old
+    primary takes a few seconds to become the replica."""
+    topology.wait_replica_of_primary(topology.replica())
+
+
 def _once_it_answers(call: Callable[[], T]) -> T:
     """``call()`` as a user retrying after a 503 would: again until Redis answers."""
     answer: list[T] = []
@@ -54,6 +61,7 @@ def test_the_stores_follow_a_planned_failover(
     sentinel_topology: SentinelTopology, tmp_path: Path
 ) -> None:
     settings = _settings(sentinel_topology, tmp_path)
+    _pair_whole(sentinel_topology)
     info = verify_server(settings)
     assert info is not None and not info.cluster
     assert check_broker(settings) is None  # the healthcheck reaches the primary too
@@ -83,6 +91,7 @@ def test_the_asyncio_client_follows_a_failover(
     sentinel_topology: SentinelTopology, tmp_path: Path
 ) -> None:
     settings = _settings(sentinel_topology, tmp_path)
+    _pair_whole(sentinel_topology)
 
     async def scenario() -> tuple[bytes | None, int]:
         client = async_connect(settings)
@@ -113,7 +122,7 @@ def test_a_write_no_replica_has_is_refused_rather_than_acknowledged(
 ) -> None:
     settings = _settings(sentinel_topology, tmp_path, redis_replica_wait_ms=300)
     client = connect(settings)
-    sentinel_topology.wait_replica_of_primary(sentinel_topology.replica())
+    _pair_whole(sentinel_topology)
     replicated(client)  # the pair is whole: nothing to wait for
     replica = sentinel_topology.replica()
     replica.signal(signal.SIGSTOP)  # shorter than the Sentinels' down-after: no failover
@@ -124,4 +133,23 @@ def test_a_write_no_replica_has_is_refused_rather_than_acknowledged(
     finally:
         replica.signal(signal.SIGCONT)
     _once_it_answers(lambda: replicated(client))
+    client.close()
+
+
+def test_a_primary_left_alone_keeps_acknowledging_writes(
+    sentinel_topology: SentinelTopology, tmp_path: Path
+) -> None:
+    """Its replica is gone (not promoted: the Sentinels still name this primary), so nothing
+    can be promoted over it: waiting for a replica would only turn every new job into a 503
+    until the replica is back."""
+    client = connect(_settings(sentinel_topology, tmp_path))
+    _pair_whole(sentinel_topology)
+    replica = sentinel_topology.replica()
+    replica.stop()
+    try:
+        client.set("ha:alone", b"x")
+        replicated(client)
+    finally:
+        sentinel_topology.restart(replica)
+    _pair_whole(sentinel_topology)
     client.close()
