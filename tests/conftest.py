@@ -10,5 +10,6 @@ pytest_plugins = [
     "tests.fixtures.fakehub",
     "tests.fixtures.redis",
     "tests.fixtures.sentinel",
+    "tests.fixtures.cluster",
     "tests.fixtures.web",
 ]

@@ -271,9 +271,16 @@ def replicated(client: Any) -> None:
     if wanted <= 0:
         return
     try:
-        connected = int(cast(dict[str, Any], client.info("replication")).get("connected_slaves", 0))
+        info = cast(dict[str, Any], client.info("replication"))
     except _UNAVAILABLE as exc:
         raise _unavailable(exc) from exc
+    # Replicas still loading their first copy (a demoted primary resyncing) acknowledge
+    # nothing yet: only those online count.
+    connected = sum(
+        1
+        for name, value in info.items()
+        if name.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
+    )
     if connected == 0:
         if _sentinels_name_this_primary(client):
             return
@@ -462,8 +469,10 @@ def server_info(client: Any) -> ServerInfo:
         cluster = cast(dict[str, Any], client.info("cluster"))
     except _UNAVAILABLE as exc:
         raise _unavailable(exc) from exc
-    if isinstance(client, RedisCluster):  # answers per node: {node name: info}
-        info, cluster = next(iter(info.values())), {"cluster_enabled": 1}
+    if isinstance(client, RedisCluster):  # one node's answer (or, per node, {name: info})
+        first = next(iter(info.values()), None)
+        info = first if isinstance(first, dict) else info
+        cluster = {"cluster_enabled": 1}
     name = str(info.get("server_name") or "redis")
     version = str(info.get("valkey_version") or info.get("redis_version") or "?")
     return ServerInfo(name, version, bool(int(cluster.get("cluster_enabled", 0))))
