@@ -73,6 +73,7 @@ class FailoverChaos(Chaos):
 
     def _failover(self, name: str, title: str, how: str) -> None:
         result, started, wall = self._begin(name, title)
+        self._jobs_in_flight()
         self._heavy_job_running()
         jobs_before = checks.read_jobs(self.redis)
         in_flight = [i for i, job in jobs_before.items() if job.active]
@@ -154,6 +155,16 @@ class FailoverChaos(Chaos):
             f"{len(duplicates)} of {len(in_flight)}: {duplicates[:5]}",
         )
         self._finish(result, started, wall)
+
+    def _jobs_in_flight(self) -> None:
+        """A burst of new reports just before the fault (beside the load's own), so that the
+        jobs a failover meets are many: queued, fetched, running, finishing."""
+        users = ("octocat", "star-gazer", "artur-", "gil--dev", "big-diff", "mixed-case-dev")
+        for user in users[: self.plan.jobs_at_the_fault]:
+            query = self.load.new_query()
+            answer = self._api("GET", f"/api/reports/github/{user}?{query}", "octocat")
+            if answer["status"] == 202:
+                self.load.track(answer["body"]["job"], "octocat", f"/user/github/{user}?{query}")
 
     def _duplicate_generations(
         self,

@@ -91,6 +91,7 @@ class Plan:
     # how long a killed one stays down.
     freeze_seconds: float = 20.0
     killed_primary_down_seconds: float = 15.0
+    jobs_at_the_fault: int = 6  # new reports asked for just before each failover
     notes: list[str] = field(default_factory=list)
 
     @classmethod
