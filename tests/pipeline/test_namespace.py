@@ -1,7 +1,8 @@
 """The key namespace (``GITBRAG_REDIS_NAMESPACE``, :mod:`gitbrag.stores.connection`).
 
 Two stacks share one Redis, each with its own namespace and its own Redis ACL user that may
-touch only keys of that namespace (``~<namespace>:*``): a key of the other stack read or
+touch only keys of that namespace (``~<namespace>:*``, without the ``@dangerous`` commands but
+``INFO``, as docs/deployment.md suggests): a key of the other stack read or
 written by a store, a Lua script, Dramatiq, dramatiq-abort or the limiter would fail with
 ``NOPERM``, and the stack with it. After a whole run of both (OAuth login, pages, exports,
 the API with a bearer token and a rejected one, jobs run by real workers through the limiter,
@@ -61,7 +62,7 @@ def _acl_user(admin: redis.Redis, server: EmbeddedRedis, namespace: str) -> str:
         passwords=[f"+{password}"],
         keys=[f"{namespace}:*"],
         channels=["*"],
-        commands=["+@all"],
+        commands=["+@all", "-@dangerous", "+info"],  # as docs/deployment.md suggests
     )
     return f"redis://{user}:{quote(password, safe='')}@127.0.0.1:{server.port}/0"
 
