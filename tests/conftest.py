@@ -9,5 +9,7 @@ isolate_test_process()
 pytest_plugins = [
     "tests.fixtures.fakehub",
     "tests.fixtures.redis",
+    "tests.fixtures.sentinel",
+    "tests.fixtures.cluster",
     "tests.fixtures.web",
 ]

@@ -85,7 +85,10 @@ def isolate_test_process() -> None:
     """No ``GITBRAG_*`` from the developer's shell and no ``.env`` from the checkout reach the
     settings this process builds."""
     for name in [name for name in os.environ if name.startswith("GITBRAG_")]:
-        del os.environ[name]
+        # Kept: which redis-server binary the tests run against (CI runs the Redis suites
+        # against each: the default pick, the embedded one, Valkey; gitbrag.runtime.redis_server).
+        if name != "GITBRAG_REDIS_SERVER":
+            del os.environ[name]
     Settings.model_config["env_file"] = None
 
 

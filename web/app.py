@@ -94,9 +94,8 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
             else None
         ),
     )
-    assert settings.redis_url is not None  # connect() checked it
     serving = ServingStore(
-        settings.redis_url,
+        settings,
         retention_seconds=settings.report_retention_days * 86_400,
         view_window_days=settings.prewarm_view_window_days,
         readable_keys=service.stores.credentials.readable_keys,

@@ -72,8 +72,9 @@ __all__ = [
     "Progress",
 ]
 
-# Where report jobs travel: the Dramatiq namespace of the broker's Redis keys, the queue, and
-# the actor that runs them (actors.report declares it with these names).
+# Where report jobs travel: the Dramatiq namespace of the broker's Redis keys (under the key
+# namespace: gitbrag.stores.connection.broker_namespace), the queue, and the actor that runs
+# them (actors.report declares it with these names).
 DRAMATIQ_NAMESPACE: Final = "dramatiq"
 REPORT_QUEUE: Final = "reports"
 REPORT_ACTOR: Final = "generate_report"
@@ -288,6 +289,10 @@ class JobLifecycle:
         if finished and self._on_finish is not None:
             self._on_finish(status)
         self.jobs.release(key_text, job_id)
+        # A final status lost in a failover would leave the job running forever (its message
+        # acknowledged): on the replicas first, or StoreUnavailable and the caller writes it
+        # again (GITBRAG_REDIS_MIN_REPLICAS; gitbrag.stores.connection.replicated).
+        self.jobs.replicated()
         return finished
 
     def wait_for_reset(self, job_id: str, key_text: str, retry_at: datetime, delay: float) -> None:

@@ -20,7 +20,6 @@ from dramatiq_abort.middleware import AbortMode
 
 from gitbrag.errors import StoreUnavailable
 from gitbrag.jobs.lifecycle import (
-    DRAMATIQ_NAMESPACE,
     REPORT_QUEUE,
     Job,
     JobLifecycle,
@@ -31,7 +30,15 @@ from gitbrag.report.keys import ReportKey
 from gitbrag.settings import Settings
 from gitbrag.stores.accounts import AccountStore
 from gitbrag.stores.claims import NO_QUOTAS, JobQuotas
-from gitbrag.stores.connection import StoreClient, connect, ping
+from gitbrag.stores.connection import (
+    StoreClient,
+    abort_namespace,
+    broker_namespace,
+    connect,
+    ping,
+    replicated,
+    verify_server,
+)
 from gitbrag.stores.credentials import CredentialRef, CredentialStore
 from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore, StoredReport
@@ -89,18 +96,22 @@ class ReportService:
         self.redis = redis
         self.settings = settings
         self.stores = Stores(redis, settings)
-        # Enqueue-only broker: no middleware runs at enqueue time, and no worker consumes here.
+        # Enqueue-only broker: no middleware runs at enqueue time, and no worker consumes here;
+        # finding dead workers (maintenance) is the workers' business (actors.broker).
         self._broker = RedisBroker(  # type: ignore[no-untyped-call]
-            client=redis, namespace=DRAMATIQ_NAMESPACE, middleware=[]
+            client=redis, namespace=broker_namespace(redis), middleware=[], maintenance_chance=0
         )
         self._broker.declare_queue(REPORT_QUEUE)
-        self._abortable = Abortable(backend=abort_backends.RedisBackend(client=redis))
+        self._abortable = Abortable(
+            backend=abort_backends.RedisBackend(client=redis, namespace=abort_namespace(redis))
+        )
         self.lifecycle = JobLifecycle(
             self.stores.jobs, enqueue=self._broker.enqueue, abort=self._abort
         )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReportService:
+        verify_server(settings)  # refuses a Redis Cluster reached without the cluster form
         return cls(connect(settings), settings)
 
     def _abort(self, job_id: str) -> None:
@@ -165,6 +176,9 @@ class ReportService:
             can_take_over=self.can_take_over,
         )
         assert job is not None  # only a seen version can make it None
+        # The job and its message are on the replicas before anyone is told the job exists
+        # (GITBRAG_REDIS_MIN_REPLICAS): a failover now cannot make it vanish.
+        replicated(self.redis)
         return job
 
     def request_report_seen(
@@ -179,7 +193,7 @@ class ReportService:
         """:meth:`request_report` for a caller that decided on the stored report version
         ``seen_version`` (``""``: none): ``None`` instead of a new job when another version
         has been stored since (a job finished between the caller's read and this request)."""
-        return self.lifecycle.request(
+        job = self.lifecycle.request(
             key,
             str(credential),
             viewer_id=viewer_id,
@@ -187,6 +201,8 @@ class ReportService:
             can_take_over=self.can_take_over,
             seen_version=seen_version,
         )
+        replicated(self.redis)  # as in request_report
+        return job
 
     def can_take_over(self, waiting: str, candidate: str) -> bool:
         """Whether ``candidate`` may take over a job waiting on ``waiting``'s rate limit: a

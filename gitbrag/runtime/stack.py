@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitbrag.errors import GitBragError
+from gitbrag.errors import ConfigError, GitBragError
 from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.runtime.signals import stop_on_signals
 from gitbrag.runtime.supervisor import ChildSpec, Supervisor
@@ -74,6 +74,8 @@ class StackConfig:
     dev: bool
     env: dict[str, str] = field(default_factory=dict)
     fakehub_port: int | None = None
+    # Which binary the local Redis runs (GITBRAG_REDIS_SERVER, gitbrag.runtime.redis_server).
+    redis_server: str = "auto"
 
     @property
     def site_url(self) -> str:
@@ -111,6 +113,9 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
     data_dir = settings.data_dir.expanduser().resolve()
     env: dict[str, str] = {"GITBRAG_DATA_DIR": str(data_dir)}
     redis_url = settings.redis_url
+    if not redis_url and settings.redis_sentinels:
+        # Sentinels name the Redis: the children reach it through them, as the URL form.
+        redis_url = f"redis+sentinel://{settings.redis_sentinels}/{settings.redis_master}"
     fakehub_port: int | None = None
     if demo:
         require_demo_extra()
@@ -126,7 +131,9 @@ def configure(settings: Settings, args: argparse.Namespace, *, demo: bool) -> St
     # periodiq reads the local time zone; the whole stack runs on UTC.
     env["TZ"] = "UTC"
     env["PYTHONUNBUFFERED"] = "1"
-    return StackConfig(host, port, data_dir, redis_url, dev, env, fakehub_port)
+    return StackConfig(
+        host, port, data_dir, redis_url, dev, env, fakehub_port, settings.redis_server
+    )
 
 
 def require_demo_extra() -> None:
@@ -182,12 +189,18 @@ def redis_for(
         yield config.redis_url, None
         return
     directory = config.data_dir / ("demo" if config.fakehub_port is not None else "redis")
-    server = EmbeddedRedis(directory, port=0, persistence=True)
     try:
+        server = EmbeddedRedis(directory, port=0, persistence=True, server=config.redis_server)
         server.start()
-    except RuntimeError as exc:
-        raise StackError(f"embedded Redis did not start: {exc}") from exc
-    logger.info("embedded Redis on %s, data in %s", server.display_url, directory)
+    except (RuntimeError, ConfigError) as exc:
+        raise StackError(f"local Redis did not start: {exc}") from exc
+    # Which binary runs matters (the embedded 6.2 has CVEs fixed only in 7.x): say so.
+    logger.info(
+        "local Redis on %s (%s), data in %s",
+        server.display_url,
+        server.binary.describe(),
+        directory,
+    )
     assert server.pid is not None
     watchdog.watch(server.pid, last=True)
     try:

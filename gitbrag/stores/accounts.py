@@ -24,6 +24,7 @@ from typing import cast
 
 import redis
 
+from gitbrag.stores.connection import key_prefix, register_script
 from gitbrag.stores.reports import HOLDER_LUA, holder_key
 
 # ARGV[1] login (lower case), [2] account id, [3] seen (epoch seconds), [4] ttl seconds.
@@ -35,19 +36,20 @@ class AccountStore:
     def __init__(self, client: redis.Redis, *, ttl_seconds: int) -> None:
         self._redis = client
         self._ttl = ttl_seconds
-        self._saw = client.register_script(_SAW)
+        self._ns = key_prefix(client)
+        self._saw = register_script(client, _SAW)
 
     def saw(self, login: str, account_id: int, *, seen_at: float | None = None) -> int:
         """GitHub said at ``seen_at`` (default now) that ``login`` is account ``account_id``.
         Returns the login's holder afterwards (another account when a newer answer said so)."""
         seen = time.time() if seen_at is None else seen_at
         holder = self._saw(
-            keys=[holder_key(login)],
+            keys=[holder_key(self._ns, login)],
             args=[login.lower(), str(account_id), repr(seen), self._ttl],
         )
         return int(cast(bytes, holder))
 
     def holder(self, login: str) -> int | None:
         """The account that holds ``login`` as far as gitbrag knows (``None``: unknown)."""
-        raw = cast(bytes | None, self._redis.hget(holder_key(login), "id"))
+        raw = cast(bytes | None, self._redis.hget(holder_key(self._ns, login), "id"))
         return int(raw) if raw else None

@@ -21,7 +21,9 @@ from typing import Final, cast
 
 import redis
 
-PIN_PREFIX: Final = "gitbrag:admin-pin:"
+from gitbrag.stores.connection import key_prefix
+
+PIN_PREFIX: Final = "admin-pin:"
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ class AdminRights:
     def __init__(self, client: redis.Redis, entries: Mapping[str, int | None]) -> None:
         """``entries``: ``Settings.admins`` (login -> the account id it names, or ``None``)."""
         self._redis = client
+        self._ns = key_prefix(client)
         self._entries = dict(entries)
         self._pins: dict[str, int] = {}  # pins never change: read once per process
 
@@ -43,7 +46,7 @@ class AdminRights:
         name = login.lower()
         if name not in self._entries or self._entries[name] is not None:
             return
-        if self._redis.set(PIN_PREFIX + name, str(account_id), nx=True):
+        if self._redis.set(self._ns + PIN_PREFIX + name, str(account_id), nx=True):
             log.info("admin login %s pinned to GitHub account %d", name, account_id)
             self._pins[name] = account_id
             return
@@ -73,7 +76,7 @@ class AdminRights:
     def _pinned(self, name: str) -> int | None:
         pinned = self._pins.get(name)
         if pinned is None:
-            raw = cast(bytes | None, self._redis.get(PIN_PREFIX + name))
+            raw = cast(bytes | None, self._redis.get(self._ns + PIN_PREFIX + name))
             if raw is None:
                 return None
             pinned = self._pins[name] = int(raw)

@@ -25,8 +25,10 @@ from typing import Final
 
 import redis
 
-REJECTED: Final = "gitbrag:bearer-rejected"
-VALIDATIONS_PREFIX: Final = "gitbrag:limits:validate:"
+from gitbrag.stores.connection import key_prefix
+
+REJECTED: Final = "bearer-rejected"
+VALIDATIONS_PREFIX: Final = "limits:validate:"
 REJECTED_SUFFIX: Final = ":rejected"
 
 # KEYS[1] rejected zset; ARGV[1] digest, ARGV[2] expiry, ARGV[3] now, ARGV[4] cap.
@@ -62,6 +64,7 @@ class BearerChecks:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self.clock = clock
         self.rejected_ttl = rejected_ttl
         self.per_minute = per_minute  # rejected tokens per client
@@ -72,13 +75,14 @@ class BearerChecks:
     def rejected(self, token: str, *, now: float | None = None) -> bool:
         """GitHub said 401 for ``token`` less than ``rejected_ttl`` seconds ago."""
         now = self.clock() if now is None else now
-        expiry = self._redis.zscore(REJECTED, _digest(token))
+        expiry = self._redis.zscore(self._ns + REJECTED, _digest(token))
         return expiry is not None and expiry > now
 
     def remember_rejected(self, token: str, *, now: float | None = None) -> None:
         now = self.clock() if now is None else now
         self._reject(
-            keys=[REJECTED], args=[_digest(token), now + self.rejected_ttl, now, self.max_rejected]
+            keys=[self._ns + REJECTED],
+            args=[_digest(token), now + self.rejected_ttl, now, self.max_rejected],
         )
 
     def take_validation(self, client: str, *, now: float | None = None) -> ValidationDecision:
@@ -87,7 +91,7 @@ class BearerChecks:
         tokens were rejected this minute, or beyond ``checks_per_minute`` checks in all."""
         now = self.clock() if now is None else now
         minute = int(now // 60)
-        key = f"{VALIDATIONS_PREFIX}{minute}"
+        key = f"{self._ns}{VALIDATIONS_PREFIX}{minute}"
         pipe = self._redis.pipeline()
         pipe.hincrby(key, client, 1)
         pipe.hget(key, client + REJECTED_SUFFIX)
@@ -100,7 +104,7 @@ class BearerChecks:
     def count_rejection(self, client: str, *, now: float | None = None) -> None:
         """GitHub rejected a token ``client`` sent (``take_validation`` counts it)."""
         now = self.clock() if now is None else now
-        key = f"{VALIDATIONS_PREFIX}{int(now // 60)}"
+        key = f"{self._ns}{VALIDATIONS_PREFIX}{int(now // 60)}"
         pipe = self._redis.pipeline()
         pipe.hincrby(key, client + REJECTED_SUFFIX, 1)
         pipe.expire(key, 120)

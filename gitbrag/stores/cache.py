@@ -1,6 +1,7 @@
 """The GitHub data cache on Redis: an :class:`~gitbrag.github.cache.ImmutableCache`.
 
-Entries are JSON under ``gitbrag:gh:<namespace>:<key>`` with the TTL the collector asks for.
+Entries are JSON under ``gitbrag:gh:<namespace>:<key>`` (``gitbrag:``: the key prefix,
+:func:`~gitbrag.stores.connection.key_prefix`) with the TTL the collector asks for.
 The collector is async and runs on the worker's event loop; Redis calls go to a thread so a
 slow Redis never stalls other jobs' coroutines.
 """
@@ -13,18 +14,20 @@ from typing import Any, Final, cast
 
 import redis
 
-CACHE_PREFIX: Final = "gitbrag:gh:"
+from gitbrag.stores.connection import key_prefix
+
+CACHE_PREFIX: Final = "gh:"
 
 
 class RedisImmutableCache:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self.hits = 0
         self.misses = 0
 
-    @staticmethod
-    def redis_key(namespace: str, key: str) -> str:
-        return f"{CACHE_PREFIX}{namespace}:{key}"
+    def redis_key(self, namespace: str, key: str) -> str:
+        return f"{self._ns}{CACHE_PREFIX}{namespace}:{key}"
 
     def get_sync(self, namespace: str, key: str) -> Any | None:
         raw = cast(bytes | None, self._redis.get(self.redis_key(namespace, key)))

@@ -35,11 +35,14 @@ from typing import Final, Literal, cast
 
 import redis
 
-UNFINISHED: Final = "gitbrag:jobs-unfinished"
-HOUR_PREFIX: Final = "gitbrag:limits:hour:"
-ACTIVE_PREFIX: Final = "gitbrag:limits:active:"
-JOINERS_PREFIX: Final = "gitbrag:job-joiners:"
-VIEWER_JOBS_PREFIX: Final = "gitbrag:viewer-jobs:"
+from gitbrag.stores.connection import key_prefix, register_script
+
+UNFINISHED: Final = "jobs-unfinished"
+JOB_RECORD_PREFIX: Final = "job:"  # gitbrag.stores.jobs.JOB_PREFIX (which imports this module)
+HOUR_PREFIX: Final = "limits:hour:"
+ACTIVE_PREFIX: Final = "limits:active:"
+JOINERS_PREFIX: Final = "job-joiners:"
+VIEWER_JOBS_PREFIX: Final = "viewer-jobs:"
 MAX_JOINERS: Final = 20
 NO_SUBJECT: Final = "-"
 
@@ -55,7 +58,7 @@ _CLAIM = """
 local function is_active(status)
   return status == 'queued' or status == 'running' or status == 'waiting_rate_limit'
 end
-local function status_of(id) return redis.call('HGET', 'gitbrag:job:' .. id, 'status') end
+local function status_of(id) return redis.call('HGET', NS .. 'job:' .. id, 'status') end
 local function prune(index)
   for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
     if not is_active(status_of(id)) then redis.call('ZREM', index, id) end
@@ -63,8 +66,8 @@ local function prune(index)
   return redis.call('ZCARD', index)
 end
 local function joiner(job, viewer, credential)
-  local key = 'gitbrag:job-joiners:' .. job
-  local owner = redis.call('HGET', 'gitbrag:job:' .. job, 'viewer_id')
+  local key = NS .. 'job-joiners:' .. job
+  local owner = redis.call('HGET', NS .. 'job:' .. job, 'viewer_id')
   if viewer == '' or viewer == owner then return end
   if redis.call('HEXISTS', key, viewer) == 1 or redis.call('HLEN', key) < tonumber(ARGV[13]) then
     redis.call('HSET', key, viewer, credential)
@@ -73,7 +76,7 @@ local function joiner(job, viewer, credential)
 end
 local function join(id, status)
   joiner(id, ARGV[10], ARGV[11])
-  return {id, 'joined', status, redis.call('HGET', 'gitbrag:job:' .. id, 'credential') or ''}
+  return {id, 'joined', status, redis.call('HGET', NS .. 'job:' .. id, 'credential') or ''}
 end
 
 local now = tonumber(ARGV[4])
@@ -113,22 +116,22 @@ if refused then
 end
 
 local id = ARGV[1]
-local record = 'gitbrag:job:' .. id
+local record = NS .. 'job:' .. id
 if takeover then
-  local old = 'gitbrag:job:' .. existing
+  local old = NS .. 'job:' .. existing
   redis.call('HSET', old, 'status', 'cancelled', 'finished_at', ARGV[5], 'retry_at', '',
     'error', ARGV[14], 'superseded_by', id)
-  redis.call('HINCRBY', 'gitbrag:job-stats', 'ended:cancelled', 1)
+  redis.call('HINCRBY', NS .. 'job-stats', 'ended:cancelled', 1)
   redis.call('ZREM', KEYS[2], existing)
   local old_subject = redis.call('HGET', old, 'subject')
-  if old_subject then redis.call('ZREM', 'gitbrag:limits:active:' .. old_subject, existing) end
+  if old_subject then redis.call('ZREM', NS .. 'limits:active:' .. old_subject, existing) end
   -- Whoever depended on the old job depends on the new one.
   local old_viewer = redis.call('HGET', old, 'viewer_id')
   local old_credential = redis.call('HGET', old, 'credential')
   if old_viewer and old_viewer ~= '' and old_viewer ~= ARGV[10] then
     redis.call('HSET', KEYS[5], old_viewer, old_credential)
   end
-  local others = redis.call('HGETALL', 'gitbrag:job-joiners:' .. existing)
+  local others = redis.call('HGETALL', NS .. 'job-joiners:' .. existing)
   for i = 1, #others, 2 do
     if others[i] ~= ARGV[10] then redis.call('HSET', KEYS[5], others[i], others[i + 1]) end
   end
@@ -146,8 +149,8 @@ if ARGV[12] ~= '-' then
   redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
 if ARGV[10] ~= '' then
-  redis.call('SADD', 'gitbrag:viewer-jobs:' .. ARGV[10], id)
-  redis.call('EXPIRE', 'gitbrag:viewer-jobs:' .. ARGV[10], ARGV[3])
+  redis.call('SADD', NS .. 'viewer-jobs:' .. ARGV[10], id)
+  redis.call('EXPIRE', NS .. 'viewer-jobs:' .. ARGV[10], ARGV[3])
 end
 return {id, 'created', 'queued', ''}
 """
@@ -222,8 +225,9 @@ class Claims:
         self._redis = client
         self.claim_ttl_ms = claim_ttl_ms
         self.record_ttl = record_ttl
-        self._claim = client.register_script(_CLAIM)
-        self._hand_over = client.register_script(_HAND_OVER)
+        self._ns = key_prefix(client)
+        self._claim = register_script(client, _CLAIM)
+        self._hand_over = register_script(client, _HAND_OVER)
 
     def claim(
         self,
@@ -250,10 +254,10 @@ class Claims:
             self._claim(
                 keys=[
                     claim_key,
-                    UNFINISHED,
-                    HOUR_PREFIX + subject,
-                    ACTIVE_PREFIX + subject,
-                    JOINERS_PREFIX + job_id,
+                    self._ns + UNFINISHED,
+                    self._ns + HOUR_PREFIX + subject,
+                    self._ns + ACTIVE_PREFIX + subject,
+                    self._ns + JOINERS_PREFIX + job_id,
                     report_hash,
                 ],
                 args=[
@@ -286,20 +290,20 @@ class Claims:
     def forget_unfinished(self, job_id: str, subject: str | None) -> None:
         """A job finished: it no longer counts toward the queue cap or its subject's limit."""
         pipe = self._redis.pipeline(transaction=False)
-        pipe.zrem(UNFINISHED, job_id)
+        pipe.zrem(self._ns + UNFINISHED, job_id)
         if subject:
-            pipe.zrem(ACTIVE_PREFIX + subject, job_id)
+            pipe.zrem(self._ns + ACTIVE_PREFIX + subject, job_id)
         pipe.execute()
 
     def unfinished(self) -> list[str]:
         """The ids of the jobs counted toward the queue cap (bounded by it, plus jobs that
         finished since the last claim pruned the index)."""
-        members = cast(list[bytes], self._redis.zrange(UNFINISHED, 0, -1))
+        members = cast(list[bytes], self._redis.zrange(self._ns + UNFINISHED, 0, -1))
         return [member.decode() for member in members]
 
     def joiners(self, job_id: str) -> dict[str, str]:
         """Viewer id → credential ref of the viewers who asked for ``job_id`` after it began."""
-        raw = cast(dict[bytes, bytes], self._redis.hgetall(JOINERS_PREFIX + job_id))
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(self._ns + JOINERS_PREFIX + job_id))
         return {viewer.decode(): credential.decode() for viewer, credential in raw.items()}
 
     def hand_over(self, job_id: str, old_viewer: str, new_viewer: str, credential: str) -> bool:
@@ -308,15 +312,15 @@ class Claims:
         return bool(
             self._hand_over(
                 keys=[
-                    "gitbrag:job:" + job_id,
-                    JOINERS_PREFIX + job_id,
-                    VIEWER_JOBS_PREFIX + old_viewer,
-                    VIEWER_JOBS_PREFIX + new_viewer,
+                    self._ns + JOB_RECORD_PREFIX + job_id,
+                    self._ns + JOINERS_PREFIX + job_id,
+                    self._ns + VIEWER_JOBS_PREFIX + old_viewer,
+                    self._ns + VIEWER_JOBS_PREFIX + new_viewer,
                 ],
                 args=[job_id, old_viewer, new_viewer, credential, self.record_ttl],
             )
         )
 
     def jobs_of_viewer(self, viewer_id: str) -> list[str]:
-        members = cast(set[bytes], self._redis.smembers(VIEWER_JOBS_PREFIX + viewer_id))
+        members = cast(set[bytes], self._redis.smembers(self._ns + VIEWER_JOBS_PREFIX + viewer_id))
         return sorted(member.decode() for member in members)

@@ -26,8 +26,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-CREDENTIAL_PREFIX: Final = "gitbrag:credential:"
-VIEWER_CREDENTIALS_PREFIX: Final = "gitbrag:viewer-credentials:"
+from gitbrag.stores.connection import key_prefix
+
+CREDENTIAL_PREFIX: Final = "credential:"
+VIEWER_CREDENTIALS_PREFIX: Final = "viewer-credentials:"
 SERVER_REF: Final = "server"
 
 
@@ -68,6 +70,7 @@ class CredentialStore:
         previous_keys: tuple[str, ...] = (),
     ) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self._fernet = fernet_for(secret_key)
         self._secret = hmac.new(
             secret_key.encode(), b"gitbrag token fingerprint", "sha256"
@@ -81,14 +84,14 @@ class CredentialStore:
 
     def store(self, token: str, *, viewer_id: str | None, ttl_seconds: int) -> CredentialRef:
         ref = CredentialRef("c_" + secrets.token_urlsafe(24))
-        key = CREDENTIAL_PREFIX + ref
+        key = self._ns + CREDENTIAL_PREFIX + ref
         pipe = self._redis.pipeline()
         pipe.hset(key, "token", self._fernet.encrypt(token.encode()))
         pipe.hset(key, "key_id", self._key_id)
         pipe.hset(key, "viewer_id", viewer_id or "")
         pipe.expire(key, ttl_seconds)
         if viewer_id:
-            index = VIEWER_CREDENTIALS_PREFIX + viewer_id
+            index = self._ns + VIEWER_CREDENTIALS_PREFIX + viewer_id
             pipe.sadd(index, ref)
             pipe.expire(index, ttl_seconds)
         pipe.execute()
@@ -128,7 +131,7 @@ class CredentialStore:
         """The plaintext token for ``ref``; None when deleted, expired, invalid or undecryptable."""
         if ref == SERVER_REF:
             return self._server_token
-        key = CREDENTIAL_PREFIX + ref
+        key = self._ns + CREDENTIAL_PREFIX + ref
         raw = cast(dict[bytes, bytes], self._redis.hgetall(key))
         if not raw or raw.get(b"invalid"):
             return None
@@ -150,20 +153,21 @@ class CredentialStore:
         """The viewer a stored credential belongs to (``None`` for the server's or unknown)."""
         if ref == SERVER_REF:
             return None
-        raw = cast(bytes | None, self._redis.hget(CREDENTIAL_PREFIX + ref, "viewer_id"))
+        raw = cast(bytes | None, self._redis.hget(self._ns + CREDENTIAL_PREFIX + ref, "viewer_id"))
         return raw.decode() or None if raw else None
 
     def mark_invalid(self, ref: str) -> None:
         """GitHub said 401: the token stays unusable (the web asks the viewer to log in)."""
         if ref == SERVER_REF:
             return
-        self._update(keys=[CREDENTIAL_PREFIX + ref], args=["invalid", "1"])
+        self._update(keys=[self._ns + CREDENTIAL_PREFIX + ref], args=["invalid", "1"])
 
     def is_invalid(self, ref: str) -> bool:
         """GitHub rejected the credential, or no configured key can decrypt it (the secret
         key changed without ``GITBRAG_SECRET_KEY_PREVIOUS``): either way, log in again."""
         invalid, encrypted_by = cast(
-            list[bytes | None], self._redis.hmget(CREDENTIAL_PREFIX + ref, "invalid", "key_id")
+            list[bytes | None],
+            self._redis.hmget(self._ns + CREDENTIAL_PREFIX + ref, "invalid", "key_id"),
         )
         return bool(invalid) or self.unreadable_key(encrypted_by)
 
@@ -181,12 +185,14 @@ class CredentialStore:
         return name not in self._known_ids
 
     def refs_of_viewer(self, viewer_id: str) -> list[CredentialRef]:
-        members = cast(set[bytes], self._redis.smembers(VIEWER_CREDENTIALS_PREFIX + viewer_id))
+        members = cast(
+            set[bytes], self._redis.smembers(self._ns + VIEWER_CREDENTIALS_PREFIX + viewer_id)
+        )
         return [CredentialRef(member.decode()) for member in members]
 
     def delete_viewer(self, viewer_id: str) -> list[CredentialRef]:
         """Delete every credential of ``viewer_id``; returns their refs."""
         refs = self.refs_of_viewer(viewer_id)
-        keys = [CREDENTIAL_PREFIX + ref for ref in refs]
-        self._redis.delete(*keys, VIEWER_CREDENTIALS_PREFIX + viewer_id)
+        keys = [self._ns + CREDENTIAL_PREFIX + ref for ref in refs]
+        self._redis.delete(*keys, self._ns + VIEWER_CREDENTIALS_PREFIX + viewer_id)
         return refs

@@ -5,10 +5,10 @@ releases it, and anyone may claim it), and the new holder must never see or chan
 previous one's choices. Keys (no expiry: the author's choices last until they change them;
 both bounded):
 
-    gitbrag:curation:account:{account id}           hash: version, json (absent: nothing
+    curation:account:{account id}           hash: version, json (absent: nothing
                                                     curated), history_bytes
-    gitbrag:curation:account:{account id}:history   list of ``Undo`` diffs, newest first
-    gitbrag:quota:curation:{owner}:{hour}           changes that hour (``take_change``)
+    curation:account:{account id}:history   list of ``Undo`` diffs, newest first
+    quota:curation:{owner}:{hour}           changes that hour (``take_change``)
 
 The state is at most ``MAX_BYTES`` (``Curation.checked``); the history keeps the last
 ``HISTORY_LENGTH`` changes as diffs (a click costs one entry, a reset the list it cleared),
@@ -17,7 +17,7 @@ about 400 KB, whatever it sends, and ``take_change`` caps how fast it may change
 
 The store is addressed by an *owner*: ``account_owner(id)`` for every curation made since
 account ids were recorded. Curations made before were keyed by login
-(``gitbrag:curation:{login lower}``, the owner being the login itself); the first time gitbrag
+(``curation:{login lower}``, the owner being the login itself); the first time gitbrag
 learns which account holds that login (a generation, a login or a token check: see
 ``gitbrag.stores.reports.HOLDER_LUA``), the curation moves to that account's key, history
 included, unless the account has one already. Until then a report made before account ids
@@ -41,13 +41,14 @@ from typing import Final, cast
 import redis
 
 from gitbrag.report.curation import Curation, Undo, undo_of
+from gitbrag.stores.connection import key_prefix
 
-CURATION_PREFIX: Final = "gitbrag:curation:"
+CURATION_PREFIX: Final = "curation:"
 ACCOUNT_CURATION_PREFIX: Final = CURATION_PREFIX + "account:"
 HISTORY_SUFFIX: Final = ":history"
 HISTORY_LENGTH: Final = 20  # changes that can be undone
 HISTORY_BYTES: Final = 256 * 1024  # and their diffs' size at most
-QUOTA_PREFIX: Final = "gitbrag:quota:curation:"
+QUOTA_PREFIX: Final = "quota:curation:"
 
 # KEYS[1] state, [2] history; ARGV[1] the diff (JSON), [2] its length cap, [3] bytes cap,
 # [4] version ('' when nothing is curated now), [5] json. Runs inside the change's MULTI.
@@ -73,10 +74,11 @@ def account_owner(account_id: int) -> str:
     return f"account:{account_id}"
 
 
-def curation_key(owner: str) -> str:
+def curation_key(prefix: str, owner: str) -> str:
     """The hash of ``owner``'s curation: ``account_owner(id)``, or a login (before account
-    ids; logins never hold a colon, so the two never meet)."""
-    return CURATION_PREFIX + owner.lower()
+    ids; logins never hold a colon, so the two never meet). ``prefix``: the client's
+    :func:`~gitbrag.stores.connection.key_prefix`."""
+    return prefix + CURATION_PREFIX + owner.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +98,22 @@ def _earlier(current: Curation, entry: bytes) -> Curation:
 class CurationStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self._push = client.register_script(_PUSH)
 
     def get(self, owner: str) -> Curation:
-        raw = cast(bytes | None, self._redis.hget(curation_key(owner), "json"))
+        raw = cast(bytes | None, self._redis.hget(curation_key(self._ns, owner), "json"))
         return Curation.model_validate_json(raw) if raw else Curation()
 
     def can_undo(self, owner: str) -> bool:
-        return bool(self._redis.llen(curation_key(owner) + HISTORY_SUFFIX))
+        return bool(self._redis.llen(curation_key(self._ns, owner) + HISTORY_SUFFIX))
 
     def take_change(self, owner: str, per_hour: int, *, now: float | None = None) -> ChangeDecision:
         """Count one change of ``owner``'s curation this clock hour: refused beyond
         ``per_hour`` (then ``retry_after_seconds`` until the next hour)."""
         now = time.time() if now is None else now
         hour = int(now // 3600)
-        key = f"{QUOTA_PREFIX}{owner.lower()}:{hour}"
+        key = f"{self._ns}{QUOTA_PREFIX}{owner.lower()}:{hour}"
         pipe = self._redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, 3600 + 60)
@@ -120,7 +123,7 @@ class CurationStore:
     def change(self, owner: str, edit: Callable[[Curation], Curation]) -> Curation:
         """Apply ``edit`` to the current choices and keep what undoes it. ``edit`` may raise
         (``InvalidInput``): nothing changes then."""
-        key = curation_key(owner)
+        key = curation_key(self._ns, owner)
         history = key + HISTORY_SUFFIX
 
         result: list[Curation] = []
@@ -151,7 +154,7 @@ class CurationStore:
 
     def undo(self, owner: str) -> Curation | None:
         """Go back to the choices before the last change; None when there is nothing to undo."""
-        key = curation_key(owner)
+        key = curation_key(self._ns, owner)
         history = key + HISTORY_SUFFIX
 
         result: list[Curation] = []
@@ -187,7 +190,7 @@ class CurationStore:
 
     def footprint(self, owner: str) -> int:
         """Bytes Redis holds for ``owner``'s curation and its history (``MEMORY USAGE``)."""
-        key = curation_key(owner)
+        key = curation_key(self._ns, owner)
         total = 0
         for name in (key, key + HISTORY_SUFFIX):
             used = self._redis.memory_usage(name, samples=0)

@@ -18,6 +18,7 @@ from typing import Final, cast
 
 import redis
 
+from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.reports import REPORT_PREFIX, login_reports_key, preset_keys
 
 CACHED_VERSIONS: Final = 64
@@ -51,14 +52,18 @@ def targets_of(report_json: bytes) -> Targets:
 class CurationTargets:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self._cache: OrderedDict[str, Targets] = OrderedDict()
         self._lock = Lock()
 
     def known(self, login: str, account_id: int | None) -> Targets:
         """Everything ``login``'s stored reports of account ``account_id`` show (reports
         from before account ids count too)."""
-        members = cast(set[bytes], self._redis.smembers(login_reports_key(login)))
-        keys = sorted({REPORT_PREFIX + m.decode() for m in members} | set(_presets(login)))
+        members = cast(set[bytes], self._redis.smembers(login_reports_key(self._ns, login)))
+        keys = sorted(
+            {self._ns + REPORT_PREFIX + m.decode() for m in members}
+            | set(_presets(self._ns, login))
+        )
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(key, "version", "account")
@@ -95,5 +100,5 @@ class CurationTargets:
                 self._cache.popitem(last=False)
 
 
-def _presets(login: str) -> list[str]:
-    return [REPORT_PREFIX + key for key in preset_keys(login)]
+def _presets(prefix: str, login: str) -> list[str]:
+    return [prefix + REPORT_PREFIX + key for key in preset_keys(login)]

@@ -22,9 +22,10 @@ from typing import Final, cast
 import redis
 from dramatiq.common import dq_name
 
-from gitbrag.stores.claims import UNFINISHED
+from gitbrag.stores.claims import JOB_RECORD_PREFIX, UNFINISHED
+from gitbrag.stores.connection import key_prefix
 
-JOB_STATS: Final = "gitbrag:job-stats"
+JOB_STATS: Final = "job-stats"
 ENDED: Final = "ended:"  # + final status
 RUN_BUCKETS: Final = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0)
 RUN_COUNT, RUN_SUM, RUN_BUCKET = "run_count", "run_sum", "run_le:"
@@ -42,27 +43,36 @@ class JobStats:
     delayed_messages: int = 0
 
 
-def record_ended(pipe: redis.client.Pipeline, status: str, run_seconds: float | None) -> None:
-    """Count a job that reached final ``status`` (after ``run_seconds``, if it ran)."""
-    pipe.hincrby(JOB_STATS, ENDED + status, 1)
+def record_ended(
+    pipe: redis.client.Pipeline, prefix: str, status: str, run_seconds: float | None
+) -> None:
+    """Count a job that reached final ``status`` (after ``run_seconds``, if it ran), in the
+    pipeline of a client whose :func:`~gitbrag.stores.connection.key_prefix` is ``prefix``."""
+    stats = prefix + JOB_STATS
+    pipe.hincrby(stats, ENDED + status, 1)
     if run_seconds is not None:
         index = bisect.bisect_left(RUN_BUCKETS, run_seconds)
         bound = str(RUN_BUCKETS[index]) if index < len(RUN_BUCKETS) else "+Inf"
-        pipe.hincrby(JOB_STATS, RUN_BUCKET + bound, 1)
-        pipe.hincrby(JOB_STATS, RUN_COUNT, 1)
-        pipe.hincrbyfloat(JOB_STATS, RUN_SUM, run_seconds)
+        pipe.hincrby(stats, RUN_BUCKET + bound, 1)
+        pipe.hincrby(stats, RUN_COUNT, 1)
+        pipe.hincrbyfloat(stats, RUN_SUM, run_seconds)
 
 
 def job_stats(client: redis.Redis, *, namespace: str, queue: str) -> JobStats:
+    """The figures above; ``namespace`` is Dramatiq's *within* the client's key prefix
+    (``gitbrag.jobs.lifecycle.DRAMATIQ_NAMESPACE``: the broker's keys are under
+    :func:`~gitbrag.stores.connection.broker_namespace`)."""
+    prefix = key_prefix(client)
+    namespace = prefix + namespace
     first = client.pipeline(transaction=False)
-    first.zrange(UNFINISHED, 0, -1)
-    first.hgetall(JOB_STATS)
+    first.zrange(prefix + UNFINISHED, 0, -1)
+    first.hgetall(prefix + JOB_STATS)
     first.hlen(f"{namespace}:{queue}.msgs")
     first.hlen(f"{namespace}:{dq_name(queue)}.msgs")
     ids, raw, queued, delayed = first.execute()
     statuses = client.pipeline(transaction=False)
     for job_id in cast(list[bytes], ids):
-        statuses.hget(b"gitbrag:job:" + job_id, "status")
+        statuses.hget(prefix.encode() + JOB_RECORD_PREFIX.encode() + job_id, "status")
     unfinished: Counter[str] = Counter({status: 0 for status in ACTIVE})
     for status in cast(list[bytes | None], statuses.execute() if ids else []):
         if status is not None and status.decode() in ACTIVE:

@@ -23,6 +23,7 @@ from typing import Final, Literal, cast, get_args
 import redis
 
 from gitbrag.stores.claims import NO_QUOTAS, Claim, Claims, JobQuotas
+from gitbrag.stores.connection import key_prefix, replicated
 from gitbrag.stores.job_stats import record_ended
 from gitbrag.stores.reports import REPORT_PREFIX
 
@@ -33,8 +34,8 @@ JOB_STATUSES: Final[tuple[JobStatus, ...]] = get_args(JobStatus)
 ACTIVE_STATUSES: Final[frozenset[str]] = frozenset({"queued", "running", "waiting_rate_limit"})
 FINISHED_STATUSES: Final[frozenset[str]] = frozenset(JOB_STATUSES) - ACTIVE_STATUSES
 
-JOB_PREFIX: Final = "gitbrag:job:"
-CLAIM_PREFIX: Final = "gitbrag:job-claim:"
+JOB_PREFIX: Final = "job:"
+CLAIM_PREFIX: Final = "job-claim:"
 
 # KEYS[1] job record; ARGV[1] comma-separated statuses allowed before, ARGV[2..] fields.
 _TRANSITION = """
@@ -116,6 +117,7 @@ class JobStore:
         self, client: redis.Redis, *, claim_ttl_seconds: int, record_ttl_seconds: int
     ) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self.claim_ttl_ms = claim_ttl_seconds * 1000
         self.record_ttl = record_ttl_seconds
         self.claims = Claims(client, claim_ttl_ms=self.claim_ttl_ms, record_ttl=record_ttl_seconds)
@@ -150,7 +152,7 @@ class JobStore:
             "viewer_id": viewer_id or "",
         }
         return self.claims.claim(
-            CLAIM_PREFIX + report_key,
+            self._ns + CLAIM_PREFIX + report_key,
             job_id,
             fields,
             viewer_id=viewer_id,
@@ -158,28 +160,28 @@ class JobStore:
             quotas=quotas,
             take_over=take_over,
             superseded_message=superseded_message,
-            report_hash=REPORT_PREFIX + report_key,
+            report_hash=self._ns + REPORT_PREFIX + report_key,
             seen_version=seen_version,
         )
 
     def owner(self, report_key: str) -> str | None:
-        return _text(cast(bytes | None, self._redis.get(CLAIM_PREFIX + report_key)))
+        return _text(cast(bytes | None, self._redis.get(self._ns + CLAIM_PREFIX + report_key)))
 
     def adopt(self, report_key: str, job_id: str) -> bool:
         """Make sure ``job_id`` owns the claim (re-taken if expired); False if another job does."""
-        claim = CLAIM_PREFIX + report_key
+        claim = self._ns + CLAIM_PREFIX + report_key
         self._redis.set(claim, job_id, nx=True, px=self.claim_ttl_ms)
         return self.owner(report_key) == job_id
 
     def release(self, report_key: str, job_id: str) -> bool:
         """Drop the claim on ``report_key`` if ``job_id`` still owns it."""
-        return bool(self._release(keys=[CLAIM_PREFIX + report_key], args=[job_id]))
+        return bool(self._release(keys=[self._ns + CLAIM_PREFIX + report_key], args=[job_id]))
 
     def renew(self, report_key: str, job_id: str, *, claim_ttl_ms: int | None = None) -> bool:
         """Keep the claim (owner only) and the record alive; False if the claim is lost."""
         return bool(
             self._renew(
-                keys=[CLAIM_PREFIX + report_key, JOB_PREFIX + job_id],
+                keys=[self._ns + CLAIM_PREFIX + report_key, self._ns + JOB_PREFIX + job_id],
                 args=[job_id, claim_ttl_ms or self.claim_ttl_ms, self.record_ttl],
             )
         )
@@ -187,19 +189,21 @@ class JobStore:
     # ------------------------------------------------------------------ records
 
     def get(self, job_id: str) -> Job | None:
-        raw = cast(dict[bytes, bytes], self._redis.hgetall(JOB_PREFIX + job_id))
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(self._ns + JOB_PREFIX + job_id))
         if not raw or b"status" not in raw:
             return None
         return self._decode(raw)
 
     def credential(self, job_id: str) -> str | None:
-        return _text(cast(bytes | None, self._redis.hget(JOB_PREFIX + job_id, "credential")))
+        return _text(
+            cast(bytes | None, self._redis.hget(self._ns + JOB_PREFIX + job_id, "credential"))
+        )
 
     def cancel_requested(self, job_id: str) -> bool:
-        return bool(self._redis.hget(JOB_PREFIX + job_id, "cancel_requested"))
+        return bool(self._redis.hget(self._ns + JOB_PREFIX + job_id, "cancel_requested"))
 
     def request_cancel(self, job_id: str) -> None:
-        self._redis.hset(JOB_PREFIX + job_id, "cancel_requested", "1")
+        self._redis.hset(self._ns + JOB_PREFIX + job_id, "cancel_requested", "1")
 
     def jobs_of_viewer(self, viewer_id: str) -> list[str]:
         return self.claims.jobs_of_viewer(viewer_id)
@@ -207,7 +211,8 @@ class JobStore:
     def _set(self, job_id: str, allowed_from: Iterable[str], fields: Mapping[str, object]) -> bool:
         return bool(
             self._transition(
-                keys=[JOB_PREFIX + job_id], args=[",".join(allowed_from), *_flatten(fields)]
+                keys=[self._ns + JOB_PREFIX + job_id],
+                args=[",".join(allowed_from), *_flatten(fields)],
             )
         )
 
@@ -220,12 +225,12 @@ class JobStore:
             fields["started_at"] = _now()
         running = self._set(job_id, ACTIVE_STATUSES, fields)
         if running:
-            self._redis.hincrby(JOB_PREFIX + job_id, "deliveries", 1)
+            self._redis.hincrby(self._ns + JOB_PREFIX + job_id, "deliveries", 1)
         return running
 
     def deliveries(self, job_id: str) -> int:
         """How many times a worker started ``job_id`` (see :meth:`mark_running`)."""
-        raw = cast(bytes | None, self._redis.hget(JOB_PREFIX + job_id, "deliveries"))
+        raw = cast(bytes | None, self._redis.hget(self._ns + JOB_PREFIX + job_id, "deliveries"))
         return int(raw) if raw else 0
 
     def set_progress(self, job_id: str, progress: Progress) -> bool:
@@ -270,15 +275,22 @@ class JobStore:
         if finished:
             raw = cast(
                 list[bytes | None],
-                self._redis.hmget(JOB_PREFIX + job_id, "subject", "started_at", "finished_at"),
+                self._redis.hmget(
+                    self._ns + JOB_PREFIX + job_id, "subject", "started_at", "finished_at"
+                ),
             )
             subject, started, ended = _text(raw[0]), _time(raw[1]), _time(raw[2])
             self.claims.forget_unfinished(job_id, subject)
             run = (ended - started).total_seconds() if started and ended else None
             pipe = self._redis.pipeline(transaction=False)
-            record_ended(pipe, status, run if run is None or run >= 0 else None)
+            record_ended(pipe, self._ns, status, run if run is None or run >= 0 else None)
             pipe.execute()
         return finished
+
+    def replicated(self) -> None:
+        """Return once every write so far would survive a failover (``StoreUnavailable``
+        when it might not): see :func:`gitbrag.stores.connection.replicated`."""
+        replicated(self._redis)
 
     @staticmethod
     def _decode(raw: dict[bytes, bytes]) -> Job:

@@ -1,7 +1,7 @@
 """Finished reports: one Redis hash per report key, holding the report's JSON as generated and
 what the web renders from it.
 
-``gitbrag:report:v2:<report key>`` fields:
+``gitbrag:report:v2:<report key>`` fields (``gitbrag:``: the namespace, as in every key below):
 
     version        content digest of ``json`` (names this stored version: ETags, render cache)
     generated_at   ISO 8601
@@ -51,12 +51,13 @@ import redis
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.report.periods import PERIODS, DateRange
+from gitbrag.stores.connection import key_prefix, register_script
 from gitbrag.stores.curation import ACCOUNT_CURATION_PREFIX, CURATION_PREFIX, HISTORY_SUFFIX
 
-REPORT_PREFIX: Final = "gitbrag:report:v2:"
-UNKNOWN_PREFIX: Final = "gitbrag:unknown-user:"
-LOGIN_REPORTS_PREFIX: Final = "gitbrag:login-reports:"
-HOLDER_PREFIX: Final = "gitbrag:login-account:"  # see gitbrag.stores.accounts
+REPORT_PREFIX: Final = "report:v2:"
+UNKNOWN_PREFIX: Final = "unknown-user:"
+LOGIN_REPORTS_PREFIX: Final = "login-reports:"
+HOLDER_PREFIX: Final = "login-account:"  # see gitbrag.stores.accounts
 ARTIFACT_FIELD: Final = "art:"  # + curation version + ":" + bundle + ":" + name
 BUNDLE_FIELD: Final = "bundle:"  # + curation version + ":" + bundle
 
@@ -75,23 +76,25 @@ def bundle_field(rendered_version: str, bundle: str) -> str:
     return f"{BUNDLE_FIELD}{curation_of(rendered_version)}:{bundle}"
 
 
-def holder_key(username: str) -> str:
-    """The key naming the account that holds ``username`` now (``gitbrag.stores.accounts``)."""
-    return HOLDER_PREFIX + username.lower()
+def holder_key(prefix: str, username: str) -> str:
+    """The key naming the account that holds ``username`` now (``gitbrag.stores.accounts``);
+    ``prefix``: the client's :func:`~gitbrag.stores.connection.key_prefix`."""
+    return prefix + HOLDER_PREFIX + username.lower()
 
 
-def login_reports_key(username: str) -> str:
-    return LOGIN_REPORTS_PREFIX + username.lower()
+def login_reports_key(prefix: str, username: str) -> str:
+    return prefix + LOGIN_REPORTS_PREFIX + username.lower()
 
 
-# Lua functions shared by every script that records who holds a login. ``login`` is lower
+# Lua functions shared by every script that records who holds a login (registered with
+# ``register_script``, which defines ``NS``). ``login`` is lower
 # case; ``account`` GitHub's account id (a decimal string); ``seen`` when GitHub said so
 # (epoch seconds); ``ttl`` how long the answer is kept (pushed back by every observation).
 HOLDER_LUA: Final = f"""
 local function drop_former(login, account)
-  local index = '{LOGIN_REPORTS_PREFIX}' .. login
+  local index = NS .. '{LOGIN_REPORTS_PREFIX}' .. login
   for _, member in ipairs(redis.call('SMEMBERS', index)) do
-    local report = '{REPORT_PREFIX}' .. member
+    local report = NS .. '{REPORT_PREFIX}' .. member
     local owner = redis.call('HGET', report, 'account')
     if owner and owner ~= account then
       redis.call('DEL', report)
@@ -102,7 +105,8 @@ local function drop_former(login, account)
   end
 end
 local function adopt_curation(login, account)
-  local legacy, owned = '{CURATION_PREFIX}' .. login, '{ACCOUNT_CURATION_PREFIX}' .. account
+  local legacy = NS .. '{CURATION_PREFIX}' .. login
+  local owned = NS .. '{ACCOUNT_CURATION_PREFIX}' .. account
   local history = '{HISTORY_SUFFIX}'
   if redis.call('EXISTS', owned, owned .. history) > 0 then return end
   if redis.call('EXISTS', legacy) == 1 then redis.call('RENAME', legacy, owned) end
@@ -111,14 +115,14 @@ local function adopt_curation(login, account)
   end
 end
 local function saw(login, account, seen, ttl)
-  local holder = '{HOLDER_PREFIX}' .. login
+  local holder = NS .. '{HOLDER_PREFIX}' .. login
   local known = redis.call('HMGET', holder, 'id', 'seen')
   if known[1] and tonumber(known[2] or '0') > tonumber(seen) then return known[1] end
   redis.call('HSET', holder, 'id', account, 'seen', seen)
   redis.call('EXPIRE', holder, ttl)
   -- GitHub just said an account holds the login: "no such user" (a rename freed it, say) is
   -- over. An organisation's or a private profile's answer stays until it expires.
-  local unknown = '{UNKNOWN_PREFIX}' .. login
+  local unknown = NS .. '{UNKNOWN_PREFIX}' .. login
   local marked = redis.call('GET', unknown)
   if marked == 'no_user' or marked == '1' then redis.call('DEL', unknown) end
   if known[1] ~= account then
@@ -185,7 +189,7 @@ if meta[2] and holder and meta[2] ~= holder then
 end
 local owner = meta[2] or holder
 local curated = KEYS[3]
-if owner then curated = '{ACCOUNT_CURATION_PREFIX}' .. owner end
+if owner then curated = NS .. '{ACCOUNT_CURATION_PREFIX}' .. owner end
 local curation = redis.call('HGET', curated, 'version') or '0'
 if stored .. '.' .. curation ~= ARGV[1] then
   return 0
@@ -267,12 +271,12 @@ class ReportStore:
         self._redis = client
         self._retention = retention_seconds
         self._not_found_ttl = not_found_ttl
-        self._put = client.register_script(_PUT)
+        self._ns = key_prefix(client)
+        self._put = register_script(client, _PUT)
         self._drop_login = client.register_script(_DROP_LOGIN)
 
-    @staticmethod
-    def redis_key(key: ReportKey | str) -> str:
-        return REPORT_PREFIX + str(key)
+    def redis_key(self, key: ReportKey | str) -> str:
+        return self._ns + REPORT_PREFIX + str(key)
 
     @property
     def retention_seconds(self) -> int:
@@ -302,7 +306,7 @@ class ReportStore:
         if account is not None:
             fields += ["account", str(account)]
         written = self._put(
-            keys=[self.redis_key(key), login_reports_key(key.username)],
+            keys=[self.redis_key(key), login_reports_key(self._ns, key.username)],
             args=[
                 "1" if report.complete else "0",
                 self._retention,
@@ -320,7 +324,7 @@ class ReportStore:
         (made for an account that no longer holds it: as if missing)."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.hmget(self.redis_key(key), ["version", "generated_at", "complete", "json", "account"])
-        pipe.hget(holder_key(key.username), "id")
+        pipe.hget(holder_key(self._ns, key.username), "id")
         raw, holder = cast(tuple[list[bytes | None], bytes | None], pipe.execute())
         version, generated_at, complete, body, account = raw
         if version is None or generated_at is None or body is None:
@@ -340,7 +344,10 @@ class ReportStore:
         now (no such user, an organisation's, a private profile): nothing of it may be served
         again when the not-found marker expires."""
         names = {self.redis_key(name) for name in (*preset_keys(username), *keys)}
-        self._drop_login(keys=[login_reports_key(username), *sorted(names)], args=[REPORT_PREFIX])
+        self._drop_login(
+            keys=[login_reports_key(self._ns, username), *sorted(names)],
+            args=[self._ns + REPORT_PREFIX],
+        )
 
     def writes(self, key: ReportKey | str) -> int:
         """How many times a report was stored under ``key`` (0: never, or it expired)."""
@@ -361,15 +368,17 @@ class ReportStore:
         """GitHub has no report for ``username``: ``reason`` is ``no_user``,
         ``organization`` (the login is an organisation's) or ``private_profile`` (its owner
         hid their activity). Remembered briefly."""
-        self._redis.set(UNKNOWN_PREFIX + username.lower(), reason, ex=self._not_found_ttl)
+        self._redis.set(
+            self._ns + UNKNOWN_PREFIX + username.lower(), reason, ex=self._not_found_ttl
+        )
 
     def is_unknown_user(self, username: str) -> bool:
-        return bool(self._redis.exists(UNKNOWN_PREFIX + username.lower()))
+        return bool(self._redis.exists(self._ns + UNKNOWN_PREFIX + username.lower()))
 
     def unknown_user_reason(self, username: str) -> str | None:
         """Why ``username`` has no report (``no_user``/``organization``/``private_profile``),
         if recently seen."""
-        raw = cast(bytes | None, self._redis.get(UNKNOWN_PREFIX + username.lower()))
+        raw = cast(bytes | None, self._redis.get(self._ns + UNKNOWN_PREFIX + username.lower()))
         if raw is None:
             return None
         return "no_user" if raw == b"1" else raw.decode()

@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from redis.commands.core import AsyncScript
 
 from gitbrag.per_loop import PerLoop
-from gitbrag.stores.connection import AsyncStoreClient, async_connect
+from gitbrag.settings import Settings
+from gitbrag.stores.connection import AsyncStoreClient, async_connect, register_script
 from gitbrag.stores.credentials import CREDENTIAL_PREFIX
 from gitbrag.stores.curation import ACCOUNT_CURATION_PREFIX, curation_key
 from gitbrag.stores.jobs import ACTIVE_STATUSES, CLAIM_PREFIX, JOB_PREFIX, Job, JobStore
@@ -53,6 +54,8 @@ from gitbrag.stores.views import LAST_VIEWED, bucket_key, bucket_ttl_seconds
 
 BodyKind = Literal["none", "artifact", "absent"]
 JsonWanted = Literal["", "fallback", "always"]
+
+NO_IDENTITY: Final = "no-identity"  # the identity key of an anonymous view: never written
 
 # KEYS: 6 per query (report hash, job claim, unknown-user flag, identity key or '', the
 # login's holder, the login's curation from before account ids). ARGV[1] job prefix, ARGV[2]
@@ -242,10 +245,10 @@ class _Connection:
     put_artifacts: AsyncScript
 
     @classmethod
-    def to(cls, url: str) -> _Connection:
-        client = async_connect(url)
+    def to(cls, settings: Settings) -> _Connection:
+        client = async_connect(settings)
         return cls(
-            client, client.register_script(_READ), client.register_script(PUT_ARTIFACTS_SCRIPT)
+            client, client.register_script(_READ), register_script(client, PUT_ARTIFACTS_SCRIPT)
         )
 
 
@@ -255,7 +258,7 @@ class ServingStore:
 
     def __init__(
         self,
-        url: str,
+        settings: Settings,
         *,
         retention_seconds: int,
         view_window_days: int,
@@ -263,8 +266,9 @@ class ServingStore:
     ) -> None:
         """``readable_keys``: the ids of the secret keys this process decrypts credentials
         with (``CredentialStore.readable_keys``); a session whose credential another key
-        encrypted counts as revoked."""
-        self._connections = PerLoop(lambda: _Connection.to(url))
+        encrypted counts as revoked. The Redis (and the key namespace) are the settings'."""
+        self._connections = PerLoop(lambda: _Connection.to(settings))
+        self._ns = f"{settings.redis_namespace}:"
         self._readable_keys = readable_keys
         self._retention = retention_seconds
         self._view_window_days = view_window_days
@@ -276,21 +280,24 @@ class ServingStore:
     async def read(self, queries: Sequence[ViewQuery]) -> list[ViewState]:
         """Answer every query with one ``EVALSHA`` (one round trip)."""
         keys: list[str] = []
-        args: list[str] = [JOB_PREFIX, CREDENTIAL_PREFIX, ACCOUNT_CURATION_PREFIX]
+        ns = self._ns
+        args: list[str] = [ns + JOB_PREFIX, ns + CREDENTIAL_PREFIX, ns + ACCOUNT_CURATION_PREFIX]
         for query in queries:
-            identity = ""
+            # A key in the namespace that is never written: Redis ACLs and Cluster slots
+            # check every key a script is given, so "no identity" must not be "".
+            identity = ns + NO_IDENTITY
             if query.bearer_token:
-                identity = bearer_key(query.bearer_token)
+                identity = bearer_key(ns, query.bearer_token)
             elif query.session_id:
-                identity = session_key(query.session_id)
+                identity = session_key(ns, query.session_id)
             username = query.report_key.split(":", 1)[0]
             keys += [
-                REPORT_PREFIX + query.report_key,
-                CLAIM_PREFIX + query.report_key,
-                UNKNOWN_PREFIX + username.lower(),
+                ns + REPORT_PREFIX + query.report_key,
+                ns + CLAIM_PREFIX + query.report_key,
+                ns + UNKNOWN_PREFIX + username.lower(),
                 identity,
-                holder_key(username),
-                curation_key(username),
+                holder_key(ns, username),
+                curation_key(ns, username),
             ]
             args += [query.have_version, query.artifact, query.bundle, query.want_json]
         rows = await self._connections.get().read(keys, args)
@@ -310,7 +317,12 @@ class ServingStore:
         for name, value in fields.items():
             args += [name, value]
         username = report_key.split(":", 1)[0]
-        keys = [REPORT_PREFIX + report_key, holder_key(username), curation_key(username)]
+        ns = self._ns
+        keys = [
+            ns + REPORT_PREFIX + report_key,
+            holder_key(ns, username),
+            curation_key(ns, username),
+        ]
         return bool(await self._connections.get().put_artifacts(keys, args))
 
     async def record_views(self, counts: Mapping[str, int], now: datetime | None = None) -> None:
@@ -321,16 +333,17 @@ class ServingStore:
         if not counts:
             return
         now = now or datetime.now(UTC)
-        bucket = bucket_key(now.astimezone(UTC).date())
+        ns = self._ns
+        bucket = bucket_key(ns, now.astimezone(UTC).date())
         pipe = self._redis.pipeline(transaction=False)
         for report_key, views in counts.items():
             pipe.zincrby(bucket, views, report_key)
-            pipe.expire(REPORT_PREFIX + report_key, self._retention)
+            pipe.expire(ns + REPORT_PREFIX + report_key, self._retention)
         for login in {report_key.split(":", 1)[0] for report_key in counts}:
-            pipe.expire(login_reports_key(login), self._retention)
-            pipe.expire(holder_key(login), self._retention)
+            pipe.expire(login_reports_key(ns, login), self._retention)
+            pipe.expire(holder_key(ns, login), self._retention)
         pipe.expire(bucket, bucket_ttl_seconds(self._view_window_days))
-        pipe.zadd(LAST_VIEWED, dict.fromkeys(counts, now.timestamp()))
+        pipe.zadd(ns + LAST_VIEWED, dict.fromkeys(counts, now.timestamp()))
         await pipe.execute()
 
     async def aclose(self) -> None:

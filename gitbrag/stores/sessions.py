@@ -5,11 +5,11 @@ Nothing here holds a GitHub token in plaintext: a session keeps only the ``Crede
 the pipeline handed out for the encrypted token, and a bearer validation is keyed by the
 token's SHA-256 digest.
 
-Keys (all with a TTL):
+Keys (all with a TTL; each after the namespace, ``gitbrag:`` by default):
 
     session:{sha256(session id)}   JSON ``Session``            ``session_ttl`` from login
     bearer:{sha256(token)}         JSON ``BearerValidation``   ``bearer_ttl``
-    gitbrag:revalidating:{viewer}  a session's GitHub check runs  30 s
+    revalidating:{viewer}          a session's GitHub check runs  30 s
     quota:refresh:{viewer}:{hour}  counter                     one hour
 """
 
@@ -23,23 +23,27 @@ from dataclasses import asdict, dataclass, replace
 
 import redis
 
+from gitbrag.stores.connection import key_prefix
+
 SESSION_PREFIX = "session:"
 BEARER_PREFIX = "bearer:"
 QUOTA_PREFIX = "quota:refresh:"
+REVALIDATING_PREFIX = "revalidating:"
 
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def session_key(session_id: str) -> str:
-    """The Redis key of the session a (secret) cookie value names."""
-    return SESSION_PREFIX + _digest(session_id)
+def session_key(prefix: str, session_id: str) -> str:
+    """The Redis key of the session a (secret) cookie value names (``prefix``: the client's
+    :func:`~gitbrag.stores.connection.key_prefix`)."""
+    return prefix + SESSION_PREFIX + _digest(session_id)
 
 
-def bearer_key(token: str) -> str:
+def bearer_key(prefix: str, token: str) -> str:
     """The Redis key of a bearer token's cached validation."""
-    return BEARER_PREFIX + _digest(token)
+    return prefix + BEARER_PREFIX + _digest(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ class SessionStore:
         bearer_ttl: int = 300,
     ) -> None:
         self._redis = redis_client
+        self._ns = key_prefix(redis_client)
         self.session_ttl = session_ttl
         self.bearer_ttl = bearer_ttl
 
@@ -148,7 +153,9 @@ class SessionStore:
             created_at=time.time(),
             account_id=account_id,
         )
-        self._redis.set(session_key(session_id), json.dumps(asdict(session)), ex=self.session_ttl)
+        self._redis.set(
+            session_key(self._ns, session_id), json.dumps(asdict(session)), ex=self.session_ttl
+        )
         return session
 
     def get(self, session_id: str) -> Session | None:
@@ -158,7 +165,7 @@ class SessionStore:
         encrypted credential it points to."""
         if not session_id or len(session_id) > 128:
             return None
-        key = session_key(session_id)
+        key = session_key(self._ns, session_id)
         raw = self._redis.get(key)
         if raw is None:
             return None
@@ -171,7 +178,7 @@ class SessionStore:
         """Whether this request checks the session's token with GitHub now: one request per
         session does, while the others go on (for at most 30 s: a check that failed on
         GitHub's side is tried again after that)."""
-        key = f"gitbrag:revalidating:{session.viewer_id}"
+        key = f"{self._ns}{REVALIDATING_PREFIX}{session.viewer_id}"
         return bool(self._redis.set(key, "1", nx=True, ex=30))
 
     def mark_validated(
@@ -193,30 +200,32 @@ class SessionStore:
         updated = Session(**{**asdict(session), **changes})
         value = json.dumps(asdict(updated))
         pipe = self._redis.pipeline()
-        pipe.set(session_key(session_id), value, keepttl=True, xx=True)
-        pipe.delete(f"gitbrag:revalidating:{session.viewer_id}")  # the next check may run
+        pipe.set(session_key(self._ns, session_id), value, keepttl=True, xx=True)
+        pipe.delete(f"{self._ns}{REVALIDATING_PREFIX}{session.viewer_id}")  # the next check may run
         pipe.execute()
         return updated
 
     def delete(self, session_id: str) -> None:
-        self._redis.delete(session_key(session_id))
+        self._redis.delete(session_key(self._ns, session_id))
 
     # ------------------------------------------------------------------ bearer tokens
 
     def get_bearer(self, token: str) -> BearerValidation | None:
-        raw = self._redis.get(bearer_key(token))
+        raw = self._redis.get(bearer_key(self._ns, token))
         return None if raw is None else decode_bearer(raw)
 
     def put_bearer(self, token: str, validation: BearerValidation) -> None:
-        self._redis.set(bearer_key(token), json.dumps(asdict(validation)), ex=self.bearer_ttl)
+        self._redis.set(
+            bearer_key(self._ns, token), json.dumps(asdict(validation)), ex=self.bearer_ttl
+        )
 
     def note_bearer_writes(self, token: str, validation: BearerValidation, writes: bool) -> None:
         """Remember, for as long as the validation lives, whether the token may write."""
         updated = json.dumps(asdict(replace(validation, writes=writes)))
-        self._redis.set(bearer_key(token), updated, keepttl=True, xx=True)
+        self._redis.set(bearer_key(self._ns, token), updated, keepttl=True, xx=True)
 
     def forget_bearer(self, token: str) -> None:
-        self._redis.delete(bearer_key(token))
+        self._redis.delete(bearer_key(self._ns, token))
 
     @staticmethod
     def bearer_viewer_id(token: str) -> str:
@@ -228,7 +237,7 @@ class SessionStore:
         """Count one forced refresh for ``viewer`` in the current clock hour."""
         now = time.time() if now is None else now
         hour = int(now // 3600)
-        key = f"{QUOTA_PREFIX}{viewer}:{hour}"
+        key = f"{self._ns}{QUOTA_PREFIX}{viewer}:{hour}"
         pipe = self._redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, 3600 + 60)

@@ -12,14 +12,17 @@ from typing import Final
 
 import redis
 
-TICK_PREFIX: Final = "gitbrag:tick:"
+from gitbrag.stores.connection import key_prefix
+
+TICK_PREFIX: Final = "tick:"
 
 
 class TickGuard:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
 
     def claim(self, name: str, now: datetime, ttl_seconds: int) -> bool:
         """True for the first caller of this tick of ``name``, False for duplicates."""
-        tick = f"{TICK_PREFIX}{name}:{now.astimezone(UTC):%Y%m%d%H%M}"
+        tick = f"{self._ns}{TICK_PREFIX}{name}:{now.astimezone(UTC):%Y%m%d%H%M}"
         return bool(self._redis.set(tick, b"1", nx=True, ex=ttl_seconds))

@@ -38,8 +38,9 @@ from gitbrag.github.budget import (
     minute_of,
     next_minute,
 )
+from gitbrag.stores.connection import key_prefix
 
-PREFIX: Final = "gitbrag:gh-token:"
+PREFIX: Final = "gh-token:"
 STATE_TTL_MS: Final = 2 * 3600 * 1000  # longer than GitHub's hourly window
 SLOT_POLL_SECONDS: Final = (0.02, 0.08)  # while every slot is taken
 
@@ -141,6 +142,7 @@ class TokenBudgets:
 
     def __init__(self, client: redis.Redis, *, secret_key: str, allowance: Allowance) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self._key = hashlib.sha256(b"gitbrag token budget:" + secret_key.encode()).digest()
         self.allowance = allowance
         self._acquire = client.register_script(_ACQUIRE)
@@ -152,14 +154,14 @@ class TokenBudgets:
         return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
     def for_token(self, token: str) -> RedisTokenBudget:
-        return RedisTokenBudget(self, PREFIX + self.fingerprint(token))
+        return RedisTokenBudget(self, self._ns + PREFIX + self.fingerprint(token))
 
     def blocked_until(self, token: str, now: float) -> float | None:
         """See :meth:`BudgetSnapshot.blocked_until`."""
         return self.snapshot(token, now).blocked_until(now)
 
     def snapshot(self, token: str, now: float) -> BudgetSnapshot:
-        base = PREFIX + self.fingerprint(token)
+        base = self._ns + PREFIX + self.fingerprint(token)
         pipe = self._redis.pipeline(transaction=False)
         pipe.hgetall(base + ":state")
         pipe.zcount(base + ":in-flight", _ms(now), "+inf")

@@ -16,7 +16,9 @@ from typing import Any, Final, cast
 
 import redis
 
-PREFIX: Final = "gitbrag:token-capabilities:"
+from gitbrag.stores.connection import key_prefix
+
+PREFIX: Final = "token-capabilities:"
 PROBE_SECONDS: Final = 120  # a probe that takes longer is taken over by another process
 
 
@@ -25,11 +27,12 @@ class TokenCapabilityStore:
         self, client: redis.Redis, fingerprint: Callable[[str], str], *, ttl_seconds: int = 86_400
     ) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self._fingerprint = fingerprint
         self.ttl_seconds = ttl_seconds
 
     def _key(self, token: str) -> str:
-        return PREFIX + self._fingerprint(token)
+        return self._ns + PREFIX + self._fingerprint(token)
 
     def get(self, token: str) -> dict[str, Any] | None:
         """The last probe's findings (``login``, ``lacking``: capability -> GitHub's message,

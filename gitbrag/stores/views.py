@@ -14,13 +14,17 @@ from typing import Final, cast
 
 import redis
 
-VIEWS_PREFIX: Final = "gitbrag:views:"
-LAST_VIEWED: Final = "gitbrag:last-viewed"
+from gitbrag.stores.connection import key_prefix
+
+VIEWS_PREFIX: Final = "views:"
+LAST_VIEWED: Final = "last-viewed"
+SCRATCH_PREFIX: Final = "views-scratch:"
 
 
-def bucket_key(day: date) -> str:
-    """The sorted set counting the views of ``day`` (UTC)."""
-    return VIEWS_PREFIX + day.isoformat()
+def bucket_key(prefix: str, day: date) -> str:
+    """The sorted set counting the views of ``day`` (UTC); ``prefix``: the client's
+    :func:`~gitbrag.stores.connection.key_prefix`."""
+    return prefix + VIEWS_PREFIX + day.isoformat()
 
 
 def bucket_ttl_seconds(window_days: int) -> int:
@@ -38,11 +42,12 @@ class Popular:
 class ViewStore:
     def __init__(self, client: redis.Redis, *, window_days: int = 7, decay: float = 0.7) -> None:
         self._redis = client
+        self._ns = key_prefix(client)
         self.window_days = window_days
         self.decay = decay
 
     def _bucket(self, day: date) -> str:
-        return bucket_key(day)
+        return bucket_key(self._ns, day)
 
     def _days(self, now: datetime) -> list[date]:
         today = now.astimezone(UTC).date()
@@ -54,7 +59,7 @@ class ViewStore:
         pipe = self._redis.pipeline(transaction=False)
         pipe.zincrby(bucket, 1, report_key)
         pipe.expire(bucket, bucket_ttl_seconds(self.window_days))
-        pipe.zadd(LAST_VIEWED, {report_key: now.timestamp()})
+        pipe.zadd(self._ns + LAST_VIEWED, {report_key: now.timestamp()})
         pipe.execute()
 
     def views(self, report_key: str, now: datetime | None = None) -> int:
@@ -68,7 +73,7 @@ class ViewStore:
         now = now or datetime.now(UTC)
         days = self._days(now)
         weights = {self._bucket(day): self.decay**age for age, day in enumerate(days)}
-        scratch = f"gitbrag:views-scratch:{secrets.token_hex(6)}"
+        scratch = f"{self._ns}{SCRATCH_PREFIX}{secrets.token_hex(6)}"
         pipe = self._redis.pipeline(transaction=False)
         pipe.zunionstore(scratch, weights)
         pipe.zrevrange(scratch, 0, max(limit * 5, 50) - 1, withscores=True)
@@ -87,10 +92,12 @@ class ViewStore:
     def not_viewed_since(self, cutoff: datetime, limit: int = 1000) -> list[str]:
         members = cast(
             list[bytes],
-            self._redis.zrangebyscore(LAST_VIEWED, "-inf", cutoff.timestamp(), start=0, num=limit),
+            self._redis.zrangebyscore(
+                self._ns + LAST_VIEWED, "-inf", cutoff.timestamp(), start=0, num=limit
+            ),
         )
         return [member.decode() for member in members]
 
     def forget(self, report_keys: list[str]) -> None:
         if report_keys:
-            self._redis.zrem(LAST_VIEWED, *report_keys)
+            self._redis.zrem(self._ns + LAST_VIEWED, *report_keys)

@@ -24,10 +24,11 @@ from typing import Final, cast
 import redis
 
 from gitbrag.errors import StoreUnavailable
+from gitbrag.stores.connection import key_prefix
 
 log = logging.getLogger(__name__)
 
-WORKER_METRICS: Final = "gitbrag:worker-metrics"
+WORKER_METRICS: Final = "worker-metrics"
 GITHUB_REQUESTS: Final = "github_requests"
 LIMITER_WAITS: Final = "limiter_waits"
 JOBS_FINISHED: Final = "jobs_finished:"  # + status
@@ -43,29 +44,28 @@ class WorkerMetrics:
 class WorkerMetricsStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._key = key_prefix(client) + WORKER_METRICS
 
     def incr_github_requests(self, n: int) -> None:
         """Add ``n`` GitHub API requests (retries included); ``n <= 0`` records nothing."""
         if n > 0:
             self._record(
-                "GitHub requests", lambda: self._redis.hincrby(WORKER_METRICS, GITHUB_REQUESTS, n)
+                "GitHub requests", lambda: self._redis.hincrby(self._key, GITHUB_REQUESTS, n)
             )
 
     def incr_limiter_waits(self) -> None:
         """One message deferred because its reported user's concurrency slot was taken."""
-        self._record(
-            "a limiter wait", lambda: self._redis.hincrby(WORKER_METRICS, LIMITER_WAITS, 1)
-        )
+        self._record("a limiter wait", lambda: self._redis.hincrby(self._key, LIMITER_WAITS, 1))
 
     def incr_jobs_finished(self, status: str) -> None:
         """One job reached the final ``status`` (done, failed, cancelled, not_found)."""
         self._record(
             "a finished job",
-            lambda: self._redis.hincrby(WORKER_METRICS, JOBS_FINISHED + status, 1),
+            lambda: self._redis.hincrby(self._key, JOBS_FINISHED + status, 1),
         )
 
     def snapshot(self) -> WorkerMetrics:
-        raw = cast(dict[bytes, bytes], self._redis.hgetall(WORKER_METRICS))
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(self._key))
         values = {name.decode(): value.decode() for name, value in raw.items()}
         return WorkerMetrics(
             github_requests=int(values.get(GITHUB_REQUESTS, 0)),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.chaos import results
+from tests.chaos.failover import FailoverChaos
 from tests.chaos.fuzz_case import run_fuzz_case
 from tests.chaos.run import Chaos, Plan
 from tests.harness import ROOT, isolate_test_process
@@ -36,18 +37,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write")
     parser.add_argument("--skip-fuzz", action="store_true", help="the stack cases only")
+    parser.add_argument(
+        "--only", choices=("single", "failover"), help="only the single-Redis or failover cases"
+    )
     args = parser.parse_args()
     isolate_test_process()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     started = time.monotonic()
     outcome = []
-    if not args.skip_fuzz:
+    if not args.skip_fuzz and args.only is None:
         print("chaos: fuzzing every route", flush=True)
         outcome.append(run_fuzz_case())
-    with tempfile.TemporaryDirectory(prefix="gitbrag-chaos-") as tmp:
-        print(f"chaos: the stack in {tmp}", flush=True)
-        outcome += Chaos(Path(tmp), Plan.full()).run()
-    order = {"redis": 1, "workers": 2, "github": 3, "token": 4, "fuzz": 5, "secrets": 6}
+    if args.only != "failover":
+        with tempfile.TemporaryDirectory(prefix="gitbrag-chaos-") as tmp:
+            print(f"chaos: the stack in {tmp}", flush=True)
+            outcome += Chaos(Path(tmp), Plan.full()).run()
+    if args.only != "single":
+        with tempfile.TemporaryDirectory(prefix="gitbrag-chaos-ha-") as tmp:
+            print(f"chaos: the stack on a primary, a replica and 3 Sentinels in {tmp}", flush=True)
+            outcome += FailoverChaos(Path(tmp), Plan.failovers()).run()
+    order = {
+        "redis": 1, "workers": 2, "github": 3, "token": 4, "fuzz": 5, "secrets": 6,
+        "failover_planned": 7, "failover_kill": 8, "failover_freeze": 9, "secrets_ha": 10,
+    }  # fmt: skip
     outcome.sort(key=lambda result: order.get(result.name, 9))
     header = HEADER.format(
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -17,6 +17,8 @@ from gitbrag.stores.reports import REPORT_PREFIX
 from gitbrag.stores.token_budget import PREFIX as TOKEN_PREFIX
 from tests.harness import values_in_redis
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 LIMITER_PREFIX = "gitbrag:limiter:"
 # GitHub's token formats (classic, OAuth, user-to-server, server-to-server, refresh), the
 # simulated GitHub's included (``gho_fake_...``).
@@ -52,11 +54,11 @@ def _text(value: bytes | None) -> str:
 
 def read_jobs(client: redis.Redis) -> dict[str, JobRecord]:
     jobs: dict[str, JobRecord] = {}
-    for key in client.scan_iter(match=JOB_PREFIX + "*", count=1000):
+    for key in client.scan_iter(match=NS + JOB_PREFIX + "*", count=1000):
         raw = client.hgetall(key)
         if b"status" not in raw:
             continue
-        job_id = key.decode()[len(JOB_PREFIX) :]
+        job_id = key.decode()[len(NS + JOB_PREFIX) :]
         jobs[job_id] = JobRecord(
             job_id,
             _text(raw.get(b"status")),
@@ -71,26 +73,46 @@ def read_jobs(client: redis.Redis) -> dict[str, JobRecord]:
 
 def read_reports(client: redis.Redis) -> dict[str, StoredReport]:
     reports: dict[str, StoredReport] = {}
-    for key in client.scan_iter(match=REPORT_PREFIX + "*", count=1000):
+    for key in client.scan_iter(match=NS + REPORT_PREFIX + "*", count=1000):
         version, writes, complete = client.hmget(key, ["version", "writes", "complete"])
-        name = key.decode()[len(REPORT_PREFIX) :]
+        name = key.decode()[len(NS + REPORT_PREFIX) :]
         reports[name] = StoredReport(name, _text(version), int(writes or 0), complete == b"1")
     return reports
 
 
 def report_json(client: redis.Redis, key: str) -> bytes | None:
-    value = client.hget(REPORT_PREFIX + key, "json")
+    value = client.hget(NS + REPORT_PREFIX + key, "json")
     return value if isinstance(value, bytes) else None
 
 
 def claims(client: redis.Redis) -> dict[str, tuple[str, int]]:
     """Report key -> (owner job id, ms to live)."""
     found: dict[str, tuple[str, int]] = {}
-    for key in client.scan_iter(match=CLAIM_PREFIX + "*", count=1000):
+    for key in client.scan_iter(match=NS + CLAIM_PREFIX + "*", count=1000):
         owner = client.get(key)
         if owner is not None:
-            found[key.decode()[len(CLAIM_PREFIX) :]] = (owner.decode(), int(client.pttl(key)))
+            found[key.decode()[len(NS + CLAIM_PREFIX) :]] = (owner.decode(), int(client.pttl(key)))
     return found
+
+
+BROKER = NS + "dramatiq:"
+
+
+def jobs_held_by_broker(client: redis.Redis, queue: str = "reports") -> dict[str, set[str]]:
+    """Dramatiq broker id (one per worker process) -> the message ids (job ids) it fetched
+    and has not acknowledged: the jobs that process is running."""
+    held: dict[str, set[str]] = {}
+    prefix = f"{BROKER}__acks__."
+    for key in client.scan_iter(match=f"{prefix}*.{queue}", count=1000):
+        broker_id = key.decode()[len(prefix) : -len(f".{queue}")]
+        held[broker_id] = {member.decode() for member in client.smembers(key)}
+    return held
+
+
+def live_brokers(client: redis.Redis) -> set[str]:
+    """The broker ids whose heartbeat Dramatiq still keeps (dead ones are dropped when their
+    messages are redelivered)."""
+    return {member.decode() for member in client.zrange(f"{BROKER}__heartbeats__", 0, -1)}
 
 
 def limiter_slots(client: redis.Redis) -> dict[str, tuple[int, int]]:
@@ -129,7 +151,7 @@ def _suspects(client: redis.Redis, holder_ttl_ms: int) -> set[str]:
         if ttl < 0 or (held > 0 and user.lower() not in running_users):
             suspects.add(f"limiter slot {user} held={held}")
     now_ms = time.time() * 1000
-    for key in client.scan_iter(match=TOKEN_PREFIX + "*:in-flight", count=1000):
+    for key in client.scan_iter(match=NS + TOKEN_PREFIX + "*:in-flight", count=1000):
         for member, expires in client.zrange(key, 0, -1, withscores=True):
             if expires > now_ms + holder_ttl_ms + 5000:
                 suspects.add(f"token request slot {member!r} expires in {expires - now_ms} ms")

@@ -1,6 +1,8 @@
 """The chaos stack: every gitbrag process for real, each supervised and logging to its own file.
 
-    Redis        EmbeddedRedis with persistence (AOF + RDB) on a fixed port, restarted by us
+    Redis        EmbeddedRedis with persistence (AOF + RDB) on a fixed port, restarted by us;
+                 or (``topology``) a primary, a replica and three Sentinels
+                 (:class:`tests.fixtures.sentinel.SentinelTopology`), failed over by us
     fakehub      ``gitbrag fakehub`` in its own process (controlled over ``/_fakehub/``)
     web-1, web-2 ``gitbrag web --workers 1`` on two ports (two replicas behind a balancer)
     worker-1/2   ``gitbrag worker --processes 1`` (two hosts' workers)
@@ -31,10 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import redis
+from redis.sentinel import Sentinel
+
 from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
 from gitbrag.runtime.supervisor import ChildSpec, Supervisor
 from gitbrag.runtime.watchdog import Watchdog
 from gitbrag.settings import Settings
+from tests.fixtures.sentinel import SERVICE, SentinelTopology
 from tests.harness import (
     FAKEHUB_CLIENT_ID,
     FAKEHUB_CLIENT_SECRET,
@@ -103,11 +109,13 @@ class ChaosStack:
         workers: int = WORKER_COUNT,
         threads: int = 4,
         latency_ms: float = 60.0,
+        topology: SentinelTopology | None = None,
         **overrides: object,
     ) -> None:
         self.tmp = tmp
         self.logs = tmp / "logs"
         self.redis = EmbeddedRedis(tmp / "redis", persistence=True)
+        self.topology = topology
         self.web_ports = [free_port() for _ in range(webs)]
         self.worker_names = [f"worker-{n + 1}" for n in range(workers)]
         self.threads = threads
@@ -138,8 +146,15 @@ class ChaosStack:
     def start(self) -> ChaosStack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._watchdog = Watchdog(grace_seconds=5.0)
-        self.redis.start()
-        self._watch_redis()
+        if self.topology is not None:
+            self.topology.start()
+            redis_url = self.topology.url
+            # A new job (and its message) and a final status wait for the replica.
+            self.overrides.setdefault("redis_min_replicas", 1)
+        else:
+            self.redis.start()
+            self._watch_redis()
+            redis_url = self.redis.url
         self._start_hub()
         values: dict[str, object] = {
             "secret_key": self.secret_key,
@@ -153,7 +168,7 @@ class ChaosStack:
             "web_workers": 1,
             **self.overrides,
         }
-        self._settings = harness_settings(self.redis.url, self.tmp / "data", **values)
+        self._settings = harness_settings(redis_url, self.tmp / "data", **values)
         env = worker_env(self.settings)
         gitbrag = (sys.executable, "-m", "gitbrag")
         for number, port in enumerate(self.web_ports, 1):
@@ -223,6 +238,8 @@ class ChaosStack:
                 self._hub.wait()
             self._hub = None
         self.redis.stop()
+        if self.topology is not None:
+            self.topology.stop()
         if self._watchdog is not None:
             self._watchdog.close()
             self._watchdog = None
@@ -238,9 +255,21 @@ class ChaosStack:
     def log_paths(self) -> dict[str, Path]:
         """Every process's log: the gitbrag processes, Redis and the simulated GitHub."""
         paths = {name: process.log_path for name, process in self._processes.items()}
-        paths["redis"] = self.redis.data_dir / "redis.log"
+        if self.topology is not None:
+            paths.update(self.topology.log_paths())
+        else:
+            paths["redis"] = self.redis.data_dir / "redis.log"
         paths["fakehub"] = self.logs / "fakehub.log"
         return paths
+
+    def admin_client(self) -> redis.Redis:
+        """A plain client of the current primary, for the checks (not gitbrag's)."""
+        if self.topology is None:
+            return redis.Redis.from_url(self.redis.url)
+        sentinels = [("127.0.0.1", node.port) for node in self.topology.sentinels]
+        return Sentinel(sentinels, socket_timeout=2).master_for(
+            SERVICE, password=self.topology.password, socket_timeout=10
+        )
 
     def log_text(self, name: str) -> str:
         path = self.log_paths()[name]

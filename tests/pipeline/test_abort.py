@@ -17,7 +17,10 @@ def _queue_empty(pipeline: Pipeline) -> bool:
     """No report message left, acknowledged or delayed: the worker is done with every message
     (it acknowledges only after the actor returned and Retries had its say)."""
     redis = pipeline.service.redis
-    return redis.hlen("dramatiq:reports.msgs") == 0 and redis.hlen("dramatiq:reports.DQ.msgs") == 0
+    return (
+        redis.hlen("gitbrag:dramatiq:reports.msgs") == 0
+        and redis.hlen("gitbrag:dramatiq:reports.DQ.msgs") == 0
+    )
 
 
 def test_cancelled_queued_job_never_calls_github(hub_pipeline: Pipeline, hub: FakeHub) -> None:

@@ -17,8 +17,10 @@ from gitbrag.report.curation import Curation
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.report.periods import DateRange
+from gitbrag.settings import Settings
 from gitbrag.stores.accounts import AccountStore
 from gitbrag.stores.admin_pins import AdminRights
+from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.curation import CurationStore, account_owner
 from gitbrag.stores.reports import PutOutcome, ReportStore, holder_key, login_reports_key
 from gitbrag.stores.serving import ServingStore, ViewQuery, ViewState
@@ -26,6 +28,7 @@ from tests.pipeline.reports_for_tests import empty_report
 
 FORMER, HOLDER = 1001, 2002  # the account that held "octo_acme", and the one holding it now
 LOGIN = "octo_acme"
+NS = key_prefix(None)  # a plain client (the tests'): the default namespace
 PERIODS = ("1_year", "2_years", "all_time")
 CUSTOM = ReportKey(LOGIN, DateRange(date(2024, 1, 1), date(2024, 6, 30)))
 
@@ -51,7 +54,9 @@ def accounts(redis_client: redis.Redis) -> AccountStore:
 
 def read(redis_url: str, *queries: ViewQuery) -> list[ViewState]:
     async def scenario() -> list[ViewState]:
-        store = ServingStore(redis_url, retention_seconds=3600, view_window_days=7)
+        store = ServingStore(
+            Settings(redis_url=redis_url), retention_seconds=3600, view_window_days=7
+        )
         try:
             return await store.read(list(queries))
         finally:
@@ -67,7 +72,7 @@ def test_a_generation_records_the_holder_and_a_new_holder_replaces_every_period(
         assert reports.put(key(period), report_of(FORMER, key(period))) is PutOutcome.STORED
     assert reports.put(CUSTOM, report_of(FORMER, CUSTOM))
     assert accounts.holder("Octo_Acme") == FORMER
-    assert redis_client.scard(login_reports_key(LOGIN)) == len(PERIODS) + 1
+    assert redis_client.scard(login_reports_key(NS, LOGIN)) == len(PERIODS) + 1
 
     # The new holder's first report (one period): the former holder's go, every period.
     assert reports.put(key("2_years"), report_of(HOLDER, key("2_years"))) is PutOutcome.STORED
@@ -77,7 +82,7 @@ def test_a_generation_records_the_holder_and_a_new_holder_replaces_every_period(
         assert reports.get(gone) is None
     stored = reports.get(key("2_years"))
     assert stored is not None and stored.report.user.id == HOLDER
-    members = {member.decode() for member in redis_client.smembers(login_reports_key(LOGIN))}
+    members = {member.decode() for member in redis_client.smembers(login_reports_key(NS, LOGIN))}
     assert members == {str(key("2_years"))}
 
 
@@ -105,7 +110,7 @@ def test_a_former_holders_report_left_behind_is_never_served(
     former holder's report is still stored, but neither ``get`` nor the web's read serves
     it, and a job asked for in its place says which version it saw."""
     assert reports.put(key(), report_of(FORMER, key()))
-    redis_client.delete(login_reports_key(LOGIN))
+    redis_client.delete(login_reports_key(NS, LOGIN))
     accounts.saw(LOGIN, HOLDER)
     assert reports.exists(key())
     assert reports.get(key()) is None
@@ -143,7 +148,7 @@ def test_dropping_a_login_takes_every_report_indexed_or_preset(
     reports.drop_login("Octo_Acme")
     for gone in (CUSTOM, key("5_years"), closed):
         assert not reports.exists(gone)
-    assert not redis_client.exists(login_reports_key(LOGIN))
+    assert not redis_client.exists(login_reports_key(NS, LOGIN))
     assert reports.exists(other)
 
 
@@ -187,11 +192,13 @@ def test_renderings_never_land_beside_a_former_holders_report(
     (state,) = read(redis_url, ViewQuery(str(key()), artifact="b:page", want_json="fallback"))
     assert state.meta is not None
     version = state.meta.version
-    redis_client.delete(login_reports_key(LOGIN))  # so the report stays behind, unserved
+    redis_client.delete(login_reports_key(NS, LOGIN))  # so the report stays behind, unserved
     accounts.saw(LOGIN, HOLDER)
 
     async def keep() -> bool:
-        store = ServingStore(redis_url, retention_seconds=3600, view_window_days=7)
+        store = ServingStore(
+            Settings(redis_url=redis_url), retention_seconds=3600, view_window_days=7
+        )
         try:
             return await store.put_artifacts(str(key()), version, {"art:0:b:page": b"<old>"})
         finally:
@@ -222,18 +229,20 @@ def test_views_keep_the_logins_index_and_holder_as_long_as_its_reports(
     reports: ReportStore, redis_client: redis.Redis, redis_url: str
 ) -> None:
     assert reports.put(key(), report_of(FORMER, key()))
-    for name in (login_reports_key(LOGIN), holder_key(LOGIN)):
+    for name in (login_reports_key(NS, LOGIN), holder_key(NS, LOGIN)):
         redis_client.expire(name, 10)
 
     async def view() -> None:
-        store = ServingStore(redis_url, retention_seconds=3600, view_window_days=7)
+        store = ServingStore(
+            Settings(redis_url=redis_url), retention_seconds=3600, view_window_days=7
+        )
         try:
             await store.record_views({str(key()): 1})
         finally:
             await store.aclose()
 
     asyncio.run(view())
-    for name in (login_reports_key(LOGIN), holder_key(LOGIN)):
+    for name in (login_reports_key(NS, LOGIN), holder_key(NS, LOGIN)):
         assert redis_client.ttl(name) > 10
 
 

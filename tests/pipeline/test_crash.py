@@ -14,6 +14,8 @@ from gitbrag.stores.reports import REPORT_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 
 @pytest.mark.slow
 def test_job_of_a_killed_worker_completes_on_a_restarted_worker(
@@ -48,7 +50,7 @@ def test_job_of_a_killed_worker_completes_on_a_restarted_worker(
     assert done.finished_at is not None and done.finished_at > killed_on
     assert hub.request_count() > requests_before_the_kill
     recovered_in = time.monotonic() - killed_at
-    reports = list(service.redis.scan_iter(f"{REPORT_PREFIX}*"))
+    reports = list(service.redis.scan_iter(f"{NS + REPORT_PREFIX}*"))
     assert len(reports) == 1
     stored = service.get_report(key)
     assert stored is not None and stored.complete

@@ -45,5 +45,5 @@ def test_time_limit_fails_the_job_without_retry(hub_pipeline: Pipeline, hub: Fak
     assert (failed.finished_at - failed.started_at).total_seconds() < 6
     assert service.current_job(KEY) is None
     assert service.get_report(KEY) is None
-    wait_for(lambda: service.redis.hlen("dramatiq:reports.msgs") == 0, timeout=5)
-    assert service.redis.hlen("dramatiq:reports.DQ.msgs") == 0  # not retried
+    wait_for(lambda: service.redis.hlen("gitbrag:dramatiq:reports.msgs") == 0, timeout=5)
+    assert service.redis.hlen("gitbrag:dramatiq:reports.DQ.msgs") == 0  # not retried

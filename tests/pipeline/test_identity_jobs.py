@@ -20,6 +20,7 @@ from gitbrag.github.progress import ProgressCallback
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.report.periods import DateRange
+from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.reports import login_reports_key
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import credential_for, raising, run_in_process, wait_finished
@@ -66,7 +67,7 @@ def test_a_generation_for_another_account_replaces_the_former_holders_reports(
     for key in others:  # every period of the former holder, the custom range included
         assert not service.stores.reports.exists(key)
     assert service.get_report(bystander) is not None
-    members = service.redis.smembers(login_reports_key("octocat"))
+    members = service.redis.smembers(login_reports_key(key_prefix(service.redis), "octocat"))
     assert {member.decode() for member in members} == {str(this_year)}
 
 

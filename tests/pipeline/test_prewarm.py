@@ -72,7 +72,7 @@ def test_prewarm_sends_only_popular_reports_that_turn_stale(
         job = service.current_job(key)
         assert job is not None and job.status == "queued"
     assert service.current_job(fresh) is None and service.current_job(unpopular) is None
-    assert service.redis.hlen("dramatiq:reports.msgs") == 2
+    assert service.redis.hlen("gitbrag:dramatiq:reports.msgs") == 2
     # Deduplication applies: the next tick finds the jobs and sends nothing new.
     assert prewarm_once(service, settings, NOW) == []
 

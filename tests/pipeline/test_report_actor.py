@@ -15,6 +15,8 @@ from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
 from web.presenters.jobs import job_api
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 ONE_YEAR = DateRange.for_period("1_year")
 
 
@@ -62,7 +64,7 @@ def test_two_hundred_concurrent_requests_start_one_generation(
     for thread in threads:
         thread.join()
     assert len(jobs) == 200 and len({job.id for job in jobs}) == 1
-    assert service.redis.hlen("dramatiq:reports.msgs") == 1  # exactly one message sent
+    assert service.redis.hlen("gitbrag:dramatiq:reports.msgs") == 1  # exactly one message sent
 
     hub_pipeline.start_worker()
     (first,) = wait_finished(service, [jobs[0].id], timeout=30)
@@ -70,7 +72,7 @@ def test_two_hundred_concurrent_requests_start_one_generation(
     deduplicated = hub.request_count()
 
     # One report's worth: the same report generated alone, from a cold GitHub cache.
-    for cached in service.redis.scan_iter(f"{CACHE_PREFIX}*"):
+    for cached in service.redis.scan_iter(f"{NS + CACHE_PREFIX}*"):
         service.redis.delete(cached)
     hub.reset_counters()
     (alone,) = wait_finished(service, [service.request_report(key, credential).id], timeout=30)
@@ -119,7 +121,7 @@ def test_revoked_token_fails_without_retry_and_marks_the_credential(
     assert job.status == "failed" and job.error and "log in" in job.error.lower()
     assert service.credential_is_invalid(credential)
     calls = hub.request_count()
-    wait_for(lambda: service.redis.hlen("dramatiq:reports.msgs") == 0, timeout=5)
+    wait_for(lambda: service.redis.hlen("gitbrag:dramatiq:reports.msgs") == 0, timeout=5)
     assert hub.request_count() == calls, "a 401 must not be retried"
 
 

@@ -18,6 +18,8 @@ from gitbrag.stores.credentials import CREDENTIAL_PREFIX, CredentialStore, key_i
 from tests.fixtures.web import login, settings_for
 from web.app import create_app
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 OLD, NEW = "old-secret-key-" + "o" * 32, "new-secret-key-" + "n" * 32
 
 
@@ -53,9 +55,9 @@ def test_rotation_reads_with_the_previous_key_and_rewrites_with_the_current(
     rotated = CredentialStore(redis_client, secret_key=NEW, previous_keys=(OLD,))
     assert not rotated.is_invalid(ref)
     assert rotated.token(ref) == "ghp_rotated"
-    stored = cast(dict[bytes, bytes], redis_client.hgetall(CREDENTIAL_PREFIX + ref))
+    stored = cast(dict[bytes, bytes], redis_client.hgetall(NS + CREDENTIAL_PREFIX + ref))
     assert stored[b"key_id"].decode() == key_id(NEW)  # re-encrypted on first use
-    assert 0 < redis_client.ttl(CREDENTIAL_PREFIX + ref) <= 60  # expiry kept
+    assert 0 < redis_client.ttl(NS + CREDENTIAL_PREFIX + ref) <= 60  # expiry kept
     # Once the previous key is dropped, the rewritten credential still reads.
     assert CredentialStore(redis_client, secret_key=NEW).token(ref) == "ghp_rotated"
     assert before.is_invalid(ref) and before.token(ref) is None  # the old key alone cannot
@@ -66,9 +68,9 @@ def test_a_credential_no_configured_key_reads_is_invalid(redis_client: redis.Red
     changed = CredentialStore(redis_client, secret_key=NEW)  # rotated without _PREVIOUS
     assert changed.is_invalid(ref) and changed.token(ref) is None
     # Marking a deleted credential invalid does not bring it back without an expiry.
-    redis_client.delete(CREDENTIAL_PREFIX + ref)
+    redis_client.delete(NS + CREDENTIAL_PREFIX + ref)
     changed.mark_invalid(ref)
-    assert not redis_client.exists(CREDENTIAL_PREFIX + ref)
+    assert not redis_client.exists(NS + CREDENTIAL_PREFIX + ref)
 
 
 def test_a_session_whose_token_no_key_reads_ends_with_log_in_again(

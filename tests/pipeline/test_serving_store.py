@@ -14,6 +14,7 @@ import redis
 from gitbrag.report.curation import Curation
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange
+from gitbrag.settings import Settings
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.jobs import JobStore
 from gitbrag.stores.reports import ReportStore
@@ -28,7 +29,9 @@ Result = TypeVar("Result")
 
 def run(redis_url: str, use: Callable[[ServingStore], Awaitable[Result]]) -> Result:
     async def scenario() -> Result:
-        store = ServingStore(redis_url, retention_seconds=3600, view_window_days=7)
+        store = ServingStore(
+            Settings(redis_url=redis_url), retention_seconds=3600, view_window_days=7
+        )
         try:
             return await use(store)
         finally:

@@ -111,7 +111,7 @@ def test_a_spent_token_waits_without_retries_while_another_viewers_job_proceeds(
 
     resumed = wait_finished(service, [waiting.id, second.id], timeout=60)
     assert [job.status for job in resumed] == ["done", "done"], [j.error for j in resumed]
-    assert service.redis.hlen("dramatiq:reports.DQ.msgs") == 0  # nothing dead-lettered
+    assert service.redis.hlen("gitbrag:dramatiq:reports.DQ.msgs") == 0  # nothing dead-lettered
 
 
 def test_prewarming_with_the_budget_nearly_spent_sends_nothing_and_says_why(

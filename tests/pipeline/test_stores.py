@@ -25,6 +25,8 @@ from tests.pipeline.conftest import pipeline_settings
 from tests.pipeline.reports_for_tests import empty_report
 from web.presenters.jobs import job_api, progress_text
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 KEY = ReportKey("Octocat", DateRange.for_period("1_year"))
 
 
@@ -167,10 +169,10 @@ def test_progress_text_for_each_phase() -> None:
 def test_credentials_are_encrypted_and_deleted_per_viewer(redis_client: redis.Redis) -> None:
     store = CredentialStore(redis_client, secret_key="k" * 40, server_token="ghp_server")
     ref = store.store("ghp_secret_viewer_token", viewer_id="viewer-1", ttl_seconds=60)
-    raw = cast(dict[bytes, bytes], redis_client.hgetall(CREDENTIAL_PREFIX + ref))
+    raw = cast(dict[bytes, bytes], redis_client.hgetall(NS + CREDENTIAL_PREFIX + ref))
     assert b"ghp_secret_viewer_token" not in b"".join([*raw.keys(), *raw.values()])
     assert store.token(ref) == "ghp_secret_viewer_token"
-    assert 0 < redis_client.ttl(CREDENTIAL_PREFIX + ref) <= 60
+    assert 0 < redis_client.ttl(NS + CREDENTIAL_PREFIX + ref) <= 60
 
     other_key = CredentialStore(redis_client, secret_key="another-secret-key-entirely")
     assert other_key.token(ref) is None
@@ -196,7 +198,13 @@ def test_github_cache_round_trips_json_with_ttl(redis_client: redis.Redis) -> No
         return missing, await cache.get("repository", "octocat/hello")
 
     assert asyncio.run(round_trip()) == (None, value)
-    assert 0 < redis_client.ttl(RedisImmutableCache.redis_key("repository", "octocat/hello")) <= 30
+    assert (
+        0
+        < redis_client.ttl(
+            RedisImmutableCache(redis_client).redis_key("repository", "octocat/hello")
+        )
+        <= 30
+    )
     assert (cache.hits, cache.misses) == (1, 1)
 
 

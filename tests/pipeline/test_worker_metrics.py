@@ -24,6 +24,8 @@ from tests.harness import test_settings
 from tests.pipeline.conftest import Pipeline, _pipeline
 from tests.pipeline.helpers import scrape_metrics, wait_finished
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 
 def test_store_round_trip(redis_client: redis.Redis) -> None:
     store = WorkerMetricsStore(redis_client)
@@ -41,7 +43,7 @@ def test_store_round_trip(redis_client: redis.Redis) -> None:
     assert WorkerMetricsStore(redis_client).snapshot() == WorkerMetrics(
         github_requests=12, limiter_waits=2, jobs_finished={"done": 2, "failed": 1}
     )
-    assert redis_client.keys("*") == [WORKER_METRICS.encode()]
+    assert redis_client.keys("*") == [NS + WORKER_METRICS.encode()]
 
 
 def test_recording_never_raises_when_redis_is_away(caplog: pytest.LogCaptureFixture) -> None:

@@ -17,6 +17,8 @@ from gitbrag.stores.sessions import SESSION_PREFIX
 from tests.fixtures.web import csrf_token, key_for, login
 from web import login_state
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 API = "/api/reports/github/octocat"
 
 
@@ -38,7 +40,7 @@ def test_login_sets_a_server_side_session_and_returns_to_the_page(
     session_id = web_client.cookies["gitbrag_session"]
     # The cookie is only a random id: the session lives in Redis, keyed by its digest, and
     # holds no GitHub token (only a reference to the encrypted credential).
-    sessions = list(redis_client.scan_iter(SESSION_PREFIX + "*"))
+    sessions = list(redis_client.scan_iter(NS + SESSION_PREFIX + "*"))
     assert len(sessions) == 1 and session_id.encode() not in sessions[0]
     stored = redis_client.get(sessions[0]) or b""
     assert hub.token("octocat").encode() not in stored
@@ -144,7 +146,7 @@ def test_logout_needs_csrf_and_aborts_queued_jobs_and_deletes_credential(
     assert out.status_code == 303 and out.headers["location"] == "/user/github/x"
     assert 'gitbrag_session=""' in out.headers["set-cookie"]
     assert web_service.get_job(job["id"]).status == "cancelled"  # type: ignore[union-attr]
-    assert list(redis_client.scan_iter(SESSION_PREFIX + "*")) == []
+    assert list(redis_client.scan_iter(NS + SESSION_PREFIX + "*")) == []
     assert list(redis_client.scan_iter("gitbrag:credential:*")) == []
     assert web_client.get(API).status_code == 401
 
@@ -222,7 +224,7 @@ def test_logging_in_again_replaces_the_session(
     first = web_client.cookies["gitbrag_session"]
     login(web_client, hub, "big-diff")
     assert web_client.cookies["gitbrag_session"] != first
-    assert len(list(redis_client.scan_iter(SESSION_PREFIX + "*"))) == 1
+    assert len(list(redis_client.scan_iter(NS + SESSION_PREFIX + "*"))) == 1
     assert len(list(redis_client.scan_iter("gitbrag:credential:*"))) == 1
     assert "@big-diff" in web_client.get("/").text
 

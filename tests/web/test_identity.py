@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.comparison import previous_key
+from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.curation import CurationStore, account_owner
 from gitbrag.stores.sessions import BearerValidation, Session, session_key
 from tests.fixtures.web import csrf_token, key_for, login, settings_for
@@ -237,7 +238,7 @@ def test_a_session_from_before_account_ids_is_confirmed_with_github_first(
     body = web_client.get(CURATION)
     assert body.status_code == 200 and body.json()["username"] == "octocat"
     assert hub.counters["GET /user"] == 1
-    raw = web_service.redis.get(session_key(session_id))
+    raw = web_service.redis.get(session_key(key_prefix(web_service.redis), session_id))
     assert raw is not None and json.loads(raw)["account_id"] == octocat_id(hub)
     assert web_service.login_holder("octocat") == octocat_id(hub)
     web_client.get(CURATION)
@@ -251,13 +252,15 @@ def test_a_renamed_viewer_keeps_their_session_under_the_new_login(
     the session follows, and its old login is no longer theirs to curate."""
     session_of(web_app, web_client, "octocat-old", octocat_id(hub), hub.token("octocat"))
     session_id = web_client.cookies["gitbrag_session"]
-    raw = web_service.redis.get(session_key(session_id))
+    raw = web_service.redis.get(session_key(key_prefix(web_service.redis), session_id))
     assert raw is not None
     stale = Session(**{**json.loads(raw), "validated_at": 1.0, "created_at": 1.0})
-    web_service.redis.set(session_key(session_id), json.dumps(asdict(stale)))
+    web_service.redis.set(
+        session_key(key_prefix(web_service.redis), session_id), json.dumps(asdict(stale))
+    )
     assert web_client.get(CURATION).status_code == 200
     assert web_client.get("/api/curation/github/octocat-old").status_code == 403
-    raw = web_service.redis.get(session_key(session_id))
+    raw = web_service.redis.get(session_key(key_prefix(web_service.redis), session_id))
     assert raw is not None and json.loads(raw)["login"] == "octocat"
 
 

@@ -265,7 +265,7 @@ def test_a_report_that_arrives_between_the_read_and_the_request_is_not_generated
     )
     viewer = Viewer(kind="bearer", login="octocat", viewer_id="viewer-1", credential=credential)
     job = web_service.request_report(key, credential, viewer_id="viewer-1")
-    store = ServingStore(ctx.settings.redis_url or "", retention_seconds=600, view_window_days=7)
+    store = ServingStore(ctx.settings, retention_seconds=600, view_window_days=7)
     (state,) = asyncio.run(store.read([ViewQuery(str(key))]))
     assert state.meta is None and state.job is not None and state.job.id == job.id
 

@@ -19,6 +19,8 @@ from tests.fixtures.web import login, settings_for
 from tests.harness import wait_for
 from web.app import create_app
 
+NS = "gitbrag:"  # the default key namespace (GITBRAG_REDIS_NAMESPACE)
+
 API = "/api/reports/github/octocat"
 
 
@@ -42,7 +44,7 @@ def test_a_flood_of_bad_tokens_reaches_github_a_bounded_number_of_times(
     again = [web_client.get(API, headers=_bearer("ghp_made_up_0003")) for _ in range(20)]
     assert {answer.status_code for answer in again} == {401}
     assert hub.counters["GET /user"] == 10
-    assert redis_client.zcard(REJECTED) == 10  # one entry per token GitHub refused
+    assert redis_client.zcard(NS + REJECTED) == 10  # one entry per token GitHub refused
 
 
 def test_rejected_tokens_are_remembered_in_a_bounded_set(
@@ -54,8 +56,8 @@ def test_rejected_tokens_are_remembered_in_a_bounded_set(
     with TestClient(app, base_url="http://testserver") as client:
         for n in range(60):
             assert client.get(API, headers=_bearer(f"ghp_other_{n}")).status_code == 401
-    assert redis_client.zcard(REJECTED) == 25  # the oldest went first
-    assert redis_client.ttl(REJECTED) > 0
+    assert redis_client.zcard(NS + REJECTED) == 25  # the oldest went first
+    assert redis_client.ttl(NS + REJECTED) > 0
 
 
 def test_a_revoked_bearer_token_stops_working_within_the_cache_time(
@@ -76,7 +78,7 @@ def test_a_revoked_bearer_token_stops_working_within_the_cache_time(
 
 def _age_session(client: redis.Redis, seconds: float) -> None:
     """Pretend the session was created and last checked ``seconds`` ago (an injected clock)."""
-    (key,) = client.keys(SESSION_PREFIX + "*")
+    (key,) = client.keys(NS + SESSION_PREFIX + "*")
     session = json.loads(client.get(key) or b"{}")
     session["created_at"] -= seconds
     session["validated_at"] = session["created_at"]
@@ -98,7 +100,7 @@ def test_a_used_session_is_checked_with_github_every_few_minutes(
     assert hub.counters["GET /user"] == 1
 
     # Revoked on GitHub: the next use after the interval ends the session, "log in again".
-    (key,) = redis_client.keys(SESSION_PREFIX + "*")
+    (key,) = redis_client.keys(NS + SESSION_PREFIX + "*")
     credential = json.loads(redis_client.get(key) or b"{}")["credential_ref"]
     token = web_service.stores.credentials.token(credential)  # the token the login issued
     assert token is not None
@@ -107,7 +109,7 @@ def test_a_used_session_is_checked_with_github_every_few_minutes(
     page = web_client.get("/user/github/octocat")
     assert "Your GitHub login expired or was revoked" in page.text
     assert "Log out" not in web_client.get("/").text
-    assert redis_client.keys(SESSION_PREFIX + "*") == []
+    assert redis_client.keys(NS + SESSION_PREFIX + "*") == []
 
 
 def test_valid_tokens_from_one_address_are_not_throttled(
@@ -146,7 +148,7 @@ def test_one_encrypted_copy_per_token_however_often_it_is_validated(
     with TestClient(app, base_url="http://testserver") as client:
         for _ in range(4):
             assert client.get(API, headers=_bearer(token)).status_code in (200, 202)
-            redis_client.delete(*redis_client.keys("bearer:*"))  # the validation expired
+            redis_client.delete(*redis_client.keys(NS + "bearer:*"))  # the validation expired
     copies = redis_client.keys("gitbrag:credential:*")
     assert len(copies) == 1
     assert token.encode() not in redis_client.dump(copies[0])  # encrypted, as ever
