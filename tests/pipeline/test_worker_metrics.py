@@ -43,7 +43,7 @@ def test_store_round_trip(redis_client: redis.Redis) -> None:
     assert WorkerMetricsStore(redis_client).snapshot() == WorkerMetrics(
         github_requests=12, limiter_waits=2, jobs_finished={"done": 2, "failed": 1}
     )
-    assert redis_client.keys("*") == [NS + WORKER_METRICS.encode()]
+    assert redis_client.keys("*") == [(NS + WORKER_METRICS).encode()]
 
 
 def test_recording_never_raises_when_redis_is_away(caplog: pytest.LogCaptureFixture) -> None:

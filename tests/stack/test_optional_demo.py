@@ -75,7 +75,7 @@ from gitbrag.settings import Settings
 
 settings = Settings(_env_file=None, redis_url=sys.argv[1], secret_key="s" * 32, demo=True,
                     demo_users="octocat,Mixed-Case-Dev")
-with TestClient(web.app.create_app(settings)) as client:
+with TestClient(web.app.create_app(settings), base_url="http://localhost") as client:
     home = client.get("/")
 print(json.dumps({"status": home.status_code,
                   "listed": "/user/github/mixed-case-dev" in home.text,
