@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
+from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.sessions import decode_session, session_key
 from tests.fixtures.web import key_for, login, store_report
 from web.auth import mask_csrf, unmask_csrf
@@ -23,7 +24,7 @@ def test_every_response_carries_another_mask_of_the_one_token(
     store_report(web_service, key_for())
     login(web_client, hub)
     session_id = web_client.cookies["gitbrag_session"]
-    raw = redis_client.get(session_key(session_id))
+    raw = redis_client.get(session_key(key_prefix(redis_client), session_id))
     assert raw is not None
     session = decode_session(raw)
     assert session is not None
