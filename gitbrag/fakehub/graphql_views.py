@@ -246,6 +246,7 @@ class PullRequestView(_ConversationView):
         # A diff too large to compute: GitHub says 0 changed files (and lists none).
         self.changed_files = 0 if pr.diff_too_large else pr.changed_files
         self.author_association = pr.author_association
+        self.head_ref_oid = pr.head_oid
 
     def base_repository(self) -> RepoView | GraphQLError:
         return self.repository()
