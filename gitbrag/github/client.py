@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from gitbrag.errors import GitHubError, GitHubUnavailable
+from gitbrag.github.batch_sizes import BatchSizes, LocalBatchSizes
 from gitbrag.github.budget import Allowance, Api, LocalTokenBudget, Seen, TokenBudget
 from gitbrag.github.responses import (
     Denial,
@@ -137,6 +138,7 @@ class GitHubClient:
         budget: TokenBudget | None = None,
         clock: Clock = utc_now,
         owns_http: bool = False,
+        batch_sizes: BatchSizes | None = None,
     ) -> None:
         self._http = http
         self._token = token
@@ -163,6 +165,8 @@ class GitHubClient:
         self.remaining: int | None = None
         self.reset_at: datetime | None = None
         self.fallback: GitHubClient | None = None
+        # How big a batched document GitHub takes here (learned; shared when given).
+        self.batch_sizes: BatchSizes = batch_sizes or LocalBatchSizes()
 
     @classmethod
     def from_settings(
@@ -171,10 +175,12 @@ class GitHubClient:
         token: str | None,
         http: httpx.AsyncClient | None = None,
         budget: TokenBudget | None = None,
+        batch_sizes: BatchSizes | None = None,
     ) -> GitHubClient:
         """A client for the configured GitHub. Without ``http`` it makes (and owns) one whose
         timeouts come from ``settings.http_timeout_seconds``; close it with ``aclose()``.
-        Without ``budget`` the token's limits are kept in this process only."""
+        Without ``budget`` the token's limits are kept in this process only, and without
+        ``batch_sizes`` what it learns of GitHub's batch limits is its own."""
         owns = http is None
         if http is None:
             timeout = settings.http_timeout_seconds
@@ -189,6 +195,7 @@ class GitHubClient:
             max_retry_after=settings.github_max_wait_seconds,
             budget=budget or LocalTokenBudget(settings.token_allowance()),
             owns_http=owns,
+            batch_sizes=batch_sizes,
         )
 
     def __repr__(self) -> str:

@@ -44,9 +44,10 @@ SEARCH_PULL_REQUESTS: Final = _search(
     "SearchPullRequests",
     "PullRequest",
     "number title url state createdAt mergedAt closedAt additions deletions changedFiles "
-    "authorAssociation",
+    "authorAssociation headRefOid",
 )
-"""One page of a user's authored pull requests. Light on purpose: no file lists."""
+"""One page of a user's authored pull requests. Light on purpose: no file lists (the head
+commit, ``headRefOid``, tells a refresh whether they changed since)."""
 
 
 def _batched(name: str, shared: str, per_alias: str, body: str, count: int, tail: str = "") -> str:

@@ -38,7 +38,7 @@ from gitbrag.github.withheld import reason
 from gitbrag.report.periods import DateRange
 from gitbrag.report.records import RepositoryInfo, StarCount
 
-REPOSITORY_BATCH: Final = 20
+REPOSITORY_BATCH: Final = 50  # aliases per document; the node budget usually binds first
 STAR_PAGE: Final = 100
 MAX_STARS_READ: Final = 5000  # per repository and report: stars newer than the range start
 
@@ -136,7 +136,7 @@ class _Reader:
         """Read one aliased node per repository (smaller batches where GitHub refuses); each
         repository whose node could not be read (kept failing, or a null alias such as a
         ``NOT_FOUND``) is marked failed."""
-        answer = await read_batched(self.client, repos, build)
+        answer = await read_batched(self.client, repos, build, kind="stars")
         read = []
         for repo in answer.failed:
             repo.failed = True

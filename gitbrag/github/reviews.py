@@ -147,7 +147,7 @@ class _Reader:
 
     async def read_spans(self, jobs: list[_SpanJob], advance: Advance) -> None:
         while jobs:
-            answer = await read_batched(self.client, jobs, self.spans_query)
+            answer = await read_batched(self.client, jobs, self.spans_query, kind="reviews")
             for job in answer.failed:
                 self.reasons.append(f"reviews given from {job.span.label()}")
                 advance()
@@ -203,7 +203,7 @@ class _Reader:
     async def read_more(self) -> None:
         jobs, self.more = self.more, []
         while jobs:
-            answer = await read_batched(self.client, jobs, self.more_query)
+            answer = await read_batched(self.client, jobs, self.more_query, kind="reviews")
             for job in answer.failed:
                 self.reasons.append(f"reviews of {job.repository}#{job.number}")
             unfinished = []

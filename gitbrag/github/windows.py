@@ -129,7 +129,12 @@ class WindowedSearch:
     taking ``query``, ``first`` and ``after``; ``phase`` names its progress reports.
 
     After ``run``: ``counted`` is GitHub's ``issueCount`` for the whole range, and
-    ``incomplete_reasons`` names what could not be read."""
+    ``incomplete_reasons`` names what could not be read.
+
+    ``on_counted`` is called once the first page showed the range is not too large, and
+    ``on_nodes`` with the nodes of every page from then on as it arrives (the first page's
+    too; re-read windows bring some again): a caller can start work on what was found while
+    the rest is still being searched."""
 
     def __init__(
         self,
@@ -155,6 +160,9 @@ class WindowedSearch:
         self.counted = 0
         self.incomplete_reasons: list[str] = []
         self.withheld = Withheld()
+        self.on_counted: Callable[[], None] | None = None
+        self.on_nodes: Callable[[list[dict[str, Any]]], None] | None = None
+        self._offering = False  # from the count check on, pages are offered to on_nodes
 
     def query_for(self, window: Window) -> str:
         """The search text of ``window``."""
@@ -172,7 +180,7 @@ class WindowedSearch:
         if search is None:  # the token may not search at all: no report without it
             refused = next((d.message for d in answer.denied if d.path == ("search",)), None)
             raise NotAccessible(refused or "GitHub answered search: null")
-        return _Page(
+        page = _Page(
             window,
             int(search["issueCount"]),
             [node for node in search["nodes"] if node],
@@ -180,6 +188,9 @@ class WindowedSearch:
             bool(search["pageInfo"]["hasNextPage"]),
             _withheld_nodes(answer.denied),
         )
+        if self._offering and self.on_nodes is not None:
+            self.on_nodes(page.nodes)
+        return page
 
     async def first_pages(self, window: Window, first: _Page | None = None) -> list[_Page]:
         """The first page of every window that fits under the cap, splitting as needed."""
@@ -257,6 +268,11 @@ class WindowedSearch:
         self.counted = first.issue_count
         if first.issue_count > self.max_items:
             raise ReportTooLarge(self.login, first.issue_count, self.max_items, self.noun)
+        self._offering = True
+        if self.on_counted is not None:
+            self.on_counted()
+        if self.on_nodes is not None:
+            self.on_nodes(first.nodes)
         firsts = await self.first_pages(whole, first)
         self.total = sum(page.issue_count for page in firsts)
         self.advance(sum(len(page.nodes) for page in firsts))
