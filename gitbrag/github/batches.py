@@ -104,16 +104,38 @@ class BatchResult(Generic[T]):
 
 
 def _chunks(items: list[T], budget: int | None = None) -> list[list[T]]:
-    """Items grouped by their ``(first, batch)``, each group cut into documents of ``batch``
-    aliases, and of at most ``budget`` nodes (but never fewer than one alias)."""
+    """Items cut into documents of at most their ``batch`` aliases.
+
+    Without a node ``budget``, items are grouped by their ``(first, batch)``. With one, a
+    request is worth more than nodes: items at their full size are packed largest page
+    first, each document asking its first item's ``first`` of every alias (a smaller item
+    gets a page larger than it needs) while the aliases times that stay within ``budget``;
+    items GitHub made smaller keep their groups (they must not be asked more than worked).
+    A document always holds at least one alias.
+    """
     groups: dict[tuple[int, int], list[T]] = {}
+    packable: list[T] = []
     for item in items:
-        groups.setdefault((item.size.first, item.size.batch), []).append(item)
+        if budget is not None and item.size.first >= item.size.full_first:
+            packable.append(item)
+        else:
+            groups.setdefault((item.size.first, item.size.batch), []).append(item)
     chunks = []
     for (first, batch), group in groups.items():
         if budget is not None:
             batch = max(1, min(batch, budget // max(1, first)))
         chunks += [group[i : i + batch] for i in range(0, len(group), batch)]
+    packable.sort(key=lambda item: -item.size.first)
+    chunk: list[T] = []
+    for item in packable:
+        cap = min([item.size.batch, *(held.size.batch for held in chunk)])
+        first = chunk[0].size.first if chunk else item.size.first
+        if chunk and (len(chunk) >= cap or (len(chunk) + 1) * first > (budget or 0)):
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        chunks.append(chunk)
     return chunks
 
 

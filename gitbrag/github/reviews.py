@@ -113,7 +113,11 @@ class ReviewsResult:
     contributions: int = 0
 
 
-class _Reader:
+class ReviewReader:
+    """Reads the reviews a user gave: review spans, then more reviews of pull requests with
+    more than a page (``take`` keeps one reviewed pull request node: a refresh feeds it
+    the nodes of its own search)."""
+
     def __init__(self, client: GitHubClient, login: str) -> None:
         self.client = client
         self.login = login
@@ -265,7 +269,7 @@ async def collect_reviews(
     repository, for pull requests reviewed in ``date_range`` (their reviews outside it too:
     the builder selects). Spans or pull requests that keep failing are named in
     ``incomplete_reasons``; ``advance`` is called as each span is read to its end."""
-    reader = _Reader(client, login)
+    reader = ReviewReader(client, login)
     await reader.read_spans([_SpanJob(span) for span in spans(date_range)], advance or _none)
     await reader.read_more()
     reasons = reader.reasons + list(reader.refused) + reader.withheld.reasons()

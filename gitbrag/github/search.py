@@ -32,7 +32,8 @@ class SearchResult:
     counted: int = 0
 
 
-def _record(node: dict[str, Any]) -> PullRequestRecord:
+def pull_request_record(node: dict[str, Any]) -> PullRequestRecord:
+    """A search (or direct) pull request node as a record (its files not yet read)."""
     created_at = parse_time(node["createdAt"])
     assert created_at is not None
     return PullRequestRecord(
@@ -83,7 +84,9 @@ async def search_pull_requests(
         def offer(nodes: list[dict[str, Any]]) -> None:
             found = [
                 record
-                for record, _ in public_records(nodes, "PullRequest", _record, date_range, wanted)
+                for record, _ in public_records(
+                    nodes, "PullRequest", pull_request_record, date_range, wanted
+                )
                 if (record.repository, record.number) not in offered
             ]
             offered.update((record.repository, record.number) for record in found)
@@ -94,7 +97,7 @@ async def search_pull_requests(
     nodes = await searcher.run(date_range)
     result = SearchResult(incomplete_reasons=searcher.incomplete_reasons, counted=searcher.counted)
 
-    for record, node in public_records(nodes, "PullRequest", _record, date_range):
+    for record, node in public_records(nodes, "PullRequest", pull_request_record, date_range):
         if not wanted(record):
             result.left_out.append(record)
             continue
