@@ -115,8 +115,10 @@ class BatchAnswer:
 class GitHubClient:
     """Talks to GitHub's REST and GraphQL APIs (or GitHub Enterprise, or the simulated one).
 
-    ``requests_made`` counts HTTP requests sent (retries included); ``remaining`` and
-    ``reset_at`` are the last budget GitHub reported. ``fallback``: another client (the
+    ``requests_made`` counts HTTP requests sent (retries included), ``rest_requests`` the
+    REST ones, and ``graphql_points`` the GraphQL points GitHub charged (``rateLimit.cost``
+    of each answer; one where it does not say); ``remaining`` and ``reset_at`` are the last
+    budget GitHub reported. ``fallback``: another client (the
     server's token) to read again what GitHub withholds from this one (SAML single sign-on,
     missing permissions); the collector uses it, the client never does by itself.
     """
@@ -162,6 +164,8 @@ class GitHubClient:
         self._owns_http = owns_http
         self._random = random.Random()
         self.requests_made = 0
+        self.rest_requests = 0
+        self.graphql_points = 0
         self.remaining: int | None = None
         self.reset_at: datetime | None = None
         self.fallback: GitHubClient | None = None
@@ -358,6 +362,7 @@ class GitHubClient:
         started = time.monotonic()
         try:
             self.requests_made += 1
+            self.rest_requests += api == "rest"
             response = await self._http.request(
                 method, url, json=body, params=params, headers=self._headers()
             )
@@ -398,6 +403,8 @@ class GitHubClient:
         await self.budget.observe(Seen(resource, self.remaining, self.reset_at.timestamp()))
 
     async def _observe_graphql_budget(self, rate_limit: Any) -> None:
+        cost = rate_limit.get("cost") if isinstance(rate_limit, dict) else None
+        self.graphql_points += cost if isinstance(cost, int) and cost > 0 else 1
         if not isinstance(rate_limit, dict):
             return
         remaining, reset = rate_limit.get("remaining"), rate_limit.get("resetAt")
