@@ -128,6 +128,8 @@ def refusal(previous: Snapshot, key: ReportKey, now: datetime, max_age: timedelt
         return "the earlier collection was for another option (closed pull requests)"
     if key.range.start < previous.range.start:
         return "the report's range starts before the earlier collection's"
+    if key.range.end > previous.range.end and previous.range.end < previous.collected_at - OVERLAP:
+        return "the report's range reaches past the earlier collection's, which ended before it"
     collection = previous.collection
     if collection.incomplete_reasons or collection.reviews is None or collection.issues is None:
         return "the earlier collection was incomplete"
