@@ -90,3 +90,18 @@ def test_newest_page_with_a_gap_starts_over() -> None:
 def test_timeline_json_round_trip(complete: bool) -> None:
     timeline = Timeline(days_ago(1, 2), None if complete else "c", complete, T0)
     assert Timeline.from_json(timeline.to_json()) == timeline
+
+
+def test_stars_taken_back_where_the_page_overlaps_start_over() -> None:
+    old = Timeline(days_ago(10, 20, 30), "old-cursor", complete=False, fetched_at=T0)
+    page = StarPage(days_ago(1, 10, 30), "top", has_next=True)  # the star of day 20 is gone
+    fresh = old.with_newest(page, T0)
+    assert fresh == Timeline(days_ago(1, 10, 30), "top", complete=False, fetched_at=T0)
+
+
+def test_a_complete_timeline_must_hold_every_star_github_counts() -> None:
+    old = Timeline(days_ago(10, 20, 30, 40), None, complete=True, fetched_at=T0)
+    page = StarPage(days_ago(1, 10, 20), "top", has_next=True)
+    assert old.with_newest(page, T0, total=5).starred_at == days_ago(1, 10, 20, 30, 40)
+    # GitHub counts four: one deeper than the page was taken back
+    assert old.with_newest(page, T0, total=4) == Timeline.from_page(page, T0)
