@@ -40,6 +40,19 @@ query {name}($query: String!, $first: Int!, $after: String) {{
 """
 
 
+def search_counts_query(count: int) -> str:
+    """How many results ``count`` searches find (``c{i}``, search text ``$q{i}``), asking
+    for no nodes: what the windowed search cuts a range by."""
+    if count < 1:
+        raise ValueError("a batch holds at least one alias")
+    variables = ", ".join(f"$q{i}: String!" for i in range(count))
+    aliases = "".join(
+        f"  c{i}: search(type: ISSUE, query: $q{i}, first: 0) {{ issueCount }}\n"
+        for i in range(count)
+    )
+    return f"query SearchCounts({variables}) {{\n  {RATE_LIMIT_FIELDS}\n{aliases}}}\n"
+
+
 SEARCH_PULL_REQUESTS: Final = _search(
     "SearchPullRequests",
     "PullRequest",
@@ -339,6 +352,7 @@ ALL_QUERIES: Final[dict[str, str]] = {
     "SearchChangedIssues": SEARCH_CHANGED_ISSUES,
     "SearchReviewed": SEARCH_REVIEWED,
     "OpenPullRequests": open_pull_requests_query(1),
+    "SearchCounts": search_counts_query(1),
 }
 
 
@@ -353,4 +367,5 @@ def representative_batched_queries(count: int = 3) -> dict[str, str]:
         f"Refresh[{count}]": refresh_query(count, count),
         "Refresh[0]": refresh_query(0, 0),
         f"OpenPullRequests[{count}]": open_pull_requests_query(count),
+        f"SearchCounts[{count}]": search_counts_query(count),
     }

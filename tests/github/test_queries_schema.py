@@ -56,6 +56,7 @@ def test_every_query_is_listed() -> None:
         "SearchChangedIssues",
         "SearchReviewed",
         "OpenPullRequests",
+        "SearchCounts",
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -29,16 +30,20 @@ def test_window_for_range_is_inclusive_to_the_last_second() -> None:
     )
 
 
-def test_window_halves_tile_the_window_without_overlap() -> None:
+def test_window_slices_tile_the_window_to_the_second() -> None:
     window = Window.for_range(RANGE)
-    left, right = window.halves()
-    assert left.start == window.start and right.end == window.end
-    assert right.start == left.end + timedelta(seconds=1)
-    tiny = Window(T0, T0 + timedelta(seconds=1))
-    assert tiny.halves() == (
-        Window(T0, T0),
-        Window(T0 + timedelta(seconds=1), T0 + timedelta(seconds=1)),
-    )
+    slices = window.slices(16)
+    assert len(slices) == 16
+    assert slices[0].start == window.start and slices[-1].end == window.end
+    for left, right in itertools.pairwise(slices):
+        assert right.start == left.end + timedelta(seconds=1)
+    lengths = {s.end - s.start for s in slices}
+    assert max(lengths) - min(lengths) <= timedelta(seconds=1)  # equal spans, to the second
+    three = Window(T0, T0 + timedelta(seconds=2))
+    assert three.slices(16) == [
+        Window(T0 + timedelta(seconds=i), T0 + timedelta(seconds=i)) for i in range(3)
+    ]
+    assert Window(T0, T0).slices(16) == [Window(T0, T0)]
     assert not Window(T0, T0).can_split()
 
 
