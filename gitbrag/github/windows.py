@@ -12,9 +12,11 @@ meet at ``B + 1 s``.
 Before any of that, the first page's ``issueCount`` says what the report would cost: above
 the caller's maximum the search is refused (``ReportTooLarge``) rather than read for hours.
 GitHub documents that searches can time out and return what was found so far, and paging is
-not always stable: a window whose pages brought fewer distinct nodes than
-``min(issueCount, 1000)`` is read again once, and if it is still short it is named in the
-incomplete reasons instead of silently making the report smaller.
+not always stable: in a window whose pages brought fewer distinct nodes than
+``min(issueCount, 1000)``, the pages that came back short (fewer results than asked while
+more followed) are read again; if that is not enough the window is read again once, and if
+it is still short it is named in the incomplete reasons instead of silently making the
+report smaller.
 
 Nodes GitHub withholds from the token for good come back ``null`` with an error each (an
 organisation enforcing SAML single sign-on the token has no session for), while
@@ -103,6 +105,12 @@ class _Page:
     cursor: str | None
     has_next: bool
     withheld: list[Denial] = field(default_factory=list)  # one per node GitHub nulled for good
+    after: str | None = None  # the cursor it was read after
+
+    def short(self) -> bool:
+        """Fewer results than asked while more follow: GitHub's search ran out of time
+        and paging goes on after what it found (read this page again)."""
+        return self.has_next and len(self.nodes) + len(self.withheld) < PAGE_SIZE
 
 
 def _withheld_nodes(denied: Iterable[Denial]) -> list[Denial]:
@@ -197,6 +205,7 @@ class WindowedSearch:
             search["pageInfo"]["endCursor"],
             bool(search["pageInfo"]["hasNextPage"]),
             _withheld_nodes(answer.denied),
+            after,
         )
         if self._offering and self.on_nodes is not None:
             self.on_nodes(page.nodes)
@@ -252,17 +261,26 @@ class WindowedSearch:
         return [window for window, _ in windows]
 
     async def rest_of_window(
-        self, page: _Page, *, counted: bool = True, client: GitHubClient | None = None
+        self,
+        page: _Page,
+        *,
+        counted: bool = True,
+        client: GitHubClient | None = None,
+        short: list[str | None] | None = None,
     ) -> tuple[list[dict[str, Any]], list[Denial]]:
-        """The nodes of ``page``'s window from ``page`` on, and the nodes GitHub withheld."""
+        """The nodes of ``page``'s window from ``page`` on, and the nodes GitHub withheld;
+        the cursors of pages that came back short are added to ``short``."""
         nodes, withheld = list(page.nodes), list(page.withheld)
-        while page.has_next:
+        while True:
+            if short is not None and page.short():
+                short.append(page.after)
+            if not page.has_next:
+                return nodes, withheld
             page = await self.page(page.window, page.cursor, client)
             nodes.extend(page.nodes)
             withheld.extend(page.withheld)
             if counted:
                 self.advance(len(page.nodes))
-        return nodes, withheld
 
     async def with_fallback(self, window: Window) -> tuple[list[dict[str, Any]], bool] | None:
         """``window`` read by the fallback client: its nodes, and whether it was refused some
@@ -281,13 +299,18 @@ class WindowedSearch:
 
     async def whole_window(self, first: _Page) -> list[dict[str, Any]]:
         """Every node of ``first``'s window: what GitHub withholds read with the fallback
-        client, a window still short beyond that read again once."""
+        client; a window still short beyond that has the pages that came back short read
+        again, and if that is not enough, the whole window once."""
         expected = min(first.issue_count, SEARCH_CAP)
-        nodes, withheld = await self.rest_of_window(first)
+        short: list[str | None] = []
+        nodes, withheld = await self.rest_of_window(first, short=short)
         if withheld and (again := await self.with_fallback(first.window)) is not None:
             more, refused_too = again
             nodes += more
             withheld = withheld if refused_too else []
+        if short and _distinct(nodes) + len(withheld) < expected:
+            pages = await gather_all(self.page(first.window, after) for after in short)
+            nodes += [node for page in pages for node in page.nodes]
         if _distinct(nodes) + len(withheld) < expected:
             page = await self.page(first.window, None)
             more, _ = await self.rest_of_window(page, counted=False)

@@ -130,3 +130,29 @@ def test_the_run_reads_every_window_and_the_cap_of_the_burst(
     assert reasons == [
         f"more than {SEARCH_CAP} pull requests created at {moment:%Y-%m-%dT%H:%M:%SZ}"
     ]
+
+
+def test_pages_that_come_back_short_are_read_again_alone(hub: FakeHub) -> None:
+    """GitHub's search can time out and return part of a page, paging on after it (the
+    simulated GitHub: the first page of each query once): that page is read again, not its
+    whole window."""
+    date_range = DateRange.for_period("2_years", hub.data.today)
+
+    async def search() -> tuple[set[tuple[str, int]], list[str], int]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            client = client_for(hub, http, token_for(LOGIN))
+            found = WindowedSearch(client, LOGIN, lambda *_: None, 10**6)
+            nodes = await found.run(date_range)
+            keys = {(n["repository"]["nameWithOwner"], n["number"]) for n in nodes}
+            return keys, found.incomplete_reasons, client.requests_made
+
+    whole, _, default = run(search())
+    hub.reset()
+    hub.behaviours.configure(short_search_pages="once")
+    found, reasons, requests = run(search())
+    windows = (
+        hub.counters["short_search_page"] - 1
+    )  # the whole range's first page, then each window's
+    assert windows >= 5
+    assert (found, reasons) == (whole, [])
+    assert requests == default + windows  # one page again per window, no window read twice
