@@ -24,6 +24,14 @@ SERVER_TOKEN = "ghp_pipeline_test_token_0001"
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """``NOW`` when each test starts: views are recorded by the clock, so a ``NOW`` taken
+    when the module was imported, minutes earlier, can fall on the day before midnight."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def _key(username: str) -> ReportKey:
     return ReportKey(username, DateRange.for_period("1_year", NOW.date()))
 
