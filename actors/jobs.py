@@ -55,6 +55,7 @@ from gitbrag.github.progress import ProgressCallback
 from gitbrag.jobs.generation import Generation
 from gitbrag.jobs.lifecycle import Progress
 from gitbrag.report.keys import ReportKey
+from gitbrag.stores.collections import encode
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +177,16 @@ def _store(attempt: Attempt, generation: Generation, seen_at: float) -> None:
     when_store_answers(
         ctx, lambda: ctx.stores.jobs.note_collection(job_id, how, generation.cold_reason)
     )
+    # Encoded before the report is stored: once it is, the job is done a round trip later
+    # (a viewer who sees the report sees the job finished).
+    kept = (
+        None
+        if snapshot is None
+        else encode(snapshot, generation.cost, incremental=generation.incremental)
+    )
     stored = when_store_answers(ctx, lambda: ctx.stores.reports.put(key, report, seen_at=seen_at))
-    if snapshot is not None and STORE_NOTES.get(stored) is None:
-        when_store_answers(
-            ctx,
-            lambda: ctx.collections.put(
-                key, snapshot, generation.cost, incremental=generation.incremental
-            ),
-        )
+    if kept is not None and STORE_NOTES.get(stored) is None:
+        when_store_answers(ctx, lambda: ctx.collections.put_encoded(key, kept))
     when_store_answers(ctx, lambda: attempt.finish("done", STORE_NOTES.get(stored)))
 
 

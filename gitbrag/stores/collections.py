@@ -74,6 +74,26 @@ def expected_refresh(snapshot: Snapshot) -> Cost:
     return Cost(rest=1, points=documents)
 
 
+Entry = dict[bytes | bytearray | memoryview | str | int | float, Any]
+
+
+def encode(snapshot: Snapshot, spent: Cost, *, incremental: bool) -> Entry:
+    """``snapshot`` and what it cost as :meth:`CollectionStore.put_encoded` keeps them (the
+    costly part: JSON, compressed)."""
+    expected = spent if incremental else expected_refresh(snapshot)
+    return {
+        "format": FORMAT,
+        "snapshot": zlib.compress(_encode(snapshot), 6),
+        "account": snapshot.collection.profile.id or "",
+        "collected_at": snapshot.collected_at.timestamp(),
+        "incremental": int(incremental),
+        "rest": spent.rest,
+        "points": spent.points,
+        "refresh_rest": expected.rest,
+        "refresh_points": expected.points,
+    }
+
+
 class CollectionStore:
     """Each report's last collection (see the module docstring)."""
 
@@ -85,22 +105,15 @@ class CollectionStore:
         self, key: ReportKey | str, snapshot: Snapshot, spent: Cost, *, incremental: bool
     ) -> None:
         """Keep ``snapshot`` as ``key``'s last collection, with what it cost."""
-        expected = spent if incremental else expected_refresh(snapshot)
-        fields: dict[bytes | bytearray | memoryview | str | int | float, Any] = {
-            "format": FORMAT,
-            "snapshot": zlib.compress(_encode(snapshot), 6),
-            "account": snapshot.collection.profile.id or "",
-            "collected_at": snapshot.collected_at.timestamp(),
-            "incremental": int(incremental),
-            "rest": spent.rest,
-            "points": spent.points,
-            "refresh_rest": expected.rest,
-            "refresh_points": expected.points,
-        }
+        self.put_encoded(key, encode(snapshot, spent, incremental=incremental))
+
+    def put_encoded(self, key: ReportKey | str, entry: Entry) -> None:
+        """Keep an :func:`encode`-d collection as ``key``'s last: one round trip, so a
+        worker encodes first and stores it right after the report it was built for."""
         name = COLLECTION_PREFIX + str(key)
         pipe = self._redis.pipeline()
         pipe.delete(name)
-        pipe.hset(name, mapping=fields)
+        pipe.hset(name, mapping=entry)
         pipe.expire(name, self.ttl_seconds)
         pipe.execute()
 
