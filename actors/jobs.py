@@ -9,7 +9,10 @@
    a single request;
 2. **generate**: the async generation runs on the worker's event loop while a heartbeat
    renews the claim, publishes progress and watches for cancellation;
-3. **store**: the report is stored and the job finished ``done``.
+3. **store**: the report is stored, and so is the collection it was built from (the next
+   generation of the report refreshes from it: ``gitbrag.stores.collections``); the job's
+   record says how it was collected (``refresh``, or ``cold`` and why) and the job is
+   finished ``done``.
 
 Every exception ends the attempt as the one table of :mod:`actors.outcomes` says: a final
 status with the claim released, except rate limits (the job waits, ``waiting_rate_limit``,
@@ -49,14 +52,15 @@ from actors.worker import GitHubClients, WorkerContext, when_store_answers
 from gitbrag.errors import RateLimited, StoreUnavailable
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.github.progress import ProgressCallback
+from gitbrag.jobs.generation import Generation
 from gitbrag.jobs.lifecycle import Progress
 from gitbrag.report.keys import ReportKey
-from gitbrag.report.models import Report
+from gitbrag.stores.collections import encode
 
 log = logging.getLogger(__name__)
 
 Generate = Callable[
-    [ReportKey, str, ProgressCallback, ImmutableCache, GitHubClients], Awaitable[Report]
+    [ReportKey, str, ProgressCallback, ImmutableCache, GitHubClients], Awaitable[Generation]
 ]
 
 HEARTBEAT_SECONDS = 1.0
@@ -121,7 +125,7 @@ def _start(attempt: Attempt) -> str | None:
 
 def _generate(
     attempt: Attempt, token: str, generate: Generate, clients: GitHubClients
-) -> tuple[Report, float] | None:
+) -> tuple[Generation, float] | None:
     """The report, and when GitHub said whose login it is (the report records its account as
     the login's holder as of that moment, so a newer answer is not overruled by it); ``None``
     when the generation raised (the attempt then ended as :mod:`actors.outcomes` says)."""
@@ -135,7 +139,7 @@ def _generate(
         except StoreUnavailable:
             return False
 
-    async def supervised() -> Report:
+    async def supervised() -> Generation:
         work = asyncio.ensure_future(
             generate(attempt.key, token, progress.update, ctx.cache, clients)
         )
@@ -162,12 +166,27 @@ def _generate(
         return None
 
 
-def _store(attempt: Attempt, report: Report, seen_at: float) -> None:
-    """Store the report and finish the job ``done``; if Redis is away now, wait for it rather
-    than lose the work."""
+def _store(attempt: Attempt, generation: Generation, seen_at: float) -> None:
+    """Store the report and the collection it was built from, say in the job's record how it
+    was collected, and finish the job ``done``; if Redis is away now, wait for it rather
+    than lose the work. The collection is kept only with a report that was kept."""
     ctx, job_id, key = attempt.ctx, attempt.job_id, attempt.key
+    report, snapshot = generation.report, generation.snapshot
     when_store_answers(ctx, lambda: ctx.lifecycle.progress(job_id, Progress("build", 1, 1)))
+    how = "refresh" if generation.incremental else "cold"
+    when_store_answers(
+        ctx, lambda: ctx.stores.jobs.note_collection(job_id, how, generation.cold_reason)
+    )
+    # Encoded before the report is stored: once it is, the job is done a round trip later
+    # (a viewer who sees the report sees the job finished).
+    kept = (
+        None
+        if snapshot is None
+        else encode(snapshot, generation.cost, incremental=generation.incremental)
+    )
     stored = when_store_answers(ctx, lambda: ctx.stores.reports.put(key, report, seen_at=seen_at))
+    if kept is not None and STORE_NOTES.get(stored) is None:
+        when_store_answers(ctx, lambda: ctx.collections.put_encoded(key, kept))
     when_store_answers(ctx, lambda: attempt.finish("done", STORE_NOTES.get(stored)))
 
 

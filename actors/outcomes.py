@@ -64,7 +64,7 @@ from gitbrag.errors import (
     Unauthorized,
 )
 from gitbrag.jobs.lifecycle import CANCELLED, JobStatus
-from gitbrag.stores.reports import PutOutcome
+from gitbrag.stores.reports import PutOutcome, preset_keys
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ def _forget_login(attempt: Attempt, error: BaseException, outcome: Outcome) -> N
     reports, key = attempt.ctx.stores.reports, attempt.key
     reports.mark_unknown_user(key.username, error.reason)
     reports.drop_login(key.username, key)
+    # ... and what was kept to refresh them from
+    attempt.ctx.collections.delete(*preset_keys(key.username), str(key))
     attempt.finish(outcome.status, outcome.message_for(error), reason=error.reason)
 
 

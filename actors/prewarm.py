@@ -6,11 +6,17 @@ than ``skip_delay``, retries included. periodiq has no leader election, so each 
 a ``SET NX`` guard named after the actor and the tick's minute: a second scheduler never
 doubles the work.
 
+Which reports are kept fresh is what the server token can pay for (issue 21): the most
+viewed reports, in order, as long as their regenerations a day fit pre-warming's share of
+GitHub's hourly budgets (:func:`gitbrag.github.capacity.kept_fresh`, from each report's
+measured refresh cost, kept with its last collection: :func:`top_k`), never a fixed number.
+
 Pre-warming spends the server token, which viewers' jobs may share: a tick reads the
 token's real remaining budget from the per-token state every worker keeps in Redis
 (``gitbrag.stores.token_budget``) and spends at most ``prewarm_budget_share`` of it (and
-never more than ``prewarm_budget_requests``). When that share cannot pay for the next
-report, or the token is rate limited, the tick sends nothing and logs why.
+never more than ``prewarm_budget_requests``), sending at most ``prewarm_top_k`` jobs. When
+that share cannot pay for the next report, or the token is rate limited, the tick sends
+nothing and logs why.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 
 import actors.broker  # noqa: F401  (the broker and its middleware come first)
-from actors.worker import worker_context
+from actors.worker import collections_of, worker_context
 from gitbrag.errors import QuotaExceeded
+from gitbrag.github.capacity import Allowance, Cost, kept_fresh
 from gitbrag.jobs import quotas
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
@@ -34,6 +41,10 @@ from gitbrag.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 _settings = get_settings()
+
+# The most viewed reports a tick weighs against the token's capacity (one Redis round trip
+# for their costs): far more than a token keeps fresh at the default share.
+CANDIDATES = 5_000
 
 
 def claim_tick(service: ReportService, name: str, now: datetime, ttl_seconds: int) -> bool:
@@ -53,6 +64,23 @@ def estimated_requests(report: Report | None, settings: Settings) -> int:
         + max(1, math.ceil(totals.pull_requests / 100))
         + math.ceil(totals.open / 20)
         + math.ceil(totals.repositories / 20)
+    )
+
+
+def unkept_cost(settings: Settings) -> Cost:
+    """What regenerating a report with no collection kept is assumed to cost: the profile
+    and social accounts (REST), and ``prewarm_estimated_requests_per_report`` more."""
+    return Cost(rest=2, points=max(0, settings.prewarm_estimated_requests_per_report - 2))
+
+
+def top_k(costs: list[Cost | None], settings: Settings) -> int:
+    """How many of the most viewed reports (their measured refresh ``costs``, most viewed
+    first; ``None``: nothing kept) the server token keeps fresh: as many as their
+    regenerations a day fit pre-warming's share of GitHub's hourly budgets."""
+    return kept_fresh(
+        (cost or unkept_cost(settings) for cost in costs),
+        Allowance.daily(settings.prewarm_budget_share),
+        settings.report_fresh_seconds,
     )
 
 
@@ -84,10 +112,11 @@ def prewarm_once(
 ) -> list[str]:
     """Send regeneration jobs for popular reports that turn stale before the next tick.
 
-    Only the top ``prewarm_top_k`` report keys with at least ``prewarm_min_views`` views in the
-    window are candidates, most viewed first; each costs :func:`estimated_requests` of the
-    server token, and the tick stops when :func:`tick_budget` cannot pay for the next one.
-    Returns the report keys sent.
+    The report keys with at least ``prewarm_min_views`` views in the window, most viewed
+    first, up to :func:`top_k` of them (what the server token keeps fresh) are candidates;
+    each costs its measured refresh cost (:func:`estimated_requests` without one) of the
+    server token, and the tick stops when :func:`tick_budget` cannot pay for the next one,
+    or after ``prewarm_top_k`` jobs. Returns the report keys sent.
     """
     now = now or datetime.now(UTC)
     credential = service.server_credential()
@@ -95,12 +124,22 @@ def prewarm_once(
         log.info("pre-warming skipped: no GITBRAG_GITHUB_TOKEN")
         return []
     horizon = now + timedelta(minutes=settings.prewarm_interval_minutes)
-    popular = service.stores.views.popular(
-        settings.prewarm_top_k, min_views=settings.prewarm_min_views, now=now
-    )
+    viewed = service.stores.views.popular(CANDIDATES, min_views=settings.prewarm_min_views, now=now)
+    kept = collections_of(service.stores.redis, settings)
+    costs = kept.refresh_costs([candidate.report_key for candidate in viewed])
+    keep = top_k(costs, settings)
+    if keep < len(viewed):
+        log.info(
+            "pre-warming keeps the %d most viewed of %d popular reports fresh: the server "
+            "token's share pays for that many a day",
+            keep,
+            len(viewed),
+        )
     budget: int | None = None  # read once there is something to pay for
     sent: list[str] = []
-    for candidate in popular:
+    for candidate, measured in zip(viewed[:keep], costs, strict=False):
+        if len(sent) >= settings.prewarm_top_k:
+            break
         key = ReportKey.parse(candidate.report_key, today=now.date())
         stored = service.get_report(key)
         stale_at = (
@@ -114,7 +153,11 @@ def prewarm_once(
             continue
         if budget is None:
             budget = tick_budget(service, settings, now)
-        cost = estimated_requests(stored.report if stored else None, settings)
+        cost = (
+            math.ceil(measured.rest + measured.points)
+            if measured is not None
+            else estimated_requests(stored.report if stored else None, settings)
+        )
         if cost > budget:
             log.info(
                 "pre-warming stops: %s needs about %d GitHub requests and this tick may spend "
@@ -144,6 +187,7 @@ def housekeep_once(
     forgotten = service.stores.views.not_viewed_since(cutoff)
     for report_key in forgotten:
         service.stores.reports.delete(report_key)
+    collections_of(service.stores.redis, settings).delete(*forgotten)
     service.stores.views.forget(forgotten)
     return forgotten
 

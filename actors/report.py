@@ -11,6 +11,7 @@ what GitHub withholds from the viewer's token for good is read with the server t
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import dramatiq
@@ -26,7 +27,6 @@ from gitbrag.github.progress import ProgressCallback
 from gitbrag.jobs import generation
 from gitbrag.jobs.lifecycle import REPORT_ACTOR, REPORT_QUEUE
 from gitbrag.report.keys import ReportKey
-from gitbrag.report.models import Report
 from gitbrag.settings import get_settings
 
 # Settings checks that HTTP timeouts stay below the time limit (a validator).
@@ -46,19 +46,25 @@ async def generate_from_github(
     progress: ProgressCallback,
     cache: ImmutableCache,
     clients: GitHubClients,
-) -> Report:
-    """Collect ``key`` from the configured GitHub (or the simulated one) and build the report;
-    the client is handed to ``clients`` so the job records its requests and budget."""
+) -> generation.Generation:
+    """Collect ``key`` from the configured GitHub (or the simulated one), refreshing the
+    report's last collection where it may, and build the report; the client is handed to
+    ``clients`` so the job records its requests and budget. What GitHub's host takes in one
+    batched document is learned with every other worker."""
     settings = get_settings()
-    budgets = worker_context().stores.token_budgets
+    ctx = worker_context()
+    budgets = ctx.stores.token_budgets
     server_token = settings.github_token
-    return await generation.generate_report(
+    previous = await asyncio.to_thread(ctx.collections.get, key)
+    return await generation.generate(
         settings,
         key,
         token,
+        previous=previous,
         progress=progress,
         cache=cache,
         on_client=clients.track,
+        batch_sizes=ctx.batch_sizes.for_host(settings.graphql_url),
         budget=budgets.for_token(token),
         # What GitHub withholds from the viewer's token for good (an organisation's SAML
         # single sign-on, a permission it lacks) is read with the server's token, if any.

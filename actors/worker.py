@@ -18,8 +18,10 @@ from gitbrag.errors import StoreUnavailable
 from gitbrag.jobs.lifecycle import JobLifecycle
 from gitbrag.jobs.service import Stores
 from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.batch_sizes import BatchSizeStore
 from gitbrag.stores.cache import RedisImmutableCache
-from gitbrag.stores.connection import connect, wait_until_answers
+from gitbrag.stores.collections import CollectionStore
+from gitbrag.stores.connection import StoreClient, connect, wait_until_answers
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
 T = TypeVar("T")
@@ -31,13 +33,16 @@ STORE_WAIT_SECONDS = 300.0
 @dataclass
 class WorkerContext:
     """Per-process resources: settings, one Redis client, the stores (the per-token GitHub
-    budgets among them), the GitHub cache, the worker metrics, and the job lifecycle (which
-    counts finished jobs in the metrics)."""
+    budgets among them), the GitHub cache, the worker metrics, each report's last collection
+    and what GitHub's host takes in a batch (both shared by every worker), and the job
+    lifecycle (which counts finished jobs in the metrics)."""
 
     settings: Settings
     stores: Stores
     cache: RedisImmutableCache
     metrics: WorkerMetricsStore
+    collections: CollectionStore
+    batch_sizes: BatchSizeStore
 
     @property
     def lifecycle(self) -> JobLifecycle:
@@ -49,8 +54,18 @@ def worker_context() -> WorkerContext:
     settings = get_settings()
     client = connect(settings)
     return WorkerContext(
-        settings, Stores(client, settings), RedisImmutableCache(client), WorkerMetricsStore(client)
+        settings,
+        Stores(client, settings),
+        RedisImmutableCache(client),
+        WorkerMetricsStore(client),
+        collections_of(client, settings),
+        BatchSizeStore(client),
     )
+
+
+def collections_of(client: StoreClient, settings: Settings) -> CollectionStore:
+    """Each report's last collection, kept as long as reports are."""
+    return CollectionStore(client, ttl_seconds=settings.report_retention_days * 86_400)
 
 
 def wait_for_store(ctx: WorkerContext, timeout: float = STORE_WAIT_SECONDS) -> None:

@@ -9,6 +9,14 @@ cost for the same pull requests.
 Also the second report for the same user with a warm ``MemoryCache`` (5_years then 1_year),
 and what the plan not taken for reviews (search ``reviewed-by:``, docs/reviews-and-issues.md)
 would spend on its search pages alone.
+Then issue 21's figures (``refresh``): per sample user and period, the requests of a cold
+generation and of a refresh done at once after it (the previous collection and the cache it
+filled, as a worker keeps them), their ratio against the target (at most 0.15 of cold, or 2
+requests, whichever is larger; at most 10 for the 2,600-PR user), and a cold generation's wall
+time at 100 ms simulated latency with 4 requests in flight (the client's default); with the
+refresh's measured cost (REST requests, GraphQL points), how many reports of that size one
+server token keeps fresh a day under pre-warming (``gitbrag.github.capacity``, the default
+budget share and freshness).
 Last, the simulated GitHub's "real GitHub" mode (``preset="real_github"``, issue 18): requests
 per report of every sample and round-two user against the default mode, and their ratio
 (a test holds it at most 1.5: ``tests/github/test_real_github_mode.py``).
@@ -30,14 +38,22 @@ from gitbrag.fakehub.data import SAMPLE_USERS, token_for
 from gitbrag.fakehub.identity_data import ROUND_TWO_USERS
 from gitbrag.fakehub.server import FakeHub
 from gitbrag.github.cache import MemoryCache
+from gitbrag.github.capacity import Allowance, Cost, reports_kept_fresh
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.collect import collect
+from gitbrag.github.collect import collect, collect_snapshot
+from gitbrag.github.refresh import refresh
 from gitbrag.github.windows import Window, WindowedSearch
 from gitbrag.report.builder import build_report
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import ALL_TIME_START, DateRange
+from gitbrag.report.records import Snapshot
+from gitbrag.settings import Settings
 
 ACTIVITY_OPERATIONS = ("SearchIssues", "ReviewContributions", "PullRequestReviews")
+LATENCY_MS = 100.0
+REFRESH_SHARE = 0.15  # a refresh's requests at most this share of a cold generation's...
+REFRESH_FLOOR = 2  # ...or this many, whichever is larger
+BIG_USER, BIG_REFRESH, BIG_COLD, BIG_COLD_SECONDS = "prolific-bot", 10, 80, 3.0
 
 
 async def _report(
@@ -109,6 +125,78 @@ async def _requests(hub: FakeHub, login: str, period: str) -> int:
         return client.requests_made
 
 
+async def _generation(
+    hub: FakeHub, key: ReportKey, cache: MemoryCache, previous: Snapshot | None
+) -> tuple[Snapshot, GitHubClient, float]:
+    """A cold collection (``previous`` None) or a refresh of ``previous``: the snapshot, the
+    client that made it (its counters) and the wall time."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = GitHubClient(
+            http, token=token_for(key.username), api_url=hub.api_url, graphql_url=hub.graphql_url
+        )
+        started = time.perf_counter()
+        if previous is None:
+            snapshot = await collect_snapshot(client, key, cache=cache)
+        else:
+            snapshot = await refresh(client, key, previous, cache=cache)
+        return snapshot, client, time.perf_counter() - started
+
+
+def _refresh_costs(hub: FakeHub) -> dict[str, Any]:
+    settings = Settings()
+    allowance = Allowance.daily(settings.prewarm_budget_share)
+    rows: dict[str, Any] = {}
+    for login in SAMPLE_USERS:
+        for period in ("1_year", "all_time"):
+            key = ReportKey(login, DateRange.for_period(period, hub.data.today))  # type: ignore[arg-type]
+            hub.reset()
+            cache = MemoryCache()
+            try:
+                previous, cold, _ = asyncio.run(_generation(hub, key, cache, None))
+            except NotFound:  # a private profile: no report to refresh
+                continue
+            _, fresh, _ = asyncio.run(_generation(hub, key, cache, previous))
+            hub.reset()
+            hub.faults.configure(latency_ms=LATENCY_MS)
+            slow_cache = MemoryCache()
+            kept, slow, seconds = asyncio.run(_generation(hub, key, slow_cache, None))
+            _, _, refresh_seconds = asyncio.run(_generation(hub, key, slow_cache, kept))
+            hub.reset()
+            limit = max(REFRESH_SHARE * cold.requests_made, REFRESH_FLOOR)
+            if login == BIG_USER:
+                limit = min(limit, BIG_REFRESH)
+            cost = Cost(fresh.rest_requests, fresh.graphql_points)
+            rows[f"{login}/{period}"] = {
+                "cold_requests": cold.requests_made,
+                "refresh_requests": fresh.requests_made,
+                "ratio": round(fresh.requests_made / cold.requests_made, 3),
+                "refresh_target": limit,
+                "refresh_within_target": fresh.requests_made <= limit,
+                "cold_seconds_at_100ms": round(seconds, 2),
+                "cold_requests_at_100ms": slow.requests_made,
+                "refresh_seconds_at_100ms": round(refresh_seconds, 2),
+                "cold_graphql_points": cold.graphql_points,
+                "refresh_rest_requests": fresh.rest_requests,
+                "refresh_graphql_points": fresh.graphql_points,
+                "kept_fresh_by_one_token": reports_kept_fresh(
+                    cost, allowance, settings.report_fresh_seconds
+                ),
+            }
+    big = [row for name, row in rows.items() if name.startswith(f"{BIG_USER}/")]
+    return {
+        "reports": rows,
+        "every_refresh_within_target": all(row["refresh_within_target"] for row in rows.values()),
+        "big_user_cold_within_target": all(
+            row["cold_requests"] <= BIG_COLD and row["cold_seconds_at_100ms"] <= BIG_COLD_SECONDS
+            for row in big
+        ),
+        "prewarm": {
+            "budget_share": settings.prewarm_budget_share,
+            "fresh_seconds": settings.report_fresh_seconds,
+        },
+    }
+
+
 def _real_github_mode(hub: FakeHub) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for period in ("1_year", "all_time"):
@@ -153,8 +241,10 @@ def main() -> dict[str, Any]:
             for login in ("review-machine", "octocat")
             for period in ("1_year", "all_time")
         }
+        refreshes = _refresh_costs(hub)
         real_github = _real_github_mode(hub)
     return {
+        "refresh": refreshes,
         "reports": rows,
         "second_report_with_cache": warm,
         "reviewed_by_search_plan": plan,

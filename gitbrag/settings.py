@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     max_report_pull_requests: int = Field(default=20_000, ge=1)
     not_found_ttl_seconds: int = 600
     report_retention_days: int = 90
+    # A report's next generation refreshes from its last collection (what changed since, read
+    # incrementally) when the full collection behind it is at most this many days old;
+    # older (and incomplete) ones are collected again in full. 0: always collect in full.
+    refresh_max_age_days: int = Field(default=7, ge=0)
 
     # Jobs
     job_time_limit_seconds: int = 900

@@ -127,4 +127,5 @@ def _with(
         tokens=tokens,
         today=data.today,
         issues=[issue(i) for i in data.issues],
+        redirects=data.redirects,
     )

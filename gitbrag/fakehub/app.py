@@ -333,6 +333,7 @@ def create_app(state: HubState) -> Starlette:
         Route("/_fakehub/register", control.control_register, methods=["POST"]),
         Route("/_fakehub/sso", control.control_sso, methods=["POST"]),
         Route("/_fakehub/tokens", control.control_tokens, methods=["POST"]),
+        Route("/_fakehub/change", control.control_change, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.hub = state

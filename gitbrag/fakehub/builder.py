@@ -19,6 +19,7 @@ from gitbrag.fakehub.records import (
     FakeUser,
     IssueStateReason,
     ReviewState,
+    commit_id,
     token_for,
 )
 
@@ -186,6 +187,8 @@ class Builder:
             rng = late if item.repo in self.late_repos else self.rng
             numbers[item.repo] = numbers.get(item.repo, 0) + rng.randint(1, 7)
             item.number = numbers[item.repo]
+            if isinstance(item, FakePR):
+                item.head_oid = commit_id(item.repo, item.number)
         first_merge: dict[tuple[str, str], datetime] = {}
         for pr in self.prs:
             if pr.merged_at is not None:

@@ -4,12 +4,15 @@ The controls let an out-of-process user (``gitbrag fakehub``) do what ``FakeHub`
 process: read counters and the peak of requests in flight per login, reset, configure
 faults and behaviours (``{"preset": "real_github"}`` too), force a budget, revoke a token,
 list tokens, rename an account (``{"old", "new"}``), register one (``{"login", "name"...,
-"kind"}`` -> its token), grant an SSO session (``{"login", "org"}``) and issue a token of a
-kind (``{"login", "kind"}``). Bad input answers 400 with ``{"error": ...}``.
+"kind"}`` -> its token), grant an SSO session (``{"login", "org"}``), issue a token of a
+kind (``{"login", "kind"}``) and change the data between two collections (``{"change":
+"merge_pull_request", "repo": "o/r", "number": 3, "at": "2026-01-01T00:00:00Z"}``, see
+``changes``). Bad input answers 400 with ``{"error": ...}``.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from gitbrag.fakehub.accounts import PROFILE_FIELDS, AccountError
 from gitbrag.fakehub.avatars import identicon_svg
+from gitbrag.fakehub.changes import ChangeError
 from gitbrag.fakehub.data import token_for
 from gitbrag.fakehub.state import HubState
 from gitbrag.fakehub.tokens import TOKEN_KINDS
@@ -190,3 +194,20 @@ async def control_tokens(request: Request) -> Response:
     except AccountError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse({"login": user.login, "id": user.id, "kind": kind, "token": token})
+
+
+async def control_change(request: Request) -> Response:
+    """``{"change": name, "at": ISO time (optional), ...its arguments}``: the served data
+    changes as GitHub's would between two collections (``gitbrag.fakehub.changes``)."""
+    payload = await _body(request)
+    try:
+        name = _text(payload, "change")
+        at = payload.get("at")
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00")) if isinstance(at, str) else None
+        if moment is not None and moment.tzinfo is None:
+            raise ChangeError("at needs a time zone")
+        arguments = {k: v for k, v in payload.items() if k not in ("change", "at")}
+        request.app.state.hub.change(name, moment, **arguments)
+    except (AccountError, ChangeError, ValueError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"ok": True, "change": name})

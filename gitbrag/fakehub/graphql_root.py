@@ -118,7 +118,7 @@ class QueryRoot:
         self, owner: str, name: str, follow_renames: bool = True
     ) -> RepoView | GraphQLError:
         self.ctx.state.count("repository")
-        repo = self.ctx.state.repo(owner, name)
+        repo = self.ctx.state.repo(owner, name, follow_renames=follow_renames)
         if repo is None or not self.ctx.state.can_see(repo, self.ctx.viewer):
             raise fault(
                 f"Could not resolve to a Repository with the name '{owner}/{name}'.", "NOT_FOUND"

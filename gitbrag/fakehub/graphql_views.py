@@ -112,11 +112,20 @@ class OwnerView(View):
         self.url = f"https://github.com/{user.login}"
         self.resource_path = f"/{user.login}"
         self.database_id = user.id
-        self.id = base64.b64encode(f"04:{self.typename}{user.id}".encode()).decode()
-        self.created_at = iso(user.created_at)
-        self.twitter_username = next(
-            (url.rsplit("/", 1)[-1] for p, url in user.social_accounts if p == "twitter"), None
-        )
+
+    # Computed when a document asks for them (a stargazer page never does).
+    @property
+    def id(self) -> str:
+        return base64.b64encode(f"04:{self.typename}{self.user.id}".encode()).decode()
+
+    @property
+    def created_at(self) -> str | None:
+        return iso(self.user.created_at)
+
+    @property
+    def twitter_username(self) -> str | None:
+        accounts = self.user.social_accounts
+        return next((url.rsplit("/", 1)[-1] for p, url in accounts if p == "twitter"), None)
 
     def avatar_url(self, size: int | None = None) -> str:
         url = self.ctx.avatar(self.user.avatar_name)
@@ -151,10 +160,20 @@ class RepoView(View):
         self.is_private = repo.is_private
         self.visibility = "PRIVATE" if repo.is_private else "PUBLIC"
         self.is_fork = self.is_archived = self.is_disabled = self.is_template = False
-        self.created_at = iso(repo.created_at)
         self.database_id = repo.id
-        self.id = base64.b64encode(f"010:Repository{repo.id}".encode()).decode()
-        self.resource_path = f"/{repo.name_with_owner}"
+
+    # Computed when a document asks for them (many documents never do).
+    @property
+    def created_at(self) -> str | None:
+        return iso(self.repo.created_at)
+
+    @property
+    def id(self) -> str:
+        return base64.b64encode(f"010:Repository{self.repo.id}".encode()).decode()
+
+    @property
+    def resource_path(self) -> str:
+        return f"/{self.repo.name_with_owner}"
 
     def owner(self) -> OwnerView:
         user = self.ctx.state.user(self.repo.owner)
@@ -210,19 +229,37 @@ class _ConversationView(View):
         self, ctx: RequestContext, item: FakePR | FakeIssue, kind: str, id_prefix: str
     ) -> None:
         self.ctx, self.item = ctx, item
+        self.kind, self.id_prefix = kind, id_prefix
         self.number = item.number
         self.title = item.title
         self.url = item.url
-        self.resource_path = f"/{item.repo}/{kind}/{item.number}"
         self.state = item.state
         self.closed = item.closed_at is not None
         self.locked = False
-        self.created_at = iso(item.created_at)
-        self.closed_at = iso(item.closed_at)
-        self.updated_at = iso(item.updated_at)
         self.body = ""
         self.full_database_id = self.database_id = item.number
-        self.id = base64.b64encode(f"{id_prefix}{item.repo}#{item.number}".encode()).decode()
+
+    # Computed when a document asks for them (a file list never does).
+    @property
+    def resource_path(self) -> str:
+        return f"/{self.item.repo}/{self.kind}/{self.item.number}"
+
+    @property
+    def created_at(self) -> str | None:
+        return iso(self.item.created_at)
+
+    @property
+    def closed_at(self) -> str | None:
+        return iso(self.item.closed_at)
+
+    @property
+    def updated_at(self) -> str | None:
+        return iso(self.item.updated_at)
+
+    @property
+    def id(self) -> str:
+        item = self.item
+        return base64.b64encode(f"{self.id_prefix}{item.repo}#{item.number}".encode()).decode()
 
     def author(self) -> OwnerView | None:
         user = self.ctx.state.user(self.item.author)
@@ -240,12 +277,25 @@ class PullRequestView(_ConversationView):
         self.pr = pr
         self.merged = pr.merged_at is not None
         self.is_draft = False
-        self.merged_at = iso(pr.merged_at)
-        self.additions = pr.additions
-        self.deletions = pr.deletions
-        # A diff too large to compute: GitHub says 0 changed files (and lists none).
-        self.changed_files = 0 if pr.diff_too_large else pr.changed_files
         self.author_association = pr.author_association
+        self.head_ref_oid = pr.head_oid
+
+    @property
+    def merged_at(self) -> str | None:
+        return iso(self.pr.merged_at)
+
+    @property
+    def additions(self) -> int:
+        return self.pr.additions
+
+    @property
+    def deletions(self) -> int:
+        return self.pr.deletions
+
+    @property
+    def changed_files(self) -> int:
+        """A diff too large to compute: GitHub says 0 changed files (and lists none)."""
+        return 0 if self.pr.diff_too_large else self.pr.changed_files
 
     def base_repository(self) -> RepoView | GraphQLError:
         return self.repository()

@@ -16,6 +16,11 @@ IssueStateReason = Literal["COMPLETED", "NOT_PLANNED", "DUPLICATE", "REOPENED"]
 EPOCH: Final = datetime(2008, 2, 8, tzinfo=UTC)
 
 
+def commit_id(*parts: object) -> str:
+    """A deterministic 40-hex commit id for ``parts`` (a pull request's head)."""
+    return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
+
+
 def token_for(login: str) -> str:
     """The deterministic token of ``login`` (case-insensitive), as listed in ``DataSet.tokens``."""
     return "gho_fake_" + hashlib.sha256(login.lower().encode()).hexdigest()[:27]
@@ -103,6 +108,8 @@ class FakeIssue:
     created_at: datetime
     closed_at: datetime | None
     state_reason: IssueStateReason | None = None
+    # The last change made at run time (``changes``): it moves ``updated_at`` as GitHub does.
+    touched_at: datetime | None = None
 
     @property
     def state(self) -> Literal["OPEN", "CLOSED"]:
@@ -114,7 +121,7 @@ class FakeIssue:
 
     @property
     def updated_at(self) -> datetime:
-        return max(self.created_at, self.closed_at or self.created_at)
+        return max(self.created_at, self.closed_at or self.created_at, self.touched_at or EPOCH)
 
 
 @dataclass
@@ -132,6 +139,12 @@ class FakePR:
     # ``changedFiles: 0``, while additions and deletions stay right.
     diff_too_large: bool = False
     reviews: list[FakeReview] = field(default_factory=list)  # oldest first
+    # The head commit (``headRefOid``, set once the PR is numbered: ``commit_id``): a push
+    # changes it (``changes``), a rename of the repository does not.
+    head_oid: str = ""
+    # The last change made at run time that GitHub counts as activity (a push, a merge, a
+    # review dismissed...): it moves ``updated_at``.
+    touched_at: datetime | None = None
 
     @property
     def state(self) -> PRState:
@@ -158,7 +171,7 @@ class FakePR:
     @property
     def updated_at(self) -> datetime:
         """The last change: opened, closed or merged, or a review submitted."""
-        moments = [self.created_at, self.closed_at or self.created_at]
+        moments = [self.created_at, self.closed_at or self.created_at, self.touched_at or EPOCH]
         moments += [r.submitted_at for r in self.reviews if r.submitted_at is not None]
         return max(moments)
 
@@ -171,6 +184,9 @@ class DataSet:
     tokens: dict[str, str]  # token -> login
     today: date
     issues: list[FakeIssue] = field(default_factory=list)  # oldest first
+    # Renamed repositories: lower-case old ``owner/name`` -> the name it has now (GitHub
+    # redirects a renamed repository's old name; ``changes.rename_repository``).
+    redirects: dict[str, str] = field(default_factory=dict)
 
     def prs_by(self, login: str) -> list[FakePR]:
         """Every PR authored by ``login`` (case-insensitive), oldest first."""

@@ -8,7 +8,9 @@ both kinds), ``author:LOGIN`` and ``-author:LOGIN`` (case-insensitive), ``review
 ``is:closed`` (merged included, as on GitHub), ``created:`` and ``updated:`` (the last
 change: opened, closed or reviewed) with ``A..B``, ``A..*``, ``*..B``,
 ``>=A``, ``>A``, ``<=B``, ``<B`` or a single ``A`` (dates ``YYYY-MM-DD`` cover their whole
-day; ISO datetimes are exact), and ``sort:created-asc|created-desc`` (default newest first).
+day; ISO datetimes are exact), and ``sort:created-asc|created-desc|updated-asc|updated-desc``
+(``sort:created`` and ``sort:updated`` are descending, as on GitHub; default newest first by
+creation).
 Other words must all appear in the title. Private repositories match only for their members
 and never with ``is:public``.
 """
@@ -35,6 +37,7 @@ class SearchQuery:
     reviewers: list[str] = field(default_factory=list)  # reviewed-by: logins (lower case)
     excluded: list[str] = field(default_factory=list)  # -author: logins (lower case)
     newest_first: bool = True
+    sort_by: str = "created"  # or "updated"
     visibility: str | None = None  # "public" | "private" | None
     kinds: set[str] = field(default_factory=set)  # "pr", "issue"; empty: both
     predicates: list[Predicate] = field(default_factory=list)
@@ -135,10 +138,10 @@ def parse_query(text: str) -> SearchQuery:
         elif key == "updated":
             query.predicates.append(_updated_within(*_created_range(value)))
         elif key == "sort":
-            if value.lower() == "created-asc":
-                query.newest_first = False
-            elif value.lower() == "created-desc":
-                query.newest_first = True
+            field, _, direction = value.lower().partition("-")
+            if field in ("created", "updated") and direction in ("", "asc", "desc"):
+                query.sort_by = field
+                query.newest_first = direction != "asc"
         else:
             words.append(token.lower())
     if words:
@@ -198,5 +201,11 @@ def run_search(
         and visible(pr)
         and all(p(pr) for p in query.predicates)
     ]
-    matches.sort(key=lambda pr: (pr.created_at, pr.repo, pr.number), reverse=query.newest_first)
+    if query.sort_by == "updated":
+        matches.sort(
+            key=lambda pr: (pr.updated_at, pr.created_at, pr.repo, pr.number),
+            reverse=query.newest_first,
+        )
+    else:
+        matches.sort(key=lambda pr: (pr.created_at, pr.repo, pr.number), reverse=query.newest_first)
     return matches

@@ -7,6 +7,7 @@ import collections
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -39,6 +40,8 @@ class FakeHub:
     ``"oauth"``, and each behaviour shown, such as ``"saml.forbidden"``; see
     ``gitbrag.fakehub.behaviours``).
 
+    The data can change between two collections (``change``: a pull request merged or
+    pushed to, a repository made private or renamed, stars given...; ``changes``).
     Accounts can be renamed and registered at run time (``rename``, ``register``); tokens
     belong to accounts, and ``token(login)`` stays the data set's token of the account that
     had ``login`` when the data set was built. ``reset()`` undoes renames and registrations.
@@ -154,8 +157,8 @@ class FakeHub:
     # -- accounts (``gitbrag.fakehub.accounts``) and tokens (``gitbrag.fakehub.tokens``) --
     @property
     def live_data(self) -> DataSet:
-        """The data set as served now: ``data`` with the renames and registrations made
-        since the last reset (which drops them)."""
+        """The data set as served now: ``data`` with the renames, registrations and changes
+        made since the last reset (which drops them)."""
         return self.state.data
 
     def rename(self, old: str, new: str) -> FakeUser:
@@ -169,6 +172,14 @@ class FakeHub:
         ``profile``: ``name``, ``bio``, ``company``, ``location``, ``blog``,
         ``private_profile``. Returns a token of ``kind`` for it."""
         return self.state.register(login, kind=kind, **profile)[1]
+
+    def change(self, name: str, at: datetime | None = None, /, **arguments: Any) -> None:
+        """Change the served data as GitHub would between two collections: ``name`` is one
+        of :data:`gitbrag.fakehub.changes.CHANGES` (``merge_pull_request``,
+        ``push_to_pull_request``, ``set_visibility``, ``rename_repository``, ``star``...)
+        with its keyword arguments, at ``at`` (now by default). ``reset()`` undoes it;
+        ``ChangeError`` for a change GitHub would refuse."""
+        self.state.change(name, at, **arguments)
 
     def grant_sso(self, login: str, org: str) -> None:
         """``login``'s tokens get an SAML SSO session for organisation ``org``."""

@@ -1,7 +1,8 @@
 """Everything the simulated GitHub remembers between requests, behind one lock.
 
-The data set is read-only; a rename or registration swaps in a changed copy (``accounts``)
-with its lookups rebuilt, so every index keyed by login stays right. Tokens (which belong to
+The data set is read-only; a rename or registration (``accounts``), or a change to pull
+requests, issues, reviews, repositories or stars (``changes``) swaps in a changed copy with its
+lookups rebuilt, so every index keyed by login stays right. Tokens (which belong to
 account ids), revocations, OAuth codes, SSO sessions, budgets, faults and counters change,
 and are shared by the server thread and the test thread.
 """
@@ -14,11 +15,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from gitbrag.fakehub.accounts import AccountError, registered, renamed
 from gitbrag.fakehub.behaviours import Behaviours
 from gitbrag.fakehub.budgets import Budgets
+from gitbrag.fakehub.changes import CHANGES, ChangeError
 from gitbrag.fakehub.data import (
     ROUND_TWO_USERS,
     SAMPLE_USERS,
@@ -135,8 +138,14 @@ class HubState:
     def user_by_id(self, account_id: int) -> FakeUser | None:
         return self._index.users_by_id.get(account_id)
 
-    def repo(self, owner: str, name: str) -> FakeRepo | None:
-        return self.repos_by_key.get(f"{owner}/{name}".lower())
+    def repo(self, owner: str, name: str, *, follow_renames: bool = False) -> FakeRepo | None:
+        """The repository called ``owner/name`` (or, ``follow_renames``, once called so)."""
+        key = f"{owner}/{name}".lower()
+        found = self.repos_by_key.get(key)
+        if found is None and follow_renames and key in self.data.redirects:
+            self.count("repository.redirect")
+            found = self.repos_by_key.get(self.data.redirects[key].lower())
+        return found
 
     def people(self) -> list[FakeUser]:
         """Who can sign in on the consent page and is listed by ``/_fakehub/users``: the
@@ -183,6 +192,22 @@ class HubState:
             user = data.users[login.lower()]
         self.count("register")
         return user, self.issue_token(user.id, kind)
+
+    def change(self, name: str, at: datetime | None = None, /, **arguments: Any) -> None:
+        """Apply change ``name`` of :mod:`gitbrag.fakehub.changes` at ``at`` (now by the
+        hub's clock, whole seconds as GitHub keeps them); ``ChangeError`` for a change
+        GitHub would refuse or arguments it does not take."""
+        apply = CHANGES.get(name)
+        if apply is None:
+            raise ChangeError(f"unknown change {name!r}; known: {sorted(CHANGES)}")
+        moment = at or datetime.fromtimestamp(self.clock(), UTC).replace(microsecond=0)
+        with self._lock:
+            try:
+                data = apply(self.data, moment, **arguments)
+            except TypeError as exc:
+                raise ChangeError(f"{name}: {exc}") from None
+            self._index = _Index(data)
+        self.count(f"change.{name}")
 
     def grant_sso(self, login: str, org: str) -> None:
         """``login``'s tokens may read ``org`` from now on (an active SAML SSO session)."""

@@ -9,6 +9,12 @@ is kept; only the failed items are read again, in batches of half as many aliase
 for half as many nodes, down to one alias asking for one node. An item still failing then
 is given up (the caller names it in the report's incomplete reasons).
 
+How many aliases a document holds is bounded twice: by the item's ``batch`` and, for a
+``kind`` of batch, by the node budget GitHub takes for it on this host, learned from its
+answers (:mod:`gitbrag.github.batch_sizes`: documents taken whole grow it, refusals shrink
+it, and every worker shares what was learned). A group of items asking ``first`` nodes each
+goes in documents of at most ``budget // first`` aliases.
+
 An item remembers its smaller size (:class:`Size`): later pages of a connection that was too
 big are read at the size that worked. After ``GROW_AFTER`` pages read in a row it tries twice
 the size again, up to where it started: a timeout or a 502 is often a blip, and a 3,000-file
@@ -29,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 from gitbrag.errors import GitHubError, GitHubUnavailable
+from gitbrag.github.batch_sizes import Kind
 from gitbrag.github.client import BatchAnswer, BatchTooLarge, GitHubClient
 from gitbrag.github.responses import Denial
 from gitbrag.github.tasks import gather_all
@@ -96,28 +103,61 @@ class BatchResult(Generic[T]):
         return next((found for held, found in self.denied if held is item), ())
 
 
-def _chunks(items: list[T]) -> list[list[T]]:
-    """Items grouped by their ``(first, batch)``, each group cut into documents of ``batch``."""
+def _chunks(items: list[T], budget: int | None = None) -> list[list[T]]:
+    """Items cut into documents of at most their ``batch`` aliases.
+
+    Without a node ``budget``, items are grouped by their ``(first, batch)``. With one, a
+    request is worth more than nodes: items at their full size are packed largest page
+    first, each document asking its first item's ``first`` of every alias (a smaller item
+    gets a page larger than it needs) while the aliases times that stay within ``budget``;
+    items GitHub made smaller keep their groups (they must not be asked more than worked).
+    A document always holds at least one alias.
+    """
     groups: dict[tuple[int, int], list[T]] = {}
+    packable: list[T] = []
     for item in items:
-        groups.setdefault((item.size.first, item.size.batch), []).append(item)
-    return [
-        group[i : i + batch]
-        for (_, batch), group in groups.items()
-        for i in range(0, len(group), batch)
-    ]
+        if budget is not None and item.size.first >= item.size.full_first:
+            packable.append(item)
+        else:
+            groups.setdefault((item.size.first, item.size.batch), []).append(item)
+    chunks = []
+    for (first, batch), group in groups.items():
+        if budget is not None:
+            batch = max(1, min(batch, budget // max(1, first)))
+        chunks += [group[i : i + batch] for i in range(0, len(group), batch)]
+    packable.sort(key=lambda item: -item.size.first)
+    chunk: list[T] = []
+    for item in packable:
+        cap = min([item.size.batch, *(held.size.batch for held in chunk)])
+        first = chunk[0].size.first if chunk else item.size.first
+        if chunk and (len(chunk) >= cap or (len(chunk) + 1) * first > (budget or 0)):
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
-async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) -> BatchResult[T]:
+def nodes_of(chunk: list[T]) -> int:
+    """The nodes a document of ``chunk`` asks for (its aliases times their ``first``)."""
+    return len(chunk) * chunk[0].size.first
+
+
+async def read_batched(
+    client: GitHubClient, items: list[T], build: Build[T], *, kind: Kind | None = None
+) -> BatchResult[T]:
     """One node per item (alias ``r{i}`` of its document), shrinking what GitHub refuses;
-    what it withholds from the token read again with ``client.fallback``."""
-    result = await _read_all(client, items, build)
+    what it withholds from the token read again with ``client.fallback``. With ``kind``,
+    documents hold at most the node budget learned for that kind on this host, and what
+    GitHub takes or refuses is learned from (``client.batch_sizes``)."""
+    result = await _read_all(client, items, build, kind)
     fallback = client.fallback
     if not result.denied or fallback is None:
         return result
     denied = [item for item, _ in result.denied]
     try:
-        again = await _read_all(fallback, denied, build)
+        again = await _read_all(fallback, denied, build, kind)
     except GitHubError as exc:  # the fallback's trouble: the parts stay named as withheld
         log.warning("the fallback token could not read %d withheld parts: %s", len(denied), exc)
         return result
@@ -129,12 +169,16 @@ async def read_batched(client: GitHubClient, items: list[T], build: Build[T]) ->
     )
 
 
-async def _read_all(client: GitHubClient, items: list[T], build: Build[T]) -> BatchResult[T]:
+async def _read_all(
+    client: GitHubClient, items: list[T], build: Build[T], kind: Kind | None
+) -> BatchResult[T]:
     """:func:`read_batched` with one client."""
     result: BatchResult[T] = BatchResult()
     pending = list(items)
+    sizes = client.batch_sizes
     while pending:
-        chunks = _chunks(pending)
+        budget = await sizes.budget(kind) if kind is not None else None
+        chunks = _chunks(pending, budget)
         answers = await gather_all(_read_one(client, chunk, build) for chunk in chunks)
         pending = []
         for chunk, answer in zip(chunks, answers, strict=True):
@@ -154,6 +198,10 @@ async def _read_all(client: GitHubClient, items: list[T], build: Build[T]) -> Ba
                     found = tuple(d for d in answer.denied if d.alias == f"r{i}")
                     if found:
                         result.denied.append((item, found))
+            if kind is not None and retry:
+                await sizes.refused(kind, nodes_of(chunk))
+            elif kind is not None:
+                await sizes.accepted(kind, nodes_of(chunk))
             for item in retry:
                 if item.size.smallest:
                     result.failed.append(item)

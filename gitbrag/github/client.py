@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from gitbrag.errors import GitHubError, GitHubUnavailable
+from gitbrag.github.batch_sizes import BatchSizes, LocalBatchSizes
 from gitbrag.github.budget import Allowance, Api, LocalTokenBudget, Seen, TokenBudget
 from gitbrag.github.responses import (
     Denial,
@@ -114,8 +115,10 @@ class BatchAnswer:
 class GitHubClient:
     """Talks to GitHub's REST and GraphQL APIs (or GitHub Enterprise, or the simulated one).
 
-    ``requests_made`` counts HTTP requests sent (retries included); ``remaining`` and
-    ``reset_at`` are the last budget GitHub reported. ``fallback``: another client (the
+    ``requests_made`` counts HTTP requests sent (retries included), ``rest_requests`` the
+    REST ones, and ``graphql_points`` the GraphQL points GitHub charged (``rateLimit.cost``
+    of each answer; one where it does not say); ``remaining`` and ``reset_at`` are the last
+    budget GitHub reported. ``fallback``: another client (the
     server's token) to read again what GitHub withholds from this one (SAML single sign-on,
     missing permissions); the collector uses it, the client never does by itself.
     """
@@ -137,6 +140,7 @@ class GitHubClient:
         budget: TokenBudget | None = None,
         clock: Clock = utc_now,
         owns_http: bool = False,
+        batch_sizes: BatchSizes | None = None,
     ) -> None:
         self._http = http
         self._token = token
@@ -160,9 +164,13 @@ class GitHubClient:
         self._owns_http = owns_http
         self._random = random.Random()
         self.requests_made = 0
+        self.rest_requests = 0
+        self.graphql_points = 0
         self.remaining: int | None = None
         self.reset_at: datetime | None = None
         self.fallback: GitHubClient | None = None
+        # How big a batched document GitHub takes here (learned; shared when given).
+        self.batch_sizes: BatchSizes = batch_sizes or LocalBatchSizes()
 
     @classmethod
     def from_settings(
@@ -171,10 +179,12 @@ class GitHubClient:
         token: str | None,
         http: httpx.AsyncClient | None = None,
         budget: TokenBudget | None = None,
+        batch_sizes: BatchSizes | None = None,
     ) -> GitHubClient:
         """A client for the configured GitHub. Without ``http`` it makes (and owns) one whose
         timeouts come from ``settings.http_timeout_seconds``; close it with ``aclose()``.
-        Without ``budget`` the token's limits are kept in this process only."""
+        Without ``budget`` the token's limits are kept in this process only, and without
+        ``batch_sizes`` what it learns of GitHub's batch limits is its own."""
         owns = http is None
         if http is None:
             timeout = settings.http_timeout_seconds
@@ -189,6 +199,7 @@ class GitHubClient:
             max_retry_after=settings.github_max_wait_seconds,
             budget=budget or LocalTokenBudget(settings.token_allowance()),
             owns_http=owns,
+            batch_sizes=batch_sizes,
         )
 
     def __repr__(self) -> str:
@@ -351,6 +362,7 @@ class GitHubClient:
         started = time.monotonic()
         try:
             self.requests_made += 1
+            self.rest_requests += api == "rest"
             response = await self._http.request(
                 method, url, json=body, params=params, headers=self._headers()
             )
@@ -391,6 +403,8 @@ class GitHubClient:
         await self.budget.observe(Seen(resource, self.remaining, self.reset_at.timestamp()))
 
     async def _observe_graphql_budget(self, rate_limit: Any) -> None:
+        cost = rate_limit.get("cost") if isinstance(rate_limit, dict) else None
+        self.graphql_points += cost if isinstance(cost, int) and cost > 0 else 1
         if not isinstance(rate_limit, dict):
             return
         remaining, reset = rate_limit.get("remaining"), rate_limit.get("resetAt")

@@ -30,22 +30,24 @@ such a report is never complete.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from gitbrag.errors import ProfilePrivate, UserNotSearchable
 from gitbrag.github.cache import SEARCHABLE, SEARCHABLE_TTL, ImmutableCache
 from gitbrag.github.client import GitHubClient
-from gitbrag.github.files import FilesResult, fetch_files, pr_key
+from gitbrag.github.files import FileFeed, FilesResult, pr_key
 from gitbrag.github.issues import IssuesResult, search_issues
 from gitbrag.github.profile import fetch_profile
-from gitbrag.github.progress import ProgressCallback, silent
+from gitbrag.github.progress import InOrder, ProgressCallback, silent
 from gitbrag.github.repositories import read_repositories
 from gitbrag.github.reviews import ReviewsResult, collect_reviews, spans
 from gitbrag.github.search import search_pull_requests
-from gitbrag.github.tasks import gather_pair
+from gitbrag.github.tasks import gather_pair, side_by_side
 from gitbrag.github.windows import author_qualifier
 from gitbrag.report.keys import ReportKey
-from gitbrag.report.records import Collection, PullRequestRecord, UserProfile
+from gitbrag.report.records import Collection, PullRequestRecord, Snapshot, UserProfile
 
 
 async def collect(
@@ -62,47 +64,88 @@ async def collect(
     Only public repositories are kept: the search asks for ``is:public`` and every node and
     repository GitHub marks private is dropped again, whatever the token can see.
     """
-    report = progress or silent
+    snapshot = await collect_snapshot(
+        client,
+        key,
+        progress=progress,
+        cache=cache,
+        stars_cap=stars_cap,
+        max_pull_requests=max_pull_requests,
+    )
+    return snapshot.collection
+
+
+async def collect_snapshot(
+    client: GitHubClient,
+    key: ReportKey,
+    *,
+    progress: ProgressCallback | None = None,
+    cache: ImmutableCache | None = None,
+    stars_cap: int = 1000,
+    max_pull_requests: int = 20_000,
+) -> Snapshot:
+    """:func:`collect` as a :class:`~gitbrag.report.records.Snapshot` a later generation of
+    the same report can refresh from (:mod:`gitbrag.github.refresh`).
+
+    The phases overlap where nothing waits for them: reviews and issues are read while pull
+    requests are searched (once the first page showed the range is not too large), the files
+    of the pull requests found so far while the search goes on, and the repositories while
+    the last files are read. Progress still comes phase after phase (:class:`InOrder`).
+    """
+    started = datetime.now(UTC)
+    report = InOrder(progress or silent)
     report("profile", 0, 1)
     profile, reasons = await fetch_profile(client, key.username, cache)
     report("profile", 1, 1)
+    report.reach("search")
+    async with side_by_side() as group:
+        counted = asyncio.Event()
+        files = FileFeed(client, cache, group, report)
 
-    found = await search_pull_requests(
-        client,
-        profile.login,
-        key.range,
-        include_closed=key.include_closed,
-        progress=report,
-        max_pull_requests=max_pull_requests,
-    )
-    reasons += found.incomplete_reasons
-    report("search", len(found.pull_requests), len(found.pull_requests))
+        async def activity() -> tuple[ReviewsResult, IssuesResult]:
+            await counted.wait()  # a range too large to report costs nothing more
+            return await _activity(client, profile.login, key, report, max_items=max_pull_requests)
 
-    reviews, issues = await _activity(
-        client, profile.login, key, report, max_items=max_pull_requests
-    )
-    reasons += reviews.incomplete_reasons + issues.incomplete_reasons
-    if (found.counted, issues.counted, reviews.contributions) == (0, 0, 0):
-        await probe_private(client, profile, cache)  # nothing at all: hidden, or true?
-
-    report("files", 0, len(found.pull_requests))
-    files = await fetch_files(client, found.pull_requests, cache=cache, progress=report)
-
-    repos = await read_repositories(
-        client,
-        found.repository_urls,
-        key.range,
-        cache=cache,
-        stars_cap=stars_cap,
-        progress=report,
-    )
+        reading_activity = group.create_task(activity())
+        found = await search_pull_requests(
+            client,
+            profile.login,
+            key.range,
+            include_closed=key.include_closed,
+            progress=report,
+            max_pull_requests=max_pull_requests,
+            on_counted=counted.set,
+            on_found=files.add,
+        )
+        reasons += found.incomplete_reasons
+        report("search", len(found.pull_requests), len(found.pull_requests))
+        counted.set()
+        report.reach("activity")
+        reviews, issues = await reading_activity
+        reasons += reviews.incomplete_reasons + issues.incomplete_reasons
+        if (found.counted, issues.counted, reviews.contributions) == (0, 0, 0):
+            await probe_private(client, profile, cache)  # nothing at all: hidden, or true?
+        report.reach("files")
+        reading_repositories = group.create_task(
+            read_repositories(
+                client,
+                found.repository_urls,
+                key.range,
+                cache=cache,
+                stars_cap=stars_cap,
+                progress=report,
+            )
+        )
+        listed = await files.finish(found.pull_requests)
+        report.reach("stars")
+        repos = await reading_repositories
     reasons += repos.incomplete_reasons
 
     public = {name for name, info in repos.repositories.items() if not info.is_private}
     pull_requests: list[PullRequestRecord] = [
-        _with_files(pr, files) for pr in found.pull_requests if pr.repository in public
+        _with_files(pr, listed) for pr in found.pull_requests if pr.repository in public
     ]
-    return Collection(
+    collection = Collection(
         profile=profile,
         pull_requests=pull_requests,
         repositories={name: repos.repositories[name] for name in sorted(public)},
@@ -110,6 +153,14 @@ async def collect(
         incomplete_reasons=reasons,
         reviews=reviews.reviews,
         issues=issues.issues,
+    )
+    return Snapshot(
+        collection,
+        key.range,
+        key.include_closed,
+        collected_at=started,
+        cold_at=started,
+        left_out=found.left_out,
     )
 
 

@@ -1,8 +1,14 @@
 """Changed files of many pull requests, in batched GraphQL queries (never one per PR).
 
-Each query asks for up to ``FILES_BATCH`` pull requests with one alias each; a PR with more
-than a page of files stays in the queue with its cursor until its last page. Batches GitHub
-refuses as too large are read again smaller (:mod:`gitbrag.github.batches`).
+Each query asks for up to ``FILES_BATCH`` pull requests with one alias each, and no more
+nodes than GitHub takes (the ``files`` node budget learned per host,
+:mod:`gitbrag.github.batch_sizes`). Search tells how many files each pull request changed, so
+each asks for a page just big enough (``page_for``: 10, 25, 50 or 100 files): a dependency
+bump's two files do not reserve a hundred nodes, and two hundred such pull requests (2,000
+nodes, far below GitHub's limits) fit in one document: half the requests of a hundred, which
+matters most for the users with thousands of small pull requests. A PR with more than a page
+of files stays in the queue with its cursor until its last page. Batches GitHub refuses as
+too large are read again smaller (:mod:`gitbrag.github.batches`).
 
 GitHub does not always list every file. It lists at most 3,000 files of a pull
 request, and for a diff too large to compute it answers ``files: null`` with no
@@ -21,6 +27,7 @@ files are unread with a note saying why (``unread``), which the report names.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -32,8 +39,9 @@ from gitbrag.github.queries import pull_request_files_query
 from gitbrag.github.withheld import explain
 from gitbrag.report.records import FileChange, PullRequestRecord
 
-FILES_BATCH: Final = 20
-FILES_PAGE: Final = 100
+FILES_BATCH: Final = 200  # aliases per document; for pages past 10 files the node budget binds
+FILES_PAGE: Final = 100  # GitHub's largest page
+PAGE_SIZES: Final = (10, 25, 50, FILES_PAGE)
 FILES_UNREAD: Final = "its changed files could not be read"
 
 PRKey = tuple[str, int]
@@ -58,12 +66,21 @@ def truncation(pr: PullRequestRecord, listed: int, *, files_null: bool = False) 
     return None
 
 
+def page_for(changed_files: int) -> int:
+    """The smallest page size of ``PAGE_SIZES`` that lists ``changed_files`` at once."""
+    return next((size for size in PAGE_SIZES if size >= changed_files), FILES_PAGE)
+
+
 @dataclass(eq=False, slots=True)
 class _Job:
     pr: PullRequestRecord
     size: Size = field(default_factory=lambda: Size(FILES_PAGE, FILES_BATCH))
     cursor: str | None = None
     files: list[FileChange] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, pr: PullRequestRecord) -> _Job:
+        return cls(pr, Size(page_for(pr.changed_files), FILES_BATCH))
 
 
 @dataclass(slots=True)
@@ -116,7 +133,7 @@ class _FileReader:
 
     async def round(self, jobs: list[_Job]) -> list[_Job]:
         """Read one page for each job; return the jobs that have more pages."""
-        answer = await read_batched(self.client, jobs, _build)
+        answer = await read_batched(self.client, jobs, _build, kind="files")
         for job in answer.failed:
             self.fail(job.pr)
         unfinished = []
@@ -189,7 +206,65 @@ async def fetch_files(
             files, why = entry
             reader.finish(pr, files, why or truncation(pr, len(files)))
             continue
-        pending.append(_Job(pr))
+        pending.append(_Job.of(pr))
     while pending:
         pending = await reader.round(pending)
     return reader.result
+
+
+class FileFeed:
+    """Files read while the search is still finding pull requests: every ``FILES_BATCH``
+    pull requests :meth:`add`-ed start a read in ``group`` (a document's worth, as its
+    pages come in), and :meth:`finish` reads the rest and merges every read into one
+    :class:`FilesResult`. Progress is ``("files", done, found so far)``."""
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        cache: ImmutableCache | None,
+        group: asyncio.TaskGroup,
+        progress: ProgressCallback,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.group = group
+        self.progress = progress
+        self.queued: list[PullRequestRecord] = []
+        self.seen: set[PRKey] = set()
+        self.tasks: list[asyncio.Task[FilesResult]] = []
+        self.done: dict[int, int] = {}
+
+    def add(self, pull_requests: list[PullRequestRecord]) -> None:
+        fresh = [pr for pr in pull_requests if pr_key(pr) not in self.seen]
+        self.seen.update(pr_key(pr) for pr in fresh)
+        self.queued += fresh
+        while len(self.queued) >= FILES_BATCH:
+            self._start(self.queued[:FILES_BATCH])
+            self.queued = self.queued[FILES_BATCH:]
+
+    def _start(self, pull_requests: list[PullRequestRecord]) -> None:
+        index = len(self.tasks)
+
+        def report(phase: str, done: int, total: int) -> None:
+            self.done[index] = done
+            self.progress("files", sum(self.done.values()), len(self.seen))
+
+        read = fetch_files(self.client, pull_requests, cache=self.cache, progress=report)
+        self.tasks.append(self.group.create_task(read))
+
+    async def finish(self, pull_requests: list[PullRequestRecord]) -> FilesResult:
+        """The files of ``pull_requests`` (any the feed was not given are read now too)."""
+        self.add(pull_requests)
+        self.progress("files", sum(self.done.values()), len(self.seen))
+        if self.queued:
+            self._start(self.queued)
+            self.queued = []
+        merged = FilesResult()
+        for task in self.tasks:
+            part = await task
+            merged.files |= part.files
+            merged.truncated |= part.truncated
+            merged.failed += part.failed
+            merged.unread |= part.unread
+        self.progress("files", len(self.seen), len(self.seen))
+        return merged

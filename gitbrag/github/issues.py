@@ -53,7 +53,8 @@ class IssuesResult:
     counted: int | None = 0
 
 
-def _record(node: dict[str, Any]) -> IssueRecord:
+def issue_record(node: dict[str, Any]) -> IssueRecord:
+    """A search issue node as a record."""
     created_at = parse_time(node["createdAt"])
     assert created_at is not None
     reason = node.get("stateReason")
@@ -90,6 +91,6 @@ async def search_issues(
         return IssuesResult(None, [f"issues opened: {too_many}"], searcher.counted)
     except GitHubUnavailable:  # the pull requests still make a report
         return IssuesResult(None, ["issues opened"], None)
-    issues = [issue for issue, _ in public_records(nodes, "Issue", _record, date_range)]
+    issues = [issue for issue, _ in public_records(nodes, "Issue", issue_record, date_range)]
     issues.sort(key=lambda issue: (issue.created_at, issue.repository, issue.number))
     return IssuesResult(issues, searcher.incomplete_reasons, searcher.counted)

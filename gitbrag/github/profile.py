@@ -87,11 +87,22 @@ async def fetch_profile(
         social, reasons = [], [f"social accounts: the token cannot read them ({why})"]
     elif isinstance(social, BaseException):
         raise social
+    profile = profile_of(user, social or [])
+    if cache is not None and cached is None and account is not None and not reasons:
+        raw = [{"provider": a.provider, "url": a.url} for a in profile.social_accounts]
+        await cache.set(SOCIAL_ACCOUNTS, str(account), raw, SOCIAL_ACCOUNTS_TTL)
+    return profile, reasons
+
+
+def profile_of(user: dict[str, Any], social: list[Any]) -> UserProfile:
+    """The profile from GitHub's ``/users/{login}`` answer and the account's social accounts
+    (``{"provider", "url"}`` each, as REST lists them)."""
     accounts = [
         [account["provider"], account["url"]]
-        for account in social or ()
+        for account in social
         if isinstance(account, dict) and account.get("url")
     ]
+    account = user.get("id") if isinstance(user.get("id"), int) else None
     data = {
         **{field: user.get(field) for field in ("name", "bio", "company", "location", "blog")},
         "login": user["login"],
@@ -100,10 +111,7 @@ async def fetch_profile(
         "html_url": user["html_url"],
         "social_accounts": accounts,
     }
-    if cache is not None and cached is None and account is not None and not reasons:
-        raw = [{"provider": p, "url": u} for p, u in accounts]
-        await cache.set(SOCIAL_ACCOUNTS, str(account), raw, SOCIAL_ACCOUNTS_TTL)
-    return profile_from_json(data), reasons
+    return profile_from_json(data)
 
 
 async def _social_accounts(client: GitHubClient, username: str) -> Any:

@@ -40,20 +40,34 @@ query {name}($query: String!, $first: Int!, $after: String) {{
 """
 
 
+def search_counts_query(count: int) -> str:
+    """How many results ``count`` searches find (``c{i}``, search text ``$q{i}``), asking
+    for no nodes: what the windowed search cuts a range by."""
+    if count < 1:
+        raise ValueError("a batch holds at least one alias")
+    variables = ", ".join(f"$q{i}: String!" for i in range(count))
+    aliases = "".join(
+        f"  c{i}: search(type: ISSUE, query: $q{i}, first: 0) {{ issueCount }}\n"
+        for i in range(count)
+    )
+    return f"query SearchCounts({variables}) {{\n  {RATE_LIMIT_FIELDS}\n{aliases}}}\n"
+
+
 SEARCH_PULL_REQUESTS: Final = _search(
     "SearchPullRequests",
     "PullRequest",
     "number title url state createdAt mergedAt closedAt additions deletions changedFiles "
-    "authorAssociation",
+    "authorAssociation headRefOid",
 )
-"""One page of a user's authored pull requests. Light on purpose: no file lists."""
+"""One page of a user's authored pull requests. Light on purpose: no file lists (the head
+commit, ``headRefOid``, tells a refresh whether they changed since)."""
 
 
 def _batched(name: str, shared: str, per_alias: str, body: str, count: int, tail: str = "") -> str:
     """``count`` aliases ``r0..r{count-1}`` of ``body``; ``{i}`` in templates is the index."""
     if count < 1:
         raise ValueError("a batch holds at least one alias")
-    variables = [shared] + [per_alias.replace("{i}", str(i)) for i in range(count)]
+    variables = [shared] * bool(shared) + [per_alias.replace("{i}", str(i)) for i in range(count)]
     aliases = [f"  r{i}: " + body.replace("{i}", str(i)) for i in range(count)]
     return (
         f"query {name}({', '.join(variables)}) {{\n  {RATE_LIMIT_FIELDS}\n"
@@ -215,6 +229,113 @@ def pull_request_reviews_query(count: int) -> str:
     )
 
 
+# ------------------------------------------------------------------ refreshing a report
+
+_CHANGED_PULL_REQUEST: Final = (
+    "number title url state createdAt updatedAt mergedAt closedAt additions deletions "
+    "changedFiles authorAssociation headRefOid"
+)
+_CHANGED_ISSUE: Final = "number title url state stateReason createdAt updatedAt closedAt"
+_REPOSITORY: Final = "repository { nameWithOwner url isPrivate }"
+_REVIEWED: Final = (
+    "number updatedAt author { login } " + _REPOSITORY + f" reviews(author: $login, first: "
+    f"$reviews) {{ {_REVIEWS} }}"
+)
+
+SEARCH_CHANGED_PULL_REQUESTS: Final = _search(
+    "SearchChangedPullRequests", "PullRequest", _CHANGED_PULL_REQUEST
+)
+"""More pages of a refresh's pull requests, most recently updated first."""
+
+SEARCH_CHANGED_ISSUES: Final = _search("SearchChangedIssues", "Issue", _CHANGED_ISSUE)
+"""More pages of a refresh's issues, most recently updated first."""
+
+SEARCH_REVIEWED: Final = f"""
+query SearchReviewed($query: String!, $first: Int!, $after: String, $login: String!,
+                     $reviews: Int!) {{
+  {RATE_LIMIT_FIELDS}
+  search(type: ISSUE, query: $query, first: $first, after: $after) {{
+    issueCount
+    {_PAGE_INFO}
+    nodes {{ __typename ... on PullRequest {{ {_REVIEWED} }} }}
+  }}
+}}
+"""
+"""More pages of a refresh's reviewed pull requests, each with ``login``'s reviews of it."""
+
+_REPOSITORY_STATE: Final = (
+    "nameWithOwner url description stargazerCount isPrivate "
+    f"stargazers(first: $stars, {_STAR_ORDER}) @include(if: $s{{i}}) {{ {_PAGE_INFO} "
+    "edges { starredAt } }"
+)
+_OPEN_PULL_REQUEST: Final = (
+    f"pullRequest(number: $pp{{j}}) {{ {_CHANGED_PULL_REQUEST} {_REPOSITORY} }}"
+)
+
+
+def _searched(alias: str, variable: str, typename: str, fields: str) -> str:
+    return (
+        f"  {alias}: search(type: ISSUE, query: ${variable}, first: $first) {{ issueCount "
+        f"{_PAGE_INFO} nodes {{ __typename ... on {typename} {{ {fields} }} }} }}\n"
+    )
+
+
+def refresh_query(repositories: int, open_pull_requests: int) -> str:
+    """A report's refresh, in one document: the user's social accounts (``$login``,
+    ``$social``); the pull requests and issues created in the range, most recently updated
+    first (``$prs``, ``$issues``: search text, ``$first`` per page) and the pull requests
+    reviewed since the previous collection with the user's reviews of each (``$reviewed``,
+    ``$reviews``); the state of ``repositories`` repositories (``r{i}``: ``$o{i}``,
+    ``$n{i}``, and with ``$s{i}`` the newest ``$stars`` of their stargazers), and of
+    ``open_pull_requests`` pull requests that were open (``p{j}``: ``$po{j}``, ``$pn{j}``,
+    ``$pp{j}``). It selects ``User.socialAccounts`` and ``Issue.stateReason``, which an
+    older Enterprise Server lacks: there a refresh is a cold collection.
+    """
+    variables = [
+        "$login: String!, $prs: String!, $issues: String!, $reviewed: String!",
+        "$first: Int!, $reviews: Int!, $social: Int!" + ", $stars: Int!" * bool(repositories),
+    ]
+    variables += [f"$o{i}: String!, $n{i}: String!, $s{i}: Boolean!" for i in range(repositories)]
+    variables += [
+        f"$po{j}: String!, $pn{j}: String!, $pp{j}: Int!" for j in range(open_pull_requests)
+    ]
+    body = (
+        "  user(login: $login) { socialAccounts(first: $social) { nodes { provider url } } }\n"
+        + _searched("prs", "prs", "PullRequest", f"{_CHANGED_PULL_REQUEST} {_REPOSITORY}")
+        + _searched("issues", "issues", "Issue", f"{_CHANGED_ISSUE} {_REPOSITORY}")
+        + _searched("reviewed", "reviewed", "PullRequest", _REVIEWED)
+    )
+    body += "".join(
+        f"  r{i}: repository(owner: $o{i}, name: $n{i}) {{ "
+        + _REPOSITORY_STATE.replace("{i}", str(i))
+        + " }\n"
+        for i in range(repositories)
+    )
+    body += "".join(
+        f"  p{j}: repository(owner: $po{j}, name: $pn{j}) {{ "
+        + _OPEN_PULL_REQUEST.replace("{j}", str(j))
+        + " }\n"
+        for j in range(open_pull_requests)
+    )
+    return f"query Refresh({', '.join(variables)}) {{\n  {RATE_LIMIT_FIELDS}\n{body}}}\n"
+
+
+def open_pull_requests_query(count: int) -> str:
+    """The state of ``count`` pull requests (a refresh's pull requests that were open), one
+    alias each. Variables per alias: ``o{i}`` owner, ``n{i}`` name, ``p{i}`` number."""
+    return _batched(
+        "OpenPullRequests",
+        "",
+        "$o{i}: String!, $n{i}: String!, $p{i}: Int!",
+        "repository(owner: $o{i}, name: $n{i}) { pullRequest(number: $p{i}) { "
+        + _CHANGED_PULL_REQUEST
+        + " "
+        + _REPOSITORY
+        + " } }",
+        count,
+    )
+
+
 ALL_QUERIES: Final[dict[str, str]] = {
     "SearchPullRequests": SEARCH_PULL_REQUESTS,
     "PullRequestFiles": pull_request_files_query(1),
@@ -226,6 +347,12 @@ ALL_QUERIES: Final[dict[str, str]] = {
     "TokenContributions": TOKEN_CONTRIBUTIONS,
     "ReviewContributions": review_contributions_query(1),
     "PullRequestReviews": pull_request_reviews_query(1),
+    "Refresh": refresh_query(1, 1),
+    "SearchChangedPullRequests": SEARCH_CHANGED_PULL_REQUESTS,
+    "SearchChangedIssues": SEARCH_CHANGED_ISSUES,
+    "SearchReviewed": SEARCH_REVIEWED,
+    "OpenPullRequests": open_pull_requests_query(1),
+    "SearchCounts": search_counts_query(1),
 }
 
 
@@ -237,4 +364,8 @@ def representative_batched_queries(count: int = 3) -> dict[str, str]:
         f"Stargazers[{count}]": stargazers_query(count),
         f"ReviewContributions[{count}]": review_contributions_query(count),
         f"PullRequestReviews[{count}]": pull_request_reviews_query(count),
+        f"Refresh[{count}]": refresh_query(count, count),
+        "Refresh[0]": refresh_query(0, 0),
+        f"OpenPullRequests[{count}]": open_pull_requests_query(count),
+        f"SearchCounts[{count}]": search_counts_query(count),
     }

@@ -38,7 +38,7 @@ from gitbrag.github.withheld import reason
 from gitbrag.report.periods import DateRange
 from gitbrag.report.records import RepositoryInfo, StarCount
 
-REPOSITORY_BATCH: Final = 20
+REPOSITORY_BATCH: Final = 50  # aliases per document; the node budget usually binds first
 STAR_PAGE: Final = 100
 MAX_STARS_READ: Final = 5000  # per repository and report: stars newer than the range start
 
@@ -51,7 +51,10 @@ class RepositoriesResult:
 
 
 @dataclass(eq=False, slots=True)
-class _Repo:
+class Repository:
+    """One repository being read: its name, the URL search gave (the fallback when its
+    metadata cannot be read), and what was read of it."""
+
     name: str
     search_url: str
     info: RepositoryInfo | None = None
@@ -88,7 +91,14 @@ def _info_to_json(info: RepositoryInfo) -> dict[str, Any]:
     }
 
 
-class _Reader:
+class RepositoryReader:
+    """Reads repositories' metadata and stars gained (:func:`read_repositories` in steps, so a
+    refresh can hand it nodes it read in a document of its own: :meth:`take`).
+
+    ``fresh``: nothing of a repository's metadata is taken from the cache and its newest
+    stargazer page is always read (a cached timeline is topped up with it): what a refresh
+    shows must equal what a collection with nothing cached would."""
+
     def __init__(
         self,
         client: GitHubClient,
@@ -96,17 +106,20 @@ class _Reader:
         cache: ImmutableCache | None,
         stars_cap: int,
         progress: ProgressCallback,
+        *,
+        fresh: bool = False,
     ) -> None:
         self.client = client
         self.date_range = date_range
         self.cache = cache
         self.stars_cap = stars_cap
         self.progress = progress
+        self.fresh = fresh
         self.want_stars = date_range.period != "all_time"
         self.now = datetime.now(UTC)
         self.result = RepositoriesResult()
 
-    def variables(self, repos: list[_Repo], first: int, **extra: Any) -> dict[str, Any]:
+    def variables(self, repos: list[Repository], first: int, **extra: Any) -> dict[str, Any]:
         variables: dict[str, Any] = {"first": first, **extra}
         for i, repo in enumerate(repos):
             variables[f"o{i}"], variables[f"n{i}"] = repo.owner_and_name
@@ -114,12 +127,12 @@ class _Reader:
                 variables[f"a{i}"] = repo.timeline.cursor
         return variables
 
-    async def load_cached(self, repo: _Repo) -> bool:
+    async def load_cached(self, repo: Repository) -> bool:
         """Fill ``repo`` from the cache; true if it still needs the newest page."""
         if self.cache is None:
             return True
         key = repo.name.lower()
-        meta = await self.cache.get(REPOSITORY, key)
+        meta = None if self.fresh else await self.cache.get(REPOSITORY, key)
         repo.info = _info_from_node(meta) if meta is not None else None
         if not self.want_stars:
             return repo.info is None
@@ -131,12 +144,14 @@ class _Reader:
         return repo.info is None or not fresh
 
     async def batch_nodes(
-        self, repos: list[_Repo], build: Callable[[list[_Repo], int], tuple[str, dict[str, Any]]]
-    ) -> list[tuple[_Repo, dict[str, Any]]]:
+        self,
+        repos: list[Repository],
+        build: Callable[[list[Repository], int], tuple[str, dict[str, Any]]],
+    ) -> list[tuple[Repository, dict[str, Any]]]:
         """Read one aliased node per repository (smaller batches where GitHub refuses); each
         repository whose node could not be read (kept failing, or a null alias such as a
         ``NOT_FOUND``) is marked failed."""
-        answer = await read_batched(self.client, repos, build)
+        answer = await read_batched(self.client, repos, build, kind="stars")
         read = []
         for repo in answer.failed:
             repo.failed = True
@@ -149,41 +164,47 @@ class _Reader:
                 read.append((repo, node))
         return read
 
-    def newest_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+    def newest_query(self, repos: list[Repository], first: int) -> tuple[str, dict[str, Any]]:
         return repositories_query(len(repos)), self.variables(repos, first, stars=self.want_stars)
 
-    def metadata_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+    def metadata_query(self, repos: list[Repository], first: int) -> tuple[str, dict[str, Any]]:
         return repositories_query(len(repos)), self.variables(repos, first, stars=False)
 
-    async def read_metadata(self, repos: list[_Repo]) -> None:
+    async def read_metadata(self, repos: list[Repository]) -> None:
         """Metadata only, for repositories GitHub nulled whole because the token may not read
         their stargazers: the description and star total stay right, only the stars gained
         are named as missing."""
         for repo, node in await self.batch_nodes(repos, self.metadata_query):
             repo.info = _info_from_node(node)
 
-    def older_query(self, repos: list[_Repo], first: int) -> tuple[str, dict[str, Any]]:
+    def older_query(self, repos: list[Repository], first: int) -> tuple[str, dict[str, Any]]:
         return stargazers_query(len(repos)), self.variables(repos, first)
 
-    async def read_newest(self, repos: list[_Repo]) -> None:
+    async def read_newest(self, repos: list[Repository]) -> None:
         for repo, node in await self.batch_nodes(repos, self.newest_query):
-            repo.info = _info_from_node(node)
-            if self.cache is not None:
-                await self.cache.set(
-                    REPOSITORY, repo.name.lower(), _info_to_json(repo.info), REPOSITORY_TTL
-                )
-            if self.want_stars:
-                if node.get("stargazers") is None:  # withheld with the rest kept
-                    repo.failed = True
-                    continue
-                page = StarPage.from_connection(node["stargazers"])
-                old = repo.timeline
-                repo.timeline = (
-                    old.with_newest(page, self.now) if old else Timeline.from_page(page, self.now)
-                )
-                repo.stars_read += max(1, len(page.starred_at))
+            await self.take(repo, node)
 
-    async def read_older(self, repos: list[_Repo]) -> None:
+    async def take(self, repo: Repository, node: dict[str, Any]) -> None:
+        """A repository's metadata and (with stars wanted) newest stargazer page, as read."""
+        repo.info = _info_from_node(node)
+        if self.cache is not None:
+            await self.cache.set(
+                REPOSITORY, repo.name.lower(), _info_to_json(repo.info), REPOSITORY_TTL
+            )
+        if self.want_stars:
+            if node.get("stargazers") is None:  # withheld with the rest kept
+                repo.failed = True
+                return
+            page = StarPage.from_connection(node["stargazers"])
+            old = repo.timeline
+            repo.timeline = (
+                old.with_newest(page, self.now, total=repo.info.stars)
+                if old
+                else Timeline.from_page(page, self.now)
+            )
+            repo.stars_read += max(1, len(page.starred_at))
+
+    async def read_older(self, repos: list[Repository]) -> None:
         for repo, node in await self.batch_nodes(repos, self.older_query):
             if repo.timeline is None or node.get("stargazers") is None:
                 repo.failed = True
@@ -192,7 +213,13 @@ class _Reader:
             repo.timeline = repo.timeline.with_older(page)
             repo.stars_read += max(1, len(page.starred_at))
 
-    def needs_older(self, repo: _Repo) -> bool:
+    async def finish(self, repos: list[Repository], stale: list[Repository]) -> RepositoriesResult:
+        """After the newest pages (of ``stale``, read or taken): metadata of repositories
+        refused only their stargazers, older stargazer pages until every count is known,
+        then the result (timelines cached)."""
+        return await _finish(self, repos, stale)
+
+    def needs_older(self, repo: Repository) -> bool:
         if repo.failed or repo.timeline is None or repo.stars_read >= MAX_STARS_READ:
             return False
         return repo.timeline.count(self.date_range, self.stars_cap) is None
@@ -210,13 +237,22 @@ async def read_repositories(
     """Metadata and stars gained in ``date_range`` for every repository named (with its URL
     from search, the fallback when metadata cannot be read). ``all_time`` counts every star
     (``stargazerCount``) and reads no stargazers."""
-    reader = _Reader(client, date_range, cache, stars_cap, progress)
-    repos = [_Repo(name, url) for name, url in sorted(repository_urls.items())]
-    total = len(repos)
-    progress("stars", 0, total)
+    reader = RepositoryReader(client, date_range, cache, stars_cap, progress)
+    repos = [Repository(name, url) for name, url in sorted(repository_urls.items())]
+    progress("stars", 0, len(repos))
     stale = [repo for repo in repos if await reader.load_cached(repo)]
     if stale:
         await reader.read_newest(stale)
+    return await reader.finish(repos, stale)
+
+
+async def _finish(
+    reader: RepositoryReader, repos: list[Repository], stale: list[Repository]
+) -> RepositoriesResult:
+    """Metadata of repositories refused only for their stargazers, older stargazer pages
+    until every count is known, then the result (timelines cached)."""
+    cache, progress = reader.cache, reader.progress
+    total = len(repos)
     if unstarred := [repo for repo in stale if repo.info is None and _stars_refused(repo)]:
         await reader.read_metadata(unstarred)
     while older := [repo for repo in repos if reader.needs_older(repo)]:
@@ -241,13 +277,13 @@ async def read_repositories(
     return result
 
 
-def _stars_refused(repo: _Repo) -> bool:
+def _stars_refused(repo: Repository) -> bool:
     """GitHub refused the token the stargazers (and so nulled the whole repository)."""
     denial = repo.withheld
     return denial is not None and denial.kind == "token" and denial.field == "stargazers"
 
 
-def _stars(reader: _Reader, repo: _Repo) -> StarCount | None:
+def _stars(reader: RepositoryReader, repo: Repository) -> StarCount | None:
     if repo.failed or repo.info is None:
         return None
     if not reader.want_stars:

@@ -113,7 +113,11 @@ class ReviewsResult:
     contributions: int = 0
 
 
-class _Reader:
+class ReviewReader:
+    """Reads the reviews a user gave: review spans, then more reviews of pull requests with
+    more than a page (``take`` keeps one reviewed pull request node: a refresh feeds it
+    the nodes of its own search)."""
+
     def __init__(self, client: GitHubClient, login: str) -> None:
         self.client = client
         self.login = login
@@ -147,7 +151,7 @@ class _Reader:
 
     async def read_spans(self, jobs: list[_SpanJob], advance: Advance) -> None:
         while jobs:
-            answer = await read_batched(self.client, jobs, self.spans_query)
+            answer = await read_batched(self.client, jobs, self.spans_query, kind="reviews")
             for job in answer.failed:
                 self.reasons.append(f"reviews given from {job.span.label()}")
                 advance()
@@ -203,7 +207,7 @@ class _Reader:
     async def read_more(self) -> None:
         jobs, self.more = self.more, []
         while jobs:
-            answer = await read_batched(self.client, jobs, self.more_query)
+            answer = await read_batched(self.client, jobs, self.more_query, kind="reviews")
             for job in answer.failed:
                 self.reasons.append(f"reviews of {job.repository}#{job.number}")
             unfinished = []
@@ -265,7 +269,7 @@ async def collect_reviews(
     repository, for pull requests reviewed in ``date_range`` (their reviews outside it too:
     the builder selects). Spans or pull requests that keep failing are named in
     ``incomplete_reasons``; ``advance`` is called as each span is read to its end."""
-    reader = _Reader(client, login)
+    reader = ReviewReader(client, login)
     await reader.read_spans([_SpanJob(span) for span in spans(date_range)], advance or _none)
     await reader.read_more()
     reasons = reader.reasons + list(reader.refused) + reader.withheld.reasons()

@@ -49,16 +49,28 @@ class Timeline:
     def from_page(cls, page: StarPage, fetched_at: datetime) -> Timeline:
         return cls(page.starred_at, page.cursor, not page.has_next, fetched_at)
 
-    def with_newest(self, page: StarPage, fetched_at: datetime) -> Timeline:
+    def with_newest(
+        self, page: StarPage, fetched_at: datetime, *, total: int | None = None
+    ) -> Timeline:
         """This timeline updated with a fresh top page. If the page does not reach back to
-        what we already had, the gap cannot be bridged: start over from the page."""
+        what we already had, the gap cannot be bridged: start over from the page. Stars taken
+        back show too, and start it over: where the page overlaps what we had, both must
+        list the same stars, and a timeline reaching the first star must hold ``total`` (the
+        repository's ``stargazerCount``), when given. Stars taken back deeper than a page are
+        seen only then (a timeline is kept for ``STARGAZERS_TTL`` at most)."""
         if not page.has_next or not self.starred_at:
             return Timeline.from_page(page, fetched_at)
         newest_known = self.starred_at[0]
         if not page.starred_at or page.starred_at[-1] > newest_known:
             return Timeline.from_page(page, fetched_at)
         newer = tuple(moment for moment in page.starred_at if moment > newest_known)
-        return Timeline(newer + self.starred_at, self.cursor, self.complete, fetched_at)
+        overlap = page.starred_at[len(newer) :]
+        if overlap != self.starred_at[: len(overlap)]:
+            return Timeline.from_page(page, fetched_at)
+        joined = Timeline(newer + self.starred_at, self.cursor, self.complete, fetched_at)
+        if joined.complete and total is not None and len(joined.starred_at) != total:
+            return Timeline.from_page(page, fetched_at)
+        return joined
 
     def with_older(self, page: StarPage) -> Timeline:
         return Timeline(

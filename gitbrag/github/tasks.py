@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,3 +31,15 @@ async def gather_pair(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
     """Two awaitables of different types side by side, as :func:`gather_all` runs them."""
     results: list[object] = await gather_all([first, second])
     return results[0], results[1]  # type: ignore[return-value]
+
+
+@asynccontextmanager
+async def side_by_side() -> AsyncIterator[asyncio.TaskGroup]:
+    """A task group for work started as it comes (``group.create_task``), run as
+    :func:`gather_all` runs its awaitables: the first failure, of a task or of the body,
+    cancels the rest and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            yield group
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None

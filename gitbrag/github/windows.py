@@ -1,16 +1,22 @@
 """Windowed search: every node of one kind a user authored in a date range, past search's cap.
 
-GitHub search returns at most 1000 results per query. A window whose ``issueCount`` is over
-the cap is split in halves by time, recursively, until every window fits; then each window
-is paged with cursors. Bounds are inclusive ISO datetimes (``created:A..B``), so adjacent
-windows meet at ``B + 1 s``.
+GitHub search returns at most 1000 results per query. A range whose ``issueCount`` is over
+the cap is cut by counting: the range is sliced in ``COUNT_SLICES`` equal spans of time, each
+counted (one document of aliased searches asking no nodes, ``first: 0``), the slices still too
+big sliced and counted again, and adjacent slices are joined into windows of at most
+``WINDOW_RESULTS`` results (:meth:`WindowedSearch.plan`). Windows that small page side by side
+(a window's pages follow each other's cursors), and no page is read only to learn that its
+window is too big. Bounds are inclusive ISO datetimes (``created:A..B``), so adjacent windows
+meet at ``B + 1 s``.
 
 Before any of that, the first page's ``issueCount`` says what the report would cost: above
 the caller's maximum the search is refused (``ReportTooLarge``) rather than read for hours.
 GitHub documents that searches can time out and return what was found so far, and paging is
-not always stable: a window whose pages brought fewer distinct nodes than
-``min(issueCount, 1000)`` is read again once, and if it is still short it is named in the
-incomplete reasons instead of silently making the report smaller.
+not always stable: in a window whose pages brought fewer distinct nodes than
+``min(issueCount, 1000)``, the pages that came back short (fewer results than asked while
+more followed) are read again; if that is not enough the window is read again once, and if
+it is still short it is named in the incomplete reasons instead of silently making the
+report smaller.
 
 Nodes GitHub withholds from the token for good come back ``null`` with an error each (an
 organisation enforcing SAML single sign-on the token has no session for), while
@@ -37,7 +43,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar
 from gitbrag.errors import GitHubError, NotAccessible, ReportTooLarge
 from gitbrag.github.client import GitHubClient
 from gitbrag.github.progress import ProgressCallback
-from gitbrag.github.queries import SEARCH_PULL_REQUESTS
+from gitbrag.github.queries import SEARCH_PULL_REQUESTS, search_counts_query
 from gitbrag.github.responses import Denial
 from gitbrag.github.schema_gaps import Document, send
 from gitbrag.github.tasks import gather_all
@@ -50,6 +56,9 @@ log = logging.getLogger(__name__)
 SEARCH_CAP: Final = 1000
 PAGE_SIZE: Final = 100
 ONE_SECOND: Final = timedelta(seconds=1)
+COUNT_SLICES: Final = 16  # slices a window too big is counted in, one document
+COUNTS_BATCH: Final = 50  # counted searches per document
+WINDOW_RESULTS: Final = 500  # results per planned window: five pages, read side by side
 
 Kind = Literal["pr", "issue"]
 _NOUNS: Final[dict[Kind, str]] = {"pr": "pull requests", "issue": "issues"}
@@ -75,9 +84,12 @@ class Window:
     def can_split(self) -> bool:
         return self.end > self.start
 
-    def halves(self) -> tuple[Window, Window]:
-        middle = self.start + timedelta(seconds=(self.end - self.start).total_seconds() // 2)
-        return Window(self.start, middle), Window(middle + ONE_SECOND, self.end)
+    def slices(self, count: int) -> list[Window]:
+        """At most ``count`` windows of (nearly) equal length tiling this one, to the second."""
+        seconds = int((self.end - self.start).total_seconds()) + 1
+        count = max(1, min(count, seconds))
+        bounds = [self.start + timedelta(seconds=seconds * i // count) for i in range(count + 1)]
+        return [Window(bounds[i], bounds[i + 1] - ONE_SECOND) for i in range(count)]
 
 
 def author_qualifier(login: str) -> str:
@@ -93,6 +105,12 @@ class _Page:
     cursor: str | None
     has_next: bool
     withheld: list[Denial] = field(default_factory=list)  # one per node GitHub nulled for good
+    after: str | None = None  # the cursor it was read after
+
+    def short(self) -> bool:
+        """Fewer results than asked while more follow: GitHub's search ran out of time
+        and paging goes on after what it found (read this page again)."""
+        return self.has_next and len(self.nodes) + len(self.withheld) < PAGE_SIZE
 
 
 def _withheld_nodes(denied: Iterable[Denial]) -> list[Denial]:
@@ -129,7 +147,12 @@ class WindowedSearch:
     taking ``query``, ``first`` and ``after``; ``phase`` names its progress reports.
 
     After ``run``: ``counted`` is GitHub's ``issueCount`` for the whole range, and
-    ``incomplete_reasons`` names what could not be read."""
+    ``incomplete_reasons`` names what could not be read.
+
+    ``on_counted`` is called once the first page showed the range is not too large, and
+    ``on_nodes`` with the nodes of every page from then on as it arrives (the first page's
+    too; re-read windows bring some again): a caller can start work on what was found while
+    the rest is still being searched."""
 
     def __init__(
         self,
@@ -155,6 +178,9 @@ class WindowedSearch:
         self.counted = 0
         self.incomplete_reasons: list[str] = []
         self.withheld = Withheld()
+        self.on_counted: Callable[[], None] | None = None
+        self.on_nodes: Callable[[list[dict[str, Any]]], None] | None = None
+        self._offering = False  # from the count check on, pages are offered to on_nodes
 
     def query_for(self, window: Window) -> str:
         """The search text of ``window``."""
@@ -172,40 +198,89 @@ class WindowedSearch:
         if search is None:  # the token may not search at all: no report without it
             refused = next((d.message for d in answer.denied if d.path == ("search",)), None)
             raise NotAccessible(refused or "GitHub answered search: null")
-        return _Page(
+        page = _Page(
             window,
             int(search["issueCount"]),
             [node for node in search["nodes"] if node],
             search["pageInfo"]["endCursor"],
             bool(search["pageInfo"]["hasNextPage"]),
             _withheld_nodes(answer.denied),
+            after,
         )
+        if self._offering and self.on_nodes is not None:
+            self.on_nodes(page.nodes)
+        return page
 
-    async def first_pages(self, window: Window, first: _Page | None = None) -> list[_Page]:
-        """The first page of every window that fits under the cap, splitting as needed."""
-        first = first or await self.page(window, None)
-        if first.issue_count <= SEARCH_CAP:
-            return [first]
-        if not window.can_split():
-            self.incomplete_reasons.append(
-                f"more than {SEARCH_CAP} {self.noun} created at {format_time(window.start)}"
-            )
-            return [first]
-        left, right = await gather_all(self.first_pages(half) for half in window.halves())
-        return left + right
+    async def counts(self, windows: list[Window]) -> list[int]:
+        """GitHub's ``issueCount`` of each window: aliased searches asking no nodes, up to
+        ``COUNTS_BATCH`` a document, the documents side by side."""
+
+        async def batch(chunk: list[Window]) -> list[int]:
+            variables = {f"q{i}": self.query_for(window) for i, window in enumerate(chunk)}
+            answer = await self.client.graphql_answer(search_counts_query(len(chunk)), variables)
+            found = [answer.data.get(f"c{i}") for i in range(len(chunk))]
+            if any(counted is None for counted in found):
+                # The whole range's first page was answered: a count withheld now is GitHub
+                # failing, not the token's rights; the job retries as it does other failures.
+                raise GitHubError("GitHub answered a search count with null")
+            return [int(counted["issueCount"]) for counted in found if counted is not None]
+
+        chunks = [windows[at : at + COUNTS_BATCH] for at in range(0, len(windows), COUNTS_BATCH)]
+        return [count for counts in await gather_all(map(batch, chunks)) for count in counts]
+
+    async def plan(self, whole: Window) -> list[Window]:
+        """Windows tiling ``whole`` (over the cap), each of at most ``WINDOW_RESULTS``
+        results, or of one second that cannot be cut: counted in ``COUNT_SLICES`` slices,
+        those still over ``WINDOW_RESULTS`` sliced and counted again, then adjacent slices
+        joined while they fit (empty slices join a neighbour, so the windows tile ``whole``
+        exactly). A second holding more than the cap is named in ``incomplete_reasons``:
+        search cannot list all of it."""
+        pending: list[Window] = [whole]
+        counted: list[tuple[Window, int]] = []
+        while pending:
+            slices = [piece for window in pending for piece in window.slices(COUNT_SLICES)]
+            pending = []
+            for piece, found in zip(slices, await self.counts(slices), strict=True):
+                if found > WINDOW_RESULTS and piece.can_split():
+                    pending.append(piece)
+                else:
+                    counted.append((piece, found))
+        counted.sort(key=lambda pair: pair[0].start)
+        windows: list[tuple[Window, int]] = []
+        for piece, found in counted:
+            if found > SEARCH_CAP:
+                self.incomplete_reasons.append(
+                    f"more than {SEARCH_CAP} {self.noun} created at {format_time(piece.start)}"
+                )
+            held = windows[-1][1] if windows else None
+            if held is not None and (0 in (held, found) or held + found <= WINDOW_RESULTS):
+                last = windows[-1][0]
+                windows[-1] = (Window(last.start, piece.end), held + found)
+            else:
+                windows.append((piece, found))
+        return [window for window, _ in windows]
 
     async def rest_of_window(
-        self, page: _Page, *, counted: bool = True, client: GitHubClient | None = None
+        self,
+        page: _Page,
+        *,
+        counted: bool = True,
+        client: GitHubClient | None = None,
+        short: list[str | None] | None = None,
     ) -> tuple[list[dict[str, Any]], list[Denial]]:
-        """The nodes of ``page``'s window from ``page`` on, and the nodes GitHub withheld."""
+        """The nodes of ``page``'s window from ``page`` on, and the nodes GitHub withheld;
+        the cursors of pages that came back short are added to ``short``."""
         nodes, withheld = list(page.nodes), list(page.withheld)
-        while page.has_next:
+        while True:
+            if short is not None and page.short():
+                short.append(page.after)
+            if not page.has_next:
+                return nodes, withheld
             page = await self.page(page.window, page.cursor, client)
             nodes.extend(page.nodes)
             withheld.extend(page.withheld)
             if counted:
                 self.advance(len(page.nodes))
-        return nodes, withheld
 
     async def with_fallback(self, window: Window) -> tuple[list[dict[str, Any]], bool] | None:
         """``window`` read by the fallback client: its nodes, and whether it was refused some
@@ -224,13 +299,18 @@ class WindowedSearch:
 
     async def whole_window(self, first: _Page) -> list[dict[str, Any]]:
         """Every node of ``first``'s window: what GitHub withholds read with the fallback
-        client, a window still short beyond that read again once."""
+        client; a window still short beyond that has the pages that came back short read
+        again, and if that is not enough, the whole window once."""
         expected = min(first.issue_count, SEARCH_CAP)
-        nodes, withheld = await self.rest_of_window(first)
+        short: list[str | None] = []
+        nodes, withheld = await self.rest_of_window(first, short=short)
         if withheld and (again := await self.with_fallback(first.window)) is not None:
             more, refused_too = again
             nodes += more
             withheld = withheld if refused_too else []
+        if short and _distinct(nodes) + len(withheld) < expected:
+            pages = await gather_all(self.page(first.window, after) for after in short)
+            nodes += [node for page in pages for node in page.nodes]
         if _distinct(nodes) + len(withheld) < expected:
             page = await self.page(first.window, None)
             more, _ = await self.rest_of_window(page, counted=False)
@@ -257,7 +337,15 @@ class WindowedSearch:
         self.counted = first.issue_count
         if first.issue_count > self.max_items:
             raise ReportTooLarge(self.login, first.issue_count, self.max_items, self.noun)
-        firsts = await self.first_pages(whole, first)
+        self._offering = True
+        if self.on_counted is not None:
+            self.on_counted()
+        if self.on_nodes is not None:
+            self.on_nodes(first.nodes)
+        firsts = [first]
+        if first.issue_count > SEARCH_CAP:
+            planned = await self.plan(whole)
+            firsts = await gather_all(self.page(window, None) for window in planned)
         self.total = sum(page.issue_count for page in firsts)
         self.advance(sum(len(page.nodes) for page in firsts))
         windows = await gather_all(self.whole_window(page) for page in firsts)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from gitbrag.report.periods import DateRange
+
 PRState = Literal["merged", "open", "closed"]
 ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]
 REVIEW_STATES: tuple[ReviewState, ...] = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED")
@@ -52,6 +54,9 @@ class PullRequestRecord:
     files_complete: bool = True
     # Why ``files`` leaves out some of the changes (``files_complete`` false), for the report.
     files_note: str | None = None
+    # The head commit (``headRefOid``) the files were read at: a refresh reads them again
+    # only when it moved (``None``: not known, as in records kept before issue 21).
+    head_oid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +136,20 @@ class Collection:
     incomplete_reasons: list[str] = field(default_factory=list)
     reviews: list[ReviewRecord] | None = None
     issues: list[IssueRecord] | None = None
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A report's collection as kept for the next generation of the same report to refresh
+    from (issue 21): the ``collection`` the builder got, the range and option it covers, when
+    it was collected (``collected_at``: when this collection began asking GitHub;
+    ``cold_at``: when the cold collection it builds on did, itself for a cold one), and
+    ``left_out``: the pull requests the search found in the range that the report leaves out
+    (closed without merge, when it does not include them), which GitHub's counts include."""
+
+    collection: Collection
+    range: DateRange
+    include_closed: bool
+    collected_at: datetime
+    cold_at: datetime
+    left_out: list[PullRequestRecord] = field(default_factory=list)

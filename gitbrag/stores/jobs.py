@@ -87,6 +87,11 @@ class Job:
     subject: str | None = None  # whose limits the job counts toward
     # Why a ``not_found`` job found no report: "no_user", "organization", "private_profile"
     reason: str | None = None
+    # How a finished generation collected (issue 21): "refresh" (from the report's previous
+    # collection) or "cold"; and why cold ("no earlier collection of this report is kept",
+    # "the earlier collection was incomplete", "GitHub counts 19 pull requests...").
+    collected: str | None = None
+    cold_reason: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -240,6 +245,10 @@ class JobStore:
             {"phase": progress.phase, "done": progress.done, "total": progress.total},
         )
 
+    def note_collection(self, job_id: str, how: str, cold_reason: str | None) -> bool:
+        """How the running job's generation collected: ``refresh`` or ``cold`` (and why)."""
+        return self._set(job_id, ["running"], {"collected": how, "cold_reason": cold_reason})
+
     def mark_waiting(self, job_id: str, retry_at: datetime, error: str) -> bool:
         return self._set(
             job_id,
@@ -315,4 +324,6 @@ class JobStore:
             superseded_by=_text(raw.get(b"superseded_by")),
             subject=_text(raw.get(b"subject")),
             reason=_text(raw.get(b"reason")),
+            collected=_text(raw.get(b"collected")),
+            cold_reason=_text(raw.get(b"cold_reason")),
         )

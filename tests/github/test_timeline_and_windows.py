@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -29,16 +30,20 @@ def test_window_for_range_is_inclusive_to_the_last_second() -> None:
     )
 
 
-def test_window_halves_tile_the_window_without_overlap() -> None:
+def test_window_slices_tile_the_window_to_the_second() -> None:
     window = Window.for_range(RANGE)
-    left, right = window.halves()
-    assert left.start == window.start and right.end == window.end
-    assert right.start == left.end + timedelta(seconds=1)
-    tiny = Window(T0, T0 + timedelta(seconds=1))
-    assert tiny.halves() == (
-        Window(T0, T0),
-        Window(T0 + timedelta(seconds=1), T0 + timedelta(seconds=1)),
-    )
+    slices = window.slices(16)
+    assert len(slices) == 16
+    assert slices[0].start == window.start and slices[-1].end == window.end
+    for left, right in itertools.pairwise(slices):
+        assert right.start == left.end + timedelta(seconds=1)
+    lengths = {s.end - s.start for s in slices}
+    assert max(lengths) - min(lengths) <= timedelta(seconds=1)  # equal spans, to the second
+    three = Window(T0, T0 + timedelta(seconds=2))
+    assert three.slices(16) == [
+        Window(T0 + timedelta(seconds=i), T0 + timedelta(seconds=i)) for i in range(3)
+    ]
+    assert Window(T0, T0).slices(16) == [Window(T0, T0)]
     assert not Window(T0, T0).can_split()
 
 
@@ -90,3 +95,18 @@ def test_newest_page_with_a_gap_starts_over() -> None:
 def test_timeline_json_round_trip(complete: bool) -> None:
     timeline = Timeline(days_ago(1, 2), None if complete else "c", complete, T0)
     assert Timeline.from_json(timeline.to_json()) == timeline
+
+
+def test_stars_taken_back_where_the_page_overlaps_start_over() -> None:
+    old = Timeline(days_ago(10, 20, 30), "old-cursor", complete=False, fetched_at=T0)
+    page = StarPage(days_ago(1, 10, 30), "top", has_next=True)  # the star of day 20 is gone
+    fresh = old.with_newest(page, T0)
+    assert fresh == Timeline(days_ago(1, 10, 30), "top", complete=False, fetched_at=T0)
+
+
+def test_a_complete_timeline_must_hold_every_star_github_counts() -> None:
+    old = Timeline(days_ago(10, 20, 30, 40), None, complete=True, fetched_at=T0)
+    page = StarPage(days_ago(1, 10, 20), "top", has_next=True)
+    assert old.with_newest(page, T0, total=5).starred_at == days_ago(1, 10, 20, 30, 40)
+    # GitHub counts four: one deeper than the page was taken back
+    assert old.with_newest(page, T0, total=4) == Timeline.from_page(page, T0)

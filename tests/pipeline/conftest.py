@@ -22,6 +22,7 @@ from gitbrag.fakehub import DataSet, FakeHub
 from gitbrag.jobs.service import ReportService, Stores
 from gitbrag.runtime.redis_server import EmbeddedRedis
 from gitbrag.settings import Settings
+from gitbrag.stores.batch_sizes import BatchSizeStore
 from gitbrag.stores.cache import RedisImmutableCache
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from tests.harness import ROOT, Worker, test_settings, values_in_redis, worker_env
@@ -106,7 +107,7 @@ def job_context(hub_pipeline: Pipeline) -> Iterator[WorkerContext]:
     """A worker's context on the test Redis, and the event-loop thread the AsyncIO
     middleware would start: for running a job's body in this process
     (``tests.pipeline.helpers.run_in_process``)."""
-    from actors.worker import WorkerContext  # after GITBRAG_STUB_BROKER (above)
+    from actors.worker import WorkerContext, collections_of  # after GITBRAG_STUB_BROKER
 
     settings, client = hub_pipeline.settings, hub_pipeline.service.redis
     loop = EventLoopThread(logging.getLogger("tests.event_loop"))
@@ -118,6 +119,8 @@ def job_context(hub_pipeline: Pipeline) -> Iterator[WorkerContext]:
             Stores(client, settings),
             RedisImmutableCache(client),
             WorkerMetricsStore(client),
+            collections_of(client, settings),
+            BatchSizeStore(client),
         )
     finally:
         set_event_loop_thread(None)

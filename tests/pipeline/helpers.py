@@ -10,6 +10,7 @@ from actors.jobs import Generate, run_report_job
 from actors.worker import GitHubClients, WorkerContext
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.github.progress import ProgressCallback
+from gitbrag.jobs.generation import Generation
 from gitbrag.jobs.service import CredentialRef, Job, ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
@@ -118,7 +119,12 @@ def raising(error: BaseException) -> Generate:
         progress: ProgressCallback,
         cache: ImmutableCache,
         clients: GitHubClients,
-    ) -> Report:
+    ) -> Generation:
         raise error
 
     return generate
+
+
+def generated(report: Report) -> Generation:
+    """What a generation that keeps no collection gives: ``report``, collected cold."""
+    return Generation(report, None, cold_reason="a test's report")

@@ -17,13 +17,20 @@ from gitbrag.errors import ProfilePrivate
 from gitbrag.fakehub import FakeHub
 from gitbrag.github.cache import ImmutableCache
 from gitbrag.github.progress import ProgressCallback
+from gitbrag.jobs.generation import Generation
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.report.periods import DateRange
 from gitbrag.stores.connection import key_prefix
 from gitbrag.stores.reports import login_reports_key
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.helpers import credential_for, raising, run_in_process, wait_finished
+from tests.pipeline.helpers import (
+    credential_for,
+    generated,
+    raising,
+    run_in_process,
+    wait_finished,
+)
 from tests.pipeline.reports_for_tests import empty_report
 
 FORMER = 990_001  # an account that held the login before
@@ -124,10 +131,10 @@ def test_a_report_of_an_account_that_lost_the_login_meanwhile_is_not_kept(
         progress: ProgressCallback,
         cache: ImmutableCache,
         clients: GitHubClients,
-    ) -> Report:
+    ) -> Generation:
         # While the former account's report was collected, someone logged in with the login.
         service.saw_account(key.username, new_holder)
-        return _report(key, FORMER)
+        return generated(_report(key, FORMER))
 
     job_id = run_in_process(job_context, service, key, hub.token("octocat"), overtaken)
     job = service.get_job(job_id)

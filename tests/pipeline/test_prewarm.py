@@ -8,17 +8,29 @@ from pathlib import Path
 
 import pytest
 
+import actors.prewarm as actors_prewarm
 from actors.prewarm import claim_tick, housekeep_once, prewarm_once
+from gitbrag.github.capacity import Cost
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange
 from gitbrag.settings import Settings
+from gitbrag.stores.collections import COLLECTION_PREFIX
+from gitbrag.stores.connection import key_prefix
 from tests.pipeline.conftest import pipeline_settings
 from tests.pipeline.helpers import record_view
 from tests.pipeline.reports_for_tests import empty_report
 
 SERVER_TOKEN = "ghp_pipeline_test_token_0001"
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """``NOW`` when each test starts: views are recorded by the clock, so a ``NOW`` taken
+    when the module was imported, minutes earlier, can fall on the day before midnight."""
+    global NOW
+    NOW = datetime.now(UTC)
 
 
 def _key(username: str) -> ReportKey:
@@ -112,3 +124,20 @@ def test_housekeeping_drops_reports_nobody_viewed_for_long(
     assert service.get_report(forgotten) is None
     assert service.get_report(popular) is not None
     assert housekeep_once(service, settings, NOW) == []
+
+
+def test_the_top_k_is_what_the_token_keeps_fresh_from_measured_costs(
+    service: ReportService, settings: Settings
+) -> None:
+    """Pre-warming's share pays 12 REST requests and 12 GraphQL points a day here: of three
+    stale popular reports refreshing at 1 request and 5 points each, the two most viewed."""
+    share = settings.model_copy(update={"prewarm_budget_share": 0.0001})
+    keys = [_key(name) for name in ("first", "second", "third")]
+    for count, key in zip((9, 7, 5), keys, strict=True):
+        _views(service, key, count)
+        service.redis.hset(
+            key_prefix(service.redis) + COLLECTION_PREFIX + str(key),
+            mapping={"refresh_rest": 1, "refresh_points": 5},
+        )
+    assert actors_prewarm.top_k([Cost(1, 5)] * 3, share) == 2
+    assert prewarm_once(service, share, NOW) == [str(keys[0]), str(keys[1])]

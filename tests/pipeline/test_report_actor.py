@@ -11,6 +11,7 @@ from gitbrag.jobs.service import CredentialRef, Job
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange
 from gitbrag.stores.cache import CACHE_PREFIX
+from gitbrag.stores.collections import COLLECTION_PREFIX
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.helpers import wait_finished, wait_for
 from web.presenters.jobs import job_api
@@ -71,12 +72,15 @@ def test_two_hundred_concurrent_requests_start_one_generation(
     assert first.status == "done", first.error
     deduplicated = hub.request_count()
 
-    # One report's worth: the same report generated alone, from a cold GitHub cache.
+    # One report's worth: the same report generated alone, from a cold GitHub cache and
+    # nothing kept to refresh from.
     for cached in service.redis.scan_iter(f"{NS + CACHE_PREFIX}*"):
         service.redis.delete(cached)
+    service.redis.delete(NS + COLLECTION_PREFIX + str(key))
     hub.reset_counters()
     (alone,) = wait_finished(service, [service.request_report(key, credential).id], timeout=30)
     assert alone.status == "done" and alone.id != first.id
+    assert (first.collected, alone.collected) == ("cold", "cold")
     assert deduplicated == hub.request_count() > 0
 
 
