@@ -25,7 +25,6 @@ from gitbrag.stores.connection import key_prefix
 
 BATCH_SIZE_PREFIX: Final = "batch-size:"
 TTL_SECONDS: Final = 7 * 86_400
-_ATTEMPTS: Final = 8  # optimistic transactions retried under contention
 
 
 def host_of(graphql_url: str) -> str:
@@ -49,30 +48,30 @@ class BatchSizeStore:
         return _learned(raw)
 
     def update(self, host: str, kind: Kind, change: Callable[[Learned, float], Learned]) -> Learned:
-        """Apply ``change`` (given the learned size and now) atomically."""
+        """Apply ``change`` (given the learned size and now) atomically: an optimistic
+        transaction (``WATCH``, through redis-py's ``transaction``, which Cluster supports
+        too), tried again while another worker changes the same size."""
         name = self._ns + _key(host, kind)
-        for _ in range(_ATTEMPTS):
-            with self._redis.pipeline() as pipe:
-                try:
-                    pipe.watch(name)  # type: ignore[no-untyped-call]
-                    current = _learned(cast(dict[bytes, bytes], pipe.hgetall(name)))
-                    updated = change(current, self._clock())
-                    pipe.multi()
-                    pipe.hset(
-                        name,
-                        mapping={
-                            "nodes": updated.nodes,
-                            "ceiling": updated.ceiling if updated.ceiling is not None else "",
-                            "ceiling_until": updated.ceiling_until,
-                            "streak": updated.streak,
-                        },
-                    )
-                    pipe.expire(name, TTL_SECONDS)
-                    pipe.execute()
-                    return updated
-                except redis.WatchError:
-                    continue
-        return self.learned(host, kind)  # others kept changing it: theirs stands
+        result: list[Learned] = []
+
+        def transaction(pipe: redis.client.Pipeline) -> None:
+            current = _learned(cast(dict[bytes, bytes], pipe.hgetall(name)))
+            updated = change(current, self._clock())
+            pipe.multi()
+            pipe.hset(
+                name,
+                mapping={
+                    "nodes": updated.nodes,
+                    "ceiling": updated.ceiling if updated.ceiling is not None else "",
+                    "ceiling_until": updated.ceiling_until,
+                    "streak": updated.streak,
+                },
+            )
+            pipe.expire(name, TTL_SECONDS)
+            result[:] = [updated]
+
+        self._redis.transaction(transaction, name)
+        return result[0]
 
 
 class RedisBatchSizes:
