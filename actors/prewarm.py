@@ -31,6 +31,7 @@ from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.prewarm_state import PrewarmRun, PrewarmState
 
 log = logging.getLogger(__name__)
 _settings = get_settings()
@@ -87,9 +88,25 @@ def prewarm_once(
     Only the top ``prewarm_top_k`` report keys with at least ``prewarm_min_views`` views in the
     window are candidates, most viewed first; each costs :func:`estimated_requests` of the
     server token, and the tick stops when :func:`tick_budget` cannot pay for the next one.
-    Returns the report keys sent.
+    Returns the report keys sent; what it chose, skipped and why is kept for the operations
+    console (``gitbrag.stores.prewarm_state``), which can also pause it.
     """
     now = now or datetime.now(UTC)
+    state = PrewarmState(service.redis)
+    run = PrewarmRun(at=now)
+    try:
+        return _prewarm(service, settings, now, state, run)
+    finally:
+        state.record(run)
+
+
+def _prewarm(
+    service: ReportService, settings: Settings, now: datetime, state: PrewarmState, run: PrewarmRun
+) -> list[str]:
+    if state.paused():
+        log.info("pre-warming skipped: an admin paused it")
+        run.skip("*", "paused")
+        return []
     credential = service.server_credential()
     if credential is None or settings.github_token is None:
         log.info("pre-warming skipped: no GITBRAG_GITHUB_TOKEN")
@@ -109,11 +126,13 @@ def prewarm_once(
             else now
         )
         if stale_at > horizon or service.current_job(key) is not None:
+            run.skip(candidate.report_key, "fresh" if stale_at > horizon else "running")
             continue
         if service.is_unknown_user(key.username):
+            run.skip(candidate.report_key, "unknown_user")
             continue
         if budget is None:
-            budget = tick_budget(service, settings, now)
+            budget = run.budget = tick_budget(service, settings, now)
         cost = estimated_requests(stored.report if stored else None, settings)
         if cost > budget:
             log.info(
@@ -124,14 +143,17 @@ def prewarm_once(
                 budget,
                 len(sent),
             )
+            run.skip(candidate.report_key, "budget")
             break
         try:
             service.request_report(key, credential, quotas=quotas.for_scheduler(settings))
         except QuotaExceeded:
             log.info("pre-warming stops: the job queue is full (%d sent)", len(sent))
+            run.skip(candidate.report_key, "queue_full")
             break
         budget -= cost
         sent.append(candidate.report_key)
+        run.sent.append(candidate.report_key)
     return sent
 
 

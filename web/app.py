@@ -35,6 +35,7 @@ from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.routes import (
+    admin,
     auth,
     compare,
     curation,
@@ -71,6 +72,7 @@ ROUTERS: Final = (
     curation.router,
     refresh.router,
     jobs.router,
+    admin.router,
     pages.router,
 )
 
