@@ -7,6 +7,7 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Final
 
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
+from gitbrag.stores.console import ConsoleStore
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.job_stats import job_stats
@@ -87,9 +89,11 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     client = connect(settings)
     service = service or ReportService(client, settings)
     server_token = settings.github_token
+    queues = ConsoleStore(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE)
     metrics = Metrics(
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
+        queue_state=(REPORT_QUEUE, lambda: queues.queues(datetime.now(UTC))),
         server_budget=(
             functools.partial(service.stores.token_budgets.snapshot, server_token)
             if server_token

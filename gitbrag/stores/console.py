@@ -18,10 +18,13 @@ limiter deferral (the per-user slot was taken).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final, cast
+from typing import Any, Final, cast
 
 import redis
 from dramatiq.common import dq_name, xq_name
@@ -32,6 +35,7 @@ from gitbrag.stores.job_index import login_key, recent_key
 from gitbrag.stores.jobs import JOB_PREFIX
 
 MAX_WORKERS: Final = 64
+WORKER_INFO: Final = "__worker-info__"  # under the broker's namespace: broker id → JSON
 MAX_DELAYED_READ: Final = 2000  # delayed messages classified per read (beyond: counted only)
 JOB_FIELDS: Final = (
     "id",
@@ -74,6 +78,9 @@ return message
 @dataclass(frozen=True, slots=True)
 class Worker:
     id: str
+    host: str
+    pid: int
+    threads: int
     last_beat: datetime
     alive: bool
     in_flight: int
@@ -138,6 +145,15 @@ class JobRow:
         return {"failed": "Failed", "cancelled": "Cancelled"}.get(self.status, "Error")
 
 
+def _worker_info(raw: bytes) -> dict[str, Any]:
+    data = json.loads(raw)
+    return {
+        "host": str(data.get("host", "")),
+        "pid": int(data.get("pid", 0)),
+        "threads": int(data.get("threads", 0)),
+    }
+
+
 def _time(value: bytes | None) -> datetime | None:
     return datetime.fromisoformat(value.decode()) if value else None
 
@@ -172,6 +188,22 @@ def _row(values: list[bytes | None]) -> JobRow | None:
     )
 
 
+def register_worker(
+    client: redis.Redis, broker_namespace: str, broker_id: str, threads: int
+) -> None:
+    """A worker process consumes ``broker_namespace``'s queues (its broker's heartbeats then
+    say it is alive; processes that only send messages heartbeat too, and are not workers).
+    Best effort: the console only loses a row."""
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "threads": threads,
+        "since": datetime.now(UTC).isoformat(),
+    }
+    with contextlib.suppress(Exception):  # Redis away (any client's error): the row waits
+        client.hset(f"{broker_namespace}:{WORKER_INFO}", broker_id, json.dumps(info))
+
+
 class ConsoleStore:
     def __init__(self, client: redis.Redis, *, namespace: str, queue: str) -> None:
         self._redis = client
@@ -185,6 +217,7 @@ class ConsoleStore:
         self._dead = f"{broker}:{xq_name(queue)}"
         self._dead_msgs = f"{broker}:{xq_name(queue)}.msgs"
         self._heartbeats = f"{broker}:__heartbeats__"
+        self._worker_info = f"{broker}:{WORKER_INFO}"
         self._purge = register_script(client, _PURGE)
         self._take = register_script(client, _TAKE)
 
@@ -198,9 +231,18 @@ class ConsoleStore:
         pipe.zcard(self._dead)
         pipe.lindex(self._ready, 0)
         pipe.zrange(self._dead, 0, 0, withscores=True)
-        pipe.zrevrange(self._heartbeats, 0, MAX_WORKERS - 1, withscores=True)
-        ready, delayed, dead, first, oldest_dead, beats = pipe.execute()
-        beats = cast(list[tuple[bytes, float]], beats)
+        pipe.zrevrange(self._heartbeats, 0, 4 * MAX_WORKERS - 1, withscores=True)
+        pipe.hgetall(self._worker_info)
+        ready, delayed, dead, first, oldest_dead, beats, info = pipe.execute()
+        info = cast(dict[bytes, bytes], info)
+        # Only processes that consume are workers (senders heartbeat too); entries of
+        # workers the broker forgot are dropped.
+        beats = [beat for beat in cast(list[tuple[bytes, float]], beats) if beat[0] in info][
+            :MAX_WORKERS
+        ]
+        forgotten = set(info) - {worker_id for worker_id, _ in beats}
+        if len(info) > MAX_WORKERS and forgotten:
+            self._redis.hdel(self._worker_info, *forgotten)
         second = self._redis.pipeline(transaction=False)
         for worker_id, _ in beats:
             acks = f"{self._broker}:__acks__.{worker_id.decode()}"
@@ -214,6 +256,7 @@ class ConsoleStore:
         workers = [
             Worker(
                 id=worker_id.decode(),
+                **_worker_info(info[worker_id]),
                 last_beat=datetime.fromtimestamp(score / 1000, UTC),
                 alive=now_ms - score < heartbeat_timeout_ms,
                 in_flight=int(answers[2 * i]),

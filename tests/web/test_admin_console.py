@@ -16,7 +16,7 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.stores.connection import broker_namespace
-from tests.fixtures.web import csrf_token, login, settings_for
+from tests.fixtures.web import METRICS_AUTH, csrf_token, login, settings_for
 from tests.web.redis_monitor import monitored
 from web.app import create_app
 
@@ -183,3 +183,27 @@ def test_console_reads_never_scan_the_keyspace(
     commands = {command.split()[0].strip('"') for command in seen if command}
     assert "hgetall" in commands or '"hgetall"' in " ".join(seen)  # the monitor saw the reads
     assert not any(word in command for command in seen for word in ('"keys"', '"scan"')), seen
+
+
+def _gauge(text: str, name: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(name))
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_metrics_has_the_queue_gauges_an_autoscaler_needs(app: FastAPI, admin: TestClient) -> None:
+    service = _service(app)
+    credential = service.server_credential()
+    assert credential is not None
+    for login_name in ("octocat", "star-gazer", "mixed-case-dev"):
+        service.request_report(ReportKey.parse(f"{login_name}:2_years:open"), credential)
+    redis = service.redis
+    xq = f"{broker_namespace(redis)}:reports.XQ"
+    redis.zadd(xq, {"gone": time.time() * 1000})
+    time.sleep(0.05)
+    text = admin.get("/metrics", headers=METRICS_AUTH).text
+    assert _gauge(text, 'gitbrag_queue_ready{queue="reports"}') == 3
+    assert _gauge(text, 'gitbrag_queue_in_flight{queue="reports"}') == 0
+    assert _gauge(text, 'gitbrag_queue_dead_letters{queue="reports"}') == 1
+    assert _gauge(text, 'gitbrag_queue_delayed{kind="limiter",queue="reports"}') == 0
+    assert 0.05 <= _gauge(text, 'gitbrag_queue_oldest_message_age_seconds{queue="reports"}') < 30
+    assert _gauge(text, "gitbrag_workers_alive") == 0
