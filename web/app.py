@@ -93,7 +93,12 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     metrics = Metrics(
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
-        queue_state=(REPORT_QUEUE, lambda: queues.queues(datetime.now(UTC))),
+        queue_state=(
+            REPORT_QUEUE,
+            lambda: queues.queues(
+                datetime.now(UTC), heartbeat_timeout_ms=settings.broker_heartbeat_timeout_ms
+            ),
+        ),
         server_budget=(
             functools.partial(service.stores.token_budgets.snapshot, server_token)
             if server_token

@@ -117,7 +117,9 @@ class Console:
         interval = timedelta(minutes=self.settings.prewarm_interval_minutes)
         return Snapshot(
             now=now,
-            queues=self.store.queues(now),
+            queues=self.store.queues(
+                now, heartbeat_timeout_ms=self.settings.broker_heartbeat_timeout_ms
+            ),
             unfinished=sorted(
                 unfinished, key=lambda row: (row.status != "running", row.created_at or now)
             )[:200],
@@ -150,9 +152,10 @@ class Console:
         self.audit.record(admin, "cancel", job_id, outcome)
         return outcome
 
-    def retry(self, admin: str, job_id: str) -> str:
+    def retry(self, admin: str, job_id: str, own: CredentialRef | None = None) -> str:
         """A failed job (or one cancelled) runs again: a new job for its report, with its
-        credential when that still decrypts, else the server's token."""
+        credential when that still decrypts and GitHub has not rejected it, else the server's
+        token, else the admin's own (``own``)."""
         row = self.store.job(job_id)
         if row is None:
             outcome = "unknown or expired job"
@@ -160,11 +163,13 @@ class Console:
             outcome = f"still {row.status}"
         else:
             credential = self.service.stores.jobs.credential(job_id)
-            outcome = self._request(row.report_key, credential)
+            outcome = self._request(row.report_key, credential, fallback=own)
         self.audit.record(admin, "retry", job_id, outcome)
         return outcome
 
-    def retry_dead_letter(self, admin: str, message_id: str) -> str:
+    def retry_dead_letter(
+        self, admin: str, message_id: str, own: CredentialRef | None = None
+    ) -> str:
         message = self.store.take_dead_letter(message_id)
         if message is None:
             outcome = "already retried or purged"
@@ -173,7 +178,7 @@ class Console:
             kwargs = kwargs if isinstance(kwargs, dict) else {}
             key, credential = kwargs.get("key"), kwargs.get("credential")
             outcome = (
-                self._request(str(key), str(credential) if credential else None)
+                self._request(str(key), str(credential) if credential else None, fallback=own)
                 if key
                 else "not a report job: dropped"
             )

@@ -218,14 +218,18 @@ async def cancel(
 async def retry(
     request: Request, viewer: Acting, job_id: IdForm, return_to: ReturnTo = "/admin"
 ) -> Response:
-    return _back(return_to, await _act(request, "retry", viewer.login or "?", job_id))
+    return _back(
+        return_to, await _act(request, "retry", viewer.login or "?", job_id, viewer.credential)
+    )
 
 
 @router.post("/admin/dead-letters/retry")
 async def retry_dead_letter(
     request: Request, viewer: Acting, message_id: IdForm, return_to: ReturnTo = "/admin"
 ) -> Response:
-    outcome = await _act(request, "retry_dead_letter", viewer.login or "?", message_id)
+    outcome = await _act(
+        request, "retry_dead_letter", viewer.login or "?", message_id, viewer.credential
+    )
     return _back(return_to, outcome)
 
 
