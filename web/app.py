@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Final
@@ -13,6 +13,7 @@ from typing import Final
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import ConfigError
 from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
@@ -27,6 +28,7 @@ from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
+from gitbrag.stores.throughput import ThroughputStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web import errors, openapi
 from web.bundle import BundleRenderer
@@ -53,7 +55,7 @@ from web.serving.cache import DocumentCache
 from web.serving.front import ServedPaths, served_routes
 from web.serving.holes import HoleRenderer
 from web.serving.reader import Family, ReportReader
-from web.serving.view_counts import ViewCounter
+from web.serving.view_counts import MISSED, ViewCounter
 from web.templating import STATIC_DIR, build_templates
 from web.token_probe import probe_server_token
 
@@ -77,6 +79,19 @@ ROUTERS: Final = (
     admin.router,
     pages.router,
 )
+
+
+async def _flush_views(
+    serving: ServingStore, throughput: ThroughputStore, batch: Mapping[str, int]
+) -> None:
+    """Write a batch of views: each report's (popularity), and how many were served from a
+    stored report or not (the console's cache hit ratio, per minute)."""
+    views = {key: count for key, count in batch.items() if key != MISSED}
+    if views:
+        await serving.record_views(views)
+    await run_in_threadpool(
+        throughput.add_views, hits=sum(views.values()), misses=batch.get(MISSED, 0)
+    )
 
 
 def create_app(settings: Settings, *, service: ReportService | None = None) -> FastAPI:
@@ -138,7 +153,10 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         ),
         bundles=bundles,
         holes=HoleRenderer(templates.env),
-        views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
+        views=ViewCounter(
+            functools.partial(_flush_views, serving, ThroughputStore(client)),
+            interval_seconds=settings.view_flush_seconds,
+        ),
         embeds=EmbedRenderer(templates.env),
         curation=CurationStore(client),
         curation_targets=CurationTargets(client),
