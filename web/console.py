@@ -11,6 +11,7 @@ limiter slot is released only while the holder the admin saw still holds it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -31,6 +32,8 @@ from gitbrag.stores.views import Popular
 FINISHED_FILTERS: Final = ("done", "failed", "cancelled", "not_found")
 AGE_FILTERS: Final = {"1h": 3600, "6h": 6 * 3600, "24h": 86_400, "7d": 7 * 86_400}
 CHART_MINUTES: Final = 180
+SHOWN_UNFINISHED: Final = 50
+CHART_CACHE_SECONDS: Final = 5.0
 MAX_PURGE_HOURS: Final = 24 * 30
 
 
@@ -67,7 +70,8 @@ class Filters:
 class Snapshot:
     now: datetime
     queues: QueueState
-    unfinished: list[JobRow]
+    unfinished: list[JobRow]  # the first SHOWN_UNFINISHED: running first, then the oldest
+    unfinished_counts: dict[str, int]
     finished: list[JobRow]
     finished_total: int
     dead_letters: list[DeadLetter]
@@ -94,23 +98,26 @@ class Console:
         self.prewarm = PrewarmState(client)
         self.slots = LimiterSlots(client)
         self._limiter_prefix = limiter_prefix(client)
+        # The charts move by the minute: one read of the buckets serves every page and live
+        # update of this process for CHART_CACHE_SECONDS.
+        self._charts: tuple[float, Throughput] | None = None
+
+    def _throughput(self, now: datetime) -> Throughput:
+        clock = time.monotonic()
+        if self._charts is None or clock - self._charts[0] > CHART_CACHE_SECONDS:
+            self._charts = (clock, self.throughput.read(now, CHART_MINUTES))
+        return self._charts[1]
 
     # ------------------------------------------------------------------ reads
 
     def snapshot(self, filters: Filters, now: datetime | None = None) -> Snapshot:
         now = now or datetime.now(UTC)
         stores = self.service.stores
-        unfinished = self.store.unfinished()
+        unfinished = self.store.unfinished(limit=SHOWN_UNFINISHED, login=filters.login)
         since = now - timedelta(seconds=AGE_FILTERS[filters.age]) if filters.age else None
         finished, total = self.store.finished(
             status=filters.state, login=filters.login, since=since, limit=50
         )
-        if filters.login:
-            unfinished = [row for row in unfinished if row.login.lower() == filters.login.lower()]
-        waiting: dict[str, int] = {}
-        for row in unfinished:
-            if row.status != "running":
-                waiting[row.login] = waiting.get(row.login, 0) + 1
         budgets = stores.token_budgets
         server = self.settings.github_token
         last = self.prewarm.last()
@@ -120,21 +127,20 @@ class Console:
             queues=self.store.queues(
                 now, heartbeat_timeout_ms=self.settings.broker_heartbeat_timeout_ms
             ),
-            unfinished=sorted(
-                unfinished, key=lambda row: (row.status != "running", row.created_at or now)
-            )[:200],
+            unfinished=unfinished.rows,
+            unfinished_counts=unfinished.counts,
             finished=finished,
             finished_total=total,
             dead_letters=self.store.dead_letters(),
             slots=self.slots.holders(self._limiter_prefix),
-            waiting_logins=sorted(waiting.items(), key=lambda item: -item[1])[:20],
+            waiting_logins=sorted(unfinished.waiting.items(), key=lambda item: -item[1])[:20],
             tokens=budgets.by_fingerprints(budgets.fingerprints(), now.timestamp()),
             server_fingerprint=budgets.fingerprint(server) if server else None,
             prewarm=self.prewarm.control(),
             last_run=last,
             next_tick=_next_tick(now, interval),
             popular=stores.views.popular(10, min_views=1, now=now),
-            throughput=self.throughput.read(now, CHART_MINUTES),
+            throughput=self._throughput(now),
             audit=self.audit.recent(30),
         )
 

@@ -54,6 +54,48 @@ JOB_FIELDS: Final = (
     "reason",
 )
 
+# ARGV[1] the unfinished jobs' zset (oldest first), ARGV[2] how many rows, ARGV[3] a reported
+# login ('' any, lower case), ARGV[4..] the fields. Counts every unfinished job by status and
+# the waiting ones by login, and reads the fields of the first rows only (running jobs first,
+# then the oldest): one reply however long the queue, the rows bounded.
+_UNFINISHED = """
+local limit, only = tonumber(ARGV[2]), ARGV[3]
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+local counts = {running = 0, queued = 0, waiting_rate_limit = 0}
+local waiting, running, others = {}, {}, {}
+for _, id in ipairs(redis.call('ZRANGE', ARGV[1], 0, -1)) do
+  local record = NS .. 'job:' .. id
+  local status = redis.call('HGET', record, 'status')
+  if status == 'queued' or status == 'running' or status == 'waiting_rate_limit' then
+    local key = redis.call('HGET', record, 'report_key') or ''
+    local login = string.match(key, '^[^:]+') or ''
+    if only == '' or string.lower(login) == only then
+      counts[status] = counts[status] + 1
+      if status == 'running' then
+        running[#running + 1] = record
+      else
+        others[#others + 1] = record
+        waiting[login] = (waiting[login] or 0) + 1
+      end
+    end
+  end
+end
+local rows = {}
+for _, list in ipairs({running, others}) do
+  for _, record in ipairs(list) do
+    if #rows >= limit then break end
+    rows[#rows + 1] = redis.call('HMGET', record, unpack(fields))
+  end
+end
+local flat = {}
+for login, n in pairs(waiting) do
+  flat[#flat + 1] = login
+  flat[#flat + 1] = n
+end
+return {{counts.running, counts.queued, counts.waiting_rate_limit}, flat, rows}
+"""
+
 # KEYS[1] dead letters (zset), KEYS[2] their messages; ARGV[1] cutoff ms. Removes every dead
 # letter older than the cutoff; returns how many (0 when another admin purged them first).
 _PURGE = """
@@ -106,6 +148,13 @@ class QueueState:
     oldest_ready_age: float | None  # seconds
     oldest_dead: datetime | None
     workers: list[Worker] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    rows: list[JobRow]
+    counts: dict[str, int]  # running, queued, waiting_rate_limit
+    waiting: dict[str, int]  # reported login → its jobs not running yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +269,7 @@ class ConsoleStore:
         self._worker_info = f"{broker}:{WORKER_INFO}"
         self._purge = register_script(client, _PURGE)
         self._take = register_script(client, _TAKE)
+        self._unfinished = register_script(client, _UNFINISHED)
 
     # ------------------------------------------------------------------ queues
 
@@ -315,10 +365,23 @@ class ConsoleStore:
         rows = [_row(values) for values in pipe.execute()] if ids else []
         return [row for row in rows if row is not None]
 
-    def unfinished(self) -> list[JobRow]:
-        """Every unfinished job (the queue cap bounds them), oldest first."""
-        ids = cast(list[bytes], self._redis.zrange(self._prefix + UNFINISHED, 0, -1))
-        return [row for row in self._rows(ids) if row.status in ACTIVE]
+    def unfinished(self, *, limit: int = 50, login: str | None = None) -> Unfinished:
+        """The unfinished jobs (the queue cap bounds them; of ``login`` only, if given): how
+        many per status, how many wait per reported login, and the first ``limit`` rows
+        (running first, then the oldest). One script, whatever the queue's length."""
+        counts, waiting, raw = cast(
+            list[Any],
+            self._unfinished(
+                args=[self._prefix + UNFINISHED, limit, (login or "").lower(), *JOB_FIELDS]
+            ),
+        )
+        rows = [_row(values) for values in raw]
+        pairs = [item.decode() if isinstance(item, bytes) else item for item in waiting]
+        return Unfinished(
+            rows=[row for row in rows if row is not None],
+            counts=dict(zip(("running", "queued", "waiting_rate_limit"), counts, strict=True)),
+            waiting={str(pairs[i]): int(pairs[i + 1]) for i in range(0, len(pairs), 2)},
+        )
 
     def finished(
         self,
