@@ -44,9 +44,12 @@ class Filters:
     state: str | None = None
     login: str | None = None
     age: str | None = None
+    before: int | None = None  # finished before (epoch ms): the finished jobs' next page
 
     @classmethod
-    def parse(cls, state: str | None, login: str | None, age: str | None) -> Filters:
+    def parse(
+        cls, state: str | None, login: str | None, age: str | None, before: int | None = None
+    ) -> Filters:
         state, login, age = state or None, (login or "").strip() or None, age or None
         if state is not None and state not in FINISHED_FILTERS:
             raise InvalidInput(f"state: one of {', '.join(FINISHED_FILTERS)}")
@@ -56,12 +59,20 @@ class Filters:
             len(login) > 39 or not login.replace("-", "").replace("_", "").isalnum()
         ):
             raise InvalidInput("login: a GitHub login")
-        return cls(state, login, age)
+        return cls(state, login, age, before)
+
+    def first_page(self) -> Filters:
+        return Filters(self.state, self.login, self.age)
 
     def query(self) -> dict[str, str]:
         return {
             name: value
-            for name, value in (("state", self.state), ("login", self.login), ("age", self.age))
+            for name, value in (
+                ("state", self.state),
+                ("login", self.login),
+                ("age", self.age),
+                ("before", str(self.before) if self.before else None),
+            )
             if value
         }
 
@@ -74,6 +85,7 @@ class Snapshot:
     unfinished_counts: dict[str, int]
     finished: list[JobRow]
     finished_total: int
+    next_before: int | None  # the next page of finished jobs (a cursor), if any
     dead_letters: list[DeadLetter]
     slots: list[HeldSlot]
     waiting_logins: list[tuple[str, int]]  # logins with queued jobs, how many
@@ -115,8 +127,8 @@ class Console:
         stores = self.service.stores
         unfinished = self.store.unfinished(limit=SHOWN_UNFINISHED, login=filters.login)
         since = now - timedelta(seconds=AGE_FILTERS[filters.age]) if filters.age else None
-        finished, total = self.store.finished(
-            status=filters.state, login=filters.login, since=since, limit=50
+        page = self.store.finished(
+            status=filters.state, login=filters.login, since=since, before=filters.before
         )
         budgets = stores.token_budgets
         server = self.settings.github_token
@@ -129,8 +141,9 @@ class Console:
             ),
             unfinished=unfinished.rows,
             unfinished_counts=unfinished.counts,
-            finished=finished,
-            finished_total=total,
+            finished=page.rows,
+            finished_total=page.total,
+            next_before=page.next_before,
             dead_letters=self.store.dead_letters(),
             slots=self.slots.holders(self._limiter_prefix),
             waiting_logins=sorted(unfinished.waiting.items(), key=lambda item: -item[1])[:20],

@@ -31,7 +31,7 @@ from dramatiq.common import dq_name, xq_name
 
 from gitbrag.stores.claims import UNFINISHED
 from gitbrag.stores.connection import key_prefix, register_script
-from gitbrag.stores.job_index import login_key, recent_key
+from gitbrag.stores.job_index import LOGIN_CAP, login_key, recent_key
 from gitbrag.stores.jobs import JOB_PREFIX
 
 MAX_WORKERS: Final = 64
@@ -148,6 +148,13 @@ class QueueState:
     oldest_ready_age: float | None  # seconds
     oldest_dead: datetime | None
     workers: list[Worker] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedPage:
+    rows: list[JobRow]
+    total: int  # matching finished jobs (for a login and a status: of the login's last 200)
+    next_before: int | None  # the next page's cursor (epoch ms), if there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,22 +396,34 @@ class ConsoleStore:
         status: str | None = None,
         login: str | None = None,
         since: datetime | None = None,
-        limit: int = 50,
-    ) -> tuple[list[JobRow], int]:
-        """Finished jobs, newest first (one page), and how many match in all."""
+        before: int | None = None,
+        limit: int = 25,
+    ) -> FinishedPage:
+        """One page of finished jobs, newest first, finished before ``before`` (epoch ms, a
+        page's ``next_before``) and after ``since``; and how many match in all."""
         key = login_key(self._prefix, login) if login else recent_key(self._prefix, status)
         low = f"{since.timestamp() * 1000:.0f}" if since else "-inf"
+        high = f"({before}" if before else "+inf"
+        both = bool(login and status)  # the login's index (at most LOGIN_CAP), filtered here
         pipe = self._redis.pipeline(transaction=False)
-        # With a login and a status, the login's index (at most LOGIN_CAP) is filtered here.
-        fetch = limit if not (login and status) else 10_000
-        pipe.zrevrangebyscore(key, "+inf", low, start=0, num=fetch)
+        pipe.zrevrangebyscore(
+            key, high, low, start=0, num=LOGIN_CAP if both else limit + 1, withscores=True
+        )
         pipe.zcount(key, low, "+inf")
-        ids, count = pipe.execute()
-        rows = self._rows(cast(list[bytes], ids))
-        if login and status:
+        found, count = pipe.execute()
+        found = cast(list[tuple[bytes, float]], found)
+        rows = self._rows([member for member, _ in found])
+        scores = {member.decode(): int(score) for member, score in found}
+        if both:
             rows = [row for row in rows if row.status == status]
-            return rows[:limit], len(rows)
-        return rows, int(count)
+            count = len(rows)
+        page = rows[:limit]
+        more = len(rows) > limit
+        return FinishedPage(
+            rows=page,
+            total=int(count),
+            next_before=scores.get(page[-1].id) if more and page else None,
+        )
 
     def job(self, job_id: str) -> JobRow | None:
         rows = self._rows([job_id.encode()])

@@ -207,3 +207,29 @@ def test_metrics_has_the_queue_gauges_an_autoscaler_needs(app: FastAPI, admin: T
     assert _gauge(text, 'gitbrag_queue_delayed{kind="limiter",queue="reports"}') == 0
     assert 0.05 <= _gauge(text, 'gitbrag_queue_oldest_message_age_seconds{queue="reports"}') < 30
     assert _gauge(text, "gitbrag_workers_alive") == 0
+
+
+def test_finished_jobs_are_paged_filtered_and_searched(app: FastAPI, admin: TestClient) -> None:
+    service = _service(app)
+    credential = service.server_credential()
+    assert credential is not None
+    ids = []
+    for n in range(30):
+        job = service.request_report(ReportKey.parse(f"user-{n % 3}:2_years:open"), credential)
+        service.stores.jobs.finish(job.id, "failed" if n % 3 == 0 else "done", "boom")
+        ids.append(job.id)
+    first = admin.get("/admin").text
+    assert "(25 of 30)" in first and ids[-1] in first and ids[0] not in first
+    older = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = admin.get(older).text
+    assert "(5 of 30)" in second and ids[0] in second and ids[-1] not in second
+    failed = admin.get("/admin?state=failed").text
+    assert "(10 of 10)" in failed and 'data-status="done"' not in failed.split("h-finished")[1]
+    user = admin.get("/admin?login=USER-1").text
+    assert "(10 of 10)" in user and ids[1] in user and ids[0] not in user
+    both = admin.get("/admin?login=user-0&state=failed").text
+    assert "(10 of 10)" in both
+    assert (
+        "(0 of 0)" in admin.get("/admin?login=nobody").text
+        or "No finished job" in admin.get("/admin?login=nobody").text
+    )

@@ -64,6 +64,7 @@ Acting = Annotated[Viewer, Depends(acting_admin)]
 StateQuery = Annotated[str | None, Query(max_length=16)]
 LoginQuery = Annotated[str | None, Query(max_length=39)]
 AgeQuery = Annotated[str | None, Query(max_length=8)]
+BeforeQuery = Annotated[int | None, Query(ge=0, le=2**53)]
 
 
 def console_of(request: Request) -> Console:
@@ -82,6 +83,15 @@ def _context(
         "s": snapshot,
         "filters": filters,
         "query": urlencode(query),
+        "next_page": (
+            "/admin?"
+            + urlencode(filters.first_page().query() | {"before": str(snapshot.next_before)})
+            if snapshot.next_before
+            else None
+        ),
+        "first_page": "/admin?" + urlencode(filters.first_page().query())
+        if filters.before
+        else None,
         "here": "/admin" + (f"?{urlencode(query)}" if query else ""),
         "present": present,
         "charts": present.charts(snapshot.throughput),
@@ -109,8 +119,9 @@ async def console_page(
     state: StateQuery = None,
     login: LoginQuery = None,
     age: AgeQuery = None,
+    before: BeforeQuery = None,
 ) -> HTMLResponse:
-    filters = Filters.parse(state, login, age)
+    filters = Filters.parse(state, login, age, before)
     snapshot = await _snapshot(request, filters)
     response = render_page(request, "admin.html", _context(request, viewer, snapshot, filters))
     response.headers["Referrer-Policy"] = "same-origin"
@@ -124,9 +135,10 @@ async def console_live(
     state: StateQuery = None,
     login: LoginQuery = None,
     age: AgeQuery = None,
+    before: BeforeQuery = None,
 ) -> HTMLResponse:
     """The live part of the console, for polling."""
-    filters = Filters.parse(state, login, age)
+    filters = Filters.parse(state, login, age, before)
     snapshot = await _snapshot(request, filters)
     html = _live_html(request, _context(request, viewer, snapshot, filters))
     return HTMLResponse(html, headers={"Cache-Control": "private, no-store"})
@@ -149,10 +161,11 @@ async def console_events(
     state: StateQuery = None,
     login: LoginQuery = None,
     age: AgeQuery = None,
+    before: BeforeQuery = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """``live`` events (``{"html": ...}``) whenever the live part changes; a comment on
     silence; the stream ends after ``EVENT_STREAM_SECONDS`` (``EventSource`` reconnects)."""
-    filters = Filters.parse(state, login, age)
+    filters = Filters.parse(state, login, age, before)
     started = last_sent = time.monotonic()
     seen = ""
     yield ServerSentEvent(retry=2000)
