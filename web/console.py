@@ -223,7 +223,7 @@ class Console:
         word = "paused" if paused else "resumed"
         outcome = word if changed else f"already {word}"
         self.audit.record(
-            admin, "pause pre-warming" if paused else "resume pre-warming", "-", outcome
+            admin, "pause pre-warming" if paused else "resume pre-warming", "", outcome
         )
         return outcome
 

@@ -177,7 +177,7 @@ class JobRow:
     total: int
     error: str | None
     retry_at: datetime | None
-    viewer_kind: str  # "session", "bearer", "scheduler" or "anonymous": never a token
+    viewer_kind: str  # "session", "bearer" or "server" (no viewer): never a token
     attempts: int
     reason: str | None
 
@@ -216,7 +216,7 @@ def _time(value: bytes | None) -> datetime | None:
 
 def _viewer_kind(viewer_id: str) -> str:
     if not viewer_id:
-        return "scheduler"
+        return "server"  # the scheduler, an admin, or an anonymous visitor: no viewer
     kind = viewer_id.split(":", 1)[0]
     return kind if kind in ("session", "bearer") else "session"
 

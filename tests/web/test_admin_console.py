@@ -164,7 +164,7 @@ def test_actions_change_the_stores_and_are_audited(app: FastAPI, admin: TestClie
         "regenerate",
         "release limiter slot",
     ):
-        assert f"</b> {action} " in audit, action
+        assert f"</b> {action}" in audit, action
     assert "@big-diff" in audit
 
 
