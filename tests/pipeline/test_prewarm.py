@@ -112,3 +112,28 @@ def test_housekeeping_drops_reports_nobody_viewed_for_long(
     assert service.get_report(forgotten) is None
     assert service.get_report(popular) is not None
     assert housekeep_once(service, settings, NOW) == []
+
+
+def test_prewarm_keeps_its_choices_and_obeys_a_pause(
+    service: ReportService, settings: Settings
+) -> None:
+    from gitbrag.stores.prewarm_state import PrewarmState
+
+    stale, fresh = _key("stale"), _key("fresh")
+    service.stores.reports.put(fresh, empty_report(fresh, generated_at=NOW - timedelta(hours=1)))
+    _views(service, stale, 6)
+    _views(service, fresh, 9)
+    state = PrewarmState(service.redis)
+    assert state.set_paused(True, "octocat") is True
+    assert state.set_paused(True, "someone") is False  # a second admin: nothing changes
+    assert prewarm_once(service, settings, NOW) == []
+    last = state.last()
+    assert last is not None and last.skipped == [("*", "paused")] and last.sent == []
+    assert service.current_job(stale) is None
+    assert state.set_paused(False, "octocat") is True
+    assert prewarm_once(service, settings, NOW) == [str(stale)]
+    last = state.last()
+    assert last is not None and last.sent == [str(stale)] and last.budget is not None
+    assert (str(fresh), "fresh") in last.skipped
+    control = state.control()
+    assert control.paused is False and control.by == "octocat"

@@ -110,6 +110,9 @@ def test_an_admin_watches_and_steers_the_jobs_live(stack: LiveStack, browser: Br
     assert history[0] == "queued" and "running" in history and history[-1] == "done", history
     assert history.index("queued") < history.index("running") < history.index("done")
     assert page.evaluate("window.__sameDocument") is True  # live: no reload
+    assert page.locator("[data-admin-state]").text_content() == "Live"  # over SSE
+    workers = page.locator("#h-workers + .table-scroll tbody tr")
+    assert workers.count() >= 1 and "gone" not in (workers.first.text_content() or "")
 
     # Cancel a running job.
     slow = service.request_report(ReportKey.parse("prolific-bot:2_years:open"), octocat)
@@ -156,4 +159,25 @@ def test_an_admin_watches_and_steers_the_jobs_live(stack: LiveStack, browser: Br
     assert f"retry {broken.id}" in audit
     assert "purge dead letters older than 1 h: 1 purged" in audit
     assert audit.count("@octocat") >= 3
+    context.close()
+
+
+def test_the_console_polls_without_event_source(stack: LiveStack, browser: Browser) -> None:
+    settings = stack.settings
+    service = ReportService(connect(settings), settings)
+    context = browser.new_context()
+    context.add_init_script("delete window.EventSource;")  # an old browser or a strict proxy
+    page = context.new_page()
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/admin/" in r.url else None)
+    _log_in(page, stack, "octocat", "/admin")
+    page.wait_for_url(stack.url + "/admin")
+    credential = service.server_credential() or service.store_credential(
+        stack.hub.token("octocat"), viewer_id=None, ttl_seconds=3600
+    )
+    job = service.request_report(ReportKey.parse("octocat:5_years:open"), credential)
+    page.locator(f'tr[data-job-id="{job.id}"]').first.wait_for(timeout=30_000)
+    assert page.locator("[data-admin-state]").text_content() == "Live (polling)"
+    assert any("/admin/live" in url for url in polls)
+    assert not any("/admin/events" in url for url in polls)
     context.close()

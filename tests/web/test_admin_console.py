@@ -233,3 +233,35 @@ def test_finished_jobs_are_paged_filtered_and_searched(app: FastAPI, admin: Test
         "(0 of 0)" in admin.get("/admin?login=nobody").text
         or "No finished job" in admin.get("/admin?login=nobody").text
     )
+
+
+def test_a_stuck_limiter_slot_is_released_only_once_its_holder_is_gone(
+    app: FastAPI, admin: TestClient
+) -> None:
+    from gitbrag.stores.connection import limiter_prefix
+    from gitbrag.stores.limiter_slots import LimiterSlots
+
+    service = _service(app)
+    credential = service.server_credential()
+    assert credential is not None
+    redis = service.redis
+    slot = limiter_prefix(redis) + "octocat"
+    holder = service.request_report(ReportKey.parse("octocat:2_years:open"), credential)
+    service.stores.jobs.mark_running(holder.id)
+    redis.set(slot, 1, px=60_000)  # as the limiter holds it (Dramatiq's counter)
+    LimiterSlots(redis).held(slot, holder.id)
+    page = admin.get("/admin").text.split("data-slots>")[1]
+    assert "octocat" in page and holder.id[:8] in page
+
+    assert "still+runs" in _act(admin, "/admin/limiter/release", login="octocat")
+    assert redis.exists(slot)
+    service.stores.jobs.finish(holder.id, "failed", "worker killed")  # the holder is gone
+    assert "released" in _act(admin, "/admin/limiter/release", login="octocat")
+    assert not redis.exists(slot)
+    assert "no+slot" in _act(admin, "/admin/limiter/release", login="octocat")
+    # A slot a new job took meanwhile is never released by a stale click.
+    newer = service.request_report(ReportKey.parse("octocat:1_year:open"), credential)
+    redis.set(slot, 1, px=60_000)
+    LimiterSlots(redis).held(slot, newer.id)
+    assert not LimiterSlots(redis).release_stuck(slot, '{"job":"someone-else"}')
+    assert redis.exists(slot)
