@@ -110,6 +110,7 @@ def _prewarm(
     credential = service.server_credential()
     if credential is None or settings.github_token is None:
         log.info("pre-warming skipped: no GITBRAG_GITHUB_TOKEN")
+        run.skip("*", "no_server_token")
         return []
     horizon = now + timedelta(minutes=settings.prewarm_interval_minutes)
     popular = service.stores.views.popular(
