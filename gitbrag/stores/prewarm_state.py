@@ -4,7 +4,8 @@
   ``by`` and ``at`` (who paused or resumed it, when). The scheduler's tick reads it first.
 * ``gitbrag:prewarm-last``: the last tick's choices as JSON: when, the budget it had, the
   report keys it sent and those it skipped, each with why (``fresh``, ``running``,
-  ``unknown_user``, ``budget``, ``queue_full``, ``paused``, ``no_server_token``), at most ``MAX_LISTED`` each.
+  ``unknown_user``, ``budget``, ``queue_full``, ``paused``, ``no_server_token``), at most
+  ``MAX_LISTED`` each.
 
 Two keys of bounded size; writes are plain ``HSET``/``SET`` (pause and resume are idempotent).
 """
