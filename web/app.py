@@ -32,6 +32,7 @@ from gitbrag.stores.throughput import ThroughputStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web import errors, openapi
 from web.bundle import BundleRenderer
+from web.console import Console
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
 from web.hosts import HostCheck
@@ -161,6 +162,7 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         curation=CurationStore(client),
         curation_targets=CurationTargets(client),
         admins=AdminRights(client, settings.admins),
+        console=Console(service),
     )
 
     @asynccontextmanager

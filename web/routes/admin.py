@@ -15,6 +15,7 @@ or refused).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -68,11 +69,7 @@ BeforeQuery = Annotated[int | None, Query(ge=0, le=2**53)]
 
 
 def console_of(request: Request) -> Console:
-    ctx = context_of(request)
-    console = getattr(request.app.state, "console", None)
-    if console is None:
-        console = request.app.state.console = Console(ctx.service)
-    return console
+    return context_of(request).console
 
 
 def _context(
@@ -182,13 +179,7 @@ async def console_events(
             yield ServerSentEvent(comment="keep-alive")
         if await request.is_disconnected():
             return
-        await _sleep(LIVE_SECONDS)
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+        await asyncio.sleep(LIVE_SECONDS)
 
 
 def _without_tokens(html: str) -> str:
