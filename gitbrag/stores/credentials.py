@@ -102,7 +102,7 @@ class CredentialStore:
         the same ref), replacing any earlier copy: however often an API client's token is
         validated, one encrypted copy exists, living ``ttl_seconds`` from the last time."""
         ref = CredentialRef("t_" + self.fingerprint(token))
-        key = CREDENTIAL_PREFIX + ref
+        key = self._ns + CREDENTIAL_PREFIX + ref
         pipe = self._redis.pipeline()
         pipe.delete(key)  # GitHub accepted it just now: an earlier ``invalid`` mark goes
         pipe.hset(
@@ -114,7 +114,7 @@ class CredentialStore:
             },
         )
         pipe.expire(key, ttl_seconds)
-        index = VIEWER_CREDENTIALS_PREFIX + viewer_id
+        index = self._ns + VIEWER_CREDENTIALS_PREFIX + viewer_id
         pipe.sadd(index, ref)
         pipe.expire(index, ttl_seconds)
         pipe.execute()
