@@ -23,7 +23,7 @@ def test_every_response_carries_another_mask_of_the_one_token(
     store_report(web_service, key_for())
     login(web_client, hub)
     session_id = web_client.cookies["gitbrag_session"]
-    raw = redis_client.get(session_key(session_id))
+    raw = redis_client.get(session_key("gitbrag:", session_id))
     assert raw is not None
     session = decode_session(raw)
     assert session is not None

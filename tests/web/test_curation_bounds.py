@@ -84,7 +84,7 @@ def test_ten_thousand_changes_keep_an_account_under_its_cap(redis_client: redis.
     owner = account_owner(583231)
     peak: list[int] = []
     scripted_changes(store, owner, report, 10_000, peak=peak)
-    key = curation_key(owner)
+    key = curation_key("gitbrag:", owner)  # the default namespace
     history = redis_client.lrange(key + HISTORY_SUFFIX, 0, -1)
     assert len(history) <= HISTORY_LENGTH
     recorded = int(redis_client.hget(key, "history_bytes") or 0)
@@ -123,7 +123,7 @@ def test_undo_restores_each_earlier_state_exactly(redis_client: redis.Redis) -> 
 def test_history_from_before_diffs_still_undoes(redis_client: redis.Redis) -> None:
     """Histories written as whole states (and without their size) are read as before."""
     owner = account_owner(8)
-    key = curation_key(owner)
+    key = curation_key("gitbrag:", owner)  # the default namespace
     older = Curation(hidden_repositories=("x/y",))
     redis_client.lpush(key + HISTORY_SUFFIX, older.model_dump_json())
     redis_client.hset(
