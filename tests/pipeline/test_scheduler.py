@@ -16,6 +16,7 @@ from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.periods import DateRange
+from gitbrag.stores.connection import broker_namespace
 from tests.pipeline.conftest import Pipeline, _pipeline, pipeline_settings
 from tests.pipeline.helpers import record_view, wait_finished, wait_for
 
@@ -79,7 +80,10 @@ def test_prewarm_tick_regenerates_a_popular_report_with_the_server_token(
         options={"scheduled_at": datetime.now(UTC).isoformat()},
     )
     # What periodiq's scheduler sends at a tick.
-    RedisBroker(client=service.redis, middleware=[]).enqueue(tick)  # type: ignore[no-untyped-call]
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
+        client=service.redis, namespace=broker_namespace(service.redis), middleware=[]
+    )
+    broker.enqueue(tick)
 
     def job_started() -> bool:
         return service.stores.jobs.owner(str(key)) is not None
