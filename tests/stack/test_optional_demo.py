@@ -74,7 +74,7 @@ import actors, web.app
 from gitbrag.settings import Settings
 
 settings = Settings(_env_file=None, redis_url=sys.argv[1], secret_key="s" * 32, demo=True,
-                    demo_users="octocat,Mixed-Case-Dev")
+                    demo_users="octocat,Mixed-Case-Dev", allowed_hosts="testserver")
 with TestClient(web.app.create_app(settings)) as client:
     home = client.get("/")
 print(json.dumps({"status": home.status_code,

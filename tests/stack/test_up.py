@@ -89,7 +89,7 @@ def test_up_generates_through_the_worker_stops_cleanly_and_keeps_the_report(
     # The embedded Redis asks for a password (kept in the data dir); no log line shows it.
     password = (stack.data_dir / "redis" / "redis_password").read_text()
     assert len(password) >= 32 and password not in stack.log()
-    assert "embedded Redis on redis://127.0.0.1:" in stack.log()
+    assert "local Redis on redis://127.0.0.1:" in stack.log()
 
     requests_before = hub.request_count()
     again = start_stack(github_env(hub))
