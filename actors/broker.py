@@ -68,6 +68,7 @@ from gitbrag.stores.connection import (
     limiter_prefix,
     verify_server,
 )
+from gitbrag.stores.console import register_worker
 from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
@@ -174,6 +175,8 @@ class RecoveringRedisBroker(RedisBroker):
                 raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
             with self._dropped_lock:
                 self._dropped.discard(queue_name)
+        if not queue_name.endswith(".DQ"):  # a consumer of the queue: a worker (console)
+            register_worker(self.client, self.namespace, self.broker_id, prefetch // 2 or 1)
         return _NoticingConsumer(self, queue_name, super().consume(queue_name, prefetch, timeout))
 
 

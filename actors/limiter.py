@@ -134,6 +134,7 @@ class ReportedUserLimiter(Middleware):
         if slot is not None:
             with self._lock:
                 self._held[self._slot_id(message)] = slot
+            self._name_holder(lambda s: s.held(slot.key, message.message_id))
             return
         delay = random.randint(*self.recheck_ms)
         self.deferrals += 1
@@ -197,6 +198,16 @@ class ReportedUserLimiter(Middleware):
             slot = self._held.pop(self._slot_id(message), None)
         if slot is not None:
             slot.release.close()
+            self._name_holder(lambda s: s.released(slot.key, message.message_id))
+
+    def _name_holder(self, write: Callable[[LimiterSlots], None]) -> None:
+        """Name a slot's holder for the operations console (best effort: never fails a job)."""
+        if self.slots is None:
+            return
+        try:
+            write(self.slots)
+        except Exception:
+            self.logger.debug("could not name a slot's holder", exc_info=True)
 
     def _renew_forever(self) -> None:
         interval = max(0.2, self.slot_ttl_ms / 3000)

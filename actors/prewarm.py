@@ -38,6 +38,7 @@ from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
 from gitbrag.report.models import Report
 from gitbrag.settings import Settings, get_settings
+from gitbrag.stores.prewarm_state import PrewarmRun, PrewarmState
 
 log = logging.getLogger(__name__)
 _settings = get_settings()
@@ -116,12 +117,30 @@ def prewarm_once(
     first, up to :func:`top_k` of them (what the server token keeps fresh) are candidates;
     each costs its measured refresh cost (:func:`estimated_requests` without one) of the
     server token, and the tick stops when :func:`tick_budget` cannot pay for the next one,
-    or after ``prewarm_top_k`` jobs. Returns the report keys sent.
+    or after ``prewarm_top_k`` jobs. Returns the report keys sent; what it chose, skipped and
+    why is kept for the operations console (``gitbrag.stores.prewarm_state``), which can also
+    pause it.
     """
     now = now or datetime.now(UTC)
+    state = PrewarmState(service.redis)
+    run = PrewarmRun(at=now)
+    try:
+        return _prewarm(service, settings, now, state, run)
+    finally:
+        state.record(run)
+
+
+def _prewarm(
+    service: ReportService, settings: Settings, now: datetime, state: PrewarmState, run: PrewarmRun
+) -> list[str]:
+    if state.paused():
+        log.info("pre-warming skipped: an admin paused it")
+        run.skip("*", "paused")
+        return []
     credential = service.server_credential()
     if credential is None or settings.github_token is None:
         log.info("pre-warming skipped: no GITBRAG_GITHUB_TOKEN")
+        run.skip("*", "no_server_token")
         return []
     horizon = now + timedelta(minutes=settings.prewarm_interval_minutes)
     viewed = service.stores.views.popular(CANDIDATES, min_views=settings.prewarm_min_views, now=now)
@@ -135,6 +154,8 @@ def prewarm_once(
             keep,
             len(viewed),
         )
+        for candidate in viewed[keep:]:
+            run.skip(candidate.report_key, "capacity")
     budget: int | None = None  # read once there is something to pay for
     sent: list[str] = []
     for candidate, measured in zip(viewed[:keep], costs, strict=False):
@@ -148,11 +169,13 @@ def prewarm_once(
             else now
         )
         if stale_at > horizon or service.current_job(key) is not None:
+            run.skip(candidate.report_key, "fresh" if stale_at > horizon else "running")
             continue
         if service.is_unknown_user(key.username):
+            run.skip(candidate.report_key, "unknown_user")
             continue
         if budget is None:
-            budget = tick_budget(service, settings, now)
+            budget = run.budget = tick_budget(service, settings, now)
         cost = (
             math.ceil(measured.rest + measured.points)
             if measured is not None
@@ -167,14 +190,17 @@ def prewarm_once(
                 budget,
                 len(sent),
             )
+            run.skip(candidate.report_key, "budget")
             break
         try:
             service.request_report(key, credential, quotas=quotas.for_scheduler(settings))
         except QuotaExceeded:
             log.info("pre-warming stops: the job queue is full (%d sent)", len(sent))
+            run.skip(candidate.report_key, "queue_full")
             break
         budget -= cost
         sent.append(candidate.report_key)
+        run.sent.append(candidate.report_key)
     return sent
 
 

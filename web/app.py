@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Final
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from gitbrag.errors import ConfigError
 from gitbrag.jobs.lifecycle import DRAMATIQ_NAMESPACE, REPORT_QUEUE
@@ -20,14 +22,17 @@ from gitbrag.settings import Settings
 from gitbrag.stores.admin_pins import AdminRights
 from gitbrag.stores.bearer_checks import BearerChecks
 from gitbrag.stores.connection import connect
+from gitbrag.stores.console import ConsoleStore
 from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.job_stats import job_stats
 from gitbrag.stores.serving import ServingStore
 from gitbrag.stores.sessions import SessionStore
+from gitbrag.stores.throughput import ThroughputStore
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 from web import errors, openapi
 from web.bundle import BundleRenderer
+from web.console import Console
 from web.context import AppContext
 from web.embeds.render import EmbedRenderer
 from web.hosts import HostCheck
@@ -35,6 +40,7 @@ from web.job_events import job_feeds
 from web.metrics import Metrics
 from web.middleware import WebMiddleware
 from web.routes import (
+    admin,
     auth,
     compare,
     curation,
@@ -50,7 +56,7 @@ from web.serving.cache import DocumentCache
 from web.serving.front import ServedPaths, served_routes
 from web.serving.holes import HoleRenderer
 from web.serving.reader import Family, ReportReader
-from web.serving.view_counts import ViewCounter
+from web.serving.view_counts import MISSED, ViewCounter
 from web.templating import STATIC_DIR, build_templates
 from web.token_probe import probe_server_token
 
@@ -71,8 +77,22 @@ ROUTERS: Final = (
     curation.router,
     refresh.router,
     jobs.router,
+    admin.router,
     pages.router,
 )
+
+
+async def _flush_views(
+    serving: ServingStore, throughput: ThroughputStore, batch: Mapping[str, int]
+) -> None:
+    """Write a batch of views: each report's (popularity), and how many were served from a
+    stored report or not (the console's cache hit ratio, per minute)."""
+    views = {key: count for key, count in batch.items() if key != MISSED}
+    if views:
+        await serving.record_views(views)
+    await run_in_threadpool(
+        throughput.add_views, hits=sum(views.values()), misses=batch.get(MISSED, 0)
+    )
 
 
 def create_app(settings: Settings, *, service: ReportService | None = None) -> FastAPI:
@@ -85,9 +105,16 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
     client = connect(settings)
     service = service or ReportService(client, settings)
     server_token = settings.github_token
+    queues = ConsoleStore(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE)
     metrics = Metrics(
         job_stats=lambda: job_stats(client, namespace=DRAMATIQ_NAMESPACE, queue=REPORT_QUEUE),
         worker_metrics=WorkerMetricsStore(client).snapshot,
+        queue_state=(
+            REPORT_QUEUE,
+            lambda: queues.queues(
+                datetime.now(UTC), heartbeat_timeout_ms=settings.broker_heartbeat_timeout_ms
+            ),
+        ),
         server_budget=(
             functools.partial(service.stores.token_budgets.snapshot, server_token)
             if server_token
@@ -127,11 +154,15 @@ def create_app(settings: Settings, *, service: ReportService | None = None) -> F
         ),
         bundles=bundles,
         holes=HoleRenderer(templates.env),
-        views=ViewCounter(serving.record_views, interval_seconds=settings.view_flush_seconds),
+        views=ViewCounter(
+            functools.partial(_flush_views, serving, ThroughputStore(client)),
+            interval_seconds=settings.view_flush_seconds,
+        ),
         embeds=EmbedRenderer(templates.env),
         curation=CurationStore(client),
         curation_targets=CurationTargets(client),
         admins=AdminRights(client, settings.admins),
+        console=Console(service),
     )
 
     @asynccontextmanager

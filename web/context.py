@@ -22,6 +22,7 @@ from gitbrag.stores.curation import CurationStore
 from gitbrag.stores.curation_targets import CurationTargets
 from gitbrag.stores.sessions import SessionStore
 from web.bundle import BundleRenderer
+from web.console import Console
 from web.embeds.render import EmbedRenderer
 from web.live import JobFeeds
 from web.metrics import Metrics
@@ -47,6 +48,7 @@ class AppContext:
     curation: CurationStore  # the authors' choices of what their reports show
     curation_targets: CurationTargets  # what they may hide or pin: what their reports show
     admins: AdminRights  # who may cancel anyone's job (GitHub accounts, not logins)
+    console: Console  # what the operations console (/admin) reads and does
 
     @property
     def credential_ttl_seconds(self) -> int:

@@ -127,6 +127,7 @@ async def decide(ctx: AppContext, key: ReportKey, viewer: Viewer, state: ViewSta
         notice: Notice = "updating" if active is not None else "login_to_refresh"
         return Outcome("stale", key, state.meta, active, notice)
     ctx.metrics.lookup["missing"].inc()
+    ctx.views.record_miss()
     if _may_request(viewer):
         # A former holder's report may still be stored (not served): that is what we saw.
         seen = state.hidden_version or ""

@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gitbrag.errors import StoreUnavailable
 from gitbrag.jobs.lifecycle import FINISHED_STATUSES
+from gitbrag.stores.console import QueueState
 from gitbrag.stores.job_stats import RUN_BUCKETS, JobStats
 from gitbrag.stores.token_budget import BudgetSnapshot
 from gitbrag.stores.worker_metrics import WorkerMetrics
@@ -72,6 +73,67 @@ class JobCollector:
         yield ended
         yield queue
         yield runs
+
+
+class QueueCollector:
+    """The gauges an autoscaler scales workers on (KEDA's Prometheus trigger, an HPA on
+    external metrics; ``docs/operations.md``), per queue: messages ready, delayed (by kind),
+    in flight on live workers, dead-lettered, the age of the oldest ready message, and the
+    worker processes alive. A few round trips per scrape (``gitbrag.stores.console``)."""
+
+    def __init__(self, queue: str, state: Callable[[], QueueState]) -> None:
+        self._queue = queue
+        self._state = state
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families(None)
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            state = self._state()
+        except StoreUnavailable:
+            return
+        yield from self._families(state)
+
+    def _families(self, state: QueueState | None) -> Iterator[Metric]:
+        labels = ["queue"]
+        ready = GaugeMetricFamily(
+            "gitbrag_queue_ready", "Messages ready for a worker (not yet fetched).", labels=labels
+        )
+        delayed = GaugeMetricFamily(
+            "gitbrag_queue_delayed",
+            "Delayed messages by kind: limiter (the reported user's slot was taken), "
+            "rate_limit (waiting for GitHub's reset), retry, other.",
+            labels=[*labels, "kind"],
+        )
+        in_flight = GaugeMetricFamily(
+            "gitbrag_queue_in_flight",
+            "Messages fetched by live workers and not yet acknowledged.",
+            labels=labels,
+        )
+        dead = GaugeMetricFamily(
+            "gitbrag_queue_dead_letters",
+            "Dead-lettered messages kept by the broker.",
+            labels=labels,
+        )
+        oldest = GaugeMetricFamily(
+            "gitbrag_queue_oldest_message_age_seconds",
+            "Age of the oldest ready message (0 when none waits).",
+            labels=labels,
+        )
+        workers = GaugeMetricFamily(
+            "gitbrag_workers_alive", "Worker processes whose heartbeat is recent."
+        )
+        if state is not None:
+            queue = [self._queue]
+            ready.add_metric(queue, state.ready)
+            for kind, count in sorted(state.delayed_kinds.items()):
+                delayed.add_metric([*queue, kind], count)
+            in_flight.add_metric(queue, state.in_flight)
+            dead.add_metric(queue, state.dead)
+            oldest.add_metric(queue, state.oldest_ready_age or 0.0)
+            workers.add_metric([], sum(1 for worker in state.workers if worker.alive))
+        yield from (ready, delayed, in_flight, dead, oldest, workers)
 
 
 class ServerBudgetCollector:
@@ -163,8 +225,11 @@ class Metrics:
         job_stats: Callable[[], JobStats] | None = None,
         worker_metrics: Callable[[], WorkerMetrics] | None = None,
         server_budget: Callable[[float], BudgetSnapshot] | None = None,
+        queue_state: tuple[str, Callable[[], QueueState]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
+        if queue_state is not None:
+            self.registry.register(QueueCollector(*queue_state))
         if job_stats is not None:
             self.registry.register(JobCollector(job_stats))
         if worker_metrics is not None:

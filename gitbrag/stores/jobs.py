@@ -24,8 +24,11 @@ import redis
 
 from gitbrag.stores.claims import NO_QUOTAS, Claim, Claims, JobQuotas
 from gitbrag.stores.connection import key_prefix, replicated
+from gitbrag.stores.job_index import index_finished
 from gitbrag.stores.job_stats import record_ended
 from gitbrag.stores.reports import REPORT_PREFIX
+from gitbrag.stores.throughput import record_ended as count_ended
+from gitbrag.stores.throughput import record_started
 
 JobStatus = Literal[
     "queued", "running", "waiting_rate_limit", "done", "failed", "cancelled", "not_found"
@@ -229,8 +232,13 @@ class JobStore:
         if job is not None and job.started_at is None:
             fields["started_at"] = _now()
         running = self._set(job_id, ACTIVE_STATUSES, fields)
-        if running:
-            self._redis.hincrby(self._ns + JOB_PREFIX + job_id, "deliveries", 1)
+        first = (
+            running and self._redis.hincrby(self._ns + JOB_PREFIX + job_id, "deliveries", 1) == 1
+        )
+        if first:
+            pipe = self._redis.pipeline(transaction=False)
+            record_started(pipe, self._ns, datetime.now(UTC))
+            pipe.execute()
         return running
 
     def deliveries(self, job_id: str) -> int:
@@ -285,14 +293,31 @@ class JobStore:
             raw = cast(
                 list[bytes | None],
                 self._redis.hmget(
-                    self._ns + JOB_PREFIX + job_id, "subject", "started_at", "finished_at"
+                    self._ns + JOB_PREFIX + job_id,
+                    "subject",
+                    "started_at",
+                    "finished_at",
+                    "report_key",
                 ),
             )
             subject, started, ended = _text(raw[0]), _time(raw[1]), _time(raw[2])
+            login = (_text(raw[3]) or "").split(":", 1)[0]
             self.claims.forget_unfinished(job_id, subject)
             run = (ended - started).total_seconds() if started and ended else None
             pipe = self._redis.pipeline(transaction=False)
-            record_ended(pipe, self._ns, status, run if run is None or run >= 0 else None)
+            run = run if run is None or run >= 0 else None
+            record_ended(pipe, self._ns, status, run)
+            at = ended or datetime.now(UTC)
+            index_finished(
+                pipe,
+                self._ns,
+                job_id,
+                status=status,
+                login=login,
+                finished_ms=int(at.timestamp() * 1000),
+                ttl_seconds=self.record_ttl,
+            )
+            count_ended(pipe, self._ns, at, status, run)
             pipe.execute()
         return finished
 

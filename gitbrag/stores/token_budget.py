@@ -41,6 +41,7 @@ from gitbrag.github.budget import (
 from gitbrag.stores.connection import key_prefix
 
 PREFIX: Final = "gh-token:"
+INDEX: Final = "gh-token-index"  # fingerprint → latest reset ms (at most 100 tokens)
 STATE_TTL_MS: Final = 2 * 3600 * 1000  # longer than GitHub's hourly window
 SLOT_POLL_SECONDS: Final = (0.02, 0.08)  # while every slot is taken
 
@@ -82,9 +83,14 @@ end
 return 1
 """
 
-# KEYS: state. ARGV: resource, remaining, reset ms, state ttl ms. Answers can arrive out of
-# order: for the same window keep the lowest remaining; a later window replaces it.
+# KEYS: state, the fingerprint index. ARGV: resource, remaining, reset ms, state ttl ms,
+# fingerprint. Answers can arrive out of order: for the same window keep the lowest remaining;
+# a later window replaces it. The index (fingerprint → latest reset ms, capped) is what the
+# operations console lists, without scanning the keyspace.
 _OBSERVE = """
+redis.call('ZADD', KEYS[2], 'GT', tonumber(ARGV[3]), ARGV[5])
+redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[3]), ARGV[5])
+if redis.call('ZCARD', KEYS[2]) > 100 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -101) end
 local known = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':reset') or '0')
 local reset = tonumber(ARGV[3])
 local remaining = tonumber(ARGV[2])
@@ -137,6 +143,15 @@ class BudgetSnapshot:
         return max(blockers, default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """One token as the console shows it: never the token, its keyed fingerprint."""
+
+    fingerprint: str
+    snapshot: BudgetSnapshot
+    minute: dict[str, int]  # this minute: ``<api>:points``, ``graphql:ms``
+
+
 class TokenBudgets:
     """The budgets of every token, on one Redis (``for_token`` gives one token's)."""
 
@@ -149,6 +164,48 @@ class TokenBudgets:
         self._release = client.register_script(_RELEASE)
         self._observe = client.register_script(_OBSERVE)
         self._pause = client.register_script(_PAUSE)
+
+    @property
+    def index_key(self) -> str:
+        return self._ns + INDEX
+
+    def fingerprints(self, limit: int = 20) -> list[str]:
+        """The tokens GitHub reported a budget for lately, by fingerprint, newest first."""
+        raw = cast(list[bytes], self._redis.zrevrange(self.index_key, 0, limit - 1))
+        return [item.decode() for item in raw]
+
+    def by_fingerprints(self, fingerprints: list[str], now: float) -> list[TokenView]:
+        """What the console shows of each token (one pipelined round trip)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for fingerprint in fingerprints:
+            base = self._ns + PREFIX + fingerprint
+            pipe.hgetall(base + ":state")
+            pipe.zcount(base + ":in-flight", _ms(now), "+inf")
+            pipe.hgetall(f"{base}:minute:{minute_of(now)}")
+        raw = pipe.execute()
+        views = []
+        for index, fingerprint in enumerate(fingerprints):
+            state, in_flight, minute = raw[3 * index : 3 * index + 3]
+            fields = {name.decode(): value.decode() for name, value in state.items()}
+            resources = {
+                name.removesuffix(":remaining"): (
+                    int(value),
+                    float(fields.get(name.removesuffix(":remaining") + ":reset", "0")) / 1000,
+                )
+                for name, value in fields.items()
+                if name.endswith(":remaining")
+            }
+            paused = fields.get("paused_until")
+            views.append(
+                TokenView(
+                    fingerprint,
+                    BudgetSnapshot(
+                        resources, float(paused) / 1000 if paused else None, int(in_flight)
+                    ),
+                    {name.decode(): int(value) for name, value in minute.items()},
+                )
+            )
+        return views
 
     def fingerprint(self, token: str) -> str:
         return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()[:32]
@@ -228,8 +285,15 @@ class RedisTokenBudget:
         await asyncio.to_thread(self._budgets._release, keys=keys, args=[holder, api, _ms(seconds)])
 
     async def observe(self, seen: Seen) -> None:
-        args: list[str | int] = [seen.resource, seen.remaining, _ms(seen.reset_at), STATE_TTL_MS]
-        await asyncio.to_thread(self._budgets._observe, keys=[self._base + ":state"], args=args)
+        args: list[str | int] = [
+            seen.resource,
+            seen.remaining,
+            _ms(seen.reset_at),
+            STATE_TTL_MS,
+            self._base.rsplit(":", 1)[-1],
+        ]
+        keys = [self._base + ":state", self._budgets.index_key]
+        await asyncio.to_thread(self._budgets._observe, keys=keys, args=args)
 
     async def pause(self, until: float) -> None:
         args = [_ms(until), STATE_TTL_MS]

@@ -19,12 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Final, cast
 
 import redis
 
 from gitbrag.errors import StoreUnavailable
 from gitbrag.stores.connection import key_prefix
+from gitbrag.stores.throughput import record_github_requests
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,13 @@ class WorkerMetricsStore:
     def incr_github_requests(self, n: int) -> None:
         """Add ``n`` GitHub API requests (retries included); ``n <= 0`` records nothing."""
         if n > 0:
-            self._record(
-                "GitHub requests", lambda: self._redis.hincrby(self._key, GITHUB_REQUESTS, n)
-            )
+            self._record("GitHub requests", lambda: self._github_requests(n))
+
+    def _github_requests(self, n: int) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hincrby(self._key, GITHUB_REQUESTS, n)
+        record_github_requests(pipe, key_prefix(self._redis), datetime.now(UTC), n)
+        pipe.execute()
 
     def incr_limiter_waits(self) -> None:
         """One message deferred because its reported user's concurrency slot was taken."""

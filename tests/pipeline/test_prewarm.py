@@ -141,3 +141,28 @@ def test_the_top_k_is_what_the_token_keeps_fresh_from_measured_costs(
         )
     assert actors_prewarm.top_k([Cost(1, 5)] * 3, share) == 2
     assert prewarm_once(service, share, NOW) == [str(keys[0]), str(keys[1])]
+
+
+def test_prewarm_keeps_its_choices_and_obeys_a_pause(
+    service: ReportService, settings: Settings
+) -> None:
+    from gitbrag.stores.prewarm_state import PrewarmState
+
+    stale, fresh = _key("stale"), _key("fresh")
+    service.stores.reports.put(fresh, empty_report(fresh, generated_at=NOW - timedelta(hours=1)))
+    _views(service, stale, 6)
+    _views(service, fresh, 9)
+    state = PrewarmState(service.redis)
+    assert state.set_paused(True, "octocat") is True
+    assert state.set_paused(True, "someone") is False  # a second admin: nothing changes
+    assert prewarm_once(service, settings, NOW) == []
+    last = state.last()
+    assert last is not None and last.skipped == [("*", "paused")] and last.sent == []
+    assert service.current_job(stale) is None
+    assert state.set_paused(False, "octocat") is True
+    assert prewarm_once(service, settings, NOW) == [str(stale)]
+    last = state.last()
+    assert last is not None and last.sent == [str(stale)] and last.budget is not None
+    assert (str(fresh), "fresh") in last.skipped
+    control = state.control()
+    assert control.paused is False and control.by == "octocat"

@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 
 Flush = Callable[[Mapping[str, int]], Awaitable[None]]
 
+# Views of a report that was not stored (a miss: the report must be generated) are counted
+# under this name, which no report key can be, so the flush can tell the cache hit ratio
+# (the console's chart) without a Redis write per view.
+MISSED = ""
+
 
 class ViewCounter:
     """Counts per event loop (``PerLoop``: one in a server process), each written by a timer
@@ -42,6 +47,10 @@ class ViewCounter:
         counts.pending[report_key] += 1
         if counts.timer is None or counts.timer.done():
             counts.timer = asyncio.create_task(self._run(counts))
+
+    def record_miss(self) -> None:
+        """Count one view of a report that is not stored."""
+        self.record(MISSED)
 
     async def flush(self) -> None:
         """Write what the running loop counted so far (kept for the next try if Redis fails)."""
