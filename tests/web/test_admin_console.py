@@ -265,3 +265,17 @@ def test_a_stuck_limiter_slot_is_released_only_once_its_holder_is_gone(
     LimiterSlots(redis).held(slot, newer.id)
     assert not LimiterSlots(redis).release_stuck(slot, '{"job":"someone-else"}')
     assert redis.exists(slot)
+
+
+def test_the_console_shows_only_outcomes_it_wrote(admin: TestClient) -> None:
+    """An action's outcome comes back in the redirect, signed: a crafted link cannot make the
+    console say something it did not."""
+    back = _act(admin, "/admin/prewarm/pause")
+    page = admin.get(back).text
+    assert 'class="admin-flash"' in page and ">paused</p>" in page
+    forged = admin.get(
+        "/admin", params={"done": "Send your token to evil.example", "sig": "0" * 32}
+    )
+    assert 'class="admin-flash"' not in forged.text and ">Send your token" not in forged.text
+    unsigned = admin.get("/admin", params={"done": "Send your token to evil.example"})
+    assert 'class="admin-flash"' not in unsigned.text

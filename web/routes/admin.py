@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -97,6 +98,7 @@ def _context(
         "ages": AGE_FILTERS,
         "csrf": viewer.form_csrf_token,
         "admin": viewer,
+        "flash": _flash(request),
     }
 
 
@@ -191,12 +193,26 @@ def _without_tokens(html: str) -> str:
 # ------------------------------------------------------------------ actions
 
 
-def _back(return_to: str, outcome: str) -> RedirectResponse:
+def _flash_signature(request: Request, text: str) -> str:
+    """The server's signature of an action's outcome: the page shows only outcomes it wrote
+    itself, never text a crafted link puts into the query."""
+    secret = context_of(request).settings.resolved_secret_key().encode()
+    return hmac.new(secret, b"admin-flash\0" + text.encode(), "sha256").hexdigest()[:32]
+
+
+def _flash(request: Request) -> str | None:
+    text, signature = request.query_params.get("done"), request.query_params.get("sig")
+    if not text or not signature:
+        return None
+    return text if hmac.compare_digest(signature, _flash_signature(request, text)) else None
+
+
+def _back(request: Request, return_to: str, outcome: str) -> RedirectResponse:
     target = return_to if return_to.startswith("/admin") and "//" not in return_to else "/admin"
     separator = "&" if "?" in target else "?"
-    return RedirectResponse(
-        f"{target}{separator}{urlencode({'done': outcome[:200]})}", status_code=303
-    )
+    text = outcome[:200]
+    query = urlencode({"done": text, "sig": _flash_signature(request, text)})
+    return RedirectResponse(f"{target}{separator}{query}", status_code=303)
 
 
 ReturnTo = Annotated[str, Form(max_length=512)]
@@ -215,7 +231,7 @@ async def _act(request: Request, action: str, *args: Any) -> str:
 async def cancel(
     request: Request, viewer: Acting, job_id: IdForm, return_to: ReturnTo = "/admin"
 ) -> Response:
-    return _back(return_to, await _act(request, "cancel", viewer.login or "?", job_id))
+    return _back(request, return_to, await _act(request, "cancel", viewer.login or "?", job_id))
 
 
 @router.post("/admin/jobs/retry")
@@ -223,7 +239,9 @@ async def retry(
     request: Request, viewer: Acting, job_id: IdForm, return_to: ReturnTo = "/admin"
 ) -> Response:
     return _back(
-        return_to, await _act(request, "retry", viewer.login or "?", job_id, viewer.credential)
+        request,
+        return_to,
+        await _act(request, "retry", viewer.login or "?", job_id, viewer.credential),
     )
 
 
@@ -234,7 +252,7 @@ async def retry_dead_letter(
     outcome = await _act(
         request, "retry_dead_letter", viewer.login or "?", message_id, viewer.credential
     )
-    return _back(return_to, outcome)
+    return _back(request, return_to, outcome)
 
 
 @router.post("/admin/dead-letters/purge")
@@ -245,7 +263,7 @@ async def purge(
     return_to: ReturnTo = "/admin",
 ) -> Response:
     outcome = await _act(request, "purge_dead_letters", viewer.login or "?", older_than_hours)
-    return _back(return_to, outcome)
+    return _back(request, return_to, outcome)
 
 
 @router.post("/admin/reports/regenerate")
@@ -253,24 +271,26 @@ async def regenerate(
     request: Request, viewer: Acting, report_key: KeyForm, return_to: ReturnTo = "/admin"
 ) -> Response:
     outcome = await _act(request, "regenerate", viewer.login or "?", report_key, viewer.credential)
-    return _back(return_to, outcome)
+    return _back(request, return_to, outcome)
 
 
 @router.post("/admin/prewarm/pause")
 async def pause(request: Request, viewer: Acting, return_to: ReturnTo = "/admin") -> Response:
-    return _back(return_to, await _act(request, "set_prewarm", viewer.login or "?", True))
+    return _back(request, return_to, await _act(request, "set_prewarm", viewer.login or "?", True))
 
 
 @router.post("/admin/prewarm/resume")
 async def resume(request: Request, viewer: Acting, return_to: ReturnTo = "/admin") -> Response:
-    return _back(return_to, await _act(request, "set_prewarm", viewer.login or "?", False))
+    return _back(request, return_to, await _act(request, "set_prewarm", viewer.login or "?", False))
 
 
 @router.post("/admin/limiter/release")
 async def release(
     request: Request, viewer: Acting, login: LoginForm, return_to: ReturnTo = "/admin"
 ) -> Response:
-    return _back(return_to, await _act(request, "release_slot", viewer.login or "?", login))
+    return _back(
+        request, return_to, await _act(request, "release_slot", viewer.login or "?", login)
+    )
 
 
 EVERY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
