@@ -29,20 +29,36 @@ its connection, while their ids stay in this live worker's acknowledgement set, 
 maintenance pass (which recovers only dead workers' messages) never looks.
 :class:`RecoveringRedisBroker`'s replacement consumer puts them back on their queue first.
 
+A failover can lose the other end of a fetch, too. Replication is asynchronous: a message
+fetched on the old primary (its id moved into this worker's acknowledgement set, replicated),
+then acknowledged there — after it ran, or when the limiter or a retry sent a copy on to the
+delay queue — in the last moments before the replica was promoted, is still in this worker's
+set on the new primary, with no copy anywhere else and nothing in this process holding it.
+Its job would stay ``queued`` or ``running`` forever (this worker is alive: no maintenance
+pass ever takes its messages back). So :class:`RecoveringRedisBroker` keeps the ids its
+consumers hold (fetched, not yet acknowledged, rejected or requeued), and once a connection
+error or a Sentinel switch has passed (the same heartbeat timeout later, when no write can
+still go to the old primary), each consumer puts back on its queue every id of its set that
+this process no longer holds. A redelivered job whose final status did survive does nothing
+(:meth:`gitbrag.jobs.lifecycle.JobLifecycle.start`).
+
 ``GITBRAG_STUB_BROKER=1`` builds a :class:`~dramatiq.brokers.stub.StubBroker` with stub
 backends for unit tests.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 import dramatiq
-from dramatiq import Broker, Consumer
+from dramatiq import Broker, Consumer, Message
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
@@ -51,6 +67,7 @@ from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AsyncIO, CurrentMessage
 from dramatiq.rate_limits.backends import RedisBackend as LimiterRedisBackend
 from dramatiq.rate_limits.backends import StubBackend as LimiterStubBackend
+from dramatiq.worker import ConsumerThread
 from dramatiq_abort import Abortable
 from dramatiq_abort import backends as abort_backends
 from periodiq import PeriodiqMiddleware
@@ -66,17 +83,27 @@ from gitbrag.stores.connection import (
     broker_namespace,
     connect,
     limiter_prefix,
+    primary_switches,
     verify_server,
 )
 from gitbrag.stores.console import register_worker
 from gitbrag.stores.limiter_slots import LimiterSlots
 from gitbrag.stores.worker_metrics import WorkerMetricsStore
 
+log = logging.getLogger(__name__)
+
 
 class _NoticingConsumer(Consumer):
     """A consumer of the Redis broker (``consume``'s, wrapped), telling its broker when a delay
     queue lost its connection (Dramatiq's consumer thread then drops the delayed messages it
-    held in memory)."""
+    held in memory).
+
+    Dramatiq's consumer turns only ``redis.ConnectionError`` into ``ConnectionClosed``, the
+    error its consumer thread recovers from; every other way Redis is unavailable (a read
+    timeout from a frozen primary, ``READONLY`` from a demoted one) is "unexpected" there: the
+    thread closes the consumer, which requeues through Redis, fails again, and the thread dies
+    (its queue is never consumed again in this process). So every one of them is turned into
+    ``ConnectionClosed`` here, and an acknowledgement is then retried, not given up."""
 
     def __init__(self, broker: RecoveringRedisBroker, queue_name: str, inner: Consumer) -> None:
         self.broker = broker
@@ -85,24 +112,38 @@ class _NoticingConsumer(Consumer):
 
     def __next__(self) -> MessageProxy | None:
         try:
+            self.broker.settle(self.queue_name)
             return next(self.inner)
-        except ConnectionClosed:
+        except (ConnectionClosed, *REDIS_UNAVAILABLE) as exc:
             self.broker.note_outage()
             if self.queue_name == dq_name(self.queue_name):
                 self.broker.note_dropped_delays(self.queue_name)
-            raise
+            if isinstance(exc, ConnectionClosed):
+                raise
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
 
     def ack(self, message: MessageProxy) -> None:
-        self.inner.ack(message)
+        with _closed_when_unavailable():
+            self.inner.ack(message)
 
     def nack(self, message: MessageProxy) -> None:
-        self.inner.nack(message)
+        with _closed_when_unavailable():
+            self.inner.nack(message)
 
     def requeue(self, messages: Iterable[MessageProxy]) -> None:
-        self.inner.requeue(messages)
+        with _closed_when_unavailable():
+            self.inner.requeue(messages)
 
     def close(self) -> None:
         self.inner.close()
+
+
+@contextlib.contextmanager
+def _closed_when_unavailable() -> Iterator[None]:
+    try:
+        yield
+    except REDIS_UNAVAILABLE as exc:
+        raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
 
 
 class RecoveringRedisBroker(RedisBroker):
@@ -111,14 +152,16 @@ class RecoveringRedisBroker(RedisBroker):
     (see the module docstring).
 
     It also holds back the maintenance pass for a heartbeat timeout after any connection
-    error (see the module docstring).
+    error or Sentinel switch, and then puts back the messages whose acknowledgement went to
+    a primary that is gone (:meth:`settle`; see the module docstring).
 
-    Beyond Dramatiq's public API this leans on three details of its Redis broker, pinned by
+    Beyond Dramatiq's public API this leans on four details of its Redis broker, pinned by
     ``tests/pipeline/test_dramatiq_seams.py`` so an upgrade that changes them fails loudly:
     the set of a consumer's unacknowledged message ids (:meth:`unacked_key`), the broker's
-    ``requeue`` script (``do_requeue``), which puts such ids back on their queue, and
+    ``requeue`` script (``do_requeue``), which puts such ids back on their queue,
     ``_should_do_maintenance(command)``, asked before every command whether this one runs the
-    maintenance pass.
+    maintenance pass, and ``_dispatch(command)(queue, *args)``, through which every command
+    goes (``fetch`` returns encoded messages; ``ack``, ``nack``, ``requeue`` take their ids).
     """
 
     def __init__(self, **options: Any) -> None:
@@ -126,10 +169,47 @@ class RecoveringRedisBroker(RedisBroker):
         self._dropped: set[str] = set()
         self._dropped_lock = threading.Lock()
         self._last_outage = time.monotonic()  # a process starting may have missed one
+        # Per queue: the ``redis_message_id``s this process's consumers fetched and have not
+        # acknowledged, rejected or requeued yet; the outages seen, and how many of them each
+        # queue's unacknowledged set was settled after (see the module docstring).
+        self._held: dict[str, set[str]] = defaultdict(set)
+        self._held_lock = threading.RLock()  # settle() requeues through _dispatch
+        self._outages = 1
+        self._settled: dict[str, int] = {}
+        self._switches = primary_switches(self.client)
 
     def note_outage(self) -> None:
-        """A command failed to reach Redis: hold maintenance back (see the class docstring)."""
+        """A command failed to reach Redis, or the primary changed: hold maintenance back and
+        settle the unacknowledged sets afterwards (see the class docstring)."""
         self._last_outage = time.monotonic()
+        self._outages += 1
+
+    def settle(self, queue_name: str) -> None:
+        """Once the outage or switch is a heartbeat timeout past, put back on ``queue_name``
+        the ids in this process's unacknowledged set that none of its consumers holds: their
+        acknowledgement (and what was sent before it) went to a primary that is gone."""
+        switches = primary_switches(self.client)
+        if switches != self._switches:
+            self._switches = switches
+            self.note_outage()
+        outages = self._outages
+        if self._settled.get(queue_name) == outages or not self.maintenance_allowed():
+            return
+        try:
+            with self._held_lock:
+                members = cast(set[bytes], self.client.smembers(self.unacked_key(queue_name)))
+                orphans = {member.decode() for member in members} - self._held[queue_name]
+                if orphans:
+                    self.do_requeue(queue_name, *orphans)
+        except REDIS_UNAVAILABLE as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+        self._settled[queue_name] = outages
+        if orphans:
+            log.warning(
+                "%d message(s) of %s acknowledged on a primary that is gone: back on the queue",
+                len(orphans),
+                queue_name,
+            )
 
     def maintenance_allowed(self) -> bool:
         timeout_seconds = float(self.heartbeat_timeout) / 1000
@@ -143,14 +223,42 @@ class RecoveringRedisBroker(RedisBroker):
     def _dispatch(self, command: str) -> Callable[..., Any]:
         dispatch = super()._dispatch(command)  # type: ignore[no-untyped-call]
 
-        def noticing(*args: Any) -> Any:
+        def noticing(queue_name: str, *args: Any) -> Any:
             try:
-                return dispatch(*args)
+                if command != "fetch":
+                    result = dispatch(queue_name, *args)
+                else:  # the ids go into the set and into _held as one step for settle()
+                    with self._held_lock:
+                        result = dispatch(queue_name, *args)
+                        self._held[queue_name].update(_redis_ids(result))
             except REDIS_UNAVAILABLE:
                 self.note_outage()
                 raise
+            if command in ("ack", "nack", "requeue"):
+                with self._held_lock:
+                    self._held[queue_name].difference_update(str(arg) for arg in args)
+            return result
 
         return noticing
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        """Dramatiq's enqueue; from a consumer thread (moving a delayed message whose time has
+        come onto its queue), again until Redis takes it. That thread already took the message
+        out of its memory: an error would lose it there, while its id stays in this worker's
+        unacknowledged set (and it is an "unexpected" error, which kills the thread: see
+        :class:`_NoticingConsumer`). Everywhere else the caller gets the error."""
+        thread = threading.current_thread()
+        if not isinstance(thread, ConsumerThread):
+            return super().enqueue(message, delay=delay)
+        pause = 0.2
+        while True:
+            try:
+                return super().enqueue(message, delay=delay)
+            except REDIS_UNAVAILABLE:
+                if not thread.running:
+                    raise
+                time.sleep(pause)
+                pause = min(2.0, pause * 2)
 
     def unacked_key(self, queue_name: str) -> str:
         """The set of ``queue_name``'s message ids this broker's consumers fetched and have
@@ -160,6 +268,8 @@ class RecoveringRedisBroker(RedisBroker):
     def note_dropped_delays(self, queue_name: str) -> None:
         with self._dropped_lock:
             self._dropped.add(queue_name)
+        with self._held_lock:  # no longer held: consume() puts every one of them back
+            self._held[queue_name].clear()
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Consumer:
         with self._dropped_lock:
@@ -178,6 +288,15 @@ class RecoveringRedisBroker(RedisBroker):
         if not queue_name.endswith(".DQ"):  # a consumer of the queue: a worker (console)
             register_worker(self.client, self.namespace, self.broker_id, prefetch // 2 or 1)
         return _NoticingConsumer(self, queue_name, super().consume(queue_name, prefetch, timeout))
+
+
+def _redis_ids(fetched: Any) -> list[str]:
+    """The ``redis_message_id``s of the messages a ``fetch`` returned (encoded messages)."""
+    ids = []
+    for data in fetched or ():
+        with contextlib.suppress(Exception):  # Dramatiq's consumer warns about bad entries
+            ids.append(str(Message.decode(data).options["redis_message_id"]))
+    return ids
 
 
 def build_broker(settings: Settings, *, stub: bool = False) -> Broker:

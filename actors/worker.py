@@ -2,13 +2,14 @@
 GitHub cache, the worker metrics; and how a job waits for Redis to answer again.
 
 Redis going away (restarted, failed over) never strands a job: what must be written (a
-finished report, a final status) is written once Redis answers again, for up to
+finished report, a final status) is written again until it goes through, for up to
 ``STORE_WAIT_SECONDS``, rather than lost.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,13 +74,27 @@ def wait_for_store(ctx: WorkerContext, timeout: float = STORE_WAIT_SECONDS) -> N
     wait_until_answers(ctx.stores.redis, timeout)
 
 
-def when_store_answers(ctx: WorkerContext, write: Callable[[], T]) -> T:
-    """``write()``, again once Redis answers if it was away (bounded by ``wait_for_store``)."""
-    try:
-        return write()
-    except StoreUnavailable:
-        wait_for_store(ctx)
-        return write()
+def when_store_answers(
+    ctx: WorkerContext, write: Callable[[], T], timeout: float = STORE_WAIT_SECONDS
+) -> T:
+    """``write()``, again until it goes through (for up to ``timeout`` seconds, then
+    ``StoreUnavailable``). Not once: in a failover Redis answers PING again well before a
+    write can be proven safe (``GITBRAG_REDIS_MIN_REPLICAS``: the new primary has no replica
+    until the Sentinels finish, about ten seconds), and a job that gave up then would be
+    retried through a broker message sent in those same seconds, to a primary that may lose
+    it."""
+    deadline = time.monotonic() + timeout
+    pause = 0.2
+    while True:
+        try:
+            return write()
+        except StoreUnavailable:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise
+            wait_for_store(ctx, left)
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(2.0, pause * 2)
 
 
 class GitHubUsage(Protocol):

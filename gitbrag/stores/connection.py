@@ -298,6 +298,14 @@ def replicated(client: Any) -> None:
         )
 
 
+def primary_switches(client: Any) -> int:
+    """How many switches of ``client``'s primary the Sentinels announced to this process (0
+    without Sentinels). When it changes, the writes made just before may be lost with the old
+    primary (:mod:`gitbrag.stores.failover_watch`)."""
+    pool = getattr(client, "connection_pool", None)
+    return pool.switches if isinstance(pool, FollowingSentinelPool) else 0
+
+
 def _sentinels_name_this_primary(client: Any) -> bool:
     """Whether a majority of the Sentinels name the primary this client is connected to and
     none is failing it over. True without Sentinels (nothing promotes a replica then)."""

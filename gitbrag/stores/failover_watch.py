@@ -169,6 +169,11 @@ class FollowingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool
         _connection_class(kwargs, _ResolvingConnection, _ResolvingSSLConnection)
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
 
+    @property
+    def switches(self) -> int:
+        """How many switches of the primary this process has seen announced."""
+        return self._watch.current()
+
     def get_connection(self, *args: Any, **kwargs: Any) -> Any:
         epoch = self._watch.current()
         if epoch != self._seen:

@@ -3,6 +3,7 @@ limiter slots, per-token request slots, stored reports and their write counts, a
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterable
@@ -98,15 +99,33 @@ def claims(client: redis.Redis) -> dict[str, tuple[str, int]]:
 BROKER = NS + "dramatiq:"
 
 
-def jobs_held_by_broker(client: redis.Redis, queue: str = "reports") -> dict[str, set[str]]:
-    """Dramatiq broker id (one per worker process) -> the message ids (job ids) it fetched
-    and has not acknowledged: the jobs that process is running."""
+def copies_held_by_broker(client: redis.Redis, queue: str = "reports") -> dict[str, set[str]]:
+    """Dramatiq broker id (one per worker process) -> the copies of messages it fetched and has
+    not acknowledged: their ``redis_message_id`` (Dramatiq's Redis broker files each enqueued
+    copy under an id of its own, not the message id)."""
     held: dict[str, set[str]] = {}
     prefix = f"{BROKER}__acks__."
     for key in client.scan_iter(match=f"{prefix}*.{queue}", count=1000):
         broker_id = key.decode()[len(prefix) : -len(f".{queue}")]
         held[broker_id] = {member.decode() for member in client.smembers(key)}
     return held
+
+
+def jobs_held_by_broker(client: redis.Redis, queue: str = "reports") -> dict[str, set[str]]:
+    """Dramatiq broker id -> the job ids (message ids) of the copies it fetched and has not
+    acknowledged: the jobs that process is running."""
+    held = copies_held_by_broker(client, queue)
+    wanted = [copy for copies in held.values() for copy in copies]
+    bodies = client.hmget(f"{BROKER}{queue}.msgs", wanted) if wanted else []
+    job_of = {
+        copy: str(json.loads(body)["message_id"])
+        for copy, body in zip(wanted, bodies, strict=True)
+        if body is not None
+    }
+    return {
+        broker: {job_of[copy] for copy in copies if copy in job_of}
+        for broker, copies in held.items()
+    }
 
 
 def live_brokers(client: redis.Redis) -> set[str]:
@@ -209,3 +228,40 @@ def scan_secrets(
                 if leak is not None:
                     scan.leaks.append(f"log {name} line {number}: {leak}")
     return scan
+
+
+def where_is_job(client: redis.Redis, job_id: str, queue: str = "reports") -> str:
+    """One line on a job left active: its record's fields, the claim of its report key, and
+    where its broker messages are (Dramatiq's Redis broker files each enqueued copy under a
+    ``redis_message_id`` of its own: queue, delay queue, dead letters, a worker's unacked
+    set)."""
+    record = {k.decode(): v.decode(errors="replace") for k, v in
+              client.hgetall(NS + JOB_PREFIX + job_id).items()}  # fmt: skip
+    report_key = record.get("report_key", "")
+    claim = client.get(NS + CLAIM_PREFIX + report_key) if report_key else None
+    places = []
+    live = live_brokers(client)
+    for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+        copies = [
+            field.decode()
+            for field, value in client.hscan_iter(f"{BROKER}{name}.msgs")
+            if job_id.encode() in value
+        ]
+        for copy in copies:
+            where = [f"{name}.msgs"]
+            kind = client.type(f"{BROKER}{name}")
+            if kind == b"list" and copy.encode() in client.lrange(f"{BROKER}{name}", 0, -1):
+                where.append("on the queue")
+            if kind == b"zset" and client.zscore(f"{BROKER}{name}", copy) is not None:
+                where.append("in the zset")
+            for broker_id, held in copies_held_by_broker(client, name).items():
+                if copy in held:
+                    state = "live" if broker_id in live else "dead"
+                    where.append(f"unacked by {state} broker {broker_id[:8]}")
+            places.append(f"copy {copy[:8]}: {' '.join(where)}")
+    shown = {k: v[:60] for k, v in record.items() if k not in ("params", "token")}
+    owner = claim.decode() if claim else None
+    ttl = client.pttl(NS + CLAIM_PREFIX + report_key) if report_key else None
+    return (
+        f"{job_id}: record {shown}; claim -> {owner} (ttl {ttl} ms); messages: {places or 'none'}"
+    )

@@ -137,6 +137,10 @@ class FailoverChaos(Chaos):
             "more 503s (the later of the two)"
         )
         result.data_lost += [f"job {i} (in flight at the fault) vanished" for i in vanished]
+        for job_id in stuck[:5]:
+            result.measurements[f"left active: {job_id[:8]}"] = checks.where_is_job(
+                self.redis, job_id
+            )
         result.check(
             f"pages answer again within {PAGES_BOUND_SECONDS:.0f} s of the fault",
             result.recovery_seconds <= PAGES_BOUND_SECONDS,

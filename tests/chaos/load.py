@@ -66,6 +66,7 @@ class TrackedJob:
     finished_at: float = 0.0
     vanished: bool = False  # the API stopped knowing it (404)
     seen: set[str] = field(default_factory=set)  # every status the watcher saw
+    waited: set[str] = field(default_factory=set)  # what the API said while it waited
 
     @property
     def finished(self) -> bool:
@@ -354,6 +355,8 @@ class LoadDriver:
                 job.status = payload["status"]
                 job.seen.add(job.status)
                 job.error = payload.get("error")
+                if job.status == "waiting_rate_limit":
+                    job.waited.add(str(job.error))
                 if job.finished and not job.finished_at:
                     job.finished_at = time.monotonic()
 

@@ -24,6 +24,7 @@ from typing import Any
 import redis
 
 from gitbrag.fakehub import generate, token_for
+from gitbrag.stores.jobs import JOB_PREFIX
 from tests.chaos import checks
 from tests.chaos.load import LoadDriver, Sample, TrackedJob, Viewer, log_in
 from tests.chaos.results import CaseResult
@@ -608,11 +609,19 @@ class Chaos:
             if job.id in jobs and _wall(jobs[job.id].finished_at) > reset_at
             and jobs[job.id].status == "done"
         ]  # fmt: skip
+        exhausted = {self.redis.hget(checks.NS + JOB_PREFIX + i, "credential") for i in theirs}
+        waiting = [
+            f"{job.id[:8]} of {job.viewer} ("
+            + ("the exhausted token" if self.redis.hget(checks.NS + JOB_PREFIX + job.id,
+               "credential") in exhausted else "its own token")
+            + f"): {sorted(job.waited)}"
+            for job in others if "waiting_rate_limit" in job.seen
+        ]  # fmt: skip
         result.check(
             "other viewers' jobs are not delayed: none waits for a rate limit, all of those "
             "requested before the reset finish before it",
-            not any("waiting_rate_limit" in job.seen for job in others) and not late,
-            f"{len(others)} jobs; finished after the reset: {len(late)}",
+            not waiting and not late,
+            f"{len(others)} jobs; finished after the reset: {len(late)}; waited: {waiting[:5]}",
         )
         if durations:
             result.measurements["other viewers' job time (median / max)"] = (
@@ -657,6 +666,10 @@ class Chaos:
             "; ".join(scan.leaks[:5]),
         )
         result.check("every job is final at the end of the run", not stuck, f"{stuck[:5]}")
+        for job_id in stuck[:5]:
+            result.measurements[f"left active: {job_id[:8]}"] = checks.where_is_job(
+                self.redis, job_id
+            )
         result.duration_seconds = round(time.monotonic() - started, 1)
         self.results.append(result)
 

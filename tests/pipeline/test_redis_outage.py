@@ -6,16 +6,20 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from queue import PriorityQueue
 
 import dramatiq
 import pytest
+import redis
 from dramatiq import Message
 from dramatiq.broker import MessageProxy
+from dramatiq.worker import ConsumerThread
 
-from actors.broker import build_broker, limiter_of
+from actors.broker import RecoveringRedisBroker, build_broker, limiter_of
 from gitbrag.fakehub import FakeHub
 from gitbrag.jobs.service import ReportService
 from gitbrag.report.keys import ReportKey
@@ -151,5 +155,44 @@ def test_a_message_taking_its_limiter_slot_while_redis_is_down_waits_for_it(
             assert acquired
     finally:
         back.join()
+        broker.close()
+        server.stop()
+
+
+def test_a_delayed_message_due_while_redis_is_down_reaches_its_queue(tmp_path: Path) -> None:
+    """Dramatiq's delay-queue consumer takes a due message out of its memory, then enqueues
+    it on its queue: with Redis away, that error used to be "unexpected" for the consumer
+    thread, which dropped the message (its id left in this live worker's unacknowledged set,
+    its job ``queued`` forever: chaos case 8) or died. The broker now enqueues from a
+    consumer thread again until Redis takes it."""
+    server = EmbeddedRedis(tmp_path / "redis", persistence=True).start()
+    broker = RecoveringRedisBroker(
+        client=redis.Redis.from_url(server.url, socket_timeout=1, socket_connect_timeout=1),
+        namespace="outage",
+    )
+    broker.declare_queue("q")
+    # Prefetch 1: while it holds the message, the consumer sends Redis nothing.
+    thread = ConsumerThread(
+        broker=broker, queue_name="q.DQ", prefetch=1, work_queue=PriorityQueue(),
+        worker_timeout=100,
+    )  # fmt: skip
+    client = redis.Redis.from_url(server.url)
+    try:
+        message = Message(queue_name="q", actor_name="a", args=(), kwargs={}, options={})
+        broker.enqueue(message, delay=2500)
+        thread.start()
+        wait_for(lambda: client.llen("outage:q.DQ") == 0, 10, what="fetched into memory")
+        server.stop()  # saved: the fetch survives
+        time.sleep(3)  # the message falls due while Redis is away
+        server.start()
+        wait_for(lambda: client.llen("outage:q") == 1, 30, what="the message on its queue")
+        assert thread.is_alive()
+        (data,) = client.hvals("outage:q.msgs")
+        assert Message.decode(data).message_id == message.message_id
+        wait_for(lambda: not client.keys("outage:__acks__.*"), 10, what="the DQ copy acked")
+    finally:
+        thread.stop()
+        thread.join(5)
+        client.close()
         broker.close()
         server.stop()
