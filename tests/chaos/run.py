@@ -598,8 +598,16 @@ class Chaos:
             job for job in self.load.jobs_of("token")
             if job.viewer != EXHAUSTED_VIEWER and job.requested_at - started < reset - 5
         ]  # fmt: skip
-        self._wait_final([job.id for job in others], JOB_BOUND_SECONDS, "other viewers' jobs")
+        _, unfinished = self._wait_until_final_or_bound(
+            [job.id for job in others], JOB_BOUND_SECONDS
+        )
         jobs = checks.read_jobs(self.redis)
+        result.check(
+            f"other viewers' jobs requested before the reset are final within "
+            f"{JOB_BOUND_SECONDS:.0f} s",
+            not unfinished,
+            "; ".join(checks.where_is_job(self.redis, i) for i in unfinished[:3]),
+        )
         durations = [
             _wall(jobs[job.id].finished_at) - _wall(jobs[job.id].created_at)
             for job in others if job.id in jobs and jobs[job.id].status == "done"
@@ -609,19 +617,40 @@ class Chaos:
             if job.id in jobs and _wall(jobs[job.id].finished_at) > reset_at
             and jobs[job.id].status == "done"
         ]  # fmt: skip
+        # The exhausted token must hold nobody else's job hostage: no other viewer's job runs
+        # with it or waits for its reset (a viewer with budget who asks for a report waiting
+        # on it takes the job over). Their own tokens' limits are theirs: under this load a
+        # viewer's many new reports meet its own per-minute pacing (gitbrag.github.budget) and
+        # wait in the queue for it, which is counted and shown, not a failure of isolation.
         exhausted = {self.redis.hget(checks.NS + JOB_PREFIX + i, "credential") for i in theirs}
-        waiting = [
-            f"{job.id[:8]} of {job.viewer} ("
-            + ("the exhausted token" if self.redis.hget(checks.NS + JOB_PREFIX + job.id,
-               "credential") in exhausted else "its own token")
-            + f"): {sorted(job.waited)}"
-            for job in others if "waiting_rate_limit" in job.seen
-        ]  # fmt: skip
+
+        def on_exhausted(job: TrackedJob) -> bool:
+            return self.redis.hget(checks.NS + JOB_PREFIX + job.id, "credential") in exhausted
+
+        hostage = [job for job in others if on_exhausted(job)]
+        own_waits = [
+            job for job in others if "waiting_rate_limit" in job.seen and not on_exhausted(job)
+        ]
+        waited_own = {job.id for job in own_waits}
+        late_unexplained = [i for i in late if i not in waited_own]
         result.check(
-            "other viewers' jobs are not delayed: none waits for a rate limit, all of those "
-            "requested before the reset finish before it",
-            not waiting and not late,
-            f"{len(others)} jobs; finished after the reset: {len(late)}; waited: {waiting[:5]}",
+            "other viewers' jobs are not delayed by the exhausted token: none runs with it or "
+            "waits for its reset, and all of those requested before the reset that did not "
+            "wait for their own token's limits finish before it",
+            not hostage and not late_unexplained,
+            f"{len(others)} jobs; with the exhausted token: "
+            f"{[(job.id[:8], job.viewer, sorted(job.seen)) for job in hostage[:5]]}; "
+            f"finished after the reset without waiting for their own token: "
+            f"{len(late_unexplained)}",
+        )
+        result.measurements[
+            "other viewers' jobs that waited for their own token's limits (informative)"
+        ] = (
+            f"{len(own_waits)} of {len(others)} ({len(late) - len(late_unexplained)} of them "
+            "finished after the reset): "
+            + "; ".join(
+                f"{job.id[:8]} of {job.viewer}: {sorted(job.waited)}" for job in own_waits[:3]
+            )
         )
         if durations:
             result.measurements["other viewers' job time (median / max)"] = (
