@@ -24,6 +24,7 @@ from typing import Any
 import redis
 
 from gitbrag.fakehub import generate, token_for
+from gitbrag.stores.collections import COLLECTION_PREFIX
 from gitbrag.stores.jobs import JOB_PREFIX
 from tests.chaos import checks
 from tests.chaos.load import LoadDriver, Sample, TrackedJob, Viewer, log_in
@@ -535,13 +536,17 @@ class Chaos:
 
     def _incomplete_never_replaces_complete(self, result: CaseResult) -> None:
         """The simulated GitHub fails the search phase after a complete report exists: the
-        real worker's job ends done, and the complete report stays."""
+        real worker's job, collecting cold, ends done, and the complete report stays."""
         everyone = {*API_VIEWERS, *SESSION_VIEWERS}
         self.load.paused |= everyone
         try:
             key = next(iter(self.baseline))
             user, query = _path_of(key)
             before = checks.read_reports(self.redis)[key]
+            # Without its last collection the regeneration collects cold (a refresh from it
+            # asks GitHub only what changed, which a short search page may not touch): the
+            # failing search phase is what this checks.
+            self.redis.delete(checks.NS + COLLECTION_PREFIX + key)
             self.stack.hub_behaviours(short_search_pages="always")
             answer = self._api("POST", f"/api/reports/github/{user}/refresh?{query}", "octocat")
             job_id = answer["body"]["job"]["id"]
