@@ -419,6 +419,11 @@ class ConsoleStore:
             count = len(rows)
         page = rows[:limit]
         more = len(rows) > limit
+        if more and page and scores.get(page[-1].id) == scores.get(rows[limit].id):
+            # Jobs finished in the same millisecond across the page's end: the cursor is
+            # exclusive, so the page ends before them and the next one starts with them all.
+            tie = scores.get(rows[limit].id)
+            page = [row for row in page if scores.get(row.id) != tie] or page
         return FinishedPage(
             rows=page,
             total=int(count),
