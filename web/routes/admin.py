@@ -111,6 +111,11 @@ def _live_html(request: Request, context: dict[str, Any]) -> str:
     return template.render(context)
 
 
+async def _read(request: Request, viewer: Viewer, filters: Filters) -> dict[str, Any]:
+    """The console as the page and its live part render it: one read of the stores."""
+    return _context(request, viewer, await _snapshot(request, filters), filters)
+
+
 @router.get("/admin")
 async def console_page(
     request: Request,
@@ -120,9 +125,8 @@ async def console_page(
     age: AgeQuery = None,
     before: BeforeQuery = None,
 ) -> HTMLResponse:
-    filters = Filters.parse(state, login, age, before)
-    snapshot = await _snapshot(request, filters)
-    response = render_page(request, "admin.html", _context(request, viewer, snapshot, filters))
+    context = await _read(request, viewer, Filters.parse(state, login, age, before))
+    response = render_page(request, "admin.html", context)
     response.headers["Referrer-Policy"] = "same-origin"
     return response
 
@@ -137,9 +141,9 @@ async def console_live(
     before: BeforeQuery = None,
 ) -> HTMLResponse:
     """The live part of the console, for polling."""
-    filters = Filters.parse(state, login, age, before)
-    snapshot = await _snapshot(request, filters)
-    html = _live_html(request, _context(request, viewer, snapshot, filters))
+    html = _live_html(
+        request, await _read(request, viewer, Filters.parse(state, login, age, before))
+    )
     return HTMLResponse(html, headers={"Cache-Control": "private, no-store"})
 
 
